@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// Runs every compiled test (unit tests beside the code in src/, end-to-end tests in test/)
+// with node's own runner, so CI reads node's closing summary. Builds first so `npm test`
+// is right after any edit, not only after `npm ci`.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
+
+function findTests(dir) {
+  const out = [];
+  for (const entry of readdirSync(dir)) {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) out.push(...findTests(path));
+    else if (entry.endsWith('.test.js')) out.push(path);
+  }
+  return out;
+}
+
+const filter = process.argv.slice(2);
+const files = findTests(join(root, 'dist')).filter((f) => filter.length === 0 || filter.some((s) => f.includes(s)));
+const run = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {
+  cwd: root,
+  stdio: 'inherit',
+});
+process.exit(run.status ?? 1);

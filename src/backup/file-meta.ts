@@ -1,0 +1,23 @@
+import type { BigIntStats } from 'node:fs';
+import type { TreeNode } from '../repo/tree.js';
+
+/** The metadata every node keeps, from an lstat taken with bigint so nanoseconds survive. */
+export function metaOf(name: string, st: BigIntStats): Pick<TreeNode, 'name' | 'mode' | 'mtimeNs' | 'uid' | 'gid'> {
+  return {
+    name,
+    mode: Number(st.mode & 0o7777n),
+    mtimeNs: st.mtimeNs.toString(),
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+  };
+}
+
+/** restic's rule: a file with the same size, mtime and inode as in the parent is not read again. */
+export function unchanged(previous: TreeNode | undefined, st: BigIntStats): boolean {
+  return (
+    previous?.type === 'file' &&
+    previous.size === Number(st.size) &&
+    previous.mtimeNs === st.mtimeNs.toString() &&
+    previous.inode === Number(st.ino)
+  );
+}

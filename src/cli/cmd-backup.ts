@@ -1,0 +1,55 @@
+import { Command } from 'commander';
+import { backup } from '../backup/archiver.js';
+import { shortId } from '../repo/ids.js';
+import { addRepoOptions, collect, openRepository, printJson, withLock, type RepoFlags } from './common.js';
+import { formatBytes, ProgressLine, renderTransfer } from './progress.js';
+
+/** restic's convention: the snapshot was saved, but some files could not be read. */
+export const EXIT_PARTIAL = 3;
+
+interface BackupFlags extends RepoFlags {
+  exclude?: string[];
+  tag?: string[];
+  json?: boolean;
+  force?: boolean;
+  threads?: string;
+}
+
+export function backupCommand(): Command {
+  return addRepoOptions(new Command('backup').description('back up files and directories into a new snapshot'))
+    .argument('<path...>', 'files or directories to back up')
+    .option('-e, --exclude <glob>', 'leave out paths or names matching GLOB (repeatable)', collect)
+    .option('--tag <tag>', 'add a tag to the snapshot (repeatable)', collect)
+    .option('--force', 'read every file, even unchanged ones')
+    .option('--threads <n>', 'worker threads (default: one per core)')
+    .option('--json', 'print a JSON summary')
+    .action(async (paths: string[], flags: BackupFlags) => {
+      const repo = await openRepository(flags);
+      const progress = new ProgressLine();
+      const result = await withLock(repo, false, 'backup', async () => {
+        await repo.loadIndex();
+        return backup(repo, {
+          paths,
+          excludes: flags.exclude,
+          tags: flags.tag,
+          parent: flags.force ? null : undefined,
+          threads: flags.threads ? Number(flags.threads) : undefined,
+          onProgress: (p) => progress.update((t) => renderTransfer(t, p.files, p.bytes) + (p.errors ? `  ${p.errors} errors` : '')),
+          onWarning: (path, message) => {
+            if (!flags.json) process.stderr.write(`warning: ${path}: ${message}\n`);
+          },
+        });
+      });
+      progress.done();
+      const s = result.summary;
+      if (flags.json) {
+        printJson({ snapshotId: result.snapshotId, ...s, warnings: result.warnings });
+      } else {
+        console.log(`files: ${s.filesNew} new, ${s.filesChanged} changed, ${s.filesUnchanged} unchanged; ${s.dirs} directories`);
+        console.log(`read ${formatBytes(s.bytesRead)} of ${formatBytes(s.totalBytes)}, added ${formatBytes(s.bytesAdded)} to the repository`);
+        console.log(`snapshot ${shortId(result.snapshotId)} saved in ${(s.durationMs / 1000).toFixed(1)} s`);
+        if (result.warnings.length > 0) console.log(`${result.warnings.length} files could not be read (listed above); the rest is saved`);
+      }
+      if (result.warnings.length > 0) process.exitCode = EXIT_PARTIAL;
+    });
+}

@@ -1,0 +1,24 @@
+import { Command } from 'commander';
+import { shortId } from '../repo/ids.js';
+import { byTime } from '../repo/snapshot.js';
+import { addRepoOptions, openRepository, printJson, type RepoFlags } from './common.js';
+import { formatBytes } from './progress.js';
+
+export function snapshotsCommand(): Command {
+  return addRepoOptions(new Command('snapshots').description('list snapshots'))
+    .option('--json', 'print as JSON')
+    .action(async (flags: RepoFlags & { json?: boolean }) => {
+      const repo = await openRepository(flags);
+      const snapshots = (await repo.listSnapshots()).sort(byTime);
+      if (flags.json) {
+        printJson(snapshots.map((s) => ({ ...s, shortId: shortId(s.id) })));
+        return;
+      }
+      for (const s of snapshots) {
+        const size = s.summary ? formatBytes(s.summary.totalBytes) : '';
+        const tags = s.tags.length ? ` [${s.tags.join(',')}]` : '';
+        console.log(`${shortId(s.id)}  ${s.time.replace('T', ' ').slice(0, 19)}  ${s.hostname}  ${size.padStart(10)}  ${s.paths.join(' ')}${tags}`);
+      }
+      console.log(`${snapshots.length} snapshots`);
+    });
+}

@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { DriveseedError } from '../errors.js';
+import { Repository } from '../repo/repository.js';
+import type { RepositoryLock } from '../repo/lock.js';
+import { openStore } from '../storage/open-store.js';
+
+export interface RepoFlags {
+  repo?: string;
+  passwordFile?: string;
+}
+
+export function addRepoOptions(cmd: Command): Command {
+  return cmd
+    .option('-r, --repo <loc>', 'repository location: a directory or azure://CONTAINER (env DRIVESEED_REPO)')
+    .option('--password-file <file>', 'read the repository password from FILE (env DRIVESEED_PASSWORD)');
+}
+
+export function repoLocation(flags: RepoFlags): string {
+  const loc = flags.repo ?? process.env.DRIVESEED_REPO;
+  if (!loc) throw new DriveseedError('USAGE', 'no repository given', { hint: 'pass --repo LOC or set DRIVESEED_REPO' });
+  return loc;
+}
+
+/** Secrets come from the environment or a file, never from a flag's value. */
+export function readPassword(flags: RepoFlags): string {
+  if (flags.passwordFile) {
+    try {
+      return readFileSync(flags.passwordFile, 'utf8').replace(/\r?\n$/, '');
+    } catch (e) {
+      throw new DriveseedError('USAGE', `cannot read password file ${flags.passwordFile}: ${(e as NodeJS.ErrnoException).code}`);
+    }
+  }
+  const env = process.env.DRIVESEED_PASSWORD;
+  if (env !== undefined && env !== '') return env;
+  throw new DriveseedError('USAGE', 'no repository password given', { hint: 'set DRIVESEED_PASSWORD or pass --password-file FILE' });
+}
+
+export async function openRepository(flags: RepoFlags): Promise<Repository> {
+  return Repository.open(openStore(repoLocation(flags)), readPassword(flags));
+}
+
+/** Runs `fn` under a repository lock and always releases it. */
+export async function withLock<T>(repo: Repository, exclusive: boolean, command: string, fn: (lock: RepositoryLock) => Promise<T>): Promise<T> {
+  const lock = await repo.lock(exclusive, command);
+  try {
+    return await fn(lock);
+  } finally {
+    await lock.release();
+  }
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new DriveseedError('USAGE', `not a whole number: ${value}`);
+  return n;
+}

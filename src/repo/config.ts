@@ -1,0 +1,52 @@
+import { DriveseedError } from '../errors.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import { CONFIG_FILE } from './layout.js';
+
+/**
+ * The only repository file in clear: it says what the store holds and in which version, so
+ * a reader can refuse a newer format before asking for a password.
+ */
+export const REPOSITORY_FORMAT = 'driveseed-repository';
+export const REPOSITORY_VERSION = 1;
+
+export interface RepositoryConfig {
+  format: typeof REPOSITORY_FORMAT;
+  version: number;
+  id: string;
+  created: string;
+}
+
+export async function readConfig(store: BlobStore): Promise<RepositoryConfig> {
+  let bytes: Buffer;
+  try {
+    bytes = await store.get(CONFIG_FILE);
+  } catch (e) {
+    if ((e as { code?: string }).code === 'NOT_FOUND') {
+      throw new DriveseedError('NOT_A_REPOSITORY', `${store.location} is not a driveseed repository (no config file)`, {
+        hint: 'create one with `driveseed init --repo LOC`',
+      });
+    }
+    throw e;
+  }
+  let config: Partial<RepositoryConfig>;
+  try {
+    config = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new DriveseedError('NOT_A_REPOSITORY', `${store.location}: config file is not valid JSON`);
+  }
+  if (config.format !== REPOSITORY_FORMAT) {
+    throw new DriveseedError('NOT_A_REPOSITORY', `${store.location} is not a driveseed repository`);
+  }
+  if (config.version !== REPOSITORY_VERSION) {
+    throw new DriveseedError(
+      'UNSUPPORTED_VERSION',
+      `${store.location} uses repository format version ${config.version}; this driveseed reads version ${REPOSITORY_VERSION}`,
+      { hint: 'upgrade driveseed' },
+    );
+  }
+  return config as RepositoryConfig;
+}
+
+export function encodeConfig(config: RepositoryConfig): Buffer {
+  return Buffer.from(JSON.stringify(config, null, 2) + '\n', 'utf8');
+}

@@ -1,0 +1,76 @@
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, scrypt as scryptCb } from 'node:crypto';
+import { promisify } from 'node:util';
+import { DriveseedError } from '../errors.js';
+
+const scrypt = promisify(scryptCb) as (
+  password: string | Buffer,
+  salt: Buffer,
+  keylen: number,
+  options: { N: number; r: number; p: number; maxmem: number },
+) => Promise<Buffer>;
+
+export const NONCE_LENGTH = 12;
+export const TAG_LENGTH = 16;
+/** Bytes a sealed message is longer than its plaintext. */
+export const SEAL_OVERHEAD = NONCE_LENGTH + TAG_LENGTH;
+
+/**
+ * The repository's secrets. Only the data owner (the agent) ever holds them; every other hop
+ * moves ciphertext and verifies files by their SHA-256 names.
+ */
+export interface MasterKey {
+  /** AES-256-GCM key for every blob and every repository file. */
+  encryption: Buffer;
+  /** HMAC-SHA-256 key for blob ids, so ids do not reveal plaintext hashes. */
+  mac: Buffer;
+  /** Seeds the chunker's gear table, so chunk boundaries do not fingerprint content. */
+  chunkerSeed: Buffer;
+}
+
+export function generateMasterKey(): MasterKey {
+  return { encryption: randomBytes(32), mac: randomBytes(32), chunkerSeed: randomBytes(32) };
+}
+
+/** nonce ‖ AES-256-GCM(plaintext, aad) ‖ tag. A fresh random nonce per message. */
+export function seal(key: Buffer, plaintext: Uint8Array, aad: Uint8Array): Buffer {
+  const nonce = randomBytes(NONCE_LENGTH);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  cipher.setAAD(aad);
+  const body = cipher.update(plaintext);
+  const final = cipher.final();
+  return Buffer.concat([nonce, body, final, cipher.getAuthTag()], SEAL_OVERHEAD + plaintext.length);
+}
+
+/** Inverse of seal; throws CORRUPT when the tag does not verify (tampered, wrong key, wrong aad). */
+export function open(key: Buffer, sealed: Uint8Array, aad: Uint8Array, what: string): Buffer {
+  if (sealed.length < SEAL_OVERHEAD) throw new DriveseedError('CORRUPT', `${what}: too short to be encrypted data`);
+  const buf = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.length);
+  const decipher = createDecipheriv('aes-256-gcm', key, buf.subarray(0, NONCE_LENGTH));
+  decipher.setAAD(aad);
+  decipher.setAuthTag(buf.subarray(buf.length - TAG_LENGTH));
+  try {
+    const body = decipher.update(buf.subarray(NONCE_LENGTH, buf.length - TAG_LENGTH));
+    decipher.final();
+    return body;
+  } catch (cause) {
+    throw new DriveseedError('CORRUPT', `${what}: authentication failed (data damaged or tampered)`, { cause });
+  }
+}
+
+export function blobIdOf(macKey: Buffer, plaintext: Uint8Array): string {
+  return createHmac('sha256', macKey).update(plaintext).digest('hex');
+}
+
+export interface KdfParams {
+  N: number;
+  r: number;
+  p: number;
+}
+
+/** scrypt N=2^15, r=8, p=1: about 32 MiB and a tenth of a second, as restic uses. */
+export const DEFAULT_KDF: KdfParams = { N: 1 << 15, r: 8, p: 1 };
+
+export async function deriveKey(password: string, salt: Buffer, params: KdfParams): Promise<Buffer> {
+  const maxmem = 256 * params.N * params.r + 1024 * 1024;
+  return scrypt(password.normalize('NFC'), salt, 32, { ...params, maxmem });
+}

@@ -1,0 +1,105 @@
+import { randomBytes } from 'node:crypto';
+import { hostname, userInfo } from 'node:os';
+import { DriveseedError } from '../errors.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import { DEFAULT_KDF, deriveKey, open, seal, type KdfParams, type MasterKey } from './crypto.js';
+import { fileId } from './ids.js';
+import { KEYS_DIR } from './layout.js';
+
+/**
+ * A key file wraps the master key with a key derived from one password. Several key files
+ * can exist (one per password), as in restic; any one of them opens the repository.
+ */
+const KEY_AAD = Buffer.from('driveseed key v1', 'latin1');
+export const KEY_FILE_VERSION = 1;
+
+interface KeyFile {
+  version: number;
+  kdf: 'scrypt';
+  N: number;
+  r: number;
+  p: number;
+  salt: string;
+  created: string;
+  hostname: string;
+  username: string;
+  /** base64 of seal(derived key, JSON of the master key, aad "driveseed key v1"). */
+  data: string;
+}
+
+interface MasterKeyJson {
+  encryption: string;
+  mac: string;
+  chunkerSeed: string;
+}
+
+export async function writeKeyFile(store: BlobStore, master: MasterKey, password: string, kdf: KdfParams = DEFAULT_KDF): Promise<string> {
+  const salt = randomBytes(32);
+  const wrapping = await deriveKey(password, salt, kdf);
+  const secret: MasterKeyJson = {
+    encryption: master.encryption.toString('base64'),
+    mac: master.mac.toString('base64'),
+    chunkerSeed: master.chunkerSeed.toString('base64'),
+  };
+  const file: KeyFile = {
+    version: KEY_FILE_VERSION,
+    kdf: 'scrypt',
+    ...kdf,
+    salt: salt.toString('base64'),
+    created: new Date().toISOString(),
+    hostname: hostname(),
+    username: safeUsername(),
+    data: seal(wrapping, Buffer.from(JSON.stringify(secret)), KEY_AAD).toString('base64'),
+  };
+  const bytes = Buffer.from(JSON.stringify(file, null, 2) + '\n');
+  const id = fileId(bytes);
+  await store.put(KEYS_DIR + id, bytes);
+  return id;
+}
+
+/** Tries every key file; WRONG_PASSWORD if none opens. */
+export async function openMasterKey(store: BlobStore, password: string): Promise<MasterKey> {
+  let tried = 0;
+  for await (const info of store.list(KEYS_DIR)) {
+    const file = parseKeyFile(await store.get(info.name), info.name);
+    tried++;
+    const wrapping = await deriveKey(password, Buffer.from(file.salt, 'base64'), file);
+    let plaintext: Buffer;
+    try {
+      plaintext = open(wrapping, Buffer.from(file.data, 'base64'), KEY_AAD, info.name);
+    } catch {
+      continue;
+    }
+    const secret = JSON.parse(plaintext.toString('utf8')) as MasterKeyJson;
+    return {
+      encryption: Buffer.from(secret.encryption, 'base64'),
+      mac: Buffer.from(secret.mac, 'base64'),
+      chunkerSeed: Buffer.from(secret.chunkerSeed, 'base64'),
+    };
+  }
+  if (tried === 0) throw new DriveseedError('CORRUPT', `${store.location}: repository has no key files`);
+  throw new DriveseedError('WRONG_PASSWORD', `wrong password for repository ${store.location}`, {
+    hint: 'check DRIVESEED_PASSWORD or --password-file',
+  });
+}
+
+function parseKeyFile(bytes: Buffer, name: string): KeyFile {
+  let file: KeyFile;
+  try {
+    file = JSON.parse(bytes.toString('utf8')) as KeyFile;
+  } catch {
+    throw new DriveseedError('CORRUPT', `${name}: key file is not valid JSON`);
+  }
+  if (file.version !== KEY_FILE_VERSION || file.kdf !== 'scrypt') {
+    throw new DriveseedError('UNSUPPORTED_VERSION', `${name}: key file version ${file.version} (${file.kdf}) is not supported`);
+  }
+  return file;
+}
+
+function safeUsername(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,116 @@
+import { hostname } from 'node:os';
+import { DriveseedError } from '../errors.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import { fileId, shortId } from './ids.js';
+import { idFromName, LOCKS_DIR } from './layout.js';
+import { decodeSealedJson, encodeSealedJson } from './sealed-file.js';
+
+/**
+ * Locks are files in locks/. Backups take a shared lock, prune and forget an exclusive one.
+ * A lock is stale when it was not refreshed for STALE_AFTER_MS, or when it belongs to this
+ * host and its process is gone (the kill -9 case), so nobody waits for a dead writer.
+ */
+export const REFRESH_EVERY_MS = 5 * 60 * 1000;
+export const STALE_AFTER_MS = 30 * 60 * 1000;
+
+export interface LockInfo {
+  time: string;
+  exclusive: boolean;
+  hostname: string;
+  pid: number;
+  command: string;
+}
+
+export interface StoredLock extends LockInfo {
+  name: string;
+}
+
+export function isStale(lock: LockInfo, now = Date.now()): boolean {
+  if (now - Date.parse(lock.time) > STALE_AFTER_MS) return true;
+  return lock.hostname === hostname() && !processAlive(lock.pid);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function readLocks(store: BlobStore, key: Buffer): Promise<StoredLock[]> {
+  const out: StoredLock[] = [];
+  for await (const info of store.list(LOCKS_DIR)) {
+    try {
+      const lock = decodeSealedJson(key, 'lock', await store.get(info.name), info.name) as LockInfo;
+      out.push({ ...lock, name: info.name });
+    } catch (e) {
+      // A lock removed between list and get is simply gone.
+      if ((e as { code?: string }).code !== 'NOT_FOUND') throw e;
+    }
+  }
+  return out;
+}
+
+export class RepositoryLock {
+  private timer?: NodeJS.Timeout;
+  private released = false;
+
+  private constructor(
+    private readonly store: BlobStore,
+    private readonly key: Buffer,
+    private readonly info: Omit<LockInfo, 'time'>,
+    private name: string,
+  ) {}
+
+  static async acquire(store: BlobStore, key: Buffer, exclusive: boolean, command: string): Promise<RepositoryLock> {
+    const info = { exclusive, hostname: hostname(), pid: process.pid, command };
+    await checkConflicts(store, key, exclusive);
+    const name = await writeLock(store, key, info);
+    const lock = new RepositoryLock(store, key, info, name);
+    // Two processes may have written their locks at the same moment: look again after writing.
+    try {
+      await checkConflicts(store, key, exclusive, name);
+    } catch (e) {
+      await lock.release();
+      throw e;
+    }
+    lock.timer = setInterval(() => void lock.refresh(), REFRESH_EVERY_MS);
+    lock.timer.unref();
+    return lock;
+  }
+
+  private async refresh(): Promise<void> {
+    if (this.released) return;
+    const old = this.name;
+    this.name = await writeLock(this.store, this.key, this.info);
+    await this.store.delete(old);
+  }
+
+  async release(): Promise<void> {
+    this.released = true;
+    clearInterval(this.timer);
+    await this.store.delete(this.name);
+  }
+}
+
+async function writeLock(store: BlobStore, key: Buffer, info: Omit<LockInfo, 'time'>): Promise<string> {
+  const bytes = encodeSealedJson(key, 'lock', { ...info, time: new Date().toISOString() });
+  const name = LOCKS_DIR + fileId(bytes);
+  await store.put(name, bytes);
+  return name;
+}
+
+async function checkConflicts(store: BlobStore, key: Buffer, exclusive: boolean, own?: string): Promise<void> {
+  for (const lock of await readLocks(store, key)) {
+    if (lock.name === own || isStale(lock)) continue;
+    if (exclusive || lock.exclusive) {
+      throw new DriveseedError(
+        'LOCKED',
+        `repository is locked ${lock.exclusive ? 'exclusively ' : ''}by ${lock.command} (pid ${lock.pid} on ${lock.hostname}, since ${lock.time}, lock ${shortId(idFromName(lock.name))})`,
+        { hint: 'wait for it to finish, or run `driveseed unlock` if that process is gone' },
+      );
+    }
+  }
+}

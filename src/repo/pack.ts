@@ -1,0 +1,89 @@
+import { DriveseedError } from '../errors.js';
+import { open, seal, SEAL_OVERHEAD } from './crypto.js';
+import type { Id } from './ids.js';
+
+/**
+ * A pack file holds many encrypted blobs followed by an encrypted header that lists them:
+ *
+ *   blob_1 ‖ … ‖ blob_n ‖ sealed(header) ‖ u32le(len(sealed header)) ‖ "DSP" ‖ version
+ *
+ * Each header entry is 41 bytes: type (1), blob id (32), sealed length (u32le), plaintext
+ * length (u32le); blob offsets follow from the order. docs/format.md has the byte layout.
+ */
+export type BlobType = 'data' | 'tree';
+
+export const PACK_VERSION = 1;
+const MAGIC = Buffer.from('DSP', 'latin1');
+const TRAILER_LENGTH = 8;
+const ENTRY_LENGTH = 41;
+const HEADER_AAD = Buffer.from('driveseed pack header v1', 'latin1');
+const TYPE_CODE: Record<BlobType, number> = { data: 0, tree: 1 };
+
+export interface PackedBlob {
+  type: BlobType;
+  id: Id;
+  offset: number;
+  /** Length of the sealed blob in the pack. */
+  length: number;
+  /** Length of the blob's plaintext (uncompressed). */
+  rawLength: number;
+}
+
+/** The AEAD associated data of a blob binds the ciphertext to its id and type. */
+export function blobAad(type: BlobType, id: Id): Buffer {
+  return Buffer.concat([Buffer.from([TYPE_CODE[type]]), Buffer.from(id, 'hex')]);
+}
+
+export function encodePackTail(key: Buffer, blobs: readonly PackedBlob[]): Buffer {
+  const header = Buffer.alloc(blobs.length * ENTRY_LENGTH);
+  blobs.forEach((blob, i) => {
+    const at = i * ENTRY_LENGTH;
+    header[at] = TYPE_CODE[blob.type];
+    Buffer.from(blob.id, 'hex').copy(header, at + 1);
+    header.writeUInt32LE(blob.length, at + 33);
+    header.writeUInt32LE(blob.rawLength, at + 37);
+  });
+  const sealed = seal(key, header, HEADER_AAD);
+  const trailer = Buffer.alloc(TRAILER_LENGTH);
+  trailer.writeUInt32LE(sealed.length, 0);
+  MAGIC.copy(trailer, 4);
+  trailer[7] = PACK_VERSION;
+  return Buffer.concat([sealed, trailer]);
+}
+
+/** Reads the trailer; returns where the sealed header starts and how long it is. */
+export function parsePackTrailer(trailer: Buffer, packSize: number, what: string): { offset: number; length: number } {
+  if (trailer.length !== TRAILER_LENGTH || !trailer.subarray(4, 7).equals(MAGIC)) {
+    throw new DriveseedError('CORRUPT', `${what}: not a driveseed pack (bad trailer)`);
+  }
+  if (trailer[7] !== PACK_VERSION) {
+    throw new DriveseedError('UNSUPPORTED_VERSION', `${what}: pack format version ${trailer[7]} is not supported`);
+  }
+  const length = trailer.readUInt32LE(0);
+  const offset = packSize - TRAILER_LENGTH - length;
+  if (length < SEAL_OVERHEAD || offset < 0) throw new DriveseedError('CORRUPT', `${what}: header length out of range`);
+  return { offset, length };
+}
+
+export function decodePackHeader(key: Buffer, sealedHeader: Buffer, what: string): PackedBlob[] {
+  const header = open(key, sealedHeader, HEADER_AAD, `${what} header`);
+  if (header.length % ENTRY_LENGTH !== 0) throw new DriveseedError('CORRUPT', `${what}: header has a partial entry`);
+  const blobs: PackedBlob[] = [];
+  let offset = 0;
+  for (let at = 0; at < header.length; at += ENTRY_LENGTH) {
+    const code = header[at];
+    if (code !== 0 && code !== 1) throw new DriveseedError('CORRUPT', `${what}: unknown blob type ${code}`);
+    const length = header.readUInt32LE(at + 33);
+    blobs.push({
+      type: code === 0 ? 'data' : 'tree',
+      id: header.subarray(at + 1, at + 33).toString('hex'),
+      offset,
+      length,
+      rawLength: header.readUInt32LE(at + 37),
+    });
+    offset += length;
+  }
+  return blobs;
+}
+
+export const PACK_TRAILER_LENGTH = TRAILER_LENGTH;

@@ -1,0 +1,88 @@
+import { DriveseedError } from '../errors.js';
+import type { Id } from './ids.js';
+import { idFromName, INDEX_DIR, packName } from './layout.js';
+import type { PackEntry } from './master-index.js';
+import type { Repository } from './repository.js';
+import { decodeTree, referencedBlobs } from './tree.js';
+
+/** A pack with at least this share of unused bytes is rewritten; below it, the garbage stays. */
+const REPACK_UNUSED_SHARE = 0.2;
+
+export interface PruneReport {
+  packsDeleted: number;
+  packsRepacked: number;
+  packsKept: number;
+  bytesFreed: number;
+}
+
+/**
+ * Removes data no snapshot uses. Caller holds the exclusive lock and has loaded the index.
+ * Crash-safe order: new packs → one full index → old index files deleted → old packs deleted.
+ * At every point the index files name only packs that exist, so a kill loses nothing.
+ */
+export async function prune(repo: Repository): Promise<PruneReport> {
+  const used = await usedBlobs(repo);
+  const oldIndexFiles: string[] = [];
+  for await (const info of repo.store.list(INDEX_DIR)) oldIndexFiles.push(info.name);
+  const present = await repo.listPacks();
+
+  const drop: PackEntry[] = [];
+  const repack: PackEntry[] = [];
+  const keep: PackEntry[] = [];
+  for (const pack of repo.index.allPacks()) {
+    const live = pack.blobs.filter((b) => used.has(b.id) && repo.index.lookup(b.id)?.pack === pack.id);
+    const liveBytes = live.reduce((n, b) => n + b.length, 0);
+    const totalBytes = pack.blobs.reduce((n, b) => n + b.length, 0);
+    if (live.length === 0) drop.push(pack);
+    else if (totalBytes - liveBytes >= REPACK_UNUSED_SHARE * totalBytes) repack.push(pack);
+    else keep.push(pack);
+  }
+
+  for (const pack of repack) {
+    const bytes = await repo.store.get(packName(pack.id));
+    for (const blob of pack.blobs) {
+      if (!used.has(blob.id) || repo.index.lookup(blob.id)?.pack !== pack.id) continue;
+      // Blobs move as ciphertext: their AEAD binds id and type, not position, so no key work.
+      await repo.addSealedBlob(blob.type, blob.id, bytes.subarray(blob.offset, blob.offset + blob.length), blob.rawLength);
+    }
+  }
+  await repo.flush();
+  const written = repo.writtenPacks;
+
+  const fullIndex = await repo.writeIndexFile([...keep, ...written]);
+  for (const name of oldIndexFiles) await repo.store.delete(name);
+  for await (const info of repo.store.list(INDEX_DIR)) {
+    if (idFromName(info.name) !== fullIndex) await repo.store.delete(info.name);
+  }
+  const keepIds = new Set([...keep, ...written].map((p) => p.id));
+  let bytesFreed = 0;
+  for (const [id, size] of present) {
+    if (keepIds.has(id)) continue;
+    await repo.store.delete(packName(id));
+    bytesFreed += size;
+  }
+  bytesFreed -= written.reduce((n, p) => n + p.size, 0);
+  return { packsDeleted: drop.length, packsRepacked: repack.length, packsKept: keep.length, bytesFreed };
+}
+
+async function usedBlobs(repo: Repository): Promise<Set<Id>> {
+  const used = new Set<Id>();
+  const queue = (await repo.listSnapshots()).map((s) => s.tree);
+  while (queue.length > 0) {
+    const id = queue.pop()!;
+    if (used.has(id)) continue;
+    used.add(id);
+    let refs: { data: Id[]; trees: Id[] };
+    try {
+      refs = referencedBlobs(decodeTree(await repo.loadBlob('tree', id), `tree ${id}`));
+    } catch (cause) {
+      throw new DriveseedError('CORRUPT', `prune stopped before deleting anything: tree ${id} cannot be read`, {
+        hint: 'run `driveseed check --read-data` first',
+        cause,
+      });
+    }
+    for (const data of refs.data) used.add(data);
+    queue.push(...refs.trees);
+  }
+  return used;
+}

@@ -1,0 +1,275 @@
+import { randomBytes } from 'node:crypto';
+import { DriveseedError } from '../errors.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import { decodePayload, encodePayload } from './compression.js';
+import { blobIdOf, generateMasterKey, open, seal, type MasterKey } from './crypto.js';
+import { fileId, type Id } from './ids.js';
+import { openMasterKey, writeKeyFile } from './key-file.js';
+import { CONFIG_FILE, DATA_DIR, idFromName, INDEX_DIR, packName, SNAPSHOTS_DIR } from './layout.js';
+import { decodeIndexFile, INDEX_VERSION, MasterIndex, type PackEntry } from './master-index.js';
+import { blobAad, decodePackHeader, encodePackTail, PACK_TRAILER_LENGTH, parsePackTrailer, type BlobType, type PackedBlob } from './pack.js';
+import { encodeConfig, readConfig, REPOSITORY_FORMAT, REPOSITORY_VERSION, type RepositoryConfig } from './config.js';
+import { decodeSealedJson, encodeSealedJson } from './sealed-file.js';
+import { decodeSnapshot, type Snapshot, type StoredSnapshot } from './snapshot.js';
+import { RepositoryLock } from './lock.js';
+
+/** Packs close once they reach this size: "tens of MiB" keeps file counts low on drives and in blob storage. */
+export const PACK_TARGET_SIZE = 16 * 1024 * 1024;
+/** Uploads in flight before writers wait: bounds memory at about (2 + this) packs. */
+const MAX_PENDING_UPLOADS = 2;
+/** An index checkpoint after this many new packs, so a killed backup loses little. */
+const CHECKPOINT_EVERY_PACKS = 8;
+
+class OpenPack {
+  readonly parts: Buffer[] = [];
+  readonly blobs: PackedBlob[] = [];
+  size = 0;
+
+  add(type: BlobType, id: Id, sealed: Buffer, rawLength: number): void {
+    this.blobs.push({ type, id, offset: this.size, length: sealed.length, rawLength });
+    this.parts.push(sealed);
+    this.size += sealed.length;
+  }
+}
+
+export class Repository {
+  readonly index = new MasterIndex();
+  private readonly openPacks: Record<BlobType, OpenPack> = { data: new OpenPack(), tree: new OpenPack() };
+  /** Blobs handed to a pack that is not indexed yet: they count as stored for dedup. */
+  private readonly pending = new Set<Id>();
+  private readonly uploads = new Set<Promise<void>>();
+  private unindexed: PackEntry[] = [];
+  private uploadError: unknown;
+  /** Every pack this writer uploaded, in order. */
+  readonly writtenPacks: PackEntry[] = [];
+  bytesAdded = 0;
+
+  private constructor(
+    readonly store: BlobStore,
+    readonly config: RepositoryConfig,
+    readonly key: MasterKey,
+  ) {}
+
+  static async init(store: BlobStore, password: string): Promise<Repository> {
+    if (await store.exists(CONFIG_FILE)) {
+      throw new DriveseedError('REPOSITORY_EXISTS', `${store.location} already holds a repository`);
+    }
+    const key = generateMasterKey();
+    const config: RepositoryConfig = {
+      format: REPOSITORY_FORMAT,
+      version: REPOSITORY_VERSION,
+      id: randomBytes(32).toString('hex'),
+      created: new Date().toISOString(),
+    };
+    await writeKeyFile(store, key, password);
+    // The config goes last: a store with a config is a usable repository.
+    await store.put(CONFIG_FILE, encodeConfig(config));
+    return new Repository(store, config, key);
+  }
+
+  static async open(store: BlobStore, password: string): Promise<Repository> {
+    const config = await readConfig(store);
+    const key = await openMasterKey(store, password);
+    return new Repository(store, config, key);
+  }
+
+  lock(exclusive: boolean, command: string): Promise<RepositoryLock> {
+    return RepositoryLock.acquire(this.store, this.key.encryption, exclusive, command);
+  }
+
+  // ---- reading -------------------------------------------------------------------------
+
+  /** Reads a repository file and checks that its bytes hash to its name. */
+  async readVerified(name: string): Promise<Buffer> {
+    const bytes = await this.store.get(name);
+    if (fileId(bytes) !== idFromName(name)) {
+      throw new DriveseedError('CORRUPT', `${name}: content does not match its name (file damaged)`);
+    }
+    return bytes;
+  }
+
+  async loadIndex(onError?: (name: string, error: unknown) => void): Promise<void> {
+    for await (const info of this.store.list(INDEX_DIR)) {
+      try {
+        const bytes = await this.readVerified(info.name);
+        const file = decodeIndexFile(decodeSealedJson(this.key.encryption, 'index', bytes, info.name), info.name);
+        for (const pack of file.packs) this.index.addPack(pack);
+      } catch (e) {
+        if (!onError) throw e;
+        onError(info.name, e);
+      }
+    }
+  }
+
+  async loadBlob(type: BlobType, id: Id): Promise<Buffer> {
+    const at = this.index.lookup(id);
+    if (!at) throw new DriveseedError('NOT_FOUND', `${type} blob ${id} is not in the index`);
+    const sealed = await this.store.get(packName(at.pack), { offset: at.offset, length: at.length });
+    return this.decodeBlob(type, id, sealed, `${type} blob ${id} in pack ${at.pack}`);
+  }
+
+  /** Decrypts, decompresses and re-checks the id of one blob: every read verifies. */
+  decodeBlob(type: BlobType, id: Id, sealed: Buffer, what: string): Buffer {
+    const plaintext = decodePayload(open(this.key.encryption, sealed, blobAad(type, id), what), what);
+    if (blobIdOf(this.key.mac, plaintext) !== id) throw new DriveseedError('CORRUPT', `${what}: content does not match its id`);
+    return plaintext;
+  }
+
+  async readPackHeader(packId: Id, packSize?: number): Promise<PackedBlob[]> {
+    const name = packName(packId);
+    const size = packSize ?? (await this.store.stat(name)).size;
+    if (size < PACK_TRAILER_LENGTH) throw new DriveseedError('CORRUPT', `${name}: too short to be a pack`);
+    const trailer = await this.store.get(name, { offset: size - PACK_TRAILER_LENGTH, length: PACK_TRAILER_LENGTH });
+    const at = parsePackTrailer(trailer, size, name);
+    return decodePackHeader(this.key.encryption, await this.store.get(name, at), name);
+  }
+
+  async listPacks(): Promise<Map<Id, number>> {
+    const packs = new Map<Id, number>();
+    for await (const info of this.store.list(DATA_DIR)) packs.set(idFromName(info.name), info.size);
+    return packs;
+  }
+
+  // ---- writing -------------------------------------------------------------------------
+
+  blobId(plaintext: Uint8Array): Id {
+    return blobIdOf(this.key.mac, plaintext);
+  }
+
+  /** True when the blob is stored or on its way into a pack. */
+  knows(id: Id): boolean {
+    return this.index.has(id) || this.pending.has(id);
+  }
+
+  /** Claims a blob id for this writer; false when someone already stored or claimed it. */
+  claim(id: Id): boolean {
+    if (this.knows(id)) return false;
+    this.pending.add(id);
+    return true;
+  }
+
+  sealBlob(type: BlobType, id: Id, plaintext: Uint8Array): Buffer {
+    return seal(this.key.encryption, encodePayload(plaintext), blobAad(type, id));
+  }
+
+  /** Stores a blob unless it is known; returns its id. */
+  async saveBlob(type: BlobType, plaintext: Uint8Array): Promise<Id> {
+    const id = this.blobId(plaintext);
+    if (this.claim(id)) await this.addSealedBlob(type, id, this.sealBlob(type, id, plaintext), plaintext.length);
+    return id;
+  }
+
+  /** Appends an already sealed blob (from a worker) whose id was claimed. */
+  async addSealedBlob(type: BlobType, id: Id, sealed: Buffer, rawLength: number): Promise<void> {
+    this.pending.add(id);
+    const pack = this.openPacks[type];
+    pack.add(type, id, sealed, rawLength);
+    if (pack.size >= PACK_TARGET_SIZE) await this.finishPack(type);
+  }
+
+  private async finishPack(type: BlobType): Promise<void> {
+    const pack = this.openPacks[type];
+    if (pack.blobs.length === 0) return;
+    this.openPacks[type] = new OpenPack();
+    while (this.uploads.size >= MAX_PENDING_UPLOADS) await Promise.race(this.uploads);
+    this.throwUploadError();
+    const bytes = Buffer.concat([...pack.parts, encodePackTail(this.key.encryption, pack.blobs)]);
+    const entry: PackEntry = { id: fileId(bytes), size: bytes.length, blobs: pack.blobs };
+    const upload = this.store
+      .put(packName(entry.id), bytes)
+      .then(() => this.packUploaded(entry))
+      .catch((e) => {
+        this.uploadError ??= e;
+      })
+      .finally(() => this.uploads.delete(upload));
+    this.uploads.add(upload);
+  }
+
+  private async packUploaded(entry: PackEntry): Promise<void> {
+    this.bytesAdded += entry.size;
+    this.writtenPacks.push(entry);
+    this.unindexed.push(entry);
+    if (this.unindexed.length >= CHECKPOINT_EVERY_PACKS) await this.writeIndex();
+  }
+
+  private throwUploadError(): void {
+    if (this.uploadError) throw this.uploadError;
+  }
+
+  private async writeIndex(): Promise<void> {
+    const packs = this.unindexed;
+    if (packs.length === 0) return;
+    this.unindexed = [];
+    await this.writeIndexFile(packs);
+    for (const pack of packs) {
+      this.index.addPack(pack);
+      for (const blob of pack.blobs) this.pending.delete(blob.id);
+    }
+  }
+
+  async writeIndexFile(packs: PackEntry[]): Promise<Id> {
+    const bytes = encodeSealedJson(this.key.encryption, 'index', { version: INDEX_VERSION, packs });
+    const id = fileId(bytes);
+    await this.store.put(INDEX_DIR + id, bytes);
+    this.bytesAdded += bytes.length;
+    return id;
+  }
+
+  /** Closes the open packs, waits for uploads and indexes everything written. */
+  async flush(): Promise<void> {
+    await this.finishPack('data');
+    await this.finishPack('tree');
+    while (this.uploads.size > 0) await Promise.race(this.uploads);
+    this.throwUploadError();
+    await this.writeIndex();
+  }
+
+  /**
+   * Packs a killed writer uploaded but never indexed are still good data: read their headers
+   * and index them, so the next backup reuses them instead of storing the same blobs again.
+   */
+  async recoverUnindexedPacks(): Promise<number> {
+    const found: PackEntry[] = [];
+    for (const [id, size] of await this.listPacks()) {
+      if (this.index.hasPack(id)) continue;
+      try {
+        found.push({ id, size, blobs: await this.readPackHeader(id, size) });
+      } catch {
+        // A damaged pack is check's business; it must not stop a backup.
+      }
+    }
+    if (found.length > 0) {
+      await this.writeIndexFile(found);
+      for (const pack of found) this.index.addPack(pack);
+    }
+    return found.length;
+  }
+
+  // ---- snapshots -------------------------------------------------------------------------
+
+  async saveSnapshot(snapshot: Snapshot): Promise<Id> {
+    const bytes = encodeSealedJson(this.key.encryption, 'snapshot', snapshot);
+    const id = fileId(bytes);
+    await this.store.put(SNAPSHOTS_DIR + id, bytes);
+    return id;
+  }
+
+  async loadSnapshot(id: Id): Promise<StoredSnapshot> {
+    const name = SNAPSHOTS_DIR + id;
+    const bytes = await this.readVerified(name);
+    return { ...decodeSnapshot(decodeSealedJson(this.key.encryption, 'snapshot', bytes, name), name), id };
+  }
+
+  async listSnapshots(onError?: (name: string, error: unknown) => void): Promise<StoredSnapshot[]> {
+    const out: StoredSnapshot[] = [];
+    for await (const info of this.store.list(SNAPSHOTS_DIR)) {
+      try {
+        out.push(await this.loadSnapshot(idFromName(info.name)));
+      } catch (e) {
+        if (!onError) throw e;
+        onError(info.name, e);
+      }
+    }
+    return out;
+  }
+}

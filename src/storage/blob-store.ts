@@ -1,0 +1,53 @@
+/**
+ * The one storage interface every layer above talks to. A repository (and later a drive
+ * envelope, a storage account container, a vault) is a set of immutable named files in a
+ * BlobStore; the store knows nothing about what the bytes mean.
+ *
+ * Every backend must guarantee:
+ * - `put` is atomic: a reader sees either no file or the whole file, never a prefix, even if
+ *   the writer is killed half-way (fs: write to a temp name, fsync, rename).
+ * - read-after-write: once `put` resolves, `get`, `stat` and `list` see the file.
+ * - `put` of an existing name replaces it whole (repository files are content-addressed, so
+ *   in practice a replace writes the same bytes).
+ * - names are `/`-separated relative paths of [A-Za-z0-9._-] segments; no `..`, no leading `/`.
+ * - `get` of a missing file and `stat` of a missing file throw a DriveseedError NOT_FOUND.
+ * - `delete` of a missing file is not an error (deletes are idempotent so prune can resume).
+ */
+export interface BlobInfo {
+  name: string;
+  size: number;
+}
+
+export interface ByteRange {
+  offset: number;
+  /** Number of bytes; the range must lie within the file. */
+  length: number;
+}
+
+export interface BlobStore {
+  /** A human-readable location, for messages ("/srv/repo", "azure://container"). */
+  readonly location: string;
+  get(name: string, range?: ByteRange): Promise<Buffer>;
+  put(name: string, data: Buffer | Uint8Array): Promise<void>;
+  stat(name: string): Promise<BlobInfo>;
+  exists(name: string): Promise<boolean>;
+  /** All files whose name starts with `prefix`, in no particular order. */
+  list(prefix: string): AsyncIterable<BlobInfo>;
+  delete(name: string): Promise<void>;
+}
+
+const SEGMENT = /^[A-Za-z0-9._-]+$/;
+
+/** Rejects names a backend could map outside its root or that differ between backends. */
+export function assertValidBlobName(name: string): void {
+  const segments = name.split('/');
+  if (name.length === 0 || segments.some((s) => !SEGMENT.test(s) || s === '.' || s === '..')) {
+    throw new Error(`invalid blob name: ${JSON.stringify(name)}`);
+  }
+}
+
+export async function listAll(store: BlobStore, prefix: string): Promise<BlobInfo[]> {
+  const out: BlobInfo[] = [];
+  for await (const info of store.list(prefix)) out.push(info);
+  return out;
+}

@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { DriveseedError } from '../../errors.js';
+import { assertValidBlobName, type BlobInfo, type BlobStore, type ByteRange } from '../blob-store.js';
+
+const TEMP_MARK = '.tmp-';
+
+/** A BlobStore in a local directory. Atomic puts: temp file, fsync, rename. */
+export class FsStore implements BlobStore {
+  readonly location: string;
+
+  constructor(readonly root: string) {
+    this.location = resolve(root);
+  }
+
+  private path(name: string): string {
+    assertValidBlobName(name);
+    return join(this.location, name);
+  }
+
+  async get(name: string, range?: ByteRange): Promise<Buffer> {
+    const path = this.path(name);
+    try {
+      const handle = await open(path, 'r');
+      try {
+        const length = range ? range.length : (await handle.stat()).size;
+        const buf = Buffer.allocUnsafe(length);
+        let done = 0;
+        while (done < length) {
+          const { bytesRead } = await handle.read(buf, done, length - done, (range?.offset ?? 0) + done);
+          if (bytesRead === 0) throw new DriveseedError('STORAGE', `${name}: range ${range?.offset}+${length} is past the end of the file`);
+          done += bytesRead;
+        }
+        return buf;
+      } finally {
+        await handle.close();
+      }
+    } catch (e) {
+      throw mapError(e, name, this.location);
+    }
+  }
+
+  async put(name: string, data: Buffer | Uint8Array): Promise<void> {
+    const path = this.path(name);
+    const temp = `${path}${TEMP_MARK}${randomBytes(6).toString('hex')}`;
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      const handle = await open(temp, 'w', 0o644);
+      try {
+        await handle.writeFile(data);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, path);
+    } catch (e) {
+      await unlink(temp).catch(() => undefined);
+      throw mapError(e, name, this.location);
+    }
+  }
+
+  async stat(name: string): Promise<BlobInfo> {
+    try {
+      const st = await stat(this.path(name));
+      if (!st.isFile()) throw Object.assign(new Error('not a file'), { code: 'ENOENT' });
+      return { name, size: st.size };
+    } catch (e) {
+      throw mapError(e, name, this.location);
+    }
+  }
+
+  async exists(name: string): Promise<boolean> {
+    try {
+      await this.stat(name);
+      return true;
+    } catch (e) {
+      if ((e as DriveseedError).code === 'NOT_FOUND') return false;
+      throw e;
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<BlobInfo> {
+    // Walk only the directory the prefix points into; the rest of the prefix filters names.
+    const slash = prefix.lastIndexOf('/');
+    const dir = slash >= 0 ? prefix.slice(0, slash) : '';
+    yield* this.walk(dir, prefix);
+  }
+
+  private async *walk(dir: string, prefix: string): AsyncIterable<BlobInfo> {
+    let entries;
+    try {
+      entries = await readdir(join(this.location, dir), { withFileTypes: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+      throw mapError(e, dir, this.location);
+    }
+    for (const entry of entries) {
+      const name = dir ? `${dir}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) {
+        if (name.startsWith(prefix) || prefix.startsWith(name + '/')) yield* this.walk(name, prefix);
+      } else if (entry.isFile() && name.startsWith(prefix) && !entry.name.includes(TEMP_MARK)) {
+        const st = await stat(join(this.location, name)).catch(() => undefined);
+        if (st) yield { name, size: st.size };
+      }
+    }
+  }
+
+  async delete(name: string): Promise<void> {
+    try {
+      await rm(this.path(name), { force: true });
+    } catch (e) {
+      throw mapError(e, name, this.location);
+    }
+  }
+}
+
+function mapError(e: unknown, name: string, location: string): Error {
+  if (e instanceof DriveseedError) return e;
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new DriveseedError('NOT_FOUND', `${name} not found in ${location}`, { cause: e });
+  if (code === 'ENOSPC') return new DriveseedError('IO', `disk full at ${location} while writing ${name}`, { hint: 'free space or use a larger disk', cause: e });
+  if (code === 'EACCES' || code === 'EPERM') return new DriveseedError('IO', `permission denied for ${name} in ${location}`, { cause: e });
+  return new DriveseedError('IO', `${name} in ${location}: ${(e as Error).message}`, { cause: e });
+}
