@@ -50,7 +50,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
   const paths = [...new Set(options.paths.map((p) => resolve(p)))].sort();
   for (const path of paths) await statOrExplain(path);
   const parent = options.parent === undefined ? await findParent(repo, paths) : options.parent;
-  await repo.recoverUnindexedPacks();
+  await repo.indexPacksFromHeaders(true);
   const bytesAddedBefore = repo.bytesAdded;
 
   const pool = new ChunkPool(repo, options.threads);

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { backup } from '../backup/archiver.js';
 import { shortId } from '../repo/ids.js';
-import { addRepoOptions, collect, openRepository, printJson, withLock, type RepoFlags } from './common.js';
+import { addRepoOptions, loadIndexWithWarnings, collect, openRepository, printJson, withLock, type RepoFlags } from './common.js';
 import { formatBytes, ProgressLine, renderTransfer } from './progress.js';
 
 /** restic's convention: the snapshot was saved, but some files could not be read. */
@@ -27,7 +27,7 @@ export function backupCommand(): Command {
       const repo = await openRepository(flags);
       const progress = new ProgressLine();
       const result = await withLock(repo, false, 'backup', async () => {
-        await repo.loadIndex();
+        await loadIndexWithWarnings(repo);
         return backup(repo, {
           paths,
           excludes: flags.exclude,

@@ -37,7 +37,12 @@ export function forgetCommand(): Command {
         if (flags.dryRun) return { plan, pruned: undefined };
         for (const snap of plan.remove) await repo.store.delete(SNAPSHOTS_DIR + snap.id);
         if (!flags.prune) return { plan, pruned: undefined };
-        await repo.loadIndex();
+        const damaged = await repo.loadIndex();
+        if (damaged.length > 0) {
+          throw new DriveseedError('CORRUPT', `prune refused: ${damaged[0].file} is damaged (${damaged[0].message})`, {
+            hint: 'run `driveseed check --read-data` first; snapshots were forgotten, no data was deleted',
+          });
+        }
         return { plan, pruned: await prune(repo) };
       });
       if (flags.json) {

@@ -5,7 +5,7 @@ import type { Id } from '../repo/ids.js';
 import type { Repository } from '../repo/repository.js';
 import { findSnapshot } from '../repo/snapshot.js';
 import { decodeTree, type TreeNode } from '../repo/tree.js';
-import { addRepoOptions, openRepository, printJson, type RepoFlags } from './common.js';
+import { addRepoOptions, loadIndexWithWarnings, openRepository, printJson, type RepoFlags } from './common.js';
 
 export function lsCommand(): Command {
   return addRepoOptions(new Command('ls').description('list the files of a snapshot'))
@@ -14,7 +14,7 @@ export function lsCommand(): Command {
     .option('--json', 'print one JSON array of entries')
     .action(async (ref: string, path: string, flags: RepoFlags & { json?: boolean }) => {
       const repo = await openRepository(flags);
-      await repo.loadIndex();
+      await loadIndexWithWarnings(repo);
       const snapshot = findSnapshot(await repo.listSnapshots(), ref);
       const entries: { path: string; node: TreeNode }[] = [];
       const start = await descend(repo, snapshot.tree, path);

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { restore } from '../backup/restorer.js';
 import { shortId } from '../repo/ids.js';
 import { findSnapshot } from '../repo/snapshot.js';
-import { addRepoOptions, collect, openRepository, printJson, type RepoFlags } from './common.js';
+import { addRepoOptions, loadIndexWithWarnings, collect, openRepository, printJson, type RepoFlags } from './common.js';
 import { formatBytes, ProgressLine, renderTransfer } from './progress.js';
 
 export function restoreCommand(): Command {
@@ -15,7 +15,7 @@ export function restoreCommand(): Command {
     .action(async (ref: string, flags: RepoFlags & { target: string; include?: string[]; json?: boolean }) => {
       const started = Date.now();
       const repo = await openRepository(flags);
-      await repo.loadIndex();
+      await loadIndexWithWarnings(repo);
       const snapshot = findSnapshot(await repo.listSnapshots(), ref);
       const total = snapshot.summary?.totalBytes;
       const progress = new ProgressLine();

@@ -63,3 +63,10 @@ export function positiveInt(value: string): number {
   if (!Number.isInteger(n) || n < 0) throw new DriveseedError('USAGE', `not a whole number: ${value}`);
   return n;
 }
+
+/** Readers go on past a damaged index file (its packs are read from their headers); say so. */
+export async function loadIndexWithWarnings(repo: Repository): Promise<number> {
+  const problems = await repo.loadIndex();
+  for (const p of problems) process.stderr.write(`warning: ${p.file}: ${p.message} (packs indexed from their headers instead)\n`);
+  return problems.length;
+}

@@ -38,7 +38,7 @@ export interface CheckOptions {
 export async function checkRepository(repo: Repository, options: CheckOptions = {}): Promise<CheckReport> {
   const problems: CheckProblem[] = [];
   const onFileError = (file: string, e: unknown) => problems.push({ file, message: messageOf(e) });
-  await repo.loadIndex(onFileError);
+  problems.push(...(await repo.loadIndex()));
   const snapshots = await repo.listSnapshots(onFileError);
   const present = await repo.listPacks();
 

@@ -32,6 +32,11 @@ class OpenPack {
   }
 }
 
+export interface FileProblem {
+  file: string;
+  message: string;
+}
+
 export class Repository {
   readonly index = new MasterIndex();
   private readonly openPacks: Record<BlobType, OpenPack> = { data: new OpenPack(), tree: new OpenPack() };
@@ -88,17 +93,23 @@ export class Repository {
     return bytes;
   }
 
-  async loadIndex(onError?: (name: string, error: unknown) => void): Promise<void> {
+  /**
+   * Loads every index file. A damaged one does not stop readers: it is reported, and the
+   * packs it described are indexed from their own headers instead (in memory only).
+   */
+  async loadIndex(): Promise<FileProblem[]> {
+    const problems: FileProblem[] = [];
     for await (const info of this.store.list(INDEX_DIR)) {
       try {
         const bytes = await this.readVerified(info.name);
         const file = decodeIndexFile(decodeSealedJson(this.key.encryption, 'index', bytes, info.name), info.name);
         for (const pack of file.packs) this.index.addPack(pack);
       } catch (e) {
-        if (!onError) throw e;
-        onError(info.name, e);
+        problems.push({ file: info.name, message: (e as Error).message });
       }
     }
+    if (problems.length > 0) await this.indexPacksFromHeaders(false);
+    return problems;
   }
 
   async loadBlob(type: BlobType, id: Id): Promise<Buffer> {
@@ -225,23 +236,22 @@ export class Repository {
   }
 
   /**
-   * Packs a killed writer uploaded but never indexed are still good data: read their headers
-   * and index them, so the next backup reuses them instead of storing the same blobs again.
+   * Packs no index names — a killed writer's, or those of a damaged index file — are still
+   * good data: read their headers and index them (and with `persist`, write an index file),
+   * so nothing is stored twice and nothing readable is lost.
    */
-  async recoverUnindexedPacks(): Promise<number> {
+  async indexPacksFromHeaders(persist: boolean): Promise<number> {
     const found: PackEntry[] = [];
     for (const [id, size] of await this.listPacks()) {
       if (this.index.hasPack(id)) continue;
       try {
         found.push({ id, size, blobs: await this.readPackHeader(id, size) });
       } catch {
-        // A damaged pack is check's business; it must not stop a backup.
+        // A damaged pack is check's business; it must not stop a backup or a restore.
       }
     }
-    if (found.length > 0) {
-      await this.writeIndexFile(found);
-      for (const pack of found) this.index.addPack(pack);
-    }
+    if (found.length > 0 && persist) await this.writeIndexFile(found);
+    for (const pack of found) this.index.addPack(pack);
     return found.length;
   }
 
