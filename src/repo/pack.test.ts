@@ -1,0 +1,42 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { isDriveseedError } from '../errors.js';
+import { seal } from './crypto.js';
+import { blobAad, decodePackHeader, encodePackTail, parsePackTrailer, PACK_TRAILER_LENGTH, type PackedBlob } from './pack.js';
+
+const key = randomBytes(32);
+
+function buildPack(count: number): { bytes: Buffer; blobs: PackedBlob[] } {
+  const parts: Buffer[] = [];
+  const blobs: PackedBlob[] = [];
+  let offset = 0;
+  for (let i = 0; i < count; i++) {
+    const id = randomBytes(32).toString('hex');
+    const sealed = seal(key, randomBytes(100 + i), blobAad('data', id));
+    blobs.push({ type: i % 2 ? 'tree' : 'data', id, offset, length: sealed.length, rawLength: 100 + i });
+    parts.push(sealed);
+    offset += sealed.length;
+  }
+  return { bytes: Buffer.concat([...parts, encodePackTail(key, blobs)]), blobs };
+}
+
+describe('pack format', () => {
+  it('round-trips the header through the trailer', () => {
+    const { bytes, blobs } = buildPack(5);
+    const at = parsePackTrailer(bytes.subarray(bytes.length - PACK_TRAILER_LENGTH), bytes.length, 'p');
+    assert.deepEqual(decodePackHeader(key, bytes.subarray(at.offset, at.offset + at.length), 'p'), blobs);
+  });
+
+  it('rejects an unknown pack version and a damaged header', () => {
+    const { bytes } = buildPack(2);
+    const newer = Buffer.from(bytes);
+    newer[newer.length - 1] = 2;
+    assert.throws(() => parsePackTrailer(newer.subarray(newer.length - PACK_TRAILER_LENGTH), newer.length, 'p'), (e) => isDriveseedError(e, 'UNSUPPORTED_VERSION'));
+    const at = parsePackTrailer(bytes.subarray(bytes.length - PACK_TRAILER_LENGTH), bytes.length, 'p');
+    const damaged = Buffer.from(bytes.subarray(at.offset, at.offset + at.length));
+    damaged[20] ^= 1;
+    assert.throws(() => decodePackHeader(key, damaged, 'p'), (e) => isDriveseedError(e, 'CORRUPT'));
+    assert.throws(() => decodePackHeader(randomBytes(32), bytes.subarray(at.offset, at.offset + at.length), 'p'), (e) => isDriveseedError(e, 'CORRUPT'));
+  });
+});
