@@ -9,7 +9,10 @@ import type { FileJob, FileResult, FromWorker, SealedBlobMessage, ToWorker, Work
 /**
  * One of the archiver's worker threads: read → chunk → id → (ask main which ids are new) →
  * compress → encrypt. Main keeps the only copy of the index, so dedup is exact across workers;
- * a query per group of chunks (not per chunk) keeps the round trips cheap.
+ * one query per group of chunks (not per chunk) keeps the round trips cheap.
+ *
+ * Chunks are views into two large read buffers used in turn, never copies: a buffer is
+ * reused only after the group of chunks that points into it was sealed and sent.
  */
 const init = workerData as WorkerInit;
 const encryption = Buffer.from(init.encryption);
@@ -17,9 +20,8 @@ const mac = Buffer.from(init.mac);
 const gear = gearTable(init.chunkerSeed);
 const port = parentPort!;
 
-/** Chunks held before asking main which are new: bounds a worker's memory to ~2× this. */
-const GROUP_BYTES = 16 * 1024 * 1024;
-const READ_BUFFER = 2 * MAX_CHUNK + GROUP_BYTES;
+/** Bytes a read buffer holds: one group of chunks plus one maximal chunk of slack. */
+const BUFFER_SIZE = 12 * 1024 * 1024;
 
 interface PendingChunk {
   id: string;
@@ -44,18 +46,15 @@ function ask(task: number, ids: string[]): Promise<boolean[]> {
   });
 }
 
+/** The chunks cut since the last flush, all views into the current read buffer. */
 class Group {
-  chunks: PendingChunk[] = [];
-  bytes = 0;
+  private chunks: PendingChunk[] = [];
 
   constructor(private readonly task: number) {}
 
   add(data: Buffer): string {
-    // The chunk is copied out of the reusable read buffer: it outlives the next read.
-    const copy = Buffer.from(data);
-    const id = blobIdOf(mac, copy);
-    this.chunks.push({ id, data: copy });
-    this.bytes += copy.length;
+    const id = blobIdOf(mac, data);
+    this.chunks.push({ id, data });
     return id;
   }
 
@@ -63,7 +62,6 @@ class Group {
     if (this.chunks.length === 0) return;
     const chunks = this.chunks;
     this.chunks = [];
-    this.bytes = 0;
     const want = await ask(this.task, chunks.map((c) => c.id));
     const blobs: SealedBlobMessage[] = [];
     chunks.forEach((chunk, i) => {
@@ -75,7 +73,7 @@ class Group {
   }
 }
 
-/** Transfers only buffers that own their whole ArrayBuffer (the pool's small slices do not). */
+/** Transfers only buffers that own their whole ArrayBuffer (small ones live in a shared pool). */
 function transferList(blobs: SealedBlobMessage[]): ArrayBuffer[] {
   return blobs
     .map((b) => b.sealed)
@@ -83,20 +81,42 @@ function transferList(blobs: SealedBlobMessage[]): ArrayBuffer[] {
     .map((s) => s.buffer as ArrayBuffer);
 }
 
-const readBuffer = Buffer.allocUnsafe(READ_BUFFER);
+/** The read window [start, end) of the current buffer; bytes before start belong to the group. */
+class Reader {
+  private buffers = [Buffer.allocUnsafe(BUFFER_SIZE), Buffer.allocUnsafe(BUFFER_SIZE)];
+  start = 0;
+  end = 0;
+
+  get buffer(): Buffer {
+    return this.buffers[0];
+  }
+
+  /** Reads more of fd after `end`; when the buffer is full, flushes the group and switches buffers. */
+  async fill(fd: number, group: Group): Promise<number> {
+    if (BUFFER_SIZE - this.end < MAX_CHUNK) {
+      const [current, spare] = this.buffers;
+      current.copy(spare, 0, this.start, this.end);
+      await group.flush();
+      this.buffers = [spare, current];
+      this.end -= this.start;
+      this.start = 0;
+    }
+    const n = readSync(fd, this.buffer, this.end, BUFFER_SIZE - this.end, null);
+    this.end += n;
+    return n;
+  }
+}
 
 async function runTask(task: number, files: FileJob[]): Promise<void> {
   const group = new Group(task);
+  const reader = new Reader();
   const results: FileResult[] = [];
-  for (const file of files) {
-    results.push(await chunkFile(file.path, group));
-    if (group.bytes >= GROUP_BYTES) await group.flush();
-  }
+  for (const file of files) results.push(await chunkFile(file.path, reader, group));
   await group.flush();
   send({ kind: 'done', task, results });
 }
 
-async function chunkFile(path: string, group: Group): Promise<FileResult> {
+async function chunkFile(path: string, reader: Reader, group: Group): Promise<FileResult> {
   const content: string[] = [];
   let size = 0;
   let fd: number;
@@ -106,26 +126,18 @@ async function chunkFile(path: string, group: Group): Promise<FileResult> {
     return { content, size, error: (e as Error).message };
   }
   try {
-    let start = 0;
-    let end = 0;
     let eof = false;
     for (;;) {
-      if (!eof && end - start < MAX_CHUNK) {
-        // Slide the unconsumed tail to the front so the buffer always holds one whole chunk.
-        readBuffer.copy(readBuffer, 0, start, end);
-        end -= start;
-        start = 0;
-        const n = readSync(fd, readBuffer, end, READ_BUFFER - end, null);
+      if (!eof && reader.end - reader.start < MAX_CHUNK) {
+        const n = await reader.fill(fd, group);
         if (n === 0) eof = true;
-        end += n;
         size += n;
         continue;
       }
-      if (start === end) break;
-      const len = nextCut(gear, readBuffer, start, end, eof);
-      content.push(group.add(readBuffer.subarray(start, start + len)));
-      start += len;
-      if (group.bytes >= GROUP_BYTES) await group.flush();
+      if (reader.start === reader.end) break;
+      const len = nextCut(gear, reader.buffer, reader.start, reader.end, eof);
+      content.push(group.add(reader.buffer.subarray(reader.start, reader.start + len)));
+      reader.start += len;
     }
     return { content, size };
   } catch (e) {

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, scrypt as scryptCb } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, randomFillSync, scrypt as scryptCb } from 'node:crypto';
 import { promisify } from 'node:util';
 import { DriveseedError } from '../errors.js';
 
@@ -33,12 +33,15 @@ export function generateMasterKey(): MasterKey {
 
 /** nonce ‖ AES-256-GCM(plaintext, aad) ‖ tag. A fresh random nonce per message. */
 export function seal(key: Buffer, plaintext: Uint8Array, aad: Uint8Array): Buffer {
-  const nonce = randomBytes(NONCE_LENGTH);
+  const out = Buffer.allocUnsafe(SEAL_OVERHEAD + plaintext.length);
+  const nonce = randomFillSync(out, 0, NONCE_LENGTH).subarray(0, NONCE_LENGTH);
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(aad);
-  const body = cipher.update(plaintext);
-  const final = cipher.final();
-  return Buffer.concat([nonce, body, final, cipher.getAuthTag()], SEAL_OVERHEAD + plaintext.length);
+  let at = NONCE_LENGTH;
+  at += cipher.update(plaintext).copy(out, at);
+  at += cipher.final().copy(out, at);
+  cipher.getAuthTag().copy(out, at);
+  return out;
 }
 
 /** Inverse of seal; throws CORRUPT when the tag does not verify (tampered, wrong key, wrong aad). */
