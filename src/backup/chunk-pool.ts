@@ -8,7 +8,7 @@ import { DEFAULT_LEVEL } from '../repo/compression.js';
 const BATCH_FILES = 64;
 const BATCH_BYTES = 8 * 1024 * 1024;
 /** Sealed bytes waiting for the packer before workers are held back (backpressure). */
-const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
+const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 
 interface QueuedFile {
   path: string;

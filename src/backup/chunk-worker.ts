@@ -107,9 +107,11 @@ class Reader {
   }
 }
 
+/** One reader per worker for its whole life: its buffers are the worker's main memory. */
+const reader = new Reader();
+
 async function runTask(task: number, files: FileJob[]): Promise<void> {
   const group = new Group(task);
-  const reader = new Reader();
   const results: FileResult[] = [];
   for (const file of files) results.push(await chunkFile(file.path, reader, group));
   await group.flush();

@@ -6,6 +6,9 @@ import type { Repository } from '../repo/repository.js';
 import type { StoredSnapshot } from '../repo/snapshot.js';
 import { decodeTree, type TreeNode } from '../repo/tree.js';
 import { Semaphore } from './semaphore.js';
+import { RestorePool } from './restore-pool.js';
+import { DriveseedError } from '../errors.js';
+import { packName } from '../repo/layout.js';
 
 export interface RestoreProgress {
   files: number;
@@ -30,6 +33,8 @@ export interface RestoreResult {
 
 /** Files written at once: enough to keep storage reads and decryption overlapping. */
 const PARALLEL_FILES = 8;
+/** Blobs of one file fetched and decoding at once (a large file keeps every worker busy). */
+const BLOBS_IN_FLIGHT_PER_FILE = 4;
 
 /**
  * Restores a snapshot under `target`, each path at its full original path (restic's rule).
@@ -37,10 +42,15 @@ const PARALLEL_FILES = 8;
  * changes its mtime.
  */
 export async function restore(repo: Repository, snapshot: StoredSnapshot, options: RestoreOptions): Promise<RestoreResult> {
-  const restorer = new Restorer(repo, options);
-  await restorer.restoreTree(snapshot.tree, '/', false);
-  await restorer.finish();
-  return restorer.result;
+  const pool = new RestorePool(repo.key);
+  try {
+    const restorer = new Restorer(repo, pool, options);
+    await restorer.restoreTree(snapshot.tree, '/', false);
+    await restorer.finish();
+    return restorer.result;
+  } finally {
+    await pool.close();
+  }
 }
 
 class Restorer {
@@ -51,6 +61,7 @@ class Restorer {
 
   constructor(
     private readonly repo: Repository,
+    private readonly pool: RestorePool,
     private readonly options: RestoreOptions,
   ) {}
 
@@ -93,17 +104,40 @@ class Restorer {
     }
   }
 
+  /**
+   * Blobs are fetched and handed to the pool a few at a time; each lands at its own offset,
+   * so they may finish in any order.
+   */
   private async writeFile(target: string, node: TreeNode): Promise<void> {
     const handle = await open(target, 'w', 0o600);
     try {
-      // Fetch the next blob while the current one is written.
-      let next = node.content!.length > 0 ? this.repo.loadBlob('data', node.content![0]) : undefined;
-      for (let i = 0; i < node.content!.length; i++) {
-        const data = await next!;
-        next = i + 1 < node.content!.length ? this.repo.loadBlob('data', node.content![i + 1]) : undefined;
-        await handle.write(data);
-        this.result.bytes += data.length;
+      const inFlight = new Semaphore(BLOBS_IN_FLIGHT_PER_FILE);
+      const writes: Promise<void>[] = [];
+      // Failures are caught as they happen: a rejection must not wait unobserved for the loop to end.
+      let failure: unknown;
+      let offset = 0;
+      for (const id of node.content!) {
+        if (failure) break;
+        const at = this.repo.index.lookup(id);
+        if (!at) throw new DriveseedError('NOT_FOUND', `data blob ${id} is not in the index`);
+        const blobOffset = offset;
+        offset += at.rawLength;
+        await inFlight.acquire();
+        writes.push(
+          this.repo.store
+            .get(packName(at.pack), { offset: at.offset, length: at.length })
+            .then((sealed) => this.pool.write(handle.fd, blobOffset, id, sealed))
+            .then((bytes) => {
+              this.result.bytes += bytes;
+            })
+            .catch((e) => {
+              failure ??= e;
+            })
+            .finally(() => inFlight.release()),
+        );
       }
+      await Promise.all(writes);
+      if (failure) throw failure;
     } finally {
       await handle.close();
     }

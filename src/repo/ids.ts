@@ -10,8 +10,10 @@ export function isId(value: unknown): value is Id {
 }
 
 /** The storage id of a repository file: SHA-256 of its bytes, so any hop can verify it without a key. */
-export function fileId(bytes: Uint8Array): Id {
-  return createHash('sha256').update(bytes).digest('hex');
+export function fileId(bytes: Uint8Array | readonly Uint8Array[]): Id {
+  const hash = createHash('sha256');
+  for (const part of Array.isArray(bytes) ? bytes : [bytes]) hash.update(part);
+  return hash.digest('hex');
 }
 
 export function shortId(id: Id): string {

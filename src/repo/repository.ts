@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DriveseedError } from '../errors.js';
-import type { BlobStore } from '../storage/blob-store.js';
+import { blobDataLength, type BlobStore } from '../storage/blob-store.js';
 import { decodePayload, encodePayload } from './compression.js';
 import { blobIdOf, generateMasterKey, open, seal, type MasterKey } from './crypto.js';
 import { fileId, type Id } from './ids.js';
@@ -184,10 +184,10 @@ export class Repository {
     this.openPacks[type] = new OpenPack();
     while (this.uploads.size >= MAX_PENDING_UPLOADS) await Promise.race(this.uploads);
     this.throwUploadError();
-    const bytes = Buffer.concat([...pack.parts, encodePackTail(this.key.encryption, pack.blobs)]);
-    const entry: PackEntry = { id: fileId(bytes), size: bytes.length, blobs: pack.blobs };
+    const parts = [...pack.parts, encodePackTail(this.key.encryption, pack.blobs)];
+    const entry: PackEntry = { id: fileId(parts), size: blobDataLength(parts), blobs: pack.blobs };
     const upload = this.store
-      .put(packName(entry.id), bytes)
+      .put(packName(entry.id), parts)
       .then(() => this.packUploaded(entry))
       .catch((e) => {
         this.uploadError ??= e;

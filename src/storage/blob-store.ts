@@ -24,11 +24,27 @@ export interface ByteRange {
   length: number;
 }
 
+/** A file's bytes, whole or as parts written back to back (packs are written from their blobs without a copy). */
+export type BlobData = Uint8Array | readonly Uint8Array[];
+
+export function blobDataLength(data: BlobData): number {
+  return Array.isArray(data) ? data.reduce((n: number, part: Uint8Array) => n + part.length, 0) : (data as Uint8Array).length;
+}
+
+/** One contiguous buffer, for backends that need one; copies only when given parts. */
+export function blobDataBuffer(data: BlobData): Buffer {
+  if (!Array.isArray(data)) {
+    const one = data as Uint8Array;
+    return Buffer.from(one.buffer, one.byteOffset, one.length);
+  }
+  return Buffer.concat(data as readonly Uint8Array[]);
+}
+
 export interface BlobStore {
   /** A human-readable location, for messages ("/srv/repo", "azure://container"). */
   readonly location: string;
   get(name: string, range?: ByteRange): Promise<Buffer>;
-  put(name: string, data: Buffer | Uint8Array): Promise<void>;
+  put(name: string, data: BlobData): Promise<void>;
   stat(name: string): Promise<BlobInfo>;
   exists(name: string): Promise<boolean>;
   /** All files whose name starts with `prefix`, in no particular order. */
