@@ -163,3 +163,22 @@ describe('engine faults', () => {
     assert.deepEqual(unlock, { removed: 1, remaining: 1 });
   });
 });
+
+describe('interrupted commands', () => {
+  it('SIGTERM during a backup releases the lock and leaves a valid repository', async (t) => {
+    const dir = await tempDir(t);
+    const data = join(dir, 'data');
+    await mkdir(data);
+    for (let i = 0; i < 8; i++) await writeFile(join(data, `part${i}`), randomBytes(8 * 1024 * 1024));
+    const repo = join(dir, 'repo');
+    cli(['init', '--repo', repo]);
+    const child = cliAsync(['backup', '--repo', repo, data]);
+    const deadline = Date.now() + 60_000;
+    while ((await files(join(repo, 'locks')).catch(() => [])).length === 0 && Date.now() < deadline) await sleep(10);
+    child.kill('SIGTERM');
+    const code = await new Promise((resolve) => child.once('exit', (c) => resolve(c)));
+    assert.equal(code, 143);
+    assert.deepEqual(await files(join(repo, 'locks')), [], 'no lock left behind');
+    assert.equal(cli(['check', '--repo', repo]).code, 0);
+  });
+});

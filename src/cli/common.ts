@@ -40,12 +40,23 @@ export async function openRepository(flags: RepoFlags): Promise<Repository> {
   return Repository.open(openStore(repoLocation(flags)), readPassword(flags));
 }
 
-/** Runs `fn` under a repository lock and always releases it. */
+/**
+ * Runs `fn` under a repository lock and always releases it — also on Ctrl-C or SIGTERM, so
+ * an interrupted command leaves no lock behind (a kill -9 leaves one, which is stale by itself).
+ */
 export async function withLock<T>(repo: Repository, exclusive: boolean, command: string, fn: (lock: RepositoryLock) => Promise<T>): Promise<T> {
   const lock = await repo.lock(exclusive, command);
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`\ndriveseed: interrupted (${signal}); releasing the repository lock\n`);
+    void lock.release().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     return await fn(lock);
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await lock.release();
   }
 }
