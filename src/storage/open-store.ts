@@ -1,11 +1,22 @@
 import { DriveseedError } from '../errors.js';
 import type { BlobStore } from './blob-store.js';
+import { AzureStore } from './azure/azure-store.js';
 import { FsStore } from './fs/fs-store.js';
 
-/** The one place a location string becomes a concrete store. */
+const AZURE_PREFIX = 'azure://';
+
+/** The one place a location string becomes a concrete store: a directory, or azure://CONTAINER. */
 export function openStore(location: string): BlobStore {
-  if (location.startsWith('azure://')) {
-    throw new DriveseedError('USAGE', 'azure:// locations need the azure backend, which is not built yet');
+  if (!location.startsWith(AZURE_PREFIX)) return new FsStore(location);
+  const container = location.slice(AZURE_PREFIX.length).replace(/\/+$/, '');
+  if (!/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$/.test(container)) {
+    throw new DriveseedError('USAGE', `"${container}" is not a valid Azure container name`, {
+      hint: '3–63 lower-case letters, digits and single hyphens',
+    });
   }
-  return new FsStore(location);
+  const connection = process.env.AZURE_STORAGE_CONNECTION_STRING;
+  if (!connection) {
+    throw new DriveseedError('USAGE', `${location} needs AZURE_STORAGE_CONNECTION_STRING`, { hint: 'set it to the storage account connection string' });
+  }
+  return AzureStore.fromConnectionString(connection, container);
 }

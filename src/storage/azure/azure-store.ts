@@ -1,0 +1,116 @@
+import { BlobServiceClient, RestError, type ContainerClient } from '@azure/storage-blob';
+import { DriveseedError } from '../../errors.js';
+import { assertValidBlobName, blobDataBuffer, type BlobData, type BlobInfo, type BlobStore, type ByteRange } from '../blob-store.js';
+
+/** Packs above this go up as parallel blocks; below it, one Put Blob request. */
+const BLOCK_SIZE = 8 * 1024 * 1024;
+const UPLOAD_CONCURRENCY = 4;
+
+/**
+ * A BlobStore in one Azure Blob Storage container (block blobs), through the official SDK.
+ * Put Blob and Put Block List commit atomically, which gives the interface's atomic put;
+ * the SDK's own retry policy handles throttling and transient errors.
+ */
+export class AzureStore implements BlobStore {
+  readonly location: string;
+  private ready?: Promise<void>;
+
+  constructor(private readonly container: ContainerClient) {
+    this.location = `azure://${container.containerName}`;
+  }
+
+  static fromConnectionString(connectionString: string, containerName: string): AzureStore {
+    const service = BlobServiceClient.fromConnectionString(connectionString, {
+      retryOptions: { maxTries: 5, retryDelayInMs: 200, maxRetryDelayInMs: 5000 },
+    });
+    return new AzureStore(service.getContainerClient(containerName));
+  }
+
+  /** Containers are created on first write, so opening a store never needs write rights. */
+  private ensureContainer(): Promise<void> {
+    this.ready ??= this.container.createIfNotExists().then(
+      () => undefined,
+      (e) => {
+        this.ready = undefined;
+        throw mapError(e, this.container.containerName, this.location);
+      },
+    );
+    return this.ready;
+  }
+
+  async get(name: string, range?: ByteRange): Promise<Buffer> {
+    assertValidBlobName(name);
+    try {
+      const blob = this.container.getBlobClient(name);
+      if (range && range.length === 0) return Buffer.alloc(0);
+      return await blob.downloadToBuffer(range?.offset ?? 0, range?.length, { concurrency: UPLOAD_CONCURRENCY, blockSize: BLOCK_SIZE });
+    } catch (e) {
+      throw mapError(e, name, this.location);
+    }
+  }
+
+  async put(name: string, data: BlobData): Promise<void> {
+    assertValidBlobName(name);
+    await this.ensureContainer();
+    try {
+      await this.container.getBlockBlobClient(name).uploadData(blobDataBuffer(data), {
+        blockSize: BLOCK_SIZE,
+        maxSingleShotSize: BLOCK_SIZE,
+        concurrency: UPLOAD_CONCURRENCY,
+      });
+    } catch (e) {
+      throw mapError(e, name, this.location);
+    }
+  }
+
+  async stat(name: string): Promise<BlobInfo> {
+    assertValidBlobName(name);
+    try {
+      const props = await this.container.getBlobClient(name).getProperties();
+      return { name, size: props.contentLength ?? 0 };
+    } catch (e) {
+      throw mapError(e, name, this.location);
+    }
+  }
+
+  async exists(name: string): Promise<boolean> {
+    assertValidBlobName(name);
+    try {
+      return await this.container.getBlobClient(name).exists();
+    } catch (e) {
+      throw mapError(e, name, this.location);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<BlobInfo> {
+    try {
+      for await (const blob of this.container.listBlobsFlat({ prefix })) {
+        yield { name: blob.name, size: blob.properties.contentLength ?? 0 };
+      }
+    } catch (e) {
+      // A container that does not exist yet holds nothing.
+      if (e instanceof RestError && e.statusCode === 404) return;
+      throw mapError(e, prefix, this.location);
+    }
+  }
+
+  async delete(name: string): Promise<void> {
+    assertValidBlobName(name);
+    try {
+      await this.container.getBlobClient(name).deleteIfExists();
+    } catch (e) {
+      if (e instanceof RestError && e.statusCode === 404) return;
+      throw mapError(e, name, this.location);
+    }
+  }
+}
+
+function mapError(e: unknown, name: string, location: string): Error {
+  if (e instanceof DriveseedError) return e;
+  if (e instanceof RestError) {
+    if (e.statusCode === 404) return new DriveseedError('NOT_FOUND', `${name} not found in ${location}`, { cause: e });
+    if (e.statusCode === 403) return new DriveseedError('STORAGE', `${location}: access denied for ${name}`, { hint: 'check AZURE_STORAGE_CONNECTION_STRING', cause: e });
+    return new DriveseedError('STORAGE', `${location}: ${name}: ${e.statusCode ?? ''} ${e.code ?? e.message}`.trim(), { cause: e });
+  }
+  return new DriveseedError('STORAGE', `${location}: ${name}: ${(e as Error).message}`, { cause: e });
+}
