@@ -1,0 +1,85 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { isDriveseedError } from '../errors.js';
+import { listAll, type BlobStore } from './blob-store.js';
+
+export interface StoreFixture {
+  store: BlobStore;
+  cleanup(): Promise<void>;
+}
+
+/** Every guarantee of the BlobStore interface, run against every backend. */
+export function runBlobStoreSuite(name: string, makeStore: () => Promise<StoreFixture>): void {
+  describe(`BlobStore contract: ${name}`, () => {
+    let fixture: StoreFixture;
+    let store: BlobStore;
+    before(async () => {
+      fixture = await makeStore();
+      store = fixture.store;
+    });
+    after(() => fixture.cleanup());
+
+    it('round-trips whole files and files given as parts', async () => {
+      const data = randomBytes(1000);
+      await store.put('a/one', data);
+      assert.deepEqual(await store.get('a/one'), data);
+      await store.put('a/parts', [data.subarray(0, 10), data.subarray(10, 10), data.subarray(10)]);
+      assert.deepEqual(await store.get('a/parts'), data);
+      await store.put('a/empty', Buffer.alloc(0));
+      assert.equal((await store.get('a/empty')).length, 0);
+    });
+
+    it('reads ranges, including the first and last byte', async () => {
+      const data = randomBytes(5000);
+      await store.put('r/file', data);
+      assert.deepEqual(await store.get('r/file', { offset: 0, length: 1 }), data.subarray(0, 1));
+      assert.deepEqual(await store.get('r/file', { offset: 4999, length: 1 }), data.subarray(4999));
+      assert.deepEqual(await store.get('r/file', { offset: 100, length: 2000 }), data.subarray(100, 2100));
+    });
+
+    it('replaces a file whole on a second put', async () => {
+      await store.put('o/file', Buffer.from('first version, longer'));
+      await store.put('o/file', Buffer.from('second'));
+      assert.equal((await store.get('o/file')).toString(), 'second');
+      assert.equal((await store.stat('o/file')).size, 6);
+    });
+
+    it('lists by prefix, also mid-segment and across nested folders', async () => {
+      for (const n of ['l/ab/1', 'l/ab/2', 'l/ac/3', 'l/b', 'lx']) await store.put(n, Buffer.from(n));
+      const names = async (prefix: string) => (await listAll(store, prefix)).map((b) => b.name).sort();
+      assert.deepEqual(await names('l/'), ['l/ab/1', 'l/ab/2', 'l/ac/3', 'l/b']);
+      assert.deepEqual(await names('l/a'), ['l/ab/1', 'l/ab/2', 'l/ac/3']);
+      assert.deepEqual(await names('l/ab/'), ['l/ab/1', 'l/ab/2']);
+      assert.deepEqual(await names('nothing/'), []);
+      const sized = await listAll(store, 'l/b');
+      assert.deepEqual(sized, [{ name: 'l/b', size: 3 }]);
+    });
+
+    it('says NOT_FOUND for a missing file, and delete is idempotent', async () => {
+      await assert.rejects(store.get('missing/file'), (e) => isDriveseedError(e, 'NOT_FOUND'));
+      await assert.rejects(store.stat('missing/file'), (e) => isDriveseedError(e, 'NOT_FOUND'));
+      assert.equal(await store.exists('missing/file'), false);
+      await store.put('d/file', Buffer.from('x'));
+      assert.equal(await store.exists('d/file'), true);
+      await store.delete('d/file');
+      await store.delete('d/file');
+      assert.equal(await store.exists('d/file'), false);
+    });
+
+    it('rejects names that could escape the store', async () => {
+      for (const bad of ['../x', '/abs', 'a//b', 'a/./b', '', 'sp ace']) {
+        await assert.rejects(store.put(bad, Buffer.from('x')), /invalid blob name/, bad);
+      }
+    });
+
+    it('stores a 20 MiB file and many concurrent small ones', async () => {
+      const big = randomBytes(20 * 1024 * 1024);
+      await store.put('big/file', big);
+      assert.deepEqual(await store.get('big/file'), big);
+      const small = Array.from({ length: 50 }, (_, i) => [`c/${i}`, randomBytes(100 + i)] as const);
+      await Promise.all(small.map(([n, d]) => store.put(n, d)));
+      for (const [n, d] of small) assert.deepEqual(await store.get(n), d);
+    });
+  });
+}

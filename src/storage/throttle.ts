@@ -1,0 +1,100 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DriveseedError } from '../errors.js';
+import { blobDataLength, type BlobData, type BlobInfo, type BlobStore, type ByteRange } from './blob-store.js';
+
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1000,
+  kb: 1000,
+  kib: 1024,
+  m: 1000 ** 2,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  g: 1000 ** 3,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
+};
+
+/** "10M", "512KiB", "1.5MB/s", "100000" → bytes per second. Decimal units as on links (Mbit/s ÷ 8 is the user's job). */
+export function parseRate(text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*?)(?:\/s)?\s*$/i.exec(text);
+  const unit = match ? UNITS[match[2].toLowerCase()] : undefined;
+  if (!match || unit === undefined || Number(match[1]) <= 0) {
+    throw new DriveseedError('USAGE', `not a rate: "${text}"`, { hint: 'write it like 10M, 512KiB or 1.5MB/s (bytes per second)' });
+  }
+  return Math.round(Number(match[1]) * unit);
+}
+
+/** A token bucket: bytes may be sent at `rate` per second, with one second of burst. */
+class TokenBucket {
+  private tokens: number;
+  private last = Date.now();
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(private readonly rate: number) {
+    this.tokens = rate;
+  }
+
+  /** Waits until `bytes` may go; requests are served in order so a big put cannot starve. */
+  take(bytes: number): Promise<void> {
+    const turn = this.queue.then(() => this.wait(bytes));
+    this.queue = turn;
+    return turn;
+  }
+
+  private async wait(bytes: number): Promise<void> {
+    this.refill();
+    this.tokens -= bytes;
+    if (this.tokens < 0) await sleep((-this.tokens / this.rate) * 1000);
+  }
+
+  private refill(): void {
+    const now = Date.now();
+    this.tokens = Math.min(this.rate, this.tokens + ((now - this.last) / 1000) * this.rate);
+    this.last = now;
+  }
+}
+
+/** Limits the bandwidth of puts (and optionally gets): what users of a thin link set with --limit-upload. */
+export class ThrottleStore implements BlobStore {
+  readonly location: string;
+  private readonly up?: TokenBucket;
+  private readonly down?: TokenBucket;
+
+  constructor(
+    private readonly inner: BlobStore,
+    limits: { uploadBytesPerSecond?: number; downloadBytesPerSecond?: number },
+  ) {
+    this.location = inner.location;
+    if (limits.uploadBytesPerSecond) this.up = new TokenBucket(limits.uploadBytesPerSecond);
+    if (limits.downloadBytesPerSecond) this.down = new TokenBucket(limits.downloadBytesPerSecond);
+  }
+
+  async get(name: string, range?: ByteRange): Promise<Buffer> {
+    const data = await this.inner.get(name, range);
+    await this.down?.take(data.length);
+    return data;
+  }
+
+  async put(name: string, data: BlobData): Promise<void> {
+    await this.up?.take(blobDataLength(data));
+    await this.inner.put(name, data);
+  }
+
+  stat(name: string): Promise<BlobInfo> {
+    return this.inner.stat(name);
+  }
+
+  exists(name: string): Promise<boolean> {
+    return this.inner.exists(name);
+  }
+
+  list(prefix: string): AsyncIterable<BlobInfo> {
+    return this.inner.list(prefix);
+  }
+
+  delete(name: string): Promise<void> {
+    return this.inner.delete(name);
+  }
+}
