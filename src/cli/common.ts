@@ -45,19 +45,30 @@ export async function openRepository(flags: RepoFlags): Promise<Repository> {
  * an interrupted command leaves no lock behind (a kill -9 leaves one, which is stale by itself).
  */
 export async function withLock<T>(repo: Repository, exclusive: boolean, command: string, fn: (lock: RepositoryLock) => Promise<T>): Promise<T> {
-  const lock = await repo.lock(exclusive, command);
-  const onSignal = (signal: NodeJS.Signals) => {
+  let lock: RepositoryLock | undefined;
+  let interrupted: NodeJS.Signals | undefined;
+  const exitAfterRelease = (signal: NodeJS.Signals) => {
     process.stderr.write(`\ndriveseed: interrupted (${signal}); releasing the repository lock\n`);
-    void lock.release().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    void (lock?.release() ?? Promise.resolve()).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  // Handlers go in before the lock is taken: a signal during acquisition must not leave it behind.
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupted = signal;
+    if (lock) exitAfterRelease(signal);
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    lock = await repo.lock(exclusive, command);
+    if (interrupted) {
+      exitAfterRelease(interrupted);
+      return await new Promise<never>(() => undefined);
+    }
     return await fn(lock);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await lock.release();
+    if (!interrupted) await lock?.release();
   }
 }
 
