@@ -14,7 +14,11 @@ export type ErrorCode =
   | 'CORRUPT'
   | 'AMBIGUOUS'
   | 'IO'
-  | 'STORAGE';
+  | 'STORAGE'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'CONFLICT'
+  | 'SERVICE';
 
 export class DriveseedError extends Error {
   readonly code: ErrorCode;

@@ -9,6 +9,8 @@ import { lsCommand } from './cmd-ls.js';
 import { restoreCommand } from './cmd-restore.js';
 import { snapshotsCommand } from './cmd-snapshots.js';
 import { unlockCommand } from './cmd-unlock.js';
+import { serviceCommand } from './cmd-service.js';
+import { certgenCommand } from './cmd-certgen.js';
 
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
@@ -18,7 +20,7 @@ function program(): Command {
     .description('deduplicating, compressed, encrypted backups; the first full backup travels on disks')
     .option('--debug', 'print stack traces for errors')
     .showHelpAfterError('(run with --help for usage)');
-  for (const cmd of [initCommand(), backupCommand(), snapshotsCommand(), lsCommand(), restoreCommand(), checkCommand(), forgetCommand(), unlockCommand(), demoCommand()]) {
+  for (const cmd of [initCommand(), backupCommand(), snapshotsCommand(), lsCommand(), restoreCommand(), checkCommand(), forgetCommand(), unlockCommand(), serviceCommand(), certgenCommand(), demoCommand()]) {
     root.addCommand(cmd);
   }
   // Every subcommand reports usage errors through the same path, so they all exit 2.

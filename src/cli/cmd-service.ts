@@ -1,0 +1,54 @@
+import { Command } from 'commander';
+import { ServiceClient } from '../agent/service-client.js';
+import { writePublishSettings } from '../agent/publish-settings.js';
+import { startService } from '../service/start-service.js';
+import { printJson } from './common.js';
+
+export function serviceCommand(): Command {
+  const service = new Command('service').description('the cloud side: identity, vault and import service in one HTTP server');
+
+  service
+    .command('start')
+    .description('run the service in the foreground until Ctrl-C')
+    .option('--data-dir <dir>', 'where the database and blobs live', './driveseed-data')
+    .option('--listen <host:port>', 'address to listen on', '127.0.0.1:7070')
+    .option('--db <url>', 'postgres://… for PostgreSQL (default: SQLite in the data dir)')
+    .option('--log', 'structured request logs on stdout')
+    .action(async (flags: { dataDir: string; listen: string; db?: string; log?: boolean }) => {
+      const running = await startService({ dataDir: flags.dataDir, listen: flags.listen, db: flags.db, logger: flags.log });
+      if (running.bootstrap) {
+        console.log(`created subscription ${running.bootstrap.subscriptionId}`);
+        console.log(`owner key: ${running.bootstrap.ownerKey}`);
+        console.log(`(also in ${flags.dataDir}/bootstrap.json, mode 0600; keep it secret)`);
+      }
+      console.log(`driveseed service listening on ${running.url} (database: ${running.database.kind})`);
+      // Graceful: stop taking requests, finish the running ones, close the database.
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await running.stop();
+      console.log('driveseed service stopped');
+    });
+
+  service
+    .command('publish-settings')
+    .description('write the publish-settings file the other tools take with --publish-settings')
+    .requiredOption('--service <url>', 'service URL, e.g. http://127.0.0.1:7070')
+    .requiredOption('--subscription <id>', 'subscription id')
+    .option('--owner-key <key>', 'owner key (or env DRIVESEED_OWNER_KEY)')
+    .requiredOption('--out <file>', 'file to write (mode 0600)')
+    .option('--json', 'print the result as JSON')
+    .action(async (flags: { service: string; subscription: string; ownerKey?: string; out: string; json?: boolean }) => {
+      const ownerKey = flags.ownerKey ?? process.env.DRIVESEED_OWNER_KEY ?? '';
+      const serviceUrl = flags.service.replace(/\/+$/, '');
+      // Checked against the service first, so a typo does not end up in a file.
+      await new ServiceClient(serviceUrl, { ownerKey }).whoami(flags.subscription);
+      await writePublishSettings(flags.out, { serviceUrl, subscriptionId: flags.subscription, ownerKey });
+      if (flags.json) printJson({ out: flags.out, serviceUrl, subscriptionId: flags.subscription });
+      else console.log(`wrote publish settings for subscription ${flags.subscription} to ${flags.out}`);
+    });
+
+  return service;
+}

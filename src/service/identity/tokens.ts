@@ -1,0 +1,107 @@
+import { createPublicKey, randomBytes, X509Certificate } from 'node:crypto';
+import { decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import type { TokenResponse } from '../api/schemas.js';
+import type { Db } from '../db/open-database.js';
+import { unauthorized } from '../http/http-error.js';
+
+/** Bearer tokens live an hour, like Azure AD's; assertions may live 10 minutes at most. */
+export const TOKEN_LIFETIME_SECONDS = 3600;
+const MAX_ASSERTION_SECONDS = 600;
+const ISSUER = 'driveseed';
+const SIGNING_KEY = 'token-signing-key';
+
+export interface TokenClaims {
+  subscriptionId: string;
+  applicationId: string;
+}
+
+/** The HMAC key all service instances share through the database, made on first use. */
+export async function signingKey(db: Db, now: Date): Promise<Uint8Array> {
+  const existing = await db.selectFrom('service_secrets').select('value').where('name', '=', SIGNING_KEY).executeTakeFirst();
+  if (existing) return Buffer.from(existing.value, 'base64');
+  await db
+    .insertInto('service_secrets')
+    .values({ name: SIGNING_KEY, value: randomBytes(32).toString('base64'), created_at: now.toISOString() })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .execute();
+  return signingKey(db, now);
+}
+
+/**
+ * RFC 7523 client authentication: the assertion must be signed by a certificate registered
+ * on the application, unrevoked and within its validity, addressed to this token endpoint,
+ * unexpired, and never seen before (its jti is kept until it expires).
+ */
+export async function exchangeAssertion(db: Db, clientId: string, assertion: string, audience: string, now: Date): Promise<TokenResponse> {
+  const thumbprint = assertionThumbprint(assertion);
+  const cert = await db
+    .selectFrom('certificates')
+    .selectAll()
+    .where('application_id', '=', clientId)
+    .where('thumbprint', '=', thumbprint)
+    .executeTakeFirst();
+  if (!cert) throw unauthorized('assertion signed by a certificate this application does not have');
+  if (cert.revoked_at) throw unauthorized('the certificate that signed the assertion is revoked');
+  if (now.toISOString() > cert.not_after) throw unauthorized(`the certificate expired on ${cert.not_after}`);
+  if (now.toISOString() < cert.not_before) throw unauthorized(`the certificate is not valid before ${cert.not_before}`);
+
+  const publicKey = createPublicKey(new X509Certificate(cert.certificate_pem).publicKey.export({ type: 'spki', format: 'pem' }));
+  let payload;
+  try {
+    ({ payload } = await jwtVerify(assertion, publicKey, {
+      issuer: clientId,
+      subject: clientId,
+      audience,
+      currentDate: now,
+      maxTokenAge: MAX_ASSERTION_SECONDS,
+      requiredClaims: ['exp', 'iat', 'jti'],
+    }));
+  } catch (e) {
+    if (e instanceof joseErrors.JWTExpired) throw unauthorized('the client assertion has expired');
+    throw unauthorized(`the client assertion is not valid: ${(e as Error).message}`);
+  }
+  await rememberAssertion(db, payload.jti!, clientId, new Date(payload.exp! * 1000), now);
+
+  const app = await db.selectFrom('applications').select('subscription_id').where('id', '=', clientId).executeTakeFirstOrThrow();
+  const token = await new SignJWT({ sid: app.subscription_id })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer(ISSUER)
+    .setSubject(clientId)
+    .setIssuedAt(Math.floor(now.getTime() / 1000))
+    .setExpirationTime(Math.floor(now.getTime() / 1000) + TOKEN_LIFETIME_SECONDS)
+    .sign(await signingKey(db, now));
+  return { access_token: token, token_type: 'Bearer', expires_in: TOKEN_LIFETIME_SECONDS };
+}
+
+function assertionThumbprint(assertion: string): string {
+  let header;
+  try {
+    header = decodeProtectedHeader(assertion);
+  } catch {
+    throw unauthorized('the client assertion is not a JWT');
+  }
+  const x5t = header['x5t#S256'];
+  if (typeof x5t !== 'string') throw unauthorized('the client assertion has no x5t#S256 header naming its certificate');
+  return Buffer.from(x5t, 'base64url').toString('hex');
+}
+
+async function rememberAssertion(db: Db, jti: string, applicationId: string, expires: Date, now: Date): Promise<void> {
+  await db.deleteFrom('used_assertions').where('expires_at', '<', now.toISOString()).execute();
+  const inserted = await db
+    .insertInto('used_assertions')
+    .values({ jti: `${applicationId}:${jti}`, application_id: applicationId, expires_at: expires.toISOString() })
+    .onConflict((oc) => oc.column('jti').doNothing())
+    .executeTakeFirst();
+  if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) throw unauthorized('the client assertion was used before (replay)');
+}
+
+export async function verifyBearerToken(db: Db, token: string, now: Date): Promise<TokenClaims> {
+  try {
+    const { payload } = await jwtVerify(token, await signingKey(db, now), { issuer: ISSUER, currentDate: now, algorithms: ['HS256'] });
+    if (typeof payload.sid !== 'string' || typeof payload.sub !== 'string') throw new Error('token without subscription');
+    return { subscriptionId: payload.sid, applicationId: payload.sub };
+  } catch (e) {
+    if (e instanceof joseErrors.JWTExpired) throw unauthorized('the access token has expired; get a new one');
+    throw unauthorized('the access token is not valid');
+  }
+}

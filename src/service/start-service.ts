@@ -1,0 +1,60 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { openDatabase, type OpenedDatabase } from './db/open-database.js';
+import { countSubscriptions, createSubscription } from './identity/subscriptions.js';
+import { buildServer } from './server.js';
+
+export interface StartOptions {
+  dataDir: string;
+  listen: string;
+  db?: string;
+  logger?: boolean;
+  now?: () => Date;
+}
+
+export interface RunningService {
+  url: string;
+  app: FastifyInstance;
+  database: OpenedDatabase;
+  /** Set on the first start only: the subscription made and its owner key. */
+  bootstrap?: { subscriptionId: string; ownerKey: string };
+  stop(): Promise<void>;
+}
+
+export function parseListen(listen: string): { host: string; port: number } {
+  const at = listen.lastIndexOf(':');
+  const host = at > 0 ? listen.slice(0, at).replace(/^\[|\]$/g, '') : '127.0.0.1';
+  const port = Number(at >= 0 ? listen.slice(at + 1) : listen);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`not a HOST:PORT: ${listen}`);
+  return { host, port };
+}
+
+/** Opens the database, makes the first subscription if there is none, and listens. */
+export async function startService(options: StartOptions): Promise<RunningService> {
+  const dataDir = resolve(options.dataDir);
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const database = await openDatabase(options.db ?? join(dataDir, 'driveseed.db'));
+  const now = options.now ?? (() => new Date());
+  let bootstrap: RunningService['bootstrap'];
+  if ((await countSubscriptions(database.db)) === 0) {
+    const created = await createSubscription(database.db, 'default', now());
+    bootstrap = { subscriptionId: created.id, ownerKey: created.ownerKey };
+    await writeFile(join(dataDir, 'bootstrap.json'), JSON.stringify(bootstrap, null, 2) + '\n', { mode: 0o600 });
+  }
+  const app = await buildServer({ database, now, logger: options.logger });
+  const { host, port } = parseListen(options.listen);
+  await app.listen({ host, port });
+  const address = app.server.address() as { port: number };
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+  return {
+    url,
+    app,
+    database,
+    bootstrap,
+    async stop() {
+      await app.close();
+      await database.close();
+    },
+  };
+}
