@@ -54,6 +54,8 @@ export async function exchangeAssertion(db: Db, clientId: string, assertion: str
       audience,
       currentDate: now,
       maxTokenAge: MAX_ASSERTION_SECONDS,
+      // Agents' clocks drift; Azure AD tolerates five minutes, two are enough here.
+      clockTolerance: 120,
       requiredClaims: ['exp', 'iat', 'jti'],
     }));
   } catch (e) {

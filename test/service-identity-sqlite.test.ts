@@ -1,0 +1,3 @@
+import { identitySuite } from './service-identity.case.js';
+
+identitySuite('SQLite', async () => undefined);
