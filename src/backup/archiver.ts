@@ -1,5 +1,5 @@
 import { lstat, readdir, readlink } from 'node:fs/promises';
-import type { BigIntStats } from 'node:fs';
+import type { BigIntStats, Dirent } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { basename, join, resolve, sep } from 'node:path';
 import { minimatch } from 'minimatch';
@@ -39,6 +39,8 @@ export interface BackupResult {
 
 /** Files queued in the pool at once; beyond this the walk waits. */
 const MAX_FILES_IN_FLIGHT = 2048;
+/** Directories read (and their parent trees loaded) at once. */
+const DIRS_LISTED_AT_ONCE = 16;
 
 /** A directory in the snapshot that leads to a backed-up path without being one itself. */
 interface VirtualDir {
@@ -123,6 +125,7 @@ class Archiver {
   readonly warnings: { path: string; message: string }[] = [];
   readonly counts = { filesNew: 0, filesChanged: 0, filesUnchanged: 0, dirs: 0, bytesRead: 0, totalFiles: 0, totalBytes: 0 };
   private readonly inFlight = new Semaphore(MAX_FILES_IN_FLIGHT);
+  private readonly listing = new Semaphore(DIRS_LISTED_AT_ONCE);
   private readonly excludes: string[];
 
   constructor(
@@ -147,19 +150,32 @@ class Archiver {
     return this.saveTree(nodes);
   }
 
+  /**
+   * Directories are walked concurrently; a file waits for a free pool slot before it is even
+   * stat'ed, so what waits is a name, not a stat result and a promise chain (a walk without
+   * that held a 200 MB heap for 40k files). readdir's entry types tell files apart without a stat.
+   */
   private async saveDir(path: string, parentTree: Id | undefined): Promise<Id> {
+    const { previous, entries } = await this.listing.run(() => this.listDir(path, parentTree));
+    const nodes = entries
+      .filter((entry) => !this.excluded(join(path, entry.name)))
+      .map((entry) => {
+        const childPath = join(path, entry.name);
+        if (entry.isFile()) return this.inFlight.run(() => this.saveEntry(childPath, entry.name, previous.get(entry.name)));
+        return this.saveEntry(childPath, entry.name, previous.get(entry.name));
+      });
+    return this.saveTree(await Promise.all(nodes));
+  }
+
+  /** A directory's entries and its node in the parent snapshot: the walk's transient memory, so it is bounded. */
+  private async listDir(path: string, parentTree: Id | undefined): Promise<{ previous: Map<string, TreeNode>; entries: Dirent[] }> {
     const previous = await this.loadParentNodes(parentTree);
-    let names: string[];
     try {
-      names = await readdir(path);
+      return { previous, entries: await readdir(path, { withFileTypes: true }) };
     } catch (e) {
       this.warn(path, e);
-      names = [];
+      return { previous, entries: [] };
     }
-    const nodes = await Promise.all(
-      names.filter((name) => !this.excluded(join(path, name))).map((name) => this.saveEntry(join(path, name), name, previous.get(name))),
-    );
-    return this.saveTree(nodes);
   }
 
   private async saveTree(nodes: (TreeNode | undefined)[]): Promise<Id> {
@@ -168,13 +184,21 @@ class Archiver {
   }
 
   private async saveEntry(path: string, name: string, previous: TreeNode | undefined): Promise<TreeNode | undefined> {
-    let st: BigIntStats;
+    const st = await this.statEntry(path);
+    if (!st) return undefined;
+    return st.isFile() ? this.saveFile(path, name, st, previous) : this.saveNonFile(path, name, st, previous);
+  }
+
+  private async statEntry(path: string): Promise<BigIntStats | undefined> {
     try {
-      st = await lstat(path, { bigint: true });
+      return await lstat(path, { bigint: true });
     } catch (e) {
       this.warn(path, e);
       return undefined;
     }
+  }
+
+  private async saveNonFile(path: string, name: string, st: BigIntStats, previous: TreeNode | undefined): Promise<TreeNode | undefined> {
     if (st.isDirectory()) {
       this.counts.dirs++;
       const subtree = await this.saveDir(path, previous?.type === 'dir' ? previous.subtree : undefined);
@@ -188,7 +212,6 @@ class Archiver {
         return undefined;
       }
     }
-    if (st.isFile()) return this.saveFile(path, name, st, previous);
     // Sockets, fifos and devices carry no data to restore; they are left out on purpose.
     return undefined;
   }
@@ -202,7 +225,7 @@ class Archiver {
       this.progress();
       return { ...base, size: previous!.size, content: previous!.content };
     }
-    const result = await this.inFlight.run(() => this.pool.chunk(path, Number(st.size)));
+    const result = await this.pool.chunk(path, Number(st.size));
     if (result.error !== undefined) {
       this.counts.totalFiles--;
       this.warn(path, new Error(result.error));

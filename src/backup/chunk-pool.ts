@@ -38,15 +38,18 @@ export class ChunkPool {
 
   constructor(
     private readonly repo: Repository,
-    threads = availableParallelism(),
-  ) {
+    private readonly threads = availableParallelism(),
+  ) {}
+
+  /** Workers start on the first changed file: an unchanged backup needs none of them. */
+  private startWorkers(): void {
     const init: WorkerInit = {
-      encryption: repo.key.encryption,
-      mac: repo.key.mac,
-      chunkerSeed: repo.key.chunkerSeed,
+      encryption: this.repo.key.encryption,
+      mac: this.repo.key.mac,
+      chunkerSeed: this.repo.key.chunkerSeed,
       level: DEFAULT_LEVEL,
     };
-    for (let i = 0; i < Math.max(1, threads); i++) {
+    for (let i = 0; i < Math.max(1, this.threads); i++) {
       const worker = new Worker(new URL('./chunk-worker.js', import.meta.url), { workerData: init });
       worker.on('message', (msg: FromWorker) => this.onMessage(worker, msg));
       worker.on('error', (e) => this.fail(e));
@@ -58,6 +61,7 @@ export class ChunkPool {
   /** Resolves when the file's blobs are handed to the packer. */
   chunk(path: string, size: number): Promise<FileResult> {
     if (this.failure) return Promise.reject(this.failure);
+    if (this.workers.length === 0) this.startWorkers();
     return new Promise((resolve) => {
       this.queue.push({ path, size, resolve });
       this.dispatch();

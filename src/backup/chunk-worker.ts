@@ -21,7 +21,7 @@ const gear = gearTable(init.chunkerSeed);
 const port = parentPort!;
 
 /** Bytes a read buffer holds: one group of chunks plus one maximal chunk of slack. */
-const BUFFER_SIZE = 12 * 1024 * 1024;
+const BUFFER_SIZE = 8 * 1024 * 1024;
 
 interface PendingChunk {
   id: string;
