@@ -18,8 +18,30 @@ export interface OfflineApplicationParams {
   certificateThumbprint: string;
 }
 
+/** What `agent register` and `agent protect` record. */
+export interface Registration {
+  serviceUrl: string;
+  subscriptionId: string;
+  vault: string;
+  serverId: string;
+  serverName: string;
+  applicationId: string;
+}
+
+export interface Policy {
+  paths: string[];
+  excludes: string[];
+  schedule?: string;
+  /** Upload limit in bytes per second, for thin links. */
+  limitUpload?: number;
+}
+
 export interface AgentConfig {
   version: 1;
+  registration?: Registration;
+  policy?: Policy;
+  /** Where scheduled runs read the repository password (never the password itself). */
+  passwordFile?: string;
   /** The seed's AzureADAppCertThumbprint_<user id> entries: which certificate each application uses. */
   applicationCertThumbprints: Record<string, string>;
   /** The seed's AddRegistryEntries result: offline-application params per storage account. */

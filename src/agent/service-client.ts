@@ -37,6 +37,15 @@ export class ServiceClient {
     return this.call('POST', `/v1/subscriptions/${subscriptionId}/applications/${applicationId}/certificates`, body);
   }
 
+  /** A request with a raw body (blob transfer); errors come back as DriveseedErrors, other statuses as the Response. */
+  async raw(method: string, path: string, init: { body?: Uint8Array; headers?: Record<string, string> } = {}): Promise<Response> {
+    const headers: Record<string, string> = { authorization: await this.authorization(), ...init.headers };
+    if (init.body) headers['content-type'] = 'application/octet-stream';
+    const response = await this.fetch(path, { method, headers, body: init.body as BodyInit | undefined });
+    if (response.ok || response.status === 404) return response;
+    return this.parse<never>(response, `${method} ${path}`);
+  }
+
   async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { authorization: await this.authorization() };
     if (body !== undefined) headers['content-type'] = 'application/json';

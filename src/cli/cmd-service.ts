@@ -13,9 +13,10 @@ export function serviceCommand(): Command {
     .option('--data-dir <dir>', 'where the database and blobs live', './driveseed-data')
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:7070')
     .option('--db <url>', 'postgres://… for PostgreSQL (default: SQLite in the data dir)')
+    .option('--blob <url>', 'blob storage: a directory, or azure:CONTAINER with AZURE_STORAGE_CONNECTION_STRING (default: DATA/blobs)')
     .option('--log', 'structured request logs on stdout')
-    .action(async (flags: { dataDir: string; listen: string; db?: string; log?: boolean }) => {
-      const running = await startService({ dataDir: flags.dataDir, listen: flags.listen, db: flags.db, logger: flags.log });
+    .action(async (flags: { dataDir: string; listen: string; db?: string; blob?: string; log?: boolean }) => {
+      const running = await startService({ dataDir: flags.dataDir, listen: flags.listen, db: flags.db, blob: flags.blob, logger: flags.log });
       if (running.bootstrap) {
         console.log(`created subscription ${running.bootstrap.subscriptionId}`);
         console.log(`owner key: ${running.bootstrap.ownerKey}`);

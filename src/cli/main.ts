@@ -11,6 +11,7 @@ import { snapshotsCommand } from './cmd-snapshots.js';
 import { unlockCommand } from './cmd-unlock.js';
 import { serviceCommand } from './cmd-service.js';
 import { certgenCommand } from './cmd-certgen.js';
+import { agentCommand } from './cmd-agent.js';
 
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
@@ -20,7 +21,7 @@ function program(): Command {
     .description('deduplicating, compressed, encrypted backups; the first full backup travels on disks')
     .option('--debug', 'print stack traces for errors')
     .showHelpAfterError('(run with --help for usage)');
-  for (const cmd of [initCommand(), backupCommand(), snapshotsCommand(), lsCommand(), restoreCommand(), checkCommand(), forgetCommand(), unlockCommand(), serviceCommand(), certgenCommand(), demoCommand()]) {
+  for (const cmd of [initCommand(), backupCommand(), snapshotsCommand(), lsCommand(), restoreCommand(), checkCommand(), forgetCommand(), unlockCommand(), serviceCommand(), certgenCommand(), agentCommand(), demoCommand()]) {
     root.addCommand(cmd);
   }
   // Every subcommand reports usage errors through the same path, so they all exit 2.

@@ -7,11 +7,15 @@ import { addCertificate, createApplication, getApplication, listApplications, re
 import { exchangeAssertion } from './identity/tokens.js';
 import { authenticate, requireOwner, requireSubscription, type Caller } from './http/auth.js';
 import { HttpError } from './http/http-error.js';
+import { registerVaultRoutes } from './vault/vault-routes.js';
+import type { BlobStore } from '../storage/blob-store.js';
 
 export const SERVICE_VERSION = '0.1.0';
 
 export interface ServiceOptions {
   database: OpenedDatabase;
+  /** Where vault repositories live (a folder each). */
+  blobs: BlobStore;
   /** Injectable clock, so tests reach every deadline and expiry. */
   now?: () => Date;
   logger?: boolean;
@@ -111,6 +115,8 @@ export async function buildServer(options: ServiceOptions): Promise<FastifyInsta
       return reply.status(204).send(null);
     },
   );
+
+  registerVaultRoutes(app, { db, blobs: options.blobs, now, caller });
 
   return app;
 }

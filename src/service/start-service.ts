@@ -4,11 +4,14 @@ import type { FastifyInstance } from 'fastify';
 import { openDatabase, type OpenedDatabase } from './db/open-database.js';
 import { countSubscriptions, createSubscription } from './identity/subscriptions.js';
 import { buildServer } from './server.js';
+import { openStore } from '../storage/open-store.js';
 
 export interface StartOptions {
   dataDir: string;
   listen: string;
   db?: string;
+  /** `azure:CONTAINER` (connection string from AZURE_STORAGE_CONNECTION_STRING), or a directory; default DATA/blobs. */
+  blob?: string;
   logger?: boolean;
   now?: () => Date;
 }
@@ -20,6 +23,13 @@ export interface RunningService {
   /** Set on the first start only: the subscription made and its owner key. */
   bootstrap?: { subscriptionId: string; ownerKey: string };
   stop(): Promise<void>;
+}
+
+/** `--blob azure:CONTAINER` → azure://CONTAINER; a path stays a path. */
+function blobLocation(blob: string | undefined, dataDir: string): string {
+  if (!blob) return join(dataDir, 'blobs');
+  if (blob.startsWith('azure:') && !blob.startsWith('azure://')) return `azure://${blob.slice('azure:'.length) || 'driveseed'}`;
+  return blob;
 }
 
 export function parseListen(listen: string): { host: string; port: number } {
@@ -42,7 +52,9 @@ export async function startService(options: StartOptions): Promise<RunningServic
     bootstrap = { subscriptionId: created.id, ownerKey: created.ownerKey };
     await writeFile(join(dataDir, 'bootstrap.json'), JSON.stringify(bootstrap, null, 2) + '\n', { mode: 0o600 });
   }
-  const app = await buildServer({ database, now, logger: options.logger });
+  // No retry layer here: the Azure SDK retries itself, and the agent retries whole calls.
+  const blobs = openStore(blobLocation(options.blob, dataDir));
+  const app = await buildServer({ database, blobs, now, logger: options.logger });
   const { host, port } = parseListen(options.listen);
   await app.listen({ host, port });
   const address = app.server.address() as { port: number };

@@ -1,3 +1,5 @@
+import { DriveseedError } from '../errors.js';
+
 /**
  * The one storage interface every layer above talks to. A repository (and later a drive
  * envelope, a storage account container, a vault) is a set of immutable named files in a
@@ -58,7 +60,7 @@ const SEGMENT = /^[A-Za-z0-9._-]+$/;
 export function assertValidBlobName(name: string): void {
   const segments = name.split('/');
   if (name.length === 0 || segments.some((s) => !SEGMENT.test(s) || s === '.' || s === '..')) {
-    throw new Error(`invalid blob name: ${JSON.stringify(name)}`);
+    throw new DriveseedError('USAGE', `invalid blob name: ${JSON.stringify(name)}`);
   }
 }
 

@@ -6,6 +6,8 @@ export interface RetryOptions {
   attempts?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /** Give up once this long has passed since the first try, whatever the attempt count. */
+  maxElapsedMs?: number;
 }
 
 /**
@@ -18,6 +20,7 @@ export class RetryStore implements BlobStore {
   private readonly attempts: number;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
+  private readonly maxElapsedMs: number;
 
   constructor(
     private readonly inner: BlobStore,
@@ -27,22 +30,27 @@ export class RetryStore implements BlobStore {
     this.attempts = options.attempts ?? 6;
     this.baseDelayMs = options.baseDelayMs ?? 200;
     this.maxDelayMs = options.maxDelayMs ?? 10_000;
+    this.maxElapsedMs = options.maxElapsedMs ?? Infinity;
   }
 
   private async retry<T>(op: string, name: string, fn: () => Promise<T>): Promise<T> {
     let last: unknown;
-    for (let attempt = 0; attempt < this.attempts; attempt++) {
+    const started = Date.now();
+    let attempt = 0;
+    for (;;) {
       try {
         return await fn();
       } catch (e) {
-        if (isDriveseedError(e, 'NOT_FOUND') || isDriveseedError(e, 'USAGE')) throw e;
+        if (isDriveseedError(e, 'NOT_FOUND') || isDriveseedError(e, 'USAGE') || isDriveseedError(e, 'UNAUTHORIZED') || isDriveseedError(e, 'FORBIDDEN')) throw e;
         last = e;
-        if (attempt + 1 < this.attempts) {
-          await sleep(Math.random() * Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** attempt));
-        }
       }
+      attempt++;
+      // Half the delay is fixed, half random: a restarting server gets a guaranteed pause, and many clients spread out.
+      const delay = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
+      if (attempt >= this.attempts || Date.now() - started + delay > this.maxElapsedMs) break;
+      await sleep(delay / 2 + (Math.random() * delay) / 2);
     }
-    throw new DriveseedError('STORAGE', `${op} ${name} at ${this.location} failed ${this.attempts} times: ${(last as Error).message}`, {
+    throw new DriveseedError('STORAGE', `${op} ${name} at ${this.location} failed ${attempt} times in ${Math.round((Date.now() - started) / 1000)} s: ${(last as Error).message}`, {
       cause: last,
     });
   }

@@ -72,3 +72,93 @@ export type TokenResponse = Static<typeof TokenResponse>;
 
 export const WhoAmI = Type.Object({ subscriptionId: Type.String(), applicationId: Type.Optional(Type.String()), role: Type.Union([Type.Literal('owner'), Type.Literal('application')]) });
 export type WhoAmI = Static<typeof WhoAmI>;
+
+// ---- vault ---------------------------------------------------------------------------------
+
+export const VaultParams = Type.Object({ subscriptionId: Id, vaultName: Type.String({ pattern: '^[a-z][a-z0-9-]{1,49}$' }) });
+export const ServerParams = Type.Object({ subscriptionId: Id, vaultName: VaultParams.properties.vaultName, serverId: Id });
+export const JobParams = Type.Object({ subscriptionId: Id, vaultName: VaultParams.properties.vaultName, serverId: Id, jobId: Id });
+
+export const Vault = Type.Object({ id: Type.String(), name: Type.String(), createdAt: Type.String() });
+export type Vault = Static<typeof Vault>;
+
+export const RegisterServer = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 200 }), applicationId: Id },
+  { additionalProperties: false },
+);
+export type RegisterServer = Static<typeof RegisterServer>;
+
+export const ProtectionPolicy = Type.Object(
+  { paths: Type.Array(Type.String({ minLength: 1, maxLength: 4096 }), { maxItems: 1000 }), schedule: Type.Optional(Type.String({ maxLength: 100 })) },
+  { additionalProperties: false },
+);
+export type ProtectionPolicy = Static<typeof ProtectionPolicy>;
+
+export const Server = Type.Object({
+  id: Type.String(),
+  vaultId: Type.String(),
+  name: Type.String(),
+  applicationId: Type.String(),
+  paths: Type.Array(Type.String()),
+  schedule: Type.Optional(Type.String()),
+  registeredAt: Type.String(),
+});
+export type Server = Static<typeof Server>;
+
+export const JobState = Type.Union([Type.Literal('InProgress'), Type.Literal('Completed'), Type.Literal('CompletedWithWarnings'), Type.Literal('Failed')]);
+export type JobState = Static<typeof JobState>;
+
+export const StartJob = Type.Object({ kind: Type.Union([Type.Literal('online'), Type.Literal('offline')]) }, { additionalProperties: false });
+
+export const FinishJob = Type.Object(
+  {
+    state: Type.Union([Type.Literal('Completed'), Type.Literal('CompletedWithWarnings'), Type.Literal('Failed')]),
+    filesNew: Type.Integer({ minimum: 0 }),
+    filesChanged: Type.Integer({ minimum: 0 }),
+    filesUnchanged: Type.Integer({ minimum: 0 }),
+    bytesRead: Type.Integer({ minimum: 0 }),
+    bytesSent: Type.Integer({ minimum: 0 }),
+    warnings: Type.Integer({ minimum: 0 }),
+    error: Type.Optional(Type.String({ maxLength: 2000 })),
+    recoveryPoint: Type.Optional(
+      Type.Object({ snapshotId: Type.String({ pattern: '^[0-9a-f]{64}$' }), time: Type.String(), totalBytes: Type.Integer({ minimum: 0 }), files: Type.Integer({ minimum: 0 }) }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type FinishJob = Static<typeof FinishJob>;
+
+export const BackupJob = Type.Object({
+  id: Type.String(),
+  serverId: Type.String(),
+  kind: Type.String(),
+  state: JobState,
+  startedAt: Type.String(),
+  endedAt: Type.Optional(Type.String()),
+  filesNew: Type.Integer(),
+  filesChanged: Type.Integer(),
+  filesUnchanged: Type.Integer(),
+  bytesRead: Type.Integer(),
+  bytesSent: Type.Integer(),
+  warnings: Type.Integer(),
+  error: Type.Optional(Type.String()),
+  snapshotId: Type.Optional(Type.String()),
+});
+export type BackupJob = Static<typeof BackupJob>;
+
+export const RecoveryPoint = Type.Object({
+  id: Type.String(),
+  serverId: Type.String(),
+  jobId: Type.String(),
+  time: Type.String(),
+  totalBytes: Type.Integer(),
+  addedBytes: Type.Integer(),
+  files: Type.Integer(),
+});
+export type RecoveryPoint = Static<typeof RecoveryPoint>;
+
+export const ServerStatus = Type.Object({ server: Server, jobs: Type.Array(BackupJob), recoveryPoints: Type.Array(RecoveryPoint) });
+export type ServerStatus = Static<typeof ServerStatus>;
+
+export const BlobListQuery = Type.Object({ prefix: Type.Optional(Type.String({ maxLength: 1000 })) });
+export const BlobList = Type.Object({ blobs: Type.Array(Type.Object({ name: Type.String(), size: Type.Integer() })) });

@@ -46,6 +46,63 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002_vault': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('vaults')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('subscription_id', 'text', (c) => c.notNull().references('subscriptions.id'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('vaults_name_unique', ['subscription_id', 'name'])
+        .execute();
+      await db.schema
+        .createTable('servers')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('vault_id', 'text', (c) => c.notNull().references('vaults.id'))
+        .addColumn('subscription_id', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('application_id', 'text', (c) => c.notNull().references('applications.id'))
+        .addColumn('paths', 'text', (c) => c.notNull())
+        .addColumn('schedule', 'text')
+        .addColumn('registered_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('servers_name_unique', ['vault_id', 'name'])
+        .execute();
+      await db.schema
+        .createTable('backup_jobs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('vault_id', 'text', (c) => c.notNull().references('vaults.id'))
+        .addColumn('server_id', 'text', (c) => c.notNull().references('servers.id'))
+        .addColumn('subscription_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('ended_at', 'text')
+        .addColumn('files_new', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('files_changed', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('files_unchanged', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('bytes_read', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('bytes_sent', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('warnings', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('error', 'text')
+        .addColumn('snapshot_id', 'text')
+        .execute();
+      await db.schema
+        .createTable('recovery_points')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('vault_id', 'text', (c) => c.notNull().references('vaults.id'))
+        .addColumn('server_id', 'text', (c) => c.notNull().references('servers.id'))
+        .addColumn('subscription_id', 'text', (c) => c.notNull())
+        .addColumn('job_id', 'text', (c) => c.notNull())
+        .addColumn('time', 'text', (c) => c.notNull())
+        .addColumn('total_bytes', 'bigint', (c) => c.notNull())
+        .addColumn('added_bytes', 'bigint', (c) => c.notNull())
+        .addColumn('files', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('backup_jobs_server').on('backup_jobs').columns(['server_id', 'started_at']).execute();
+      await db.schema.createIndex('recovery_points_server').on('recovery_points').columns(['server_id', 'time']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,5 +1,3 @@
-import type { Generated } from 'kysely';
-
 /**
  * The service's one relational schema, the same on SQLite and PostgreSQL. Timestamps are ISO
  * 8601 text in UTC and ids are text, so both engines store and compare them the same way.
@@ -43,8 +41,54 @@ export interface ServiceSecretTable {
   created_at: string;
 }
 
-export interface MigrationLogTable {
-  id: Generated<number>;
+export interface VaultTable {
+  id: string;
+  subscription_id: string;
+  name: string;
+  created_at: string;
+}
+
+/** A protected server: one repository in the vault, written by one application. */
+export interface ServerTable {
+  id: string;
+  vault_id: string;
+  subscription_id: string;
+  name: string;
+  application_id: string;
+  paths: string;
+  schedule: string | null;
+  registered_at: string;
+}
+
+export interface BackupJobTable {
+  id: string;
+  vault_id: string;
+  server_id: string;
+  subscription_id: string;
+  kind: string;
+  state: string;
+  started_at: string;
+  ended_at: string | null;
+  files_new: number;
+  files_changed: number;
+  files_unchanged: number;
+  bytes_read: number;
+  bytes_sent: number;
+  warnings: number;
+  error: string | null;
+  snapshot_id: string | null;
+}
+
+export interface RecoveryPointTable {
+  id: string;
+  vault_id: string;
+  server_id: string;
+  subscription_id: string;
+  job_id: string;
+  time: string;
+  total_bytes: number;
+  added_bytes: number;
+  files: number;
 }
 
 export interface Database {
@@ -53,4 +97,8 @@ export interface Database {
   certificates: CertificateTable;
   used_assertions: UsedAssertionTable;
   service_secrets: ServiceSecretTable;
+  vaults: VaultTable;
+  servers: ServerTable;
+  backup_jobs: BackupJobTable;
+  recovery_points: RecoveryPointTable;
 }

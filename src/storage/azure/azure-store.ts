@@ -21,7 +21,7 @@ export class AzureStore implements BlobStore {
 
   static fromConnectionString(connectionString: string, containerName: string): AzureStore {
     const service = BlobServiceClient.fromConnectionString(connectionString, {
-      retryOptions: { maxTries: 5, retryDelayInMs: 200, maxRetryDelayInMs: 5000 },
+      retryOptions: { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 2000 },
     });
     return new AzureStore(service.getContainerClient(containerName));
   }

@@ -1,0 +1,187 @@
+import { Command } from 'commander';
+import { resolve } from 'node:path';
+import { loadAgentConfig, storeCertificate, updateAgentConfig } from '../agent/agent-config.js';
+import { backupNow } from '../agent/backup-now.js';
+import { createSelfSignedCertificate } from '../agent/certificates.js';
+import { readPublishSettings } from '../agent/publish-settings.js';
+import { ServiceClient } from '../agent/service-client.js';
+import { defaultServerName, openVaultSession } from '../agent/vault-session.js';
+import { restore } from '../backup/restorer.js';
+import { DriveseedError } from '../errors.js';
+import { Repository } from '../repo/repository.js';
+import { findSnapshot } from '../repo/snapshot.js';
+import type { Server, ServerStatus } from '../service/api/schemas.js';
+import { parseRate } from '../storage/throttle.js';
+import { EXIT_PARTIAL } from './cmd-backup.js';
+import { collect, printJson, readPassword } from './common.js';
+import { formatBytes, ProgressLine, renderTransfer } from './progress.js';
+
+/** The agent takes the password like the engine does, or from the file recorded at registration. */
+async function agentPassword(flags: { passwordFile?: string }): Promise<string> {
+  const config = await loadAgentConfig();
+  return readPassword({ passwordFile: flags.passwordFile ?? (process.env.DRIVESEED_PASSWORD ? undefined : config.passwordFile) });
+}
+
+export function agentCommand(): Command {
+  const agent = new Command('agent').description('the protected server: register with a vault, protect paths, back up, restore');
+
+  agent
+    .command('register')
+    .description('register this server with a vault (made if absent), with its own application and certificate')
+    .requiredOption('--publish-settings <file>', 'publish-settings file')
+    .requiredOption('--vault <name>', 'vault name (lower-case letters, digits, -)')
+    .option('--name <server>', 'server name in the vault', defaultServerName())
+    .option('--password-file <file>', 'repository password file, remembered for scheduled backups')
+    .option('--json', 'print the registration as JSON')
+    .action(async (flags: { publishSettings: string; vault: string; name: string; passwordFile?: string; json?: boolean }) => {
+      const settings = await readPublishSettings(flags.publishSettings);
+      const owner = new ServiceClient(settings.serviceUrl, { ownerKey: settings.ownerKey });
+      const base = `/v1/subscriptions/${settings.subscriptionId}/vaults/${flags.vault}`;
+      await owner.call('PUT', base);
+      const applicationId = await agentApplication(owner, settings.subscriptionId, flags.name);
+      const server = await owner.call<Server>('POST', `${base}/servers`, { name: flags.name, applicationId });
+      await updateAgentConfig((c) => {
+        c.registration = { serviceUrl: settings.serviceUrl, subscriptionId: settings.subscriptionId, vault: flags.vault, serverId: server.id, serverName: server.name, applicationId };
+        if (flags.passwordFile) c.passwordFile = resolve(flags.passwordFile);
+      });
+      if (flags.json) printJson(server);
+      else console.log(`registered server ${server.name} (${server.id}) with vault ${flags.vault}`);
+    });
+
+  agent
+    .command('protect')
+    .description('set what this server backs up, and when')
+    .argument('<path...>', 'files and directories to protect')
+    .option('--schedule <cron>', 'cron expression for `agent run` (e.g. "0 2 * * *")')
+    .option('-e, --exclude <glob>', 'leave out matching paths (repeatable)', collect)
+    .option('--limit-upload <rate>', 'upload bandwidth limit, e.g. 2M or 512KiB (bytes per second)')
+    .action(async (paths: string[], flags: { schedule?: string; exclude?: string[]; limitUpload?: string }) => {
+      if (flags.schedule) await validateCron(flags.schedule);
+      const policy = { paths: paths.map((p) => resolve(p)), excludes: flags.exclude ?? [], schedule: flags.schedule, limitUpload: flags.limitUpload ? parseRate(flags.limitUpload) : undefined };
+      const session = await openVaultSession();
+      await session.client.call('PUT', `${session.serverPath}/policy`, { paths: policy.paths, ...(policy.schedule ? { schedule: policy.schedule } : {}) });
+      await updateAgentConfig((c) => {
+        c.policy = policy;
+      });
+      console.log(`protecting ${policy.paths.join(', ')}${policy.schedule ? ` on schedule "${policy.schedule}"` : ''}`);
+    });
+
+  agent
+    .command('backup-now')
+    .description('back up the protected paths into the vault now')
+    .option('--password-file <file>', 'repository password file (env DRIVESEED_PASSWORD)')
+    .option('--json', 'print the job as JSON')
+    .action(async (flags: { passwordFile?: string; json?: boolean }) => {
+      const progress = new ProgressLine();
+      const result = await backupNow(await agentPassword(flags), (p) => progress.update((t) => renderTransfer(t, p.files, p.bytes)));
+      progress.done();
+      const job = result.job;
+      if (flags.json) printJson({ ...job, warningsList: result.warnings });
+      else {
+        for (const w of result.warnings) process.stderr.write(`warning: ${w.path}: ${w.message}\n`);
+        console.log(`job ${job.id} ${job.state}: ${job.filesNew} new, ${job.filesChanged} changed, ${job.filesUnchanged} unchanged files; sent ${formatBytes(job.bytesSent)}; recovery point ${result.snapshotId.slice(0, 8)}`);
+      }
+      if (result.warnings.length > 0) process.exitCode = EXIT_PARTIAL;
+    });
+
+  agent
+    .command('status')
+    .description('registration, protection policy, recent jobs and recovery points')
+    .option('--json', 'print as JSON')
+    .action(async (flags: { json?: boolean }) => {
+      const session = await openVaultSession();
+      const status = await session.client.call<ServerStatus>('GET', session.serverPath);
+      if (flags.json) {
+        printJson(status);
+        return;
+      }
+      console.log(`server ${status.server.name} in vault ${session.registration.vault} at ${session.registration.serviceUrl}`);
+      console.log(`protected: ${status.server.paths.join(', ') || '(nothing yet)'}${status.server.schedule ? `; schedule ${status.server.schedule}` : ''}`);
+      for (const job of status.jobs.slice(0, 10)) console.log(`job ${job.id.slice(0, 8)} ${job.kind} ${job.state} ${job.startedAt}${job.error ? ` — ${job.error}` : ''}`);
+      console.log(`${status.recoveryPoints.length} recovery points${status.recoveryPoints[0] ? `, latest ${status.recoveryPoints[0].time}` : ''}`);
+    });
+
+  agent
+    .command('restore')
+    .description('restore a recovery point from the vault')
+    .argument('[recovery-point]', 'recovery point id (or a unique prefix), or "latest"', 'latest')
+    .requiredOption('-t, --target <dir>', 'directory to restore into')
+    .option('-i, --include <glob>', 'restore only matching paths (repeatable)', collect)
+    .option('--password-file <file>', 'repository password file (env DRIVESEED_PASSWORD)')
+    .action(async (ref: string, flags: { target: string; include?: string[]; passwordFile?: string }) => {
+      const session = await openVaultSession();
+      const repo = await Repository.open(session.store, await agentPassword(flags));
+      await repo.loadIndex();
+      const snapshot = findSnapshot(await repo.listSnapshots(), ref);
+      const progress = new ProgressLine();
+      const result = await restore(repo, snapshot, {
+        target: resolve(flags.target),
+        includes: flags.include,
+        onProgress: (p) => progress.update((t) => renderTransfer(t, p.files, p.bytes, snapshot.summary?.totalBytes)),
+        onWarning: (path, message) => process.stderr.write(`warning: ${path}: ${message}\n`),
+      });
+      progress.done();
+      console.log(`restored ${result.files} files (${formatBytes(result.bytes)}) from recovery point ${snapshot.id.slice(0, 8)}`);
+      if (result.warnings.length > 0) process.exitCode = 1;
+    });
+
+  agent
+    .command('run')
+    .description('run scheduled backups in the foreground until Ctrl-C')
+    .option('--password-file <file>', 'repository password file (env DRIVESEED_PASSWORD)')
+    .action(async (flags: { passwordFile?: string }) => {
+      const config = await loadAgentConfig();
+      const schedule = config.policy?.schedule;
+      if (!schedule) throw new DriveseedError('USAGE', 'no schedule set', { hint: 'run `driveseed agent protect PATH… --schedule CRON`' });
+      const password = await agentPassword(flags);
+      const { Cron } = await import('croner');
+      // protect: a run that is still going when the next is due is not started twice.
+      const job = new Cron(schedule, { protect: true }, async () => {
+        const started = new Date().toISOString();
+        try {
+          const result = await backupNow(password);
+          console.log(`${started} backup ${result.job.state}: recovery point ${result.snapshotId.slice(0, 8)}, sent ${formatBytes(result.job.bytesSent)}`);
+        } catch (e) {
+          console.error(`${started} backup failed: ${(e as Error).message}`);
+        }
+      });
+      console.log(`scheduler running ("${schedule}"); next backup at ${job.nextRun()?.toISOString()}`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
+      job.stop();
+    });
+
+  return agent;
+}
+
+async function validateCron(expression: string): Promise<void> {
+  const { Cron } = await import('croner');
+  try {
+    new Cron(expression, { paused: true }).stop();
+  } catch (e) {
+    throw new DriveseedError('USAGE', `not a cron expression: "${expression}" (${(e as Error).message})`);
+  }
+}
+
+/** The application this agent signs in as: the one certgen made here, or a new one with a new certificate. */
+async function agentApplication(owner: ServiceClient, subscriptionId: string, serverName: string): Promise<string> {
+  const config = await loadAgentConfig();
+  const known = Object.values(config.storageAccounts).find((p) => p.subscriptionId === subscriptionId)?.applicationId ?? config.registration?.applicationId;
+  if (known && config.applicationCertThumbprints[known]) return known;
+  const name = `DriveseedAgent_${serverName}`.replace(/[^A-Za-z0-9_.@-]/g, '-');
+  const existing = await owner.findApplication(subscriptionId, name);
+  if (existing) {
+    throw new DriveseedError('CONFLICT', `application ${name} exists already (id ${existing.id}) but this machine has no certificate for it`, {
+      hint: `export-cert --new, upload-cert --app ${existing.id}, then set-thumbprint, and register again`,
+    });
+  }
+  const cert = await createSelfSignedCertificate(name, 730);
+  await storeCertificate(cert);
+  const app = await owner.createApplication(subscriptionId, { name, certificate: cert.certificatePem });
+  await updateAgentConfig((c) => {
+    c.applicationCertThumbprints[app.id] = cert.thumbprint;
+  });
+  return app.id;
+}

@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { BlobStore } from '../../storage/blob-store.js';
+import { PrefixStore } from '../../storage/prefix.js';
+import { isDriveseedError } from '../../errors.js';
+import { BackupJob, BlobList, BlobListQuery, ErrorBody, FinishJob, JobParams, ProtectionPolicy, RegisterServer, Server, ServerParams, ServerStatus, StartJob, Vault, VaultParams } from '../api/schemas.js';
+import type { Db } from '../db/open-database.js';
+import { requireOwner, requireSubscription, type Caller } from '../http/auth.js';
+import { badRequest, notFound } from '../http/http-error.js';
+import { ensureVault, finishJob, registerServer, serverFor, serverStatus, setPolicy, startJob } from './vaults.js';
+import type { ServerTable } from '../db/schema.js';
+
+/** Packs are 16 MiB; room for larger ones from other writers. */
+const MAX_BLOB_BYTES = 128 * 1024 * 1024;
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
+const BlobParams = Type.Object({ ...ServerParams.properties, '*': Type.String({ minLength: 1, maxLength: 1000 }) });
+const HASHED = /^(data\/[0-9a-f]{2}|index|snapshots|locks)\/([0-9a-f]{64})$/;
+
+export interface VaultContext {
+  db: Db;
+  blobs: BlobStore;
+  now: () => Date;
+  caller: (request: FastifyRequest) => Promise<Caller>;
+}
+
+/** Each server's repository is a folder of the service's blob store; the service sees only ciphertext. */
+export function repositoryStore(blobs: BlobStore, server: ServerTable): BlobStore {
+  return new PrefixStore(blobs, `vaults/${server.vault_id}/servers/${server.id}`);
+}
+
+export function registerVaultRoutes(app: FastifyInstance, ctx: VaultContext): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const base = '/v1/subscriptions/:subscriptionId/vaults/:vaultName';
+  const server = async (request: FastifyRequest, params: { vaultName: string; serverId: string; subscriptionId: string }) => {
+    const caller = await ctx.caller(request);
+    requireSubscription(caller, params.subscriptionId);
+    return serverFor(ctx.db, caller, params.vaultName, params.serverId);
+  };
+
+  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: MAX_BLOB_BYTES }, (_request, body, done) => done(null, body));
+
+  api.put(base, { schema: { params: VaultParams, response: { 200: Vault, ...errors } } }, async (request) => {
+    requireOwner(await ctx.caller(request), request.params.subscriptionId);
+    return ensureVault(ctx.db, request.params.subscriptionId, request.params.vaultName, ctx.now());
+  });
+
+  api.post(`${base}/servers`, { schema: { params: VaultParams, body: RegisterServer, response: { 201: Server, ...errors } } }, async (request, reply) => {
+    requireOwner(await ctx.caller(request), request.params.subscriptionId);
+    const created = await registerServer(ctx.db, request.params.subscriptionId, request.params.vaultName, request.body.name, request.body.applicationId, ctx.now());
+    return reply.status(201).send(created);
+  });
+
+  api.put(`${base}/servers/:serverId/policy`, { schema: { params: ServerParams, body: ProtectionPolicy, response: { 200: Server, ...errors } } }, async (request) =>
+    setPolicy(ctx.db, await server(request, request.params), request.body),
+  );
+
+  api.get(`${base}/servers/:serverId`, { schema: { params: ServerParams, response: { 200: ServerStatus, ...errors } } }, async (request) =>
+    serverStatus(ctx.db, await server(request, request.params)),
+  );
+
+  api.post(`${base}/servers/:serverId/jobs`, { schema: { params: ServerParams, body: StartJob, response: { 201: BackupJob, ...errors } } }, async (request, reply) => {
+    const job = await startJob(ctx.db, await server(request, request.params), request.body.kind, ctx.now());
+    return reply.status(201).send(job);
+  });
+
+  api.put(`${base}/servers/:serverId/jobs/:jobId`, { schema: { params: JobParams, body: FinishJob, response: { 200: BackupJob, ...errors } } }, async (request) =>
+    finishJob(ctx.db, await server(request, request.params), request.params.jobId, request.body, ctx.now()),
+  );
+
+  api.get(`${base}/servers/:serverId/blobs`, { schema: { params: ServerParams, querystring: BlobListQuery, response: { 200: BlobList, ...errors } } }, async (request) => {
+    const store = repositoryStore(ctx.blobs, await server(request, request.params));
+    const blobs = [];
+    for await (const info of store.list(request.query.prefix ?? '')) blobs.push(info);
+    return { blobs };
+  });
+
+  api.get(`${base}/servers/:serverId/blobs/*`, { schema: { params: BlobParams }, exposeHeadRoute: false }, async (request, reply) => {
+    const store = repositoryStore(ctx.blobs, await server(request, request.params));
+    const name = request.params['*'];
+    const range = parseRange(request.headers.range);
+    const data = await withBlobErrors(name, () => store.get(name, range));
+    return reply.status(range ? 206 : 200).type('application/octet-stream').send(data);
+  });
+
+  api.head(`${base}/servers/:serverId/blobs/*`, { schema: { params: BlobParams } }, async (request, reply) => {
+    const store = repositoryStore(ctx.blobs, await server(request, request.params));
+    const info = await withBlobErrors(request.params['*'], () => store.stat(request.params['*']));
+    return reply.header('x-blob-size', String(info.size)).status(200).send();
+  });
+
+  api.put(`${base}/servers/:serverId/blobs/*`, { schema: { params: BlobParams } }, async (request, reply) => {
+    const store = repositoryStore(ctx.blobs, await server(request, request.params));
+    const name = request.params['*'];
+    const body = request.body;
+    if (!Buffer.isBuffer(body)) throw badRequest('send the blob as application/octet-stream', 'body');
+    // Content-addressed files are checked on arrival: a damaged upload never becomes "acknowledged".
+    const hashed = HASHED.exec(name);
+    if (hashed && createHash('sha256').update(body).digest('hex') !== hashed[2]) throw badRequest(`${name}: content does not match its name`, 'body');
+    await withBlobErrors(name, () => store.put(name, body));
+    return reply.status(204).send();
+  });
+
+  api.delete(`${base}/servers/:serverId/blobs/*`, { schema: { params: BlobParams } }, async (request, reply) => {
+    const store = repositoryStore(ctx.blobs, await server(request, request.params));
+    await withBlobErrors(request.params['*'], () => store.delete(request.params['*']));
+    return reply.status(204).send();
+  });
+}
+
+function parseRange(header: string | undefined): { offset: number; length: number } | undefined {
+  if (!header) return undefined;
+  const match = /^bytes=(\d+)-(\d+)$/.exec(header);
+  if (!match) throw badRequest('only single byte ranges (bytes=a-b) are supported', 'range');
+  const start = Number(match[1]);
+  const end = Number(match[2]);
+  if (end < start) throw badRequest('empty byte range', 'range');
+  return { offset: start, length: end - start + 1 };
+}
+
+async function withBlobErrors<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (isDriveseedError(e, 'NOT_FOUND')) throw notFound(`no blob ${name}`);
+    if (e instanceof Error && e.message.startsWith('invalid blob name')) throw badRequest(e.message, 'name');
+    throw e;
+  }
+}

@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import type { BackupJob, FinishJob, ProtectionPolicy, RecoveryPoint, Server, ServerStatus, Vault } from '../api/schemas.js';
+import type { Db } from '../db/open-database.js';
+import type { BackupJobTable, RecoveryPointTable, ServerTable } from '../db/schema.js';
+import type { Caller } from '../http/auth.js';
+import { badRequest, forbidden, notFound } from '../http/http-error.js';
+
+/** Vaults are made on first registration, as the seed's users create one in the portal first. */
+export async function ensureVault(db: Db, subscriptionId: string, name: string, now: Date): Promise<Vault> {
+  await db
+    .insertInto('vaults')
+    .values({ id: randomUUID(), subscription_id: subscriptionId, name, created_at: now.toISOString() })
+    .onConflict((oc) => oc.columns(['subscription_id', 'name']).doNothing())
+    .execute();
+  return getVault(db, subscriptionId, name);
+}
+
+export async function getVault(db: Db, subscriptionId: string, name: string): Promise<Vault> {
+  const row = await db.selectFrom('vaults').selectAll().where('subscription_id', '=', subscriptionId).where('name', '=', name).executeTakeFirst();
+  if (!row) throw notFound(`no vault ${name} in this subscription`);
+  return { id: row.id, name: row.name, createdAt: row.created_at };
+}
+
+/** Registering a server name again (a reinstalled agent) moves it to the new application. */
+export async function registerServer(db: Db, subscriptionId: string, vaultName: string, name: string, applicationId: string, now: Date): Promise<Server> {
+  const vault = await getVault(db, subscriptionId, vaultName);
+  const app = await db.selectFrom('applications').select('id').where('id', '=', applicationId).where('subscription_id', '=', subscriptionId).executeTakeFirst();
+  if (!app) throw badRequest(`no application ${applicationId} in this subscription`, 'applicationId');
+  await db
+    .insertInto('servers')
+    .values({ id: randomUUID(), vault_id: vault.id, subscription_id: subscriptionId, name, application_id: applicationId, paths: '[]', schedule: null, registered_at: now.toISOString() })
+    .onConflict((oc) => oc.columns(['vault_id', 'name']).doUpdateSet({ application_id: applicationId }))
+    .execute();
+  const row = await db.selectFrom('servers').selectAll().where('vault_id', '=', vault.id).where('name', '=', name).executeTakeFirstOrThrow();
+  return toServer(row);
+}
+
+/** The server row, if the caller may act for it: the owner, or the server's own application. */
+export async function serverFor(db: Db, caller: Caller, vaultName: string, serverId: string): Promise<ServerTable> {
+  const row = await db
+    .selectFrom('servers')
+    .innerJoin('vaults', 'vaults.id', 'servers.vault_id')
+    .selectAll('servers')
+    .where('servers.id', '=', serverId)
+    .where('vaults.name', '=', vaultName)
+    .where('servers.subscription_id', '=', caller.subscriptionId)
+    .executeTakeFirst();
+  if (!row) throw notFound(`no server ${serverId} in vault ${vaultName}`);
+  if (caller.role !== 'owner' && caller.applicationId !== row.application_id) throw forbidden('this application is not the one registered for the server');
+  return row;
+}
+
+export async function setPolicy(db: Db, server: ServerTable, policy: ProtectionPolicy): Promise<Server> {
+  await db.updateTable('servers').set({ paths: JSON.stringify(policy.paths), schedule: policy.schedule ?? null }).where('id', '=', server.id).execute();
+  return toServer(await db.selectFrom('servers').selectAll().where('id', '=', server.id).executeTakeFirstOrThrow());
+}
+
+export async function startJob(db: Db, server: ServerTable, kind: string, now: Date): Promise<BackupJob> {
+  const row: BackupJobTable = {
+    id: randomUUID(),
+    vault_id: server.vault_id,
+    server_id: server.id,
+    subscription_id: server.subscription_id,
+    kind,
+    state: 'InProgress',
+    started_at: now.toISOString(),
+    ended_at: null,
+    files_new: 0,
+    files_changed: 0,
+    files_unchanged: 0,
+    bytes_read: 0,
+    bytes_sent: 0,
+    warnings: 0,
+    error: null,
+    snapshot_id: null,
+  };
+  await db.insertInto('backup_jobs').values(row).execute();
+  return toJob(row);
+}
+
+/** Ends a job and, with it, records its recovery point: both or neither. */
+export async function finishJob(db: Db, server: ServerTable, jobId: string, result: FinishJob, now: Date): Promise<BackupJob> {
+  const job = await db.selectFrom('backup_jobs').selectAll().where('id', '=', jobId).where('server_id', '=', server.id).executeTakeFirst();
+  if (!job) throw notFound(`no job ${jobId} for this server`);
+  if (job.state !== 'InProgress') throw badRequest(`job ${jobId} has ended already (${job.state})`, 'state');
+  if (result.state !== 'Failed' && !result.recoveryPoint) throw badRequest('a successful job needs its recovery point', 'recoveryPoint');
+  await db.transaction().execute(async (tx) => {
+    await tx
+      .updateTable('backup_jobs')
+      .set({
+        state: result.state,
+        ended_at: now.toISOString(),
+        files_new: result.filesNew,
+        files_changed: result.filesChanged,
+        files_unchanged: result.filesUnchanged,
+        bytes_read: result.bytesRead,
+        bytes_sent: result.bytesSent,
+        warnings: result.warnings,
+        error: result.error ?? null,
+        snapshot_id: result.recoveryPoint?.snapshotId ?? null,
+      })
+      .where('id', '=', jobId)
+      .execute();
+    if (result.recoveryPoint) {
+      const point: RecoveryPointTable = {
+        id: result.recoveryPoint.snapshotId,
+        vault_id: server.vault_id,
+        server_id: server.id,
+        subscription_id: server.subscription_id,
+        job_id: jobId,
+        time: result.recoveryPoint.time,
+        total_bytes: result.recoveryPoint.totalBytes,
+        added_bytes: result.bytesSent,
+        files: result.recoveryPoint.files,
+      };
+      await tx.insertInto('recovery_points').values(point).onConflict((oc) => oc.column('id').doNothing()).execute();
+    }
+  });
+  return toJob(await db.selectFrom('backup_jobs').selectAll().where('id', '=', jobId).executeTakeFirstOrThrow());
+}
+
+export async function serverStatus(db: Db, server: ServerTable): Promise<ServerStatus> {
+  const jobs = await db.selectFrom('backup_jobs').selectAll().where('server_id', '=', server.id).orderBy('started_at', 'desc').limit(50).execute();
+  const points = await db.selectFrom('recovery_points').selectAll().where('server_id', '=', server.id).orderBy('time', 'desc').execute();
+  return { server: toServer(server), jobs: jobs.map(toJob), recoveryPoints: points.map(toPoint) };
+}
+
+function toServer(row: ServerTable): Server {
+  return {
+    id: row.id,
+    vaultId: row.vault_id,
+    name: row.name,
+    applicationId: row.application_id,
+    paths: JSON.parse(row.paths) as string[],
+    ...(row.schedule ? { schedule: row.schedule } : {}),
+    registeredAt: row.registered_at,
+  };
+}
+
+/** PostgreSQL returns bigint columns as strings; the API speaks numbers. */
+function toJob(row: BackupJobTable): BackupJob {
+  return {
+    id: row.id,
+    serverId: row.server_id,
+    kind: row.kind,
+    state: row.state as BackupJob['state'],
+    startedAt: row.started_at,
+    ...(row.ended_at ? { endedAt: row.ended_at } : {}),
+    filesNew: Number(row.files_new),
+    filesChanged: Number(row.files_changed),
+    filesUnchanged: Number(row.files_unchanged),
+    bytesRead: Number(row.bytes_read),
+    bytesSent: Number(row.bytes_sent),
+    warnings: Number(row.warnings),
+    ...(row.error ? { error: row.error } : {}),
+    ...(row.snapshot_id ? { snapshotId: row.snapshot_id } : {}),
+  };
+}
+
+function toPoint(row: RecoveryPointTable): RecoveryPoint {
+  return {
+    id: row.id,
+    serverId: row.server_id,
+    jobId: row.job_id,
+    time: row.time,
+    totalBytes: Number(row.total_bytes),
+    addedBytes: Number(row.added_bytes),
+    files: Number(row.files),
+  };
+}

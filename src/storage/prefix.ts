@@ -1,0 +1,44 @@
+import { assertValidBlobName, type BlobData, type BlobInfo, type BlobStore, type ByteRange } from './blob-store.js';
+
+/** A folder of another store seen as a store of its own: each vault repository is one. */
+export class PrefixStore implements BlobStore {
+  readonly location: string;
+
+  constructor(
+    private readonly inner: BlobStore,
+    private readonly prefix: string,
+  ) {
+    assertValidBlobName(prefix.replace(/\/$/, ''));
+    this.prefix = prefix.endsWith('/') ? prefix : `${prefix}/`;
+    this.location = `${inner.location}/${this.prefix.slice(0, -1)}`;
+  }
+
+  private full(name: string): string {
+    assertValidBlobName(name);
+    return this.prefix + name;
+  }
+
+  get(name: string, range?: ByteRange): Promise<Buffer> {
+    return this.inner.get(this.full(name), range);
+  }
+
+  put(name: string, data: BlobData): Promise<void> {
+    return this.inner.put(this.full(name), data);
+  }
+
+  async stat(name: string): Promise<BlobInfo> {
+    return { name, size: (await this.inner.stat(this.full(name))).size };
+  }
+
+  exists(name: string): Promise<boolean> {
+    return this.inner.exists(this.full(name));
+  }
+
+  async *list(prefix: string): AsyncIterable<BlobInfo> {
+    for await (const info of this.inner.list(this.prefix + prefix)) yield { name: info.name.slice(this.prefix.length), size: info.size };
+  }
+
+  delete(name: string): Promise<void> {
+    return this.inner.delete(this.full(name));
+  }
+}

@@ -1,0 +1,163 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { compareTrees } from '../src/backup/compare-trees.js';
+import { writeSampleTree } from '../src/backup/sample-tree.js';
+import { freePort, startAzurite } from '../src/testing/azurite.js';
+import { BIN, cli, cliAsync, json, tempDir } from './cli-harness.js';
+
+/** A real `driveseed service start` process, restartable on the same port and data dir. */
+async function startServiceProcess(dataDir: string, port: number, extra: string[] = [], env: Record<string, string> = {}): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [BIN, 'service', 'start', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('listening on')) resolve();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`service exited ${code}: ${output}`)));
+  });
+  child.stdout!.resume();
+  child.stderr!.resume();
+  return child;
+}
+
+async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill(signal);
+  await new Promise((resolve) => child.once('exit', resolve));
+}
+
+/** A service, a registered agent home and a protected tree: the setting of every test here. */
+async function setUp(t: any, options: { extra?: string[]; env?: Record<string, string>; data?: (dir: string) => Promise<void> } = {}) {
+  const dir = await tempDir(t);
+  const dataDir = join(dir, 'service');
+  const port = await freePort();
+  let service = await startServiceProcess(dataDir, port, options.extra, options.env);
+  t.after(() => stopProcess(service));
+  const bootstrap = JSON.parse(await readFile(join(dataDir, 'bootstrap.json'), 'utf8'));
+  const env = { DRIVESEED_HOME: join(dir, 'agent'), ...options.env };
+  const url = `http://127.0.0.1:${port}`;
+  const settings = join(dir, 'publish.json');
+  assert.equal(cli(['service', 'publish-settings', '--service', url, '--subscription', bootstrap.subscriptionId, '--owner-key', bootstrap.ownerKey, '--out', settings], env).code, 0);
+  const registered = json(cli(['agent', 'register', '--publish-settings', settings, '--vault', 'main', '--json'], env));
+  const data = join(dir, 'data');
+  if (options.data) await options.data(data);
+  else await writeSampleTree(data, 5, 80);
+  return {
+    dir,
+    dataDir,
+    data,
+    env,
+    url,
+    bootstrap,
+    registered,
+    restart: async () => {
+      service = await startServiceProcess(dataDir, port, options.extra, options.env);
+    },
+    kill: () => stopProcess(service, 'SIGKILL'),
+  };
+}
+
+describe('agent and vault over the network', () => {
+  it('register, protect, backup-now twice, status, restore byte for byte', async (t) => {
+    const s = await setUp(t);
+    assert.equal(cli(['agent', 'protect', s.data, '--schedule', '0 2 * * *'], s.env).code, 0);
+    const first = json(cli(['agent', 'backup-now', '--json'], s.env));
+    assert.equal(first.state, 'Completed');
+    assert.equal(first.filesNew, 82);
+    const second = json(cli(['agent', 'backup-now', '--json'], s.env));
+    assert.equal(second.filesUnchanged, 82);
+    assert.ok(second.bytesSent < 20_000, `unchanged backup sent ${second.bytesSent} bytes`);
+    const status = json(cli(['agent', 'status', '--json'], s.env));
+    assert.equal(status.recoveryPoints.length, 2);
+    assert.deepEqual(status.server.paths, [s.data]);
+    const target = join(s.dir, 'restore');
+    const r = cli(['agent', 'restore', 'latest', '--target', target], s.env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(await compareTrees(s.data, join(target, s.data)), []);
+  });
+
+  it('the vault holds only ciphertext in the repository format: the engine checks it in place', async (t) => {
+    const s = await setUp(t);
+    cli(['agent', 'protect', s.data], s.env);
+    json(cli(['agent', 'backup-now', '--json'], s.env));
+    const repoDir = join(s.dataDir, 'blobs', 'vaults', s.registered.vaultId, 'servers', s.registered.id);
+    const check = cli(['check', '--repo', repoDir, '--read-data'], { DRIVESEED_PASSWORD: 'correct horse battery staple' });
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+    const wrong = cli(['check', '--repo', repoDir], { DRIVESEED_PASSWORD: 'not the agent password' });
+    assert.match(wrong.stderr, /wrong password/);
+  });
+
+  it('another server\'s application cannot read this server\'s repository', async (t) => {
+    const s = await setUp(t);
+    const otherHome = join(s.dir, 'other-agent');
+    const settings = join(s.dir, 'publish.json');
+    json(cli(['agent', 'register', '--publish-settings', settings, '--vault', 'main', '--name', 'other', '--json'], { DRIVESEED_HOME: otherHome }));
+    const config = JSON.parse(await readFile(join(otherHome, 'config.json'), 'utf8'));
+    config.registration.serverId = s.registered.id;
+    await writeFile(join(otherHome, 'config.json'), JSON.stringify(config));
+    const r = cli(['agent', 'status'], { DRIVESEED_HOME: otherHome });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /not the one registered for the server/);
+  });
+
+  it('kill -9 of the service mid-backup: the agent waits it out, nothing acknowledged is lost', async (t) => {
+    const s = await setUp(t, {
+      data: async (data) => {
+        await mkdir(data, { recursive: true });
+        for (let i = 0; i < 6; i++) await writeFile(join(data, `part${i}`), randomBytes(8 * 1024 * 1024));
+      },
+    });
+    cli(['agent', 'protect', s.data, '--limit-upload', '12M'], s.env);
+    const backup = cliAsync(['agent', 'backup-now', '--json'], s.env);
+    let stdout = '';
+    backup.stdout!.on('data', (c) => (stdout += c));
+    const packs = join(s.dataDir, 'blobs', 'vaults', s.registered.vaultId, 'servers', s.registered.id, 'data');
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && (await readdir(packs, { recursive: true }).catch(() => [])).filter((n) => /[0-9a-f]{64}$/.test(n)).length < 1) await sleep(20);
+    await s.kill();
+    await sleep(1500);
+    await s.restart();
+    const code = await new Promise((resolve) => backup.once('exit', resolve));
+    assert.equal(code, 0, stdout);
+    const job = JSON.parse(stdout);
+    assert.equal(job.state, 'Completed');
+    const repoDir = join(s.dataDir, 'blobs', 'vaults', s.registered.vaultId, 'servers', s.registered.id);
+    assert.equal(cli(['check', '--repo', repoDir, '--read-data']).code, 0);
+    const target = join(s.dir, 'restore');
+    assert.equal(cli(['agent', 'restore', 'latest', '--target', target], s.env).code, 0);
+    assert.deepEqual(await compareTrees(s.data, join(target, s.data)), []);
+  });
+
+  it('blob storage failing (Azurite stopped): clear error, job Failed, no recovery point', async (t) => {
+    const azurite = await startAzurite();
+    let stopped = false;
+    t.after(() => (stopped ? undefined : azurite.stop()));
+    const env = { AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString };
+    const s = await setUp(t, { extra: ['--blob', 'azure:vaults'], env });
+    cli(['agent', 'protect', s.data], s.env);
+    const first = json(cli(['agent', 'backup-now', '--json'], s.env));
+    assert.equal(first.state, 'Completed');
+    await writeFile(join(s.data, 'new-file'), randomBytes(100_000));
+    await azurite.stop();
+    stopped = true;
+    const failed = cli(['agent', 'backup-now'], { ...s.env, DRIVESEED_RETRY_SECONDS: '5' });
+    assert.equal(failed.code, 1);
+    assert.equal(failed.stderr.trim().split('\n').length, 1, failed.stderr);
+    assert.match(failed.stderr, /failed \d+ times/);
+    const status = json(cli(['agent', 'status', '--json'], s.env));
+    assert.equal(status.jobs[0].state, 'Failed');
+    assert.ok(status.jobs[0].error);
+    assert.equal(status.recoveryPoints.length, 1, 'no recovery point from the failed run');
+  });
+});
