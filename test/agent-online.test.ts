@@ -161,3 +161,23 @@ describe('agent and vault over the network', () => {
     assert.equal(status.recoveryPoints.length, 1, 'no recovery point from the failed run');
   });
 });
+
+describe('agent and vault with the service on PostgreSQL', () => {
+  it('the online cycle works the same on a real PostgreSQL', async (t) => {
+    const { startPostgres } = await import('../src/testing/postgres.js');
+    const postgres = await startPostgres();
+    t.after(() => postgres.stop());
+    const url = await postgres.createDatabase('vault');
+    const s = await setUp(t, { extra: ['--db', url] });
+    cli(['agent', 'protect', s.data], s.env);
+    const first = json(cli(['agent', 'backup-now', '--json'], s.env));
+    assert.equal(first.state, 'Completed');
+    assert.equal(typeof first.bytesSent, 'number');
+    const status = json(cli(['agent', 'status', '--json'], s.env));
+    assert.equal(status.recoveryPoints.length, 1);
+    assert.equal(status.recoveryPoints[0].files, 82);
+    const target = join(s.dir, 'restore');
+    assert.equal(cli(['agent', 'restore', 'latest', '--target', target], s.env).code, 0);
+    assert.deepEqual(await compareTrees(s.data, join(target, s.data)), []);
+  });
+});

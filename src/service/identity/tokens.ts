@@ -15,8 +15,19 @@ export interface TokenClaims {
   applicationId: string;
 }
 
+/** Keys never change once made, so each instance reads its database's key once. */
+const signingKeys = new WeakMap<Db, Uint8Array>();
+
 /** The HMAC key all service instances share through the database, made on first use. */
 export async function signingKey(db: Db, now: Date): Promise<Uint8Array> {
+  const cached = signingKeys.get(db);
+  if (cached) return cached;
+  const key = await loadOrCreateSigningKey(db, now);
+  signingKeys.set(db, key);
+  return key;
+}
+
+async function loadOrCreateSigningKey(db: Db, now: Date): Promise<Uint8Array> {
   const existing = await db.selectFrom('service_secrets').select('value').where('name', '=', SIGNING_KEY).executeTakeFirst();
   if (existing) return Buffer.from(existing.value, 'base64');
   await db
@@ -24,7 +35,7 @@ export async function signingKey(db: Db, now: Date): Promise<Uint8Array> {
     .values({ name: SIGNING_KEY, value: randomBytes(32).toString('base64'), created_at: now.toISOString() })
     .onConflict((oc) => oc.column('name').doNothing())
     .execute();
-  return signingKey(db, now);
+  return loadOrCreateSigningKey(db, now);
 }
 
 /**

@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+// Service benchmark: online backup throughput into the vault (local blob store and Azurite)
+// as a ratio to a local-repository backup of the same data in the same run, and requests
+// per second for a small authenticated metadata call under 50 concurrent clients.
+//
+//   node bench/service-bench.mjs [--data DIR] [--seconds 10]
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { startAzurite, freePort } from '../dist/src/testing/azurite.js';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const BIN = join(ROOT, 'bin', 'driveseed.js');
+const { values: args } = parseArgs({ options: { data: { type: 'string', default: '/usr/lib/x86_64-linux-gnu' }, seconds: { type: 'string', default: '10' } } });
+const work = mkdtempSync(join(tmpdir(), 'service-bench-'));
+const PASSWORD = 'bench password';
+
+function run(argv, env = {}) {
+  const started = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [BIN, ...argv], { env: { ...process.env, DRIVESEED_PASSWORD: PASSWORD, ...env }, encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
+  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, stdout: r.stdout };
+}
+
+async function startService(name, extra = [], env = {}) {
+  const dataDir = join(work, name);
+  const port = await freePort();
+  const child = spawn(process.execPath, [BIN, 'service', 'start', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, ...extra], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve) => child.stdout.on('data', (c) => String(c).includes('listening on') && resolve()));
+  const bootstrap = JSON.parse(readFileSync(join(dataDir, 'bootstrap.json'), 'utf8'));
+  return { child, url: `http://127.0.0.1:${port}`, bootstrap, dataDir };
+}
+
+async function onlineBackup(name, extra = [], env = {}) {
+  const service = await startService(name, extra, env);
+  const home = join(work, `${name}-agent`);
+  const agentEnv = { DRIVESEED_HOME: home, ...env };
+  const settings = join(work, `${name}-publish.json`);
+  run(['service', 'publish-settings', '--service', service.url, '--subscription', service.bootstrap.subscriptionId, '--owner-key', service.bootstrap.ownerKey, '--out', settings], agentEnv);
+  run(['agent', 'register', '--publish-settings', settings, '--vault', 'bench'], agentEnv);
+  run(['agent', 'protect', args.data], agentEnv);
+  const backup = run(['agent', 'backup-now', '--json'], agentEnv);
+  return { service, agentEnv, seconds: backup.seconds, job: JSON.parse(backup.stdout) };
+}
+
+function medianOf(values) {
+  const v = [...values].sort((a, b) => a - b);
+  return v[Math.floor((v.length - 1) / 2)];
+}
+
+async function main() {
+  execWarm();
+  const local = join(work, 'local-repo');
+  run(['init', '--repo', local]);
+  const localBackup = run(['backup', '--repo', local, args.data, '--json']);
+  const localBytes = JSON.parse(localBackup.stdout).bytesRead;
+  console.log(`local repository backup of ${args.data}: ${localBackup.seconds.toFixed(2)} s (${(localBytes / 1e6 / localBackup.seconds).toFixed(0)} MB/s)`);
+
+  const fs = await onlineBackup('fs');
+  console.log(`online backup, service on local files: ${fs.seconds.toFixed(2)} s — ${(localBackup.seconds / fs.seconds).toFixed(2)}× the local throughput`);
+
+  const azurite = await startAzurite();
+  const az = await onlineBackup('azure', ['--blob', 'azure:bench'], { AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString });
+  console.log(`online backup, service on Azurite:     ${az.seconds.toFixed(2)} s — ${(localBackup.seconds / az.seconds).toFixed(2)}× the local throughput`);
+  az.service.child.kill();
+  await azurite.stop();
+
+  // A small authenticated metadata call: the server's status (jobs, recovery points) with a bearer token.
+  const token = await bearerToken(fs);
+  const config = JSON.parse(readFileSync(join(fs.agentEnv.DRIVESEED_HOME, 'config.json'), 'utf8')).registration;
+  const path = `/v1/subscriptions/${config.subscriptionId}/vaults/${config.vault}/servers/${config.serverId}`;
+  const results = [];
+  for (const [label, url, headers] of [['GET /health', `${fs.service.url}/health`, {}], [`GET server status (bearer)`, `${fs.service.url}${path}`, { authorization: `Bearer ${token}` }]]) {
+    const r = await autocannon({ url, connections: 50, duration: Number(args.seconds), headers });
+    results.push(`${label}: ${medianOf([r.requests.average, r.requests.mean])?.toFixed(0)} req/s average, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, ${r.non2xx} non-2xx`);
+  }
+  for (const line of results) console.log(`50 concurrent clients, ${args.seconds} s — ${line}`);
+  fs.service.child.kill();
+  rmSync(work, { recursive: true, force: true });
+}
+
+/** The agent's own token, fetched the way the agent does it. */
+async function bearerToken(fs) {
+  process.env.DRIVESEED_HOME = fs.agentEnv.DRIVESEED_HOME;
+  const { loadAgentConfig, loadCertificate } = await import('../dist/src/agent/agent-config.js');
+  const { signClientAssertion } = await import('../dist/src/agent/certificates.js');
+  const config = await loadAgentConfig();
+  const appId = config.registration.applicationId;
+  const cert = await loadCertificate(config.applicationCertThumbprints[appId]);
+  const assertion = await signClientAssertion(appId, `${fs.service.url}/v1/token`, cert);
+  const response = await fetch(`${fs.service.url}/v1/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ grant_type: 'client_credentials', client_id: appId, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }),
+  });
+  return (await response.json()).access_token;
+}
+
+function execWarm() {
+  spawnSync('sh', ['-c', `find ${args.data} -type f -exec cat {} + > /dev/null 2>&1`]);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
