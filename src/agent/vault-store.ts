@@ -1,5 +1,5 @@
 import { DriveseedError } from '../errors.js';
-import { assertValidBlobName, blobDataBuffer, type BlobData, type BlobInfo, type BlobStore, type ByteRange } from '../storage/blob-store.js';
+import { assertValidBlobName, blobDataBuffer, existsByStat, type BlobData, type BlobInfo, type BlobStore, type ByteRange } from '../storage/blob-store.js';
 import type { ServiceClient } from './service-client.js';
 
 /**
@@ -41,14 +41,8 @@ export class VaultStore implements BlobStore {
     return { name, size: Number(response.headers.get('x-blob-size')) };
   }
 
-  async exists(name: string): Promise<boolean> {
-    try {
-      await this.stat(name);
-      return true;
-    } catch (e) {
-      if ((e as DriveseedError).code === 'NOT_FOUND') return false;
-      throw e;
-    }
+  exists(name: string): Promise<boolean> {
+    return existsByStat(this, name);
   }
 
   async *list(prefix: string): AsyncIterable<BlobInfo> {

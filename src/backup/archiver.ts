@@ -1,6 +1,6 @@
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import type { BigIntStats, Dirent } from 'node:fs';
-import { hostname, userInfo } from 'node:os';
+import { hostname } from 'node:os';
 import { basename, join, resolve, sep } from 'node:path';
 import { minimatch } from 'minimatch';
 import { DriveseedError } from '../errors.js';
@@ -9,6 +9,7 @@ import type { Repository } from '../repo/repository.js';
 import { byTime, SNAPSHOT_VERSION, type Snapshot, type SnapshotSummary, type StoredSnapshot } from '../repo/snapshot.js';
 import { decodeTree, encodeTree, type Tree, type TreeNode } from '../repo/tree.js';
 import { ChunkPool } from './chunk-pool.js';
+import { currentUsername } from '../repo/current-user.js';
 import { metaOf, unchanged } from './file-meta.js';
 import { Semaphore } from './semaphore.js';
 
@@ -73,7 +74,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
       tree,
       paths,
       hostname: hostname(),
-      username: safeUsername(),
+      username: currentUsername(),
       tags: options.tags ?? [],
       excludes: options.excludes ?? [],
       ...(parent ? { parent: parent.id } : {}),
@@ -268,10 +269,3 @@ class Archiver {
   }
 }
 
-function safeUsername(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return '';
-  }
-}

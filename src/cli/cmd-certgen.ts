@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { readFile, writeFile } from 'node:fs/promises';
-import { hostname, userInfo } from 'node:os';
+import { hostname } from 'node:os';
+import { currentUsername } from '../repo/current-user.js';
 import { loadAgentConfig, loadCertificate, storeCertificate, updateAgentConfig, type OfflineApplicationParams } from '../agent/agent-config.js';
 import { createSelfSignedCertificate, thumbprintOf } from '../agent/certificates.js';
 import { readPublishSettings } from '../agent/publish-settings.js';
@@ -10,12 +11,7 @@ import { positiveInt, printJson } from './common.js';
 
 /** The seed names the application AzureOfflineBackup_<user>; ours says whose machine it is too. */
 function defaultAppName(): string {
-  let user = 'user';
-  try {
-    user = userInfo().username;
-  } catch {
-    // no passwd entry (containers): keep the generic name
-  }
+  const user = currentUsername() || 'user';
   return `DriveseedOfflineBackup_${user}@${hostname()}`.replace(/[^A-Za-z0-9_.@-]/g, '-');
 }
 

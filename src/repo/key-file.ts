@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { hostname, userInfo } from 'node:os';
+import { hostname } from 'node:os';
 import { DriveseedError } from '../errors.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { DEFAULT_KDF, deriveKey, open, seal, type KdfParams, type MasterKey } from './crypto.js';
 import { fileId } from './ids.js';
 import { KEYS_DIR } from './layout.js';
+import { currentUsername } from './current-user.js';
 
 /**
  * A key file wraps the master key with a key derived from one password. Several key files
@@ -48,7 +49,7 @@ export async function writeKeyFile(store: BlobStore, master: MasterKey, password
     salt: salt.toString('base64'),
     created: new Date().toISOString(),
     hostname: hostname(),
-    username: safeUsername(),
+    username: currentUsername(),
     data: seal(wrapping, Buffer.from(JSON.stringify(secret)), KEY_AAD).toString('base64'),
   };
   const bytes = Buffer.from(JSON.stringify(file, null, 2) + '\n');
@@ -96,10 +97,3 @@ function parseKeyFile(bytes: Buffer, name: string): KeyFile {
   return file;
 }
 
-function safeUsername(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return '';
-  }
-}

@@ -69,3 +69,14 @@ export async function listAll(store: BlobStore, prefix: string): Promise<BlobInf
   for await (const info of store.list(prefix)) out.push(info);
   return out;
 }
+
+/** `exists` for backends whose stat is the cheapest probe: NOT_FOUND means no. */
+export async function existsByStat(store: Pick<BlobStore, 'stat'>, name: string): Promise<boolean> {
+  try {
+    await store.stat(name);
+    return true;
+  } catch (e) {
+    if (e instanceof DriveseedError && e.code === 'NOT_FOUND') return false;
+    throw e;
+  }
+}

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { DriveseedError } from '../../errors.js';
-import { assertValidBlobName, type BlobData, type BlobInfo, type BlobStore, type ByteRange } from '../blob-store.js';
+import { assertValidBlobName, existsByStat, type BlobData, type BlobInfo, type BlobStore, type ByteRange } from '../blob-store.js';
 
 const TEMP_MARK = '.tmp-';
 
@@ -70,14 +70,8 @@ export class FsStore implements BlobStore {
     }
   }
 
-  async exists(name: string): Promise<boolean> {
-    try {
-      await this.stat(name);
-      return true;
-    } catch (e) {
-      if ((e as DriveseedError).code === 'NOT_FOUND') return false;
-      throw e;
-    }
+  exists(name: string): Promise<boolean> {
+    return existsByStat(this, name);
   }
 
   async *list(prefix: string): AsyncIterable<BlobInfo> {
