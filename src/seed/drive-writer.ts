@@ -1,0 +1,230 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { appendFile, mkdir, open, readdir, readFile, rename, statfs, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DriveseedError } from '../errors.js';
+import { seal, SEAL_OVERHEAD } from '../repo/crypto.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import { BLOCK_SIZE, blockAad, ENVELOPE_FORMAT, ENVELOPE_VERSION, HEADER_FILE, MANIFEST_FILE, PAYLOAD_DIR, sealedLength, sealManifest, sha256, type DriveHeader, type Manifest, type ManifestFile } from './envelope-format.js';
+
+export const MAX_DRIVES_PER_JOB = 10;
+export const MAX_DRIVE_BYTES = 10 * 1000 ** 4;
+/** Room kept free on every drive for its header and manifest. */
+const RESERVE_BYTES = 1024 * 1024;
+
+export interface DriveTarget {
+  path: string;
+  /** Usable bytes; the caller takes it from the file system or --capacity. */
+  capacity: number;
+}
+
+export interface PreparedDrive {
+  driveId: string;
+  path: string;
+  /** base64; goes to the service with the job, never onto a drive. */
+  key: string;
+  manifestSha256: string;
+  files: number;
+  bytes: number;
+}
+
+export interface PrepareResult {
+  drives: PreparedDrive[];
+  /** Staged files no drive had room for: ask for another drive and call again. */
+  remainingFiles: number;
+  remainingBytes: number;
+}
+
+export interface PrepareProgress {
+  file: string;
+  filesDone: number;
+  bytesDone: number;
+  filesTotal: number;
+  bytesTotal: number;
+}
+
+/** What survives a killed run, in the copy computer's state dir (mode 0700: it holds drive keys). */
+interface DriveState {
+  driveId: string;
+  path: string;
+  key: string;
+  done: boolean;
+  manifestSha256?: string;
+}
+
+interface JobState {
+  jobName: string;
+  drives: DriveState[];
+}
+
+interface StagedFile {
+  name: string;
+  size: number;
+}
+
+/**
+ * Copies a staging directory (a repository) onto drive envelopes, drive after drive, and
+ * can be killed at any point: each file is appended to the drive's journal once it is on
+ * the drive and synced, and a rerun skips what the journals list.
+ */
+export async function prepareDrives(options: {
+  staging: BlobStore;
+  jobName: string;
+  drives: DriveTarget[];
+  stateDir: string;
+  onProgress?: (p: PrepareProgress) => void;
+  now?: () => Date;
+}): Promise<PrepareResult> {
+  await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
+  const state = await loadState(options.stateDir, options.jobName);
+  const staged = await listStaged(options.staging);
+  const copied = new Set<string>();
+  for (const drive of state.drives) for (const entry of await readJournal(options.stateDir, drive.driveId)) copied.add(entry.name);
+  const pending = staged.filter((f) => !copied.has(f.name));
+  const totals = { filesTotal: staged.length, bytesTotal: staged.reduce((n, f) => n + f.size, 0) };
+  let filesDone = copied.size;
+  let bytesDone = staged.filter((f) => copied.has(f.name)).reduce((n, f) => n + f.size, 0);
+
+  for (const target of options.drives) {
+    const drive = await openDrive(state, target, options.stateDir, options.jobName, options.now?.() ?? new Date());
+    if (drive.done) continue;
+    const journal = await readJournal(options.stateDir, drive.driveId);
+    let used = RESERVE_BYTES + journal.reduce((n, f) => n + sealedLength(f.length, SEAL_OVERHEAD), 0);
+    while (pending.length > 0) {
+      const file = pending[0];
+      const need = sealedLength(file.size, SEAL_OVERHEAD);
+      if (used + need > target.capacity) {
+        if (journal.length === 0 && need + RESERVE_BYTES > target.capacity) {
+          throw new DriveseedError('USAGE', `drive ${target.path} is too small for even one file (${file.name} needs ${need + RESERVE_BYTES} bytes, the drive has ${target.capacity})`);
+        }
+        break;
+      }
+      const entry = await copyFile(options.staging, file, target.path, drive.driveId, drive.key, journal.length);
+      await appendJournal(options.stateDir, drive.driveId, entry);
+      journal.push(entry);
+      used += need;
+      pending.shift();
+      filesDone++;
+      bytesDone += file.size;
+      options.onProgress?.({ file: file.name, filesDone, bytesDone, ...totals });
+    }
+    drive.manifestSha256 = await writeManifest(target.path, drive.key, { version: ENVELOPE_VERSION, driveId: drive.driveId, jobName: options.jobName, files: journal });
+    drive.done = true;
+    await saveState(options.stateDir, state);
+  }
+  const drives: PreparedDrive[] = [];
+  for (const d of state.drives.filter((d) => d.done)) {
+    const journal = await readJournal(options.stateDir, d.driveId);
+    drives.push({ driveId: d.driveId, path: d.path, key: d.key, manifestSha256: d.manifestSha256!, files: journal.length, bytes: journal.reduce((n, f) => n + f.length, 0) });
+  }
+  return { drives, remainingFiles: pending.length, remainingBytes: pending.reduce((n, f) => n + f.size, 0) };
+}
+
+async function listStaged(staging: BlobStore): Promise<StagedFile[]> {
+  const files: StagedFile[] = [];
+  for await (const info of staging.list('')) files.push({ name: info.name, size: info.size });
+  if (!files.some((f) => f.name === 'config')) throw new DriveseedError('USAGE', `${staging.location} holds no staged backup (no repository config)`);
+  return files.sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+async function openDrive(state: JobState, target: DriveTarget, stateDir: string, jobName: string, now: Date): Promise<DriveState> {
+  const known = state.drives.find((d) => d.path === target.path);
+  if (known) return known;
+  if (state.drives.length >= MAX_DRIVES_PER_JOB) throw new DriveseedError('USAGE', `an import job takes at most ${MAX_DRIVES_PER_JOB} drives`);
+  if (target.capacity > MAX_DRIVE_BYTES) throw new DriveseedError('USAGE', `drive ${target.path} is larger than 10 TB, the most a drive may hold`);
+  const entries = await readdir(target.path).catch((e: NodeJS.ErrnoException) => {
+    throw new DriveseedError('USAGE', `drive ${target.path} is not there (${e.code})`, { hint: 'mount it, or give the directory of the drive' });
+  });
+  if (entries.filter((e) => e !== 'lost+found').length > 0) {
+    throw new DriveseedError('USAGE', `drive ${target.path} is not empty; driveseed will not write over data`, { hint: 'erase it first (diskprep asks before it does)' });
+  }
+  const drive: DriveState = { driveId: randomUUID(), path: target.path, key: randomBytes(32).toString('base64'), done: false };
+  const header: DriveHeader = { format: ENVELOPE_FORMAT, version: ENVELOPE_VERSION, driveId: drive.driveId, jobName, createdAt: now.toISOString() };
+  await writeFile(join(target.path, HEADER_FILE), JSON.stringify(header, null, 2) + '\n');
+  await mkdir(join(target.path, PAYLOAD_DIR), { recursive: true });
+  state.drives.push(drive);
+  await saveState(stateDir, state);
+  return drive;
+}
+
+/** Encrypts one staged file block by block onto the drive and syncs it before it is journaled. */
+async function copyFile(staging: BlobStore, file: StagedFile, drivePath: string, driveId: string, keyB64: string, index: number): Promise<ManifestFile> {
+  const key = Buffer.from(keyB64, 'base64');
+  const storedAs = `${PAYLOAD_DIR}/${String(index).padStart(6, '0')}`;
+  const handle = await open(join(drivePath, storedAs), 'w');
+  const blocks: string[] = [];
+  try {
+    for (let offset = 0, i = 0; offset < file.size || (file.size === 0 && i === 0); offset += BLOCK_SIZE, i++) {
+      const length = Math.min(BLOCK_SIZE, file.size - offset);
+      const block = length > 0 ? await staging.get(file.name, { offset, length }) : Buffer.alloc(0);
+      blocks.push(sha256(block));
+      await handle.write(seal(key, block, blockAad(driveId, storedAs, i)));
+    }
+    await handle.sync();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw new DriveseedError('IO', `drive ${drivePath} is full`, { hint: 'give a smaller --capacity, or another drive' });
+    throw e;
+  } finally {
+    await handle.close();
+  }
+  return { name: file.name, length: file.size, storedAs, blocks };
+}
+
+async function writeManifest(drivePath: string, keyB64: string, manifest: Manifest): Promise<string> {
+  const sealed = sealManifest(Buffer.from(keyB64, 'base64'), manifest);
+  const temp = join(drivePath, `${MANIFEST_FILE}.tmp`);
+  await writeFile(temp, sealed);
+  await rename(temp, join(drivePath, MANIFEST_FILE));
+  return sha256(sealed);
+}
+
+const statePath = (dir: string, job: string) => join(dir, `job-${job}.json`);
+const journalPath = (dir: string, driveId: string) => join(dir, `drive-${driveId}.journal`);
+
+async function loadState(dir: string, jobName: string): Promise<JobState> {
+  try {
+    return JSON.parse(await readFile(statePath(dir, jobName), 'utf8')) as JobState;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { jobName, drives: [] };
+    throw new DriveseedError('CORRUPT', `${statePath(dir, jobName)} is damaged`, { cause: e });
+  }
+}
+
+async function saveState(dir: string, state: JobState): Promise<void> {
+  const temp = `${statePath(dir, state.jobName)}.tmp`;
+  await writeFile(temp, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
+  await rename(temp, statePath(dir, state.jobName));
+}
+
+/** One JSON line per file on the drive; a torn last line (killed mid-append) is ignored. */
+async function readJournal(dir: string, driveId: string): Promise<ManifestFile[]> {
+  let text: string;
+  try {
+    text = await readFile(journalPath(dir, driveId), 'utf8');
+  } catch {
+    return [];
+  }
+  const entries: ManifestFile[] = [];
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    try {
+      entries.push(JSON.parse(line) as ManifestFile);
+    } catch {
+      break;
+    }
+  }
+  return entries;
+}
+
+async function appendJournal(dir: string, driveId: string, entry: ManifestFile): Promise<void> {
+  const path = journalPath(dir, driveId);
+  await appendFile(path, JSON.stringify(entry) + '\n', { mode: 0o600 });
+  const handle = await open(path, 'r+');
+  await handle.sync();
+  await handle.close();
+}
+
+/** Free bytes on the file system that holds `path`: a drive's capacity when none is given. */
+export async function driveCapacity(path: string): Promise<number> {
+  const fs = await statfs(path);
+  return Number(fs.bavail) * Number(fs.bsize);
+}
