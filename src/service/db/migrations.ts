@@ -103,6 +103,40 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('recovery_points_server').on('recovery_points').columns(['server_id', 'time']).execute();
     },
   },
+  '0003_importexport': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('import_jobs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('subscription_id', 'text', (c) => c.notNull().references('subscriptions.id'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('storage_account', 'text', (c) => c.notNull())
+        .addColumn('container', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('state_changed_at', 'text', (c) => c.notNull())
+        .addColumn('shipped_at', 'text')
+        .addColumn('shipping', 'text')
+        .addColumn('tracking_number', 'text')
+        .addUniqueConstraint('import_jobs_name_unique', ['subscription_id', 'name'])
+        // Two jobs can never share a tracking number (one package, one job).
+        .addUniqueConstraint('import_jobs_tracking_unique', ['tracking_number'])
+        .execute();
+      await db.schema
+        .createTable('import_drives')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('job_id', 'text', (c) => c.notNull().references('import_jobs.id').onDelete('cascade'))
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('drive_key', 'text', (c) => c.notNull())
+        .addColumn('manifest_sha256', 'text', (c) => c.notNull())
+        .addColumn('files', 'bigint', (c) => c.notNull())
+        .addColumn('bytes', 'bigint', (c) => c.notNull())
+        .addColumn('state_changed_at', 'text', (c) => c.notNull())
+        .addColumn('error_log', 'text')
+        .addColumn('verbose_log', 'text')
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

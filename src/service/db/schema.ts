@@ -91,6 +91,35 @@ export interface RecoveryPointTable {
   files: number;
 }
 
+export interface ImportJobTable {
+  id: string;
+  subscription_id: string;
+  name: string;
+  storage_account: string;
+  container: string;
+  state: string;
+  created_at: string;
+  state_changed_at: string;
+  shipped_at: string | null;
+  /** JSON of the shipping details (carrier, ship date, contact, return address). */
+  shipping: string | null;
+  tracking_number: string | null;
+}
+
+export interface ImportDriveTable {
+  id: string;
+  job_id: string;
+  state: string;
+  /** The drive key (base64): the service needs it to unlock the drive; it never leaves the service. */
+  drive_key: string;
+  manifest_sha256: string;
+  files: number;
+  bytes: number;
+  state_changed_at: string;
+  error_log: string | null;
+  verbose_log: string | null;
+}
+
 export interface Database {
   subscriptions: SubscriptionTable;
   applications: ApplicationTable;
@@ -101,4 +130,6 @@ export interface Database {
   servers: ServerTable;
   backup_jobs: BackupJobTable;
   recovery_points: RecoveryPointTable;
+  import_jobs: ImportJobTable;
+  import_drives: ImportDriveTable;
 }

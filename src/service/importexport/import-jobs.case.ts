@@ -1,0 +1,122 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase, type OpenedDatabase } from '../db/open-database.js';
+import { createSubscription } from '../identity/subscriptions.js';
+import { HttpError } from '../http/http-error.js';
+import { applyDeadlines, cancelImportJob, createImportJob, driveLogs, finishDrive, getImportJob, receiveDrive, setShipping, shipBack, startDriveTransfer, type NewDrive, type ShippingDetails } from './import-jobs.js';
+import { DAY_MS } from './states.js';
+
+const drive = (): NewDrive => ({ driveId: randomUUID(), key: 'a2V5', manifestSha256: 'f'.repeat(64), files: 3, bytes: 1000 });
+const shipping = (tracking: string): ShippingDetails => ({
+  carrier: 'DHL', trackingNumber: tracking, shipDate: '2026-11-24', contactName: 'A. Admin', phone: '+31 20 123 4567',
+  email: 'admin@example.org', returnAddress: 'Dam 1, Amsterdam', country: 'NL', postalCode: '1012 JS',
+});
+const rejectsWith = (status: number, field?: string) => (e: unknown) => e instanceof HttpError && e.status === status && (field === undefined || e.field === field);
+
+/** The import service's states, limits and deadlines, run against each database. */
+export function importJobSuite(name: string, databaseUrl: (dir: string) => Promise<string>): void {
+  describe(`import jobs on ${name}`, () => {
+    let dir: string;
+    let database: OpenedDatabase;
+    let sub: string;
+    const t0 = new Date('2026-11-01T12:00:00Z');
+    const later = (days: number) => new Date(t0.getTime() + days * DAY_MS);
+
+    before(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'import-jobs-'));
+      database = await openDatabase(await databaseUrl(dir));
+      sub = (await createSubscription(database.db, 'test', t0)).id;
+    });
+    after(async () => {
+      await database.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    const create = (jobName: string, drives = [drive()]) => createImportJob(database.db, sub, { name: jobName, storageAccount: 'acct', container: 'seed', drives }, t0);
+
+    it('creates a job in Creating with its deadline, and checks name and drive count', async () => {
+      const job = await create('seed-a');
+      assert.equal(job.state, 'Creating');
+      assert.equal(job.deadline?.at, later(14).toISOString());
+      await assert.rejects(create('Bad Name'), rejectsWith(400, 'name'));
+      await assert.rejects(create('too-many', Array.from({ length: 11 }, drive)), rejectsWith(400, 'drives'));
+      await assert.rejects(create('seed-a'), rejectsWith(409, 'name'));
+    });
+
+    it('shipping details move it to Shipping; a tracking number of another job is refused and changes nothing', async () => {
+      await create('ship-1');
+      await create('ship-2');
+      const shipped = await setShipping(database.db, sub, 'ship-1', shipping('TRACK-1'), later(1));
+      assert.equal(shipped.state, 'Shipping');
+      assert.equal(shipped.deadline?.what, 'drives must arrive by');
+      assert.equal(shipped.deadline?.at, later(15).toISOString());
+      await assert.rejects(setShipping(database.db, sub, 'ship-2', shipping('TRACK-1'), later(1)), rejectsWith(409, 'trackingNumber'));
+      assert.equal((await getImportJob(database.db, sub, 'ship-2')).state, 'Creating');
+      const corrected = await setShipping(database.db, sub, 'ship-1', { ...shipping('TRACK-1'), phone: '+31 6 0000 0000' }, later(2));
+      assert.equal(corrected.shipping?.phone, '+31 6 0000 0000');
+      assert.equal(corrected.shippedAt, later(1).toISOString(), 'a correction does not move the arrival deadline');
+    });
+
+    it('cancels only in Creating', async () => {
+      await create('cancel-me');
+      assert.equal((await cancelImportJob(database.db, sub, 'cancel-me', later(1))).state, 'Canceled');
+      await create('shipped');
+      await setShipping(database.db, sub, 'shipped', shipping('TRACK-C'), later(1));
+      await assert.rejects(cancelImportJob(database.db, sub, 'shipped', later(2)), rejectsWith(409));
+    });
+
+    it('expires Creating jobs after 14 days and marks late drives NeverReceived; a late drive is still received', async () => {
+      await create('forgotten');
+      const late = drive();
+      const job = await create('late-drive', [late, drive()]);
+      await setShipping(database.db, sub, 'late-drive', shipping('TRACK-L'), later(1));
+      const first = await applyDeadlines(database.db, later(14.5));
+      assert.ok(first.expired >= 1);
+      await assert.rejects(getImportJob(database.db, sub, 'forgotten'), rejectsWith(404));
+      assert.equal((await getImportJob(database.db, sub, 'late-drive')).drives.every((d) => d.state === 'Specified'), true, 'within 14 days of shipping nothing is late');
+      await applyDeadlines(database.db, later(15.5));
+      const after = await getImportJob(database.db, sub, 'late-drive');
+      assert.deepEqual(after.drives.map((d) => d.state), ['NeverReceived', 'NeverReceived']);
+      await receiveDrive(database.db, job.id, late.driveId, later(16));
+      const turnedUp = await getImportJob(database.db, sub, 'late-drive');
+      assert.equal(turnedUp.drives.find((d) => d.driveId === late.driveId)?.state, 'Received');
+      assert.equal(turnedUp.state, 'Received');
+    });
+
+    it('runs the whole import: Received, Transferring, Packaging, then Completed or Closed; deleted 90 days later', async () => {
+      const [a, b] = [drive(), drive()];
+      const clean = await create('clean', [a]);
+      const messy = await create('messy', [b]);
+      for (const [job, d, track] of [[clean, a, 'T-CLEAN'], [messy, b, 'T-MESSY']] as const) {
+        await setShipping(database.db, sub, job.name, shipping(track), later(1));
+        await receiveDrive(database.db, job.id, d.driveId, later(5));
+        await startDriveTransfer(database.db, job.id, d.driveId, later(5));
+        assert.equal((await getImportJob(database.db, sub, job.name)).state, 'Transferring');
+      }
+      await finishDrive(database.db, clean.id, a.driveId, { ok: true, errorLog: '', verboseLog: 'all good' }, later(6));
+      await finishDrive(database.db, messy.id, b.driveId, { ok: false, errorLog: 'data/ab/ab…: block 1 does not decrypt', verboseLog: '' }, later(6));
+      assert.equal((await getImportJob(database.db, sub, 'clean')).state, 'Packaging');
+      assert.equal((await getImportJob(database.db, sub, 'messy')).drives[0].state, 'CompletedMoreInfo');
+      assert.match((await driveLogs(database.db, sub, 'messy', b.driveId)).errorLog, /block 1/);
+      assert.equal(await shipBack(database.db, clean.id, later(7)), 'Completed');
+      assert.equal(await shipBack(database.db, messy.id, later(7)), 'Closed');
+      assert.equal((await getImportJob(database.db, sub, 'clean')).drives[0].state, 'ShippedBack');
+      await applyDeadlines(database.db, later(96));
+      assert.equal((await getImportJob(database.db, sub, 'clean')).state, 'Completed', '90 days have not passed yet');
+      await applyDeadlines(database.db, later(98));
+      await assert.rejects(getImportJob(database.db, sub, 'clean'), rejectsWith(404));
+      await assert.rejects(getImportJob(database.db, sub, 'messy'), rejectsWith(404));
+    });
+
+    it('refuses moves the state machine does not allow', async () => {
+      const d = drive();
+      const job = await create('strict', [d]);
+      await assert.rejects(startDriveTransfer(database.db, job.id, d.driveId, later(1)), rejectsWith(409));
+      await assert.rejects(shipBack(database.db, job.id, later(1)), rejectsWith(409));
+    });
+  });
+}

@@ -1,0 +1,241 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../db/open-database.js';
+import type { ImportDriveTable, ImportJobTable } from '../db/schema.js';
+import { badRequest, conflict, notFound } from '../http/http-error.js';
+import { ARRIVAL_WINDOW_MS, assertDriveMove, assertJobMove, CREATING_TTL_MS, FINISHED_TTL_MS, JOB_NAME, StateError, type DriveState, type JobState } from './states.js';
+
+export const MAX_DRIVES_PER_JOB = 10;
+
+export interface NewDrive {
+  driveId: string;
+  key: string;
+  manifestSha256: string;
+  files: number;
+  bytes: number;
+}
+
+export interface ShippingDetails {
+  carrier: string;
+  trackingNumber: string;
+  shipDate: string;
+  contactName: string;
+  phone: string;
+  email: string;
+  returnAddress: string;
+  country: string;
+  postalCode: string;
+}
+
+export interface ImportJobView {
+  id: string;
+  name: string;
+  storageAccount: string;
+  container: string;
+  state: JobState;
+  createdAt: string;
+  stateChangedAt: string;
+  shippedAt?: string;
+  shipping?: ShippingDetails;
+  /** The deadline still ahead: shipping details by (Creating), drives to arrive by (Shipping). */
+  deadline?: { what: string; at: string };
+  drives: { driveId: string; state: DriveState; files: number; bytes: number; stateChangedAt: string; hasErrorLog: boolean }[];
+}
+
+export async function createImportJob(db: Db, subscriptionId: string, input: { name: string; storageAccount: string; container: string; drives: NewDrive[] }, now: Date): Promise<ImportJobView> {
+  if (!JOB_NAME.test(input.name)) throw badRequest('job names are lower-case letters, digits, - and _, starting with a letter', 'name');
+  if (input.drives.length === 0) throw badRequest('an import job needs at least one drive', 'drives');
+  if (input.drives.length > MAX_DRIVES_PER_JOB) throw badRequest(`an import job takes at most ${MAX_DRIVES_PER_JOB} drives`, 'drives');
+  const existing = await db.selectFrom('import_jobs').select('id').where('subscription_id', '=', subscriptionId).where('name', '=', input.name).executeTakeFirst();
+  if (existing) throw conflict(`an import job named ${input.name} exists already`, 'name');
+  const id = randomUUID();
+  const at = now.toISOString();
+  await db.transaction().execute(async (tx) => {
+    await tx
+      .insertInto('import_jobs')
+      .values({ id, subscription_id: subscriptionId, name: input.name, storage_account: input.storageAccount, container: input.container, state: 'Creating', created_at: at, state_changed_at: at, shipped_at: null, shipping: null, tracking_number: null })
+      .execute();
+    for (const d of input.drives) {
+      await tx
+        .insertInto('import_drives')
+        .values({ id: d.driveId, job_id: id, state: 'Specified', drive_key: d.key, manifest_sha256: d.manifestSha256, files: d.files, bytes: d.bytes, state_changed_at: at, error_log: null, verbose_log: null })
+        .execute();
+    }
+  });
+  return getImportJob(db, subscriptionId, input.name);
+}
+
+export async function getImportJob(db: Db, subscriptionId: string, name: string): Promise<ImportJobView> {
+  const job = await db.selectFrom('import_jobs').selectAll().where('subscription_id', '=', subscriptionId).where('name', '=', name).executeTakeFirst();
+  if (!job) throw notFound(`no import job ${name}`);
+  return view(db, job);
+}
+
+export async function listImportJobs(db: Db, subscriptionId?: string): Promise<ImportJobView[]> {
+  let query = db.selectFrom('import_jobs').selectAll();
+  if (subscriptionId) query = query.where('subscription_id', '=', subscriptionId);
+  return Promise.all((await query.orderBy('created_at').execute()).map((job) => view(db, job)));
+}
+
+/**
+ * Entering shipping details moves a Creating job to Shipping (and starts the 14 days for
+ * the drives to arrive); later they may be corrected while the drives are still on the way.
+ */
+export async function setShipping(db: Db, subscriptionId: string, name: string, details: ShippingDetails, now: Date): Promise<ImportJobView> {
+  const job = await db.selectFrom('import_jobs').selectAll().where('subscription_id', '=', subscriptionId).where('name', '=', name).executeTakeFirst();
+  if (!job) throw notFound(`no import job ${name}`);
+  if (job.state !== 'Creating' && job.state !== 'Shipping') throw conflict(`shipping details cannot change once the job is ${job.state}`, 'state');
+  const taken = await db.selectFrom('import_jobs').select('name').where('tracking_number', '=', details.trackingNumber).where('id', '!=', job.id).executeTakeFirst();
+  if (taken) throw conflict(`tracking number ${details.trackingNumber} belongs to another import job; one package holds one job's drives`, 'trackingNumber');
+  const at = now.toISOString();
+  try {
+    await db
+      .updateTable('import_jobs')
+      .set({ shipping: JSON.stringify(details), tracking_number: details.trackingNumber, state: 'Shipping', shipped_at: job.shipped_at ?? at, state_changed_at: job.state === 'Shipping' ? job.state_changed_at : at })
+      .where('id', '=', job.id)
+      .execute();
+  } catch (e) {
+    // Two jobs racing for one number: the unique constraint decides.
+    if (/unique|duplicate/i.test((e as Error).message)) throw conflict(`tracking number ${details.trackingNumber} belongs to another import job`, 'trackingNumber');
+    throw e;
+  }
+  return getImportJob(db, subscriptionId, name);
+}
+
+export async function cancelImportJob(db: Db, subscriptionId: string, name: string, now: Date): Promise<ImportJobView> {
+  const job = await db.selectFrom('import_jobs').selectAll().where('subscription_id', '=', subscriptionId).where('name', '=', name).executeTakeFirst();
+  if (!job) throw notFound(`no import job ${name}`);
+  await moveJob(db, job, 'Canceled', now);
+  return getImportJob(db, subscriptionId, name);
+}
+
+/** The data centre has the drive in hand (also one declared NeverReceived that turned up late). */
+export async function receiveDrive(db: Db, jobId: string, driveId: string, now: Date): Promise<void> {
+  const { job, drive } = await jobAndDrive(db, jobId, driveId);
+  await moveDrive(db, drive, 'Received', now);
+  if (job.state === 'Shipping') await moveJob(db, job, 'Received', now);
+}
+
+export async function startDriveTransfer(db: Db, jobId: string, driveId: string, now: Date): Promise<ImportDriveTable> {
+  const { job, drive } = await jobAndDrive(db, jobId, driveId);
+  await moveDrive(db, drive, 'Transferring', now);
+  if (job.state === 'Received') await moveJob(db, job, 'Transferring', now);
+  return drive;
+}
+
+/** Records a drive's outcome with its logs; when no drive is left to import, the job goes to Packaging. */
+export async function finishDrive(db: Db, jobId: string, driveId: string, outcome: { ok: boolean; errorLog: string; verboseLog: string }, now: Date): Promise<void> {
+  const { drive } = await jobAndDrive(db, jobId, driveId);
+  await moveDrive(db, drive, outcome.ok ? 'Completed' : 'CompletedMoreInfo', now, { error_log: outcome.errorLog, verbose_log: outcome.verboseLog });
+  const drives = await db.selectFrom('import_drives').select('state').where('job_id', '=', jobId).execute();
+  const busy = drives.some((d) => ['Specified', 'Received', 'Transferring'].includes(d.state));
+  const job = await db.selectFrom('import_jobs').selectAll().where('id', '=', jobId).executeTakeFirstOrThrow();
+  if (!busy && job.state === 'Transferring') await moveJob(db, job, 'Packaging', now);
+}
+
+/** Drives go back to the customer; the job ends Completed if every drive imported cleanly, else Closed. */
+export async function shipBack(db: Db, jobId: string, now: Date): Promise<JobState> {
+  const job = await db.selectFrom('import_jobs').selectAll().where('id', '=', jobId).executeTakeFirst();
+  if (!job) throw notFound(`no import job ${jobId}`);
+  const drives = await db.selectFrom('import_drives').selectAll().where('job_id', '=', jobId).execute();
+  const clean = drives.every((d) => d.state === 'Completed');
+  const end: JobState = clean ? 'Completed' : 'Closed';
+  assertJobMoveAsConflict(job.state as JobState, end);
+  for (const d of drives) if (d.state === 'Completed' || d.state === 'CompletedMoreInfo') await moveDrive(db, d, 'ShippedBack', now);
+  await moveJob(db, job, end, now);
+  return end;
+}
+
+/**
+ * Applies the deadlines: Creating jobs expire 14 days after creation; drives not received 14
+ * days after the shipping details become NeverReceived; finished jobs are deleted after 90
+ * days. Safe to run from any instance: every move is conditional on the state it read.
+ */
+export async function applyDeadlines(db: Db, now: Date): Promise<{ expired: number; neverReceived: number; deleted: number }> {
+  const at = (ms: number) => new Date(now.getTime() - ms).toISOString();
+  const expired = await db.deleteFrom('import_jobs').where('state', '=', 'Creating').where('created_at', '<', at(CREATING_TTL_MS)).executeTakeFirst();
+  const late = await db
+    .selectFrom('import_drives')
+    .innerJoin('import_jobs', 'import_jobs.id', 'import_drives.job_id')
+    .selectAll('import_drives')
+    .where('import_drives.state', '=', 'Specified')
+    .where('import_jobs.shipped_at', '<', at(ARRIVAL_WINDOW_MS))
+    .execute();
+  // The job stays open: a drive that turns up late is still received and imported.
+  for (const drive of late) await moveDrive(db, drive, 'NeverReceived', now);
+  const deleted = await db.deleteFrom('import_jobs').where('state', 'in', ['Completed', 'Closed']).where('state_changed_at', '<', at(FINISHED_TTL_MS)).executeTakeFirst();
+  return { expired: Number(expired.numDeletedRows), neverReceived: late.length, deleted: Number(deleted.numDeletedRows) };
+}
+
+export async function driveLogs(db: Db, subscriptionId: string, name: string, driveId: string): Promise<{ errorLog: string; verboseLog: string }> {
+  const row = await db
+    .selectFrom('import_drives')
+    .innerJoin('import_jobs', 'import_jobs.id', 'import_drives.job_id')
+    .select(['import_drives.error_log', 'import_drives.verbose_log'])
+    .where('import_jobs.subscription_id', '=', subscriptionId)
+    .where('import_jobs.name', '=', name)
+    .where('import_drives.id', '=', driveId)
+    .executeTakeFirst();
+  if (!row) throw notFound(`no drive ${driveId} in import job ${name}`);
+  return { errorLog: row.error_log ?? '', verboseLog: row.verbose_log ?? '' };
+}
+
+async function jobAndDrive(db: Db, jobId: string, driveId: string): Promise<{ job: ImportJobTable; drive: ImportDriveTable }> {
+  const job = await db.selectFrom('import_jobs').selectAll().where('id', '=', jobId).executeTakeFirst();
+  const drive = await db.selectFrom('import_drives').selectAll().where('id', '=', driveId).where('job_id', '=', jobId).executeTakeFirst();
+  if (!job || !drive) throw notFound(`drive ${driveId} is not part of import job ${jobId}`);
+  return { job, drive };
+}
+
+function assertJobMoveAsConflict(from: JobState, to: JobState): void {
+  try {
+    assertJobMove(from, to);
+  } catch (e) {
+    if (e instanceof StateError) throw conflict(e.message, 'state');
+    throw e;
+  }
+}
+
+/** Moves only from the state read: a concurrent move by another instance makes this one fail, not overwrite. */
+async function moveJob(db: Db, job: ImportJobTable, to: JobState, now: Date): Promise<void> {
+  assertJobMoveAsConflict(job.state as JobState, to);
+  const result = await db.updateTable('import_jobs').set({ state: to, state_changed_at: now.toISOString() }).where('id', '=', job.id).where('state', '=', job.state).executeTakeFirst();
+  if (Number(result.numUpdatedRows) === 0) throw conflict(`import job ${job.name} changed state meanwhile`, 'state');
+  job.state = to;
+}
+
+async function moveDrive(db: Db, drive: ImportDriveTable, to: DriveState, now: Date, logs: Partial<Pick<ImportDriveTable, 'error_log' | 'verbose_log'>> = {}): Promise<void> {
+  try {
+    assertDriveMove(drive.state as DriveState, to);
+  } catch (e) {
+    if (e instanceof StateError) throw conflict(e.message, 'state');
+    throw e;
+  }
+  const result = await db
+    .updateTable('import_drives')
+    .set({ state: to, state_changed_at: now.toISOString(), ...logs })
+    .where('id', '=', drive.id)
+    .where('state', '=', drive.state)
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) === 0) throw conflict(`drive ${drive.id} changed state meanwhile`, 'state');
+  drive.state = to;
+}
+
+async function view(db: Db, job: ImportJobTable): Promise<ImportJobView> {
+  const drives = await db.selectFrom('import_drives').selectAll().where('job_id', '=', job.id).orderBy('id').execute();
+  let deadline: ImportJobView['deadline'];
+  if (job.state === 'Creating') deadline = { what: 'shipping details must be entered by', at: new Date(Date.parse(job.created_at) + CREATING_TTL_MS).toISOString() };
+  if (job.state === 'Shipping' && job.shipped_at) deadline = { what: 'drives must arrive by', at: new Date(Date.parse(job.shipped_at) + ARRIVAL_WINDOW_MS).toISOString() };
+  return {
+    id: job.id,
+    name: job.name,
+    storageAccount: job.storage_account,
+    container: job.container,
+    state: job.state as JobState,
+    createdAt: job.created_at,
+    stateChangedAt: job.state_changed_at,
+    ...(job.shipped_at ? { shippedAt: job.shipped_at } : {}),
+    ...(job.shipping ? { shipping: JSON.parse(job.shipping) as ShippingDetails } : {}),
+    ...(deadline ? { deadline } : {}),
+    drives: drives.map((d) => ({ driveId: d.id, state: d.state as DriveState, files: Number(d.files), bytes: Number(d.bytes), stateChangedAt: d.state_changed_at, hasErrorLog: !!d.error_log })),
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * The Import/Export service's job and drive states (docs: workflow.md) and the only moves
+ * between them. Everything that changes a state goes through `assertJobMove` / `assertDriveMove`.
+ */
+export type JobState = 'Creating' | 'Shipping' | 'Received' | 'Transferring' | 'Packaging' | 'Completed' | 'Closed' | 'Canceled';
+export type DriveState = 'Specified' | 'Received' | 'Transferring' | 'Completed' | 'CompletedMoreInfo' | 'ShippedBack' | 'NeverReceived';
+
+const JOB_MOVES: Record<JobState, JobState[]> = {
+  Creating: ['Shipping', 'Canceled'],
+  Shipping: ['Received', 'Closed'],
+  Received: ['Transferring', 'Closed'],
+  Transferring: ['Packaging'],
+  Packaging: ['Completed', 'Closed'],
+  Completed: [],
+  Closed: [],
+  Canceled: [],
+};
+
+const DRIVE_MOVES: Record<DriveState, DriveState[]> = {
+  Specified: ['Received', 'NeverReceived'],
+  // A drive that turns up after it was declared missing is received after all.
+  NeverReceived: ['Received'],
+  Received: ['Transferring'],
+  Transferring: ['Completed', 'CompletedMoreInfo'],
+  Completed: ['ShippedBack'],
+  CompletedMoreInfo: ['ShippedBack'],
+  ShippedBack: [],
+};
+
+export class StateError extends Error {}
+
+export function canMoveJob(from: JobState, to: JobState): boolean {
+  return JOB_MOVES[from].includes(to);
+}
+
+export function assertJobMove(from: JobState, to: JobState): void {
+  if (!canMoveJob(from, to)) throw new StateError(`an import job in state ${from} cannot become ${to}`);
+}
+
+export function assertDriveMove(from: DriveState, to: DriveState): void {
+  if (!DRIVE_MOVES[from].includes(to)) throw new StateError(`a drive in state ${from} cannot become ${to}`);
+}
+
+export const DAY_MS = 86_400_000;
+/** A job without shipping details is deleted after 14 days. */
+export const CREATING_TTL_MS = 14 * DAY_MS;
+/** Drives must arrive within 14 days of the shipping details. */
+export const ARRIVAL_WINDOW_MS = 14 * DAY_MS;
+/** Completed and Closed jobs are deleted after 90 days. */
+export const FINISHED_TTL_MS = 90 * DAY_MS;
+
+/** Job names: lower-case letters, digits, - and _, starting with a letter. */
+export const JOB_NAME = /^[a-z][a-z0-9_-]{1,63}$/;
