@@ -1,12 +1,6 @@
-import { createPrivateKey, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
-// @peculiar/x509 resolves its crypto services through tsyringe, which needs the metadata polyfill first.
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
+import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
 import { SignJWT } from 'jose';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
-
-const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 /** Client assertions are short: long enough for clock skew, short enough that a leak expires. */
 const ASSERTION_SECONDS = 300;
 
@@ -14,24 +8,6 @@ export interface CertificateWithKey {
   certificatePem: string;
   privateKeyPem: string;
   thumbprint: string;
-}
-
-/** A new self-signed ECDSA P-256 certificate, as the seed's CertGen makes one per application. */
-export async function createSelfSignedCertificate(commonName: string, validDays: number, now = new Date()): Promise<CertificateWithKey> {
-  const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: randomBytes(16).toString('hex'),
-    name: `CN=${commonName}`,
-    notBefore: new Date(now.getTime() - 60_000),
-    notAfter: new Date(now.getTime() + validDays * 86_400_000),
-    signingAlgorithm: ALGORITHM,
-    keys,
-    extensions: [new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true)],
-  });
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
-  const privateKeyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END PRIVATE KEY-----\n`;
-  const certificatePem = cert.toString('pem') + '\n';
-  return { certificatePem, privateKeyPem, thumbprint: thumbprintOf(certificatePem) };
 }
 
 /** SHA-256 of the DER, hex: the same thumbprint the service shows. */

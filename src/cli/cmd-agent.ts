@@ -2,7 +2,6 @@ import { Command } from 'commander';
 import { resolve } from 'node:path';
 import { loadAgentConfig, storeCertificate, updateAgentConfig } from '../agent/agent-config.js';
 import { backupNow } from '../agent/backup-now.js';
-import { createSelfSignedCertificate } from '../agent/certificates.js';
 import { readPublishSettings } from '../agent/publish-settings.js';
 import { ServiceClient } from '../agent/service-client.js';
 import { defaultServerName, openVaultSession } from '../agent/vault-session.js';
@@ -177,7 +176,7 @@ async function agentApplication(owner: ServiceClient, subscriptionId: string, se
       hint: `export-cert --new, upload-cert --app ${existing.id}, then set-thumbprint, and register again`,
     });
   }
-  const cert = await createSelfSignedCertificate(name, 730);
+  const cert = await (await import('../agent/certificate-factory.js')).createSelfSignedCertificate(name, 730);
   await storeCertificate(cert);
   const app = await owner.createApplication(subscriptionId, { name, certificate: cert.certificatePem });
   await updateAgentConfig((c) => {

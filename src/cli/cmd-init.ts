@@ -8,7 +8,7 @@ export function initCommand(): Command {
     .option('--json', 'print the result as JSON')
     .action(async (flags: RepoFlags & { json?: boolean }) => {
       const location = repoLocation(flags);
-      const repo = await Repository.init(openStore(location), readPassword(flags));
+      const repo = await Repository.init(await openStore(location), readPassword(flags));
       if (flags.json) printJson({ id: repo.config.id, location, version: repo.config.version });
       else console.log(`created repository ${repo.config.id.slice(0, 8)} at ${location}`);
     });

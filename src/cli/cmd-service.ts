@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import { ServiceClient } from '../agent/service-client.js';
 import { writePublishSettings } from '../agent/publish-settings.js';
-import { startService } from '../service/start-service.js';
 import { printJson } from './common.js';
 
 export function serviceCommand(): Command {
@@ -16,6 +15,7 @@ export function serviceCommand(): Command {
     .option('--blob <url>', 'blob storage: a directory, or azure:CONTAINER with AZURE_STORAGE_CONNECTION_STRING (default: DATA/blobs)')
     .option('--log', 'structured request logs on stdout')
     .action(async (flags: { dataDir: string; listen: string; db?: string; blob?: string; log?: boolean }) => {
+      const { startService } = await import('../service/start-service.js');
       const running = await startService({ dataDir: flags.dataDir, listen: flags.listen, db: flags.db, blob: flags.blob, logger: flags.log });
       if (running.bootstrap) {
         console.log(`created subscription ${running.bootstrap.subscriptionId}`);

@@ -37,7 +37,7 @@ export function readPassword(flags: RepoFlags): string {
 }
 
 export async function openRepository(flags: RepoFlags): Promise<Repository> {
-  return Repository.open(openStore(repoLocation(flags)), readPassword(flags));
+  return Repository.open(await openStore(repoLocation(flags)), readPassword(flags));
 }
 
 /**

@@ -17,6 +17,8 @@ import { RepositoryLock } from './lock.js';
 export const PACK_TARGET_SIZE = 16 * 1024 * 1024;
 /** Uploads in flight before writers wait: bounds memory at about (2 + this) packs. */
 const MAX_PENDING_UPLOADS = 2;
+/** Whole tree packs kept in memory (each at most PACK_TARGET_SIZE plus one blob). */
+const TREE_PACKS_CACHED = 8;
 /** An index checkpoint after this many new packs, so a killed backup loses little. */
 const CHECKPOINT_EVERY_PACKS = 8;
 
@@ -44,6 +46,7 @@ export class Repository {
   private readonly pending = new Set<Id>();
   private readonly uploads = new Set<Promise<void>>();
   private unindexed: PackEntry[] = [];
+  private readonly treePacks = new Map<Id, Promise<Buffer>>();
   private uploadError: unknown;
   /** Every pack this writer uploaded, in order. */
   readonly writtenPacks: PackEntry[] = [];
@@ -115,8 +118,27 @@ export class Repository {
   async loadBlob(type: BlobType, id: Id): Promise<Buffer> {
     const at = this.index.lookup(id);
     if (!at) throw new DriveseedError('NOT_FOUND', `${type} blob ${id} is not in the index`);
-    const sealed = await this.store.get(packName(at.pack), { offset: at.offset, length: at.length });
+    const sealed =
+      type === 'tree'
+        ? (await this.treePack(at.pack)).subarray(at.offset, at.offset + at.length)
+        : await this.store.get(packName(at.pack), { offset: at.offset, length: at.length });
     return this.decodeBlob(type, id, sealed, `${type} blob ${id} in pack ${at.pack}`);
+  }
+
+  /**
+   * Tree packs are read whole and kept: a walk of a parent snapshot touches thousands of small
+   * tree blobs in a few packs, and one read per pack beats one per directory (over a network
+   * store by far). Bounded, oldest first out.
+   */
+  private treePack(packId: Id): Promise<Buffer> {
+    let pack = this.treePacks.get(packId);
+    if (!pack) {
+      pack = this.store.get(packName(packId));
+      pack.catch(() => this.treePacks.delete(packId));
+      this.treePacks.set(packId, pack);
+      if (this.treePacks.size > TREE_PACKS_CACHED) this.treePacks.delete(this.treePacks.keys().next().value!);
+    }
+    return pack;
   }
 
   /** Decrypts, decompresses and re-checks the id of one blob: every read verifies. */

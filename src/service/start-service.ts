@@ -53,7 +53,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
     await writeFile(join(dataDir, 'bootstrap.json'), JSON.stringify(bootstrap, null, 2) + '\n', { mode: 0o600 });
   }
   // No retry layer here: the Azure SDK retries itself, and the agent retries whole calls.
-  const blobs = openStore(blobLocation(options.blob, dataDir));
+  const blobs = await openStore(blobLocation(options.blob, dataDir));
   const app = await buildServer({ database, blobs, now, logger: options.logger });
   const { host, port } = parseListen(options.listen);
   await app.listen({ host, port });
