@@ -40,6 +40,8 @@ export interface BackupResult {
 
 /** Files queued in the pool at once; beyond this the walk waits. */
 const MAX_FILES_IN_FLIGHT = 2048;
+/** Files waiting for a pool slot before the walk stops listing new directories. */
+const MAX_FILES_WAITING = 4096;
 /** Directories read (and their parent trees loaded) at once. */
 const DIRS_LISTED_AT_ONCE = 16;
 
@@ -157,6 +159,8 @@ class Archiver {
    * that held a 200 MB heap for 40k files). readdir's entry types tell files apart without a stat.
    */
   private async saveDir(path: string, parentTree: Id | undefined): Promise<Id> {
+    // Listing more directories while thousands of files already wait only grows the heap.
+    while (this.inFlight.queued > MAX_FILES_WAITING) await this.inFlight.nextRelease();
     const { previous, entries } = await this.listing.run(() => this.listDir(path, parentTree));
     const nodes = entries
       .filter((entry) => !this.excluded(join(path, entry.name)))
