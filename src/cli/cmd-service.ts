@@ -13,10 +13,11 @@ export function serviceCommand(): Command {
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:7070')
     .option('--db <url>', 'postgres://… for PostgreSQL (default: SQLite in the data dir)')
     .option('--blob <url>', 'blob storage: a directory, or azure:CONTAINER with AZURE_STORAGE_CONNECTION_STRING (default: DATA/blobs)')
+    .option('--shipping-address <text>', 'the data centre\'s address for drives, shown to customers')
     .option('--log', 'structured request logs on stdout')
-    .action(async (flags: { dataDir: string; listen: string; db?: string; blob?: string; log?: boolean }) => {
+    .action(async (flags: { dataDir: string; listen: string; db?: string; blob?: string; shippingAddress?: string; log?: boolean }) => {
       const { startService } = await import('../service/start-service.js');
-      const running = await startService({ dataDir: flags.dataDir, listen: flags.listen, db: flags.db, blob: flags.blob, logger: flags.log });
+      const running = await startService({ dataDir: flags.dataDir, listen: flags.listen, db: flags.db, blob: flags.blob, shippingAddress: flags.shippingAddress, logger: flags.log });
       if (running.bootstrap) {
         console.log(`created subscription ${running.bootstrap.subscriptionId}`);
         console.log(`owner key: ${running.bootstrap.ownerKey}`);

@@ -8,14 +8,18 @@ import { exchangeAssertion } from './identity/tokens.js';
 import { authenticate, requireOwner, requireSubscription, type Caller } from './http/auth.js';
 import { HttpError } from './http/http-error.js';
 import { registerVaultRoutes } from './vault/vault-routes.js';
+import { registerImportRoutes } from './importexport/import-routes.js';
 import type { BlobStore } from '../storage/blob-store.js';
 
 export const SERVICE_VERSION = '0.1.0';
+const DEFAULT_SHIPPING_ADDRESS = 'driveseed data centre, Receiving, (set with service start --shipping-address)';
 
 export interface ServiceOptions {
   database: OpenedDatabase;
   /** Where vault repositories live (a folder each). */
   blobs: BlobStore;
+  /** The data centre's address, printed for customers who ship drives. */
+  shippingAddress?: string;
   /** Injectable clock, so tests reach every deadline and expiry. */
   now?: () => Date;
   logger?: boolean;
@@ -117,6 +121,7 @@ export async function buildServer(options: ServiceOptions): Promise<FastifyInsta
   );
 
   registerVaultRoutes(app, { db, blobs: options.blobs, now, caller });
+  registerImportRoutes(app, { db, now, caller, shippingAddress: options.shippingAddress ?? DEFAULT_SHIPPING_ADDRESS });
 
   return app;
 }

@@ -12,6 +12,7 @@ export interface StartOptions {
   db?: string;
   /** `azure:CONTAINER` (connection string from AZURE_STORAGE_CONNECTION_STRING), or a directory; default DATA/blobs. */
   blob?: string;
+  shippingAddress?: string;
   logger?: boolean;
   now?: () => Date;
 }
@@ -54,7 +55,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
   }
   // No retry layer here: the Azure SDK retries itself, and the agent retries whole calls.
   const blobs = await openStore(blobLocation(options.blob, dataDir));
-  const app = await buildServer({ database, blobs, now, logger: options.logger });
+  const app = await buildServer({ database, blobs, now, logger: options.logger, shippingAddress: options.shippingAddress });
   const { host, port } = parseListen(options.listen);
   await app.listen({ host, port });
   const address = app.server.address() as { port: number };

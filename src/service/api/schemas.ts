@@ -162,3 +162,72 @@ export type ServerStatus = Static<typeof ServerStatus>;
 
 export const BlobListQuery = Type.Object({ prefix: Type.Optional(Type.String({ maxLength: 1000 })) });
 export const BlobList = Type.Object({ blobs: Type.Array(Type.Object({ name: Type.String(), size: Type.Integer() })) });
+
+// ---- import/export -------------------------------------------------------------------------
+
+export const ImportJobParams = Type.Object({ subscriptionId: Id, jobName: Type.String({ maxLength: 64 }) });
+export const ImportDriveParams = Type.Object({ subscriptionId: Id, jobName: Type.String({ maxLength: 64 }), driveId: Id });
+
+const ContainerName = Type.String({ pattern: '^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$' });
+export const CreateImportJob = Type.Object(
+  {
+    name: Type.String({ minLength: 2, maxLength: 64 }),
+    storageAccount: Type.String({ pattern: '^[a-z0-9]{3,24}$' }),
+    container: ContainerName,
+    drives: Type.Array(
+      Type.Object({
+        driveId: Id,
+        key: Type.String({ minLength: 40, maxLength: 100 }),
+        manifestSha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+        files: Type.Integer({ minimum: 0 }),
+        bytes: Type.Integer({ minimum: 0 }),
+      }),
+      { minItems: 1 },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type CreateImportJob = Static<typeof CreateImportJob>;
+
+const NonEmpty = (max: number) => Type.String({ minLength: 1, maxLength: max });
+export const ShippingDetailsBody = Type.Object(
+  {
+    carrier: NonEmpty(50),
+    trackingNumber: Type.String({ minLength: 4, maxLength: 50, pattern: '^[A-Za-z0-9-]+$' }),
+    shipDate: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }),
+    contactName: NonEmpty(100),
+    phone: Type.String({ minLength: 5, maxLength: 30, pattern: '^[0-9+() -]+$' }),
+    email: Type.String({ maxLength: 200, pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' }),
+    returnAddress: NonEmpty(500),
+    country: Type.String({ pattern: '^[A-Z]{2}$' }),
+    postalCode: NonEmpty(20),
+  },
+  { additionalProperties: false },
+);
+
+const DriveView = Type.Object({
+  driveId: Type.String(),
+  state: Type.String(),
+  files: Type.Integer(),
+  bytes: Type.Integer(),
+  stateChangedAt: Type.String(),
+  hasErrorLog: Type.Boolean(),
+});
+
+export const ImportJob = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  storageAccount: Type.String(),
+  container: Type.String(),
+  state: Type.String(),
+  createdAt: Type.String(),
+  stateChangedAt: Type.String(),
+  shippedAt: Type.Optional(Type.String()),
+  shipping: Type.Optional(ShippingDetailsBody),
+  deadline: Type.Optional(Type.Object({ what: Type.String(), at: Type.String() })),
+  drives: Type.Array(DriveView),
+  shippingAddress: Type.Optional(Type.String()),
+});
+export type ImportJob = Static<typeof ImportJob>;
+export const ImportJobList = Type.Object({ jobs: Type.Array(ImportJob) });
+export const DriveLogs = Type.Object({ errorLog: Type.String(), verboseLog: Type.String() });

@@ -1,0 +1,69 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ServiceClient } from '../src/agent/service-client.js';
+import { isDriveseedError } from '../src/errors.js';
+import type { ImportJob } from '../src/service/api/schemas.js';
+import { startService, type RunningService } from '../src/service/start-service.js';
+
+const shipping = (trackingNumber: string) => ({
+  carrier: 'PostNL', trackingNumber, shipDate: '2026-11-25', contactName: 'A. Admin', phone: '+31 20 123 4567',
+  email: 'admin@example.org', returnAddress: 'Dam 1, Amsterdam', country: 'NL', postalCode: '1012 JS',
+});
+
+describe('import jobs over HTTP', () => {
+  let service: RunningService;
+  let dir: string;
+  let owner: ServiceClient;
+  let base: string;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'import-api-'));
+    service = await startService({ dataDir: dir, listen: '127.0.0.1:0' });
+    owner = new ServiceClient(service.url, { ownerKey: service.bootstrap!.ownerKey });
+    base = `/v1/subscriptions/${service.bootstrap!.subscriptionId}/import-jobs`;
+  });
+  after(async () => {
+    await service.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const drive = () => ({ driveId: randomUUID(), key: Buffer.alloc(32, 7).toString('base64'), manifestSha256: 'a'.repeat(64), files: 5, bytes: 1234 });
+  const create = (name: string) => owner.call<ImportJob>('POST', base, { name, storageAccount: 'seedacct', container: 'seed-data', drives: [drive()] });
+
+  it('creates a job, shows its deadline and the shipping address, takes shipping details', async () => {
+    const job = await create('first-seed');
+    assert.equal(job.state, 'Creating');
+    assert.match(job.deadline!.what, /shipping details/);
+    assert.ok(job.shippingAddress);
+    assert.equal(JSON.stringify(job).includes(Buffer.alloc(32, 7).toString('base64')), false, 'drive keys are never served back');
+    const shipped = await owner.call<ImportJob>('PUT', `${base}/first-seed/shipping`, shipping('PNL-0001'));
+    assert.equal(shipped.state, 'Shipping');
+    assert.match(shipped.deadline!.what, /drives must arrive/);
+  });
+
+  it('refuses a tracking number used by another job with 409 naming the field', async () => {
+    await create('second-seed');
+    await assert.rejects(owner.call('PUT', `${base}/second-seed/shipping`, shipping('PNL-0001')), (e) => isDriveseedError(e, 'CONFLICT') && /trackingNumber/.test((e as Error).message));
+    const job = await owner.call<ImportJob>('GET', `${base}/second-seed`);
+    assert.equal(job.state, 'Creating');
+  });
+
+  it('validates names and shipping fields with 400 naming the field', async () => {
+    await assert.rejects(create('Not Valid'), (e) => isDriveseedError(e, 'USAGE') && /name/.test((e as Error).message));
+    await assert.rejects(owner.call('PUT', `${base}/second-seed/shipping`, { ...shipping('PNL-0002'), email: 'not-an-email' }), (e) => isDriveseedError(e, 'USAGE') && /email/.test((e as Error).message));
+  });
+
+  it('cancels only in Creating, lists jobs, and hides other subscriptions\' jobs', async () => {
+    const canceled = await owner.call<ImportJob>('POST', `${base}/second-seed/cancel`);
+    assert.equal(canceled.state, 'Canceled');
+    await assert.rejects(owner.call('POST', `${base}/first-seed/cancel`), (e) => isDriveseedError(e, 'CONFLICT'));
+    const list = await owner.call<{ jobs: ImportJob[] }>('GET', base);
+    assert.deepEqual(list.jobs.map((j) => j.name).sort(), ['first-seed', 'second-seed']);
+    const response = await fetch(`${service.url}/v1/subscriptions/${randomUUID()}/import-jobs`, { headers: { authorization: `OwnerKey ${service.bootstrap!.ownerKey}` } });
+    assert.equal(response.status, 403);
+  });
+});
