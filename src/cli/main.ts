@@ -12,6 +12,7 @@ import { unlockCommand } from './cmd-unlock.js';
 import { serviceCommand } from './cmd-service.js';
 import { certgenCommand } from './cmd-certgen.js';
 import { agentCommand } from './cmd-agent.js';
+import { datacenterCommand } from './cmd-datacenter.js';
 
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
@@ -21,7 +22,7 @@ function program(): Command {
     .description('deduplicating, compressed, encrypted backups; the first full backup travels on disks')
     .option('--debug', 'print stack traces for errors')
     .showHelpAfterError('(run with --help for usage)');
-  for (const cmd of [initCommand(), backupCommand(), snapshotsCommand(), lsCommand(), restoreCommand(), checkCommand(), forgetCommand(), unlockCommand(), serviceCommand(), certgenCommand(), agentCommand(), demoCommand()]) {
+  for (const cmd of [initCommand(), backupCommand(), snapshotsCommand(), lsCommand(), restoreCommand(), checkCommand(), forgetCommand(), unlockCommand(), serviceCommand(), certgenCommand(), agentCommand(), datacenterCommand(), demoCommand()]) {
     root.addCommand(cmd);
   }
   // Every subcommand reports usage errors through the same path, so they all exit 2.

@@ -27,7 +27,7 @@ export interface RunningService {
 }
 
 /** `--blob azure:CONTAINER` → azure://CONTAINER; a path stays a path. */
-function blobLocation(blob: string | undefined, dataDir: string): string {
+export function blobLocation(blob: string | undefined, dataDir: string): string {
   if (!blob) return join(dataDir, 'blobs');
   if (blob.startsWith('azure:') && !blob.startsWith('azure://')) return `azure://${blob.slice('azure:'.length) || 'driveseed'}`;
   return blob;

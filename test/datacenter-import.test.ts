@@ -1,0 +1,84 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ServiceClient } from '../src/agent/service-client.js';
+import { backup } from '../src/backup/archiver.js';
+import { writeSampleTree } from '../src/backup/sample-tree.js';
+import { Repository } from '../src/repo/repository.js';
+import { prepareDrives } from '../src/seed/drive-writer.js';
+import type { ImportJob } from '../src/service/api/schemas.js';
+import { startService } from '../src/service/start-service.js';
+import { FsStore } from '../src/storage/fs/fs-store.js';
+import { cli, json, PASSWORD, tempDir } from './cli-harness.js';
+
+const shipping = (trackingNumber: string) => ({
+  carrier: 'DHL', trackingNumber, shipDate: '2026-11-25', contactName: 'A. Admin', phone: '+31 20 123 4567',
+  email: 'admin@example.org', returnAddress: 'Dam 1, Amsterdam', country: 'NL', postalCode: '1012 JS',
+});
+
+/** A service, a staged first backup on two drives, and an import job registered and shipped. */
+async function shippedJob(t: any, jobName: string, tracking: string) {
+  const dir = await tempDir(t);
+  const dataDir = join(dir, 'service');
+  const service = await startService({ dataDir, listen: '127.0.0.1:0' });
+  t.after(() => service.stop());
+  const owner = new ServiceClient(service.url, { ownerKey: service.bootstrap!.ownerKey });
+  const base = `/v1/subscriptions/${service.bootstrap!.subscriptionId}/import-jobs`;
+  const data = join(dir, 'data');
+  await writeSampleTree(data, 8, 60);
+  const staging = new FsStore(join(dir, 'staging'));
+  await backup(await Repository.init(staging, PASSWORD), { paths: [data] });
+  const drives = [join(dir, 'drive1'), join(dir, 'drive2')];
+  for (const d of drives) await mkdir(d);
+  const prepared = await prepareDrives({ staging, jobName, drives: drives.map((path) => ({ path, capacity: 6 * 1024 * 1024 })), stateDir: join(dir, 'state') });
+  assert.equal(prepared.remainingFiles, 0);
+  assert.equal(prepared.drives.length, 2);
+  await owner.call('POST', base, { name: jobName, storageAccount: 'seedacct', container: 'seed-data', drives: prepared.drives.map(({ driveId, key, manifestSha256, files, bytes }) => ({ driveId, key, manifestSha256, files, bytes })) });
+  await owner.call('PUT', `${base}/${jobName}/shipping`, shipping(tracking));
+  return { dir, dataDir, owner, base, drives, data, container: join(dataDir, 'blobs', 'accounts', 'seedacct', 'containers', 'seed-data') };
+}
+
+describe('data-centre import', () => {
+  it('receives and imports every drive; the container holds the staged repository, verified', async (t) => {
+    const s = await shippedJob(t, 'seed-ok', 'TRK-OK-1');
+    const r = json(cli(['datacenter', 'receive', '--data-dir', s.dataDir, '--job', 'seed-ok', '--drive', ...s.drives, '--json']));
+    assert.deepEqual(r.drives.map((d: any) => d.state), ['Completed', 'Completed']);
+    const job = await s.owner.call<ImportJob>('GET', `${s.base}/seed-ok`);
+    assert.equal(job.state, 'Packaging');
+    const check = cli(['check', '--repo', s.container, '--read-data']);
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+    const target = join(s.dir, 'restore');
+    assert.equal(cli(['restore', '--repo', s.container, 'latest', '--target', target]).code, 0);
+    const jobs = json(cli(['datacenter', 'jobs', '--data-dir', s.dataDir, '--json']));
+    assert.equal(jobs.jobs[0].name, 'seed-ok');
+  });
+
+  it('a tampered drive ends CompletedMoreInfo; its error log names file and block', async (t) => {
+    const s = await shippedJob(t, 'seed-bad', 'TRK-BAD-1');
+    const payload = join(s.drives[0], 'payload');
+    const files = (await readdir(payload)).sort();
+    const sizes = await Promise.all(files.map(async (f) => (await stat(join(payload, f))).size));
+    const victim = join(payload, files[sizes.indexOf(Math.max(...sizes))]);
+    const bytes = await readFile(victim);
+    bytes[100] ^= 0x10;
+    await writeFile(victim, bytes);
+    const r = json(cli(['datacenter', 'receive', '--data-dir', s.dataDir, '--job', 'seed-bad', '--drive', ...s.drives, '--json']));
+    assert.deepEqual(r.drives.map((d: any) => d.state), ['CompletedMoreInfo', 'Completed']);
+    const job = await s.owner.call<ImportJob>('GET', `${s.base}/seed-bad`);
+    const bad = job.drives.find((d) => d.state === 'CompletedMoreInfo')!;
+    const logs = await s.owner.call<{ errorLog: string }>('GET', `${s.base}/seed-bad/drives/${bad.driveId}/logs`);
+    assert.match(logs.errorLog, /^data\/[0-9a-f]{2}\/[0-9a-f]{64} block 0: block does not decrypt/m);
+  });
+
+  it('a drive of another job is refused in one line and changes nothing', async (t) => {
+    const a = await shippedJob(t, 'seed-a', 'TRK-A-1');
+    const b = await shippedJob(t, 'seed-b', 'TRK-B-1');
+    const r = cli(['datacenter', 'receive', '--data-dir', a.dataDir, '--job', 'seed-a', '--drive', b.drives[0]]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    assert.match(r.stderr, /belongs to another import job/);
+    const job = await a.owner.call<ImportJob>('GET', `${a.base}/seed-a`);
+    assert.equal(job.state, 'Shipping');
+  });
+});
