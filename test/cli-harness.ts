@@ -39,3 +39,17 @@ export async function tempDir(t: { after: (fn: () => Promise<void>) => void }, l
   t.after(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }
+
+/**
+ * The CLI without blocking this process: needed when the service under test runs in this
+ * same process (spawnSync would stop it from answering).
+ */
+export async function cliAwait(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const child = cliAsync(args, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c) => (stdout += c));
+  child.stderr!.on('data', (c) => (stderr += c));
+  const code = await new Promise<number>((resolve) => child.once('close', (c) => resolve(c ?? -1)));
+  return { code, stdout, stderr };
+}
