@@ -52,6 +52,10 @@ describe('data-centre import', () => {
     assert.equal(cli(['restore', '--repo', s.container, 'latest', '--target', target]).code, 0);
     const jobs = json(cli(['datacenter', 'jobs', '--data-dir', s.dataDir, '--json']));
     assert.equal(jobs.jobs[0].name, 'seed-ok');
+    const shipped = cli(['datacenter', 'ship-back', '--data-dir', s.dataDir, '--job', 'seed-ok']);
+    assert.match(shipped.stdout, /the job is Completed/);
+    const done = await s.owner.call<ImportJob>('GET', `${s.base}/seed-ok`);
+    assert.deepEqual(done.drives.map((d) => d.state), ['ShippedBack', 'ShippedBack']);
   });
 
   it('a tampered drive ends CompletedMoreInfo; its error log names file and block', async (t) => {
@@ -69,6 +73,8 @@ describe('data-centre import', () => {
     const bad = job.drives.find((d) => d.state === 'CompletedMoreInfo')!;
     const logs = await s.owner.call<{ errorLog: string }>('GET', `${s.base}/seed-bad/drives/${bad.driveId}/logs`);
     assert.match(logs.errorLog, /^data\/[0-9a-f]{2}\/[0-9a-f]{64} block 0: block does not decrypt/m);
+    const shipped = cli(['datacenter', 'ship-back', '--data-dir', s.dataDir, '--job', 'seed-bad']);
+    assert.match(shipped.stdout, /the job is Closed/);
   });
 
   it('a drive of another job is refused in one line and changes nothing', async (t) => {

@@ -64,6 +64,21 @@ export function datacenterCommand(): Command {
       }
     });
 
+  addServiceOptions(dc.command('ship-back').description('send a finished job\'s drives back: the job ends Completed, or Closed if any drive had errors'))
+    .requiredOption('--job <name>', 'import job name')
+    .option('--subscription <id>', 'when several subscriptions have a job of that name')
+    .action(async (flags: ServiceFlags & { job: string; subscription?: string }) => {
+      const { database } = await openService(flags);
+      const { shipBack } = await import('../service/importexport/import-jobs.js');
+      const { findJobId } = await import('../service/datacenter/receive-drives.js');
+      try {
+        const state = await shipBack(database.db, await findJobId(database.db, flags.job, flags.subscription), new Date());
+        console.log(`drives of ${flags.job} shipped back; the job is ${state}`);
+      } finally {
+        await database.close();
+      }
+    });
+
   addServiceOptions(dc.command('tick').description('apply the deadlines now (expiry, NeverReceived, deletion)'))
     .option('--json', 'print what changed as JSON')
     .action(async (flags: ServiceFlags & { json?: boolean }) => {

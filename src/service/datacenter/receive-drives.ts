@@ -6,6 +6,7 @@ import type { BlobStore } from '../../storage/blob-store.js';
 import { PrefixStore } from '../../storage/prefix.js';
 import { DriveseedError } from '../../errors.js';
 import type { Db } from '../db/open-database.js';
+import type { ImportJobTable } from '../db/schema.js';
 import { finishDrive, receiveDrive, startDriveTransfer } from '../importexport/import-jobs.js';
 
 export interface ReceivedDrive {
@@ -28,12 +29,7 @@ export function containerStore(blobs: BlobStore, storageAccount: string, contain
  * the reason, as the real service reports "key invalid" or "manifest corrupted".
  */
 export async function receiveDrives(db: Db, blobs: BlobStore, jobName: string, drivePaths: string[], now: () => Date, subscriptionId?: string): Promise<ReceivedDrive[]> {
-  let query = db.selectFrom('import_jobs').selectAll().where('name', '=', jobName);
-  if (subscriptionId) query = query.where('subscription_id', '=', subscriptionId);
-  const jobs = await query.execute();
-  if (jobs.length === 0) throw new DriveseedError('NOT_FOUND', `no import job ${jobName}`);
-  if (jobs.length > 1) throw new DriveseedError('AMBIGUOUS', `${jobs.length} subscriptions have an import job ${jobName}`, { hint: 'name one with --subscription' });
-  const job = jobs[0];
+  const job = await findJob(db, jobName, subscriptionId);
   const target = containerStore(blobs, job.storage_account, job.container);
   const results: ReceivedDrive[] = [];
   for (const path of drivePaths) {
@@ -54,6 +50,20 @@ export async function receiveDrives(db: Db, blobs: BlobStore, jobName: string, d
     results.push({ driveId, path, state: ok ? 'Completed' : 'CompletedMoreInfo', report, errorLog });
   }
   return results;
+}
+
+/** The operator names jobs by name; names are unique per subscription only. */
+async function findJob(db: Db, jobName: string, subscriptionId?: string): Promise<ImportJobTable> {
+  let query = db.selectFrom('import_jobs').selectAll().where('name', '=', jobName);
+  if (subscriptionId) query = query.where('subscription_id', '=', subscriptionId);
+  const jobs = await query.execute();
+  if (jobs.length === 0) throw new DriveseedError('NOT_FOUND', `no import job ${jobName}`);
+  if (jobs.length > 1) throw new DriveseedError('AMBIGUOUS', `${jobs.length} subscriptions have an import job ${jobName}`, { hint: 'name one with --subscription' });
+  return jobs[0];
+}
+
+export async function findJobId(db: Db, jobName: string, subscriptionId?: string): Promise<string> {
+  return (await findJob(db, jobName, subscriptionId)).id;
 }
 
 async function driveIdOf(path: string): Promise<string> {
