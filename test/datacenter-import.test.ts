@@ -34,6 +34,7 @@ async function shippedJob(t: any, jobName: string, tracking: string) {
   const prepared = await prepareDrives({ staging, jobName, drives: drives.map((path) => ({ path, capacity: 6 * 1024 * 1024 })), stateDir: join(dir, 'state') });
   assert.equal(prepared.remainingFiles, 0);
   assert.equal(prepared.drives.length, 2);
+  await owner.call('PUT', `/v1/subscriptions/${service.bootstrap!.subscriptionId}/storage-accounts/seedacct`);
   await owner.call('POST', base, { name: jobName, storageAccount: 'seedacct', container: 'seed-data', drives: prepared.drives.map(({ driveId, key, manifestSha256, files, bytes }) => ({ driveId, key, manifestSha256, files, bytes })) });
   await owner.call('PUT', `${base}/${jobName}/shipping`, shipping(tracking));
   return { dir, dataDir, owner, base, drives, data, container: join(dataDir, 'blobs', 'accounts', 'seedacct', 'containers', 'seed-data') };

@@ -25,6 +25,7 @@ describe('import jobs over HTTP', () => {
     service = await startService({ dataDir: dir, listen: '127.0.0.1:0' });
     owner = new ServiceClient(service.url, { ownerKey: service.bootstrap!.ownerKey });
     base = `/v1/subscriptions/${service.bootstrap!.subscriptionId}/import-jobs`;
+    await owner.call('PUT', `/v1/subscriptions/${service.bootstrap!.subscriptionId}/storage-accounts/seedacct`);
   });
   after(async () => {
     await service.stop();

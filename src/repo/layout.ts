@@ -16,3 +16,18 @@ export function packName(id: Id): string {
 export function idFromName(name: string): Id {
   return name.slice(name.lastIndexOf('/') + 1);
 }
+
+const CONTENT_ADDRESSED = /^(data\/[0-9a-f]{2}|index|snapshots|locks)\/([0-9a-f]{64})$/;
+
+/**
+ * The SHA-256 a file's name promises for its (encrypted) content, for the files named that
+ * way; any hop (vault upload, seed copy) can verify them without the repository key.
+ */
+export function expectedContentHash(name: string): string | undefined {
+  return CONTENT_ADDRESSED.exec(name)?.[2];
+}
+
+/** Locks belong to the writer that made them; copies of a repository leave them behind. */
+export function isLockFile(name: string): boolean {
+  return name.startsWith(LOCKS_DIR);
+}

@@ -9,6 +9,7 @@ import { authenticate, requireOwner, requireSubscription, type Caller } from './
 import { HttpError } from './http/http-error.js';
 import { registerVaultRoutes } from './vault/vault-routes.js';
 import { registerImportRoutes } from './importexport/import-routes.js';
+import { registerAccountRoutes } from './accounts/account-routes.js';
 import type { BlobStore } from '../storage/blob-store.js';
 
 export const SERVICE_VERSION = '0.1.0';
@@ -121,6 +122,7 @@ export async function buildServer(options: ServiceOptions): Promise<FastifyInsta
   );
 
   registerVaultRoutes(app, { db, blobs: options.blobs, now, caller });
+  registerAccountRoutes(app, { db, now, caller });
   registerImportRoutes(app, { db, now, caller, shippingAddress: options.shippingAddress ?? DEFAULT_SHIPPING_ADDRESS });
 
   return app;

@@ -105,14 +105,15 @@ export const Server = Type.Object({
 });
 export type Server = Static<typeof Server>;
 
-export const JobState = Type.Union([Type.Literal('InProgress'), Type.Literal('Completed'), Type.Literal('CompletedWithWarnings'), Type.Literal('Failed')]);
+/** Waiting: an offline backup whose data travels on drives; nothing restorable yet. */
+export const JobState = Type.Union([Type.Literal('InProgress'), Type.Literal('Completed'), Type.Literal('CompletedWithWarnings'), Type.Literal('Failed'), Type.Literal('Waiting')]);
 export type JobState = Static<typeof JobState>;
 
-export const StartJob = Type.Object({ kind: Type.Union([Type.Literal('online'), Type.Literal('offline')]) }, { additionalProperties: false });
+export const StartJob = Type.Object({ kind: Type.Union([Type.Literal('online'), Type.Literal('offline'), Type.Literal('seed')]) }, { additionalProperties: false });
 
 export const FinishJob = Type.Object(
   {
-    state: Type.Union([Type.Literal('Completed'), Type.Literal('CompletedWithWarnings'), Type.Literal('Failed')]),
+    state: Type.Union([Type.Literal('Completed'), Type.Literal('CompletedWithWarnings'), Type.Literal('Failed'), Type.Literal('Waiting')]),
     filesNew: Type.Integer({ minimum: 0 }),
     filesChanged: Type.Integer({ minimum: 0 }),
     filesUnchanged: Type.Integer({ minimum: 0 }),
@@ -120,6 +121,7 @@ export const FinishJob = Type.Object(
     bytesSent: Type.Integer({ minimum: 0 }),
     warnings: Type.Integer({ minimum: 0 }),
     error: Type.Optional(Type.String({ maxLength: 2000 })),
+    message: Type.Optional(Type.String({ maxLength: 2000 })),
     recoveryPoint: Type.Optional(
       Type.Object({ snapshotId: Type.String({ pattern: '^[0-9a-f]{64}$' }), time: Type.String(), totalBytes: Type.Integer({ minimum: 0 }), files: Type.Integer({ minimum: 0 }) }),
     ),
@@ -142,6 +144,7 @@ export const BackupJob = Type.Object({
   bytesSent: Type.Integer(),
   warnings: Type.Integer(),
   error: Type.Optional(Type.String()),
+  message: Type.Optional(Type.String()),
   snapshotId: Type.Optional(Type.String()),
 });
 export type BackupJob = Static<typeof BackupJob>;
@@ -163,16 +166,43 @@ export type ServerStatus = Static<typeof ServerStatus>;
 export const BlobListQuery = Type.Object({ prefix: Type.Optional(Type.String({ maxLength: 1000 })) });
 export const BlobList = Type.Object({ blobs: Type.Array(Type.Object({ name: Type.String(), size: Type.Integer() })) });
 
+// ---- storage accounts ----------------------------------------------------------------------
+
+/** Azure's rules: accounts 3–24 lower-case letters and digits; containers 3–63, with single hyphens. */
+export const StorageAccountName = Type.String({ pattern: '^[a-z0-9]{3,24}$' });
+export const ContainerName = Type.String({ pattern: '^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$' });
+export const StorageAccountParams = Type.Object({ subscriptionId: Id, account: StorageAccountName });
+export const ContainerParams = Type.Object({ subscriptionId: Id, account: StorageAccountName, container: ContainerName });
+export const StorageAccount = Type.Object({
+  name: Type.String(),
+  createdAt: Type.String(),
+  containers: Type.Array(Type.Object({ name: Type.String(), createdAt: Type.String() })),
+});
+export type StorageAccount = Static<typeof StorageAccount>;
+export const StorageAccountList = Type.Object({ accounts: Type.Array(StorageAccount) });
+
+// ---- seed completion ----------------------------------------------------------------------
+
+export const CompleteSeed = Type.Object({ importJob: Type.String({ minLength: 2, maxLength: 64 }) }, { additionalProperties: false });
+export const SeedCopy = Type.Object({
+  importJob: Type.String(),
+  copied: Type.Integer(),
+  skipped: Type.Integer(),
+  bytesCopied: Type.Integer(),
+  /** Files in the container whose content does not match their name: not copied. */
+  damaged: Type.Array(Type.String()),
+});
+export type SeedCopy = Static<typeof SeedCopy>;
+
 // ---- import/export -------------------------------------------------------------------------
 
 export const ImportJobParams = Type.Object({ subscriptionId: Id, jobName: Type.String({ maxLength: 64 }) });
 export const ImportDriveParams = Type.Object({ subscriptionId: Id, jobName: Type.String({ maxLength: 64 }), driveId: Id });
 
-const ContainerName = Type.String({ pattern: '^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$' });
 export const CreateImportJob = Type.Object(
   {
     name: Type.String({ minLength: 2, maxLength: 64 }),
-    storageAccount: Type.String({ pattern: '^[a-z0-9]{3,24}$' }),
+    storageAccount: StorageAccountName,
     container: ContainerName,
     drives: Type.Array(
       Type.Object({

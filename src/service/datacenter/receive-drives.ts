@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { importDrive, type DriveImportReport } from '../../seed/drive-reader.js';
 import { HEADER_FILE, parseHeader } from '../../seed/envelope-format.js';
 import type { BlobStore } from '../../storage/blob-store.js';
-import { PrefixStore } from '../../storage/prefix.js';
+import { containerStore } from '../accounts/storage-accounts.js';
 import { DriveseedError } from '../../errors.js';
 import type { Db } from '../db/open-database.js';
 import type { ImportJobTable } from '../db/schema.js';
@@ -15,11 +15,6 @@ export interface ReceivedDrive {
   state: 'Completed' | 'CompletedMoreInfo';
   report: DriveImportReport;
   errorLog: string;
-}
-
-/** A storage account's container is a folder of the service's blob store. */
-export function containerStore(blobs: BlobStore, storageAccount: string, container: string): BlobStore {
-  return new PrefixStore(blobs, `accounts/${storageAccount}/containers/${container}`);
 }
 
 /**

@@ -137,6 +137,41 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0004_storage_and_import_queue': {
+    async up(db: Kysely<any>) {
+      // Account names are global, as in Azure: one subscription owns each.
+      await db.schema
+        .createTable('storage_accounts')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('subscription_id', 'text', (c) => c.notNull().references('subscriptions.id'))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('storage_containers')
+        .addColumn('account', 'text', (c) => c.notNull().references('storage_accounts.name').onDelete('cascade'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('storage_containers_pk', ['account', 'name'])
+        .execute();
+      // Drive imports wait here until a worker (any service instance, or the operator's CLI)
+      // claims one; a claim whose heartbeat stops is taken over, so a killed import resumes.
+      await db.schema
+        .createTable('import_queue')
+        .addColumn('drive_id', 'text', (c) => c.primaryKey().references('import_drives.id').onDelete('cascade'))
+        .addColumn('job_id', 'text', (c) => c.notNull().references('import_jobs.id').onDelete('cascade'))
+        .addColumn('drive_path', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('claimed_by', 'text')
+        .addColumn('heartbeat_at', 'text')
+        .addColumn('bytes_done', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('bytes_total', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('enqueued_at', 'text', (c) => c.notNull())
+        .execute();
+      // What a job that stored nothing says (an offline backup waiting for its import job).
+      await db.schema.alterTable('backup_jobs').addColumn('message', 'text').execute();
+      await db.schema.createIndex('import_queue_state').on('import_queue').columns(['state', 'enqueued_at']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -77,6 +77,7 @@ export interface BackupJobTable {
   warnings: number;
   error: string | null;
   snapshot_id: string | null;
+  message: string | null;
 }
 
 export interface RecoveryPointTable {
@@ -120,6 +121,34 @@ export interface ImportDriveTable {
   verbose_log: string | null;
 }
 
+/** A named group of containers, owned by one subscription; names are unique service-wide. */
+export interface StorageAccountTable {
+  name: string;
+  subscription_id: string;
+  created_at: string;
+}
+
+export interface StorageContainerTable {
+  account: string;
+  name: string;
+  created_at: string;
+}
+
+export type QueueState = 'queued' | 'running' | 'done';
+
+/** One drive waiting for, or going through, the data-centre import. */
+export interface ImportQueueTable {
+  drive_id: string;
+  job_id: string;
+  drive_path: string;
+  state: QueueState;
+  claimed_by: string | null;
+  heartbeat_at: string | null;
+  bytes_done: number;
+  bytes_total: number;
+  enqueued_at: string;
+}
+
 export interface Database {
   subscriptions: SubscriptionTable;
   applications: ApplicationTable;
@@ -132,4 +161,7 @@ export interface Database {
   recovery_points: RecoveryPointTable;
   import_jobs: ImportJobTable;
   import_drives: ImportDriveTable;
+  storage_accounts: StorageAccountTable;
+  storage_containers: StorageContainerTable;
+  import_queue: ImportQueueTable;
 }

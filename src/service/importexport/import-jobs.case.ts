@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { openDatabase, type OpenedDatabase } from '../db/open-database.js';
 import { createSubscription } from '../identity/subscriptions.js';
 import { HttpError } from '../http/http-error.js';
+import { ensureContainer, ensureStorageAccount } from '../accounts/storage-accounts.js';
 import { applyDeadlines, cancelImportJob, createImportJob, driveLogs, finishDrive, getImportJob, receiveDrive, setShipping, shipBack, startDriveTransfer, type NewDrive, type ShippingDetails } from './import-jobs.js';
 import { DAY_MS } from './states.js';
 
@@ -30,6 +31,7 @@ export function importJobSuite(name: string, databaseUrl: (dir: string) => Promi
       dir = await mkdtemp(join(tmpdir(), 'import-jobs-'));
       database = await openDatabase(await databaseUrl(dir));
       sub = (await createSubscription(database.db, 'test', t0)).id;
+      await ensureStorageAccount(database.db, sub, 'acct', t0);
     });
     after(async () => {
       await database.close();
@@ -45,6 +47,16 @@ export function importJobSuite(name: string, databaseUrl: (dir: string) => Promi
       await assert.rejects(create('Bad Name'), rejectsWith(400, 'name'));
       await assert.rejects(create('too-many', Array.from({ length: 11 }, drive)), rejectsWith(400, 'drives'));
       await assert.rejects(create('seed-a'), rejectsWith(409, 'name'));
+    });
+
+    it('takes only a storage account of its own subscription; account names are service-wide', async () => {
+      const other = (await createSubscription(database.db, 'other', t0)).id;
+      await assert.rejects(ensureStorageAccount(database.db, other, 'acct', t0), rejectsWith(409, 'storageAccount'));
+      await ensureStorageAccount(database.db, other, 'otheracct', t0);
+      await assert.rejects(createImportJob(database.db, sub, { name: 'stolen', storageAccount: 'otheracct', container: 'seed', drives: [drive()] }, t0), rejectsWith(404));
+      await assert.rejects(getImportJob(database.db, sub, 'stolen'), rejectsWith(404));
+      const account = await ensureContainer(database.db, sub, 'acct', 'seed', t0);
+      assert.deepEqual(account.containers.map((c) => c.name), ['seed']);
     });
 
     it('shipping details move it to Shipping; a tracking number of another job is refused and changes nothing', async () => {

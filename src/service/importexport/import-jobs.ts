@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/open-database.js';
 import type { ImportDriveTable, ImportJobTable } from '../db/schema.js';
+import { ensureContainer } from '../accounts/storage-accounts.js';
 import { badRequest, conflict, notFound } from '../http/http-error.js';
 import { ARRIVAL_WINDOW_MS, assertDriveMove, assertJobMove, CREATING_TTL_MS, FINISHED_TTL_MS, JOB_NAME, StateError, type DriveState, type JobState } from './states.js';
 
@@ -47,6 +48,8 @@ export async function createImportJob(db: Db, subscriptionId: string, input: { n
   if (input.drives.length > MAX_DRIVES_PER_JOB) throw badRequest(`an import job takes at most ${MAX_DRIVES_PER_JOB} drives`, 'drives');
   const existing = await db.selectFrom('import_jobs').select('id').where('subscription_id', '=', subscriptionId).where('name', '=', input.name).executeTakeFirst();
   if (existing) throw conflict(`an import job named ${input.name} exists already`, 'name');
+  // One storage account per job, and it must be this subscription's; the container is made if absent.
+  await ensureContainer(db, subscriptionId, input.storageAccount, input.container, now);
   const id = randomUUID();
   const at = now.toISOString();
   await db.transaction().execute(async (tx) => {

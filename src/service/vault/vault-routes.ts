@@ -5,6 +5,9 @@ import { Type } from '@sinclair/typebox';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { PrefixStore } from '../../storage/prefix.js';
 import { isDriveseedError } from '../../errors.js';
+import { expectedContentHash } from '../../repo/layout.js';
+import { CompleteSeed, SeedCopy } from '../api/schemas.js';
+import { copySeed } from './seed-copy.js';
 import { BackupJob, BlobList, BlobListQuery, ErrorBody, FinishJob, JobParams, ProtectionPolicy, RegisterServer, Server, ServerParams, ServerStatus, StartJob, Vault, VaultParams } from '../api/schemas.js';
 import type { Db } from '../db/open-database.js';
 import { requireOwner, requireSubscription, type Caller } from '../http/auth.js';
@@ -16,7 +19,6 @@ import type { ServerTable } from '../db/schema.js';
 const MAX_BLOB_BYTES = 128 * 1024 * 1024;
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 const BlobParams = Type.Object({ ...ServerParams.properties, '*': Type.String({ minLength: 1, maxLength: 1000 }) });
-const HASHED = /^(data\/[0-9a-f]{2}|index|snapshots|locks)\/([0-9a-f]{64})$/;
 
 export interface VaultContext {
   db: Db;
@@ -69,6 +71,11 @@ export function registerVaultRoutes(app: FastifyInstance, ctx: VaultContext): vo
     finishJob(ctx.db, await server(request, request.params), request.params.jobId, request.body, ctx.now()),
   );
 
+  api.post(`${base}/servers/:serverId/seed`, { schema: { params: ServerParams, body: CompleteSeed, response: { 200: SeedCopy, ...errors } } }, async (request) => {
+    const target = await server(request, request.params);
+    return copySeed(ctx.db, ctx.blobs, request.params.subscriptionId, request.body.importJob, repositoryStore(ctx.blobs, target));
+  });
+
   api.get(`${base}/servers/:serverId/blobs`, { schema: { params: ServerParams, querystring: BlobListQuery, response: { 200: BlobList, ...errors } } }, async (request) => {
     const store = repositoryStore(ctx.blobs, await server(request, request.params));
     const blobs = [];
@@ -96,8 +103,8 @@ export function registerVaultRoutes(app: FastifyInstance, ctx: VaultContext): vo
     const body = request.body;
     if (!Buffer.isBuffer(body)) throw badRequest('send the blob as application/octet-stream', 'body');
     // Content-addressed files are checked on arrival: a damaged upload never becomes "acknowledged".
-    const hashed = HASHED.exec(name);
-    if (hashed && createHash('sha256').update(body).digest('hex') !== hashed[2]) throw badRequest(`${name}: content does not match its name`, 'body');
+    const hashed = expectedContentHash(name);
+    if (hashed && createHash('sha256').update(body).digest('hex') !== hashed) throw badRequest(`${name}: content does not match its name`, 'body');
     await withBlobErrors(name, () => store.put(name, body));
     return reply.status(204).send();
   });

@@ -73,6 +73,7 @@ export async function startJob(db: Db, server: ServerTable, kind: string, now: D
     warnings: 0,
     error: null,
     snapshot_id: null,
+    message: null,
   };
   await db.insertInto('backup_jobs').values(row).execute();
   return toJob(row);
@@ -83,7 +84,8 @@ export async function finishJob(db: Db, server: ServerTable, jobId: string, resu
   const job = await db.selectFrom('backup_jobs').selectAll().where('id', '=', jobId).where('server_id', '=', server.id).executeTakeFirst();
   if (!job) throw notFound(`no job ${jobId} for this server`);
   if (job.state !== 'InProgress') throw badRequest(`job ${jobId} has ended already (${job.state})`, 'state');
-  if (result.state !== 'Failed' && !result.recoveryPoint) throw badRequest('a successful job needs its recovery point', 'recoveryPoint');
+  if ((result.state === 'Completed' || result.state === 'CompletedWithWarnings') && !result.recoveryPoint) throw badRequest('a successful job needs its recovery point', 'recoveryPoint');
+  if (result.state === 'Waiting' && result.recoveryPoint) throw badRequest('a waiting job has no recovery point yet', 'recoveryPoint');
   await db.transaction().execute(async (tx) => {
     await tx
       .updateTable('backup_jobs')
@@ -97,6 +99,7 @@ export async function finishJob(db: Db, server: ServerTable, jobId: string, resu
         bytes_sent: result.bytesSent,
         warnings: result.warnings,
         error: result.error ?? null,
+        message: result.message ?? null,
         snapshot_id: result.recoveryPoint?.snapshotId ?? null,
       })
       .where('id', '=', jobId)
@@ -153,6 +156,7 @@ function toJob(row: BackupJobTable): BackupJob {
     bytesSent: Number(row.bytes_sent),
     warnings: Number(row.warnings),
     ...(row.error ? { error: row.error } : {}),
+    ...(row.message ? { message: row.message } : {}),
     ...(row.snapshot_id ? { snapshotId: row.snapshot_id } : {}),
   };
 }

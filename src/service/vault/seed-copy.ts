@@ -1,0 +1,64 @@
+import { createHash } from 'node:crypto';
+import { expectedContentHash, isLockFile } from '../../repo/layout.js';
+import type { BlobInfo, BlobStore } from '../../storage/blob-store.js';
+import { containerStore } from '../accounts/storage-accounts.js';
+import type { Db } from '../db/open-database.js';
+import { conflict, notFound } from '../http/http-error.js';
+import type { SeedCopy } from '../api/schemas.js';
+
+/** The import has put every drive's files into the container once the job reaches one of these. */
+const IMPORTED_STATES = ['Packaging', 'Completed', 'Closed'];
+const PARALLEL_COPIES = 4;
+
+/**
+ * Seed completion, the service's half: copies an import job's container into a server's
+ * repository inside the service (the agent's link carries none of it). Every
+ * content-addressed file is verified against its name on the way, so a file damaged on a
+ * drive or in the container is reported, never copied. Files already in the vault with the
+ * same size are skipped, which makes a rerun after a kill continue where it stopped.
+ */
+export async function copySeed(db: Db, blobs: BlobStore, subscriptionId: string, jobName: string, vaultRepository: BlobStore): Promise<SeedCopy> {
+  const job = await db.selectFrom('import_jobs').selectAll().where('subscription_id', '=', subscriptionId).where('name', '=', jobName).executeTakeFirst();
+  if (!job) throw notFound(`no import job ${jobName}`);
+  if (!IMPORTED_STATES.includes(job.state)) throw conflict(`import job ${jobName} is ${job.state}; its data is not imported yet`, 'state');
+  const source = containerStore(blobs, job.storage_account, job.container);
+  const present = new Map<string, number>();
+  for await (const info of vaultRepository.list('')) present.set(info.name, info.size);
+
+  if (present.has('config') && !(await source.get('config')).equals(await vaultRepository.get('config'))) {
+    throw conflict(`this server's vault repository is not the one import job ${jobName} seeded; a seed only goes into an empty repository or its own`, 'importJob');
+  }
+  const result: SeedCopy = { importJob: jobName, copied: 0, skipped: 0, bytesCopied: 0, damaged: [] };
+  const work: BlobInfo[] = [];
+  for await (const info of source.list('')) {
+    if (isLockFile(info.name)) continue;
+    if (present.get(info.name) === info.size) result.skipped++;
+    else work.push(info);
+  }
+  const copyOne = async (info: BlobInfo) => {
+    const data = await source.get(info.name);
+    const expected = expectedContentHash(info.name);
+    if (expected && createHash('sha256').update(data).digest('hex') !== expected) {
+      result.damaged.push(info.name);
+      return;
+    }
+    await vaultRepository.put(info.name, data);
+    result.copied++;
+    result.bytesCopied += data.length;
+  };
+  // The config (what makes a folder a repository) goes last, so a half-copied seed never looks complete.
+  work.sort((a, b) => Number(a.name === 'config') - Number(b.name === 'config'));
+  const last = work.at(-1)?.name === 'config' ? work.pop() : undefined;
+  await forEachLimited(work, PARALLEL_COPIES, copyOne);
+  if (last) await copyOne(last);
+  result.damaged.sort();
+  return result;
+}
+
+async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
