@@ -34,6 +34,17 @@ export interface Policy {
   schedule?: string;
   /** Upload limit in bytes per second, for thin links. */
   limitUpload?: number;
+  /** Offline seeding: the first full backup goes to staging and travels on drives. */
+  offline?: OfflinePolicy;
+}
+
+export interface OfflinePolicy {
+  staging: string;
+  jobName: string;
+  storageAccount: string;
+  container: string;
+  /** Set once the vault holds the verified seed; from then on backups are online incrementals. */
+  seeded?: boolean;
 }
 
 export interface AgentConfig {

@@ -1,48 +1,121 @@
-import { backup, type BackupProgress } from '../backup/archiver.js';
+import { backup, type BackupProgress, type BackupResult } from '../backup/archiver.js';
 import { DriveseedError } from '../errors.js';
-import type { BackupJob, FinishJob } from '../service/api/schemas.js';
-import { openOrInitRepository, openVaultSession } from './vault-session.js';
+import { Repository } from '../repo/repository.js';
+import type { BackupJob, FinishJob, ImportJob } from '../service/api/schemas.js';
+import { FsStore } from '../storage/fs/fs-store.js';
+import type { OfflinePolicy, Policy } from './agent-config.js';
+import { readStagingRecord, stagedRepositoryDirectory, writeStagingRecord } from './offline-staging.js';
+import { completeSeed, importSettled, type SeedResult } from './seed-completion.js';
+import { openOrInitRepository, openVaultSession, type VaultSession } from './vault-session.js';
 
 export interface BackupNowResult {
   job: BackupJob;
-  snapshotId: string;
+  /** The snapshot this run made (online or staged); none while waiting for the import. */
+  snapshotId?: string;
   warnings: { path: string; message: string }[];
+  /** Set when this run completed the seed before its incremental. */
+  seed?: SeedResult;
+  /** Bytes of payload this run moved to and from the service. */
+  traffic: { sent: number; received: number };
 }
 
+export const WAITING_FOR_IMPORT = 'Waiting for import job to complete';
+
 /**
- * An online backup into the vault, recorded as a job and, when it succeeds, a recovery point.
- * A failure still ends the job (Failed, with the error) so the console never shows a job
- * running forever; the snapshot is only named once every blob it needs is stored.
+ * One backup run, online or offline. With offline seeding set, the first run writes the full
+ * backup to the staging directory; the runs after it report that they wait for the import
+ * job; the first run after the import completes the seed in the vault and goes on with an
+ * online incremental, deduplicated against the seed.
  */
 export async function backupNow(password: string, onProgress?: (p: BackupProgress) => void): Promise<BackupNowResult> {
   const session = await openVaultSession();
   const policy = session.config.policy;
   if (!policy || policy.paths.length === 0) throw new DriveseedError('USAGE', 'nothing to back up: no protected paths', { hint: 'run `driveseed agent protect PATH…`' });
-  const job = await session.client.call<BackupJob>('POST', `${session.serverPath}/jobs`, { kind: 'online' });
+  const offline = policy.offline;
+  if (!offline || offline.seeded) return { ...(await onlineBackup(session, policy, password, onProgress)), traffic: session.client.traffic };
+
+  const record = await readStagingRecord(offline.staging, offline.jobName);
+  if (!record) throw new DriveseedError('NOT_FOUND', `the staging directory of job ${offline.jobName} is gone from ${offline.staging}`, { hint: 'run `agent protect … --offline` again' });
+  if (record.state === 'staging') return { ...(await stagedBackup(session, policy, offline, password, onProgress)), traffic: session.client.traffic };
+
+  const importJob = await findImportJob(session, offline.jobName);
+  if (!importJob || !importSettled(importJob)) {
+    const state = importJob ? `import job ${offline.jobName} is ${importJob.state}` : `import job ${offline.jobName} is not created yet: run \`driveseed diskprep --staging ${offline.staging}\``;
+    const job = await recordWaiting(session, `${WAITING_FOR_IMPORT} (${state})`);
+    return { job, warnings: [], traffic: session.client.traffic };
+  }
+  const seed = await completeSeed(session, offline, password);
+  const online = await onlineBackup(session, policy, password, onProgress);
+  return { ...online, seed, traffic: session.client.traffic };
+}
+
+async function onlineBackup(session: VaultSession, policy: Policy, password: string, onProgress?: (p: BackupProgress) => void) {
+  return recordedBackup(session, 'online', async () => {
+    const repo = await openOrInitRepository(session.store, password);
+    return { repo, result: await lockedBackup(repo, policy, onProgress) };
+  });
+}
+
+/** The first full backup, into the staging directory: nothing goes over the network but the job record. */
+async function stagedBackup(session: VaultSession, policy: Policy, offline: OfflinePolicy, password: string, onProgress?: (p: BackupProgress) => void) {
+  const staged = new FsStore(stagedRepositoryDirectory(offline.staging, offline.jobName));
+  // A run killed half-way left a repository behind: go on in it, reusing what it wrote.
+  const repo = (await staged.exists('config')) ? await Repository.open(staged, password) : await Repository.init(staged, password);
+  return recordedBackup(session, 'offline', async () => {
+    const result = await lockedBackup(repo, policy, onProgress);
+    const record = (await readStagingRecord(offline.staging, offline.jobName))!;
+    await writeStagingRecord(offline.staging, { ...record, state: 'staged', snapshotId: result.snapshotId });
+    return { repo, result, waiting: `first backup staged in ${staged.root}; next: \`driveseed diskprep --staging ${offline.staging} --job ${offline.jobName}\`. ${WAITING_FOR_IMPORT}` };
+  });
+}
+
+async function lockedBackup(repo: Repository, policy: Policy, onProgress?: (p: BackupProgress) => void): Promise<BackupResult> {
+  const lock = await repo.lock(false, 'agent backup-now');
+  try {
+    await repo.loadIndex();
+    return await backup(repo, { paths: policy.paths, excludes: policy.excludes, tags: ['agent'], onProgress });
+  } finally {
+    await lock.release();
+  }
+}
+
+/**
+ * Runs a backup as a vault job. A failure still ends the job (Failed, with the error) so the
+ * console never shows a job running forever; a recovery point is only named once every blob
+ * it needs is stored — and an offline one not before the vault holds it.
+ */
+async function recordedBackup(session: VaultSession, kind: 'online' | 'offline', run: () => Promise<{ repo: Repository; result: BackupResult; waiting?: string }>) {
+  const job = await session.client.call<BackupJob>('POST', `${session.serverPath}/jobs`, { kind });
   const finish = (body: FinishJob) => session.client.call<BackupJob>('PUT', `${session.serverPath}/jobs/${job.id}`, body);
   try {
-    const repo = await openOrInitRepository(session.store, password);
-    const lock = await repo.lock(false, 'agent backup-now');
-    try {
-      await repo.loadIndex();
-      const result = await backup(repo, { paths: policy.paths, excludes: policy.excludes, tags: ['agent'], onProgress });
-      const s = result.summary;
-      const done = await finish({
-        state: result.warnings.length > 0 ? 'CompletedWithWarnings' : 'Completed',
-        filesNew: s.filesNew,
-        filesChanged: s.filesChanged,
-        filesUnchanged: s.filesUnchanged,
-        bytesRead: s.bytesRead,
-        bytesSent: s.bytesAdded,
-        warnings: result.warnings.length,
-        recoveryPoint: { snapshotId: result.snapshotId, time: result.snapshot.time, totalBytes: s.totalBytes, files: s.totalFiles },
-      });
-      return { job: done, snapshotId: result.snapshotId, warnings: result.warnings };
-    } finally {
-      await lock.release();
-    }
+    const { result, waiting } = await run();
+    const s = result.summary;
+    const counts = { filesNew: s.filesNew, filesChanged: s.filesChanged, filesUnchanged: s.filesUnchanged, bytesRead: s.bytesRead, warnings: result.warnings.length };
+    const done = waiting
+      ? await finish({ state: 'Waiting', ...counts, bytesSent: 0, message: waiting })
+      : await finish({
+          state: result.warnings.length > 0 ? 'CompletedWithWarnings' : 'Completed',
+          ...counts,
+          bytesSent: s.bytesAdded,
+          recoveryPoint: { snapshotId: result.snapshotId, time: result.snapshot.time, totalBytes: s.totalBytes, files: s.totalFiles },
+        });
+    return { job: done, snapshotId: result.snapshotId, warnings: result.warnings };
   } catch (e) {
     await finish({ state: 'Failed', filesNew: 0, filesChanged: 0, filesUnchanged: 0, bytesRead: 0, bytesSent: 0, warnings: 0, error: (e as Error).message.slice(0, 2000) }).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function recordWaiting(session: VaultSession, message: string): Promise<BackupJob> {
+  const job = await session.client.call<BackupJob>('POST', `${session.serverPath}/jobs`, { kind: 'offline' });
+  return session.client.call<BackupJob>('PUT', `${session.serverPath}/jobs/${job.id}`, { state: 'Waiting', filesNew: 0, filesChanged: 0, filesUnchanged: 0, bytesRead: 0, bytesSent: 0, warnings: 0, message });
+}
+
+async function findImportJob(session: VaultSession, name: string): Promise<ImportJob | undefined> {
+  try {
+    return await session.client.call<ImportJob>('GET', `/v1/subscriptions/${session.registration.subscriptionId}/import-jobs/${name}`);
+  } catch (e) {
+    if (e instanceof DriveseedError && e.code === 'NOT_FOUND') return undefined;
     throw e;
   }
 }

@@ -12,7 +12,20 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = { 400: 'USAGE', 401: 'UNAUTHOR
  * come from the same schemas the server validates with. Application credentials are
  * exchanged for a bearer token on first use and again shortly before it expires.
  */
+/** Payload bytes (request and response bodies; not headers) this client moved: what a thin link carries. */
+export interface Traffic {
+  sent: number;
+  received: number;
+}
+
+function bodyLength(body: RequestInit['body']): number {
+  if (typeof body === 'string') return Buffer.byteLength(body);
+  if (body instanceof Uint8Array) return body.length;
+  return 0;
+}
+
 export class ServiceClient {
+  readonly traffic: Traffic = { sent: 0, received: 0 };
   private token?: { value: string; expires: number };
 
   constructor(
@@ -71,7 +84,10 @@ export class ServiceClient {
 
   private async fetch(path: string, init: RequestInit): Promise<Response> {
     try {
-      return await fetch(this.serviceUrl + path, init);
+      const response = await fetch(this.serviceUrl + path, init);
+      this.traffic.sent += bodyLength(init.body);
+      this.traffic.received += Number(response.headers.get('content-length') ?? 0);
+      return response;
     } catch (cause) {
       throw new DriveseedError('SERVICE', `cannot reach the driveseed service at ${this.serviceUrl}: ${((cause as Error).cause as Error)?.message ?? (cause as Error).message}`, { cause });
     }

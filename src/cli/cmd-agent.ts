@@ -1,15 +1,16 @@
 import { Command } from 'commander';
 import { resolve } from 'node:path';
-import { loadAgentConfig, storeCertificate, updateAgentConfig } from '../agent/agent-config.js';
-import { backupNow } from '../agent/backup-now.js';
+import { loadAgentConfig, storeCertificate, updateAgentConfig, type OfflinePolicy } from '../agent/agent-config.js';
+import { backupNow, type BackupNowResult } from '../agent/backup-now.js';
+import { assertJobName, claimStaging, jobDirectory, readStagingRecord, STAGING_RECORD_FORMAT, STAGING_RECORD_VERSION } from '../agent/offline-staging.js';
 import { readPublishSettings } from '../agent/publish-settings.js';
 import { ServiceClient } from '../agent/service-client.js';
-import { defaultServerName, openVaultSession } from '../agent/vault-session.js';
+import { defaultServerName, openVaultSession, type VaultSession } from '../agent/vault-session.js';
 import { restore } from '../backup/restorer.js';
 import { DriveseedError } from '../errors.js';
 import { Repository } from '../repo/repository.js';
 import { findSnapshot } from '../repo/snapshot.js';
-import type { Server, ServerStatus } from '../service/api/schemas.js';
+import type { BackupJob, Server, ServerStatus } from '../service/api/schemas.js';
 import { parseRate } from '../storage/throttle.js';
 import { EXIT_PARTIAL } from './cmd-backup.js';
 import { collect, printJson, readPassword } from './common.js';
@@ -49,20 +50,28 @@ export function agentCommand(): Command {
 
   agent
     .command('protect')
-    .description('set what this server backs up, and when')
+    .description('set what this server backs up, and when; with --offline, the first full backup goes to staging and travels on drives')
     .argument('<path...>', 'files and directories to protect')
     .option('--schedule <cron>', 'cron expression for `agent run` (e.g. "0 2 * * *")')
     .option('-e, --exclude <glob>', 'leave out matching paths (repeatable)', collect)
     .option('--limit-upload <rate>', 'upload bandwidth limit, e.g. 2M or 512KiB (bytes per second)')
-    .action(async (paths: string[], flags: { schedule?: string; exclude?: string[]; limitUpload?: string }) => {
+    .option('--offline', 'offline seeding: stage the first full backup for shipping on drives')
+    .option('--staging <dir>', 'staging location for the offline backup (a local disk or a share the copy computer reads)')
+    .option('--job <name>', 'import job name: lower-case letters, digits, - and _, starting with a letter')
+    .option('--storage-account <name>', 'storage account the import lands in (made if absent)')
+    .option('--container <name>', 'container in that storage account (made if absent)')
+    .action(async (paths: string[], flags: ProtectFlags) => {
       if (flags.schedule) await validateCron(flags.schedule);
-      const policy = { paths: paths.map((p) => resolve(p)), excludes: flags.exclude ?? [], schedule: flags.schedule, limitUpload: flags.limitUpload ? parseRate(flags.limitUpload) : undefined };
+      const offline = flags.offline ? offlinePolicyOf(flags) : undefined;
       const session = await openVaultSession();
+      if (offline) await prepareOfflineSeeding(session, offline);
+      const policy = { paths: paths.map((p) => resolve(p)), excludes: flags.exclude ?? [], schedule: flags.schedule, limitUpload: flags.limitUpload ? parseRate(flags.limitUpload) : undefined, offline };
       await session.client.call('PUT', `${session.serverPath}/policy`, { paths: policy.paths, ...(policy.schedule ? { schedule: policy.schedule } : {}) });
       await updateAgentConfig((c) => {
         c.policy = policy;
       });
       console.log(`protecting ${policy.paths.join(', ')}${policy.schedule ? ` on schedule "${policy.schedule}"` : ''}`);
+      if (offline) console.log(`offline seeding: the next backup goes to ${jobDirectory(offline.staging, offline.jobName)} for import job ${offline.jobName} into ${offline.storageAccount}/${offline.container}`);
     });
 
   agent
@@ -74,12 +83,8 @@ export function agentCommand(): Command {
       const progress = new ProgressLine();
       const result = await backupNow(await agentPassword(flags), (p) => progress.update((t) => renderTransfer(t, p.files, p.bytes)));
       progress.done();
-      const job = result.job;
-      if (flags.json) printJson({ ...job, warningsList: result.warnings });
-      else {
-        for (const w of result.warnings) process.stderr.write(`warning: ${w.path}: ${w.message}\n`);
-        console.log(`job ${job.id} ${job.state}: ${job.filesNew} new, ${job.filesChanged} changed, ${job.filesUnchanged} unchanged files; sent ${formatBytes(job.bytesSent)}; recovery point ${result.snapshotId.slice(0, 8)}`);
-      }
+      if (flags.json) printJson({ ...result.job, warningsList: result.warnings, ...(result.seed ? { seed: { job: result.seed.job, copy: result.seed.copy, healed: result.seed.healed } } : {}), traffic: result.traffic });
+      else printBackupOutcome(result);
       if (result.warnings.length > 0) process.exitCode = EXIT_PARTIAL;
     });
 
@@ -96,7 +101,9 @@ export function agentCommand(): Command {
       }
       console.log(`server ${status.server.name} in vault ${session.registration.vault} at ${session.registration.serviceUrl}`);
       console.log(`protected: ${status.server.paths.join(', ') || '(nothing yet)'}${status.server.schedule ? `; schedule ${status.server.schedule}` : ''}`);
-      for (const job of status.jobs.slice(0, 10)) console.log(`job ${job.id.slice(0, 8)} ${job.kind} ${job.state} ${job.startedAt}${job.error ? ` — ${job.error}` : ''}`);
+      const offline = session.config.policy?.offline;
+      if (offline) console.log(`offline seeding: import job ${offline.jobName} into ${offline.storageAccount}/${offline.container}, ${offline.seeded ? 'seed completed' : `staging ${offline.staging}`}`);
+      for (const job of status.jobs.slice(0, 10)) console.log(`job ${job.id.slice(0, 8)} ${job.kind} ${job.state} ${job.startedAt}${job.error ? ` — ${job.error}` : ''}${job.message ? ` — ${job.message}` : ''}`);
       console.log(`${status.recoveryPoints.length} recovery points${status.recoveryPoints[0] ? `, latest ${status.recoveryPoints[0].time}` : ''}`);
     });
 
@@ -139,7 +146,7 @@ export function agentCommand(): Command {
         const started = new Date().toISOString();
         try {
           const result = await backupNow(password);
-          console.log(`${started} backup ${result.job.state}: recovery point ${result.snapshotId.slice(0, 8)}, sent ${formatBytes(result.job.bytesSent)}`);
+          console.log(`${started} ${describeJob(result.job)}`);
         } catch (e) {
           console.error(`${started} backup failed: ${(e as Error).message}`);
         }
@@ -153,6 +160,63 @@ export function agentCommand(): Command {
     });
 
   return agent;
+}
+
+interface ProtectFlags {
+  schedule?: string;
+  exclude?: string[];
+  limitUpload?: string;
+  offline?: boolean;
+  staging?: string;
+  job?: string;
+  storageAccount?: string;
+  container?: string;
+}
+
+function offlinePolicyOf(flags: ProtectFlags): OfflinePolicy {
+  const missing = (['staging', 'job', 'storageAccount', 'container'] as const).filter((k) => !flags[k]);
+  if (missing.length > 0) throw new DriveseedError('USAGE', `--offline needs ${missing.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`);
+  assertJobName(flags.job!);
+  return { staging: resolve(flags.staging!), jobName: flags.job!, storageAccount: flags.storageAccount!, container: flags.container! };
+}
+
+/**
+ * Checks everything an offline seed needs before any data is written: the storage account
+ * and container exist (made if absent), the job name is free in the service, and the staging
+ * folder is this server's (or new).
+ */
+async function prepareOfflineSeeding(session: VaultSession, offline: OfflinePolicy): Promise<void> {
+  const sub = `/v1/subscriptions/${session.registration.subscriptionId}`;
+  await session.client.call('PUT', `${sub}/storage-accounts/${offline.storageAccount}`);
+  await session.client.call('PUT', `${sub}/storage-accounts/${offline.storageAccount}/containers/${offline.container}`);
+  const existing = await readStagingRecord(offline.staging, offline.jobName);
+  if (!existing) {
+    const taken = await session.client.call('GET', `${sub}/import-jobs/${offline.jobName}`).then(() => true, (e: unknown) => (e instanceof DriveseedError && e.code === 'NOT_FOUND' ? false : Promise.reject(e)));
+    if (taken) throw new DriveseedError('CONFLICT', `import job name ${offline.jobName} is taken in this subscription`, { hint: 'job names are unique: choose another --job' });
+  }
+  const r = session.registration;
+  await claimStaging(offline.staging, {
+    format: STAGING_RECORD_FORMAT, version: STAGING_RECORD_VERSION, jobName: offline.jobName, storageAccount: offline.storageAccount, container: offline.container,
+    serviceUrl: r.serviceUrl, subscriptionId: r.subscriptionId, vault: r.vault, serverId: r.serverId, serverName: r.serverName, createdAt: new Date().toISOString(), state: 'staging',
+  });
+}
+
+function describeJob(job: BackupJob): string {
+  const counts = `${job.filesNew} new, ${job.filesChanged} changed, ${job.filesUnchanged} unchanged files`;
+  if (job.state === 'Waiting') return `${job.kind} job ${job.id.slice(0, 8)} Waiting: ${job.message ?? ''}`;
+  if (job.state === 'Failed') return `${job.kind} job ${job.id.slice(0, 8)} Failed: ${job.error ?? ''}`;
+  return `${job.kind} job ${job.id.slice(0, 8)} ${job.state}: ${counts}; sent ${formatBytes(job.bytesSent)}${job.snapshotId ? `; recovery point ${job.snapshotId.slice(0, 8)}` : ''}`;
+}
+
+function printBackupOutcome(result: BackupNowResult): void {
+  for (const w of result.warnings) process.stderr.write(`warning: ${w.path}: ${w.message}\n`);
+  if (result.seed) {
+    const { copy, healed } = result.seed;
+    console.log(`seed completed from import job ${copy.importJob}: ${copy.copied} files (${formatBytes(copy.bytesCopied)}) copied inside the service, ${copy.skipped} already there` +
+      `${healed.files > 0 ? `; ${healed.files} missing or damaged files (${formatBytes(healed.bytes)}) sent over the network` : ''}`);
+    console.log(describeJob(result.seed.job));
+  }
+  console.log(describeJob(result.job));
 }
 
 async function validateCron(expression: string): Promise<void> {

@@ -196,6 +196,11 @@ export type SeedCopy = Static<typeof SeedCopy>;
 
 // ---- import/export -------------------------------------------------------------------------
 
+/** Job names: lower-case letters, digits, - and _, starting with a letter (the agent checks them before any drive is written). */
+export const IMPORT_JOB_NAME = /^[a-z][a-z0-9_-]{1,63}$/;
+/** Drives the data centre is done with, or gave up on: once every drive is one of these, nothing more will land in the container. */
+export const SETTLED_DRIVE_STATES: readonly string[] = ['Completed', 'CompletedMoreInfo', 'ShippedBack', 'NeverReceived'];
+
 export const ImportJobParams = Type.Object({ subscriptionId: Id, jobName: Type.String({ maxLength: 64 }) });
 export const ImportDriveParams = Type.Object({ subscriptionId: Id, jobName: Type.String({ maxLength: 64 }), driveId: Id });
 

@@ -49,5 +49,4 @@ export const ARRIVAL_WINDOW_MS = 14 * DAY_MS;
 /** Completed and Closed jobs are deleted after 90 days. */
 export const FINISHED_TTL_MS = 90 * DAY_MS;
 
-/** Job names: lower-case letters, digits, - and _, starting with a letter. */
-export const JOB_NAME = /^[a-z][a-z0-9_-]{1,63}$/;
+export { IMPORT_JOB_NAME as JOB_NAME } from '../api/schemas.js';

@@ -4,10 +4,8 @@ import type { BlobInfo, BlobStore } from '../../storage/blob-store.js';
 import { containerStore } from '../accounts/storage-accounts.js';
 import type { Db } from '../db/open-database.js';
 import { conflict, notFound } from '../http/http-error.js';
-import type { SeedCopy } from '../api/schemas.js';
+import { SETTLED_DRIVE_STATES, type SeedCopy } from '../api/schemas.js';
 
-/** The import has put every drive's files into the container once the job reaches one of these. */
-const IMPORTED_STATES = ['Packaging', 'Completed', 'Closed'];
 const PARALLEL_COPIES = 4;
 
 /**
@@ -20,7 +18,11 @@ const PARALLEL_COPIES = 4;
 export async function copySeed(db: Db, blobs: BlobStore, subscriptionId: string, jobName: string, vaultRepository: BlobStore): Promise<SeedCopy> {
   const job = await db.selectFrom('import_jobs').selectAll().where('subscription_id', '=', subscriptionId).where('name', '=', jobName).executeTakeFirst();
   if (!job) throw notFound(`no import job ${jobName}`);
-  if (!IMPORTED_STATES.includes(job.state)) throw conflict(`import job ${jobName} is ${job.state}; its data is not imported yet`, 'state');
+  const drives = await db.selectFrom('import_drives').select('state').where('job_id', '=', job.id).execute();
+  // A drive that never arrived does not hold the seed up: what it carried is healed over the network.
+  if (job.state === 'Canceled' || !drives.every((d) => SETTLED_DRIVE_STATES.includes(d.state))) {
+    throw conflict(`import job ${jobName} is ${job.state}; its data is not imported yet`, 'state');
+  }
   const source = containerStore(blobs, job.storage_account, job.container);
   const present = new Map<string, number>();
   for await (const info of vaultRepository.list('')) present.set(info.name, info.size);

@@ -1,0 +1,92 @@
+import { rm } from 'node:fs/promises';
+import { DriveseedError } from '../errors.js';
+import { CONFIG_FILE, isLockFile } from '../repo/layout.js';
+import { Repository } from '../repo/repository.js';
+import type { StoredSnapshot } from '../repo/snapshot.js';
+import type { BackupJob, FinishJob, ImportJob, SeedCopy } from '../service/api/schemas.js';
+import { SETTLED_DRIVE_STATES } from '../service/api/schemas.js';
+import { listAll, type BlobInfo, type BlobStore } from '../storage/blob-store.js';
+import { FsStore } from '../storage/fs/fs-store.js';
+import { updateAgentConfig, type OfflinePolicy } from './agent-config.js';
+import { readStagingRecord, stagedRepositoryDirectory, writeStagingRecord } from './offline-staging.js';
+import type { VaultSession } from './vault-session.js';
+
+export interface SeedResult {
+  job: BackupJob;
+  copy: SeedCopy;
+  /** Files the import did not deliver (missing, damaged, never-received drives), sent over the network instead. */
+  healed: { files: number; bytes: number };
+  snapshot: StoredSnapshot;
+}
+
+/** Whether the import job's drives are all done with (imported, failed or never received). */
+export function importSettled(job: ImportJob): boolean {
+  return job.state !== 'Canceled' && job.drives.length > 0 && job.drives.every((d) => SETTLED_DRIVE_STATES.includes(d.state));
+}
+
+/**
+ * Seed completion: the service copies the import job's container into this server's vault
+ * repository (server-side, verifying every content-addressed file), then the agent compares
+ * the vault with the staged repository, file by file, and sends over the network exactly what
+ * the import did not deliver. Only then is the seed's recovery point recorded and the staged
+ * copy deleted. Every step is idempotent, so a run killed anywhere is simply run again.
+ */
+export async function completeSeed(session: VaultSession, offline: OfflinePolicy, password: string): Promise<SeedResult> {
+  const job = await session.client.call<BackupJob>('POST', `${session.serverPath}/jobs`, { kind: 'seed' });
+  const finish = (body: FinishJob) => session.client.call<BackupJob>('PUT', `${session.serverPath}/jobs/${job.id}`, body);
+  try {
+    const record = await readStagingRecord(offline.staging, offline.jobName);
+    if (!record?.snapshotId) throw new DriveseedError('NOT_FOUND', `no staged backup of job ${offline.jobName} in ${offline.staging}`);
+    const copy = await session.client.call<SeedCopy>('POST', `${session.serverPath}/seed`, { importJob: offline.jobName });
+    const staged = new FsStore(stagedRepositoryDirectory(offline.staging, offline.jobName));
+    const healed = await healFromStaging(staged, session.store);
+    const vault = await Repository.open(session.store, password);
+    const snapshot = await vault.loadSnapshot(record.snapshotId);
+    const s = snapshot.summary;
+    const done = await finish({
+      state: 'Completed',
+      filesNew: s?.filesNew ?? 0,
+      filesChanged: s?.filesChanged ?? 0,
+      filesUnchanged: s?.filesUnchanged ?? 0,
+      bytesRead: s?.bytesRead ?? 0,
+      bytesSent: healed.bytes,
+      warnings: 0,
+      message: `seed of import job ${offline.jobName}: ${copy.copied} files copied in the service, ${healed.files} healed over the network`,
+      recoveryPoint: { snapshotId: snapshot.id, time: snapshot.time, totalBytes: s?.totalBytes ?? 0, files: s?.totalFiles ?? 0 },
+    });
+    await updateAgentConfig((c) => {
+      if (c.policy?.offline) c.policy.offline.seeded = true;
+    });
+    await writeStagingRecord(offline.staging, { ...record, state: 'seeded' });
+    // The staged copy goes only now that the vault holds every file of it.
+    await rm(stagedRepositoryDirectory(offline.staging, offline.jobName), { recursive: true, force: true });
+    return { job: done, copy, healed, snapshot };
+  } catch (e) {
+    await finish({ state: 'Failed', filesNew: 0, filesChanged: 0, filesUnchanged: 0, bytesRead: 0, bytesSent: 0, warnings: 0, error: (e as Error).message.slice(0, 2000) }).catch(() => undefined);
+    throw e;
+  }
+}
+
+/**
+ * Makes the vault hold every file of the staged repository: sends those it lacks (or holds at
+ * another size) and checks the result. The repository config goes last, as in the service's
+ * copy, so a vault that has a config is a vault that has everything.
+ */
+export async function healFromStaging(staged: BlobStore, vault: BlobStore): Promise<{ files: number; bytes: number }> {
+  const wanted = (await listAll(staged, '')).filter((f) => !isLockFile(f.name));
+  const missing = await missingFrom(vault, wanted);
+  missing.sort((a, b) => Number(a.name === CONFIG_FILE) - Number(b.name === CONFIG_FILE));
+  let bytes = 0;
+  for (const file of missing) {
+    await vault.put(file.name, await staged.get(file.name));
+    bytes += file.size;
+  }
+  const still = await missingFrom(vault, wanted);
+  if (still.length > 0) throw new DriveseedError('STORAGE', `the vault still lacks ${still.length} files of the seed after healing (first: ${still[0].name})`);
+  return { files: missing.length, bytes };
+}
+
+async function missingFrom(store: BlobStore, wanted: BlobInfo[]): Promise<BlobInfo[]> {
+  const present = new Map((await listAll(store, '')).map((f) => [f.name, f.size]));
+  return wanted.filter((f) => present.get(f.name) !== f.size);
+}
