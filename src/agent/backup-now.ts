@@ -4,7 +4,7 @@ import { Repository } from '../repo/repository.js';
 import type { BackupJob, FinishJob, ImportJob } from '../service/api/schemas.js';
 import { FsStore } from '../storage/fs/fs-store.js';
 import type { OfflinePolicy, Policy } from './agent-config.js';
-import { readStagingRecord, stagedRepositoryDirectory, writeStagingRecord } from './offline-staging.js';
+import { readStagingRecord, stagedRepositoryDirectory, writeStagingRecord } from '../seed/staging.js';
 import { completeSeed, importSettled, type SeedResult } from './seed-completion.js';
 import { openOrInitRepository, openVaultSession, type VaultSession } from './vault-session.js';
 

@@ -8,7 +8,7 @@ import { SETTLED_DRIVE_STATES } from '../service/api/schemas.js';
 import { listAll, type BlobInfo, type BlobStore } from '../storage/blob-store.js';
 import { FsStore } from '../storage/fs/fs-store.js';
 import { updateAgentConfig, type OfflinePolicy } from './agent-config.js';
-import { readStagingRecord, stagedRepositoryDirectory, writeStagingRecord } from './offline-staging.js';
+import { readStagingRecord, stagedRepositoryDirectory, writeStagingRecord } from '../seed/staging.js';
 import type { VaultSession } from './vault-session.js';
 
 export interface SeedResult {

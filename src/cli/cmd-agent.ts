@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { resolve } from 'node:path';
 import { loadAgentConfig, storeCertificate, updateAgentConfig, type OfflinePolicy } from '../agent/agent-config.js';
 import { backupNow, type BackupNowResult } from '../agent/backup-now.js';
-import { assertJobName, claimStaging, jobDirectory, readStagingRecord, STAGING_RECORD_FORMAT, STAGING_RECORD_VERSION } from '../agent/offline-staging.js';
+import { assertJobName, claimStaging, jobDirectory, readStagingRecord, STAGING_RECORD_FORMAT, STAGING_RECORD_VERSION } from '../seed/staging.js';
 import { readPublishSettings } from '../agent/publish-settings.js';
 import { ServiceClient } from '../agent/service-client.js';
 import { defaultServerName, openVaultSession, type VaultSession } from '../agent/vault-session.js';

@@ -13,6 +13,7 @@ import { serviceCommand } from './cmd-service.js';
 import { certgenCommand } from './cmd-certgen.js';
 import { agentCommand } from './cmd-agent.js';
 import { datacenterCommand } from './cmd-datacenter.js';
+import { diskprepCommand } from './cmd-diskprep.js';
 
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
@@ -22,7 +23,7 @@ function program(): Command {
     .description('deduplicating, compressed, encrypted backups; the first full backup travels on disks')
     .option('--debug', 'print stack traces for errors')
     .showHelpAfterError('(run with --help for usage)');
-  for (const cmd of [initCommand(), backupCommand(), snapshotsCommand(), lsCommand(), restoreCommand(), checkCommand(), forgetCommand(), unlockCommand(), serviceCommand(), certgenCommand(), agentCommand(), datacenterCommand(), demoCommand()]) {
+  for (const cmd of [initCommand(), backupCommand(), snapshotsCommand(), lsCommand(), restoreCommand(), checkCommand(), forgetCommand(), unlockCommand(), serviceCommand(), certgenCommand(), agentCommand(), diskprepCommand(), datacenterCommand(), demoCommand()]) {
     root.addCommand(cmd);
   }
   // Every subcommand reports usage errors through the same path, so they all exit 2.

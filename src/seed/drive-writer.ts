@@ -1,9 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { appendFile, mkdir, open, readdir, readFile, rename, statfs, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readdir, readFile, rename, rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DriveseedError } from '../errors.js';
 import { seal, SEAL_OVERHEAD } from '../repo/crypto.js';
 import type { BlobStore } from '../storage/blob-store.js';
+import { isLockFile } from '../repo/layout.js';
 import { BLOCK_SIZE, blockAad, ENVELOPE_FORMAT, ENVELOPE_VERSION, HEADER_FILE, MANIFEST_FILE, PAYLOAD_DIR, sealedLength, sealManifest, sha256, type DriveHeader, type Manifest, type ManifestFile } from './envelope-format.js';
 
 export const MAX_DRIVES_PER_JOB = 10;
@@ -84,6 +85,7 @@ export async function prepareDrives(options: {
   let filesDone = copied.size;
   let bytesDone = staged.filter((f) => copied.has(f.name)).reduce((n, f) => n + f.size, 0);
 
+  assertRoomForOneFile(state, options.drives, pending[0]);
   for (const target of options.drives) {
     const drive = await openDrive(state, target, options.stateDir, options.jobName, options.now?.() ?? new Date());
     if (drive.done) continue;
@@ -119,9 +121,20 @@ export async function prepareDrives(options: {
   return { drives, remainingFiles: pending.length, remainingBytes: pending.reduce((n, f) => n + f.size, 0) };
 }
 
+/** A new drive that cannot take even the next file is refused before anything is written on it. */
+function assertRoomForOneFile(state: JobState, targets: DriveTarget[], next: StagedFile | undefined): void {
+  if (!next) return;
+  const need = sealedLength(next.size, SEAL_OVERHEAD) + RESERVE_BYTES;
+  for (const target of targets) {
+    if (state.drives.some((d) => d.path === target.path)) continue;
+    if (need > target.capacity) throw new DriveseedError('USAGE', `drive ${target.path} is too small for even one file (${next.name} needs ${need} bytes, the drive has ${target.capacity})`);
+  }
+}
+
 async function listStaged(staging: BlobStore): Promise<StagedFile[]> {
   const files: StagedFile[] = [];
-  for await (const info of staging.list('')) files.push({ name: info.name, size: info.size });
+  // Locks belong to the writer on the source computer; they mean nothing in the vault.
+  for await (const info of staging.list('')) if (!isLockFile(info.name)) files.push({ name: info.name, size: info.size });
   if (!files.some((f) => f.name === 'config')) throw new DriveseedError('USAGE', `${staging.location} holds no staged backup (no repository config)`);
   return files.sort((a, b) => (a.name < b.name ? -1 : 1));
 }
@@ -131,10 +144,7 @@ async function openDrive(state: JobState, target: DriveTarget, stateDir: string,
   if (known) return known;
   if (state.drives.length >= MAX_DRIVES_PER_JOB) throw new DriveseedError('USAGE', `an import job takes at most ${MAX_DRIVES_PER_JOB} drives`);
   if (target.capacity > MAX_DRIVE_BYTES) throw new DriveseedError('USAGE', `drive ${target.path} is larger than 10 TB, the most a drive may hold`);
-  const entries = await readdir(target.path).catch((e: NodeJS.ErrnoException) => {
-    throw new DriveseedError('USAGE', `drive ${target.path} is not there (${e.code})`, { hint: 'mount it, or give the directory of the drive' });
-  });
-  if (entries.filter((e) => e !== 'lost+found').length > 0) {
+  if ((await driveContents(target.path)).length > 0) {
     throw new DriveseedError('USAGE', `drive ${target.path} is not empty; driveseed will not write over data`, { hint: 'erase it first (diskprep asks before it does)' });
   }
   const drive: DriveState = { driveId: randomUUID(), path: target.path, key: randomBytes(32).toString('base64'), done: false };
@@ -221,6 +231,25 @@ async function appendJournal(dir: string, driveId: string, entry: ManifestFile):
   const handle = await open(path, 'r+');
   await handle.sync();
   await handle.close();
+}
+
+/** Drives a killed or unfinished run already began for this job: they are resumed, never erased. */
+export async function drivesStarted(stateDir: string, jobName: string): Promise<{ path: string; driveId: string; done: boolean }[]> {
+  const state = await loadState(stateDir, jobName);
+  return state.drives.map((d) => ({ path: d.path, driveId: d.driveId, done: d.done }));
+}
+
+/** What is on a drive besides the file system's own lost+found. */
+export async function driveContents(path: string): Promise<string[]> {
+  const entries = await readdir(path).catch((e: NodeJS.ErrnoException) => {
+    throw new DriveseedError('USAGE', `drive ${path} is not there (${e.code})`, { hint: 'mount it, or give the directory of the drive' });
+  });
+  return entries.filter((e) => e !== 'lost+found');
+}
+
+/** Empties a drive (the user confirmed): the seed's "format the drive" step. */
+export async function eraseDrive(path: string): Promise<void> {
+  for (const entry of await driveContents(path)) await rm(join(path, entry), { recursive: true, force: true });
 }
 
 /** Free bytes on the file system that holds `path`: a drive's capacity when none is given. */

@@ -14,15 +14,25 @@ const UNITS: Record<string, number> = {
   g: 1000 ** 3,
   gb: 1000 ** 3,
   gib: 1024 ** 3,
+  t: 1000 ** 4,
+  tb: 1000 ** 4,
+  tib: 1024 ** 4,
 };
 
 /** "10M", "512KiB", "1.5MB/s", "100000" → bytes per second. Decimal units as on links (Mbit/s ÷ 8 is the user's job). */
 export function parseRate(text: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*?)(?:\/s)?\s*$/i.exec(text);
+  return parseByteCount(text, 'rate', /(?:\/s)?/, 'write it like 10M, 512KiB or 1.5MB/s (bytes per second)');
+}
+
+/** "2T", "500GB", "64MiB" → bytes (a drive's capacity, say). */
+export function parseSize(text: string): number {
+  return parseByteCount(text, 'size', /(?:)/, 'write it like 64MiB, 500GB or 2TB');
+}
+
+function parseByteCount(text: string, what: string, suffix: RegExp, hint: string): number {
+  const match = new RegExp(`^\\s*(\\d+(?:\\.\\d+)?)\\s*([a-z]*?)${suffix.source}\\s*$`, 'i').exec(text);
   const unit = match ? UNITS[match[2].toLowerCase()] : undefined;
-  if (!match || unit === undefined || Number(match[1]) <= 0) {
-    throw new DriveseedError('USAGE', `not a rate: "${text}"`, { hint: 'write it like 10M, 512KiB or 1.5MB/s (bytes per second)' });
-  }
+  if (!match || unit === undefined || Number(match[1]) <= 0) throw new DriveseedError('USAGE', `not a ${what}: "${text}"`, { hint });
   return Math.round(Number(match[1]) * unit);
 }
 

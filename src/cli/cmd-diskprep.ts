@@ -1,0 +1,135 @@
+import { Command } from 'commander';
+import { resolve } from 'node:path';
+import { loadAgentConfig } from '../agent/agent-config.js';
+import { openImportService } from '../agent/import-service-client.js';
+import { DriveseedError } from '../errors.js';
+import { chooseStagedJob, runDiskprep } from '../seed/diskprep.js';
+import { SHIPPING_FIELDS, updateShipping, type ShippingDetails } from '../seed/shipping.js';
+import type { ImportJob } from '../service/api/schemas.js';
+import { parseSize } from '../storage/throttle.js';
+import { printJson } from './common.js';
+import { formatBytes, ProgressLine, renderTransfer } from './progress.js';
+import { terminalPrompter } from './prompter.js';
+
+interface DiskprepFlags {
+  staging?: string;
+  publishSettings?: string;
+  job?: string;
+  drive?: string[];
+  capacity?: string;
+  yes?: boolean;
+  updateShipping?: boolean;
+  status?: boolean;
+  json?: boolean;
+  carrier?: string;
+  tracking?: string;
+  shipDate?: string;
+  contactName?: string;
+  phone?: string;
+  email?: string;
+  returnAddress?: string;
+  country?: string;
+  postalCode?: string;
+}
+
+export function diskprepCommand(): Command {
+  return new Command('diskprep')
+    .description('copy computer: write a staged offline backup onto encrypted drives and create the import job; shipping details; job status')
+    .option('-s, --staging <dir>', 'staging location (on the source computer: the one `agent protect --offline` set)')
+    .option('-p, --publish-settings <file>', 'publish-settings file (needed when this is not the source computer)')
+    .option('--job <name>', 'import job (asked when the staging location holds several)')
+    .option('-d, --drive <path...>', 'drives: mounted directories (asked for when absent or full)')
+    .option('--capacity <size>', 'usable bytes per drive, e.g. 500GB (default: free space of its file system)')
+    .option('-y, --yes', 'erase non-empty drives, and confirm shipping details, without asking')
+    .option('-u, --update-shipping', 'enter or correct the shipping details of the job')
+    .option('--status', 'show the import job\'s state and each drive\'s')
+    .option('--carrier <name>', 'shipping: carrier')
+    .option('--tracking <number>', 'shipping: tracking number (unique over all import jobs)')
+    .option('--ship-date <date>', 'shipping: date the package goes, YYYY-MM-DD')
+    .option('--contact-name <name>', 'shipping: contact name')
+    .option('--phone <number>', 'shipping: contact phone')
+    .option('--email <address>', 'shipping: contact email')
+    .option('--return-address <text>', 'shipping: where the drives go back to')
+    .option('--country <code>', 'shipping: country, two letters')
+    .option('--postal-code <code>', 'shipping: postal code')
+    .option('--json', 'print the outcome as JSON')
+    .action(async (flags: DiskprepFlags) => {
+      if (flags.updateShipping && flags.status) throw new DriveseedError('USAGE', '--update-shipping and --status go one at a time');
+      const prompter = terminalPrompter();
+      try {
+        if (flags.status) await showStatus(flags);
+        else if (flags.updateShipping) await shipping(flags, prompter);
+        else await prepare(flags, prompter);
+      } finally {
+        prompter.close();
+      }
+    });
+}
+
+/** On the source computer the staging location and job come from the agent's offline policy. */
+async function stagingOf(flags: DiskprepFlags): Promise<{ staging: string; job?: string }> {
+  if (flags.staging) return { staging: resolve(flags.staging), job: flags.job };
+  const offline = (await loadAgentConfig()).policy?.offline;
+  if (!offline) throw new DriveseedError('USAGE', 'no staging location given', { hint: 'pass --staging DIR' });
+  return { staging: offline.staging, job: flags.job ?? offline.jobName };
+}
+
+async function prepare(flags: DiskprepFlags, prompter: ReturnType<typeof terminalPrompter>): Promise<void> {
+  const { staging, job } = await stagingOf(flags);
+  const record = await chooseStagedJob(staging, job, prompter);
+  const api = await openImportService(record, flags.publishSettings);
+  const progress = new ProgressLine();
+  const result = await runDiskprep({
+    staging,
+    jobName: record.jobName,
+    drives: flags.drive ?? [],
+    capacity: flags.capacity ? parseSize(flags.capacity) : undefined,
+    yes: !!flags.yes,
+    prompter,
+    api,
+    onProgress: (p) => progress.update((t) => `${renderTransfer(t, p.filesDone, p.bytesDone, p.bytesTotal)}  ${p.file}`),
+  });
+  progress.done();
+  if (flags.json) return printJson({ job: result.job, alreadyRegistered: result.alreadyRegistered, drives: result.drives.map(({ driveId, path, files, bytes }) => ({ driveId, path, files, bytes })) });
+  if (result.alreadyRegistered) console.log(`import job ${result.job.name} is registered already (${result.job.state}); nothing to do`);
+  else {
+    for (const d of result.drives) console.log(`drive ${d.driveId} at ${d.path}: ${d.files} files, ${formatBytes(d.bytes)}`);
+    console.log(`import job ${result.job.name} created with ${result.job.drives.length} drives (${result.job.state})`);
+  }
+  console.log(`ship the drives to:\n  ${result.job.shippingAddress ?? '(the service has no shipping address set)'}`);
+  console.log(`then enter the shipping details: driveseed diskprep --update-shipping --staging ${staging} --job ${result.job.name}`);
+}
+
+async function shipping(flags: DiskprepFlags, prompter: ReturnType<typeof terminalPrompter>): Promise<void> {
+  const { staging, job } = await stagingOf(flags);
+  const record = await chooseStagedJob(staging, job, prompter);
+  const api = await openImportService(record, flags.publishSettings);
+  const given: Partial<ShippingDetails> = {};
+  const byFlag: Record<string, string | undefined> = {
+    carrier: flags.carrier, trackingNumber: flags.tracking, shipDate: flags.shipDate, contactName: flags.contactName, phone: flags.phone,
+    email: flags.email, returnAddress: flags.returnAddress, country: flags.country, postalCode: flags.postalCode,
+  };
+  for (const field of SHIPPING_FIELDS) if (byFlag[field.key]) given[field.key] = byFlag[field.key];
+  const updated = await updateShipping({ staging, jobName: record.jobName, given, yes: !!flags.yes, prompter, api });
+  if (flags.json) return printJson(updated);
+  console.log(`import job ${updated.name} is ${updated.state}${updated.deadline ? `; ${updated.deadline.what} ${updated.deadline.at}` : ''}`);
+}
+
+async function showStatus(flags: DiskprepFlags): Promise<void> {
+  const { staging, job } = await stagingOf(flags);
+  const record = await chooseStagedJob(staging, job, terminalPrompter());
+  const api = await openImportService(record, flags.publishSettings);
+  const current = await api.get(record.jobName);
+  if (flags.json) return printJson(current ? { staged: record, job: current } : { staged: record });
+  if (!current) {
+    console.log(`import job ${record.jobName}: not created yet (staged backup is ${record.state}); run diskprep with --drive`);
+    return;
+  }
+  printJob(current);
+}
+
+function printJob(job: ImportJob): void {
+  console.log(`import job ${job.name}: ${job.state} since ${job.stateChangedAt}${job.deadline ? `; ${job.deadline.what} ${job.deadline.at}` : ''}`);
+  if (job.shipping) console.log(`  shipped with ${job.shipping.carrier}, tracking ${job.shipping.trackingNumber}, on ${job.shipping.shipDate}`);
+  for (const d of job.drives) console.log(`  drive ${d.driveId}: ${d.state}, ${d.files} files, ${formatBytes(d.bytes)}${d.hasErrorLog ? ' (see its error log)' : ''}`);
+}

@@ -1,0 +1,31 @@
+import { createInterface } from 'node:readline';
+import { DriveseedError } from '../errors.js';
+import type { Prompter } from '../seed/diskprep.js';
+
+/**
+ * Questions on stderr, answers from stdin, one line each. Lines are read through one iterator
+ * so answers piped in ahead of the questions are not lost; when input ends, the question
+ * that found no answer is named so the user knows which flag to pass instead.
+ */
+export function terminalPrompter(): Prompter & { close(): void } {
+  let lines: AsyncIterator<string> | undefined;
+  let rl: ReturnType<typeof createInterface> | undefined;
+  return {
+    interactive: true,
+    async ask(question: string): Promise<string> {
+      process.stderr.write(question);
+      rl ??= createInterface({ input: process.stdin, terminal: false });
+      lines ??= rl[Symbol.asyncIterator]();
+      const next = await lines.next();
+      if (next.done) throw new DriveseedError('USAGE', `no answer to "${question.trim()}" (input closed)`, { hint: 'give it as a flag; see --help' });
+      if (!process.stdin.isTTY) process.stderr.write('\n');
+      return next.value;
+    },
+    say(line: string): void {
+      process.stderr.write(`${line}\n`);
+    },
+    close(): void {
+      rl?.close();
+    },
+  };
+}

@@ -1,0 +1,144 @@
+import { resolve } from 'node:path';
+import { DriveseedError } from '../errors.js';
+import type { CreateImportJob, ImportJob } from '../service/api/schemas.js';
+import { FsStore } from '../storage/fs/fs-store.js';
+import { driveCapacity, driveContents, drivesStarted, eraseDrive, MAX_DRIVE_BYTES, MAX_DRIVES_PER_JOB, prepareDrives, type PreparedDrive, type PrepareProgress } from './drive-writer.js';
+import { diskprepStateDirectory, listStagedJobs, stagedRepositoryDirectory, type StagingRecord } from './staging.js';
+
+/** Asks the user; `interactive` is false when answers cannot come (no terminal, or all given as flags). */
+export interface Prompter {
+  readonly interactive: boolean;
+  ask(question: string): Promise<string>;
+  say(line: string): void;
+}
+
+/** The import service as diskprep needs it (the CLI wires it to the HTTP API). */
+export interface ImportJobsApi {
+  get(name: string): Promise<ImportJob | undefined>;
+  create(job: CreateImportJob): Promise<ImportJob>;
+}
+
+export interface DiskprepOptions {
+  staging: string;
+  jobName?: string;
+  drives: string[];
+  /** Bytes usable on each drive; from the file system when absent. */
+  capacity?: number;
+  /** Erase non-empty drives without asking. */
+  yes: boolean;
+  prompter: Prompter;
+  api: ImportJobsApi;
+  onProgress?: (p: PrepareProgress) => void;
+}
+
+export interface DiskprepResult {
+  record: StagingRecord;
+  job: ImportJob;
+  drives: PreparedDrive[];
+  /** True when an earlier run had registered the job already: this run changed nothing. */
+  alreadyRegistered: boolean;
+}
+
+/**
+ * The seed's DiskPrep: picks the staged job, writes its repository onto drive envelopes
+ * (asking for another drive whenever one is full), then registers the import job with the
+ * drives' ids, keys and manifest hashes. Killed anywhere, a rerun with the same drives goes
+ * on from the journal; once the job is registered, a rerun only reports it.
+ */
+export async function runDiskprep(options: DiskprepOptions): Promise<DiskprepResult> {
+  const record = await chooseStagedJob(options.staging, options.jobName, options.prompter);
+  if (record.state === 'staging') throw new DriveseedError('USAGE', `the offline backup of job ${record.jobName} has not finished`, { hint: 'run `driveseed agent backup-now` on the source computer first' });
+  const stateDir = diskprepStateDirectory(options.staging, record.jobName);
+  let started = await drivesStarted(stateDir, record.jobName);
+  const registered = await options.api.get(record.jobName);
+  if (registered) {
+    const ours = new Set(started.map((d) => d.driveId));
+    if (!registered.drives.every((d) => ours.has(d.driveId))) {
+      throw new DriveseedError('CONFLICT', `import job name ${record.jobName} belongs to another job in the service`, { hint: 'the staged backup needs a job of its own: protect again with another --job' });
+    }
+    return { record, job: registered, drives: [], alreadyRegistered: true };
+  }
+  if (record.state === 'seeded') throw new DriveseedError('USAGE', `job ${record.jobName} is seeded already; its staged copy is gone`);
+
+  const paths = options.drives.map((p) => resolve(p));
+  const unfinished = started.filter((d) => !d.done && !paths.includes(d.path));
+  if (unfinished.length > 0) {
+    throw new DriveseedError('USAGE', `drive ${unfinished[0].path} was being written when diskprep stopped`, { hint: `give it again with --drive ${unfinished[0].path}` });
+  }
+  if (paths.length === 0 && started.length === 0) paths.push(await askForDrive(options.prompter, 'Drive to write (a mounted directory)'));
+  const staging = new FsStore(stagedRepositoryDirectory(options.staging, record.jobName));
+  for (;;) {
+    started = await drivesStarted(stateDir, record.jobName);
+    const targets = [];
+    for (const path of paths) targets.push({ path, capacity: await readyDrive(path, started, paths, options) });
+    const result = await prepareDrives({ staging, jobName: record.jobName, drives: [...started.filter((d) => d.done && !paths.includes(d.path)).map((d) => ({ path: d.path, capacity: 0 })), ...targets], stateDir, onProgress: options.onProgress });
+    if (result.remainingFiles === 0) {
+      const job = await options.api.create({
+        name: record.jobName,
+        storageAccount: record.storageAccount,
+        container: record.container,
+        drives: result.drives.map(({ driveId, key, manifestSha256, files, bytes }) => ({ driveId, key, manifestSha256, files, bytes })),
+      });
+      return { record, job, drives: result.drives, alreadyRegistered: false };
+    }
+    const left = `${result.remainingFiles} files (${result.remainingBytes} bytes) still to copy`;
+    if (!options.prompter.interactive) {
+      throw new DriveseedError('USAGE', `the drives are full: ${left}`, { hint: 'run diskprep again with another --drive; what is on these drives is kept' });
+    }
+    options.prompter.say(`The drive is full; ${left}.`);
+    paths.push(await askForDrive(options.prompter, 'Next drive (a mounted directory)'));
+  }
+}
+
+/** The seed lists the import jobs staged in the location and asks which one; --job answers it. */
+export async function chooseStagedJob(staging: string, jobName: string | undefined, prompter: Prompter): Promise<StagingRecord> {
+  const records = await listStagedJobs(staging);
+  if (jobName) {
+    const record = records.find((r) => r.jobName === jobName);
+    if (!record) {
+      throw new DriveseedError('USAGE', `${staging} holds no staged backup for import job ${jobName}${records.length > 0 ? ` (it holds: ${records.map((r) => r.jobName).join(', ')})` : ''}`);
+    }
+    return record;
+  }
+  if (records.length === 0) throw new DriveseedError('USAGE', `${staging} holds no staged offline backups`, { hint: 'run `driveseed agent protect … --offline --staging DIR` and `agent backup-now` first' });
+  if (records.length === 1) {
+    prompter.say(`import job ${records[0].jobName} (server ${records[0].serverName}, into ${records[0].storageAccount}/${records[0].container})`);
+    return records[0];
+  }
+  if (!prompter.interactive) throw new DriveseedError('USAGE', `${staging} holds several import jobs (${records.map((r) => r.jobName).join(', ')})`, { hint: 'name one with --job' });
+  records.forEach((r, i) => prompter.say(`  ${i + 1}. ${r.jobName}  server ${r.serverName}, ${r.state}, into ${r.storageAccount}/${r.container}`));
+  const answer = (await prompter.ask(`Which import job (1-${records.length})? `)).trim();
+  const chosen = records[Number(answer) - 1] ?? records.find((r) => r.jobName === answer);
+  if (!chosen) throw new DriveseedError('USAGE', `no import job "${answer}" in the list`);
+  return chosen;
+}
+
+/**
+ * Checks a drive before anything touches it, in the order that loses nothing: the job's
+ * drive count and the 10 TB limit first, then (only for a new, non-empty drive) the
+ * confirmation to erase it. Returns the drive's usable capacity.
+ */
+async function readyDrive(path: string, started: { path: string }[], allPaths: string[], options: DiskprepOptions): Promise<number> {
+  const known = started.some((d) => d.path === path);
+  const contents = await driveContents(path);
+  const capacity = options.capacity ?? (await driveCapacity(path));
+  if (known) return capacity;
+  if (capacity > MAX_DRIVE_BYTES) throw new DriveseedError('USAGE', `drive ${path} is larger than 10 TB, the most a drive may hold`);
+  const drivesSoFar = new Set([...started.map((d) => d.path), ...allPaths]).size;
+  if (drivesSoFar > MAX_DRIVES_PER_JOB) throw new DriveseedError('USAGE', `an import job takes at most ${MAX_DRIVES_PER_JOB} drives`);
+  if (contents.length === 0) return capacity;
+  if (!options.yes) {
+    if (!options.prompter.interactive) throw new DriveseedError('USAGE', `drive ${path} is not empty (${contents.length} entries); driveseed will not write over data`, { hint: 'pass --yes to erase it' });
+    const answer = await options.prompter.ask(`Drive ${path} holds ${contents.length} entries. Erase everything on it? Type "yes" to erase: `);
+    if (answer.trim().toLowerCase() !== 'yes') throw new DriveseedError('USAGE', `drive ${path} left as it was`);
+  }
+  await eraseDrive(path);
+  return capacity;
+}
+
+async function askForDrive(prompter: Prompter, question: string): Promise<string> {
+  if (!prompter.interactive) throw new DriveseedError('USAGE', 'no drive given', { hint: 'pass --drive PATH' });
+  const answer = (await prompter.ask(`${question}: `)).trim();
+  if (!answer) throw new DriveseedError('USAGE', 'no drive given; stopped (run diskprep again to go on)');
+  return resolve(answer);
+}
