@@ -48,12 +48,14 @@ export function datacenterCommand(): Command {
     .requiredOption('--job <name>', 'import job name')
     .requiredOption('--drive <path...>', 'mounted drives (directories)')
     .option('--subscription <id>', 'when several subscriptions have a job of that name')
+    .option('--queue-only', 'only queue the drives; the service instances\' import workers import them')
     .option('--json', 'print the outcome as JSON')
-    .action(async (flags: ServiceFlags & { job: string; drive: string[]; subscription?: string; json?: boolean }) => {
+    .action(async (flags: ServiceFlags & { job: string; drive: string[]; subscription?: string; queueOnly?: boolean; json?: boolean }) => {
       const { database, blobs } = await openService(flags);
       const { receiveDrives } = await import('../service/datacenter/receive-drives.js');
       try {
-        const results = await receiveDrives(database.db, blobs, flags.job, flags.drive.map((p) => resolve(p)), () => new Date(), flags.subscription);
+        const results = await receiveDrives(database.db, blobs, flags.job, flags.drive.map((p) => resolve(p)), () => new Date(), { subscriptionId: flags.subscription, queueOnly: flags.queueOnly });
+        if (flags.queueOnly && !flags.json) console.log(`${flags.drive.length} drives received and queued for import`);
         if (flags.json) return printJson({ drives: results.map((r) => ({ driveId: r.driveId, state: r.state, filesImported: r.report.filesImported, bytesImported: r.report.bytesImported, errorLog: r.errorLog })) });
         for (const r of results) {
           console.log(`drive ${r.driveId}: ${r.state}, ${r.report.filesImported} files (${formatBytes(r.report.bytesImported)}) imported`);

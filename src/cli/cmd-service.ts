@@ -15,9 +15,10 @@ export function serviceCommand(): Command {
     .option('--blob <url>', 'blob storage: a directory, or azure:CONTAINER with AZURE_STORAGE_CONNECTION_STRING (default: DATA/blobs)')
     .option('--shipping-address <text>', 'the data centre\'s address for drives, shown to customers')
     .option('--log', 'structured request logs on stdout')
-    .action(async (flags: { dataDir: string; listen: string; db?: string; blob?: string; shippingAddress?: string; log?: boolean }) => {
+    .option('--no-import-worker', 'do not import queued drives in this instance')
+    .action(async (flags: { dataDir: string; listen: string; db?: string; blob?: string; shippingAddress?: string; log?: boolean; importWorker: boolean }) => {
       const { startService } = await import('../service/start-service.js');
-      const running = await startService({ dataDir: flags.dataDir, listen: flags.listen, db: flags.db, blob: flags.blob, shippingAddress: flags.shippingAddress, logger: flags.log });
+      const running = await startService({ dataDir: flags.dataDir, listen: flags.listen, db: flags.db, blob: flags.blob, shippingAddress: flags.shippingAddress, logger: flags.log, importWorker: flags.importWorker });
       if (running.bootstrap) {
         console.log(`created subscription ${running.bootstrap.subscriptionId}`);
         console.log(`owner key: ${running.bootstrap.ownerKey}`);

@@ -36,7 +36,13 @@ const HASHED_NAME = /(?:^|\/)([0-9a-f]{64})$/;
  * the target container. A damaged file is named (with its block) and left out, never written
  * half; the rest of the drive still imports.
  */
-export async function importDrive(drivePath: string, expected: DriveKeys, target: BlobStore, options: { skipExisting?: boolean } = {}): Promise<DriveImportReport> {
+export interface ImportOptions {
+  /** Files the container holds already are not written again: a killed import resumes. */
+  skipExisting?: boolean;
+  onProgress?: (bytesDone: number, bytesTotal: number) => void;
+}
+
+export async function importDrive(drivePath: string, expected: DriveKeys, target: BlobStore, options: ImportOptions = {}): Promise<DriveImportReport> {
   const report: DriveImportReport = { driveId: expected.driveId, filesImported: 0, bytesImported: 0, problems: [], verbose: [] };
   let headerText: string;
   try {
@@ -57,7 +63,11 @@ export async function importDrive(drivePath: string, expected: DriveKeys, target
   if (sha256(sealedManifest) !== expected.manifestSha256) throw new DriveseedError('CORRUPT', `manifest corrupted on drive ${header.driveId}: its hash differs from the one registered with the job`);
   const manifest = openManifest(Buffer.from(expected.key, 'base64'), header.driveId, sealedManifest);
 
+  const bytesTotal = manifest.files.reduce((n, f) => n + f.length, 0);
+  let bytesDone = 0;
   for (const file of manifest.files) {
+    options.onProgress?.(bytesDone, bytesTotal);
+    bytesDone += file.length;
     if (options.skipExisting && (await target.exists(file.name))) {
       report.verbose.push(`${file.name}: already in the container, skipped`);
       continue;
@@ -69,6 +79,7 @@ export async function importDrive(drivePath: string, expected: DriveKeys, target
     report.bytesImported += data.length;
     report.verbose.push(`${file.name}: ${data.length} bytes, ${file.blocks.length} blocks verified`);
   }
+  options.onProgress?.(bytesDone, bytesTotal);
   return report;
 }
 

@@ -125,10 +125,9 @@ export async function prepareDrives(options: {
 function assertRoomForOneFile(state: JobState, targets: DriveTarget[], next: StagedFile | undefined): void {
   if (!next) return;
   const need = sealedLength(next.size, SEAL_OVERHEAD) + RESERVE_BYTES;
-  for (const target of targets) {
-    if (state.drives.some((d) => d.path === target.path)) continue;
-    if (need > target.capacity) throw new DriveseedError('USAGE', `drive ${target.path} is too small for even one file (${next.name} needs ${need} bytes, the drive has ${target.capacity})`);
-  }
+  // Only the first new drive is sure to get this file; later ones start at another.
+  const target = targets.find((t) => !state.drives.some((d) => d.path === t.path));
+  if (target && need > target.capacity) throw new DriveseedError('USAGE', `drive ${target.path} is too small for even one file (${next.name} needs ${need} bytes, the drive has ${target.capacity})`);
 }
 
 async function listStaged(staging: BlobStore): Promise<StagedFile[]> {

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { openDatabase, type OpenedDatabase } from './db/open-database.js';
 import { countSubscriptions, createSubscription } from './identity/subscriptions.js';
 import { buildServer } from './server.js';
+import { startImportWorker } from './datacenter/import-queue.js';
 import { openStore } from '../storage/open-store.js';
 
 export interface StartOptions {
@@ -15,6 +16,8 @@ export interface StartOptions {
   shippingAddress?: string;
   logger?: boolean;
   now?: () => Date;
+  /** Import queued drives in this instance (default on; several instances share the queue). */
+  importWorker?: boolean;
 }
 
 export interface RunningService {
@@ -60,12 +63,14 @@ export async function startService(options: StartOptions): Promise<RunningServic
   await app.listen({ host, port });
   const address = app.server.address() as { port: number };
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+  const worker = options.importWorker === false ? undefined : startImportWorker(database.db, blobs, { now, log: (message) => app.log.info(message) });
   return {
     url,
     app,
     database,
     bootstrap,
     async stop() {
+      await worker?.stop();
       await app.close();
       await database.close();
     },

@@ -1,50 +1,47 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { importDrive, type DriveImportReport } from '../../seed/drive-reader.js';
 import { HEADER_FILE, parseHeader } from '../../seed/envelope-format.js';
 import type { BlobStore } from '../../storage/blob-store.js';
-import { containerStore } from '../accounts/storage-accounts.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { drainQueue, enqueueDrive, pendingDrives, workerId, type ImportOutcome } from './import-queue.js';
 import { DriveseedError } from '../../errors.js';
 import type { Db } from '../db/open-database.js';
 import type { ImportJobTable } from '../db/schema.js';
-import { finishDrive, receiveDrive, startDriveTransfer } from '../importexport/import-jobs.js';
-
-export interface ReceivedDrive {
-  driveId: string;
-  path: string;
-  state: 'Completed' | 'CompletedMoreInfo';
-  report: DriveImportReport;
-  errorLog: string;
-}
+import { receiveDrive } from '../importexport/import-jobs.js';
 
 /**
- * The data centre receives drives of one job and imports each: unlock with the registered key,
- * verify, copy into the job's container, and record the drive's outcome with its error log
- * (always) and verbose log. A drive that cannot even be opened ends CompletedMoreInfo with
- * the reason, as the real service reports "key invalid" or "manifest corrupted".
+ * The data centre receives drives of one job: each is marked Received and queued for import.
+ * Unless `queueOnly`, this process then works the job's queue itself (unlock with the
+ * registered key, verify, copy into the job's container, record the outcome and logs);
+ * otherwise the import workers of the service instances take them. Running it again after a
+ * kill takes the drive over where the import stopped.
  */
-export async function receiveDrives(db: Db, blobs: BlobStore, jobName: string, drivePaths: string[], now: () => Date, subscriptionId?: string): Promise<ReceivedDrive[]> {
-  const job = await findJob(db, jobName, subscriptionId);
-  const target = containerStore(blobs, job.storage_account, job.container);
-  const results: ReceivedDrive[] = [];
+export async function receiveDrives(
+  db: Db,
+  blobs: BlobStore,
+  jobName: string,
+  drivePaths: string[],
+  now: () => Date,
+  options: { subscriptionId?: string; queueOnly?: boolean } = {},
+): Promise<ImportOutcome[]> {
+  const job = await findJob(db, jobName, options.subscriptionId);
   for (const path of drivePaths) {
     const driveId = await driveIdOf(path);
     const drive = await db.selectFrom('import_drives').selectAll().where('job_id', '=', job.id).where('id', '=', driveId).executeTakeFirst();
     if (!drive) throw new DriveseedError('CONFLICT', `drive ${driveId} at ${path} belongs to another import job, not ${jobName}`);
-    await receiveDrive(db, job.id, driveId, now());
-    await startDriveTransfer(db, job.id, driveId, now());
-    let report: DriveImportReport;
-    try {
-      report = await importDrive(path, { driveId, key: drive.drive_key, manifestSha256: drive.manifest_sha256 }, target, { skipExisting: true });
-    } catch (e) {
-      report = { driveId, filesImported: 0, bytesImported: 0, problems: [{ reason: (e as Error).message }], verbose: [] };
-    }
-    const errorLog = report.problems.map((p) => `${p.file ?? '(drive)'}${p.block !== undefined ? ` block ${p.block}` : ''}: ${p.reason}`).join('\n');
-    const ok = report.problems.length === 0;
-    await finishDrive(db, job.id, driveId, { ok, errorLog, verboseLog: report.verbose.join('\n') }, now());
-    results.push({ driveId, path, state: ok ? 'Completed' : 'CompletedMoreInfo', report, errorLog });
+    if (drive.state === 'Specified' || drive.state === 'NeverReceived') await receiveDrive(db, job.id, driveId, now());
+    else if (drive.state !== 'Received' && drive.state !== 'Transferring') throw new DriveseedError('CONFLICT', `drive ${driveId} is ${drive.state} already`);
+    await enqueueDrive(db, { driveId, jobId: job.id, path }, now());
   }
-  return results;
+  if (options.queueOnly) return [];
+  const worker = workerId();
+  const outcomes = await drainQueue(db, blobs, worker, now, job.id);
+  // Drives another live worker holds: wait for it (or for its claim to go stale, then take over).
+  while ((await pendingDrives(db, job.id)) > 0) {
+    await sleep(1000);
+    outcomes.push(...(await drainQueue(db, blobs, worker, now, job.id)));
+  }
+  return outcomes;
 }
 
 /** The operator names jobs by name; names are unique per subscription only. */
