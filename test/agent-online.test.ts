@@ -1,76 +1,17 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { compareTrees } from '../src/backup/compare-trees.js';
-import { writeSampleTree } from '../src/backup/sample-tree.js';
-import { freePort, startAzurite } from '../src/testing/azurite.js';
-import { BIN, cli, cliAsync, json, tempDir } from './cli-harness.js';
-
-/** A real `driveseed service start` process, restartable on the same port and data dir. */
-async function startServiceProcess(dataDir: string, port: number, extra: string[] = [], env: Record<string, string> = {}): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [BIN, 'service', 'start', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, ...extra], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('listening on')) resolve();
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`service exited ${code}: ${output}`)));
-  });
-  child.stdout!.resume();
-  child.stderr!.resume();
-  return child;
-}
-
-async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child.exitCode !== null) return;
-  child.kill(signal);
-  await new Promise((resolve) => child.once('exit', resolve));
-}
-
-/** A service, a registered agent home and a protected tree: the setting of every test here. */
-async function setUp(t: any, options: { extra?: string[]; env?: Record<string, string>; data?: (dir: string) => Promise<void> } = {}) {
-  const dir = await tempDir(t);
-  const dataDir = join(dir, 'service');
-  const port = await freePort();
-  let service = await startServiceProcess(dataDir, port, options.extra, options.env);
-  t.after(() => stopProcess(service));
-  const bootstrap = JSON.parse(await readFile(join(dataDir, 'bootstrap.json'), 'utf8'));
-  const env = { DRIVESEED_HOME: join(dir, 'agent'), ...options.env };
-  const url = `http://127.0.0.1:${port}`;
-  const settings = join(dir, 'publish.json');
-  assert.equal(cli(['service', 'publish-settings', '--service', url, '--subscription', bootstrap.subscriptionId, '--owner-key', bootstrap.ownerKey, '--out', settings], env).code, 0);
-  const registered = json(cli(['agent', 'register', '--publish-settings', settings, '--vault', 'main', '--json'], env));
-  const data = join(dir, 'data');
-  if (options.data) await options.data(data);
-  else await writeSampleTree(data, 5, 80);
-  return {
-    dir,
-    dataDir,
-    data,
-    env,
-    url,
-    bootstrap,
-    registered,
-    restart: async () => {
-      service = await startServiceProcess(dataDir, port, options.extra, options.env);
-    },
-    kill: () => stopProcess(service, 'SIGKILL'),
-  };
-}
+import { startAzurite } from '../src/testing/azurite.js';
+import { cli, cliAsync, json } from './cli-harness.js';
+import { setUpAgent } from './service-harness.js';
 
 describe('agent and vault over the network', () => {
   it('register, protect, backup-now twice, status, restore byte for byte', async (t) => {
-    const s = await setUp(t);
+    const s = await setUpAgent(t);
     assert.equal(cli(['agent', 'protect', s.data, '--schedule', '0 2 * * *'], s.env).code, 0);
     const first = json(cli(['agent', 'backup-now', '--json'], s.env));
     assert.equal(first.state, 'Completed');
@@ -88,7 +29,7 @@ describe('agent and vault over the network', () => {
   });
 
   it('the vault holds only ciphertext in the repository format: the engine checks it in place', async (t) => {
-    const s = await setUp(t);
+    const s = await setUpAgent(t);
     cli(['agent', 'protect', s.data], s.env);
     json(cli(['agent', 'backup-now', '--json'], s.env));
     const repoDir = join(s.dataDir, 'blobs', 'vaults', s.registered.vaultId, 'servers', s.registered.id);
@@ -99,7 +40,7 @@ describe('agent and vault over the network', () => {
   });
 
   it('another server\'s application cannot read this server\'s repository', async (t) => {
-    const s = await setUp(t);
+    const s = await setUpAgent(t);
     const otherHome = join(s.dir, 'other-agent');
     const settings = join(s.dir, 'publish.json');
     json(cli(['agent', 'register', '--publish-settings', settings, '--vault', 'main', '--name', 'other', '--json'], { DRIVESEED_HOME: otherHome }));
@@ -112,7 +53,7 @@ describe('agent and vault over the network', () => {
   });
 
   it('kill -9 of the service mid-backup: the agent waits it out, nothing acknowledged is lost', async (t) => {
-    const s = await setUp(t, {
+    const s = await setUpAgent(t, {
       data: async (data) => {
         await mkdir(data, { recursive: true });
         for (let i = 0; i < 6; i++) await writeFile(join(data, `part${i}`), randomBytes(8 * 1024 * 1024));
@@ -144,7 +85,7 @@ describe('agent and vault over the network', () => {
     let stopped = false;
     t.after(() => (stopped ? undefined : azurite.stop()));
     const env = { AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString };
-    const s = await setUp(t, { extra: ['--blob', 'azure:vaults'], env });
+    const s = await setUpAgent(t, { extra: ['--blob', 'azure:vaults'], env });
     cli(['agent', 'protect', s.data], s.env);
     const first = json(cli(['agent', 'backup-now', '--json'], s.env));
     assert.equal(first.state, 'Completed');
@@ -168,7 +109,7 @@ describe('agent and vault with the service on PostgreSQL', () => {
     const postgres = await startPostgres();
     t.after(() => postgres.stop());
     const url = await postgres.createDatabase('vault');
-    const s = await setUp(t, { extra: ['--db', url] });
+    const s = await setUpAgent(t, { extra: ['--db', url] });
     cli(['agent', 'protect', s.data], s.env);
     const first = json(cli(['agent', 'backup-now', '--json'], s.env));
     assert.equal(first.state, 'Completed');

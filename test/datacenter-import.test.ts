@@ -21,7 +21,8 @@ const shipping = (trackingNumber: string) => ({
 async function shippedJob(t: any, jobName: string, tracking: string) {
   const dir = await tempDir(t);
   const dataDir = join(dir, 'service');
-  const service = await startService({ dataDir, listen: '127.0.0.1:0' });
+  // The test's own CLI runs the import; a worker in this process would compete with it while spawnSync blocks.
+  const service = await startService({ dataDir, listen: '127.0.0.1:0', importWorker: false });
   t.after(() => service.stop());
   const owner = new ServiceClient(service.url, { ownerKey: service.bootstrap!.ownerKey });
   const base = `/v1/subscriptions/${service.bootstrap!.subscriptionId}/import-jobs`;

@@ -13,12 +13,15 @@ export function terminalPrompter(): Prompter & { close(): void } {
   return {
     interactive: true,
     async ask(question: string): Promise<string> {
-      process.stderr.write(question);
+      // On a terminal the question comes first; with piped answers it is echoed with its answer,
+      // so a closed input leaves one clean error line rather than a dangling question.
+      const terminal = process.stdin.isTTY;
+      if (terminal) process.stderr.write(question);
       rl ??= createInterface({ input: process.stdin, terminal: false });
       lines ??= rl[Symbol.asyncIterator]();
       const next = await lines.next();
       if (next.done) throw new DriveseedError('USAGE', `no answer to "${question.trim()}" (input closed)`, { hint: 'give it as a flag; see --help' });
-      if (!process.stdin.isTTY) process.stderr.write('\n');
+      if (!terminal) process.stderr.write(`${question}${next.value}\n`);
       return next.value;
     },
     say(line: string): void {

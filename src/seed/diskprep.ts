@@ -129,7 +129,7 @@ async function readyDrive(path: string, started: { path: string }[], allPaths: s
   if (contents.length === 0) return capacity;
   if (!options.yes) {
     if (!options.prompter.interactive) throw new DriveseedError('USAGE', `drive ${path} is not empty (${contents.length} entries); driveseed will not write over data`, { hint: 'pass --yes to erase it' });
-    const answer = await options.prompter.ask(`Drive ${path} holds ${contents.length} entries. Erase everything on it? Type "yes" to erase: `);
+    const answer = await options.prompter.ask(`Drive ${path} is not empty (${contents.length} entries). Erase everything on it? Type "yes" to erase: `);
     if (answer.trim().toLowerCase() !== 'yes') throw new DriveseedError('USAGE', `drive ${path} left as it was`);
   }
   await eraseDrive(path);

@@ -1,0 +1,173 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { appendFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { compareTrees } from '../src/backup/compare-trees.js';
+import { openDatabase } from '../src/service/db/open-database.js';
+import { applyDeadlines } from '../src/service/importexport/import-jobs.js';
+import { DAY_MS } from '../src/service/importexport/states.js';
+import { cli, cliAsync, json } from './cli-harness.js';
+import { setUpAgent } from './service-harness.js';
+
+const JOB = 'seed-one';
+const SHIPPING = ['--carrier', 'DHL', '--ship-date', '2026-11-25', '--contact-name', 'A. Admin', '--phone', '+31 20 123 4567', '--email', 'admin@example.org', '--return-address', 'Dam 1, Amsterdam', '--country', 'NL', '--postal-code', '1012 JS'];
+
+/** Random (incompressible) files plus small text files: several 16 MiB packs, so the seed spans drives. */
+async function writeData(dir: string, megabytes: number): Promise<void> {
+  await mkdir(join(dir, 'docs'), { recursive: true });
+  for (let i = 0; i < megabytes / 8; i++) await writeFile(join(dir, `blob-${i}.bin`), randomBytes(8 * 1024 * 1024));
+  for (let i = 0; i < 40; i++) await writeFile(join(dir, 'docs', `note-${i}.txt`), `note ${i}\n`.repeat(50 + i));
+}
+
+/** A registered agent with an offline policy and its first backup staged. */
+async function staged(t: any, megabytes = 40) {
+  const s = await setUpAgent(t, { extra: ['--no-import-worker'], data: (dir) => writeData(dir, megabytes) });
+  const staging = join(s.dir, 'staging');
+  const protect = cli(['agent', 'protect', s.data, '--offline', '--staging', staging, '--job', JOB, '--storage-account', 'seedacct', '--container', 'seeds'], s.env);
+  assert.equal(protect.code, 0, protect.stderr);
+  const first = json(cli(['agent', 'backup-now', '--json'], s.env));
+  assert.equal(first.state, 'Waiting');
+  assert.equal(first.kind, 'offline');
+  assert.equal(first.traffic.sent < 20_000, true, `the offline backup sent ${first.traffic.sent} bytes over the network`);
+  const drives = [join(s.dir, 'drive1'), join(s.dir, 'drive2'), join(s.dir, 'drive3')];
+  for (const d of drives) await mkdir(d);
+  const diskprep = (paths: string[], extra: string[] = []) => cli(['diskprep', '--staging', staging, '--publish-settings', s.settings, '--job', JOB, '--drive', ...paths, '--capacity', '24MB', ...extra], s.env);
+  const receive = (paths: string[]) => cli(['datacenter', 'receive', '--data-dir', s.dataDir, '--job', JOB, '--drive', ...paths, '--json']);
+  const ship = (tracking: string) => cli(['diskprep', '--update-shipping', '--staging', staging, '--publish-settings', s.settings, '--job', JOB, '--tracking', tracking, ...SHIPPING, '--yes'], s.env);
+  const status = () => json(cli(['diskprep', '--status', '--staging', staging, '--publish-settings', s.settings, '--job', JOB, '--json'], s.env));
+  const restoreMatches = async () => {
+    const target = join(s.dir, `restored-${Date.now()}`);
+    const r = cli(['agent', 'restore', 'latest', '--target', target], s.env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(await compareTrees(s.data, join(target, s.data)), []);
+  };
+  const vaultRepository = async () => {
+    const vaults = join(s.dataDir, 'blobs', 'vaults');
+    const [vaultId] = await readdir(vaults);
+    return join(vaults, vaultId, 'servers', s.registered.id);
+  };
+  return { ...s, staging, drives, diskprep, receive, ship, status, restoreMatches, vaultRepository };
+}
+
+describe('offline seeding end to end', () => {
+  it('stages, spans drives, ships, imports, completes the seed and sends only the changes', async (t) => {
+    const s = await staged(t);
+    const waiting = json(cli(['agent', 'backup-now', '--json'], s.env));
+    assert.equal(waiting.state, 'Waiting');
+    assert.match(waiting.message, /Waiting for import job to complete \(import job seed-one is not created yet/);
+
+    const prep = json(s.diskprep(s.drives.slice(0, 3), ['--json']));
+    assert.ok(prep.drives.length >= 2, 'the seed spans drives');
+    assert.equal(prep.job.state, 'Creating');
+    assert.match(prep.job.shippingAddress, /driveseed data centre/);
+    for (const d of prep.drives) assert.ok(!(await readFile(join(d.path, 'driveseed-drive.json'), 'utf8')).includes(prep.job.drives[0].driveId + 'key'));
+    assert.equal(json(s.diskprep(s.drives.slice(0, 3), ['--json'])).alreadyRegistered, true, 'a rerun after success changes nothing');
+
+    assert.equal(s.ship('TRACK-1001').code, 0);
+    assert.equal(s.status().job.state, 'Shipping');
+    assert.match(json(cli(['agent', 'backup-now', '--json'], s.env)).message, /Waiting for import job to complete \(import job seed-one is Shipping\)/);
+
+    const received = s.receive(prep.drives.map((d: { path: string }) => d.path));
+    assert.deepEqual(json(received).drives.map((d: { state: string }) => d.state), prep.drives.map(() => 'Completed'));
+    assert.equal(s.status().job.state, 'Packaging');
+
+    await appendFile(join(s.data, 'docs', 'note-1.txt'), 'one more line\n');
+    const after = json(cli(['agent', 'backup-now', '--json'], s.env));
+    assert.equal(after.seed.job.state, 'Completed');
+    assert.equal(after.seed.healed.files, 0);
+    assert.equal(after.seed.copy.damaged.length, 0);
+    assert.equal(after.kind, 'online');
+    assert.equal(after.filesChanged, 1);
+    // Only the change (and the metadata to find it) crossed the network: far under 2% of the tree.
+    assert.ok(after.traffic.sent < 0.02 * 40 * 1024 * 1024, `sent ${after.traffic.sent} bytes`);
+    await assert.rejects(stat(join(s.staging, JOB, 'repository')), 'the staged copy is deleted once the vault verified');
+    await s.restoreMatches();
+    const check = cli(['check', '--repo', await s.vaultRepository(), '--read-data']);
+    assert.equal(check.code, 0, check.stderr);
+  });
+
+  it('a flipped byte on a drive ends it CompletedMoreInfo; the seed heals that pack over the network', async (t) => {
+    const s = await staged(t);
+    const prep = json(s.diskprep(s.drives, ['--json']));
+    const victim = prep.drives[0].path;
+    const payload = join(victim, 'payload', '000000');
+    const bytes = await readFile(payload);
+    bytes[bytes.length >> 1] ^= 0xff;
+    await writeFile(payload, bytes);
+    assert.equal(s.ship('TRACK-2002').code, 0);
+    const received = json(s.receive(prep.drives.map((d: { path: string }) => d.path)));
+    const bad = received.drives.find((d: { driveId: string }) => d.driveId === prep.drives[0].driveId);
+    assert.equal(bad.state, 'CompletedMoreInfo');
+    assert.match(bad.errorLog, /block \d+: block does not decrypt/);
+    const after = json(cli(['agent', 'backup-now', '--json'], s.env));
+    assert.equal(after.seed.job.state, 'Completed');
+    assert.equal(after.seed.healed.files, 1, 'exactly the damaged file is sent');
+    await s.restoreMatches();
+    assert.equal(cli(['check', '--repo', await s.vaultRepository(), '--read-data']).code, 0);
+  });
+
+  it('a drive that never arrives is declared NeverReceived; the seed completes from the rest plus the network', async (t) => {
+    const s = await staged(t);
+    const prep = json(s.diskprep(s.drives, ['--json']));
+    assert.equal(s.ship('TRACK-3003').code, 0);
+    json(s.receive([prep.drives[0].path]));
+    assert.match(json(cli(['agent', 'backup-now', '--json'], s.env)).message, /Waiting for import job to complete/);
+    const database = await openDatabase(join(s.dataDir, 'driveseed.db'));
+    await applyDeadlines(database.db, new Date(Date.now() + 15 * DAY_MS));
+    await database.close();
+    const missing = s.status().job.drives.filter((d: { state: string }) => d.state === 'NeverReceived');
+    assert.equal(missing.length, prep.drives.length - 1);
+    const after = json(cli(['agent', 'backup-now', '--json'], s.env));
+    assert.equal(after.seed.job.state, 'Completed');
+    assert.ok(after.seed.healed.files > 0);
+    await s.restoreMatches();
+  });
+
+  it('refuses bad input in one line and writes nothing', async (t) => {
+    const s = await staged(t, 16);
+    const oneLine = (r: { code: number; stderr: string }, pattern: RegExp) => {
+      assert.notEqual(r.code, 0);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, pattern);
+    };
+    oneLine(cli(['agent', 'protect', s.data, '--offline', '--staging', s.staging, '--job', 'Bad Name', '--storage-account', 'seedacct', '--container', 'seeds'], s.env), /breaks the naming rules/);
+    oneLine(cli(['agent', 'protect', s.data, '--offline', '--staging', s.staging], s.env), /--offline needs --job, --storage-account, --container/);
+    oneLine(s.diskprep([join(s.dir, 'nowhere')]), /drive .*nowhere is not there/);
+    oneLine(cli(['diskprep', '--staging', s.staging, '--publish-settings', s.settings, '--job', 'other-job', '--drive', s.drives[0]], s.env), /holds no staged backup for import job other-job \(it holds: seed-one\)/);
+    oneLine(cli(['diskprep', '--staging', s.staging, '--publish-settings', s.settings, '--job', JOB, '--drive', s.drives[0], '--capacity', '1MB'], s.env), /too small for even one file/);
+    oneLine(cli(['diskprep', '--staging', s.staging, '--publish-settings', s.settings, '--job', JOB, '--drive', s.drives[0], '--capacity', '11TB'], s.env), /larger than 10 TB/);
+    const elevenDrives = Array.from({ length: 11 }, (_, i) => join(s.dir, `many-${i}`));
+    for (const d of elevenDrives) await mkdir(d);
+    oneLine(s.diskprep(elevenDrives), /at most 10 drives/);
+    await writeFile(join(s.drives[0], 'family-photos.jpg'), 'precious');
+    oneLine(s.diskprep([s.drives[0]]), /not empty/);
+    for (const d of [s.drives[0], ...elevenDrives]) assert.deepEqual((await readdir(d)).filter((e) => !e.startsWith('family')), [], `nothing written on ${d}`);
+    assert.equal(await readFile(join(s.drives[0], 'family-photos.jpg'), 'utf8'), 'precious');
+    // Asked to erase and told no: nothing changes.
+    const declined = cli(['diskprep', '--staging', s.staging, '--publish-settings', s.settings, '--job', JOB, '--drive', s.drives[0], '--capacity', '24MB'], { ...s.env });
+    assert.notEqual(declined.code, 0);
+    assert.equal(await readFile(join(s.drives[0], 'family-photos.jpg'), 'utf8'), 'precious');
+
+    assert.equal(json(s.diskprep([s.drives[0]], ['--yes', '--json'])).job.state, 'Creating');
+    assert.equal(s.ship('TRACK-4004').code, 0);
+    // A second server of the same subscription stages its own job: it cannot take that tracking number.
+    const otherEnv = { DRIVESEED_HOME: join(s.dir, 'other-agent') };
+    const otherData = join(s.dir, 'other-data');
+    await writeData(otherData, 8);
+    const otherStaging = join(s.dir, 'other-staging');
+    assert.equal(cli(['agent', 'register', '--publish-settings', s.settings, '--vault', 'main', '--name', 'other-server'], otherEnv).code, 0);
+    assert.equal(cli(['agent', 'protect', otherData, '--offline', '--staging', otherStaging, '--job', 'seed-two', '--storage-account', 'seedacct', '--container', 'other'], otherEnv).code, 0);
+    oneLine(cli(['agent', 'protect', otherData, '--offline', '--staging', s.staging, '--job', JOB, '--storage-account', 'seedacct', '--container', 'seeds'], otherEnv), /staging directory of job seed-one of server .*, not this server's/);
+    json(cli(['agent', 'backup-now', '--json'], otherEnv));
+    await mkdir(join(s.dir, 'other-drive'));
+    json(cli(['diskprep', '--staging', otherStaging, '--publish-settings', s.settings, '--drive', join(s.dir, 'other-drive'), '--capacity', '24MB', '--json'], otherEnv));
+    const dup = cli(['diskprep', '--update-shipping', '--staging', otherStaging, '--publish-settings', s.settings, '--tracking', 'TRACK-4004', ...SHIPPING, '--yes'], otherEnv);
+    assert.equal(dup.code, 1);
+    assert.match(dup.stderr.trim().split('\n').at(-1)!, /^driveseed: .*tracking number TRACK-4004 belongs to another import job/);
+    await assert.rejects(stat(join(otherStaging, 'seed-two', 'shipping.json')), 'a refused entry is not stored');
+    assert.equal(json(cli(['diskprep', '--status', '--staging', otherStaging, '--publish-settings', s.settings, '--json'], otherEnv)).job.state, 'Creating');
+    assert.equal(s.ship('TRACK-4004').code, 0, 'a job may enter its own tracking number again');
+  });
+});

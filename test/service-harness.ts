@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeSampleTree } from '../src/backup/sample-tree.js';
+import { freePort } from '../src/testing/azurite.js';
+import { BIN, cli, json, tempDir } from './cli-harness.js';
+
+/** A real `driveseed service start` process, restartable on the same port and data dir. */
+export async function startServiceProcess(dataDir: string, port: number, extra: string[] = [], env: Record<string, string> = {}): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [BIN, 'service', 'start', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('listening on')) resolve();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`service exited ${code}: ${output}`)));
+  });
+  child.stdout!.resume();
+  child.stderr!.resume();
+  return child;
+}
+
+export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill(signal);
+  await new Promise((resolve) => child.once('exit', resolve));
+}
+
+/** A service, a registered agent home and a protected tree: the setting of every test here. */
+export async function setUpAgent(t: any, options: { extra?: string[]; env?: Record<string, string>; data?: (dir: string) => Promise<void> } = {}) {
+  const dir = await tempDir(t);
+  const dataDir = join(dir, 'service');
+  const port = await freePort();
+  let service = await startServiceProcess(dataDir, port, options.extra, options.env);
+  t.after(() => stopProcess(service));
+  const bootstrap = JSON.parse(await readFile(join(dataDir, 'bootstrap.json'), 'utf8'));
+  const env = { DRIVESEED_HOME: join(dir, 'agent'), ...options.env };
+  const url = `http://127.0.0.1:${port}`;
+  const settings = join(dir, 'publish.json');
+  assert.equal(cli(['service', 'publish-settings', '--service', url, '--subscription', bootstrap.subscriptionId, '--owner-key', bootstrap.ownerKey, '--out', settings], env).code, 0);
+  const registered = json(cli(['agent', 'register', '--publish-settings', settings, '--vault', 'main', '--json'], env));
+  const data = join(dir, 'data');
+  if (options.data) await options.data(data);
+  else await writeSampleTree(data, 5, 80);
+  return {
+    dir,
+    dataDir,
+    data,
+    env,
+    url,
+    bootstrap,
+    registered,
+    settings,
+    restart: async () => {
+      service = await startServiceProcess(dataDir, port, options.extra, options.env);
+    },
+    kill: () => stopProcess(service, 'SIGKILL'),
+  };
+}
+
