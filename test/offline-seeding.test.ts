@@ -170,4 +170,63 @@ describe('offline seeding end to end', () => {
     assert.equal(json(cli(['diskprep', '--status', '--staging', otherStaging, '--publish-settings', s.settings, '--json'], otherEnv)).job.state, 'Creating');
     assert.equal(s.ship('TRACK-4004').code, 0, 'a job may enter its own tracking number again');
   });
+
+  it('kill -9 during diskprep, during the import and during the vault copy: each rerun resumes and the vault ends complete', async (t) => {
+    const s = await staged(t, 96);
+    // diskprep: killed once the first file is journaled, then run again with the same drives.
+    const killedPrep = cliAsync(['diskprep', '--staging', s.staging, '--publish-settings', s.settings, '--job', JOB, '--drive', s.drives[0], s.drives[1], '--capacity', '80MB'], s.env);
+    await killWhen(killedPrep, async () => (await journalLines(join(s.staging, JOB, 'diskprep'))) >= 1);
+    const journaled = await journalLines(join(s.staging, JOB, 'diskprep'));
+    const prep = json(cli(['diskprep', '--staging', s.staging, '--publish-settings', s.settings, '--job', JOB, '--drive', s.drives[0], s.drives[1], '--capacity', '80MB', '--json'], s.env));
+    assert.equal(prep.job.state, 'Creating');
+    assert.ok(journaled < prep.drives.reduce((n: number, d: { files: number }) => n + d.files, 0), 'the kill landed mid-run');
+    assert.equal(s.ship('TRACK-5005').code, 0);
+
+    // import: killed once files land in the container; the rerun takes the dead worker's drive over.
+    const container = join(s.dataDir, 'blobs', 'accounts', 'seedacct', 'containers', 'seeds');
+    const killedImport = cliAsync(['datacenter', 'receive', '--data-dir', s.dataDir, '--job', JOB, '--drive', ...prep.drives.map((d: { path: string }) => d.path)]);
+    await killWhen(killedImport, async () => (await countFiles(container)) >= 1);
+    const received = json(s.receive(prep.drives.map((d: { path: string }) => d.path)));
+    assert.deepEqual(received.drives.map((d: { state: string }) => d.state).sort(), prep.drives.map(() => 'Completed'));
+
+    // vault copy: the service is killed while it copies the seed; the agent's run fails, the next one completes.
+    const vault = await s.vaultRepository().catch(() => undefined);
+    const seeding = cliAsync(['agent', 'backup-now', '--json'], { ...s.env, DRIVESEED_RETRY_SECONDS: '0' });
+    const exited = new Promise((resolve) => seeding.once('exit', resolve));
+    for (let i = 0; i < 2000 && !(await countFiles(vault ?? (await s.vaultRepository().catch(() => '')))); i++) await sleep(5);
+    await s.kill();
+    await exited;
+    await assert.rejects(stat(join(await s.vaultRepository(), 'config')), 'the kill landed mid-copy (the config is copied last)');
+    await s.restart();
+    const after = json(cli(['agent', 'backup-now', '--json'], s.env));
+    assert.equal(after.seed.job.state, 'Completed');
+    assert.equal(after.seed.copy.damaged.length, 0);
+    await s.restoreMatches();
+    assert.equal(cli(['check', '--repo', await s.vaultRepository(), '--read-data']).code, 0);
+  });
 });
+
+async function killWhen(child: ReturnType<typeof cliAsync>, ready: () => Promise<boolean>): Promise<void> {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  let done = false;
+  void exited.then(() => (done = true));
+  while (!done && !(await ready())) await sleep(5);
+  assert.equal(done, false, 'the process finished before it could be killed: give it more data');
+  child.kill('SIGKILL');
+  await exited;
+}
+
+async function journalLines(dir: string): Promise<number> {
+  let lines = 0;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (name.endsWith('.journal')) lines += (await readFile(join(dir, name), 'utf8')).split('\n').filter(Boolean).length;
+  }
+  return lines;
+}
+
+async function countFiles(dir: string): Promise<number> {
+  if (!dir) return 0;
+  let n = 0;
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])) if (entry.isFile()) n++;
+  return n;
+}
