@@ -1,7 +1,7 @@
 import { open as openFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DriveseedError } from '../errors.js';
-import { open, SEAL_OVERHEAD } from '../repo/crypto.js';
+import { importAeadKey, openOffThread, SEAL_OVERHEAD, sha256OffThread } from '../repo/crypto.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { BLOCK_SIZE, blockAad, HEADER_FILE, MANIFEST_FILE, openManifest, parseHeader, sha256, type ManifestFile } from './envelope-format.js';
 
@@ -65,30 +65,63 @@ export async function importDrive(drivePath: string, expected: DriveKeys, target
 
   const bytesTotal = manifest.files.reduce((n, f) => n + f.length, 0);
   let bytesDone = 0;
-  for (const file of manifest.files) {
-    options.onProgress?.(bytesDone, bytesTotal);
-    bytesDone += file.length;
+  const key = await importAeadKey(Buffer.from(expected.key, 'base64'));
+  // Several files at once, so decryption and hashing (off the main thread) use both cores;
+  // the report still lists files in manifest order.
+  const outcomes = await mapLimited(manifest.files, PARALLEL_FILES, async (file) => {
+    const outcome: FileOutcome = { problems: [], verbose: [], bytes: 0 };
     if (options.skipExisting && (await target.exists(file.name))) {
-      report.verbose.push(`${file.name}: already in the container, skipped`);
-      continue;
+      outcome.verbose.push(`${file.name}: already in the container, skipped`);
+    } else {
+      const data = await readVerified(drivePath, header.driveId, key, file, outcome.problems);
+      if (data) {
+        await target.put(file.name, data);
+        outcome.bytes = data.length;
+        outcome.verbose.push(`${file.name}: ${data.length} bytes, ${file.blocks.length} blocks verified`);
+      }
     }
-    const data = await readVerified(drivePath, header.driveId, Buffer.from(expected.key, 'base64'), file, report);
-    if (!data) continue;
-    await target.put(file.name, data);
-    report.filesImported++;
-    report.bytesImported += data.length;
-    report.verbose.push(`${file.name}: ${data.length} bytes, ${file.blocks.length} blocks verified`);
+    bytesDone += file.length;
+    options.onProgress?.(bytesDone, bytesTotal);
+    return outcome;
+  });
+  for (const outcome of outcomes) {
+    report.problems.push(...outcome.problems);
+    report.verbose.push(...outcome.verbose);
+    if (outcome.bytes > 0) {
+      report.filesImported++;
+      report.bytesImported += outcome.bytes;
+    }
   }
-  options.onProgress?.(bytesDone, bytesTotal);
   return report;
 }
 
-async function readVerified(drivePath: string, driveId: string, key: Buffer, file: ManifestFile, report: DriveImportReport): Promise<Buffer | undefined> {
+interface FileOutcome {
+  problems: ImportProblem[];
+  verbose: string[];
+  bytes: number;
+}
+
+const PARALLEL_FILES = 3;
+
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+async function readVerified(drivePath: string, driveId: string, key: CryptoKey, file: ManifestFile, problems: ImportProblem[]): Promise<Buffer | undefined> {
   let handle;
   try {
     handle = await openFile(join(drivePath, file.storedAs), 'r');
   } catch {
-    report.problems.push({ file: file.name, reason: `missing from the drive (${file.storedAs})` });
+    problems.push({ file: file.name, reason: `missing from the drive (${file.storedAs})` });
     return undefined;
   }
   try {
@@ -100,25 +133,25 @@ async function readVerified(drivePath: string, driveId: string, key: Buffer, fil
       const { bytesRead } = await handle.read(sealed, 0, sealed.length, position);
       position += sealed.length;
       if (bytesRead < sealed.length) {
-        report.problems.push({ file: file.name, block: i, reason: 'truncated: the block is shorter than the manifest says' });
+        problems.push({ file: file.name, block: i, reason: 'truncated: the block is shorter than the manifest says' });
         return undefined;
       }
       let block: Buffer;
       try {
-        block = open(key, sealed, blockAad(driveId, file.storedAs, i), `${file.name} block ${i}`);
+        block = await openOffThread(key, sealed, blockAad(driveId, file.storedAs, i), `${file.name} block ${i}`);
       } catch {
-        report.problems.push({ file: file.name, block: i, reason: 'block does not decrypt (damaged, or not this drive\'s key)' });
+        problems.push({ file: file.name, block: i, reason: 'block does not decrypt (damaged, or not this drive\'s key)' });
         return undefined;
       }
-      if (sha256(block) !== file.blocks[i]) {
-        report.problems.push({ file: file.name, block: i, reason: 'block hash differs from the manifest' });
+      if ((await sha256OffThread(block)) !== file.blocks[i]) {
+        problems.push({ file: file.name, block: i, reason: 'block hash differs from the manifest' });
         return undefined;
       }
       block.copy(out, i * BLOCK_SIZE);
     }
     const named = HASHED_NAME.exec(file.name);
-    if (named && sha256(out) !== named[1]) {
-      report.problems.push({ file: file.name, reason: 'content does not match its name' });
+    if (named && (await sha256OffThread(out)) !== named[1]) {
+      problems.push({ file: file.name, reason: 'content does not match its name' });
       return undefined;
     }
     return out;

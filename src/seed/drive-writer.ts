@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { appendFile, mkdir, open, readdir, readFile, rename, rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DriveseedError } from '../errors.js';
-import { seal, SEAL_OVERHEAD } from '../repo/crypto.js';
+import { importAeadKey, SEAL_OVERHEAD, sealOffThread, sha256OffThread } from '../repo/crypto.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { isLockFile } from '../repo/layout.js';
 import { BLOCK_SIZE, blockAad, ENVELOPE_FORMAT, ENVELOPE_VERSION, HEADER_FILE, MANIFEST_FILE, PAYLOAD_DIR, sealedLength, sealManifest, sha256, type DriveHeader, type Manifest, type ManifestFile } from './envelope-format.js';
@@ -11,6 +11,8 @@ export const MAX_DRIVES_PER_JOB = 10;
 export const MAX_DRIVE_BYTES = 10 * 1000 ** 4;
 /** Room kept free on every drive for its header and manifest. */
 const RESERVE_BYTES = 1024 * 1024;
+/** Files copied at once: enough to keep both cores sealing and hashing while one file waits on the disk. */
+const PARALLEL_COPIES = 3;
 
 export interface DriveTarget {
   path: string;
@@ -91,24 +93,36 @@ export async function prepareDrives(options: {
     if (drive.done) continue;
     const journal = await readJournal(options.stateDir, drive.driveId);
     let used = RESERVE_BYTES + journal.reduce((n, f) => n + sealedLength(f.length, SEAL_OVERHEAD), 0);
+    // Payload numbers go on after the highest journaled one: a copy killed in flight left a
+    // hole (and maybe a partial file nobody references), never a number used twice.
+    let nextIndex = journal.reduce((n, f) => Math.max(n, payloadIndex(f.storedAs) + 1), 0);
+    const key = await importAeadKey(Buffer.from(drive.key, 'base64'));
+    const copies = new CopyWindow(PARALLEL_COPIES);
+    let journaling = Promise.resolve();
     while (pending.length > 0) {
       const file = pending[0];
       const need = sealedLength(file.size, SEAL_OVERHEAD);
       if (used + need > target.capacity) {
-        if (journal.length === 0 && need + RESERVE_BYTES > target.capacity) {
+        if (journal.length === 0 && copies.size === 0 && need + RESERVE_BYTES > target.capacity) {
           throw new DriveseedError('USAGE', `drive ${target.path} is too small for even one file (${file.name} needs ${need + RESERVE_BYTES} bytes, the drive has ${target.capacity})`);
         }
         break;
       }
-      const entry = await copyFile(options.staging, file, target.path, drive.driveId, drive.key, journal.length);
-      await appendJournal(options.stateDir, drive.driveId, entry);
-      journal.push(entry);
-      used += need;
       pending.shift();
-      filesDone++;
-      bytesDone += file.size;
-      options.onProgress?.({ file: file.name, filesDone, bytesDone, ...totals });
+      used += need;
+      const index = nextIndex++;
+      await copies.add(async () => {
+        const entry = await copyFile(options.staging, file, target.path, drive.driveId, key, index);
+        // Journal lines go one at a time, each after its file is synced.
+        journaling = journaling.then(() => appendJournal(options.stateDir, drive.driveId, entry));
+        await journaling;
+        journal.push(entry);
+        filesDone++;
+        bytesDone += file.size;
+        options.onProgress?.({ file: file.name, filesDone, bytesDone, ...totals });
+      });
     }
+    await copies.drain();
     drive.manifestSha256 = await writeManifest(target.path, drive.key, { version: ENVELOPE_VERSION, driveId: drive.driveId, jobName: options.jobName, files: journal });
     drive.done = true;
     await saveState(options.stateDir, state);
@@ -156,8 +170,7 @@ async function openDrive(state: JobState, target: DriveTarget, stateDir: string,
 }
 
 /** Encrypts one staged file block by block onto the drive and syncs it before it is journaled. */
-async function copyFile(staging: BlobStore, file: StagedFile, drivePath: string, driveId: string, keyB64: string, index: number): Promise<ManifestFile> {
-  const key = Buffer.from(keyB64, 'base64');
+async function copyFile(staging: BlobStore, file: StagedFile, drivePath: string, driveId: string, key: CryptoKey, index: number): Promise<ManifestFile> {
   const storedAs = `${PAYLOAD_DIR}/${String(index).padStart(6, '0')}`;
   const handle = await open(join(drivePath, storedAs), 'w');
   const blocks: string[] = [];
@@ -165,8 +178,9 @@ async function copyFile(staging: BlobStore, file: StagedFile, drivePath: string,
     for (let offset = 0, i = 0; offset < file.size || (file.size === 0 && i === 0); offset += BLOCK_SIZE, i++) {
       const length = Math.min(BLOCK_SIZE, file.size - offset);
       const block = length > 0 ? await staging.get(file.name, { offset, length }) : Buffer.alloc(0);
-      blocks.push(sha256(block));
-      await handle.write(seal(key, block, blockAad(driveId, storedAs, i)));
+      const [hash, sealed] = await Promise.all([sha256OffThread(block), sealOffThread(key, block, blockAad(driveId, storedAs, i))]);
+      blocks.push(hash);
+      await handle.writev(sealed);
     }
     await handle.sync();
   } catch (e) {
@@ -176,6 +190,41 @@ async function copyFile(staging: BlobStore, file: StagedFile, drivePath: string,
     await handle.close();
   }
   return { name: file.name, length: file.size, storedAs, blocks };
+}
+
+function payloadIndex(storedAs: string): number {
+  return Number(storedAs.slice(storedAs.lastIndexOf('/') + 1));
+}
+
+/**
+ * Runs at most `limit` copies at once. The first failure is rethrown, but only after the
+ * copies already running have settled, so none writes to a drive after diskprep reported.
+ */
+class CopyWindow {
+  private readonly running = new Set<Promise<void>>();
+  private failure: unknown;
+
+  constructor(private readonly limit: number) {}
+
+  get size(): number {
+    return this.running.size;
+  }
+
+  async add(task: () => Promise<void>): Promise<void> {
+    if (this.failure) return this.drain();
+    const run = task().catch((e) => {
+      this.failure ??= e;
+    });
+    const tracked = run.finally(() => this.running.delete(tracked));
+    this.running.add(tracked);
+    if (this.running.size >= this.limit) await Promise.race(this.running);
+    if (this.failure) await this.drain();
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all(this.running);
+    if (this.failure) throw this.failure;
+  }
 }
 
 async function writeManifest(drivePath: string, keyB64: string, manifest: Manifest): Promise<string> {
