@@ -2,10 +2,11 @@ import { Command } from 'commander';
 import { resolve } from 'node:path';
 import { loadAgentConfig, storeCertificate, updateAgentConfig, type OfflinePolicy } from '../agent/agent-config.js';
 import { backupNow, type BackupNowResult } from '../agent/backup-now.js';
-import { assertJobName, claimStaging, jobDirectory, readStagingRecord, STAGING_RECORD_FORMAT, STAGING_RECORD_VERSION } from '../seed/staging.js';
+import { assertJobName, jobDirectory } from '../seed/staging.js';
+import { prepareOfflineSeeding } from '../agent/offline-protection.js';
 import { readPublishSettings } from '../agent/publish-settings.js';
 import { ServiceClient } from '../agent/service-client.js';
-import { defaultServerName, openVaultSession, type VaultSession } from '../agent/vault-session.js';
+import { defaultServerName, openVaultSession } from '../agent/vault-session.js';
 import { restore } from '../backup/restorer.js';
 import { DriveseedError } from '../errors.js';
 import { Repository } from '../repo/repository.js';
@@ -178,27 +179,6 @@ function offlinePolicyOf(flags: ProtectFlags): OfflinePolicy {
   if (missing.length > 0) throw new DriveseedError('USAGE', `--offline needs ${missing.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`);
   assertJobName(flags.job!);
   return { staging: resolve(flags.staging!), jobName: flags.job!, storageAccount: flags.storageAccount!, container: flags.container! };
-}
-
-/**
- * Checks everything an offline seed needs before any data is written: the storage account
- * and container exist (made if absent), the job name is free in the service, and the staging
- * folder is this server's (or new).
- */
-async function prepareOfflineSeeding(session: VaultSession, offline: OfflinePolicy): Promise<void> {
-  const sub = `/v1/subscriptions/${session.registration.subscriptionId}`;
-  await session.client.call('PUT', `${sub}/storage-accounts/${offline.storageAccount}`);
-  await session.client.call('PUT', `${sub}/storage-accounts/${offline.storageAccount}/containers/${offline.container}`);
-  const existing = await readStagingRecord(offline.staging, offline.jobName);
-  if (!existing) {
-    const taken = await session.client.call('GET', `${sub}/import-jobs/${offline.jobName}`).then(() => true, (e: unknown) => (e instanceof DriveseedError && e.code === 'NOT_FOUND' ? false : Promise.reject(e)));
-    if (taken) throw new DriveseedError('CONFLICT', `import job name ${offline.jobName} is taken in this subscription`, { hint: 'job names are unique: choose another --job' });
-  }
-  const r = session.registration;
-  await claimStaging(offline.staging, {
-    format: STAGING_RECORD_FORMAT, version: STAGING_RECORD_VERSION, jobName: offline.jobName, storageAccount: offline.storageAccount, container: offline.container,
-    serviceUrl: r.serviceUrl, subscriptionId: r.subscriptionId, vault: r.vault, serverId: r.serverId, serverName: r.serverName, createdAt: new Date().toISOString(), state: 'staging',
-  });
 }
 
 function describeJob(job: BackupJob): string {
