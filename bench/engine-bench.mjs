@@ -8,6 +8,7 @@ import { appendFileSync, closeSync, copyFileSync, existsSync, lstatSync, mkdirSy
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { applyChange as applyTreeChange, listFiles } from './tree-change.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const { values: args } = parseArgs({
@@ -78,27 +79,8 @@ function buildDataset() {
   return info;
 }
 
-function listFiles(dir) {
-  const out = [];
-  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (e.isFile() && !e.name.startsWith('.complete')) {
-      const path = join(e.parentPath, e.name);
-      out.push({ path, size: lstatSync(path).size });
-    }
-  }
-  return out;
-}
-
-/** The issue's ~1% change: a line appended to 1 file in 100, 64 KB overwritten in the 20 largest, one new 4 MB file. */
 function applyChange(round) {
-  const files = listFiles(DATA).sort((a, b) => a.path.localeCompare(b.path));
-  files.forEach((f, i) => { if (i % 100 === 0) appendFileSync(f.path, `changed in round ${round}\n`); });
-  for (const f of [...files].sort((a, b) => b.size - a.size).slice(0, 20)) {
-    const fd = openSync(f.path, 'r+');
-    writeSync(fd, randomBytes(64 * 1024), 0, 64 * 1024, Math.floor(f.size / 2));
-    closeSync(fd);
-  }
-  writeFileSync(join(DATA, `new-${round}.bin`), randomBytes(4 * 1024 * 1024));
+  applyTreeChange(DATA, round);
 }
 
 function timed(cmd, argv, cwd = WORK) {
