@@ -22,8 +22,8 @@ async function writeData(dir: string, megabytes: number): Promise<void> {
 }
 
 /** A registered agent with an offline policy and its first backup staged. */
-async function staged(t: any, megabytes = 40) {
-  const s = await setUpAgent(t, { extra: ['--no-import-worker'], data: (dir) => writeData(dir, megabytes) });
+async function staged(t: any, megabytes = 40, options: { importWorker?: boolean } = {}) {
+  const s = await setUpAgent(t, { extra: options.importWorker ? [] : ['--no-import-worker'], data: (dir) => writeData(dir, megabytes) });
   const staging = join(s.dir, 'staging');
   const protect = cli(['agent', 'protect', s.data, '--offline', '--staging', staging, '--job', JOB, '--storage-account', 'seedacct', '--container', 'seeds'], s.env);
   assert.equal(protect.code, 0, protect.stderr);
@@ -123,6 +123,22 @@ describe('offline seeding end to end', () => {
     assert.equal(after.seed.job.state, 'Completed');
     assert.ok(after.seed.healed.files > 0);
     await s.restoreMatches();
+  });
+
+  it('drives queued with --queue-only are imported by the service\'s own worker', async (t) => {
+    const s = await staged(t, 16, { importWorker: true });
+    const prep = json(s.diskprep([s.drives[0]], ['--json']));
+    assert.equal(s.ship('TRACK-6006').code, 0);
+    const queued = cli(['datacenter', 'receive', '--data-dir', s.dataDir, '--job', JOB, '--drive', prep.drives[0].path, '--queue-only']);
+    assert.equal(queued.code, 0, queued.stderr);
+    assert.match(queued.stdout, /1 drives received and queued for import/);
+    let state = '';
+    for (let i = 0; i < 300 && state !== 'Packaging'; i++) {
+      await sleep(100);
+      state = s.status().job.state;
+    }
+    assert.equal(state, 'Packaging');
+    assert.equal(json(cli(['agent', 'backup-now', '--json'], s.env)).seed.job.state, 'Completed');
   });
 
   it('refuses bad input in one line and writes nothing', async (t) => {

@@ -10,6 +10,7 @@ import { HttpError } from '../http/http-error.js';
 import { ensureContainer, ensureStorageAccount } from '../accounts/storage-accounts.js';
 import { applyDeadlines, cancelImportJob, createImportJob, driveLogs, finishDrive, getImportJob, receiveDrive, setShipping, shipBack, startDriveTransfer, type NewDrive, type ShippingDetails } from './import-jobs.js';
 import { DAY_MS } from './states.js';
+import { CLAIM_STALE_MS, claimNext, enqueueDrive, pendingDrives } from '../datacenter/import-queue.js';
 
 const drive = (): NewDrive => ({ driveId: randomUUID(), key: 'a2V5', manifestSha256: 'f'.repeat(64), files: 3, bytes: 1000 });
 const shipping = (tracking: string): ShippingDetails => ({
@@ -129,6 +130,27 @@ export function importJobSuite(name: string, databaseUrl: (dir: string) => Promi
       const job = await create('strict', [d]);
       await assert.rejects(startDriveTransfer(database.db, job.id, d.driveId, later(1)), rejectsWith(409));
       await assert.rejects(shipBack(database.db, job.id, later(1)), rejectsWith(409));
+    });
+
+    it('queues received drives so that concurrent workers claim each exactly once, and take over a stalled claim', async () => {
+      const drives = [drive(), drive(), drive()];
+      const job = await create('queued', drives);
+      await setShipping(database.db, sub, job.name, shipping('T-QUEUE'), later(1));
+      for (const d of drives) {
+        await receiveDrive(database.db, job.id, d.driveId, later(2));
+        await enqueueDrive(database.db, { driveId: d.driveId, jobId: job.id, path: `/mnt/${d.driveId}` }, later(2));
+      }
+      // Six workers race for three drives: every drive goes to exactly one.
+      const claims = await Promise.all(Array.from({ length: 6 }, (_, i) => claimNext(database.db, `elsewhere:${i}:w`, later(2), job.id)));
+      const won = claims.filter((c) => c !== undefined);
+      assert.equal(won.length, 3);
+      assert.equal(new Set(won.map((c) => c!.drive_id)).size, 3);
+      assert.equal(await claimNext(database.db, 'elsewhere:9:w', later(2), job.id), undefined, 'live claims are not taken');
+      // A worker that stopped beating is presumed dead; its drive goes to another.
+      const stalled = later(2).getTime() + CLAIM_STALE_MS + 1000;
+      const takeover = await claimNext(database.db, 'elsewhere:10:w', new Date(stalled), job.id);
+      assert.ok(takeover, 'a stale claim is taken over');
+      assert.equal(await pendingDrives(database.db, job.id), 3);
     });
   });
 }
