@@ -3,6 +3,8 @@
 // directory to the same file system, in the same run (medians of --repeat runs).
 //
 //   node bench/diskprep-bench.mjs --staging DIR [--target DIR] [--repeat 3]
+//
+// The import is measured into the fs store and into Azurite (started here from npm).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,15 +12,20 @@ import { parseArgs } from 'node:util';
 import { prepareDrives } from '../dist/src/seed/drive-writer.js';
 import { importDrive } from '../dist/src/seed/drive-reader.js';
 import { FsStore } from '../dist/src/storage/fs/fs-store.js';
+import { openStore } from '../dist/src/storage/open-store.js';
+import { startAzurite } from '../dist/src/testing/azurite.js';
 
 const { values: args } = parseArgs({ options: { staging: { type: 'string' }, target: { type: 'string', default: '/tmp/diskprep-bench' }, repeat: { type: 'string', default: '3' } } });
 if (!args.staging) throw new Error('--staging DIR (a repository) is required');
 const bytes = Number(execFileSync('du', ['-sb', args.staging], { encoding: 'utf8' }).split('\t')[0]);
 const median = (v) => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) / 2)];
 const seconds = async (fn) => { const t = process.hrtime.bigint(); await fn(); return Number(process.hrtime.bigint() - t) / 1e9; };
-const runs = { cp: [], diskprep: [], import: [] };
+const runs = { cp: [], diskprep: [], import: [], 'import azurite': [] };
+const azurite = await startAzurite();
+process.env.AZURE_STORAGE_CONNECTION_STRING = azurite.connectionString;
 for (let i = 0; i < Number(args.repeat); i++) {
   rmSync(args.target, { recursive: true, force: true });
+await azurite.stop();
   mkdirSync(join(args.target, 'drive'), { recursive: true });
   runs.cp.push(await seconds(async () => execFileSync('sh', ['-c', `cp -r ${args.staging} ${args.target}/cp && sync`])));
   let prepared;
@@ -28,10 +35,13 @@ for (let i = 0; i < Number(args.repeat); i++) {
   }));
   const container = new FsStore(join(args.target, 'container'));
   runs.import.push(await seconds(async () => { await importDrive(prepared.drives[0].path, prepared.drives[0], container); execFileSync('sync'); }));
+  const blob = await openStore(`azure://bench-${i}`);
+  runs['import azurite'].push(await seconds(async () => { await importDrive(prepared.drives[0].path, prepared.drives[0], blob); }));
 }
 const mbps = (s) => (bytes / 1e6 / s).toFixed(0);
 const cp = median(runs.cp);
 console.log(`staging ${(bytes / 1e6).toFixed(0)} MB; medians of ${args.repeat}`);
 console.log(`cp -r:           ${cp.toFixed(2)} s (${mbps(cp)} MB/s)`);
-for (const k of ['diskprep', 'import']) console.log(`${k.padEnd(16)} ${median(runs[k]).toFixed(2)} s (${mbps(median(runs[k]))} MB/s) = ${(cp / median(runs[k])).toFixed(2)}× cp's throughput`);
+for (const k of ['diskprep', 'import', 'import azurite']) console.log(`${k.padEnd(16)} ${median(runs[k]).toFixed(2)} s (${mbps(median(runs[k]))} MB/s) = ${(cp / median(runs[k])).toFixed(2)}× cp's throughput`);
 rmSync(args.target, { recursive: true, force: true });
+await azurite.stop();
