@@ -2,6 +2,7 @@ import { backup, type BackupProgress } from '../backup/archiver.js';
 import { DriveseedError } from '../errors.js';
 import type { BackupJob, FinishJob } from '../service/api/schemas.js';
 import { openOrInitRepository, openVaultSession } from './vault-session.js';
+import { progressReporter } from './progress-reporter.js';
 
 export interface BackupNowResult {
   job: BackupJob;
@@ -25,7 +26,8 @@ export async function backupNow(password: string, onProgress?: (p: BackupProgres
     const lock = await repo.lock(false, 'agent backup-now');
     try {
       await repo.loadIndex();
-      const result = await backup(repo, { paths: policy.paths, excludes: policy.excludes, tags: ['agent'], onProgress });
+      const report = progressReporter((progress) => session.client.call('POST', `${session.serverPath}/jobs/${job.id}/progress`, progress));
+      const result = await backup(repo, { paths: policy.paths, excludes: policy.excludes, tags: ['agent'], onProgress: (p) => (report(p), onProgress?.(p)) });
       const s = result.summary;
       const done = await finish({
         state: result.warnings.length > 0 ? 'CompletedWithWarnings' : 'Completed',

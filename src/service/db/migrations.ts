@@ -137,6 +137,26 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Named 0010 so that it sorts after 0004–0009, which are being written on main at the same time.
+  '0010_console_sessions': {
+    async up(db: Kysely<any>) {
+      // The console's sign-ins: only a hash of the cookie's token is kept, so a database dump signs nobody in.
+      await db.schema
+        .createTable('console_sessions')
+        .addColumn('token_hash', 'text', (c) => c.primaryKey())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('subscription_id', 'text', (c) => c.references('subscriptions.id').onDelete('cascade'))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('console_sessions_expiry').on('console_sessions').column('expires_at').execute();
+      // A running backup's last reported progress, so any instance can stream it to the console.
+      await db.schema.alterTable('backup_jobs').addColumn('progress_files', 'bigint').execute();
+      await db.schema.alterTable('backup_jobs').addColumn('progress_bytes', 'bigint').execute();
+      await db.schema.alterTable('backup_jobs').addColumn('progress_errors', 'bigint').execute();
+      await db.schema.alterTable('backup_jobs').addColumn('progress_at', 'text').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -77,6 +77,11 @@ export interface BackupJobTable {
   warnings: number;
   error: string | null;
   snapshot_id: string | null;
+  /** The agent's last progress report while the job runs (null before the first). */
+  progress_files?: number | null;
+  progress_bytes?: number | null;
+  progress_errors?: number | null;
+  progress_at?: string | null;
 }
 
 export interface RecoveryPointTable {
@@ -120,6 +125,15 @@ export interface ImportDriveTable {
   verbose_log: string | null;
 }
 
+/** A console sign-in: an owner of one subscription, or the data centre's operator. */
+export interface ConsoleSessionTable {
+  token_hash: string;
+  role: string;
+  subscription_id: string | null;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface Database {
   subscriptions: SubscriptionTable;
   applications: ApplicationTable;
@@ -132,4 +146,5 @@ export interface Database {
   recovery_points: RecoveryPointTable;
   import_jobs: ImportJobTable;
   import_drives: ImportDriveTable;
+  console_sessions: ConsoleSessionTable;
 }
