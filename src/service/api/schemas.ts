@@ -263,7 +263,8 @@ export type ConsoleBackupJobList = Static<typeof ConsoleBackupJobList>;
 export const BackupJobQuery = Type.Object({
   state: Type.Optional(JobState),
   serverId: Type.Optional(Id),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+  // A string: query strings are not coerced, and a limit is only ever a handful of digits.
+  limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]{0,1}|[1-4][0-9]{2}|500)$', description: '1 to 500; 100 when not given' })),
 });
 export const BackupJobParams = Type.Object({ subscriptionId: Id, jobId: Id });
 

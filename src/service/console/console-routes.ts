@@ -55,7 +55,8 @@ export function registerConsoleRoutes(app: FastifyInstance, ctx: ConsoleContext)
 
   api.get(`${sub}/backup-jobs`, { schema: { params: SubscriptionParams, querystring: BackupJobQuery, response: { 200: ConsoleBackupJobList, ...errors } } }, async (request) => {
     requireOwner(await ctx.caller(request), request.params.subscriptionId);
-    return { jobs: await listBackupJobs(ctx.db, request.params.subscriptionId, request.query) };
+    const { state, serverId, limit } = request.query;
+    return { jobs: await listBackupJobs(ctx.db, request.params.subscriptionId, { state, serverId, limit: limit ? Number(limit) : undefined }) };
   });
 
   api.get(`${sub}/backup-jobs/:jobId`, { schema: { params: BackupJobParams, response: { 200: ConsoleBackupJob, ...errors } } }, async (request) => {
