@@ -142,19 +142,19 @@ describe('console API: sessions, scoping, live events, operator, static files', 
     };
     await readUntil(/retry: \d+/);
 
-    const progress = await request(`${serverPath}/jobs/${job.id}/progress`, { method: 'POST', headers: owner, body: JSON.stringify({ files: 42, bytes: 4_200_000, errors: 0 }) });
+    const progress = await request(`${serverPath}/jobs/${job.id}/progress`, { method: 'POST', headers: owner, body: JSON.stringify({ files: 42, bytes: 4_200_000, errors: 0, sent: 1_000_000 }) });
     assert.equal(progress.status, 204);
     await readUntil(/event: backup-job\ndata: .*"files":42/);
     const event = JSON.parse(/event: backup-job\ndata: (.*)\n/.exec(received)![1]) as BackupJob;
     assert.equal(event.id, job.id);
-    assert.deepEqual({ ...event.progress, at: undefined }, { files: 42, bytes: 4_200_000, errors: 0, at: undefined });
+    assert.deepEqual({ ...event.progress, at: undefined }, { files: 42, bytes: 4_200_000, errors: 0, sent: 1_000_000, at: undefined });
     controller.abort();
 
-    const bad = await request(`${serverPath}/jobs/${job.id}/progress`, { method: 'POST', headers: owner, body: JSON.stringify({ files: -1, bytes: 0, errors: 0 }) });
+    const bad = await request(`${serverPath}/jobs/${job.id}/progress`, { method: 'POST', headers: owner, body: JSON.stringify({ files: -1, bytes: 0, errors: 0, sent: 0 }) });
     assert.equal(bad.status, 400);
     assert.equal(((await bad.json()) as { field: string }).field, 'files');
     await request(`${serverPath}/jobs/${job.id}`, { method: 'PUT', headers: owner, body: JSON.stringify({ state: 'Failed', filesNew: 0, filesChanged: 0, filesUnchanged: 0, bytesRead: 0, bytesSent: 0, warnings: 0, error: 'disk gone' }) });
-    const late = await request(`${serverPath}/jobs/${job.id}/progress`, { method: 'POST', headers: owner, body: JSON.stringify({ files: 43, bytes: 0, errors: 0 }) });
+    const late = await request(`${serverPath}/jobs/${job.id}/progress`, { method: 'POST', headers: owner, body: JSON.stringify({ files: 43, bytes: 0, errors: 0, sent: 0 }) });
     assert.equal(late.status, 409);
     const overview = (await (await request(`/v1/subscriptions/${subscriptionId}/overview`, { cookie })).json()) as Overview;
     assert.ok(overview.attention.some((a) => a.kind === 'backup-failed' && a.message.includes('disk gone') && a.link === `/jobs/${job.id}`));

@@ -2,7 +2,7 @@ import { backup, type BackupProgress } from '../backup/archiver.js';
 import { DriveseedError } from '../errors.js';
 import type { BackupJob, FinishJob } from '../service/api/schemas.js';
 import { openOrInitRepository, openVaultSession } from './vault-session.js';
-import { progressReporter } from './progress-reporter.js';
+import { liveProgress } from './progress-reporter.js';
 
 export interface BackupNowResult {
   job: BackupJob;
@@ -21,13 +21,13 @@ export async function backupNow(password: string, onProgress?: (p: BackupProgres
   if (!policy || policy.paths.length === 0) throw new DriveseedError('USAGE', 'nothing to back up: no protected paths', { hint: 'run `driveseed agent protect PATH…`' });
   const job = await session.client.call<BackupJob>('POST', `${session.serverPath}/jobs`, { kind: 'online' });
   const finish = (body: FinishJob) => session.client.call<BackupJob>('PUT', `${session.serverPath}/jobs/${job.id}`, body);
+  const live = liveProgress(session.store, (progress) => session.client.call('POST', `${session.serverPath}/jobs/${job.id}/progress`, progress));
   try {
-    const repo = await openOrInitRepository(session.store, password);
+    const repo = await openOrInitRepository(live.store, password);
     const lock = await repo.lock(false, 'agent backup-now');
     try {
       await repo.loadIndex();
-      const report = progressReporter((progress) => session.client.call('POST', `${session.serverPath}/jobs/${job.id}/progress`, progress));
-      const result = await backup(repo, { paths: policy.paths, excludes: policy.excludes, tags: ['agent'], onProgress: (p) => (report(p), onProgress?.(p)) });
+      const result = await backup(repo, { paths: policy.paths, excludes: policy.excludes, tags: ['agent'], onProgress: (p) => (live.update(p), onProgress?.(p)) });
       const s = result.summary;
       const done = await finish({
         state: result.warnings.length > 0 ? 'CompletedWithWarnings' : 'Completed',
@@ -41,9 +41,11 @@ export async function backupNow(password: string, onProgress?: (p: BackupProgres
       });
       return { job: done, snapshotId: result.snapshotId, warnings: result.warnings };
     } finally {
+      live.stop();
       await lock.release();
     }
   } catch (e) {
+    live.stop();
     await finish({ state: 'Failed', filesNew: 0, filesChanged: 0, filesUnchanged: 0, bytesRead: 0, bytesSent: 0, warnings: 0, error: (e as Error).message.slice(0, 2000) }).catch(() => undefined);
     throw e;
   }

@@ -143,13 +143,18 @@ export const BackupJob = Type.Object({
   warnings: Type.Integer(),
   error: Type.Optional(Type.String()),
   snapshotId: Type.Optional(Type.String()),
-  progress: Type.Optional(Type.Object({ files: Type.Integer(), bytes: Type.Integer(), errors: Type.Integer(), at: Type.String() })),
+  progress: Type.Optional(Type.Object({ files: Type.Integer(), bytes: Type.Integer(), errors: Type.Integer(), sent: Type.Integer(), at: Type.String() })),
 });
 export type BackupJob = Static<typeof BackupJob>;
 
 /** What a running backup has done so far; the agent sends it about once a second. */
 export const JobProgress = Type.Object(
-  { files: Type.Integer({ minimum: 0 }), bytes: Type.Integer({ minimum: 0 }), errors: Type.Integer({ minimum: 0 }) },
+  {
+    files: Type.Integer({ minimum: 0, description: 'files found so far' }),
+    bytes: Type.Integer({ minimum: 0, description: 'bytes read so far' }),
+    errors: Type.Integer({ minimum: 0 }),
+    sent: Type.Integer({ minimum: 0, description: 'bytes stored in the vault so far' }),
+  },
   { additionalProperties: false },
 );
 export type JobProgress = Static<typeof JobProgress>;

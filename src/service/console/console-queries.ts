@@ -105,7 +105,9 @@ function importAttention(jobs: ImportJobView[], now: Date): Attention[] {
       out.push({ kind: 'deadline-near', message: `Import job ${job.name}: ${job.deadline.what} ${job.deadline.at}`, link });
     }
     for (const drive of job.drives) {
-      if (drive.state === 'CompletedMoreInfo') out.push({ kind: 'drive-needs-info', message: `Drive ${drive.driveId} of ${job.name} was imported with errors; read its error log`, link });
+      // A drive shipped back from a Closed job keeps its errors: the data it lacked still needs a look.
+      const withErrors = drive.state === 'CompletedMoreInfo' || (drive.state === 'ShippedBack' && drive.hasErrorLog && job.state === 'Closed');
+      if (withErrors) out.push({ kind: 'drive-needs-info', message: `Drive ${drive.driveId} of ${job.name} was imported with errors; read its error log`, link });
       if (drive.state === 'NeverReceived') out.push({ kind: 'drive-never-received', message: `Drive ${drive.driveId} of ${job.name} never arrived at the data centre`, link });
     }
   }

@@ -154,6 +154,7 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('backup_jobs').addColumn('progress_files', 'bigint').execute();
       await db.schema.alterTable('backup_jobs').addColumn('progress_bytes', 'bigint').execute();
       await db.schema.alterTable('backup_jobs').addColumn('progress_errors', 'bigint').execute();
+      await db.schema.alterTable('backup_jobs').addColumn('progress_sent', 'bigint').execute();
       await db.schema.alterTable('backup_jobs').addColumn('progress_at', 'text').execute();
     },
   },

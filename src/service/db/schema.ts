@@ -81,6 +81,7 @@ export interface BackupJobTable {
   progress_files?: number | null;
   progress_bytes?: number | null;
   progress_errors?: number | null;
+  progress_sent?: number | null;
   progress_at?: string | null;
 }
 

@@ -144,7 +144,7 @@ function toServer(row: ServerTable): Server {
 export async function recordProgress(db: Db, server: ServerTable, jobId: string, progress: JobProgress, now: Date): Promise<void> {
   const result = await db
     .updateTable('backup_jobs')
-    .set({ progress_files: progress.files, progress_bytes: progress.bytes, progress_errors: progress.errors, progress_at: now.toISOString() })
+    .set({ progress_files: progress.files, progress_bytes: progress.bytes, progress_errors: progress.errors, progress_sent: progress.sent, progress_at: now.toISOString() })
     .where('id', '=', jobId)
     .where('server_id', '=', server.id)
     .where('state', '=', 'InProgress')
@@ -174,7 +174,7 @@ export function toJob(row: BackupJobTable): BackupJob {
     ...(row.error ? { error: row.error } : {}),
     ...(row.snapshot_id ? { snapshotId: row.snapshot_id } : {}),
     ...(row.progress_at
-      ? { progress: { files: Number(row.progress_files ?? 0), bytes: Number(row.progress_bytes ?? 0), errors: Number(row.progress_errors ?? 0), at: row.progress_at } }
+      ? { progress: { files: Number(row.progress_files ?? 0), bytes: Number(row.progress_bytes ?? 0), errors: Number(row.progress_errors ?? 0), sent: Number(row.progress_sent ?? 0), at: row.progress_at } }
       : {}),
   };
 }

@@ -2,15 +2,19 @@ import type { ConsoleBackupJob } from '../../../src/service/api/schemas.js';
 import { bytes, duration, time } from '../format.js';
 import { useLiveEvent, useResource } from '../live.js';
 import { Link } from '../router.js';
+import { useSecondTicks } from './ticks.js';
 import { Problem, StateBadge } from './common.js';
 
 export function BackupJobPage({ sub, jobId }: { sub: string; jobId: string }) {
   const job = useResource<ConsoleBackupJob>(`${sub}/backup-jobs/${encodeURIComponent(jobId)}`);
+  // A running job's duration moves every second, reports or not.
+  const now = useSecondTicks(job.data?.state === 'InProgress');
   useLiveEvent<ConsoleBackupJob>('backup-job', (changed) => changed.id === jobId && job.setData(changed));
   if (job.error) return <Problem error={job.error} />;
   const j = job.data;
   if (!j) return <p className="loading">Loading…</p>;
   const running = j.state === 'InProgress';
+  void now;
   return (
     <section aria-labelledby="job-title">
       <p className="crumbs">
@@ -25,12 +29,22 @@ export function BackupJobPage({ sub, jobId }: { sub: string; jobId: string }) {
           {j.progress ? (
             <dl className="figures">
               <div>
-                <dt>Files so far</dt>
+                <dt>Files found</dt>
                 <dd data-field="progress-files">{j.progress.files}</dd>
               </div>
               <div>
                 <dt>Read so far</dt>
                 <dd data-field="progress-bytes">{bytes(j.progress.bytes)}</dd>
+              </div>
+              <div>
+                <dt>Sent so far</dt>
+                <dd data-field="progress-sent" data-bytes={j.progress.sent}>
+                  {bytes(j.progress.sent)}
+                </dd>
+              </div>
+              <div>
+                <dt>Running for</dt>
+                <dd>{duration(j.startedAt)}</dd>
               </div>
               <div>
                 <dt>Errors</dt>

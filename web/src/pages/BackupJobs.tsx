@@ -85,7 +85,7 @@ function JobTable({ jobs }: { jobs: ConsoleBackupJob[] }) {
               <td>{duration(job.startedAt, job.endedAt)}</td>
               <td>{job.state === 'InProgress' ? (job.progress?.files ?? 0) : job.filesNew + job.filesChanged + job.filesUnchanged}</td>
               <td>{bytes(job.state === 'InProgress' ? (job.progress?.bytes ?? 0) : job.bytesRead)}</td>
-              <td>{job.state === 'InProgress' ? '…' : bytes(job.bytesSent)}</td>
+              <td>{bytes(job.state === 'InProgress' ? (job.progress?.sent ?? 0) : job.bytesSent)}</td>
             </tr>
           ))}
         </tbody>

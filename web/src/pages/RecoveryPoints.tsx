@@ -52,6 +52,7 @@ function ItemPoints({ sub, vaultName, serverId, serverName }: { sub: string; vau
           </figure>
           <div className="table-wrap">
             <table>
+              <caption>Recovery points of {serverName}, newest first</caption>
               <thead>
                 <tr>
                   <th scope="col">Time</th>
