@@ -178,7 +178,7 @@ describe('web console in headless Chromium', () => {
     await page.locator('.timeline [aria-current="step"] .step').filter({ hasText: 'Packaging' }).waitFor();
     const badDrive = (JSON.parse(received.stdout) as { drives: { driveId: string; state: string }[] }).drives.find((d) => d.state === 'CompletedMoreInfo')!;
     await page.getByRole('row', { name: new RegExp(badDrive.driveId) }).locator('.drive-states [aria-current="step"]').filter({ hasText: 'CompletedMoreInfo' }).waitFor();
-    await page.getByRole('button', { name: `Logs of ${badDrive.driveId}` }).click();
+    await page.getByRole('button', { name: `Show logs of drive ${badDrive.driveId}` }).click();
     await page.getByLabel('Error log').filter({ hasText: /block 0: block does not decrypt/ }).waitFor();
     await shot(page, '07-import-job-drive-error-log');
     const shipped = await cliAwait(['datacenter', 'ship-back', '--data-dir', dataDir, '--job', 'seed-main']);
@@ -199,8 +199,8 @@ describe('web console in headless Chromium', () => {
     await page.getByRole('link', { name: 'Backup jobs' }).click();
     await page.getByRole('row').filter({ hasText: 'InProgress' }).getByRole('link').click();
     await page.locator('[data-field="progress-files"]').filter({ hasText: '40' }).waitFor();
-    // Sent bytes grow as packs are stored, while the job still runs, without a reload.
-    await page.waitForFunction(() => Number(document.querySelector('[data-field="progress-sent"]')?.getAttribute('data-bytes')) > 0);
+    // Sent bytes grow as packs are stored, while the job still runs (the figure is only shown then), without a reload.
+    await page.waitForFunction(() => Number(document.querySelector('[data-field="progress-sent"]')?.getAttribute('data-bytes')) > 1024 * 1024);
     await shot(page, '09-backup-live-progress');
 
     await stopProcess(service);

@@ -75,13 +75,11 @@ export function BackupJobPage({ sub, jobId }: { sub: string; jobId: string }) {
         <dt>Duration</dt>
         <dd>{duration(j.startedAt, j.endedAt)}</dd>
         <dt>Files</dt>
-        <dd>
-          {j.filesNew} new, {j.filesChanged} changed, {j.filesUnchanged} unchanged
-        </dd>
+        <dd>{running ? 'counted when the job ends' : `${j.filesNew} new, ${j.filesChanged} changed, ${j.filesUnchanged} unchanged`}</dd>
         <dt>Bytes read</dt>
-        <dd>{bytes(j.bytesRead)}</dd>
+        <dd>{running ? '—' : bytes(j.bytesRead)}</dd>
         <dt>Bytes sent</dt>
-        <dd>{bytes(j.bytesSent)}</dd>
+        <dd>{running ? '—' : bytes(j.bytesSent)}</dd>
         <dt>Warnings</dt>
         <dd>{j.warnings}</dd>
         <dt>Errors</dt>

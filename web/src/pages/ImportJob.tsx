@@ -111,7 +111,8 @@ function Drives({ path, job }: { path: string; job: ImportJob }) {
                 <td>{bytes(d.bytes)}</td>
                 <td>
                   <button type="button" className="secondary" aria-expanded={open === d.driveId} aria-controls="drive-logs" onClick={() => setOpen(open === d.driveId ? undefined : d.driveId)}>
-                    {open === d.driveId ? 'Hide logs' : `Logs of ${d.driveId}`}
+                    {open === d.driveId ? 'Hide logs' : 'Show logs'}
+                    <span className="visually-hidden"> of drive {d.driveId}</span>
                   </button>
                   {d.hasErrorLog && d.state !== 'Completed' && <span className="error"> errors</span>}
                 </td>
