@@ -1,4 +1,4 @@
-import { lazy, Suspense, useEffect, useState, type ReactNode } from 'react';
+import { lazy, Suspense, useEffect, useRef, useState, type ReactNode } from 'react';
 import type { Session } from '../../src/service/api/schemas.js';
 import { api, ApiError, onSignedOut } from './api.js';
 import { LiveProvider, useLive } from './live.js';
@@ -86,6 +86,13 @@ const OWNER_NAV = [
 
 function Shell({ session, path, onSignedOut, children }: { session: Session; path: string; onSignedOut: () => void; children: ReactNode }) {
   const live = useLive();
+  const main = useRef<HTMLElement>(null);
+  const firstPath = useRef(path);
+  // After an in-page navigation, focus goes to the new content, as a page load would put it at the top.
+  useEffect(() => {
+    if (path !== firstPath.current) main.current?.focus();
+    firstPath.current = '';
+  }, [path]);
   const nav = session.role === 'operator' ? [{ href: '/datacenter', label: 'Data centre' }] : OWNER_NAV;
   const signOut = async () => {
     await api('DELETE', '/v1/session').catch((e: unknown) => {
@@ -122,7 +129,7 @@ function Shell({ session, path, onSignedOut, children }: { session: Session; pat
           Reconnecting to the service… the page updates again when it is back.
         </p>
       )}
-      <main id="content" tabIndex={-1}>
+      <main id="content" tabIndex={-1} ref={main}>
         {children}
       </main>
     </>
