@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -108,11 +108,14 @@ describe('web console in headless Chromium', () => {
     await owner.call('PUT', `${jobs}/seed-other/shipping`, shipping('TRK-TAKEN-1'));
     const seed = await prepareSeedDrives(dir, 'seed-main');
     await owner.call<ImportJob>('POST', jobs, { name: 'seed-main', storageAccount: 'seedacct', container: 'seed-data', drives: seed.drives });
+    const unused = { driveId: randomUUID(), key: randomBytes(32).toString('base64'), manifestSha256: 'a'.repeat(64), files: 1, bytes: 1 };
+    await owner.call<ImportJob>('POST', jobs, { name: 'seed-unwanted', storageAccount: 'seedacct', container: 'unwanted', drives: [unused] });
 
     const chromium = await launchChromium();
     t.after(() => chromium.close());
     const page = await chromium.context.newPage();
     page.setDefaultTimeout(60_000);
+    const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name });
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     page.on('console', (m) => /Content Security Policy|Refused to/i.test(m.text()) && problems.push(`console: ${m.text()}`));
@@ -133,7 +136,7 @@ describe('web console in headless Chromium', () => {
     await shot(page, '03-overview');
 
     // Recovery points with the chart (uPlot draws on a canvas).
-    await page.getByRole('link', { name: 'Recovery points' }).click();
+    await nav('Recovery points').click();
     await page.locator('.chart-host canvas').first().waitFor();
     assert.equal(await page.getByRole('table', { name: 'Recovery points of web-01, newest first' }).locator('tbody tr').count(), 2);
     await page.getByText(/1 new, 0 changed files/).waitFor();
@@ -144,7 +147,7 @@ describe('web console in headless Chromium', () => {
     await page.getByRole('heading', { name: 'Not found' }).waitFor();
 
     // The import job, followed in the page.
-    await page.getByRole('link', { name: 'Import jobs' }).click();
+    await nav('Import jobs').click();
     await page.getByRole('link', { name: 'seed-main' }).click();
     await page.getByRole('heading', { name: /Import job seed-main/ }).waitFor();
     const currentStep = page.locator('.timeline [aria-current="step"] .step');
@@ -186,6 +189,15 @@ describe('web console in headless Chromium', () => {
     await page.locator('.timeline [aria-current="step"] .step').filter({ hasText: 'Closed' }).waitFor();
     await shot(page, '08-import-job-closed');
 
+    // A job still in Creating can be canceled, after a second click.
+    await nav('Import jobs').click();
+    await page.getByRole('link', { name: 'seed-unwanted' }).click();
+    await page.getByRole('button', { name: 'Cancel this import job…' }).click();
+    await page.getByRole('button', { name: 'Yes, cancel it' }).click();
+    await page.locator('.timeline [aria-current="step"] .step').filter({ hasText: 'Canceled' }).waitFor();
+    assert.equal(await page.getByRole('form', { name: 'Shipping details' }).count(), 0);
+    await shot(page, '08b-import-job-canceled');
+
     // A slow backup: its progress shows live, and the page rides out a service restart.
     const big = join(dir, 'big');
     await mkdir(big);
@@ -196,7 +208,7 @@ describe('web console in headless Chromium', () => {
     let backupOut = '';
     running.stdout!.on('data', (c) => (backupOut += c));
     const backupDone = new Promise<number>((resolve) => running.once('exit', (code) => resolve(code ?? -1)));
-    await page.getByRole('link', { name: 'Backup jobs' }).click();
+    await nav('Backup jobs').click();
     await page.getByRole('row').filter({ hasText: 'InProgress' }).getByRole('link').click();
     await page.locator('[data-field="progress-files"]').filter({ hasText: '40' }).waitFor();
     // Sent bytes grow as packs are stored, while the job still runs (the figure is only shown then), without a reload.
@@ -215,7 +227,7 @@ describe('web console in headless Chromium', () => {
 
     // What needs attention, on a phone-sized screen without sideways scrolling.
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.getByRole('link', { name: 'Overview' }).click();
+    await nav('Overview').click();
     await page.getByRole('link', { name: new RegExp(`Drive ${badDrive.driveId} of seed-main was imported with errors`) }).waitFor();
     assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), 'no horizontal scrolling at 390 px');
     await shot(page, '12-overview-narrow');
