@@ -8,13 +8,12 @@ import { Problem, StateBadge } from './common.js';
 export function BackupJobPage({ sub, jobId }: { sub: string; jobId: string }) {
   const job = useResource<ConsoleBackupJob>(`${sub}/backup-jobs/${encodeURIComponent(jobId)}`);
   // A running job's duration moves every second, reports or not.
-  const now = useSecondTicks(job.data?.state === 'InProgress');
+  useSecondTicks(job.data?.state === 'InProgress');
   useLiveEvent<ConsoleBackupJob>('backup-job', (changed) => changed.id === jobId && job.setData(changed));
   if (job.error) return <Problem error={job.error} />;
   const j = job.data;
   if (!j) return <p className="loading">Loading…</p>;
   const running = j.state === 'InProgress';
-  void now;
   return (
     <section aria-labelledby="job-title">
       <p className="crumbs">
