@@ -7,11 +7,15 @@ import { join } from 'node:path';
 import type { BackupJob, DatacenterView, Overview, Session } from '../src/service/api/schemas.js';
 import { hashSecret } from '../src/service/identity/secrets.js';
 import { createSubscription } from '../src/service/identity/subscriptions.js';
-import { createImportJob } from '../src/service/importexport/import-jobs.js';
+import { createImportJob, receiveDrive, setShipping } from '../src/service/importexport/import-jobs.js';
 import { startService, type RunningService } from '../src/service/start-service.js';
 import { startJob } from '../src/service/vault/vaults.js';
 
 const HOUR = 3_600_000;
+const shipping = {
+  carrier: 'DHL', trackingNumber: 'TRK-CONSOLE-1', shipDate: '2026-11-25', contactName: 'A. Admin', phone: '+31 20 123 4567',
+  email: 'admin@example.org', returnAddress: 'Dam 1, Amsterdam', country: 'NL', postalCode: '1012 JS',
+};
 
 /** A server with a running backup job in the given subscription, straight in the database (no agent needed here). */
 async function runningJob(service: RunningService, subscriptionId: string, now: Date): Promise<{ job: BackupJob; serverPath: string }> {
@@ -177,7 +181,9 @@ function consoleApiCases(label: string, openDatabase: () => Promise<TestDatabase
       assert.match(bootstrap.operatorKey, /^dsop_/);
       const other = await createSubscription(service.database.db, 'third', new Date(clock));
       const drive = () => ({ driveId: randomUUID(), key: Buffer.alloc(32, 7).toString('base64'), manifestSha256: 'a'.repeat(64), files: 1, bytes: 10 });
-      await createImportJob(service.database.db, subscriptionId, { name: 'mine', storageAccount: 'acct', container: 'seed', drives: [drive()] }, new Date(clock));
+      const mine = await createImportJob(service.database.db, subscriptionId, { name: 'mine', storageAccount: 'acct', container: 'seed', drives: [drive()] }, new Date(clock));
+      await setShipping(service.database.db, subscriptionId, 'mine', shipping, new Date(clock));
+      await receiveDrive(service.database.db, mine.id, mine.drives[0].driveId, new Date(clock));
       await createImportJob(service.database.db, other.id, { name: 'theirs', storageAccount: 'acct', container: 'seed', drives: [drive()] }, new Date(clock));
 
       const operator = await signIn(bootstrap.operatorKey);
@@ -185,6 +191,8 @@ function consoleApiCases(label: string, openDatabase: () => Promise<TestDatabase
       const view = (await (await request('/v1/datacenter', { cookie: operator.cookie })).json()) as DatacenterView;
       assert.deepEqual(view.jobs.map((j) => j.name).sort(), ['mine', 'theirs']);
       assert.equal(view.jobs.find((j) => j.name === 'theirs')!.subscriptionId, other.id);
+      assert.deepEqual(view.queue.map((d) => [d.jobName, d.driveId, d.state]), [['mine', mine.drives[0].driveId, 'Received']]);
+      assert.deepEqual(view.incoming, [], 'a job whose drives arrived is no longer incoming');
       const byHeader = await request('/v1/datacenter', { headers: { authorization: `OperatorKey ${bootstrap.operatorKey}` } });
       assert.equal(byHeader.status, 200);
       assert.equal((await request(`/v1/subscriptions/${subscriptionId}/overview`, { cookie: operator.cookie })).status, 403);
