@@ -7,6 +7,8 @@ import type { OfflinePolicy, Policy } from './agent-config.js';
 import { readStagingRecord, stagedRepositoryDirectory, writeStagingRecord } from '../seed/staging.js';
 import { completeSeed, importSettled, type SeedResult } from './seed-completion.js';
 import { openOrInitRepository, openVaultSession, type VaultSession } from './vault-session.js';
+import { liveProgress, type LiveProgress } from './progress-reporter.js';
+import type { BlobStore } from '../storage/blob-store.js';
 
 export interface BackupNowResult {
   job: BackupJob;
@@ -50,19 +52,29 @@ export async function backupNow(password: string, onProgress?: (p: BackupProgres
 }
 
 async function onlineBackup(session: VaultSession, policy: Policy, password: string, onProgress?: (p: BackupProgress) => void) {
-  return recordedBackup(session, 'online', async () => {
-    const repo = await openOrInitRepository(session.store, password);
-    return { repo, result: await lockedBackup(repo, policy, onProgress) };
+  return recordedBackup(session, 'online', session.store, async (live) => {
+    const repo = await openOrInitRepository(live.store, password);
+    return { repo, result: await lockedBackup(repo, policy, reportingTo(live, onProgress)) };
   });
+}
+
+function reportingTo(live: LiveProgress, onProgress?: (p: BackupProgress) => void): (p: BackupProgress) => void {
+  return (p) => {
+    live.update(p);
+    onProgress?.(p);
+  };
 }
 
 /** The first full backup, into the staging directory: nothing goes over the network but the job record. */
 async function stagedBackup(session: VaultSession, policy: Policy, offline: OfflinePolicy, password: string, onProgress?: (p: BackupProgress) => void) {
   const staged = new FsStore(stagedRepositoryDirectory(offline.staging, offline.jobName));
   // A run killed half-way left a repository behind: go on in it, reusing what it wrote.
-  const repo = (await staged.exists('config')) ? await Repository.open(staged, password) : await Repository.init(staged, password);
-  return recordedBackup(session, 'offline', async () => {
-    const result = await lockedBackup(repo, policy, onProgress);
+  const existing = await staged.exists('config');
+  if (existing) await Repository.open(staged, password);
+  return recordedBackup(session, 'offline', staged, async (live) => {
+    // The live store counts what goes into staging: the console shows the stored bytes rise.
+    const repo = existing ? await Repository.open(live.store, password) : await Repository.init(live.store, password);
+    const result = await lockedBackup(repo, policy, reportingTo(live, onProgress));
     const record = (await readStagingRecord(offline.staging, offline.jobName))!;
     await writeStagingRecord(offline.staging, { ...record, state: 'staged', snapshotId: result.snapshotId });
     return { repo, result, waiting: `first backup staged in ${staged.root}; next: \`driveseed diskprep --staging ${offline.staging} --job ${offline.jobName}\`. ${WAITING_FOR_IMPORT}` };
@@ -84,11 +96,13 @@ async function lockedBackup(repo: Repository, policy: Policy, onProgress?: (p: B
  * console never shows a job running forever; a recovery point is only named once every blob
  * it needs is stored — and an offline one not before the vault holds it.
  */
-async function recordedBackup(session: VaultSession, kind: 'online' | 'offline', run: () => Promise<{ repo: Repository; result: BackupResult; waiting?: string }>) {
+async function recordedBackup(session: VaultSession, kind: 'online' | 'offline', store: BlobStore, run: (live: LiveProgress) => Promise<{ repo: Repository; result: BackupResult; waiting?: string }>) {
   const job = await session.client.call<BackupJob>('POST', `${session.serverPath}/jobs`, { kind });
   const finish = (body: FinishJob) => session.client.call<BackupJob>('PUT', `${session.serverPath}/jobs/${job.id}`, body);
+  const live = liveProgress(store, (progress) => session.client.call('POST', `${session.serverPath}/jobs/${job.id}/progress`, progress));
   try {
-    const { result, waiting } = await run();
+    const { result, waiting } = await run(live);
+    live.stop();
     const s = result.summary;
     const counts = { filesNew: s.filesNew, filesChanged: s.filesChanged, filesUnchanged: s.filesUnchanged, bytesRead: s.bytesRead, warnings: result.warnings.length };
     const done = waiting
@@ -101,6 +115,7 @@ async function recordedBackup(session: VaultSession, kind: 'online' | 'offline',
         });
     return { job: done, snapshotId: result.snapshotId, warnings: result.warnings };
   } catch (e) {
+    live.stop();
     await finish({ state: 'Failed', filesNew: 0, filesChanged: 0, filesUnchanged: 0, bytesRead: 0, bytesSent: 0, warnings: 0, error: (e as Error).message.slice(0, 2000) }).catch(() => undefined);
     throw e;
   }

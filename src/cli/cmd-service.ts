@@ -24,6 +24,8 @@ export function serviceCommand(): Command {
         console.log(`owner key: ${running.bootstrap.ownerKey}`);
         console.log(`(also in ${flags.dataDir}/bootstrap.json, mode 0600; keep it secret)`);
       }
+      if (running.operatorKey) console.log(`operator key (data centre console): ${running.operatorKey} (in bootstrap.json too)`);
+      console.log(`web console: ${running.url}/ (sign in with the owner key)`);
       console.log(`driveseed service listening on ${running.url} (database: ${running.database.kind})`);
       // Graceful: stop taking requests, finish the running ones, close the database.
       await new Promise<void>((resolve) => {

@@ -11,6 +11,8 @@ import { registerVaultRoutes } from './vault/vault-routes.js';
 import { registerImportRoutes } from './importexport/import-routes.js';
 import { registerAccountRoutes } from './accounts/account-routes.js';
 import type { BlobStore } from '../storage/blob-store.js';
+import { registerConsoleRoutes } from './console/console-routes.js';
+import { registerConsole, securityHeaders } from './console/static-console.js';
 
 export const SERVICE_VERSION = '0.1.0';
 const DEFAULT_SHIPPING_ADDRESS = 'driveseed data centre, Receiving, (set with service start --shipping-address)';
@@ -24,6 +26,10 @@ export interface ServiceOptions {
   /** Injectable clock, so tests reach every deadline and expiry. */
   now?: () => Date;
   logger?: boolean;
+  /** The built web console (default dist/web). */
+  consoleDir?: string;
+  /** How often live event streams look at the database. */
+  livePollMs?: number;
 }
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
@@ -54,6 +60,10 @@ export async function buildServer(options: ServiceOptions): Promise<FastifyInsta
     if (error.statusCode && error.statusCode < 500) return reply.status(error.statusCode).send({ error: 'BAD_REQUEST', message: error.message });
     app.log.error(error);
     return reply.status(500).send({ error: 'INTERNAL', message: 'internal error; see the service log' });
+  });
+
+  app.addHook('onSend', async (_request, reply) => {
+    reply.headers(securityHeaders());
   });
 
   const caller = (request: FastifyRequest): Promise<Caller> => authenticate(db, request, now());
@@ -124,6 +134,8 @@ export async function buildServer(options: ServiceOptions): Promise<FastifyInsta
   registerVaultRoutes(app, { db, blobs: options.blobs, now, caller });
   registerAccountRoutes(app, { db, now, caller });
   registerImportRoutes(app, { db, now, caller, shippingAddress: options.shippingAddress ?? DEFAULT_SHIPPING_ADDRESS });
+  registerConsoleRoutes(app, { db, now, caller, shippingAddress: options.shippingAddress ?? DEFAULT_SHIPPING_ADDRESS, livePollMs: options.livePollMs });
+  await registerConsole(app, options.consoleDir);
 
   return app;
 }

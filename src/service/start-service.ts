@@ -1,8 +1,9 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { openDatabase, type OpenedDatabase } from './db/open-database.js';
 import { countSubscriptions, createSubscription } from './identity/subscriptions.js';
+import { ensureOperatorKey } from './identity/console-sessions.js';
 import { buildServer } from './server.js';
 import { startImportWorker } from './datacenter/import-queue.js';
 import { openStore } from '../storage/open-store.js';
@@ -26,6 +27,8 @@ export interface RunningService {
   database: OpenedDatabase;
   /** Set on the first start only: the subscription made and its owner key. */
   bootstrap?: { subscriptionId: string; ownerKey: string };
+  /** Set when the data centre's operator key was made by this start (also in bootstrap.json). */
+  operatorKey?: string;
   stop(): Promise<void>;
 }
 
@@ -44,6 +47,14 @@ export function parseListen(listen: string): { host: string; port: number } {
   return { host, port };
 }
 
+async function readBootstrap(dataDir: string): Promise<Record<string, string>> {
+  try {
+    return JSON.parse(await readFile(join(dataDir, 'bootstrap.json'), 'utf8')) as Record<string, string>;
+  } catch {
+    return {};
+  }
+}
+
 /** Opens the database, makes the first subscription if there is none, and listens. */
 export async function startService(options: StartOptions): Promise<RunningService> {
   const dataDir = resolve(options.dataDir);
@@ -54,7 +65,12 @@ export async function startService(options: StartOptions): Promise<RunningServic
   if ((await countSubscriptions(database.db)) === 0) {
     const created = await createSubscription(database.db, 'default', now());
     bootstrap = { subscriptionId: created.id, ownerKey: created.ownerKey };
-    await writeFile(join(dataDir, 'bootstrap.json'), JSON.stringify(bootstrap, null, 2) + '\n', { mode: 0o600 });
+  }
+  // The operator key comes with the first start, or the first start of a data dir made before it existed.
+  const operatorKey = await ensureOperatorKey(database.db, now());
+  if (bootstrap || operatorKey) {
+    const written = { ...(await readBootstrap(dataDir)), ...bootstrap, ...(operatorKey ? { operatorKey } : {}) };
+    await writeFile(join(dataDir, 'bootstrap.json'), JSON.stringify(written, null, 2) + '\n', { mode: 0o600 });
   }
   // No retry layer here: the Azure SDK retries itself, and the agent retries whole calls.
   const blobs = await openStore(blobLocation(options.blob, dataDir));
@@ -69,6 +85,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
     app,
     database,
     bootstrap,
+    ...(operatorKey ? { operatorKey } : {}),
     async stop() {
       await worker?.stop();
       await app.close();

@@ -70,7 +70,7 @@ export const TokenResponse = Type.Object({
 });
 export type TokenResponse = Static<typeof TokenResponse>;
 
-export const WhoAmI = Type.Object({ subscriptionId: Type.String(), applicationId: Type.Optional(Type.String()), role: Type.Union([Type.Literal('owner'), Type.Literal('application')]) });
+export const WhoAmI = Type.Object({ subscriptionId: Type.String(), applicationId: Type.Optional(Type.String()), role: Type.Union([Type.Literal('owner'), Type.Literal('application'), Type.Literal('operator')]) });
 export type WhoAmI = Static<typeof WhoAmI>;
 
 // ---- vault ---------------------------------------------------------------------------------
@@ -146,8 +146,21 @@ export const BackupJob = Type.Object({
   error: Type.Optional(Type.String()),
   message: Type.Optional(Type.String()),
   snapshotId: Type.Optional(Type.String()),
+  progress: Type.Optional(Type.Object({ files: Type.Integer(), bytes: Type.Integer(), errors: Type.Integer(), sent: Type.Integer(), at: Type.String() })),
 });
 export type BackupJob = Static<typeof BackupJob>;
+
+/** What a running backup has done so far; the agent sends it about once a second. */
+export const JobProgress = Type.Object(
+  {
+    files: Type.Integer({ minimum: 0, description: 'files found so far' }),
+    bytes: Type.Integer({ minimum: 0, description: 'bytes read so far' }),
+    errors: Type.Integer({ minimum: 0 }),
+    sent: Type.Integer({ minimum: 0, description: 'bytes stored in the vault so far' }),
+  },
+  { additionalProperties: false },
+);
+export type JobProgress = Static<typeof JobProgress>;
 
 export const RecoveryPoint = Type.Object({
   id: Type.String(),
@@ -266,3 +279,79 @@ export const ImportJob = Type.Object({
 export type ImportJob = Static<typeof ImportJob>;
 export const ImportJobList = Type.Object({ jobs: Type.Array(ImportJob) });
 export const DriveLogs = Type.Object({ errorLog: Type.String(), verboseLog: Type.String() });
+
+// ---- console -------------------------------------------------------------------------------
+
+export const SignIn = Type.Object(
+  { key: Type.String({ minLength: 1, maxLength: 200, description: 'a subscription owner key, or the operator key' }) },
+  { additionalProperties: false },
+);
+export type SignIn = Static<typeof SignIn>;
+
+export const Session = Type.Object({
+  role: Type.Union([Type.Literal('owner'), Type.Literal('operator')]),
+  subscriptionId: Type.Optional(Type.String()),
+  expiresAt: Type.String(),
+});
+export type Session = Static<typeof Session>;
+
+/** A backup job as the console lists it: with the names of its server and vault. */
+export const ConsoleBackupJob = Type.Object({ ...BackupJob.properties, serverName: Type.String(), vaultName: Type.String() });
+export type ConsoleBackupJob = Static<typeof ConsoleBackupJob>;
+export const ConsoleBackupJobList = Type.Object({ jobs: Type.Array(ConsoleBackupJob) });
+export type ConsoleBackupJobList = Static<typeof ConsoleBackupJobList>;
+export const BackupJobQuery = Type.Object({
+  state: Type.Optional(JobState),
+  serverId: Type.Optional(Id),
+  // A string: query strings are not coerced, and a limit is only ever a handful of digits.
+  limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]{0,1}|[1-4][0-9]{2}|500)$', description: '1 to 500; 100 when not given' })),
+});
+export const BackupJobParams = Type.Object({ subscriptionId: Id, jobId: Id });
+
+export const ProtectedItem = Type.Object({
+  serverId: Type.String(),
+  serverName: Type.String(),
+  vaultName: Type.String(),
+  paths: Type.Array(Type.String()),
+  lastJob: Type.Optional(ConsoleBackupJob),
+  recoveryPoints: Type.Integer(),
+  storedBytes: Type.Integer({ description: 'bytes the vault stores for the item (sum of what each recovery point added)' }),
+});
+export type ProtectedItem = Static<typeof ProtectedItem>;
+
+export const Attention = Type.Object({
+  kind: Type.Union([Type.Literal('backup-failed'), Type.Literal('deadline-near'), Type.Literal('drive-needs-info'), Type.Literal('drive-never-received')]),
+  message: Type.String(),
+  /** The console path that shows the detail. */
+  link: Type.String(),
+});
+export type Attention = Static<typeof Attention>;
+
+export const Overview = Type.Object({
+  vaults: Type.Array(Type.Object({ name: Type.String(), servers: Type.Integer() })),
+  items: Type.Array(ProtectedItem),
+  storedBytes: Type.Integer(),
+  importJobs: Type.Integer(),
+  attention: Type.Array(Attention),
+});
+export type Overview = Static<typeof Overview>;
+
+export const OperatorImportJob = Type.Object({ ...ImportJob.properties, subscriptionId: Type.String() });
+export type OperatorImportJob = Static<typeof OperatorImportJob>;
+export const QueuedDrive = Type.Object({
+  subscriptionId: Type.String(),
+  jobName: Type.String(),
+  driveId: Type.String(),
+  state: Type.String(),
+  since: Type.String(),
+  bytes: Type.Integer(),
+  /** From the import queue: queued or running, which worker holds it, how far it got. */
+  queue: Type.Optional(Type.Object({ state: Type.String(), claimedBy: Type.Optional(Type.String()), bytesDone: Type.Integer(), bytesTotal: Type.Integer() })),
+});
+export type QueuedDrive = Static<typeof QueuedDrive>;
+export const DatacenterView = Type.Object({
+  incoming: Type.Array(OperatorImportJob, { description: 'jobs whose drives are on the way (Shipping)' }),
+  queue: Type.Array(QueuedDrive, { description: 'drives received and waiting or being imported' }),
+  jobs: Type.Array(OperatorImportJob),
+});
+export type DatacenterView = Static<typeof DatacenterView>;

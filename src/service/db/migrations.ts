@@ -172,6 +172,26 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('import_queue_state').on('import_queue').columns(['state', 'enqueued_at']).execute();
     },
   },
+  '0005_console_sessions': {
+    async up(db: Kysely<any>) {
+      // The console's sign-ins: only a hash of the cookie's token is kept, so a database dump signs nobody in.
+      await db.schema
+        .createTable('console_sessions')
+        .addColumn('token_hash', 'text', (c) => c.primaryKey())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('subscription_id', 'text', (c) => c.references('subscriptions.id').onDelete('cascade'))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('console_sessions_expiry').on('console_sessions').column('expires_at').execute();
+      // A running backup's last reported progress, so any instance can stream it to the console.
+      await db.schema.alterTable('backup_jobs').addColumn('progress_files', 'bigint').execute();
+      await db.schema.alterTable('backup_jobs').addColumn('progress_bytes', 'bigint').execute();
+      await db.schema.alterTable('backup_jobs').addColumn('progress_errors', 'bigint').execute();
+      await db.schema.alterTable('backup_jobs').addColumn('progress_sent', 'bigint').execute();
+      await db.schema.alterTable('backup_jobs').addColumn('progress_at', 'text').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -78,6 +78,12 @@ export interface BackupJobTable {
   error: string | null;
   snapshot_id: string | null;
   message: string | null;
+  /** The agent's last progress report while the job runs (null before the first). */
+  progress_files?: number | null;
+  progress_bytes?: number | null;
+  progress_errors?: number | null;
+  progress_sent?: number | null;
+  progress_at?: string | null;
 }
 
 export interface RecoveryPointTable {
@@ -149,6 +155,15 @@ export interface ImportQueueTable {
   enqueued_at: string;
 }
 
+/** A console sign-in: an owner of one subscription, or the data centre's operator. */
+export interface ConsoleSessionTable {
+  token_hash: string;
+  role: string;
+  subscription_id: string | null;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface Database {
   subscriptions: SubscriptionTable;
   applications: ApplicationTable;
@@ -164,4 +179,5 @@ export interface Database {
   storage_accounts: StorageAccountTable;
   storage_containers: StorageContainerTable;
   import_queue: ImportQueueTable;
+  console_sessions: ConsoleSessionTable;
 }

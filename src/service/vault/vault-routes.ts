@@ -8,11 +8,11 @@ import { isDriveseedError } from '../../errors.js';
 import { expectedContentHash } from '../../repo/layout.js';
 import { CompleteSeed, SeedCopy } from '../api/schemas.js';
 import { copySeed } from './seed-copy.js';
-import { BackupJob, BlobList, BlobListQuery, ErrorBody, FinishJob, JobParams, ProtectionPolicy, RegisterServer, Server, ServerParams, ServerStatus, StartJob, Vault, VaultParams } from '../api/schemas.js';
+import { BackupJob, BlobList, BlobListQuery, ErrorBody, FinishJob, JobParams, JobProgress, ProtectionPolicy, RegisterServer, Server, ServerParams, ServerStatus, StartJob, Vault, VaultParams } from '../api/schemas.js';
 import type { Db } from '../db/open-database.js';
 import { requireOwner, requireSubscription, type Caller } from '../http/auth.js';
 import { badRequest, notFound } from '../http/http-error.js';
-import { ensureVault, finishJob, registerServer, serverFor, serverStatus, setPolicy, startJob } from './vaults.js';
+import { ensureVault, finishJob, recordProgress, registerServer, serverFor, serverStatus, setPolicy, startJob } from './vaults.js';
 import type { ServerTable } from '../db/schema.js';
 
 /** Packs are 16 MiB; room for larger ones from other writers. */
@@ -74,6 +74,11 @@ export function registerVaultRoutes(app: FastifyInstance, ctx: VaultContext): vo
   api.post(`${base}/servers/:serverId/seed`, { schema: { params: ServerParams, body: CompleteSeed, response: { 200: SeedCopy, ...errors } } }, async (request) => {
     const target = await server(request, request.params);
     return copySeed(ctx.db, ctx.blobs, request.params.subscriptionId, request.body.importJob, repositoryStore(ctx.blobs, target));
+  });
+
+  api.post(`${base}/servers/:serverId/jobs/:jobId/progress`, { schema: { params: JobParams, body: JobProgress, response: { 204: { type: 'null' }, ...errors } } }, async (request, reply) => {
+    await recordProgress(ctx.db, await server(request, request.params), request.params.jobId, request.body, ctx.now());
+    return reply.status(204).send(null);
   });
 
   api.get(`${base}/servers/:serverId/blobs`, { schema: { params: ServerParams, querystring: BlobListQuery, response: { 200: BlobList, ...errors } } }, async (request) => {

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { BackupJob, FinishJob, ProtectionPolicy, RecoveryPoint, Server, ServerStatus, Vault } from '../api/schemas.js';
+import type { BackupJob, FinishJob, JobProgress, ProtectionPolicy, RecoveryPoint, Server, ServerStatus, Vault } from '../api/schemas.js';
 import type { Db } from '../db/open-database.js';
 import type { BackupJobTable, RecoveryPointTable, ServerTable } from '../db/schema.js';
 import type { Caller } from '../http/auth.js';
-import { badRequest, forbidden, notFound } from '../http/http-error.js';
+import { badRequest, conflict, forbidden, notFound } from '../http/http-error.js';
 
 /** Vaults are made on first registration, as the seed's users create one in the portal first. */
 export async function ensureVault(db: Db, subscriptionId: string, name: string, now: Date): Promise<Vault> {
@@ -140,8 +140,27 @@ function toServer(row: ServerTable): Server {
   };
 }
 
+/**
+ * A running job's progress, as the agent reports it. Only an InProgress job takes it, so a
+ * late report cannot overwrite a finished job's figures.
+ */
+export async function recordProgress(db: Db, server: ServerTable, jobId: string, progress: JobProgress, now: Date): Promise<void> {
+  const result = await db
+    .updateTable('backup_jobs')
+    .set({ progress_files: progress.files, progress_bytes: progress.bytes, progress_errors: progress.errors, progress_sent: progress.sent, progress_at: now.toISOString() })
+    .where('id', '=', jobId)
+    .where('server_id', '=', server.id)
+    .where('state', '=', 'InProgress')
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) === 0) {
+    const exists = await db.selectFrom('backup_jobs').select('state').where('id', '=', jobId).where('server_id', '=', server.id).executeTakeFirst();
+    if (!exists) throw notFound(`no job ${jobId} for this server`);
+    throw conflict(`job ${jobId} has ended already (${exists.state})`, 'state');
+  }
+}
+
 /** PostgreSQL returns bigint columns as strings; the API speaks numbers. */
-function toJob(row: BackupJobTable): BackupJob {
+export function toJob(row: BackupJobTable): BackupJob {
   return {
     id: row.id,
     serverId: row.server_id,
@@ -158,10 +177,13 @@ function toJob(row: BackupJobTable): BackupJob {
     ...(row.error ? { error: row.error } : {}),
     ...(row.message ? { message: row.message } : {}),
     ...(row.snapshot_id ? { snapshotId: row.snapshot_id } : {}),
+    ...(row.progress_at
+      ? { progress: { files: Number(row.progress_files ?? 0), bytes: Number(row.progress_bytes ?? 0), errors: Number(row.progress_errors ?? 0), sent: Number(row.progress_sent ?? 0), at: row.progress_at } }
+      : {}),
   };
 }
 
-function toPoint(row: RecoveryPointTable): RecoveryPoint {
+export function toPoint(row: RecoveryPointTable): RecoveryPoint {
   return {
     id: row.id,
     serverId: row.server_id,
