@@ -253,6 +253,9 @@ export const ShippingDetailsBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** The states entered so far, oldest first. */
+const StateHistory = Type.Array(Type.Object({ state: Type.String(), at: Type.String() }));
+
 const DriveView = Type.Object({
   driveId: Type.String(),
   state: Type.String(),
@@ -260,6 +263,7 @@ const DriveView = Type.Object({
   bytes: Type.Integer(),
   stateChangedAt: Type.String(),
   hasErrorLog: Type.Boolean(),
+  history: Type.Optional(StateHistory),
 });
 
 export const ImportJob = Type.Object({
@@ -274,6 +278,7 @@ export const ImportJob = Type.Object({
   shipping: Type.Optional(ShippingDetailsBody),
   deadline: Type.Optional(Type.Object({ what: Type.String(), at: Type.String() })),
   drives: Type.Array(DriveView),
+  history: Type.Optional(StateHistory),
   shippingAddress: Type.Optional(Type.String()),
 });
 export type ImportJob = Static<typeof ImportJob>;

@@ -192,6 +192,19 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('backup_jobs').addColumn('progress_at', 'text').execute();
     },
   },
+  '0006_import_history': {
+    async up(db: Kysely<any>) {
+      // Every state a job and its drives went through, with when: the console's timeline.
+      await db.schema
+        .createTable('import_events')
+        .addColumn('job_id', 'text', (c) => c.notNull().references('import_jobs.id').onDelete('cascade'))
+        .addColumn('drive_id', 'text')
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('import_events_job').on('import_events').columns(['job_id', 'at']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -164,6 +164,14 @@ export interface ConsoleSessionTable {
   expires_at: string;
 }
 
+/** One state a job (drive_id null) or one of its drives entered, and when. */
+export interface ImportEventTable {
+  job_id: string;
+  drive_id: string | null;
+  state: string;
+  at: string;
+}
+
 export interface Database {
   subscriptions: SubscriptionTable;
   applications: ApplicationTable;
@@ -179,5 +187,6 @@ export interface Database {
   storage_accounts: StorageAccountTable;
   storage_containers: StorageContainerTable;
   import_queue: ImportQueueTable;
+  import_events: ImportEventTable;
   console_sessions: ConsoleSessionTable;
 }

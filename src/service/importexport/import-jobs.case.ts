@@ -117,7 +117,11 @@ export function importJobSuite(name: string, databaseUrl: (dir: string) => Promi
       assert.match((await driveLogs(database.db, sub, 'messy', b.driveId)).errorLog, /block 1/);
       assert.equal(await shipBack(database.db, clean.id, later(7)), 'Completed');
       assert.equal(await shipBack(database.db, messy.id, later(7)), 'Closed');
-      assert.equal((await getImportJob(database.db, sub, 'clean')).drives[0].state, 'ShippedBack');
+      const history = await getImportJob(database.db, sub, 'clean');
+      assert.equal(history.drives[0].state, 'ShippedBack');
+      assert.deepEqual(history.history.map((e) => e.state), ['Creating', 'Shipping', 'Received', 'Transferring', 'Packaging', 'Completed']);
+      assert.deepEqual(history.history.map((e) => e.at), [t0, later(1), later(5), later(5), later(6), later(7)].map((d) => d.toISOString()));
+      assert.deepEqual(history.drives[0].history.map((e) => e.state), ['Specified', 'Received', 'Transferring', 'Completed', 'ShippedBack']);
       await applyDeadlines(database.db, later(96));
       assert.equal((await getImportJob(database.db, sub, 'clean')).state, 'Completed', '90 days have not passed yet');
       await applyDeadlines(database.db, later(98));

@@ -39,7 +39,13 @@ export interface ImportJobView {
   shipping?: ShippingDetails;
   /** The deadline still ahead: shipping details by (Creating), drives to arrive by (Shipping). */
   deadline?: { what: string; at: string };
-  drives: { driveId: string; state: DriveState; files: number; bytes: number; stateChangedAt: string; hasErrorLog: boolean }[];
+  drives: { driveId: string; state: DriveState; files: number; bytes: number; stateChangedAt: string; hasErrorLog: boolean; history: StateEvent[] }[];
+  history: StateEvent[];
+}
+
+export interface StateEvent {
+  state: string;
+  at: string;
 }
 
 export async function createImportJob(db: Db, subscriptionId: string, input: { name: string; storageAccount: string; container: string; drives: NewDrive[] }, now: Date): Promise<ImportJobView> {
@@ -57,11 +63,13 @@ export async function createImportJob(db: Db, subscriptionId: string, input: { n
       .insertInto('import_jobs')
       .values({ id, subscription_id: subscriptionId, name: input.name, storage_account: input.storageAccount, container: input.container, state: 'Creating', created_at: at, state_changed_at: at, shipped_at: null, shipping: null, tracking_number: null })
       .execute();
+    await tx.insertInto('import_events').values({ job_id: id, drive_id: null, state: 'Creating', at }).execute();
     for (const d of input.drives) {
       await tx
         .insertInto('import_drives')
         .values({ id: d.driveId, job_id: id, state: 'Specified', drive_key: d.key, manifest_sha256: d.manifestSha256, files: d.files, bytes: d.bytes, state_changed_at: at, error_log: null, verbose_log: null })
         .execute();
+      await tx.insertInto('import_events').values({ job_id: id, drive_id: d.driveId, state: 'Specified', at }).execute();
     }
   });
   return getImportJob(db, subscriptionId, input.name);
@@ -101,6 +109,7 @@ export async function setShipping(db: Db, subscriptionId: string, name: string, 
     if (/unique|duplicate/i.test((e as Error).message)) throw conflict(`tracking number ${details.trackingNumber} belongs to another import job`, 'trackingNumber');
     throw e;
   }
+  if (job.state === 'Creating') await recordEvent(db, job.id, null, 'Shipping', now);
   return getImportJob(db, subscriptionId, name);
 }
 
@@ -204,6 +213,11 @@ async function moveJob(db: Db, job: ImportJobTable, to: JobState, now: Date): Pr
   const result = await db.updateTable('import_jobs').set({ state: to, state_changed_at: now.toISOString() }).where('id', '=', job.id).where('state', '=', job.state).executeTakeFirst();
   if (Number(result.numUpdatedRows) === 0) throw conflict(`import job ${job.name} changed state meanwhile`, 'state');
   job.state = to;
+  await recordEvent(db, job.id, null, to, now);
+}
+
+async function recordEvent(db: Db, jobId: string, driveId: string | null, state: string, now: Date): Promise<void> {
+  await db.insertInto('import_events').values({ job_id: jobId, drive_id: driveId, state, at: now.toISOString() }).execute();
 }
 
 async function moveDrive(db: Db, drive: ImportDriveTable, to: DriveState, now: Date, logs: Partial<Pick<ImportDriveTable, 'error_log' | 'verbose_log'>> = {}): Promise<void> {
@@ -221,10 +235,13 @@ async function moveDrive(db: Db, drive: ImportDriveTable, to: DriveState, now: D
     .executeTakeFirst();
   if (Number(result.numUpdatedRows) === 0) throw conflict(`drive ${drive.id} changed state meanwhile`, 'state');
   drive.state = to;
+  await recordEvent(db, drive.job_id, drive.id, to, now);
 }
 
 async function view(db: Db, job: ImportJobTable): Promise<ImportJobView> {
   const drives = await db.selectFrom('import_drives').selectAll().where('job_id', '=', job.id).orderBy('id').execute();
+  const events = await db.selectFrom('import_events').selectAll().where('job_id', '=', job.id).orderBy('at').execute();
+  const historyOf = (driveId: string | null) => events.filter((e) => e.drive_id === driveId).map((e) => ({ state: e.state, at: e.at }));
   let deadline: ImportJobView['deadline'];
   if (job.state === 'Creating') deadline = { what: 'shipping details must be entered by', at: new Date(Date.parse(job.created_at) + CREATING_TTL_MS).toISOString() };
   if (job.state === 'Shipping' && job.shipped_at) deadline = { what: 'drives must arrive by', at: new Date(Date.parse(job.shipped_at) + ARRIVAL_WINDOW_MS).toISOString() };
@@ -239,6 +256,7 @@ async function view(db: Db, job: ImportJobTable): Promise<ImportJobView> {
     ...(job.shipped_at ? { shippedAt: job.shipped_at } : {}),
     ...(job.shipping ? { shipping: JSON.parse(job.shipping) as ShippingDetails } : {}),
     ...(deadline ? { deadline } : {}),
-    drives: drives.map((d) => ({ driveId: d.id, state: d.state as DriveState, files: Number(d.files), bytes: Number(d.bytes), stateChangedAt: d.state_changed_at, hasErrorLog: !!d.error_log })),
+    drives: drives.map((d) => ({ driveId: d.id, state: d.state as DriveState, files: Number(d.files), bytes: Number(d.bytes), stateChangedAt: d.state_changed_at, hasErrorLog: !!d.error_log, history: historyOf(d.id) })),
+    history: historyOf(null),
   };
 }

@@ -66,11 +66,12 @@ function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-/** The states a job passes, with the times known: created, shipped, and the latest change. */
+/** The states a job passes, each with the time it entered it (from the service's state history). */
 function JobTimeline({ job }: { job: ImportJob }) {
   const ending = job.state === 'Canceled' ? ['Creating', 'Canceled'] : [...JOB_PATH, job.state === 'Closed' ? 'Closed' : 'Completed'];
   const at = ending.indexOf(job.state);
-  const when = (state: string) => (state === 'Creating' ? job.createdAt : state === 'Shipping' ? job.shippedAt : state === job.state ? job.stateChangedAt : undefined);
+  const entered = new Map((job.history ?? []).map((e) => [e.state, e.at]));
+  const when = (state: string) => entered.get(state) ?? (state === 'Creating' ? job.createdAt : state === job.state ? job.stateChangedAt : undefined);
   return (
     <ol className="timeline" aria-label={`Import job states; now ${job.state}`}>
       {ending.map((state, i) => (
@@ -105,7 +106,7 @@ function Drives({ path, job }: { path: string; job: ImportJob }) {
                   <code>{d.driveId}</code>
                 </th>
                 <td>
-                  <DriveStates state={d.state} since={d.stateChangedAt} />
+                  <DriveStates state={d.state} since={d.stateChangedAt} history={d.history} />
                 </td>
                 <td>{d.files}</td>
                 <td>{bytes(d.bytes)}</td>
@@ -126,14 +127,16 @@ function Drives({ path, job }: { path: string; job: ImportJob }) {
   );
 }
 
-function DriveStates({ state, since }: { state: string; since: string }) {
+function DriveStates({ state, since, history }: { state: string; since: string; history?: { state: string; at: string }[] }) {
+  const entered = new Map((history ?? []).map((e) => [e.state, e.at]));
   const steps = state === 'NeverReceived' ? ['Specified', 'NeverReceived'] : state === 'CompletedMoreInfo' || DRIVE_PATH.indexOf(state) < 0 ? [...DRIVE_PATH.slice(0, 3), 'CompletedMoreInfo', 'ShippedBack'] : DRIVE_PATH;
   const at = steps.indexOf(state);
   return (
     <ol className="drive-states" aria-label={`Drive states; now ${state} since ${time(since)}`}>
       {steps.map((s, i) => (
-        <li key={s} className={i < at ? 'done' : i === at ? 'current' : 'todo'} aria-current={i === at ? 'step' : undefined}>
+        <li key={s} className={i < at ? 'done' : i === at ? 'current' : 'todo'} aria-current={i === at ? 'step' : undefined} title={entered.has(s) ? `${s} ${time(entered.get(s))}` : undefined}>
           {s}
+          {i === at && <span className="when"> {time(entered.get(s) ?? since)}</span>}
         </li>
       ))}
     </ol>
