@@ -21,11 +21,8 @@ const bytes = Number(execFileSync('du', ['-sb', args.staging], { encoding: 'utf8
 const median = (v) => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) / 2)];
 const seconds = async (fn) => { const t = process.hrtime.bigint(); await fn(); return Number(process.hrtime.bigint() - t) / 1e9; };
 const runs = { cp: [], diskprep: [], import: [], 'import azurite': [] };
-const azurite = await startAzurite();
-process.env.AZURE_STORAGE_CONNECTION_STRING = azurite.connectionString;
 for (let i = 0; i < Number(args.repeat); i++) {
   rmSync(args.target, { recursive: true, force: true });
-await azurite.stop();
   mkdirSync(join(args.target, 'drive'), { recursive: true });
   runs.cp.push(await seconds(async () => execFileSync('sh', ['-c', `cp -r ${args.staging} ${args.target}/cp && sync`])));
   let prepared;
@@ -35,8 +32,13 @@ await azurite.stop();
   }));
   const container = new FsStore(join(args.target, 'container'));
   runs.import.push(await seconds(async () => { await importDrive(prepared.drives[0].path, prepared.drives[0], container); execFileSync('sync'); }));
+  // A fresh Azurite for each run, started only now: one left idle through the runs above was
+  // found gone by the time it was needed.
+  const azurite = await startAzurite();
+  process.env.AZURE_STORAGE_CONNECTION_STRING = azurite.connectionString;
   const blob = await openStore(`azure://bench-${i}`);
   runs['import azurite'].push(await seconds(async () => { await importDrive(prepared.drives[0].path, prepared.drives[0], blob); }));
+  await azurite.stop();
 }
 const mbps = (s) => (bytes / 1e6 / s).toFixed(0);
 const cp = median(runs.cp);
@@ -44,4 +46,3 @@ console.log(`staging ${(bytes / 1e6).toFixed(0)} MB; medians of ${args.repeat}`)
 console.log(`cp -r:           ${cp.toFixed(2)} s (${mbps(cp)} MB/s)`);
 for (const k of ['diskprep', 'import', 'import azurite']) console.log(`${k.padEnd(16)} ${median(runs[k]).toFixed(2)} s (${mbps(median(runs[k]))} MB/s) = ${(cp / median(runs[k])).toFixed(2)}× cp's throughput`);
 rmSync(args.target, { recursive: true, force: true });
-await azurite.stop();
