@@ -83,6 +83,12 @@ export function BackupJobPage({ sub, jobId }: { sub: string; jobId: string }) {
         <dd>{j.warnings}</dd>
         <dt>Errors</dt>
         <dd className={j.error ? 'error' : undefined}>{j.error ?? 'none'}</dd>
+        {j.message && (
+          <>
+            <dt>Note</dt>
+            <dd>{j.message}</dd>
+          </>
+        )}
         {j.snapshotId && (
           <>
             <dt>Recovery point</dt>
