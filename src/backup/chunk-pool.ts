@@ -1,14 +1,15 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Repository } from '../repo/repository.js';
+import { PACK_BUFFER_SIZE } from '../repo/pack.js';
 import type { FileResult, FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
 import { DEFAULT_LEVEL } from '../repo/compression.js';
 
 /** Small files travel to a worker in batches: one message per file would cost more than the file. */
 const BATCH_FILES = 64;
 const BATCH_BYTES = 8 * 1024 * 1024;
-/** Sealed bytes waiting for the packer before workers are held back (backpressure). */
-const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
+/** Pack buffers beyond one per worker: the packs being uploaded while the workers fill the next. */
+const PACKS_UPLOADING = 2;
 
 interface QueuedFile {
   path: string;
@@ -21,9 +22,11 @@ interface RunningTask {
 }
 
 /**
- * Worker threads that turn files into stored data blobs. The pool owns the dedup decision
- * (it answers the workers' queries from the repository's index) and hands the sealed blobs
- * to the repository's packer on the main thread.
+ * Worker threads that turn files into stored data packs. The pool owns the dedup decision (it
+ * answers the workers' queries from the repository's index), lends the workers pack buffers of
+ * shared memory and uploads the packs they fill. The buffers are the pool's whole data memory:
+ * (workers + PACKS_UPLOADING) × PACK_BUFFER_SIZE, allocated once and reused; a worker whose pack
+ * is full waits for a free buffer, which holds back reading when uploads are slow.
  */
 export class ChunkPool {
   private readonly workers: Worker[] = [];
@@ -32,24 +35,34 @@ export class ChunkPool {
   private readonly running = new Map<number, RunningTask>();
   private nextTask = 0;
   private failure?: Error;
-  /** Blob writes run one at a time, in arrival order, so the packer sees a simple stream. */
-  private writes: Promise<void> = Promise.resolve();
-  private queuedBytes = 0;
+  private buffers: SharedArrayBuffer[] = [];
+  private readonly freeBuffers: number[] = [];
+  /** Workers that handed over a full pack and wait for a buffer, in order. */
+  private readonly waitingForBuffer: Worker[] = [];
+  private readonly uploads = new Set<Promise<void>>();
+  private readonly flushed = new Map<Worker, () => void>();
 
   constructor(
     private readonly repo: Repository,
     private readonly threads = availableParallelism(),
+    private readonly packBufferSize = PACK_BUFFER_SIZE,
   ) {}
 
   /** Workers start on the first changed file: an unchanged backup needs none of them. */
   private startWorkers(): void {
-    const init: WorkerInit = {
-      encryption: this.repo.key.encryption,
-      mac: this.repo.key.mac,
-      chunkerSeed: this.repo.key.chunkerSeed,
-      level: DEFAULT_LEVEL,
-    };
-    for (let i = 0; i < Math.max(1, this.threads); i++) {
+    const count = Math.max(1, this.threads);
+    // Shared memory is committed page by page as packs fill it, not at allocation.
+    this.buffers = Array.from({ length: count + PACKS_UPLOADING }, () => new SharedArrayBuffer(this.packBufferSize));
+    for (let i = count; i < this.buffers.length; i++) this.freeBuffers.push(i);
+    for (let i = 0; i < count; i++) {
+      const init: WorkerInit = {
+        encryption: this.repo.key.encryption,
+        mac: this.repo.key.mac,
+        chunkerSeed: this.repo.key.chunkerSeed,
+        level: DEFAULT_LEVEL,
+        packBuffers: this.buffers,
+        firstBuffer: i,
+      };
       const worker = new Worker(new URL('./chunk-worker.js', import.meta.url), { workerData: init });
       worker.on('message', (msg: FromWorker) => this.onMessage(worker, msg));
       worker.on('error', (e) => this.fail(e));
@@ -58,7 +71,7 @@ export class ChunkPool {
     }
   }
 
-  /** Resolves when the file's blobs are handed to the packer. */
+  /** Resolves with the file's blob ids once the worker has put its new blobs into a pack (drain stores them). */
   chunk(path: string, size: number): Promise<FileResult> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.workers.length === 0) this.startWorkers();
@@ -93,36 +106,47 @@ export class ChunkPool {
   private onMessage(worker: Worker, msg: FromWorker): void {
     switch (msg.kind) {
       case 'query': {
-        const reply = () => {
-          const want = msg.ids.map((id) => this.repo.claim(id));
-          worker.postMessage({ kind: 'want', task: msg.task, want } satisfies ToWorker);
-        };
-        // A worker waits for its answer, so holding the answer back is the backpressure.
-        if (this.queuedBytes > MAX_QUEUED_BYTES) void this.writes.finally(reply);
-        else reply();
+        const want = msg.ids.map((id) => this.repo.claim(id));
+        worker.postMessage({ kind: 'want', task: msg.task, want } satisfies ToWorker);
         return;
       }
-      case 'blobs':
-        for (const blob of msg.blobs) {
-          const sealed = Buffer.from(blob.sealed.buffer, blob.sealed.byteOffset, blob.sealed.byteLength);
-          this.queuedBytes += sealed.length;
-          this.writes = this.writes.then(async () => {
-            await this.repo.addSealedBlob('data', blob.id, sealed, blob.rawLength);
-            this.queuedBytes -= sealed.length;
-          });
-        }
-        this.writes.catch((e) => this.fail(e));
+      case 'pack': {
+        this.lendBuffer(worker);
+        const bytes = new Uint8Array(this.buffers[msg.buffer], 0, msg.length);
+        const upload: Promise<void> = this.repo
+          .storePack(msg.entry, bytes)
+          .then(
+            () => this.returnBuffer(msg.buffer),
+            (e) => this.fail(e as Error),
+          )
+          .finally(() => this.uploads.delete(upload));
+        this.uploads.add(upload);
         return;
+      }
       case 'done': {
         const task = this.running.get(msg.task)!;
         this.running.delete(msg.task);
         this.idle.push(worker);
         this.dispatch();
-        // A file is done only once its blobs are in the packer's hands.
-        void this.writes.then(() => task.files.forEach((f, i) => f.resolve(msg.results[i])));
+        task.files.forEach((f, i) => f.resolve(msg.results[i]));
         return;
       }
+      case 'flushed':
+        this.flushed.get(worker)?.();
+        return;
     }
+  }
+
+  private lendBuffer(worker: Worker): void {
+    const free = this.freeBuffers.pop();
+    if (free === undefined) this.waitingForBuffer.push(worker);
+    else worker.postMessage({ kind: 'buffer', buffer: free } satisfies ToWorker);
+  }
+
+  private returnBuffer(buffer: number): void {
+    const worker = this.waitingForBuffer.shift();
+    if (worker) worker.postMessage({ kind: 'buffer', buffer } satisfies ToWorker);
+    else this.freeBuffers.push(buffer);
   }
 
   private fail(error: Error): void {
@@ -131,11 +155,25 @@ export class ChunkPool {
       for (const f of task.files) f.resolve({ content: [], size: 0, error: error.message });
     }
     this.running.clear();
+    for (const done of this.flushed.values()) done();
+    this.flushed.clear();
   }
 
-  /** Waits for every blob handed over so far. */
+  /** Has every worker hand over its partial pack, and waits until every pack is stored. */
   async drain(): Promise<void> {
-    await this.writes;
+    if (!this.failure) {
+      await Promise.all(
+        this.workers.map(
+          (worker) =>
+            new Promise<void>((resolve) => {
+              this.flushed.set(worker, resolve);
+              worker.postMessage({ kind: 'flush' } satisfies ToWorker);
+            }),
+        ),
+      );
+      this.flushed.clear();
+    }
+    while (this.uploads.size > 0) await Promise.all(this.uploads);
     if (this.failure) throw this.failure;
   }
 

@@ -1,18 +1,24 @@
+import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { nextCut, gearTable, MAX_CHUNK } from '../repo/chunker.js';
-import { blobIdOf, seal } from '../repo/crypto.js';
+import { blobIdOf, SEAL_OVERHEAD, sealInto } from '../repo/crypto.js';
 import { encodePayload } from '../repo/compression.js';
-import { blobAad } from '../repo/pack.js';
-import type { FileJob, FileResult, FromWorker, SealedBlobMessage, ToWorker, WorkerInit } from './worker-protocol.js';
+import { blobAad, PACK_TARGET_SIZE, PackBuilder } from '../repo/pack.js';
+import type { FileJob, FileResult, FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
 
 /**
  * One of the archiver's worker threads: read → chunk → id → (ask main which ids are new) →
- * compress → encrypt. Main keeps the only copy of the index, so dedup is exact across workers;
- * one query per group of chunks (not per chunk) keeps the round trips cheap.
+ * compress → encrypt → pack. Main keeps the only copy of the index, so dedup is exact across
+ * workers; one query per group of chunks (not per chunk) keeps the round trips cheap.
+ *
+ * Each worker builds its own data pack, sealing blobs straight into a pack buffer of shared
+ * memory that main lent it, and hands over whole packs (bytes, id and header entries). Main
+ * only uploads them: no per-blob message, no per-blob buffer whose memory lives until main's
+ * next garbage collection, no pack hashing on main. Waiting for a free buffer is the backpressure.
  *
  * Chunks are views into two large read buffers used in turn, never copies: a buffer is
- * reused only after the group of chunks that points into it was sealed and sent.
+ * reused only after the group of chunks that points into it was sealed.
  */
 const init = workerData as WorkerInit;
 const encryption = Buffer.from(init.encryption);
@@ -29,14 +35,29 @@ interface PendingChunk {
 }
 
 let wantResolver: ((want: boolean[]) => void) | undefined;
+let bufferResolver: ((buffer: number) => void) | undefined;
+let bufferIndex = init.firstBuffer;
+let pack = new PackBuilder(Buffer.from(init.packBuffers[bufferIndex]));
 
 port.on('message', (msg: ToWorker) => {
-  if (msg.kind === 'want') wantResolver?.(msg.want);
-  else void runTask(msg.task, msg.files);
+  switch (msg.kind) {
+    case 'want':
+      wantResolver?.(msg.want);
+      return;
+    case 'buffer':
+      bufferResolver?.(msg.buffer);
+      return;
+    case 'task':
+      void runTask(msg.task, msg.files);
+      return;
+    case 'flush':
+      void finishPack().then(() => send({ kind: 'flushed' }));
+      return;
+  }
 });
 
-function send(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
-  port.postMessage(msg, transfer);
+function send(msg: FromWorker): void {
+  port.postMessage(msg);
 }
 
 function ask(task: number, ids: string[]): Promise<boolean[]> {
@@ -44,6 +65,27 @@ function ask(task: number, ids: string[]): Promise<boolean[]> {
     wantResolver = resolve;
     send({ kind: 'query', task, ids });
   });
+}
+
+/** Hands the pack being built to main and waits until main lends another buffer. */
+async function finishPack(): Promise<void> {
+  if (pack.blobs.length === 0) return;
+  const length = pack.finish(encryption);
+  const bytes = pack.buffer.subarray(0, length);
+  const id = createHash('sha256').update(bytes).digest('hex');
+  const next = new Promise<number>((resolve) => (bufferResolver = resolve));
+  send({ kind: 'pack', buffer: bufferIndex, length, entry: { id, size: length, blobs: pack.blobs } });
+  bufferIndex = await next;
+  pack = new PackBuilder(Buffer.from(init.packBuffers[bufferIndex]));
+}
+
+async function addBlob(id: string, data: Buffer): Promise<void> {
+  const payload = encodePayload(data, init.level);
+  const sealedLength = payload.length + SEAL_OVERHEAD;
+  if (!pack.fits(sealedLength)) await finishPack();
+  sealInto(encryption, payload, blobAad('data', id), pack.buffer, pack.size);
+  pack.commit('data', id, sealedLength, data.length);
+  if (pack.size >= PACK_TARGET_SIZE) await finishPack();
 }
 
 /** The chunks cut since the last flush, all views into the current read buffer. */
@@ -63,22 +105,10 @@ class Group {
     const chunks = this.chunks;
     this.chunks = [];
     const want = await ask(this.task, chunks.map((c) => c.id));
-    const blobs: SealedBlobMessage[] = [];
-    chunks.forEach((chunk, i) => {
-      if (!want[i]) return;
-      const sealed = seal(encryption, encodePayload(chunk.data, init.level), blobAad('data', chunk.id));
-      blobs.push({ id: chunk.id, sealed, rawLength: chunk.data.length });
-    });
-    if (blobs.length > 0) send({ kind: 'blobs', task: this.task, blobs }, transferList(blobs));
+    for (let i = 0; i < chunks.length; i++) {
+      if (want[i]) await addBlob(chunks[i].id, chunks[i].data);
+    }
   }
-}
-
-/** Transfers only buffers that own their whole ArrayBuffer (small ones live in a shared pool). */
-function transferList(blobs: SealedBlobMessage[]): ArrayBuffer[] {
-  return blobs
-    .map((b) => b.sealed)
-    .filter((s) => s.byteOffset === 0 && s.byteLength === s.buffer.byteLength)
-    .map((s) => s.buffer as ArrayBuffer);
 }
 
 /** The read window [start, end) of the current buffer; bytes before start belong to the group. */

@@ -1,9 +1,15 @@
 /** Messages between the archiver (main thread) and its chunk workers. */
+import type { PackEntry } from '../repo/master-index.js';
+
 export interface WorkerInit {
   encryption: Uint8Array;
   mac: Uint8Array;
   chunkerSeed: Uint8Array;
   level: number;
+  /** Every pack buffer of the pool (shared memory, never copied); main lends them out by index. */
+  packBuffers: SharedArrayBuffer[];
+  /** The buffer this worker starts with. */
+  firstBuffer: number;
 }
 
 export interface FileJob {
@@ -13,13 +19,11 @@ export interface FileJob {
 /** main → worker */
 export type ToWorker =
   | { kind: 'task'; task: number; files: FileJob[] }
-  | { kind: 'want'; task: number; want: boolean[] };
-
-export interface SealedBlobMessage {
-  id: string;
-  sealed: Uint8Array;
-  rawLength: number;
-}
+  | { kind: 'want'; task: number; want: boolean[] }
+  /** A pack buffer lent to the worker after it handed its full one over. */
+  | { kind: 'buffer'; buffer: number }
+  /** Hand over the pack being built, even if it is not full (the end of a backup). */
+  | { kind: 'flush' };
 
 export interface FileResult {
   content: string[];
@@ -30,5 +34,7 @@ export interface FileResult {
 /** worker → main */
 export type FromWorker =
   | { kind: 'query'; task: number; ids: string[] }
-  | { kind: 'blobs'; task: number; blobs: SealedBlobMessage[] }
-  | { kind: 'done'; task: number; results: FileResult[] };
+  /** A finished pack: bytes [0, length) of pack buffer `buffer`; the worker waits for another buffer. */
+  | { kind: 'pack'; buffer: number; length: number; entry: PackEntry }
+  | { kind: 'done'; task: number; results: FileResult[] }
+  | { kind: 'flushed' };
