@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { nextCut, gearTable, MAX_CHUNK } from '../repo/chunker.js';
 import { blobIdOf, SEAL_OVERHEAD, sealInto } from '../repo/crypto.js';
 import { encodePayload } from '../repo/compression.js';
 import { blobAad, PACK_TARGET_SIZE, PackBuilder } from '../repo/pack.js';
-import type { FileJob, FileResult, FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
+import type { FileJob, FileResult, FileStat, FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
 
 /**
  * One of the archiver's worker threads: read → chunk → id → (ask main which ids are new) →
@@ -17,8 +17,8 @@ import type { FileJob, FileResult, FromWorker, ToWorker, WorkerInit } from './wo
  * only uploads them: no per-blob message, no per-blob buffer whose memory lives until main's
  * next garbage collection, no pack hashing on main. Waiting for a free buffer is the backpressure.
  *
- * Chunks are views into two large read buffers used in turn, never copies: a buffer is
- * reused only after the group of chunks that points into it was sealed.
+ * Chunks are views into one large read buffer, never copies: its bytes move only after the
+ * group of chunks that points into them was sealed.
  */
 const init = workerData as WorkerInit;
 const encryption = Buffer.from(init.encryption);
@@ -26,7 +26,7 @@ const mac = Buffer.from(init.mac);
 const gear = gearTable(init.chunkerSeed);
 const port = parentPort!;
 
-/** Bytes a read buffer holds: one group of chunks plus one maximal chunk of slack. */
+/** Bytes the read buffer holds: a group of at least 4 MiB of chunks plus one maximal chunk of slack. */
 const BUFFER_SIZE = 8 * 1024 * 1024;
 
 interface PendingChunk {
@@ -111,23 +111,21 @@ class Group {
   }
 }
 
-/** The read window [start, end) of the current buffer; bytes before start belong to the group. */
+/**
+ * The read window [start, end) of one buffer; bytes before start belong to the group. When too
+ * little room is left for a maximal chunk, the group is sealed first (its chunks are views of
+ * the buffer) and the unchunked rest moves to the front: one buffer, not two used in turn.
+ */
 class Reader {
-  private buffers = [Buffer.allocUnsafe(BUFFER_SIZE), Buffer.allocUnsafe(BUFFER_SIZE)];
+  readonly buffer = Buffer.allocUnsafe(BUFFER_SIZE);
   start = 0;
   end = 0;
 
-  get buffer(): Buffer {
-    return this.buffers[0];
-  }
-
-  /** Reads more of fd after `end`; when the buffer is full, flushes the group and switches buffers. */
+  /** Reads more of fd after `end`, making room first when needed. */
   async fill(fd: number, group: Group): Promise<number> {
     if (BUFFER_SIZE - this.end < MAX_CHUNK) {
-      const [current, spare] = this.buffers;
-      current.copy(spare, 0, this.start, this.end);
       await group.flush();
-      this.buffers = [spare, current];
+      this.buffer.copyWithin(0, this.start, this.end);
       this.end -= this.start;
       this.start = 0;
     }
@@ -148,16 +146,27 @@ async function runTask(task: number, files: FileJob[]): Promise<void> {
   send({ kind: 'done', task, results });
 }
 
+/**
+ * Opened without following symlinks and without blocking (a fifo that replaced a file must not
+ * hang the worker); the fstat of the descriptor is the node's metadata, so main need not lstat
+ * a new file at all.
+ */
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
 async function chunkFile(path: string, reader: Reader, group: Group): Promise<FileResult> {
   const content: string[] = [];
   let size = 0;
   let fd: number;
+  let stat: FileStat;
   try {
-    fd = openSync(path, 'r');
+    fd = openSync(path, OPEN_FLAGS);
   } catch (e) {
     return { content, size, error: (e as Error).message };
   }
   try {
+    const st = fstatSync(fd, { bigint: true });
+    if (!st.isFile()) return { content, size, error: 'not a regular file any more' };
+    stat = { mode: Number(st.mode & 0o7777n), mtimeNs: st.mtimeNs.toString(), uid: Number(st.uid), gid: Number(st.gid), inode: Number(st.ino), dev: Number(st.dev) };
     let eof = false;
     for (;;) {
       if (!eof && reader.end - reader.start < MAX_CHUNK) {
@@ -171,7 +180,7 @@ async function chunkFile(path: string, reader: Reader, group: Group): Promise<Fi
       content.push(group.add(reader.buffer.subarray(reader.start, reader.start + len)));
       reader.start += len;
     }
-    return { content, size };
+    return { content, size, stat };
   } catch (e) {
     return { content: [], size, error: (e as Error).message };
   } finally {

@@ -25,9 +25,21 @@ export type ToWorker =
   /** Hand over the pack being built, even if it is not full (the end of a backup). */
   | { kind: 'flush' };
 
+/** What an fstat of the opened file says, for tree nodes (docs/format.md, Trees). */
+export interface FileStat {
+  mode: number;
+  mtimeNs: string;
+  uid: number;
+  gid: number;
+  inode: number;
+  dev: number;
+}
+
 export interface FileResult {
   content: string[];
   size: number;
+  /** The file's metadata, taken from the descriptor that was read. */
+  stat?: FileStat;
   error?: string;
 }
 
