@@ -17,6 +17,8 @@ class SlowPackStore extends MemoryStore {
 
   override async put(name: string, data: BlobData): Promise<void> {
     if (!name.startsWith('data/')) return super.put(name, data);
+    // fetch (the service client) and the Azure SDK refuse views of shared memory.
+    for (const part of Array.isArray(data) ? data : [data]) assert.ok(!((part as Uint8Array).buffer instanceof SharedArrayBuffer), 'a pack in shared memory');
     this.packs++;
     this.maxUploading = Math.max(this.maxUploading, ++this.uploading);
     try {

@@ -30,8 +30,8 @@ interface RunningTask {
 
 /**
  * Worker threads that turn files into stored data packs. The pool owns the dedup decision (it
- * answers the workers' queries from the repository's index), lends the workers pack buffers of
- * shared memory and uploads the packs they fill. The buffers are the pool's whole data memory:
+ * answers the workers' queries from the repository's index), lends the workers pack buffers
+ * (moved by transfer, never copied) and uploads the packs they fill. The buffers are the pool's whole data memory:
  * (workers + PACKS_UPLOADING) × PACK_BUFFER_SIZE, allocated once and reused; a worker whose pack
  * is full waits for a free buffer, which holds back reading when uploads are slow.
  */
@@ -42,8 +42,7 @@ export class ChunkPool {
   private readonly running = new Map<number, RunningTask>();
   private nextTask = 0;
   private failure?: Error;
-  private buffers: SharedArrayBuffer[] = [];
-  private readonly freeBuffers: number[] = [];
+  private readonly freeBuffers: ArrayBuffer[] = [];
   /** Workers that handed over a full pack and wait for a buffer, in order. */
   private readonly waitingForBuffer: Worker[] = [];
   private readonly uploads = new Set<Promise<void>>();
@@ -58,19 +57,19 @@ export class ChunkPool {
   /** Workers start on the first changed file: an unchanged backup needs none of them. */
   private startWorkers(): void {
     const count = Math.max(1, this.threads);
-    // Shared memory is committed page by page as packs fill it, not at allocation.
-    this.buffers = Array.from({ length: count + PACKS_UPLOADING }, () => new SharedArrayBuffer(this.packBufferSize));
-    for (let i = count; i < this.buffers.length; i++) this.freeBuffers.push(i);
+    // Pages are committed as packs fill them, not at allocation. Buffers are moved between
+    // threads by transfer: not shared memory, which stores that hand bytes to fetch refuse.
+    for (let i = 0; i < PACKS_UPLOADING; i++) this.freeBuffers.push(new ArrayBuffer(this.packBufferSize));
     for (let i = 0; i < count; i++) {
+      const packBuffer = new ArrayBuffer(this.packBufferSize);
       const init: WorkerInit = {
         encryption: this.repo.key.encryption,
         mac: this.repo.key.mac,
         chunkerSeed: this.repo.key.chunkerSeed,
         level: DEFAULT_LEVEL,
-        packBuffers: this.buffers,
-        firstBuffer: i,
+        packBuffer,
       };
-      const worker = new Worker(new URL('./chunk-worker.js', import.meta.url), { workerData: init });
+      const worker = new Worker(new URL('./chunk-worker.js', import.meta.url), { workerData: init, transferList: [packBuffer] });
       worker.on('message', (msg: FromWorker) => this.onMessage(worker, msg));
       worker.on('error', (e) => this.fail(e));
       this.workers.push(worker);
@@ -122,7 +121,7 @@ export class ChunkPool {
       }
       case 'pack': {
         this.lendBuffer(worker);
-        const bytes = new Uint8Array(this.buffers[msg.buffer], 0, msg.length);
+        const bytes = new Uint8Array(msg.buffer, 0, msg.length);
         // Objects from a message each get a hidden class of their own (71k of them for a 2 GB
         // backup); the index keeps these for the whole run, so rebuild them with one shape.
         const blobs = msg.entry.blobs.map((b) => ({ type: b.type, id: b.id, offset: b.offset, length: b.length, rawLength: b.rawLength }));
@@ -153,12 +152,13 @@ export class ChunkPool {
   private lendBuffer(worker: Worker): void {
     const free = this.freeBuffers.pop();
     if (free === undefined) this.waitingForBuffer.push(worker);
-    else worker.postMessage({ kind: 'buffer', buffer: free } satisfies ToWorker);
+    else worker.postMessage({ kind: 'buffer', buffer: free } satisfies ToWorker, [free]);
   }
 
-  private returnBuffer(buffer: number): void {
+  /** Once a pack is stored its buffer goes to the worker waiting longest, or back to the free list. */
+  private returnBuffer(buffer: ArrayBuffer): void {
     const worker = this.waitingForBuffer.shift();
-    if (worker) worker.postMessage({ kind: 'buffer', buffer } satisfies ToWorker);
+    if (worker) worker.postMessage({ kind: 'buffer', buffer } satisfies ToWorker, [buffer]);
     else this.freeBuffers.push(buffer);
   }
 

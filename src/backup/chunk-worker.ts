@@ -12,8 +12,8 @@ import type { FileJob, FileResult, FileStat, FromWorker, ToWorker, WorkerInit } 
  * compress → encrypt → pack. Main keeps the only copy of the index, so dedup is exact across
  * workers; one query per group of chunks (not per chunk) keeps the round trips cheap.
  *
- * Each worker builds its own data pack, sealing blobs straight into a pack buffer of shared
- * memory that main lent it, and hands over whole packs (bytes, id and header entries). Main
+ * Each worker builds its own data pack, sealing blobs straight into a pack buffer that main lent
+ * it (transferred, never copied), and hands over whole packs (bytes, id and header entries). Main
  * only uploads them: no per-blob message, no per-blob buffer whose memory lives until main's
  * next garbage collection, no pack hashing on main. Waiting for a free buffer is the backpressure.
  *
@@ -35,9 +35,8 @@ interface PendingChunk {
 }
 
 let wantResolver: ((want: boolean[]) => void) | undefined;
-let bufferResolver: ((buffer: number) => void) | undefined;
-let bufferIndex = init.firstBuffer;
-let pack = new PackBuilder(Buffer.from(init.packBuffers[bufferIndex]));
+let bufferResolver: ((buffer: ArrayBuffer) => void) | undefined;
+let pack = new PackBuilder(Buffer.from(init.packBuffer));
 
 port.on('message', (msg: ToWorker) => {
   switch (msg.kind) {
@@ -56,8 +55,8 @@ port.on('message', (msg: ToWorker) => {
   }
 });
 
-function send(msg: FromWorker): void {
-  port.postMessage(msg);
+function send(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(msg, transfer);
 }
 
 function ask(task: number, ids: string[]): Promise<boolean[]> {
@@ -73,10 +72,10 @@ async function finishPack(): Promise<void> {
   const length = pack.finish(encryption);
   const bytes = pack.buffer.subarray(0, length);
   const id = createHash('sha256').update(bytes).digest('hex');
-  const next = new Promise<number>((resolve) => (bufferResolver = resolve));
-  send({ kind: 'pack', buffer: bufferIndex, length, entry: { id, size: length, blobs: pack.blobs } });
-  bufferIndex = await next;
-  pack = new PackBuilder(Buffer.from(init.packBuffers[bufferIndex]));
+  const next = new Promise<ArrayBuffer>((resolve) => (bufferResolver = resolve));
+  const buffer = pack.buffer.buffer as ArrayBuffer;
+  send({ kind: 'pack', buffer, length, entry: { id, size: length, blobs: pack.blobs } }, [buffer]);
+  pack = new PackBuilder(Buffer.from(await next));
 }
 
 async function addBlob(id: string, data: Buffer): Promise<void> {

@@ -6,10 +6,8 @@ export interface WorkerInit {
   mac: Uint8Array;
   chunkerSeed: Uint8Array;
   level: number;
-  /** Every pack buffer of the pool (shared memory, never copied); main lends them out by index. */
-  packBuffers: SharedArrayBuffer[];
-  /** The buffer this worker starts with. */
-  firstBuffer: number;
+  /** The pack buffer this worker starts with (transferred, not copied). */
+  packBuffer: ArrayBuffer;
 }
 
 export interface FileJob {
@@ -20,8 +18,8 @@ export interface FileJob {
 export type ToWorker =
   | { kind: 'task'; task: number; files: FileJob[] }
   | { kind: 'want'; task: number; want: boolean[] }
-  /** A pack buffer lent to the worker after it handed its full one over. */
-  | { kind: 'buffer'; buffer: number }
+  /** A pack buffer (transferred) lent to the worker after it handed its full one over. */
+  | { kind: 'buffer'; buffer: ArrayBuffer }
   /** Hand over the pack being built, even if it is not full (the end of a backup). */
   | { kind: 'flush' };
 
@@ -46,7 +44,7 @@ export interface FileResult {
 /** worker → main */
 export type FromWorker =
   | { kind: 'query'; task: number; ids: string[] }
-  /** A finished pack: bytes [0, length) of pack buffer `buffer`; the worker waits for another buffer. */
-  | { kind: 'pack'; buffer: number; length: number; entry: PackEntry }
+  /** A finished pack: bytes [0, length) of `buffer` (transferred); the worker waits for another buffer. */
+  | { kind: 'pack'; buffer: ArrayBuffer; length: number; entry: PackEntry }
   | { kind: 'done'; task: number; results: FileResult[] }
   | { kind: 'flushed' };

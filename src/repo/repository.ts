@@ -8,12 +8,12 @@ import { openMasterKey, writeKeyFile } from './key-file.js';
 import { CONFIG_FILE, DATA_DIR, idFromName, INDEX_DIR, packName, SNAPSHOTS_DIR } from './layout.js';
 import { decodeIndexFile, INDEX_VERSION, MasterIndex, type PackEntry } from './master-index.js';
 import { blobAad, decodePackHeader, encodePackTail, PACK_TARGET_SIZE, PACK_TRAILER_LENGTH, parsePackTrailer, type BlobType, type PackedBlob } from './pack.js';
-
-export { PACK_BUFFER_SIZE, PACK_TARGET_SIZE } from './pack.js';
 import { encodeConfig, readConfig, REPOSITORY_FORMAT, REPOSITORY_VERSION, type RepositoryConfig } from './config.js';
 import { decodeSealedJson, encodeSealedJson } from './sealed-file.js';
 import { decodeSnapshot, type Snapshot, type StoredSnapshot } from './snapshot.js';
 import { RepositoryLock } from './lock.js';
+
+export { PACK_BUFFER_SIZE, PACK_TARGET_SIZE } from './pack.js';
 
 /** Uploads in flight before writers wait: bounds memory at about (2 + this) packs. */
 const MAX_PENDING_UPLOADS = 2;
