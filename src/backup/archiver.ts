@@ -39,9 +39,9 @@ export interface BackupResult {
 }
 
 /** Files queued in the pool at once; beyond this the walk waits. */
-const MAX_FILES_IN_FLIGHT = 2048;
+const MAX_FILES_IN_FLIGHT = 512;
 /** Files waiting for a pool slot before the walk stops listing new directories. */
-const MAX_FILES_WAITING = 4096;
+const MAX_FILES_WAITING = 1024;
 /** Directories read (and their parent trees loaded) at once. */
 const DIRS_LISTED_AT_ONCE = 16;
 
@@ -159,15 +159,53 @@ class Archiver {
    * that held a 200 MB heap for 40k files). readdir's entry types tell files apart without a stat.
    */
   private async saveDir(path: string, parentTree: Id | undefined): Promise<Id> {
-    // Listing more directories while thousands of files already wait only grows the heap.
+    const { previous, entries } = await this.listing.run(async () => {
+      await this.filesMoved();
+      return this.listDir(path, parentTree);
+    });
+    return this.saveListed(path, previous, entries);
+  }
+
+  /**
+   * A directory by readdir's type. It is stat'ed only once it holds a listing slot: every
+   * listed directory starts all its subdirectories at once, and thousands of them waiting must
+   * hold a name each, not a stat (with its Dates and BigInts) and the promise chain around it.
+   */
+  private async saveSubdir(path: string, name: string, previous: TreeNode | undefined): Promise<TreeNode | undefined> {
+    const listed = await this.listing.run(async () => {
+      await this.filesMoved();
+      const st = await this.statEntry(path);
+      if (!st) return 'gone' as const;
+      if (!st.isDirectory()) return 'changed' as const;
+      return { meta: metaOf(name, st), ...(await this.listDir(path, previous?.type === 'dir' ? previous.subtree : undefined)) };
+    });
+    if (listed === 'gone') return undefined;
+    if (listed === 'changed') return this.saveEntry(path, name, previous); // no longer a directory: stat again, save what it is
+    this.counts.dirs++;
+    const subtree = await this.saveListed(path, listed.previous, listed.entries);
+    return { ...listed.meta, type: 'dir', subtree };
+  }
+
+  /** Listing more directories while thousands of files already wait only grows the heap. */
+  private async filesMoved(): Promise<void> {
     while (this.inFlight.queued > MAX_FILES_WAITING) await this.inFlight.nextRelease();
-    const { previous, entries } = await this.listing.run(() => this.listDir(path, parentTree));
+  }
+
+  private async saveListed(path: string, previous: Map<string, TreeNode>, entries: Dirent[]): Promise<Id> {
+    // path is absolute and normalized and a name has no separator: concatenation is the join
+    // (path.join re-normalizes character by character; it was the walk's largest allocator).
+    const prefix = path.endsWith(sep) ? path : path + sep;
     const nodes = entries
-      .filter((entry) => !this.excluded(join(path, entry.name)))
+      .filter((entry) => !this.excluded(prefix + entry.name))
       .map((entry) => {
-        const childPath = join(path, entry.name);
-        if (entry.isFile()) return this.inFlight.run(() => this.saveEntry(childPath, entry.name, previous.get(entry.name)));
-        return this.saveEntry(childPath, entry.name, previous.get(entry.name));
+        const childPath = prefix + entry.name;
+        const before = previous.get(entry.name);
+        if (entry.isFile()) {
+          // A file the parent snapshot does not have needs no lstat here: the worker fstat's what it opens.
+          return this.inFlight.run(() => (before?.type === 'file' ? this.saveEntry(childPath, entry.name, before) : this.saveNewFile(childPath, entry.name)));
+        }
+        if (entry.isDirectory()) return this.saveSubdir(childPath, entry.name, before);
+        return this.saveEntry(childPath, entry.name, before);
       });
     return this.saveTree(await Promise.all(nodes));
   }
@@ -242,6 +280,24 @@ class Archiver {
     this.counts.totalBytes += result.size;
     this.progress();
     return { ...base, size: result.size, content: result.content };
+  }
+
+  /** A regular file (by readdir's type) with no node in the parent: read whole, metadata from the worker's fstat. */
+  private async saveNewFile(path: string, name: string): Promise<TreeNode | undefined> {
+    this.counts.totalFiles++;
+    const result = await this.pool.chunk(path);
+    if (result.error !== undefined || !result.stat) {
+      this.counts.totalFiles--;
+      this.warn(path, new Error(result.error ?? 'no metadata'));
+      return undefined;
+    }
+    const st = result.stat;
+    this.counts.filesNew++;
+    this.counts.bytesRead += result.size;
+    this.counts.totalBytes += result.size;
+    this.progress();
+    // The same key order as saveFile's nodes: equal directories must encode to equal trees.
+    return { name, mode: st.mode, mtimeNs: st.mtimeNs, uid: st.uid, gid: st.gid, type: 'file', inode: st.inode, dev: st.dev, size: result.size, content: result.content };
   }
 
   private async loadParentNodes(treeId: Id | undefined): Promise<Map<string, TreeNode>> {

@@ -1,14 +1,22 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Repository } from '../repo/repository.js';
+import { PACK_BUFFER_SIZE } from '../repo/pack.js';
 import type { FileResult, FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
 import { DEFAULT_LEVEL } from '../repo/compression.js';
 
 /** Small files travel to a worker in batches: one message per file would cost more than the file. */
 const BATCH_FILES = 64;
 const BATCH_BYTES = 8 * 1024 * 1024;
-/** Sealed bytes waiting for the packer before workers are held back (backpressure). */
-const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
+/**
+ * Pack buffers beyond one per worker: the pack being uploaded while the workers fill the next.
+ * Filling a 16 MiB pack takes a worker a few tenths of a second, an upload to a local disk a few
+ * hundredths, so one spare buffer (about 20 MiB of RSS) is enough.
+ */
+const PACKS_UPLOADING = 1;
+
+/** What a file not stat'ed yet counts for in a batch. */
+const UNKNOWN_SIZE = 128 * 1024;
 
 interface QueuedFile {
   path: string;
@@ -21,9 +29,11 @@ interface RunningTask {
 }
 
 /**
- * Worker threads that turn files into stored data blobs. The pool owns the dedup decision
- * (it answers the workers' queries from the repository's index) and hands the sealed blobs
- * to the repository's packer on the main thread.
+ * Worker threads that turn files into stored data packs. The pool owns the dedup decision (it
+ * answers the workers' queries from the repository's index), lends the workers pack buffers
+ * (moved by transfer, never copied) and uploads the packs they fill. The buffers are the pool's whole data memory:
+ * (workers + PACKS_UPLOADING) × PACK_BUFFER_SIZE, allocated once and reused; a worker whose pack
+ * is full waits for a free buffer, which holds back reading when uploads are slow.
  */
 export class ChunkPool {
   private readonly workers: Worker[] = [];
@@ -32,25 +42,34 @@ export class ChunkPool {
   private readonly running = new Map<number, RunningTask>();
   private nextTask = 0;
   private failure?: Error;
-  /** Blob writes run one at a time, in arrival order, so the packer sees a simple stream. */
-  private writes: Promise<void> = Promise.resolve();
-  private queuedBytes = 0;
+  private readonly freeBuffers: ArrayBuffer[] = [];
+  /** Workers that handed over a full pack and wait for a buffer, in order. */
+  private readonly waitingForBuffer: Worker[] = [];
+  private readonly uploads = new Set<Promise<void>>();
+  private readonly flushed = new Map<Worker, () => void>();
 
   constructor(
     private readonly repo: Repository,
     private readonly threads = availableParallelism(),
+    private readonly packBufferSize = PACK_BUFFER_SIZE,
   ) {}
 
   /** Workers start on the first changed file: an unchanged backup needs none of them. */
   private startWorkers(): void {
-    const init: WorkerInit = {
-      encryption: this.repo.key.encryption,
-      mac: this.repo.key.mac,
-      chunkerSeed: this.repo.key.chunkerSeed,
-      level: DEFAULT_LEVEL,
-    };
-    for (let i = 0; i < Math.max(1, this.threads); i++) {
-      const worker = new Worker(new URL('./chunk-worker.js', import.meta.url), { workerData: init });
+    const count = Math.max(1, this.threads);
+    // Pages are committed as packs fill them, not at allocation. Buffers are moved between
+    // threads by transfer: not shared memory, which stores that hand bytes to fetch refuse.
+    for (let i = 0; i < PACKS_UPLOADING; i++) this.freeBuffers.push(new ArrayBuffer(this.packBufferSize));
+    for (let i = 0; i < count; i++) {
+      const packBuffer = new ArrayBuffer(this.packBufferSize);
+      const init: WorkerInit = {
+        encryption: this.repo.key.encryption,
+        mac: this.repo.key.mac,
+        chunkerSeed: this.repo.key.chunkerSeed,
+        level: DEFAULT_LEVEL,
+        packBuffer,
+      };
+      const worker = new Worker(new URL('./chunk-worker.js', import.meta.url), { workerData: init, transferList: [packBuffer] });
       worker.on('message', (msg: FromWorker) => this.onMessage(worker, msg));
       worker.on('error', (e) => this.fail(e));
       this.workers.push(worker);
@@ -58,8 +77,11 @@ export class ChunkPool {
     }
   }
 
-  /** Resolves when the file's blobs are handed to the packer. */
-  chunk(path: string, size: number): Promise<FileResult> {
+  /**
+   * Resolves with the file's blob ids (and its fstat) once the worker has put its new blobs into
+   * a pack (drain stores them). `size` from a stat, if the caller took one, helps batching.
+   */
+  chunk(path: string, size = UNKNOWN_SIZE): Promise<FileResult> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.workers.length === 0) this.startWorkers();
     return new Promise((resolve) => {
@@ -93,36 +115,51 @@ export class ChunkPool {
   private onMessage(worker: Worker, msg: FromWorker): void {
     switch (msg.kind) {
       case 'query': {
-        const reply = () => {
-          const want = msg.ids.map((id) => this.repo.claim(id));
-          worker.postMessage({ kind: 'want', task: msg.task, want } satisfies ToWorker);
-        };
-        // A worker waits for its answer, so holding the answer back is the backpressure.
-        if (this.queuedBytes > MAX_QUEUED_BYTES) void this.writes.finally(reply);
-        else reply();
+        const want = msg.ids.map((id) => this.repo.claim(id));
+        worker.postMessage({ kind: 'want', task: msg.task, want } satisfies ToWorker);
         return;
       }
-      case 'blobs':
-        for (const blob of msg.blobs) {
-          const sealed = Buffer.from(blob.sealed.buffer, blob.sealed.byteOffset, blob.sealed.byteLength);
-          this.queuedBytes += sealed.length;
-          this.writes = this.writes.then(async () => {
-            await this.repo.addSealedBlob('data', blob.id, sealed, blob.rawLength);
-            this.queuedBytes -= sealed.length;
-          });
-        }
-        this.writes.catch((e) => this.fail(e));
+      case 'pack': {
+        this.lendBuffer(worker);
+        const bytes = new Uint8Array(msg.buffer, 0, msg.length);
+        // Objects from a message each get a hidden class of their own (71k of them for a 2 GB
+        // backup); the index keeps these for the whole run, so rebuild them with one shape.
+        const blobs = msg.entry.blobs.map((b) => ({ type: b.type, id: b.id, offset: b.offset, length: b.length, rawLength: b.rawLength }));
+        const upload: Promise<void> = this.repo
+          .storePack({ id: msg.entry.id, size: msg.entry.size, blobs }, bytes)
+          .then(
+            () => this.returnBuffer(msg.buffer),
+            (e) => this.fail(e as Error),
+          )
+          .finally(() => this.uploads.delete(upload));
+        this.uploads.add(upload);
         return;
+      }
       case 'done': {
         const task = this.running.get(msg.task)!;
         this.running.delete(msg.task);
         this.idle.push(worker);
         this.dispatch();
-        // A file is done only once its blobs are in the packer's hands.
-        void this.writes.then(() => task.files.forEach((f, i) => f.resolve(msg.results[i])));
+        task.files.forEach((f, i) => f.resolve(msg.results[i]));
         return;
       }
+      case 'flushed':
+        this.flushed.get(worker)?.();
+        return;
     }
+  }
+
+  private lendBuffer(worker: Worker): void {
+    const free = this.freeBuffers.pop();
+    if (free === undefined) this.waitingForBuffer.push(worker);
+    else worker.postMessage({ kind: 'buffer', buffer: free } satisfies ToWorker, [free]);
+  }
+
+  /** Once a pack is stored its buffer goes to the worker waiting longest, or back to the free list. */
+  private returnBuffer(buffer: ArrayBuffer): void {
+    const worker = this.waitingForBuffer.shift();
+    if (worker) worker.postMessage({ kind: 'buffer', buffer } satisfies ToWorker, [buffer]);
+    else this.freeBuffers.push(buffer);
   }
 
   private fail(error: Error): void {
@@ -131,11 +168,25 @@ export class ChunkPool {
       for (const f of task.files) f.resolve({ content: [], size: 0, error: error.message });
     }
     this.running.clear();
+    for (const done of this.flushed.values()) done();
+    this.flushed.clear();
   }
 
-  /** Waits for every blob handed over so far. */
+  /** Has every worker hand over its partial pack, and waits until every pack is stored. */
   async drain(): Promise<void> {
-    await this.writes;
+    if (!this.failure) {
+      await Promise.all(
+        this.workers.map(
+          (worker) =>
+            new Promise<void>((resolve) => {
+              this.flushed.set(worker, resolve);
+              worker.postMessage({ kind: 'flush' } satisfies ToWorker);
+            }),
+        ),
+      );
+      this.flushed.clear();
+    }
+    while (this.uploads.size > 0) await Promise.all(this.uploads);
     if (this.failure) throw this.failure;
   }
 

@@ -1,18 +1,24 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { nextCut, gearTable, MAX_CHUNK } from '../repo/chunker.js';
-import { blobIdOf, seal } from '../repo/crypto.js';
+import { blobIdOf, SEAL_OVERHEAD, sealInto } from '../repo/crypto.js';
 import { encodePayload } from '../repo/compression.js';
-import { blobAad } from '../repo/pack.js';
-import type { FileJob, FileResult, FromWorker, SealedBlobMessage, ToWorker, WorkerInit } from './worker-protocol.js';
+import { blobAad, PACK_TARGET_SIZE, PackBuilder } from '../repo/pack.js';
+import type { FileJob, FileResult, FileStat, FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
 
 /**
  * One of the archiver's worker threads: read → chunk → id → (ask main which ids are new) →
- * compress → encrypt. Main keeps the only copy of the index, so dedup is exact across workers;
- * one query per group of chunks (not per chunk) keeps the round trips cheap.
+ * compress → encrypt → pack. Main keeps the only copy of the index, so dedup is exact across
+ * workers; one query per group of chunks (not per chunk) keeps the round trips cheap.
  *
- * Chunks are views into two large read buffers used in turn, never copies: a buffer is
- * reused only after the group of chunks that points into it was sealed and sent.
+ * Each worker builds its own data pack, sealing blobs straight into a pack buffer that main lent
+ * it (transferred, never copied), and hands over whole packs (bytes, id and header entries). Main
+ * only uploads them: no per-blob message, no per-blob buffer whose memory lives until main's
+ * next garbage collection, no pack hashing on main. Waiting for a free buffer is the backpressure.
+ *
+ * Chunks are views into one large read buffer, never copies: its bytes move only after the
+ * group of chunks that points into them was sealed.
  */
 const init = workerData as WorkerInit;
 const encryption = Buffer.from(init.encryption);
@@ -20,7 +26,7 @@ const mac = Buffer.from(init.mac);
 const gear = gearTable(init.chunkerSeed);
 const port = parentPort!;
 
-/** Bytes a read buffer holds: one group of chunks plus one maximal chunk of slack. */
+/** Bytes the read buffer holds: a group of at least 4 MiB of chunks plus one maximal chunk of slack. */
 const BUFFER_SIZE = 8 * 1024 * 1024;
 
 interface PendingChunk {
@@ -29,10 +35,24 @@ interface PendingChunk {
 }
 
 let wantResolver: ((want: boolean[]) => void) | undefined;
+let bufferResolver: ((buffer: ArrayBuffer) => void) | undefined;
+let pack = new PackBuilder(Buffer.from(init.packBuffer));
 
 port.on('message', (msg: ToWorker) => {
-  if (msg.kind === 'want') wantResolver?.(msg.want);
-  else void runTask(msg.task, msg.files);
+  switch (msg.kind) {
+    case 'want':
+      wantResolver?.(msg.want);
+      return;
+    case 'buffer':
+      bufferResolver?.(msg.buffer);
+      return;
+    case 'task':
+      void runTask(msg.task, msg.files);
+      return;
+    case 'flush':
+      void finishPack().then(() => send({ kind: 'flushed' }));
+      return;
+  }
 });
 
 function send(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
@@ -44,6 +64,27 @@ function ask(task: number, ids: string[]): Promise<boolean[]> {
     wantResolver = resolve;
     send({ kind: 'query', task, ids });
   });
+}
+
+/** Hands the pack being built to main and waits until main lends another buffer. */
+async function finishPack(): Promise<void> {
+  if (pack.blobs.length === 0) return;
+  const length = pack.finish(encryption);
+  const bytes = pack.buffer.subarray(0, length);
+  const id = createHash('sha256').update(bytes).digest('hex');
+  const next = new Promise<ArrayBuffer>((resolve) => (bufferResolver = resolve));
+  const buffer = pack.buffer.buffer as ArrayBuffer;
+  send({ kind: 'pack', buffer, length, entry: { id, size: length, blobs: pack.blobs } }, [buffer]);
+  pack = new PackBuilder(Buffer.from(await next));
+}
+
+async function addBlob(id: string, data: Buffer): Promise<void> {
+  const payload = encodePayload(data, init.level);
+  const sealedLength = payload.length + SEAL_OVERHEAD;
+  if (!pack.fits(sealedLength)) await finishPack();
+  sealInto(encryption, payload, blobAad('data', id), pack.buffer, pack.size);
+  pack.commit('data', id, sealedLength, data.length);
+  if (pack.size >= PACK_TARGET_SIZE) await finishPack();
 }
 
 /** The chunks cut since the last flush, all views into the current read buffer. */
@@ -63,41 +104,27 @@ class Group {
     const chunks = this.chunks;
     this.chunks = [];
     const want = await ask(this.task, chunks.map((c) => c.id));
-    const blobs: SealedBlobMessage[] = [];
-    chunks.forEach((chunk, i) => {
-      if (!want[i]) return;
-      const sealed = seal(encryption, encodePayload(chunk.data, init.level), blobAad('data', chunk.id));
-      blobs.push({ id: chunk.id, sealed, rawLength: chunk.data.length });
-    });
-    if (blobs.length > 0) send({ kind: 'blobs', task: this.task, blobs }, transferList(blobs));
+    for (let i = 0; i < chunks.length; i++) {
+      if (want[i]) await addBlob(chunks[i].id, chunks[i].data);
+    }
   }
 }
 
-/** Transfers only buffers that own their whole ArrayBuffer (small ones live in a shared pool). */
-function transferList(blobs: SealedBlobMessage[]): ArrayBuffer[] {
-  return blobs
-    .map((b) => b.sealed)
-    .filter((s) => s.byteOffset === 0 && s.byteLength === s.buffer.byteLength)
-    .map((s) => s.buffer as ArrayBuffer);
-}
-
-/** The read window [start, end) of the current buffer; bytes before start belong to the group. */
+/**
+ * The read window [start, end) of one buffer; bytes before start belong to the group. When too
+ * little room is left for a maximal chunk, the group is sealed first (its chunks are views of
+ * the buffer) and the unchunked rest moves to the front: one buffer, not two used in turn.
+ */
 class Reader {
-  private buffers = [Buffer.allocUnsafe(BUFFER_SIZE), Buffer.allocUnsafe(BUFFER_SIZE)];
+  readonly buffer = Buffer.allocUnsafe(BUFFER_SIZE);
   start = 0;
   end = 0;
 
-  get buffer(): Buffer {
-    return this.buffers[0];
-  }
-
-  /** Reads more of fd after `end`; when the buffer is full, flushes the group and switches buffers. */
+  /** Reads more of fd after `end`, making room first when needed. */
   async fill(fd: number, group: Group): Promise<number> {
     if (BUFFER_SIZE - this.end < MAX_CHUNK) {
-      const [current, spare] = this.buffers;
-      current.copy(spare, 0, this.start, this.end);
       await group.flush();
-      this.buffers = [spare, current];
+      this.buffer.copyWithin(0, this.start, this.end);
       this.end -= this.start;
       this.start = 0;
     }
@@ -118,16 +145,27 @@ async function runTask(task: number, files: FileJob[]): Promise<void> {
   send({ kind: 'done', task, results });
 }
 
+/**
+ * Opened without following symlinks and without blocking (a fifo that replaced a file must not
+ * hang the worker); the fstat of the descriptor is the node's metadata, so main need not lstat
+ * a new file at all.
+ */
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
 async function chunkFile(path: string, reader: Reader, group: Group): Promise<FileResult> {
   const content: string[] = [];
   let size = 0;
   let fd: number;
+  let stat: FileStat;
   try {
-    fd = openSync(path, 'r');
+    fd = openSync(path, OPEN_FLAGS);
   } catch (e) {
     return { content, size, error: (e as Error).message };
   }
   try {
+    const st = fstatSync(fd, { bigint: true });
+    if (!st.isFile()) return { content, size, error: 'not a regular file any more' };
+    stat = { mode: Number(st.mode & 0o7777n), mtimeNs: st.mtimeNs.toString(), uid: Number(st.uid), gid: Number(st.gid), inode: Number(st.ino), dev: Number(st.dev) };
     let eof = false;
     for (;;) {
       if (!eof && reader.end - reader.start < MAX_CHUNK) {
@@ -141,7 +179,7 @@ async function chunkFile(path: string, reader: Reader, group: Group): Promise<Fi
       content.push(group.add(reader.buffer.subarray(reader.start, reader.start + len)));
       reader.start += len;
     }
-    return { content, size };
+    return { content, size, stat };
   } catch (e) {
     return { content: [], size, error: (e as Error).message };
   } finally {

@@ -1,9 +1,13 @@
 /** Messages between the archiver (main thread) and its chunk workers. */
+import type { PackEntry } from '../repo/master-index.js';
+
 export interface WorkerInit {
   encryption: Uint8Array;
   mac: Uint8Array;
   chunkerSeed: Uint8Array;
   level: number;
+  /** The pack buffer this worker starts with (transferred, not copied). */
+  packBuffer: ArrayBuffer;
 }
 
 export interface FileJob {
@@ -13,22 +17,34 @@ export interface FileJob {
 /** main → worker */
 export type ToWorker =
   | { kind: 'task'; task: number; files: FileJob[] }
-  | { kind: 'want'; task: number; want: boolean[] };
+  | { kind: 'want'; task: number; want: boolean[] }
+  /** A pack buffer (transferred) lent to the worker after it handed its full one over. */
+  | { kind: 'buffer'; buffer: ArrayBuffer }
+  /** Hand over the pack being built, even if it is not full (the end of a backup). */
+  | { kind: 'flush' };
 
-export interface SealedBlobMessage {
-  id: string;
-  sealed: Uint8Array;
-  rawLength: number;
+/** What an fstat of the opened file says, for tree nodes (docs/format.md, Trees). */
+export interface FileStat {
+  mode: number;
+  mtimeNs: string;
+  uid: number;
+  gid: number;
+  inode: number;
+  dev: number;
 }
 
 export interface FileResult {
   content: string[];
   size: number;
+  /** The file's metadata, taken from the descriptor that was read. */
+  stat?: FileStat;
   error?: string;
 }
 
 /** worker → main */
 export type FromWorker =
   | { kind: 'query'; task: number; ids: string[] }
-  | { kind: 'blobs'; task: number; blobs: SealedBlobMessage[] }
-  | { kind: 'done'; task: number; results: FileResult[] };
+  /** A finished pack: bytes [0, length) of `buffer` (transferred); the worker waits for another buffer. */
+  | { kind: 'pack'; buffer: ArrayBuffer; length: number; entry: PackEntry }
+  | { kind: 'done'; task: number; results: FileResult[] }
+  | { kind: 'flushed' };

@@ -44,6 +44,22 @@ export function seal(key: Buffer, plaintext: Uint8Array, aad: Uint8Array): Buffe
   return out;
 }
 
+/**
+ * seal() written into `out` at `at` instead of a fresh buffer (SEAL_OVERHEAD + plaintext.length
+ * bytes): chunk workers seal straight into the pack they are building.
+ */
+export function sealInto(key: Buffer, plaintext: Uint8Array, aad: Uint8Array, out: Buffer, at: number): number {
+  const start = at;
+  const nonce = randomFillSync(out, at, NONCE_LENGTH).subarray(at, at + NONCE_LENGTH);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  cipher.setAAD(aad);
+  at += NONCE_LENGTH;
+  at += cipher.update(plaintext).copy(out, at);
+  at += cipher.final().copy(out, at);
+  at += cipher.getAuthTag().copy(out, at);
+  return at - start;
+}
+
 /** Inverse of seal; throws CORRUPT when the tag does not verify (tampered, wrong key, wrong aad). */
 export function open(key: Buffer, sealed: Uint8Array, aad: Uint8Array, what: string): Buffer {
   if (sealed.length < SEAL_OVERHEAD) throw new DriveseedError('CORRUPT', `${what}: too short to be encrypted data`);

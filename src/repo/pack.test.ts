@@ -2,8 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { isDriveseedError } from '../errors.js';
-import { seal } from './crypto.js';
-import { blobAad, decodePackHeader, encodePackTail, parsePackTrailer, PACK_TRAILER_LENGTH, type PackedBlob } from './pack.js';
+import { open, seal, SEAL_OVERHEAD, sealInto } from './crypto.js';
+import { blobAad, decodePackHeader, encodePackTail, PackBuilder, packTailLength, parsePackTrailer, PACK_TRAILER_LENGTH, type PackedBlob } from './pack.js';
 
 const key = randomBytes(32);
 
@@ -38,5 +38,34 @@ describe('pack format', () => {
     damaged[20] ^= 1;
     assert.throws(() => decodePackHeader(key, damaged, 'p'), (e) => isDriveseedError(e, 'CORRUPT'));
     assert.throws(() => decodePackHeader(randomBytes(32), bytes.subarray(at.offset, at.offset + at.length), 'p'), (e) => isDriveseedError(e, 'CORRUPT'));
+  });
+
+  it('builds a pack in a fixed buffer: blobs sealed in place, never past the end with their header', () => {
+    const buffer = Buffer.alloc(4096);
+    const builder = new PackBuilder(buffer);
+    const plain: Buffer[] = [];
+    // Tiny blobs: the header entries, not the blobs, are what would overrun the buffer.
+    for (;;) {
+      const data = randomBytes(plain.length % 7);
+      if (!builder.fits(data.length + SEAL_OVERHEAD)) break;
+      const id = randomBytes(32).toString('hex');
+      const written = sealInto(key, data, blobAad('data', id), buffer, builder.size);
+      assert.equal(written, data.length + SEAL_OVERHEAD);
+      builder.commit('data', id, written, data.length);
+      plain.push(data);
+    }
+    assert.ok(plain.length > 20);
+    assert.throws(() => builder.commit('data', 'ff'.repeat(32), 4096, 1), /overrun/);
+    const length = builder.finish(key);
+    assert.ok(length <= buffer.length);
+    assert.equal(length, builder.size + packTailLength(plain.length));
+    const bytes = buffer.subarray(0, length);
+    const at = parsePackTrailer(bytes.subarray(length - PACK_TRAILER_LENGTH), length, 'p');
+    const blobs = decodePackHeader(key, bytes.subarray(at.offset, at.offset + at.length), 'p');
+    assert.deepEqual(blobs, builder.blobs);
+    blobs.forEach((blob, i) => {
+      const sealed = bytes.subarray(blob.offset, blob.offset + blob.length);
+      assert.deepEqual(open(key, sealed, blobAad('data', blob.id), 'b'), plain[i]);
+    });
   });
 });

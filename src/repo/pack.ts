@@ -13,6 +13,13 @@ import type { Id } from './ids.js';
 export type BlobType = 'data' | 'tree';
 
 export const PACK_VERSION = 1;
+/** Packs close once they reach this size: "tens of MiB" keeps file counts low on drives and in blob storage. */
+export const PACK_TARGET_SIZE = 16 * 1024 * 1024;
+/**
+ * Size of a buffer a pack is built in (PackBuilder): a pack closes at PACK_TARGET_SIZE, so it
+ * may hold one more blob of up to 4 MiB (the largest chunk) and then its tail.
+ */
+export const PACK_BUFFER_SIZE = PACK_TARGET_SIZE + 5 * 1024 * 1024;
 const MAGIC = Buffer.from('DSP', 'latin1');
 const TRAILER_LENGTH = 8;
 const ENTRY_LENGTH = 41;
@@ -32,6 +39,41 @@ export interface PackedBlob {
 /** The AEAD associated data of a blob binds the ciphertext to its id and type. */
 export function blobAad(type: BlobType, id: Id): Buffer {
   return Buffer.concat([Buffer.from([TYPE_CODE[type]]), Buffer.from(id, 'hex')]);
+}
+
+/** Bytes of the sealed header and trailer of a pack of `blobCount` blobs. */
+export function packTailLength(blobCount: number): number {
+  return blobCount * ENTRY_LENGTH + SEAL_OVERHEAD + TRAILER_LENGTH;
+}
+
+/**
+ * Builds one data pack inside a buffer the caller owns (a chunk worker's shared pack buffer):
+ * blobs are sealed in place, the tail follows them. A blob goes in only if it and the header
+ * that then lists it still fit, so a pack of many tiny blobs cannot overrun the buffer.
+ */
+export class PackBuilder {
+  readonly blobs: PackedBlob[] = [];
+  size = 0;
+
+  constructor(readonly buffer: Buffer) {}
+
+  fits(sealedLength: number): boolean {
+    return this.size + sealedLength + packTailLength(this.blobs.length + 1) <= this.buffer.length;
+  }
+
+  /** Records the blob of `sealedLength` bytes just written at `size` (check `fits` first). */
+  commit(type: BlobType, id: Id, sealedLength: number, rawLength: number): void {
+    if (!this.fits(sealedLength)) throw new Error(`pack buffer overrun: ${this.size} + ${sealedLength} of ${this.buffer.length} bytes`);
+    this.blobs.push({ type, id, offset: this.size, length: sealedLength, rawLength });
+    this.size += sealedLength;
+  }
+
+  /** Writes the tail after the blobs; the pack's bytes are then buffer[0, returned length). */
+  finish(key: Buffer): number {
+    const tail = encodePackTail(key, this.blobs);
+    tail.copy(this.buffer, this.size);
+    return this.size + tail.length;
+  }
 }
 
 export function encodePackTail(key: Buffer, blobs: readonly PackedBlob[]): Buffer {

@@ -7,14 +7,14 @@ import { fileId, type Id } from './ids.js';
 import { openMasterKey, writeKeyFile } from './key-file.js';
 import { CONFIG_FILE, DATA_DIR, idFromName, INDEX_DIR, packName, SNAPSHOTS_DIR } from './layout.js';
 import { decodeIndexFile, INDEX_VERSION, MasterIndex, type PackEntry } from './master-index.js';
-import { blobAad, decodePackHeader, encodePackTail, PACK_TRAILER_LENGTH, parsePackTrailer, type BlobType, type PackedBlob } from './pack.js';
+import { blobAad, decodePackHeader, encodePackTail, PACK_TARGET_SIZE, PACK_TRAILER_LENGTH, parsePackTrailer, type BlobType, type PackedBlob } from './pack.js';
 import { encodeConfig, readConfig, REPOSITORY_FORMAT, REPOSITORY_VERSION, type RepositoryConfig } from './config.js';
 import { decodeSealedJson, encodeSealedJson } from './sealed-file.js';
 import { decodeSnapshot, type Snapshot, type StoredSnapshot } from './snapshot.js';
 import { RepositoryLock } from './lock.js';
 
-/** Packs close once they reach this size: "tens of MiB" keeps file counts low on drives and in blob storage. */
-export const PACK_TARGET_SIZE = 16 * 1024 * 1024;
+export { PACK_BUFFER_SIZE, PACK_TARGET_SIZE } from './pack.js';
+
 /** Uploads in flight before writers wait: bounds memory at about (2 + this) packs. */
 const MAX_PENDING_UPLOADS = 2;
 /** Whole tree packs kept in memory (each at most PACK_TARGET_SIZE plus one blob). */
@@ -216,6 +216,23 @@ export class Repository {
       })
       .finally(() => this.uploads.delete(upload));
     this.uploads.add(upload);
+  }
+
+  /**
+   * Stores a pack built elsewhere (by a chunk worker, in its own buffer) whose blobs were
+   * claimed. Resolves once the pack is uploaded, so the caller may reuse the buffer; rejects if
+   * the upload fails. flush() waits for it too.
+   */
+  async storePack(entry: PackEntry, bytes: Uint8Array): Promise<void> {
+    this.throwUploadError();
+    const upload = this.store.put(packName(entry.id), bytes).then(() => this.packUploaded(entry));
+    const tracked: Promise<void> = upload
+      .catch((e) => {
+        this.uploadError ??= e;
+      })
+      .finally(() => this.uploads.delete(tracked));
+    this.uploads.add(tracked);
+    await upload;
   }
 
   private async packUploaded(entry: PackEntry): Promise<void> {
