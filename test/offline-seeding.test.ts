@@ -8,6 +8,7 @@ import { compareTrees } from '../src/backup/compare-trees.js';
 import { openDatabase } from '../src/service/db/open-database.js';
 import { applyDeadlines } from '../src/service/importexport/import-jobs.js';
 import { DAY_MS } from '../src/service/importexport/states.js';
+import { ServiceClient } from '../src/agent/service-client.js';
 import { cli, cliAsync, json } from './cli-harness.js';
 import { setUpAgent } from './service-harness.js';
 
@@ -185,6 +186,10 @@ describe('offline seeding end to end', () => {
     await assert.rejects(stat(join(otherStaging, 'seed-two', 'shipping.json')), 'a refused entry is not stored');
     assert.equal(json(cli(['diskprep', '--status', '--staging', otherStaging, '--publish-settings', s.settings, '--json'], otherEnv)).job.state, 'Creating');
     assert.equal(s.ship('TRACK-4004').code, 0, 'a job may enter its own tracking number again');
+    // A canceled job will never be imported: the agent says so instead of waiting forever.
+    const owner = new ServiceClient(s.url, { ownerKey: s.bootstrap.ownerKey });
+    await owner.call('POST', `/v1/subscriptions/${s.bootstrap.subscriptionId}/import-jobs/seed-two/cancel`);
+    oneLine(cli(['agent', 'backup-now'], otherEnv), /import job seed-two was canceled.*protect again/);
   });
 
   it('kill -9 during diskprep, during the import and during the vault copy: each rerun resumes and the vault ends complete', async (t) => {

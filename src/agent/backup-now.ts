@@ -41,6 +41,12 @@ export async function backupNow(password: string, onProgress?: (p: BackupProgres
   if (record.state === 'staging') return { ...(await stagedBackup(session, policy, offline, password, onProgress)), traffic: session.client.traffic };
 
   const importJob = await findImportJob(session, offline.jobName);
+  if (importJob?.state === 'Canceled') {
+    // No import will come: waiting would be forever. The staged copy stays for a new job.
+    throw new DriveseedError('CONFLICT', `import job ${offline.jobName} was canceled; its drives will not be imported`, {
+      hint: 'protect again with --offline and a new --job name, then run diskprep for it',
+    });
+  }
   if (!importJob || !importSettled(importJob)) {
     const state = importJob ? `import job ${offline.jobName} is ${importJob.state}` : `import job ${offline.jobName} is not created yet: run \`driveseed diskprep --staging ${offline.staging}\``;
     const job = await recordWaiting(session, `${WAITING_FOR_IMPORT} (${state})`);
