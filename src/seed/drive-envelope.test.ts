@@ -9,7 +9,7 @@ import { writeSampleTree } from '../backup/sample-tree.js';
 import { isDriveseedError } from '../errors.js';
 import { checkRepository } from '../repo/check.js';
 import { Repository } from '../repo/repository.js';
-import { listAll } from '../storage/blob-store.js';
+import { listAll, type BlobStore } from '../storage/blob-store.js';
 import { FsStore } from '../storage/fs/fs-store.js';
 import { MemoryStore } from '../storage/memory/memory-store.js';
 import { importDrive } from './drive-reader.js';
@@ -119,12 +119,19 @@ describe('drive envelope', () => {
     const staged = await listAll(s.staging, '');
     // Simulate a kill after a few files: a store that fails the sixth read.
     let reads = 0;
-    const failing = Object.create(s.staging, {
-      get: { value: async (name: string, range?: { offset: number; length: number }) => {
+    // Not an FsStore, so this run takes the in-process path; the real kill -9 of the worker path is in test/offline-seeding.
+    const failing: BlobStore = {
+      location: s.staging.location,
+      get: async (name, range) => {
         if (++reads === 6) throw new Error('killed');
         return s.staging.get(name, range);
-      } },
-    });
+      },
+      put: (name, data) => s.staging.put(name, data),
+      stat: (name) => s.staging.stat(name),
+      exists: (name) => s.staging.exists(name),
+      list: (prefix) => s.staging.list(prefix),
+      delete: (name) => s.staging.delete(name),
+    };
     await assert.rejects(prepareDrives({ staging: failing, jobName: 'seed-6', drives: [{ path: s.drives[0], capacity: 1e9 }], stateDir: s.stateDir }), /killed/);
     const copiedBefore = new Map<string, number>();
     for (const f of await readdir(join(s.drives[0], 'payload'))) copiedBefore.set(f, (await stat(join(s.drives[0], 'payload', f))).mtimeMs);

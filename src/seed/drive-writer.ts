@@ -5,6 +5,8 @@ import { DriveseedError } from '../errors.js';
 import { importAeadKey, SEAL_OVERHEAD, sealOffThread, sha256OffThread } from '../repo/crypto.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { isLockFile } from '../repo/layout.js';
+import { FsStore } from '../storage/fs/fs-store.js';
+import { SealPool } from './seal-pool.js';
 import { BLOCK_SIZE, blockAad, ENVELOPE_FORMAT, ENVELOPE_VERSION, HEADER_FILE, MANIFEST_FILE, PAYLOAD_DIR, sealedLength, sealManifest, sha256, type DriveHeader, type Manifest, type ManifestFile } from './envelope-format.js';
 
 export const MAX_DRIVES_PER_JOB = 10;
@@ -87,45 +89,51 @@ export async function prepareDrives(options: {
   let filesDone = copied.size;
   let bytesDone = staged.filter((f) => copied.has(f.name)).reduce((n, f) => n + f.size, 0);
 
-  assertRoomForOneFile(state, options.drives, pending[0]);
-  for (const target of options.drives) {
-    const drive = await openDrive(state, target, options.stateDir, options.jobName, options.now?.() ?? new Date());
-    if (drive.done) continue;
-    const journal = await readJournal(options.stateDir, drive.driveId);
-    let used = RESERVE_BYTES + journal.reduce((n, f) => n + sealedLength(f.length, SEAL_OVERHEAD), 0);
-    // Payload numbers go on after the highest journaled one: a copy killed in flight left a
-    // hole (and maybe a partial file nobody references), never a number used twice.
-    let nextIndex = journal.reduce((n, f) => Math.max(n, payloadIndex(f.storedAs) + 1), 0);
-    const key = await importAeadKey(Buffer.from(drive.key, 'base64'));
-    const copies = new CopyWindow(PARALLEL_COPIES);
-    let journaling = Promise.resolve();
-    while (pending.length > 0) {
-      const file = pending[0];
-      const need = sealedLength(file.size, SEAL_OVERHEAD);
-      if (used + need > target.capacity) {
-        if (journal.length === 0 && copies.size === 0 && need + RESERVE_BYTES > target.capacity) {
-          throw new DriveseedError('USAGE', `drive ${target.path} is too small for even one file (${file.name} needs ${need + RESERVE_BYTES} bytes, the drive has ${target.capacity})`);
+  // Staged files on a local disk are sealed in worker threads, one per core; any other store on the thread pool.
+  const pool = options.staging instanceof FsStore ? new SealPool() : undefined;
+  try {
+    assertRoomForOneFile(state, options.drives, pending[0]);
+    for (const target of options.drives) {
+      const drive = await openDrive(state, target, options.stateDir, options.jobName, options.now?.() ?? new Date());
+      if (drive.done) continue;
+      const journal = await readJournal(options.stateDir, drive.driveId);
+      let used = RESERVE_BYTES + journal.reduce((n, f) => n + sealedLength(f.length, SEAL_OVERHEAD), 0);
+      // Payload numbers go on after the highest journaled one: a copy killed in flight left a
+      // hole (and maybe a partial file nobody references), never a number used twice.
+      let nextIndex = journal.reduce((n, f) => Math.max(n, payloadIndex(f.storedAs) + 1), 0);
+      const copy = await copierFor(options.staging, pool, target.path, drive);
+      const copies = new CopyWindow(PARALLEL_COPIES);
+      let journaling = Promise.resolve();
+      while (pending.length > 0) {
+        const file = pending[0];
+        const need = sealedLength(file.size, SEAL_OVERHEAD);
+        if (used + need > target.capacity) {
+          if (journal.length === 0 && copies.size === 0 && need + RESERVE_BYTES > target.capacity) {
+            throw new DriveseedError('USAGE', `drive ${target.path} is too small for even one file (${file.name} needs ${need + RESERVE_BYTES} bytes, the drive has ${target.capacity})`);
+          }
+          break;
         }
-        break;
+        pending.shift();
+        used += need;
+        const index = nextIndex++;
+        await copies.add(async () => {
+          const entry = await copy(file, index);
+          // Journal lines go one at a time, each after its file is synced.
+          journaling = journaling.then(() => appendJournal(options.stateDir, drive.driveId, entry));
+          await journaling;
+          journal.push(entry);
+          filesDone++;
+          bytesDone += file.size;
+          options.onProgress?.({ file: file.name, filesDone, bytesDone, ...totals });
+        });
       }
-      pending.shift();
-      used += need;
-      const index = nextIndex++;
-      await copies.add(async () => {
-        const entry = await copyFile(options.staging, file, target.path, drive.driveId, key, index);
-        // Journal lines go one at a time, each after its file is synced.
-        journaling = journaling.then(() => appendJournal(options.stateDir, drive.driveId, entry));
-        await journaling;
-        journal.push(entry);
-        filesDone++;
-        bytesDone += file.size;
-        options.onProgress?.({ file: file.name, filesDone, bytesDone, ...totals });
-      });
+      await copies.drain();
+      drive.manifestSha256 = await writeManifest(target.path, drive.key, { version: ENVELOPE_VERSION, driveId: drive.driveId, jobName: options.jobName, files: journal });
+      drive.done = true;
+      await saveState(options.stateDir, state);
     }
-    await copies.drain();
-    drive.manifestSha256 = await writeManifest(target.path, drive.key, { version: ENVELOPE_VERSION, driveId: drive.driveId, jobName: options.jobName, files: journal });
-    drive.done = true;
-    await saveState(options.stateDir, state);
+  } finally {
+    await pool?.close();
   }
   const drives: PreparedDrive[] = [];
   for (const d of state.drives.filter((d) => d.done)) {
@@ -169,9 +177,28 @@ async function openDrive(state: JobState, target: DriveTarget, stateDir: string,
   return drive;
 }
 
+type Copier = (file: StagedFile, index: number) => Promise<ManifestFile>;
+
+async function copierFor(staging: BlobStore, pool: SealPool | undefined, drivePath: string, drive: DriveState): Promise<Copier> {
+  if (pool && staging instanceof FsStore) {
+    const key = Buffer.from(drive.key, 'base64');
+    return async (file, index) => {
+      const storedAs = payloadName(index);
+      const blocks = await pool.seal({ source: staging.filePath(file.name), size: file.size, target: join(drivePath, storedAs), driveId: drive.driveId, storedAs, key });
+      return { name: file.name, length: file.size, storedAs, blocks };
+    };
+  }
+  const key = await importAeadKey(Buffer.from(drive.key, 'base64'));
+  return (file, index) => copyFile(staging, file, drivePath, drive.driveId, key, index);
+}
+
+function payloadName(index: number): string {
+  return `${PAYLOAD_DIR}/${String(index).padStart(6, '0')}`;
+}
+
 /** Encrypts one staged file block by block onto the drive and syncs it before it is journaled. */
 async function copyFile(staging: BlobStore, file: StagedFile, drivePath: string, driveId: string, key: CryptoKey, index: number): Promise<ManifestFile> {
-  const storedAs = `${PAYLOAD_DIR}/${String(index).padStart(6, '0')}`;
+  const storedAs = payloadName(index);
   const handle = await open(join(drivePath, storedAs), 'w');
   const blocks: string[] = [];
   try {

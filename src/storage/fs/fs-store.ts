@@ -19,6 +19,11 @@ export class FsStore implements BlobStore {
     return join(this.location, name);
   }
 
+  /** Where a file lives, for bulk copies that read it from a worker thread (diskprep). */
+  filePath(name: string): string {
+    return this.path(name);
+  }
+
   async get(name: string, range?: ByteRange): Promise<Buffer> {
     const path = this.path(name);
     try {
