@@ -95,12 +95,12 @@ export async function deriveKey(password: string, salt: Buffer, params: KdfParam
 }
 
 /**
- * The same seal and open, computed on libuv's thread pool (WebCrypto) instead of the main
+ * The same seal, computed on libuv's thread pool (WebCrypto) instead of the main
  * thread, so bulk copies (drive preparation, import) keep both cores busy. WebCrypto's
  * AES-GCM output is ciphertext ‖ tag, so nonce ‖ that is byte for byte what `seal` makes.
  */
 export async function importAeadKey(key: Buffer): Promise<CryptoKey> {
-  return webcrypto.subtle.importKey('raw', key, 'AES-GCM', false, ['encrypt', 'decrypt']);
+  return webcrypto.subtle.importKey('raw', key, 'AES-GCM', false, ['encrypt']);
 }
 
 /** [nonce, ciphertext ‖ tag]: two parts, written back to back without a copy. */
@@ -108,16 +108,6 @@ export async function sealOffThread(key: CryptoKey, plaintext: Uint8Array, aad: 
   const nonce = randomBytes(NONCE_LENGTH);
   const body = await webcrypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: aad, tagLength: TAG_LENGTH * 8 }, key, plaintext);
   return [nonce, Buffer.from(body)];
-}
-
-export async function openOffThread(key: CryptoKey, sealed: Uint8Array, aad: Uint8Array, what: string): Promise<Buffer> {
-  if (sealed.length < SEAL_OVERHEAD) throw new DriveseedError('CORRUPT', `${what}: too short to be encrypted data`);
-  try {
-    const body = await webcrypto.subtle.decrypt({ name: 'AES-GCM', iv: sealed.subarray(0, NONCE_LENGTH), additionalData: aad, tagLength: TAG_LENGTH * 8 }, key, sealed.subarray(NONCE_LENGTH));
-    return Buffer.from(body);
-  } catch (cause) {
-    throw new DriveseedError('CORRUPT', `${what}: authentication failed (data damaged or tampered)`, { cause });
-  }
 }
 
 export async function sha256OffThread(data: Uint8Array): Promise<string> {

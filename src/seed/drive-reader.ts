@@ -1,9 +1,10 @@
-import { open as openFile, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DriveseedError } from '../errors.js';
-import { importAeadKey, openOffThread, SEAL_OVERHEAD, sha256OffThread } from '../repo/crypto.js';
+import { WorkerPool } from './worker-pool.js';
+import type { OpenReply, OpenRequest } from './open-worker.js';
 import type { BlobStore } from '../storage/blob-store.js';
-import { BLOCK_SIZE, blockAad, HEADER_FILE, MANIFEST_FILE, openManifest, parseHeader, sha256, type ManifestFile } from './envelope-format.js';
+import { HEADER_FILE, MANIFEST_FILE, openManifest, parseHeader, sha256, type ManifestFile } from './envelope-format.js';
 
 /** What the import found wrong, by file and block: the drive's error log. */
 export interface ImportProblem {
@@ -65,15 +66,16 @@ export async function importDrive(drivePath: string, expected: DriveKeys, target
 
   const bytesTotal = manifest.files.reduce((n, f) => n + f.length, 0);
   let bytesDone = 0;
-  const key = await importAeadKey(Buffer.from(expected.key, 'base64'));
-  // Several files at once, so decryption and hashing (off the main thread) use both cores;
-  // the report still lists files in manifest order.
+  const key = Buffer.from(expected.key, 'base64');
+  // Several files at once, decrypted and checked in worker threads (one per core); the report
+  // still lists files in manifest order.
+  const pool: OpenPool = new WorkerPool(new URL('./open-worker.js', import.meta.url));
   const outcomes = await mapLimited(manifest.files, PARALLEL_FILES, async (file) => {
     const outcome: FileOutcome = { problems: [], verbose: [], bytes: 0 };
     if (options.skipExisting && (await target.exists(file.name))) {
       outcome.verbose.push(`${file.name}: already in the container, skipped`);
     } else {
-      const data = await readVerified(drivePath, header.driveId, key, file, outcome.problems);
+      const data = await readVerified(pool, drivePath, header.driveId, key, file, outcome.problems);
       if (data) {
         await target.put(file.name, data);
         outcome.bytes = data.length;
@@ -83,7 +85,7 @@ export async function importDrive(drivePath: string, expected: DriveKeys, target
     bytesDone += file.length;
     options.onProgress?.(bytesDone, bytesTotal);
     return outcome;
-  });
+  }).finally(() => pool.close());
   for (const outcome of outcomes) {
     report.problems.push(...outcome.problems);
     report.verbose.push(...outcome.verbose);
@@ -116,46 +118,21 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T
   return results;
 }
 
-async function readVerified(drivePath: string, driveId: string, key: CryptoKey, file: ManifestFile, problems: ImportProblem[]): Promise<Buffer | undefined> {
-  let handle;
-  try {
-    handle = await openFile(join(drivePath, file.storedAs), 'r');
-  } catch {
-    problems.push({ file: file.name, reason: `missing from the drive (${file.storedAs})` });
+type OpenPool = WorkerPool<Omit<OpenRequest, 'id'>, OpenReply>;
+
+async function readVerified(pool: OpenPool, drivePath: string, driveId: string, key: Buffer, file: ManifestFile, problems: ImportProblem[]): Promise<Buffer | undefined> {
+  const reply = await pool.run({
+    path: join(drivePath, file.storedAs),
+    driveId,
+    storedAs: file.storedAs,
+    key,
+    length: file.length,
+    blocks: file.blocks,
+    expectedSha256: HASHED_NAME.exec(file.name)?.[1],
+  });
+  if ('problem' in reply) {
+    problems.push({ file: file.name, ...reply.problem });
     return undefined;
   }
-  try {
-    const out = Buffer.allocUnsafe(file.length);
-    let position = 0;
-    for (let i = 0; i < file.blocks.length; i++) {
-      const plainLength = Math.min(BLOCK_SIZE, file.length - i * BLOCK_SIZE);
-      const sealed = Buffer.allocUnsafe(plainLength + SEAL_OVERHEAD);
-      const { bytesRead } = await handle.read(sealed, 0, sealed.length, position);
-      position += sealed.length;
-      if (bytesRead < sealed.length) {
-        problems.push({ file: file.name, block: i, reason: 'truncated: the block is shorter than the manifest says' });
-        return undefined;
-      }
-      let block: Buffer;
-      try {
-        block = await openOffThread(key, sealed, blockAad(driveId, file.storedAs, i), `${file.name} block ${i}`);
-      } catch {
-        problems.push({ file: file.name, block: i, reason: 'block does not decrypt (damaged, or not this drive\'s key)' });
-        return undefined;
-      }
-      if ((await sha256OffThread(block)) !== file.blocks[i]) {
-        problems.push({ file: file.name, block: i, reason: 'block hash differs from the manifest' });
-        return undefined;
-      }
-      block.copy(out, i * BLOCK_SIZE);
-    }
-    const named = HASHED_NAME.exec(file.name);
-    if (named && (await sha256OffThread(out)) !== named[1]) {
-      problems.push({ file: file.name, reason: 'content does not match its name' });
-      return undefined;
-    }
-    return out;
-  } finally {
-    await handle.close();
-  }
+  return Buffer.from(reply.data);
 }

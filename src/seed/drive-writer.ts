@@ -6,7 +6,8 @@ import { importAeadKey, SEAL_OVERHEAD, sealOffThread, sha256OffThread } from '..
 import type { BlobStore } from '../storage/blob-store.js';
 import { isLockFile } from '../repo/layout.js';
 import { FsStore } from '../storage/fs/fs-store.js';
-import { SealPool } from './seal-pool.js';
+import { WorkerPool } from './worker-pool.js';
+import type { SealReply, SealRequest } from './seal-worker.js';
 import { BLOCK_SIZE, blockAad, ENVELOPE_FORMAT, ENVELOPE_VERSION, HEADER_FILE, MANIFEST_FILE, PAYLOAD_DIR, sealedLength, sealManifest, sha256, type DriveHeader, type Manifest, type ManifestFile } from './envelope-format.js';
 
 export const MAX_DRIVES_PER_JOB = 10;
@@ -90,7 +91,7 @@ export async function prepareDrives(options: {
   let bytesDone = staged.filter((f) => copied.has(f.name)).reduce((n, f) => n + f.size, 0);
 
   // Staged files on a local disk are sealed in worker threads, one per core; any other store on the thread pool.
-  const pool = options.staging instanceof FsStore ? new SealPool() : undefined;
+  const pool = options.staging instanceof FsStore ? sealPool() : undefined;
   try {
     assertRoomForOneFile(state, options.drives, pending[0]);
     for (const target of options.drives) {
@@ -178,14 +179,23 @@ async function openDrive(state: JobState, target: DriveTarget, stateDir: string,
 }
 
 type Copier = (file: StagedFile, index: number) => Promise<ManifestFile>;
+type SealPool = WorkerPool<Omit<SealRequest, 'id'>, SealReply>;
+
+function sealPool(): SealPool {
+  return new WorkerPool(new URL('./seal-worker.js', import.meta.url));
+}
 
 async function copierFor(staging: BlobStore, pool: SealPool | undefined, drivePath: string, drive: DriveState): Promise<Copier> {
   if (pool && staging instanceof FsStore) {
     const key = Buffer.from(drive.key, 'base64');
     return async (file, index) => {
       const storedAs = payloadName(index);
-      const blocks = await pool.seal({ source: staging.filePath(file.name), size: file.size, target: join(drivePath, storedAs), driveId: drive.driveId, storedAs, key });
-      return { name: file.name, length: file.size, storedAs, blocks };
+      const reply = await pool.run({ source: staging.filePath(file.name), size: file.size, target: join(drivePath, storedAs), driveId: drive.driveId, storedAs, key });
+      if ('error' in reply) {
+        if (reply.code === 'ENOSPC') throw new DriveseedError('IO', `drive ${drivePath} is full`, { hint: 'give a smaller --capacity, or another drive' });
+        throw new DriveseedError('IO', reply.error);
+      }
+      return { name: file.name, length: file.size, storedAs, blocks: reply.blocks };
     };
   }
   const key = await importAeadKey(Buffer.from(drive.key, 'base64'));

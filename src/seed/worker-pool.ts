@@ -1,23 +1,28 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { DriveseedError } from '../errors.js';
-import type { SealReply, SealRequest } from './seal-worker.js';
 
-/** Worker threads that copy staged files onto a drive, one file per request, one thread per core. */
-export class SealPool {
+/**
+ * A few worker threads (one per core) running one script, one request at a time each. The
+ * drive's bulk work — sealing on the copy computer, opening at the data centre — is CPU
+ * bound, and worker threads use both cores without copying blocks through the main thread.
+ */
+export class WorkerPool<Request extends object, Reply extends { id: number }> {
   private readonly idle: Worker[] = [];
   private readonly all: Worker[] = [];
   private readonly waiting: ((worker: Worker) => void)[] = [];
   private nextId = 0;
 
-  constructor(private readonly size = Math.max(1, availableParallelism())) {}
+  constructor(
+    private readonly script: URL,
+    private readonly size = Math.max(1, availableParallelism()),
+  ) {}
 
-  async seal(request: Omit<SealRequest, 'id'>): Promise<string[]> {
+  async run(request: Request): Promise<Reply> {
     const worker = await this.take();
     try {
       const id = this.nextId++;
-      const reply = await new Promise<SealReply>((resolve, reject) => {
-        const onMessage = (message: SealReply) => {
+      return await new Promise<Reply>((resolve, reject) => {
+        const onMessage = (message: Reply) => {
           if (message.id !== id) return;
           worker.off('message', onMessage);
           worker.off('error', reject);
@@ -25,13 +30,8 @@ export class SealPool {
         };
         worker.on('message', onMessage);
         worker.once('error', reject);
-        worker.postMessage({ ...request, id } satisfies SealRequest);
+        worker.postMessage({ ...request, id });
       });
-      if ('error' in reply) {
-        if (reply.code === 'ENOSPC') throw new DriveseedError('IO', `drive ${request.target} is full`, { hint: 'give a smaller --capacity, or another drive' });
-        throw new DriveseedError('IO', reply.error);
-      }
-      return reply.blocks;
     } finally {
       this.give(worker);
     }
@@ -45,7 +45,7 @@ export class SealPool {
     const ready = this.idle.pop();
     if (ready) return Promise.resolve(ready);
     if (this.all.length < this.size) {
-      const worker = new Worker(new URL('./seal-worker.js', import.meta.url));
+      const worker = new Worker(this.script);
       worker.unref();
       this.all.push(worker);
       return Promise.resolve(worker);

@@ -1,0 +1,76 @@
+import { createDecipheriv, createHash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { parentPort } from 'node:worker_threads';
+import { NONCE_LENGTH, SEAL_OVERHEAD, TAG_LENGTH } from '../repo/crypto.js';
+import { BLOCK_SIZE, blockAad } from './envelope-format.js';
+
+/**
+ * The data centre's read of one file from a drive, in a worker thread: every block is
+ * decrypted with the drive's key and checked against the manifest's hash, then the whole
+ * file against its name when it is named by its SHA-256. The plaintext goes back by transfer,
+ * not by copy; a damaged file comes back as a problem naming the block.
+ */
+export interface OpenRequest {
+  id: number;
+  path: string;
+  driveId: string;
+  storedAs: string;
+  key: Uint8Array;
+  length: number;
+  blocks: string[];
+  /** The SHA-256 the file's name promises, if it has one. */
+  expectedSha256?: string;
+}
+
+export type OpenReply = { id: number; data: ArrayBuffer } | { id: number; problem: { block?: number; reason: string } };
+
+const sealed = Buffer.allocUnsafe(BLOCK_SIZE + SEAL_OVERHEAD);
+
+function openFile(request: OpenRequest): OpenReply {
+  const key = Buffer.from(request.key);
+  let fd: number;
+  try {
+    fd = openSync(request.path, 'r');
+  } catch {
+    return { id: request.id, problem: { reason: `missing from the drive (${request.storedAs})` } };
+  }
+  try {
+    const buffer = new ArrayBuffer(request.length);
+    const out = Buffer.from(buffer);
+    let position = 0;
+    for (let i = 0; i < request.blocks.length; i++) {
+      const plainLength = Math.min(BLOCK_SIZE, request.length - i * BLOCK_SIZE);
+      const want = plainLength + SEAL_OVERHEAD;
+      let got = 0;
+      while (got < want) {
+        const n = readSync(fd, sealed, got, want - got, position + got);
+        if (n === 0) break;
+        got += n;
+      }
+      position += want;
+      if (got < want) return { id: request.id, problem: { block: i, reason: 'truncated: the block is shorter than the manifest says' } };
+      const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, NONCE_LENGTH));
+      decipher.setAAD(blockAad(request.driveId, request.storedAs, i));
+      decipher.setAuthTag(sealed.subarray(want - TAG_LENGTH, want));
+      let block: Buffer;
+      try {
+        block = Buffer.concat([decipher.update(sealed.subarray(NONCE_LENGTH, want - TAG_LENGTH)), decipher.final()]);
+      } catch {
+        return { id: request.id, problem: { block: i, reason: 'block does not decrypt (damaged, or not this drive\'s key)' } };
+      }
+      if (createHash('sha256').update(block).digest('hex') !== request.blocks[i]) return { id: request.id, problem: { block: i, reason: 'block hash differs from the manifest' } };
+      block.copy(out, i * BLOCK_SIZE);
+    }
+    if (request.expectedSha256 && createHash('sha256').update(out).digest('hex') !== request.expectedSha256) {
+      return { id: request.id, problem: { reason: 'content does not match its name' } };
+    }
+    return { id: request.id, data: buffer };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+parentPort!.on('message', (request: OpenRequest) => {
+  const reply = openFile(request);
+  parentPort!.postMessage(reply, 'data' in reply ? [reply.data] : []);
+});
