@@ -1,8 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { ServiceClient } from '../src/agent/service-client.js';
@@ -14,7 +13,8 @@ import type { ImportJob } from '../src/service/api/schemas.js';
 import { FsStore } from '../src/storage/fs/fs-store.js';
 import { freePort } from '../src/testing/azurite.js';
 import { launchChromium } from '../src/testing/chromium.js';
-import { BIN, cli, cliAsync, cliAwait, json, PASSWORD, tempDir } from './cli-harness.js';
+import { cli, cliAsync, cliAwait, json, PASSWORD, tempDir } from './cli-harness.js';
+import { startServiceProcess, stopProcess, tamperDrive } from './service-harness.js';
 
 const SCREENSHOTS = new URL('../../test-output/screenshots/', import.meta.url).pathname;
 
@@ -22,29 +22,6 @@ const shipping = (trackingNumber: string) => ({
   carrier: 'DHL', trackingNumber, shipDate: '2026-11-25', contactName: 'A. Admin', phone: '+31 20 123 4567',
   email: 'admin@example.org', returnAddress: 'Dam 1, Amsterdam', country: 'NL', postalCode: '1012 JS',
 });
-
-async function startServiceProcess(dataDir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [BIN, 'service', 'start', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('listening on')) resolve();
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`service exited ${code}: ${output}`)));
-  });
-  child.stdout!.resume();
-  child.stderr!.resume();
-  return child;
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.once('exit', resolve));
-}
 
 /**
  * The copy-computer's part: a staged first backup written onto drive folders. One function,
@@ -60,17 +37,6 @@ async function prepareSeedDrives(dir: string, jobName: string) {
   const prepared = await prepareDrives({ staging, jobName, drives: paths.map((path) => ({ path, capacity: 6 * 1024 * 1024 })), stateDir: join(dir, `${jobName}-state`) });
   assert.equal(prepared.remainingFiles, 0);
   return { paths, drives: prepared.drives.map(({ driveId, key, manifestSha256, files, bytes }) => ({ driveId, key, manifestSha256, files, bytes })) };
-}
-
-/** Flips one byte in the largest payload file of a drive: its import must report the block. */
-async function tamper(drivePath: string): Promise<void> {
-  const payload = join(drivePath, 'payload');
-  const files = (await readdir(payload)).sort();
-  const sizes = await Promise.all(files.map(async (f) => (await stat(join(payload, f))).size));
-  const victim = join(payload, files[sizes.indexOf(Math.max(...sizes))]);
-  const bytes = await readFile(victim);
-  bytes[100] ^= 0x10;
-  await writeFile(victim, bytes);
 }
 
 async function shot(page: Page, name: string): Promise<void> {
@@ -176,7 +142,7 @@ describe('web console in headless Chromium', () => {
     await page.getByText(/Drives must arrive by/).waitFor();
 
     // The data centre receives the drives, one tampered: the open page moves on by itself.
-    await tamper(seed.paths[0]);
+    await tamperDrive(seed.paths[0]);
     const received = await cliAwait(['datacenter', 'receive', '--data-dir', dataDir, '--job', 'seed-main', '--drive', ...seed.paths, '--json']);
     assert.equal(received.code, 0, received.stderr);
     await page.locator('.timeline [aria-current="step"] .step').filter({ hasText: 'Packaging' }).waitFor();

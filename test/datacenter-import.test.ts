@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ServiceClient } from '../src/agent/service-client.js';
 import { backup } from '../src/backup/archiver.js';
@@ -11,6 +11,7 @@ import type { ImportJob } from '../src/service/api/schemas.js';
 import { startService } from '../src/service/start-service.js';
 import { FsStore } from '../src/storage/fs/fs-store.js';
 import { cli, json, PASSWORD, tempDir } from './cli-harness.js';
+import { tamperDrive } from './service-harness.js';
 
 const shipping = (trackingNumber: string) => ({
   carrier: 'DHL', trackingNumber, shipDate: '2026-11-25', contactName: 'A. Admin', phone: '+31 20 123 4567',
@@ -62,13 +63,7 @@ describe('data-centre import', () => {
 
   it('a tampered drive ends CompletedMoreInfo; its error log names file and block', async (t) => {
     const s = await shippedJob(t, 'seed-bad', 'TRK-BAD-1');
-    const payload = join(s.drives[0], 'payload');
-    const files = (await readdir(payload)).sort();
-    const sizes = await Promise.all(files.map(async (f) => (await stat(join(payload, f))).size));
-    const victim = join(payload, files[sizes.indexOf(Math.max(...sizes))]);
-    const bytes = await readFile(victim);
-    bytes[100] ^= 0x10;
-    await writeFile(victim, bytes);
+    await tamperDrive(s.drives[0]);
     const r = json(cli(['datacenter', 'receive', '--data-dir', s.dataDir, '--job', 'seed-bad', '--drive', ...s.drives, '--json']));
     assert.deepEqual(r.drives.map((d: any) => d.state), ['CompletedMoreInfo', 'Completed']);
     const job = await s.owner.call<ImportJob>('GET', `${s.base}/seed-bad`);

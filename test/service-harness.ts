@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeSampleTree } from '../src/backup/sample-tree.js';
 import { freePort } from '../src/testing/azurite.js';
@@ -65,3 +65,14 @@ export async function setUpAgent(t: any, options: { extra?: string[]; env?: Reco
   };
 }
 
+
+/** Flips one byte in the largest payload file of a drive: its import must report the block. */
+export async function tamperDrive(drivePath: string): Promise<void> {
+  const payload = join(drivePath, 'payload');
+  const files = (await readdir(payload)).sort();
+  const sizes = await Promise.all(files.map(async (f) => (await stat(join(payload, f))).size));
+  const victim = join(payload, files[sizes.indexOf(Math.max(...sizes))]);
+  const bytes = await readFile(victim);
+  bytes[100] ^= 0x10;
+  await writeFile(victim, bytes);
+}

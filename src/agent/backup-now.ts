@@ -1,6 +1,6 @@
 import { backup, type BackupProgress, type BackupResult } from '../backup/archiver.js';
 import { DriveseedError } from '../errors.js';
-import { Repository } from '../repo/repository.js';
+import type { Repository } from '../repo/repository.js';
 import type { BackupJob, FinishJob, ImportJob } from '../service/api/schemas.js';
 import { FsStore } from '../storage/fs/fs-store.js';
 import type { OfflinePolicy, Policy } from './agent-config.js';
@@ -60,7 +60,7 @@ export async function backupNow(password: string, onProgress?: (p: BackupProgres
 async function onlineBackup(session: VaultSession, policy: Policy, password: string, onProgress?: (p: BackupProgress) => void) {
   return recordedBackup(session, 'online', session.store, async (live) => {
     const repo = await openOrInitRepository(live.store, password);
-    return { repo, result: await lockedBackup(repo, policy, reportingTo(live, onProgress)) };
+    return { result: await lockedBackup(repo, policy, reportingTo(live, onProgress)) };
   });
 }
 
@@ -74,16 +74,14 @@ function reportingTo(live: LiveProgress, onProgress?: (p: BackupProgress) => voi
 /** The first full backup, into the staging directory: nothing goes over the network but the job record. */
 async function stagedBackup(session: VaultSession, policy: Policy, offline: OfflinePolicy, password: string, onProgress?: (p: BackupProgress) => void) {
   const staged = new FsStore(stagedRepositoryDirectory(offline.staging, offline.jobName));
-  // A run killed half-way left a repository behind: go on in it, reusing what it wrote.
-  const existing = await staged.exists('config');
-  if (existing) await Repository.open(staged, password);
   return recordedBackup(session, 'offline', staged, async (live) => {
-    // The live store counts what goes into staging: the console shows the stored bytes rise.
-    const repo = existing ? await Repository.open(live.store, password) : await Repository.init(live.store, password);
+    // A run killed half-way left a repository behind: go on in it, reusing what it wrote.
+    // The live store counts what goes into staging, so the console shows the stored bytes rise.
+    const repo = await openOrInitRepository(live.store, password);
     const result = await lockedBackup(repo, policy, reportingTo(live, onProgress));
     const record = (await readStagingRecord(offline.staging, offline.jobName))!;
     await writeStagingRecord(offline.staging, { ...record, state: 'staged', snapshotId: result.snapshotId });
-    return { repo, result, waiting: `first backup staged in ${staged.root}; next: \`driveseed diskprep --staging ${offline.staging} --job ${offline.jobName}\`. ${WAITING_FOR_IMPORT}` };
+    return { result, waiting: `first backup staged in ${staged.root}; next: \`driveseed diskprep --staging ${offline.staging} --job ${offline.jobName}\`. ${WAITING_FOR_IMPORT}` };
   });
 }
 
@@ -102,7 +100,7 @@ async function lockedBackup(repo: Repository, policy: Policy, onProgress?: (p: B
  * console never shows a job running forever; a recovery point is only named once every blob
  * it needs is stored — and an offline one not before the vault holds it.
  */
-async function recordedBackup(session: VaultSession, kind: 'online' | 'offline', store: BlobStore, run: (live: LiveProgress) => Promise<{ repo: Repository; result: BackupResult; waiting?: string }>) {
+async function recordedBackup(session: VaultSession, kind: 'online' | 'offline', store: BlobStore, run: (live: LiveProgress) => Promise<{ result: BackupResult; waiting?: string }>) {
   const job = await session.client.call<BackupJob>('POST', `${session.serverPath}/jobs`, { kind });
   const finish = (body: FinishJob) => session.client.call<BackupJob>('PUT', `${session.serverPath}/jobs/${job.id}`, body);
   const live = liveProgress(store, (progress) => session.client.call('POST', `${session.serverPath}/jobs/${job.id}/progress`, progress));

@@ -145,26 +145,21 @@ async function changeOneFile(dir: string, userData: boolean): Promise<string | u
   return path;
 }
 
-async function treeSize(dir: string): Promise<{ files: number; bytes: number }> {
-  let files = 0;
-  let bytes = 0;
+/** Files under `dir`: how many, their bytes, and the largest. */
+async function treeSize(dir: string): Promise<{ files: number; bytes: number; largest: number }> {
+  const tree = { files: 0, bytes: 0, largest: 0 };
   for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
-    files++;
-    bytes += (await stat(join(entry.parentPath, entry.name))).size;
+    const size = (await stat(join(entry.parentPath, entry.name))).size;
+    tree.files++;
+    tree.bytes += size;
+    tree.largest = Math.max(tree.largest, size);
   }
-  return { files, bytes };
+  return tree;
 }
 
 /** Room for a bit more than half of the staged repository (and its largest file): two drives. */
 async function capacityForTwoDrives(repository: string): Promise<number> {
-  let total = 0;
-  let largest = 0;
-  for (const entry of await readdir(repository, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const size = (await stat(join(entry.parentPath, entry.name))).size;
-    total += size;
-    largest = Math.max(largest, size);
-  }
-  return Math.max(largest, Math.ceil(total * 0.55)) + 4 * 1024 * 1024;
+  const { bytes, largest } = await treeSize(repository);
+  return Math.max(largest, Math.ceil(bytes * 0.55)) + 4 * 1024 * 1024;
 }

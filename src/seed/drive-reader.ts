@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DriveseedError } from '../errors.js';
+import { mapLimited } from '../backup/semaphore.js';
 import { WorkerPool } from './worker-pool.js';
 import type { OpenReply, OpenRequest } from './open-worker.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -105,18 +106,6 @@ interface FileOutcome {
 
 const PARALLEL_FILES = 3;
 
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
 type OpenPool = WorkerPool<Omit<OpenRequest, 'id'>, OpenReply>;
 

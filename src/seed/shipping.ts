@@ -1,20 +1,10 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { DriveseedError } from '../errors.js';
-import type { ImportJob } from '../service/api/schemas.js';
+import type { ImportJob, ShippingDetails } from '../service/api/schemas.js';
 import type { Prompter } from './diskprep.js';
 import { shippingFile } from './staging.js';
 
-export interface ShippingDetails {
-  carrier: string;
-  trackingNumber: string;
-  shipDate: string;
-  contactName: string;
-  phone: string;
-  email: string;
-  returnAddress: string;
-  country: string;
-  postalCode: string;
-}
+export type { ShippingDetails };
 
 /** The fields in the order the seed's tool asks for them, with the flag that gives each. */
 export const SHIPPING_FIELDS: readonly { key: keyof ShippingDetails; label: string; flag: string }[] = [

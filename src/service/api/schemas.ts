@@ -252,6 +252,7 @@ export const ShippingDetailsBody = Type.Object(
   },
   { additionalProperties: false },
 );
+export type ShippingDetails = Static<typeof ShippingDetailsBody>;
 
 /** The states entered so far, oldest first. */
 const StateHistory = Type.Array(Type.Object({ state: Type.String(), at: Type.String() }));

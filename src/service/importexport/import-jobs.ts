@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/open-database.js';
 import type { ImportDriveTable, ImportJobTable } from '../db/schema.js';
 import { ensureContainer } from '../accounts/storage-accounts.js';
+import type { ShippingDetails } from '../api/schemas.js';
 import { badRequest, conflict, notFound } from '../http/http-error.js';
 import { ARRIVAL_WINDOW_MS, assertDriveMove, assertJobMove, CREATING_TTL_MS, FINISHED_TTL_MS, JOB_NAME, StateError, type DriveState, type JobState } from './states.js';
 
@@ -15,17 +16,7 @@ export interface NewDrive {
   bytes: number;
 }
 
-export interface ShippingDetails {
-  carrier: string;
-  trackingNumber: string;
-  shipDate: string;
-  contactName: string;
-  phone: string;
-  email: string;
-  returnAddress: string;
-  country: string;
-  postalCode: string;
-}
+export type { ShippingDetails };
 
 export interface ImportJobView {
   id: string;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { mapLimited } from '../../backup/semaphore.js';
 import { expectedContentHash, isLockFile } from '../../repo/layout.js';
 import type { BlobInfo, BlobStore } from '../../storage/blob-store.js';
 import { containerStore } from '../accounts/storage-accounts.js';
@@ -51,16 +52,8 @@ export async function copySeed(db: Db, blobs: BlobStore, subscriptionId: string,
   // The config (what makes a folder a repository) goes last, so a half-copied seed never looks complete.
   work.sort((a, b) => Number(a.name === 'config') - Number(b.name === 'config'));
   const last = work.at(-1)?.name === 'config' ? work.pop() : undefined;
-  await forEachLimited(work, PARALLEL_COPIES, copyOne);
+  await mapLimited(work, PARALLEL_COPIES, copyOne);
   if (last) await copyOne(last);
   result.damaged.sort();
   return result;
-}
-
-async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
