@@ -11,6 +11,7 @@ import { DAY_MS } from '../src/service/importexport/states.js';
 import { ServiceClient } from '../src/agent/service-client.js';
 import { cli, cliAsync, json } from './cli-harness.js';
 import { setUpAgent } from './service-harness.js';
+import { openDriveSource } from '../src/seed/drive-medium.js';
 
 const JOB = 'seed-one';
 const SHIPPING = ['--carrier', 'DHL', '--ship-date', '2026-11-25', '--contact-name', 'A. Admin', '--phone', '+31 20 123 4567', '--email', 'admin@example.org', '--return-address', 'Dam 1, Amsterdam', '--country', 'NL', '--postal-code', '1012 JS'];
@@ -32,8 +33,9 @@ async function staged(t: any, megabytes = 40, options: { importWorker?: boolean 
   assert.equal(first.state, 'Waiting');
   assert.equal(first.kind, 'offline');
   assert.equal(first.traffic.sent < 20_000, true, `the offline backup sent ${first.traffic.sent} bytes over the network`);
-  const drives = [join(s.dir, 'drive1'), join(s.dir, 'drive2'), join(s.dir, 'drive3')];
-  for (const d of drives) await mkdir(d);
+  // Two mounted drives and, between them, an image file: a job may mix them.
+  const drives = [join(s.dir, 'drive1'), join(s.dir, 'drive2.img'), join(s.dir, 'drive3')];
+  for (const d of drives) if (!d.endsWith('.img')) await mkdir(d);
   const diskprep = (paths: string[], extra: string[] = []) => cli(['diskprep', '--staging', staging, '--publish-settings', s.settings, '--job', JOB, '--drive', ...paths, '--capacity', '24MB', ...extra], s.env);
   const receive = (paths: string[]) => cli(['datacenter', 'receive', '--data-dir', s.dataDir, '--job', JOB, '--drive', ...paths, '--json']);
   const ship = (tracking: string) => cli(['diskprep', '--update-shipping', '--staging', staging, '--publish-settings', s.settings, '--job', JOB, '--tracking', tracking, ...SHIPPING, '--yes'], s.env);
@@ -63,7 +65,11 @@ describe('offline seeding end to end', () => {
     assert.ok(prep.drives.length >= 2, 'the seed spans drives');
     assert.equal(prep.job.state, 'Creating');
     assert.match(prep.job.shippingAddress, /driveseed data centre/);
-    for (const d of prep.drives) assert.ok(!(await readFile(join(d.path, 'driveseed-drive.json'), 'utf8')).includes(prep.job.drives[0].driveId + 'key'));
+    assert.ok(prep.drives.some((d: { path: string }) => d.path.endsWith('.img')), 'an image file among the drives');
+    for (const d of prep.drives) {
+      const header = JSON.parse((await (await openDriveSource(d.path)).read('driveseed-drive.json'))!.toString('utf8'));
+      assert.deepEqual(Object.keys(header).sort(), ['createdAt', 'driveId', 'format', 'jobName', 'version'], 'nothing but the header in clear');
+    }
     assert.equal(json(s.diskprep(s.drives.slice(0, 3), ['--json'])).alreadyRegistered, true, 'a rerun after success changes nothing');
 
     assert.equal(s.ship('TRACK-1001').code, 0);
@@ -194,11 +200,11 @@ describe('offline seeding end to end', () => {
 
   it('kill -9 during diskprep, during the import and during the vault copy: each rerun resumes and the vault ends complete', async (t) => {
     const s = await staged(t, 96);
-    // diskprep: killed once the first file is journaled, then run again with the same drives.
-    const killedPrep = cliAsync(['diskprep', '--staging', s.staging, '--publish-settings', s.settings, '--job', JOB, '--drive', s.drives[0], s.drives[1], '--capacity', '80MB'], s.env);
+    // diskprep: killed once the first file is journaled (onto the image file), then run again with the same drives.
+    const killedPrep = cliAsync(['diskprep', '--staging', s.staging, '--publish-settings', s.settings, '--job', JOB, '--drive', s.drives[1], s.drives[0], '--capacity', '80MB'], s.env);
     await killWhen(killedPrep, async () => (await journalLines(join(s.staging, JOB, 'diskprep'))) >= 1);
     const journaled = await journalLines(join(s.staging, JOB, 'diskprep'));
-    const prep = json(cli(['diskprep', '--staging', s.staging, '--publish-settings', s.settings, '--job', JOB, '--drive', s.drives[0], s.drives[1], '--capacity', '80MB', '--json'], s.env));
+    const prep = json(cli(['diskprep', '--staging', s.staging, '--publish-settings', s.settings, '--job', JOB, '--drive', s.drives[1], s.drives[0], '--capacity', '80MB', '--json'], s.env));
     assert.equal(prep.job.state, 'Creating');
     assert.ok(journaled < prep.drives.reduce((n: number, d: { files: number }) => n + d.files, 0), 'the kill landed mid-run');
     assert.equal(s.ship('TRACK-5005').code, 0);

@@ -46,7 +46,7 @@ export function datacenterCommand(): Command {
 
   addServiceOptions(dc.command('receive').description('mark drives received, then unlock, verify and import them'))
     .requiredOption('--job <name>', 'import job name')
-    .requiredOption('--drive <path...>', 'mounted drives (directories)')
+    .requiredOption('--drive <path...>', 'drives: mounted directories or image files')
     .option('--subscription <id>', 'when several subscriptions have a job of that name')
     .option('--queue-only', 'only queue the drives; the service instances\' import workers import them')
     .option('--json', 'print the outcome as JSON')

@@ -70,9 +70,9 @@ async function runDemo(work: string, givenData: string | undefined): Promise<voi
     step('back up now: the first full backup goes to the staging directory, not over the network');
     await run(['agent', 'backup-now']);
 
-    step('diskprep on the copy computer: the staged backup onto two encrypted drives, then the import job');
-    const drives = [join(work, 'drives', 'drive1'), join(work, 'drives', 'drive2')];
-    for (const d of drives) await mkdir(d, { recursive: true });
+    step('diskprep on the copy computer: the staged backup onto two encrypted drives (a mounted directory and an image file), then the import job');
+    const drives = [join(work, 'drives', 'drive1'), join(work, 'drives', 'drive2.img')];
+    await mkdir(drives[0], { recursive: true });
     await run(['diskprep', '--staging', staging, '--publish-settings', settings, '--job', JOB, '--drive', ...drives, '--capacity', String(await capacityForTwoDrives(join(staging, JOB, 'repository'))), '--yes']);
 
     step('shipping details, and the scheduled backup while the drives travel');

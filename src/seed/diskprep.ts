@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import { DriveseedError } from '../errors.js';
 import type { CreateImportJob, ImportJob } from '../service/api/schemas.js';
 import { FsStore } from '../storage/fs/fs-store.js';
-import { driveCapacity, driveContents, drivesStarted, eraseDrive, MAX_DRIVE_BYTES, MAX_DRIVES_PER_JOB, prepareDrives, type PreparedDrive, type PrepareProgress } from './drive-writer.js';
+import { eraseDrive, inspectDrive } from './drive-medium.js';
+import { drivesStarted, MAX_DRIVE_BYTES, MAX_DRIVES_PER_JOB, prepareDrives, type PreparedDrive, type PrepareProgress } from './drive-writer.js';
 import { diskprepStateDirectory, listStagedJobs, stagedRepositoryDirectory, type StagingRecord } from './staging.js';
 
 /** Asks the user; `interactive` is false when answers cannot come (no terminal, or all given as flags). */
@@ -65,7 +66,7 @@ export async function runDiskprep(options: DiskprepOptions): Promise<DiskprepRes
   if (unfinished.length > 0) {
     throw new DriveseedError('USAGE', `drive ${unfinished[0].path} was being written when diskprep stopped`, { hint: `give it again with --drive ${unfinished[0].path}` });
   }
-  if (paths.length === 0 && started.length === 0) paths.push(await askForDrive(options.prompter, 'Drive to write (a mounted directory)'));
+  if (paths.length === 0 && started.length === 0) paths.push(await askForDrive(options.prompter, 'Drive to write (a mounted directory, or an image file NAME.img)'));
   const staging = new FsStore(stagedRepositoryDirectory(options.staging, record.jobName));
   for (;;) {
     started = await drivesStarted(stateDir, record.jobName);
@@ -86,7 +87,7 @@ export async function runDiskprep(options: DiskprepOptions): Promise<DiskprepRes
       throw new DriveseedError('USAGE', `the drives are full: ${left}`, { hint: 'run diskprep again with another --drive; what is on these drives is kept' });
     }
     options.prompter.say(`The drive is full; ${left}.`);
-    paths.push(await askForDrive(options.prompter, 'Next drive (a mounted directory)'));
+    paths.push(await askForDrive(options.prompter, 'Next drive (a mounted directory, or an image file NAME.img)'));
   }
 }
 
@@ -120,8 +121,8 @@ export async function chooseStagedJob(staging: string, jobName: string | undefin
  */
 async function readyDrive(path: string, started: { path: string }[], allPaths: string[], options: DiskprepOptions): Promise<number> {
   const known = started.some((d) => d.path === path);
-  const contents = await driveContents(path);
-  const capacity = options.capacity ?? (await driveCapacity(path));
+  const { kind, contents, capacity: room } = await inspectDrive(path);
+  const capacity = options.capacity ?? room;
   if (known) return capacity;
   if (capacity > MAX_DRIVE_BYTES) throw new DriveseedError('USAGE', `drive ${path} is larger than 10 TB, the most a drive may hold`);
   const drivesSoFar = new Set([...started.map((d) => d.path), ...allPaths]).size;
@@ -132,8 +133,9 @@ async function readyDrive(path: string, started: { path: string }[], allPaths: s
     const answer = await options.prompter.ask(`Drive ${path} is not empty (${contents.length} entries). Erase everything on it? Type "yes" to erase: `);
     if (answer.trim().toLowerCase() !== 'yes') throw new DriveseedError('USAGE', `drive ${path} left as it was`);
   }
-  await eraseDrive(path);
-  return capacity;
+  await eraseDrive(path, kind);
+  // An erased image starts from nothing: its room is its file system's, unless given.
+  return options.capacity ?? (await inspectDrive(path)).capacity;
 }
 
 async function askForDrive(prompter: Prompter, question: string): Promise<string> {

@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backup } from '../backup/archiver.js';
@@ -14,12 +15,14 @@ import { FsStore } from '../storage/fs/fs-store.js';
 import { MemoryStore } from '../storage/memory/memory-store.js';
 import { importDrive } from './drive-reader.js';
 import { prepareDrives, type PreparedDrive } from './drive-writer.js';
-import { HEADER_FILE, MANIFEST_FILE } from './envelope-format.js';
+import { openDriveSource, type MediumKind } from './drive-medium.js';
+import { BLOCK_SIZE, blockAad, HEADER_FILE, MANIFEST_FILE, openManifest, sealManifest, sha256, type ManifestFile } from './envelope-format.js';
+import { open as openSealed, SEAL_OVERHEAD } from '../repo/crypto.js';
 
 const PASSWORD = 'seed password';
 
 /** A staging directory holding a real first backup, with enough data to need two drives. */
-async function stagedBackup(t: { after: (fn: () => Promise<void>) => void }) {
+async function stagedBackup(t: { after: (fn: () => Promise<void>) => void }, kind: MediumKind = 'directory') {
   const dir = await mkdtemp(join(tmpdir(), 'envelope-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const data = join(dir, 'data');
@@ -28,9 +31,33 @@ async function stagedBackup(t: { after: (fn: () => Promise<void>) => void }) {
   const staging = new FsStore(join(dir, 'staging'));
   const repo = await Repository.init(staging, PASSWORD);
   await backup(repo, { paths: [data] });
-  const drives = [join(dir, 'drive1'), join(dir, 'drive2'), join(dir, 'drive3')];
-  for (const d of drives) await mkdir(d);
+  const drives = kind === 'image' ? [1, 2, 3].map((n) => join(dir, `drive${n}.img`)) : [join(dir, 'drive1'), join(dir, 'drive2'), join(dir, 'drive3')];
+  if (kind === 'directory') for (const d of drives) await mkdir(d);
   return { dir, staging, drives, stateDir: join(dir, 'state') };
+}
+
+/** The payload files of a prepared drive, read from its own manifest. */
+async function payloadOf(drive: PreparedDrive): Promise<ManifestFile[]> {
+  const source = await openDriveSource(drive.path);
+  return openManifest(Buffer.from(drive.key, 'base64'), drive.driveId, (await source.read(MANIFEST_FILE))!).files;
+}
+
+/** Flips one bit of an entry where it lies on the drive, whether a directory or an image. */
+async function flipBit(drivePath: string, entry: string, at: number): Promise<void> {
+  const where = (await (await openDriveSource(drivePath)).locate(entry))!;
+  const handle = await open(where.file, 'r+');
+  const byte = Buffer.alloc(1);
+  await handle.read(byte, 0, 1, where.offset + at);
+  byte[0] ^= 1;
+  await handle.write(byte, 0, 1, where.offset + at);
+  await handle.close();
+}
+
+/** Every byte a drive holds, as anyone who finds it could read them. */
+async function everythingOn(path: string): Promise<Buffer> {
+  if ((await stat(path)).isFile()) return readFile(path);
+  const files = await readdir(path, { recursive: true });
+  return Buffer.concat(await Promise.all(files.map((f) => readFile(join(path, f)).catch(() => Buffer.alloc(0)))));
 }
 
 async function importAll(prepared: PreparedDrive[], target = new MemoryStore()) {
@@ -39,9 +66,9 @@ async function importAll(prepared: PreparedDrive[], target = new MemoryStore()) 
   return { target, reports };
 }
 
-describe('drive envelope', () => {
+for (const kind of ['directory', 'image'] as const) describe(`drive envelope on ${kind === 'image' ? 'image files' : 'mounted directories'}`, () => {
   it('spans drives, and the import reproduces the staged repository exactly', async (t) => {
-    const s = await stagedBackup(t);
+    const s = await stagedBackup(t, kind);
     const result = await prepareDrives({ staging: s.staging, jobName: 'seed-1', drives: s.drives.map((path) => ({ path, capacity: 18 * 1024 * 1024 })), stateDir: s.stateDir });
     assert.equal(result.remainingFiles, 0);
     assert.ok(result.drives.length >= 2, `used ${result.drives.length} drives`);
@@ -56,11 +83,10 @@ describe('drive envelope', () => {
   });
 
   it('puts nothing secret in clear on a drive', async (t) => {
-    const s = await stagedBackup(t);
+    const s = await stagedBackup(t, kind);
     const result = await prepareDrives({ staging: s.staging, jobName: 'seed-2', drives: [{ path: s.drives[0], capacity: 1e9 }], stateDir: s.stateDir });
     const drive = result.drives[0];
-    const files = await readdir(drive.path, { recursive: true });
-    const everything = Buffer.concat(await Promise.all(files.map((f) => readFile(join(drive.path, f)).catch(() => Buffer.alloc(0)))));
+    const everything = await everythingOn(drive.path);
     assert.ok(!everything.includes(Buffer.from(drive.key, 'base64')), 'the drive key is not on the drive');
     assert.ok(!everything.includes(Buffer.from('driveseed-repository')), 'not even the repository config is readable');
     const staged = await listAll(s.staging, 'snapshots/');
@@ -68,15 +94,12 @@ describe('drive envelope', () => {
   });
 
   it('a flipped byte is named by file and block; the rest of the drive imports', async (t) => {
-    const s = await stagedBackup(t);
+    const s = await stagedBackup(t, kind);
     const result = await prepareDrives({ staging: s.staging, jobName: 'seed-3', drives: [{ path: s.drives[0], capacity: 1e9 }], stateDir: s.stateDir });
     const drive = result.drives[0];
-    const payload = (await readdir(join(drive.path, 'payload'))).sort();
-    const sizes = await Promise.all(payload.map(async (p) => (await stat(join(drive.path, 'payload', p))).size));
-    const victim = payload[sizes.indexOf(Math.max(...sizes))];
-    const bytes = await readFile(join(drive.path, 'payload', victim));
-    bytes[5 * 1024 * 1024] ^= 1;
-    await writeFile(join(drive.path, 'payload', victim), bytes);
+    const payload = await payloadOf(drive);
+    const victim = payload.reduce((a, b) => (b.length > a.length ? b : a));
+    await flipBit(drive.path, victim.storedAs, 5 * 1024 * 1024);
     const { reports, target } = await importAll(result.drives);
     assert.equal(reports[0].problems.length, 1);
     assert.equal(reports[0].problems[0].block, 1);
@@ -85,7 +108,7 @@ describe('drive envelope', () => {
     assert.equal(await target.exists(reports[0].problems[0].file!), false, 'a damaged file is not written half');
   });
 
-  it('a truncated file and a missing file are named', async (t) => {
+  if (kind === 'directory') it('a truncated file and a missing file are named', async (t) => {
     const s = await stagedBackup(t);
     const result = await prepareDrives({ staging: s.staging, jobName: 'seed-4', drives: [{ path: s.drives[0], capacity: 1e9 }], stateDir: s.stateDir });
     const payload = (await readdir(join(s.drives[0], 'payload'))).sort();
@@ -99,11 +122,20 @@ describe('drive envelope', () => {
   });
 
   it('refuses a wrong key, a missing or altered manifest, and another job\'s drive', async (t) => {
-    const s = await stagedBackup(t);
+    const s = await stagedBackup(t, kind);
     const result = await prepareDrives({ staging: s.staging, jobName: 'seed-5', drives: s.drives.slice(0, 2).map((path) => ({ path, capacity: 18 * 1024 * 1024 })), stateDir: s.stateDir });
     const [one, two] = result.drives;
     await assert.rejects(importDrive(one.path, { ...one, key: randomBytes(32).toString('base64') }, new MemoryStore()), /does not open: wrong drive key/);
     await assert.rejects(importDrive(two.path, one, new MemoryStore()), /drive id mismatch/);
+    if (kind === 'image') {
+      await flipBit(one.path, MANIFEST_FILE, 40);
+      await assert.rejects(importDrive(one.path, one, new MemoryStore()), /manifest corrupted/);
+      await truncate(one.path, (await stat(one.path)).size - 3000);
+      await assert.rejects(importDrive(one.path, one, new MemoryStore()), /manifest (missing|corrupted)/);
+      await writeFile(one.path, 'not a drive');
+      await assert.rejects(importDrive(one.path, one, new MemoryStore()), /volume not found/);
+      return;
+    }
     const manifest = await readFile(join(one.path, MANIFEST_FILE));
     manifest[manifest.length - 1] ^= 1;
     await writeFile(join(one.path, MANIFEST_FILE), manifest);
@@ -115,15 +147,17 @@ describe('drive envelope', () => {
   });
 
   it('a killed run resumes without recopying what its journal lists', async (t) => {
-    const s = await stagedBackup(t);
+    const s = await stagedBackup(t, kind);
     const staged = await listAll(s.staging, '');
-    // Simulate a kill after a few files: a store that fails the sixth read.
+    // Simulate a kill after a few files: a store that fails the sixth read. Not an FsStore,
+    // so both runs take the in-process path; the real kill -9 of the worker path is in test/offline-seeding.
     let reads = 0;
-    // Not an FsStore, so this run takes the in-process path; the real kill -9 of the worker path is in test/offline-seeding.
-    const failing: BlobStore = {
+    const read: string[] = [];
+    const through = (failAt: number): BlobStore => ({
       location: s.staging.location,
       get: async (name, range) => {
-        if (++reads === 6) throw new Error('killed');
+        if (++reads === failAt) throw new Error('killed');
+        read.push(name);
         return s.staging.get(name, range);
       },
       put: (name, data) => s.staging.put(name, data),
@@ -131,19 +165,21 @@ describe('drive envelope', () => {
       exists: (name) => s.staging.exists(name),
       list: (prefix) => s.staging.list(prefix),
       delete: (name) => s.staging.delete(name),
-    };
-    await assert.rejects(prepareDrives({ staging: failing, jobName: 'seed-6', drives: [{ path: s.drives[0], capacity: 1e9 }], stateDir: s.stateDir }), /killed/);
-    const copiedBefore = new Map<string, number>();
-    for (const f of await readdir(join(s.drives[0], 'payload'))) copiedBefore.set(f, (await stat(join(s.drives[0], 'payload', f))).mtimeMs);
-    const result = await prepareDrives({ staging: s.staging, jobName: 'seed-6', drives: [{ path: s.drives[0], capacity: 1e9 }], stateDir: s.stateDir });
+    });
+    await assert.rejects(prepareDrives({ staging: through(6), jobName: 'seed-6', drives: [{ path: s.drives[0], capacity: 1e9 }], stateDir: s.stateDir }), /killed/);
+    const journalFile = (await readdir(s.stateDir)).find((f) => f.endsWith('.journal'))!;
+    const journaled = (await readFile(join(s.stateDir, journalFile), 'utf8')).split('\n').filter(Boolean).map((l) => (JSON.parse(l) as ManifestFile).name);
+    assert.ok(journaled.length > 0, 'the killed run journaled some files');
+    read.length = 0;
+    const result = await prepareDrives({ staging: through(-1), jobName: 'seed-6', drives: [{ path: s.drives[0], capacity: 1e9 }], stateDir: s.stateDir });
     assert.equal(result.drives[0].files, staged.length);
-    const journaled = [...copiedBefore.keys()].sort().slice(0, -1);
-    for (const f of journaled) assert.equal((await stat(join(s.drives[0], 'payload', f))).mtimeMs, copiedBefore.get(f), `${f} was not copied again`);
-    const { reports } = await importAll(result.drives);
+    for (const name of journaled) assert.ok(!read.includes(name), `${name} was not copied again`);
+    const { reports, target } = await importAll(result.drives);
     assert.deepEqual(reports[0].problems, []);
+    assert.equal((await listAll(target, '')).length, staged.length);
   });
 
-  it('refuses a drive too small for one file, a non-empty drive, a missing drive, an 11th drive', async (t) => {
+  if (kind === 'directory') it('refuses a drive too small for one file, a non-empty drive, a missing drive, an 11th drive', async (t) => {
     const s = await stagedBackup(t);
     await assert.rejects(prepareDrives({ staging: s.staging, jobName: 'small', drives: [{ path: s.drives[0], capacity: 1024 * 1024 + 100 }], stateDir: s.stateDir }), /too small for even one file/);
     await writeFile(join(s.drives[1], 'somebody-elses-file'), 'x');
@@ -162,5 +198,64 @@ describe('drive envelope', () => {
       many.push({ path, capacity: 1024 * 1024 + 1100 });
     }
     await assert.rejects(prepareDrives({ staging: small, jobName: 'eleven', drives: many, stateDir: s.stateDir }), /at most 10 drives/);
+  });
+});
+
+describe('drive images', () => {
+  it('are ustar archives that tar lists and extracts into the directory layout, which imports the same', async (t) => {
+    const s = await stagedBackup(t, 'image');
+    const result = await prepareDrives({ staging: s.staging, jobName: 'tar-1', drives: [{ path: s.drives[0], capacity: 1e9 }], stateDir: s.stateDir });
+    const listed = execFileSync('tar', ['tf', s.drives[0]], { encoding: 'utf8' }).trim().split('\n');
+    assert.equal(listed[0], HEADER_FILE);
+    assert.equal(listed.at(-1), MANIFEST_FILE);
+    assert.equal(listed.length, result.drives[0].files + 2);
+    const extracted = join(s.dir, 'extracted');
+    await mkdir(extracted);
+    execFileSync('tar', ['xf', s.drives[0], '-C', extracted]);
+    const report = await importDrive(extracted, result.drives[0], new MemoryStore());
+    assert.deepEqual(report.problems, []);
+    assert.equal(report.filesImported, result.drives[0].files);
+  });
+
+  it('keep the size of a pre-sized blank image, refuse somebody\'s file, and are refused when too small', async (t) => {
+    const s = await stagedBackup(t, 'image');
+    await writeFile(s.drives[0], Buffer.alloc(64 * 1024 * 1024));
+    const result = await prepareDrives({ staging: s.staging, jobName: 'sized', drives: [{ path: s.drives[0], capacity: 64 * 1024 * 1024 }], stateDir: s.stateDir });
+    assert.equal((await stat(s.drives[0])).size, 64 * 1024 * 1024, 'a pre-sized image is written inside its size');
+    assert.deepEqual((await importDrive(s.drives[0], result.drives[0], new MemoryStore())).problems, []);
+    await writeFile(s.drives[1], 'a letter somebody keeps\n');
+    await assert.rejects(prepareDrives({ staging: s.staging, jobName: 'busy', drives: [{ path: s.drives[1], capacity: 1e9 }], stateDir: s.stateDir }), /not empty/);
+    assert.equal(await readFile(s.drives[1], 'utf8'), 'a letter somebody keeps\n', 'nothing written');
+    await assert.rejects(prepareDrives({ staging: s.staging, jobName: 'small', drives: [{ path: s.drives[2], capacity: 1024 * 1024 + 100 }], stateDir: s.stateDir }), /too small for even one file/);
+    await assert.rejects(stat(s.drives[2]), /ENOENT/, 'no image made for a refused drive');
+    await assert.rejects(prepareDrives({ staging: s.staging, jobName: 'typo', drives: [{ path: join(s.dir, 'no-such-dir', 'x.img'), capacity: 1e9 }], stateDir: s.stateDir }), /is not there/);
+  });
+});
+
+describe('drive envelope versions', () => {
+  it('a version 1 drive (a SHA-256 per block) still imports; an unknown or mixed version is refused', async (t) => {
+    const s = await stagedBackup(t);
+    const [drive] = (await prepareDrives({ staging: s.staging, jobName: 'v1', drives: [{ path: s.drives[0], capacity: 1e9 }], stateDir: s.stateDir })).drives;
+    // Rewrite the drive as version 1 wrote it: plaintext hashes in the manifest, version 1 in header and manifest.
+    const key = Buffer.from(drive.key, 'base64');
+    const manifest = openManifest(key, drive.driveId, await readFile(join(drive.path, MANIFEST_FILE)));
+    for (const file of manifest.files) {
+      const sealed = await readFile(join(drive.path, file.storedAs));
+      file.blocks = file.blocks.map((_, i) => {
+        const start = i * (BLOCK_SIZE + SEAL_OVERHEAD);
+        const length = Math.min(BLOCK_SIZE, file.length - i * BLOCK_SIZE) + SEAL_OVERHEAD;
+        return sha256(openSealed(key, sealed.subarray(start, start + length), blockAad(drive.driveId, file.storedAs, i), 'block'));
+      });
+    }
+    const v1Manifest = sealManifest(key, { ...manifest, version: 1 });
+    await writeFile(join(drive.path, MANIFEST_FILE), v1Manifest);
+    const header = JSON.parse(await readFile(join(drive.path, HEADER_FILE), 'utf8'));
+    await writeFile(join(drive.path, HEADER_FILE), JSON.stringify({ ...header, version: 1 }));
+    const v1 = { ...drive, manifestSha256: sha256(v1Manifest) };
+    assert.deepEqual((await importDrive(drive.path, v1, new MemoryStore())).problems, []);
+    await writeFile(join(drive.path, HEADER_FILE), JSON.stringify({ ...header, version: 3 }));
+    await assert.rejects(importDrive(drive.path, v1, new MemoryStore()), /envelope version 3 is not supported/);
+    await writeFile(join(drive.path, HEADER_FILE), JSON.stringify({ ...header, version: 2 }));
+    await assert.rejects(importDrive(drive.path, v1, new MemoryStore()), /header says envelope version 2, its manifest 1/);
   });
 });

@@ -1,11 +1,10 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { DriveseedError } from '../errors.js';
 import { mapLimited } from '../backup/semaphore.js';
 import { WorkerPool } from './worker-pool.js';
 import type { OpenReply, OpenRequest } from './open-worker.js';
 import type { BlobStore } from '../storage/blob-store.js';
-import { HEADER_FILE, MANIFEST_FILE, openManifest, parseHeader, sha256, type ManifestFile } from './envelope-format.js';
+import { openDriveSource, type DriveSource } from './drive-medium.js';
+import { blockCheckOf, HEADER_FILE, MANIFEST_FILE, openManifest, parseHeader, sha256, type BlockCheck, type ManifestFile } from './envelope-format.js';
 
 /** What the import found wrong, by file and block: the drive's error log. */
 export interface ImportProblem {
@@ -46,24 +45,17 @@ export interface ImportOptions {
 
 export async function importDrive(drivePath: string, expected: DriveKeys, target: BlobStore, options: ImportOptions = {}): Promise<DriveImportReport> {
   const report: DriveImportReport = { driveId: expected.driveId, filesImported: 0, bytesImported: 0, problems: [], verbose: [] };
-  let headerText: string;
-  try {
-    headerText = await readFile(join(drivePath, HEADER_FILE), 'utf8');
-  } catch {
-    throw new DriveseedError('NOT_FOUND', `${drivePath}: volume not found (no driveseed drive header)`);
-  }
-  const header = parseHeader(headerText, drivePath);
+  const drive = await openDriveSource(drivePath);
+  const header = await readDriveHeader(drive);
   if (header.driveId !== expected.driveId) {
     throw new DriveseedError('CORRUPT', `manifest drive id mismatch: ${drivePath} is drive ${header.driveId}, the job expects ${expected.driveId}`);
   }
-  let sealedManifest: Buffer;
-  try {
-    sealedManifest = await readFile(join(drivePath, MANIFEST_FILE));
-  } catch {
-    throw new DriveseedError('CORRUPT', `manifest missing on drive ${header.driveId}`);
-  }
+  const sealedManifest = await drive.read(MANIFEST_FILE);
+  if (!sealedManifest) throw new DriveseedError('CORRUPT', `manifest missing on drive ${header.driveId}`);
   if (sha256(sealedManifest) !== expected.manifestSha256) throw new DriveseedError('CORRUPT', `manifest corrupted on drive ${header.driveId}: its hash differs from the one registered with the job`);
   const manifest = openManifest(Buffer.from(expected.key, 'base64'), header.driveId, sealedManifest);
+  if (manifest.version !== header.version) throw new DriveseedError('CORRUPT', `drive ${header.driveId}: its header says envelope version ${header.version}, its manifest ${manifest.version}`);
+  const check = blockCheckOf(manifest.version);
 
   const bytesTotal = manifest.files.reduce((n, f) => n + f.length, 0);
   let bytesDone = 0;
@@ -76,7 +68,7 @@ export async function importDrive(drivePath: string, expected: DriveKeys, target
     if (options.skipExisting && (await target.exists(file.name))) {
       outcome.verbose.push(`${file.name}: already in the container, skipped`);
     } else {
-      const data = await readVerified(pool, drivePath, header.driveId, key, file, outcome.problems);
+      const data = await readVerified(pool, drive, header.driveId, key, check, file, outcome.problems);
       if (data) {
         await target.put(file.name, data);
         outcome.bytes = data.length;
@@ -109,9 +101,24 @@ const PARALLEL_FILES = 3;
 
 type OpenPool = WorkerPool<Omit<OpenRequest, 'id'>, OpenReply>;
 
-async function readVerified(pool: OpenPool, drivePath: string, driveId: string, key: Buffer, file: ManifestFile, problems: ImportProblem[]): Promise<Buffer | undefined> {
+/** The drive's id, from the only clear-text entry on it. */
+export async function readDriveHeader(drive: DriveSource) {
+  const text = await drive.read(HEADER_FILE);
+  if (!text) throw new DriveseedError('NOT_FOUND', `${drive.path}: volume not found (no driveseed drive header)`);
+  return parseHeader(text.toString('utf8'), drive.path);
+}
+
+async function readVerified(pool: OpenPool, drive: DriveSource, driveId: string, key: Buffer, check: BlockCheck, file: ManifestFile, problems: ImportProblem[]): Promise<Buffer | undefined> {
+  const where = await drive.locate(file.storedAs);
+  if (!where) {
+    problems.push({ file: file.name, reason: `missing from the drive (${file.storedAs})` });
+    return undefined;
+  }
   const reply = await pool.run({
-    path: join(drivePath, file.storedAs),
+    path: where.file,
+    offset: where.offset,
+    available: where.available,
+    check,
     driveId,
     storedAs: file.storedAs,
     key,

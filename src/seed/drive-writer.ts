@@ -1,14 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { appendFile, mkdir, open, readdir, readFile, rename, rm, statfs, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DriveseedError } from '../errors.js';
-import { importAeadKey, SEAL_OVERHEAD, sealOffThread, sha256OffThread } from '../repo/crypto.js';
+import { importAeadKey, SEAL_OVERHEAD, sealOffThread, TAG_LENGTH } from '../repo/crypto.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { isLockFile } from '../repo/layout.js';
 import { FsStore } from '../storage/fs/fs-store.js';
 import { WorkerPool } from './worker-pool.js';
+import { driveSink, inspectDrive, type DriveSink, type PayloadPlace } from './drive-medium.js';
 import type { SealReply, SealRequest } from './seal-worker.js';
-import { BLOCK_SIZE, blockAad, ENVELOPE_FORMAT, ENVELOPE_VERSION, HEADER_FILE, MANIFEST_FILE, PAYLOAD_DIR, sealedLength, sealManifest, sha256, type DriveHeader, type Manifest, type ManifestFile } from './envelope-format.js';
+import { BLOCK_SIZE, blockAad, ENVELOPE_FORMAT, ENVELOPE_VERSION, PAYLOAD_DIR, sealedLength, sealManifest, sha256, type DriveHeader, type Manifest, type ManifestFile } from './envelope-format.js';
 
 export const MAX_DRIVES_PER_JOB = 10;
 export const MAX_DRIVE_BYTES = 10 * 1000 ** 4;
@@ -18,6 +19,7 @@ const RESERVE_BYTES = 1024 * 1024;
 const PARALLEL_COPIES = 3;
 
 export interface DriveTarget {
+  /** A mounted drive's directory, or an image file. */
   path: string;
   /** Usable bytes; the caller takes it from the file system or --capacity. */
   capacity: number;
@@ -95,19 +97,21 @@ export async function prepareDrives(options: {
   try {
     assertRoomForOneFile(state, options.drives, pending[0]);
     for (const target of options.drives) {
-      const drive = await openDrive(state, target, options.stateDir, options.jobName, options.now?.() ?? new Date());
-      if (drive.done) continue;
+      const { drive, sink } = await openDrive(state, target, options.stateDir, options.jobName, options.now?.() ?? new Date());
+      if (drive.done || !sink) continue;
       const journal = await readJournal(options.stateDir, drive.driveId);
-      let used = RESERVE_BYTES + journal.reduce((n, f) => n + sealedLength(f.length, SEAL_OVERHEAD), 0);
+      await sink.resume(journal.map((f) => sealedLength(f.length, SEAL_OVERHEAD)));
+      let used = RESERVE_BYTES + journal.reduce((n, f) => n + sink.footprint(sealedLength(f.length, SEAL_OVERHEAD)), 0);
       // Payload numbers go on after the highest journaled one: a copy killed in flight left a
       // hole (and maybe a partial file nobody references), never a number used twice.
       let nextIndex = journal.reduce((n, f) => Math.max(n, payloadIndex(f.storedAs) + 1), 0);
       const copy = await copierFor(options.staging, pool, target.path, drive);
       const copies = new CopyWindow(PARALLEL_COPIES);
-      let journaling = Promise.resolve();
+      let journaled: Promise<void> = Promise.resolve();
       while (pending.length > 0) {
         const file = pending[0];
-        const need = sealedLength(file.size, SEAL_OVERHEAD);
+        const sealed = sealedLength(file.size, SEAL_OVERHEAD);
+        const need = sink.footprint(sealed);
         if (used + need > target.capacity) {
           if (journal.length === 0 && copies.size === 0 && need + RESERVE_BYTES > target.capacity) {
             throw new DriveseedError('USAGE', `drive ${target.path} is too small for even one file (${file.name} needs ${need + RESERVE_BYTES} bytes, the drive has ${target.capacity})`);
@@ -116,20 +120,22 @@ export async function prepareDrives(options: {
         }
         pending.shift();
         used += need;
-        const index = nextIndex++;
-        await copies.add(async () => {
-          const entry = await copy(file, index);
-          // Journal lines go one at a time, each after its file is synced.
-          journaling = journaling.then(() => appendJournal(options.stateDir, drive.driveId, entry));
-          await journaling;
+        const storedAs = payloadName(nextIndex++);
+        const copied = copy(file, storedAs, await sink.place(storedAs, sealed));
+        // Journal lines go in payload order, each after its file is synced: a resumed image
+        // then ends exactly after the last journaled file.
+        journaled = journalInTurn(journaled, copied, async (entry) => {
+          await appendJournal(options.stateDir, drive.driveId, entry);
           journal.push(entry);
           filesDone++;
           bytesDone += file.size;
           options.onProgress?.({ file: file.name, filesDone, bytesDone, ...totals });
         });
+        const turn = journaled;
+        await copies.add(() => turn);
       }
       await copies.drain();
-      drive.manifestSha256 = await writeManifest(target.path, drive.key, { version: ENVELOPE_VERSION, driveId: drive.driveId, jobName: options.jobName, files: journal });
+      drive.manifestSha256 = await writeManifest(sink, drive.key, { version: ENVELOPE_VERSION, driveId: drive.driveId, jobName: options.jobName, files: journal });
       drive.done = true;
       await saveState(options.stateDir, state);
     }
@@ -142,6 +148,18 @@ export async function prepareDrives(options: {
     drives.push({ driveId: d.driveId, path: d.path, key: d.key, manifestSha256: d.manifestSha256!, files: journal.length, bytes: journal.reduce((n, f) => n + f.length, 0) });
   }
   return { drives, remainingFiles: pending.length, remainingBytes: pending.reduce((n, f) => n + f.size, 0) };
+}
+
+/**
+ * Journals one copied file once every file placed before it is journaled. Waits for its own
+ * copy even when an earlier one failed, so no copy still writes after diskprep reported.
+ */
+function journalInTurn(previous: Promise<void>, copied: Promise<ManifestFile>, record: (entry: ManifestFile) => Promise<void>): Promise<void> {
+  return Promise.allSettled([previous, copied]).then(async ([before, entry]) => {
+    if (before.status === 'rejected') throw before.reason;
+    if (entry.status === 'rejected') throw entry.reason;
+    await record(entry.value);
+  });
 }
 
 /** A new drive that cannot take even the next file is refused before anything is written on it. */
@@ -161,24 +179,27 @@ async function listStaged(staging: BlobStore): Promise<StagedFile[]> {
   return files.sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
-async function openDrive(state: JobState, target: DriveTarget, stateDir: string, jobName: string, now: Date): Promise<DriveState> {
+async function openDrive(state: JobState, target: DriveTarget, stateDir: string, jobName: string, now: Date): Promise<{ drive: DriveState; sink?: DriveSink }> {
   const known = state.drives.find((d) => d.path === target.path);
-  if (known) return known;
+  // A finished drive may be unplugged already: it is not looked at again.
+  if (known?.done) return { drive: known };
+  const inspection = await inspectDrive(target.path);
+  const sink = driveSink(target.path, inspection.kind);
+  if (known) return { drive: known, sink };
   if (state.drives.length >= MAX_DRIVES_PER_JOB) throw new DriveseedError('USAGE', `an import job takes at most ${MAX_DRIVES_PER_JOB} drives`);
   if (target.capacity > MAX_DRIVE_BYTES) throw new DriveseedError('USAGE', `drive ${target.path} is larger than 10 TB, the most a drive may hold`);
-  if ((await driveContents(target.path)).length > 0) {
+  if (inspection.contents.length > 0) {
     throw new DriveseedError('USAGE', `drive ${target.path} is not empty; driveseed will not write over data`, { hint: 'erase it first (diskprep asks before it does)' });
   }
   const drive: DriveState = { driveId: randomUUID(), path: target.path, key: randomBytes(32).toString('base64'), done: false };
   const header: DriveHeader = { format: ENVELOPE_FORMAT, version: ENVELOPE_VERSION, driveId: drive.driveId, jobName, createdAt: now.toISOString() };
-  await writeFile(join(target.path, HEADER_FILE), JSON.stringify(header, null, 2) + '\n');
-  await mkdir(join(target.path, PAYLOAD_DIR), { recursive: true });
+  await sink.start(JSON.stringify(header, null, 2) + '\n');
   state.drives.push(drive);
   await saveState(stateDir, state);
-  return drive;
+  return { drive, sink };
 }
 
-type Copier = (file: StagedFile, index: number) => Promise<ManifestFile>;
+type Copier = (file: StagedFile, storedAs: string, place: PayloadPlace) => Promise<ManifestFile>;
 type SealPool = WorkerPool<Omit<SealRequest, 'id'>, SealReply>;
 
 function sealPool(): SealPool {
@@ -188,9 +209,8 @@ function sealPool(): SealPool {
 async function copierFor(staging: BlobStore, pool: SealPool | undefined, drivePath: string, drive: DriveState): Promise<Copier> {
   if (pool && staging instanceof FsStore) {
     const key = Buffer.from(drive.key, 'base64');
-    return async (file, index) => {
-      const storedAs = payloadName(index);
-      const reply = await pool.run({ source: staging.filePath(file.name), size: file.size, target: join(drivePath, storedAs), driveId: drive.driveId, storedAs, key });
+    return async (file, storedAs, place) => {
+      const reply = await pool.run({ source: staging.filePath(file.name), size: file.size, target: place.file, offset: place.offset, driveId: drive.driveId, storedAs, key });
       if ('error' in reply) {
         if (reply.code === 'ENOSPC') throw new DriveseedError('IO', `drive ${drivePath} is full`, { hint: 'give a smaller --capacity, or another drive' });
         throw new DriveseedError('IO', reply.error);
@@ -199,7 +219,7 @@ async function copierFor(staging: BlobStore, pool: SealPool | undefined, drivePa
     };
   }
   const key = await importAeadKey(Buffer.from(drive.key, 'base64'));
-  return (file, index) => copyFile(staging, file, drivePath, drive.driveId, key, index);
+  return (file, storedAs, place) => copyFile(staging, file, drivePath, drive.driveId, key, storedAs, place);
 }
 
 function payloadName(index: number): string {
@@ -207,17 +227,19 @@ function payloadName(index: number): string {
 }
 
 /** Encrypts one staged file block by block onto the drive and syncs it before it is journaled. */
-async function copyFile(staging: BlobStore, file: StagedFile, drivePath: string, driveId: string, key: CryptoKey, index: number): Promise<ManifestFile> {
-  const storedAs = payloadName(index);
-  const handle = await open(join(drivePath, storedAs), 'w');
+async function copyFile(staging: BlobStore, file: StagedFile, drivePath: string, driveId: string, key: CryptoKey, storedAs: string, place: PayloadPlace): Promise<ManifestFile> {
+  const handle = await open(place.file, place.offset === undefined ? 'w' : 'r+');
+  let position = place.offset ?? 0;
   const blocks: string[] = [];
   try {
     for (let offset = 0, i = 0; offset < file.size || (file.size === 0 && i === 0); offset += BLOCK_SIZE, i++) {
       const length = Math.min(BLOCK_SIZE, file.size - offset);
       const block = length > 0 ? await staging.get(file.name, { offset, length }) : Buffer.alloc(0);
-      const [hash, sealed] = await Promise.all([sha256OffThread(block), sealOffThread(key, block, blockAad(driveId, storedAs, i))]);
-      blocks.push(hash);
-      await handle.writev(sealed);
+      const [nonce, body] = await sealOffThread(key, block, blockAad(driveId, storedAs, i));
+      blocks.push(body.subarray(body.length - TAG_LENGTH).toString('hex'));
+      const { bytesWritten } = await handle.writev([nonce, body], position);
+      if (bytesWritten < nonce.length + body.length) throw new DriveseedError('IO', `drive ${drivePath}: short write`);
+      position += bytesWritten;
     }
     await handle.sync();
   } catch (e) {
@@ -264,11 +286,9 @@ class CopyWindow {
   }
 }
 
-async function writeManifest(drivePath: string, keyB64: string, manifest: Manifest): Promise<string> {
+async function writeManifest(sink: DriveSink, keyB64: string, manifest: Manifest): Promise<string> {
   const sealed = sealManifest(Buffer.from(keyB64, 'base64'), manifest);
-  const temp = join(drivePath, `${MANIFEST_FILE}.tmp`);
-  await writeFile(temp, sealed);
-  await rename(temp, join(drivePath, MANIFEST_FILE));
+  await sink.finish(sealed);
   return sha256(sealed);
 }
 
@@ -324,21 +344,3 @@ export async function drivesStarted(stateDir: string, jobName: string): Promise<
   return state.drives.map((d) => ({ path: d.path, driveId: d.driveId, done: d.done }));
 }
 
-/** What is on a drive besides the file system's own lost+found. */
-export async function driveContents(path: string): Promise<string[]> {
-  const entries = await readdir(path).catch((e: NodeJS.ErrnoException) => {
-    throw new DriveseedError('USAGE', `drive ${path} is not there (${e.code})`, { hint: 'mount it, or give the directory of the drive' });
-  });
-  return entries.filter((e) => e !== 'lost+found');
-}
-
-/** Empties a drive (the user confirmed): the seed's "format the drive" step. */
-export async function eraseDrive(path: string): Promise<void> {
-  for (const entry of await driveContents(path)) await rm(join(path, entry), { recursive: true, force: true });
-}
-
-/** Free bytes on the file system that holds `path`: a drive's capacity when none is given. */
-export async function driveCapacity(path: string): Promise<number> {
-  const fs = await statfs(path);
-  return Number(fs.bavail) * Number(fs.bsize);
-}

@@ -2,17 +2,22 @@ import { createDecipheriv, createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { NONCE_LENGTH, SEAL_OVERHEAD, TAG_LENGTH } from '../repo/crypto.js';
-import { BLOCK_SIZE, blockAad } from './envelope-format.js';
+import { BLOCK_SIZE, blockAad, type BlockCheck } from './envelope-format.js';
 
 /**
  * The data centre's read of one file from a drive, in a worker thread: every block is
- * decrypted with the drive's key and checked against the manifest's hash, then the whole
+ * decrypted with the drive's key and checked against the manifest's check value, then the whole
  * file against its name when it is named by its SHA-256. The plaintext goes back by transfer,
  * not by copy; a damaged file comes back as a problem naming the block.
  */
 export interface OpenRequest {
   id: number;
+  /** The payload file, or the drive image that holds it from `offset` on. */
   path: string;
+  offset: number;
+  /** Bytes there are to read from `offset`: fewer than the manifest says when the drive was cut short. */
+  available: number;
+  check: BlockCheck;
   driveId: string;
   storedAs: string;
   key: Uint8Array;
@@ -37,13 +42,14 @@ function openFile(request: OpenRequest): OpenReply {
   try {
     const buffer = new ArrayBuffer(request.length);
     const out = Buffer.from(buffer);
-    let position = 0;
+    const end = request.offset + request.available;
+    let position = request.offset;
     for (let i = 0; i < request.blocks.length; i++) {
       const plainLength = Math.min(BLOCK_SIZE, request.length - i * BLOCK_SIZE);
       const want = plainLength + SEAL_OVERHEAD;
       let got = 0;
-      while (got < want) {
-        const n = readSync(fd, sealed, got, want - got, position + got);
+      while (got < want && position + got < end) {
+        const n = readSync(fd, sealed, got, Math.min(want - got, end - position - got), position + got);
         if (n === 0) break;
         got += n;
       }
@@ -58,7 +64,9 @@ function openFile(request: OpenRequest): OpenReply {
       } catch {
         return { id: request.id, problem: { block: i, reason: 'block does not decrypt (damaged, or not this drive\'s key)' } };
       }
-      if (createHash('sha256').update(block).digest('hex') !== request.blocks[i]) return { id: request.id, problem: { block: i, reason: 'block hash differs from the manifest' } };
+      if (checkValue(request.check, block, sealed.subarray(want - TAG_LENGTH, want)) !== request.blocks[i]) {
+        return { id: request.id, problem: { block: i, reason: 'block differs from the one the manifest lists' } };
+      }
       block.copy(out, i * BLOCK_SIZE);
     }
     if (request.expectedSha256 && createHash('sha256').update(out).digest('hex') !== request.expectedSha256) {
@@ -68,6 +76,10 @@ function openFile(request: OpenRequest): OpenReply {
   } finally {
     closeSync(fd);
   }
+}
+
+function checkValue(check: BlockCheck, plain: Buffer, tag: Buffer): string {
+  return check === 'tag' ? tag.toString('hex') : createHash('sha256').update(plain).digest('hex');
 }
 
 parentPort!.on('message', (request: OpenRequest) => {

@@ -1,19 +1,22 @@
-import { createCipheriv, createHash, randomFillSync } from 'node:crypto';
+import { createCipheriv, randomFillSync } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readSync, writevSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { NONCE_LENGTH } from '../repo/crypto.js';
 import { BLOCK_SIZE, blockAad } from './envelope-format.js';
 
 /**
- * diskprep's copy of one staged file onto a drive, in a worker thread: hashing and sealing
- * 4 MiB blocks is CPU work, and a thread per core keeps both busy without copying each block
- * between threads. The bytes are exactly those of `seal` (nonce ‖ ciphertext ‖ tag).
+ * diskprep's copy of one staged file onto a drive, in a worker thread: sealing 4 MiB blocks
+ * is CPU work, and a thread per core keeps both busy without copying each block between
+ * threads. The bytes are exactly those of `seal` (nonce ‖ ciphertext ‖ tag); each block's tag
+ * is its check value in the manifest.
  */
 export interface SealRequest {
   id: number;
   source: string;
   size: number;
   target: string;
+  /** Where in `target` the sealed file begins (a drive image); absent: `target` is the file's own. */
+  offset?: number;
   driveId: string;
   storedAs: string;
   key: Uint8Array;
@@ -27,7 +30,8 @@ const nonce = Buffer.allocUnsafe(NONCE_LENGTH);
 function sealFile(request: SealRequest): string[] {
   const key = Buffer.from(request.key);
   const source = openSync(request.source, 'r');
-  const target = openSync(request.target, 'w');
+  const target = openSync(request.target, request.offset === undefined ? 'w' : 'r+');
+  let position = request.offset ?? 0;
   const blocks: string[] = [];
   try {
     for (let offset = 0, i = 0; offset < request.size || (request.size === 0 && i === 0); offset += BLOCK_SIZE, i++) {
@@ -39,13 +43,14 @@ function sealFile(request: SealRequest): string[] {
         filled += n;
       }
       const plain = block.subarray(0, length);
-      blocks.push(createHash('sha256').update(plain).digest('hex'));
       randomFillSync(nonce);
       const cipher = createCipheriv('aes-256-gcm', key, nonce);
       cipher.setAAD(blockAad(request.driveId, request.storedAs, i));
       const body = cipher.update(plain);
       const tail = cipher.final();
-      writeAll(target, [nonce, body, tail, cipher.getAuthTag()]);
+      const tag = cipher.getAuthTag();
+      blocks.push(tag.toString('hex'));
+      position += writeAll(target, [nonce, body, tail, tag], position);
     }
     fsyncSync(target);
     return blocks;
@@ -55,11 +60,12 @@ function sealFile(request: SealRequest): string[] {
   }
 }
 
-/** writev may write less than asked (a full disk, a signal): write the rest, or fail with the cause. */
-function writeAll(fd: number, parts: Buffer[]): void {
+/** writev may write less than asked (a full disk, a signal): write the rest, or fail with the cause. Returns the bytes written. */
+function writeAll(fd: number, parts: Buffer[], position: number): number {
   const total = parts.reduce((n, p) => n + p.length, 0);
-  const written = writevSync(fd, parts);
-  if (written < total) writeAll(fd, [Buffer.concat(parts).subarray(written)]);
+  const written = writevSync(fd, parts, position);
+  if (written < total) writeAll(fd, [Buffer.concat(parts).subarray(written)], position + written);
+  return total;
 }
 
 parentPort!.on('message', (request: SealRequest) => {

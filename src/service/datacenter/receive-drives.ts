@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { HEADER_FILE, parseHeader } from '../../seed/envelope-format.js';
+import { openDriveSource } from '../../seed/drive-medium.js';
+import { readDriveHeader } from '../../seed/drive-reader.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { drainQueue, enqueueDrive, pendingDrives, workerId, type ImportOutcome } from './import-queue.js';
@@ -59,10 +58,5 @@ export async function findJobId(db: Db, jobName: string, subscriptionId?: string
 }
 
 async function driveIdOf(path: string): Promise<string> {
-  try {
-    return parseHeader(await readFile(join(path, HEADER_FILE), 'utf8'), path).driveId;
-  } catch (e) {
-    if (e instanceof DriveseedError) throw e;
-    throw new DriveseedError('NOT_FOUND', `${path}: volume not found (no driveseed drive there)`);
-  }
+  return (await readDriveHeader(await openDriveSource(path))).driveId;
 }
