@@ -132,6 +132,47 @@ describe('offline seeding end to end', () => {
     await s.restoreMatches();
   });
 
+  it('what a lost drive carried goes on a replacement drive (diskprep --repair), not over the network past the heal limit', async (t) => {
+    const s = await staged(t);
+    const protect = cli(['agent', 'protect', s.data, '--offline', '--staging', s.staging, '--job', JOB, '--storage-account', 'seedacct', '--container', 'seeds', '--heal-limit', '1MB'], s.env);
+    assert.equal(protect.code, 0, protect.stderr);
+    const prep = json(s.diskprep(s.drives, ['--json']));
+    const repairCli = (args: string[]) => cli(['diskprep', '--repair', '--staging', s.staging, '--publish-settings', s.settings, '--job', JOB, ...args], s.env);
+    const early = repairCli(['--drive', join(s.dir, 'too-early.img')]);
+    assert.notEqual(early.code, 0);
+    assert.match(early.stderr, /import job seed-one is Creating: replacement drives are for what its import did not deliver/);
+    assert.equal(s.ship('TRACK-6006').code, 0);
+    json(s.receive([prep.drives[0].path]));
+    const database = await openDatabase(join(s.dataDir, 'driveseed.db'));
+    await applyDeadlines(database.db, new Date(Date.now() + 15 * DAY_MS));
+    await database.close();
+
+    // More is missing than the agent may send unasked: it says so, sends nothing, points at the repair.
+    const refused = cli(['agent', 'backup-now'], s.env);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /the import did not deliver \d+ files \([\d.]+ MB\), more than the 1\.0 MB the seed may heal over the network.*diskprep --repair/s);
+
+    const replacement = join(s.dir, 'replacement.img');
+    const repair = json(repairCli(['--drive', replacement, '--capacity', '200MB', '--json']));
+    assert.equal(repair.job.name, 'seed-one-repair');
+    assert.equal(repair.job.state, 'Creating');
+    assert.ok(repair.repair.files > 0 && repair.repair.bytes > 16 * 1024 * 1024, `the replacement carries what the lost drives did: ${JSON.stringify(repair.repair)}`);
+    assert.equal(json(repairCli(['--drive', replacement, '--json'])).alreadyRegistered, true, 'a rerun changes nothing');
+    assert.match(json(cli(['agent', 'backup-now', '--json'], s.env)).message, /Waiting for import job to complete \(replacement drives: import job seed-one-repair is Creating\)/);
+
+    const shipped = repairCli(['--update-shipping', '--tracking', 'TRACK-6007', ...SHIPPING, '--yes']);
+    assert.equal(shipped.code, 0, shipped.stderr);
+    assert.equal(json(repairCli(['--status', '--json'])).job.state, 'Shipping');
+    const received = json(cli(['datacenter', 'receive', '--data-dir', s.dataDir, '--job', 'seed-one-repair', '--drive', replacement, '--json']));
+    assert.deepEqual(received.drives.map((d: { state: string }) => d.state), ['Completed']);
+
+    const after = json(cli(['agent', 'backup-now', '--json'], s.env));
+    assert.equal(after.seed.job.state, 'Completed');
+    assert.equal(after.seed.healed.files, 0, 'the replacement drive delivered everything; nothing healed over the network');
+    await s.restoreMatches();
+    assert.equal(cli(['check', '--repo', await s.vaultRepository(), '--read-data']).code, 0);
+  });
+
   it('drives queued with --queue-only are imported by the service\'s own worker', async (t) => {
     const s = await staged(t, 16, { importWorker: true });
     const prep = json(s.diskprep([s.drives[0]], ['--json']));

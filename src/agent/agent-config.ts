@@ -43,6 +43,8 @@ export interface OfflinePolicy {
   jobName: string;
   storageAccount: string;
   container: string;
+  /** Bytes the seed completion may send over the network for what the import lacked (default 1 GiB). */
+  healLimit?: number;
   /** Set once the vault holds the verified seed; from then on backups are online incrementals. */
   seeded?: boolean;
 }

@@ -1,11 +1,11 @@
 import { backup, type BackupProgress, type BackupResult } from '../backup/archiver.js';
 import { DriveseedError } from '../errors.js';
 import type { Repository } from '../repo/repository.js';
-import type { BackupJob, FinishJob, ImportJob } from '../service/api/schemas.js';
+import { importSettled, type BackupJob, type FinishJob, type ImportJob } from '../service/api/schemas.js';
 import { FsStore } from '../storage/fs/fs-store.js';
 import type { OfflinePolicy, Policy } from './agent-config.js';
-import { readStagingRecord, stagedRepositoryDirectory, writeStagingRecord } from '../seed/staging.js';
-import { completeSeed, importSettled, type SeedResult } from './seed-completion.js';
+import { readStagingRecord, stagedRepositoryDirectory, writeStagingRecord, type StagingRecord } from '../seed/staging.js';
+import { completeSeed, type SeedResult } from './seed-completion.js';
 import { openOrInitRepository, openVaultSession, type VaultSession } from './vault-session.js';
 import { liveProgress, type LiveProgress } from './progress-reporter.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -52,9 +52,23 @@ export async function backupNow(password: string, onProgress?: (p: BackupProgres
     const job = await recordWaiting(session, `${WAITING_FOR_IMPORT} (${state})`);
     return { job, warnings: [], traffic: session.client.traffic };
   }
+  const repairWait = await waitingForRepair(session, record);
+  if (repairWait) return { job: await recordWaiting(session, `${WAITING_FOR_IMPORT} (${repairWait})`), warnings: [], traffic: session.client.traffic };
   const seed = await completeSeed(session, offline, password);
   const online = await onlineBackup(session, policy, password, onProgress);
   return { ...online, seed, traffic: session.client.traffic };
+}
+
+/**
+ * Replacement drives (diskprep --repair) carry what the first import did not deliver: the
+ * seed waits for their import too, rather than sending the same files over the network.
+ * A canceled repair job is not waited for; the network heals instead.
+ */
+async function waitingForRepair(session: VaultSession, record: StagingRecord): Promise<string | undefined> {
+  if (!record.repairJob) return undefined;
+  const repair = await findImportJob(session, record.repairJob);
+  if (repair?.state === 'Canceled' || (repair && importSettled(repair))) return undefined;
+  return `replacement drives: import job ${record.repairJob} is ${repair ? repair.state : 'not created yet (diskprep --repair has not finished)'}`;
 }
 
 async function onlineBackup(session: VaultSession, policy: Policy, password: string, onProgress?: (p: BackupProgress) => void) {

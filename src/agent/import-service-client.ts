@@ -45,6 +45,8 @@ export function importServiceOver(client: ServiceClient, subscriptionId: string)
       }
     },
     create: (job: CreateImportJob) => client.call<ImportJob>('POST', base, job),
+    listContainer: async (account: string, container: string) =>
+      (await client.call<{ blobs: { name: string; size: number }[] }>('GET', `/v1/subscriptions/${subscriptionId}/storage-accounts/${account}/containers/${container}/blobs`)).blobs,
     setShipping: (name: string, details: ShippingDetails) => client.call<ImportJob>('PUT', `${base}/${name}/shipping`, details),
   };
 }

@@ -3,8 +3,7 @@ import { DriveseedError } from '../errors.js';
 import { CONFIG_FILE, isLockFile } from '../repo/layout.js';
 import { Repository } from '../repo/repository.js';
 import type { StoredSnapshot } from '../repo/snapshot.js';
-import type { BackupJob, FinishJob, ImportJob, SeedCopy } from '../service/api/schemas.js';
-import { SETTLED_DRIVE_STATES } from '../service/api/schemas.js';
+import type { BackupJob, FinishJob, SeedCopy } from '../service/api/schemas.js';
 import { listAll, type BlobInfo, type BlobStore } from '../storage/blob-store.js';
 import { FsStore } from '../storage/fs/fs-store.js';
 import { updateAgentConfig, type OfflinePolicy } from './agent-config.js';
@@ -17,11 +16,6 @@ export interface SeedResult {
   /** Files the import did not deliver (missing, damaged, never-received drives), sent over the network instead. */
   healed: { files: number; bytes: number };
   snapshot: StoredSnapshot;
-}
-
-/** Whether the import job's drives are all done with (imported, failed or never received). */
-export function importSettled(job: ImportJob): boolean {
-  return job.state !== 'Canceled' && job.drives.length > 0 && job.drives.every((d) => SETTLED_DRIVE_STATES.includes(d.state));
 }
 
 /**
@@ -39,7 +33,9 @@ export async function completeSeed(session: VaultSession, offline: OfflinePolicy
     if (!record?.snapshotId) throw new DriveseedError('NOT_FOUND', `no staged backup of job ${offline.jobName} in ${offline.staging}`);
     const copy = await session.client.call<SeedCopy>('POST', `${session.serverPath}/seed`, { importJob: offline.jobName });
     const staged = new FsStore(stagedRepositoryDirectory(offline.staging, offline.jobName));
-    const healed = await healFromStaging(staged, session.store);
+    const healed = await healFromStaging(staged, session.store, offline.healLimit ?? DEFAULT_HEAL_LIMIT, {
+      hint: `write them onto a replacement drive (driveseed diskprep --repair --staging ${offline.staging} --job ${offline.jobName} --drive PATH), or raise --heal-limit with agent protect`,
+    });
     const vault = await Repository.open(session.store, password);
     const snapshot = await vault.loadSnapshot(record.snapshotId);
     const s = snapshot.summary;
@@ -68,13 +64,24 @@ export async function completeSeed(session: VaultSession, offline: OfflinePolicy
 }
 
 /**
+ * What a seed completion sends over the network unasked. A thin link is why the seed went on
+ * drives: a lost drive's terabytes must not start flowing without the user's say.
+ */
+export const DEFAULT_HEAL_LIMIT = 1024 ** 3;
+
+/**
  * Makes the vault hold every file of the staged repository: sends those it lacks (or holds at
  * another size) and checks the result. The repository config goes last, as in the service's
- * copy, so a vault that has a config is a vault that has everything.
+ * copy, so a vault that has a config is a vault that has everything. More than `limit` bytes
+ * to send is refused before anything is sent.
  */
-export async function healFromStaging(staged: BlobStore, vault: BlobStore): Promise<{ files: number; bytes: number }> {
+export async function healFromStaging(staged: BlobStore, vault: BlobStore, limit = Infinity, over: { hint?: string } = {}): Promise<{ files: number; bytes: number }> {
   const wanted = (await listAll(staged, '')).filter((f) => !isLockFile(f.name));
   const missing = await missingFrom(vault, wanted);
+  const total = missing.reduce((n, f) => n + f.size, 0);
+  if (total > limit) {
+    throw new DriveseedError('CONFLICT', `the import did not deliver ${missing.length} files (${megabytes(total)} MB), more than the ${megabytes(limit)} MB the seed may heal over the network`, { hint: over.hint });
+  }
   missing.sort((a, b) => Number(a.name === CONFIG_FILE) - Number(b.name === CONFIG_FILE));
   let bytes = 0;
   for (const file of missing) {
@@ -85,6 +92,8 @@ export async function healFromStaging(staged: BlobStore, vault: BlobStore): Prom
   if (still.length > 0) throw new DriveseedError('STORAGE', `the vault still lacks ${still.length} files of the seed after healing (first: ${still[0].name})`);
   return { files: missing.length, bytes };
 }
+
+const megabytes = (n: number) => (n / 1e6).toFixed(1);
 
 async function missingFrom(store: BlobStore, wanted: BlobInfo[]): Promise<BlobInfo[]> {
   const present = new Map((await listAll(store, '')).map((f) => [f.name, f.size]));

@@ -1,3 +1,4 @@
+import { parseSize } from '../storage/throttle.js';
 import { Command } from 'commander';
 import { resolve } from 'node:path';
 import { loadAgentConfig, storeCertificate, updateAgentConfig, type OfflinePolicy } from '../agent/agent-config.js';
@@ -61,6 +62,7 @@ export function agentCommand(): Command {
     .option('--job <name>', 'import job name: lower-case letters, digits, - and _, starting with a letter')
     .option('--storage-account <name>', 'storage account the import lands in (made if absent)')
     .option('--container <name>', 'container in that storage account (made if absent)')
+    .option('--heal-limit <size>', 'most the seed completion sends over the network for what the import did not deliver; more needs replacement drives (default 1GiB)')
     .action(async (paths: string[], flags: ProtectFlags) => {
       if (flags.schedule) await validateCron(flags.schedule);
       const offline = flags.offline ? offlinePolicyOf(flags) : undefined;
@@ -172,13 +174,17 @@ interface ProtectFlags {
   job?: string;
   storageAccount?: string;
   container?: string;
+  healLimit?: string;
 }
 
 function offlinePolicyOf(flags: ProtectFlags): OfflinePolicy {
   const missing = (['staging', 'job', 'storageAccount', 'container'] as const).filter((k) => !flags[k]);
   if (missing.length > 0) throw new DriveseedError('USAGE', `--offline needs ${missing.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`);
   assertJobName(flags.job!);
-  return { staging: resolve(flags.staging!), jobName: flags.job!, storageAccount: flags.storageAccount!, container: flags.container! };
+  return {
+    staging: resolve(flags.staging!), jobName: flags.job!, storageAccount: flags.storageAccount!, container: flags.container!,
+    ...(flags.healLimit ? { healLimit: parseSize(flags.healLimit) } : {}),
+  };
 }
 
 function describeJob(job: BackupJob): string {

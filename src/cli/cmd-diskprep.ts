@@ -6,6 +6,7 @@ import { DriveseedError } from '../errors.js';
 import { chooseStagedJob, runDiskprep } from '../seed/diskprep.js';
 import { SHIPPING_FIELDS, updateShipping, type ShippingDetails } from '../seed/shipping.js';
 import type { ImportJob } from '../service/api/schemas.js';
+import type { StagingRecord } from '../seed/staging.js';
 import { parseSize } from '../storage/throttle.js';
 import { printJson } from './common.js';
 import { formatBytes, ProgressLine, renderTransfer } from './progress.js';
@@ -18,6 +19,7 @@ interface DiskprepFlags {
   drive?: string[];
   capacity?: string;
   yes?: boolean;
+  repair?: boolean;
   updateShipping?: boolean;
   status?: boolean;
   json?: boolean;
@@ -41,6 +43,7 @@ export function diskprepCommand(): Command {
     .option('-d, --drive <path...>', 'drives: mounted directories or image files (NAME.img); asked for when absent or full')
     .option('--capacity <size>', 'usable bytes per drive, e.g. 500GB (default: free space of its file system, or a pre-sized blank image\'s size)')
     .option('-y, --yes', 'erase non-empty drives, and confirm shipping details, without asking')
+    .option('--repair', 'replacement drives: once the import is done, write what it did not deliver as the job\'s repair job (with --update-shipping or --status: that job)')
     .option('-u, --update-shipping', 'enter or correct the shipping details of the job')
     .option('--status', 'show the import job\'s state and each drive\'s')
     .option('--carrier <name>', 'shipping: carrier')
@@ -85,19 +88,21 @@ async function prepare(flags: DiskprepFlags, prompter: ReturnType<typeof termina
     drives: flags.drive ?? [],
     capacity: flags.capacity ? parseSize(flags.capacity) : undefined,
     yes: !!flags.yes,
+    repair: !!flags.repair,
     prompter,
     api,
     onProgress: (p) => progress.update((t) => `${renderTransfer(t, p.filesDone, p.bytesDone, p.bytesTotal)}  ${p.file}`),
   });
   progress.done();
-  if (flags.json) return printJson({ job: result.job, alreadyRegistered: result.alreadyRegistered, drives: result.drives.map(({ driveId, path, files, bytes }) => ({ driveId, path, files, bytes })) });
+  if (flags.json) return printJson({ job: result.job, alreadyRegistered: result.alreadyRegistered, repair: result.repair, drives: result.drives.map(({ driveId, path, files, bytes }) => ({ driveId, path, files, bytes })) });
   if (result.alreadyRegistered) console.log(`import job ${result.job.name} is registered already (${result.job.state}); nothing to do`);
   else {
+    if (result.repair) console.log(`replacement drives for import job ${result.record.jobName}: the ${result.repair.files} files (${formatBytes(result.repair.bytes)}) its import did not deliver`);
     for (const d of result.drives) console.log(`drive ${d.driveId} at ${d.path}: ${d.files} files, ${formatBytes(d.bytes)}`);
     console.log(`import job ${result.job.name} created with ${result.job.drives.length} drives (${result.job.state})`);
   }
   console.log(`ship the drives to:\n  ${result.job.shippingAddress ?? '(the service has no shipping address set)'}`);
-  console.log(`then enter the shipping details: driveseed diskprep --update-shipping --staging ${staging} --job ${result.job.name}`);
+  console.log(`then enter the shipping details: driveseed diskprep --update-shipping --staging ${staging} --job ${result.record.jobName}${result.repair || flags.repair ? ' --repair' : ''}`);
 }
 
 async function shipping(flags: DiskprepFlags, prompter: ReturnType<typeof terminalPrompter>): Promise<void> {
@@ -110,7 +115,7 @@ async function shipping(flags: DiskprepFlags, prompter: ReturnType<typeof termin
     email: flags.email, returnAddress: flags.returnAddress, country: flags.country, postalCode: flags.postalCode,
   };
   for (const field of SHIPPING_FIELDS) if (byFlag[field.key]) given[field.key] = byFlag[field.key];
-  const updated = await updateShipping({ staging, jobName: record.jobName, given, yes: !!flags.yes, prompter, api });
+  const updated = await updateShipping({ staging, jobName: record.jobName, serviceJob: serviceJobOf(record, flags), given, yes: !!flags.yes, prompter, api });
   if (flags.json) return printJson(updated);
   console.log(`import job ${updated.name} is ${updated.state}${updated.deadline ? `; ${updated.deadline.what} ${updated.deadline.at}` : ''}`);
 }
@@ -119,13 +124,20 @@ async function showStatus(flags: DiskprepFlags): Promise<void> {
   const { staging, job } = await stagingOf(flags);
   const record = await chooseStagedJob(staging, job, terminalPrompter());
   const api = await openImportService(record, flags.publishSettings);
-  const current = await api.get(record.jobName);
+  const current = await api.get(serviceJobOf(record, flags));
   if (flags.json) return printJson(current ? { staged: record, job: current } : { staged: record });
   if (!current) {
     console.log(`import job ${record.jobName}: not created yet (staged backup is ${record.state}); run diskprep with --drive`);
     return;
   }
   printJob(current);
+}
+
+/** With --repair, shipping and status are the repair job's. */
+function serviceJobOf(record: StagingRecord, flags: DiskprepFlags): string {
+  if (!flags.repair) return record.jobName;
+  if (!record.repairJob) throw new DriveseedError('USAGE', `job ${record.jobName} has no replacement drives`, { hint: 'write them first: diskprep --repair --drive PATH' });
+  return record.repairJob;
 }
 
 function printJob(job: ImportJob): void {

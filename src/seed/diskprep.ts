@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import { DriveseedError } from '../errors.js';
-import type { CreateImportJob, ImportJob } from '../service/api/schemas.js';
+import { importSettled, type CreateImportJob, type ImportJob } from '../service/api/schemas.js';
 import { FsStore } from '../storage/fs/fs-store.js';
 import { eraseDrive, inspectDrive } from './drive-medium.js';
-import { drivesStarted, MAX_DRIVE_BYTES, MAX_DRIVES_PER_JOB, prepareDrives, type PreparedDrive, type PrepareProgress } from './drive-writer.js';
-import { diskprepStateDirectory, listStagedJobs, stagedRepositoryDirectory, type StagingRecord } from './staging.js';
+import { drivesStarted, listStaged, MAX_DRIVE_BYTES, MAX_DRIVES_PER_JOB, prepareDrives, type PreparedDrive, type PrepareProgress } from './drive-writer.js';
+import { diskprepStateDirectory, listStagedJobs, stagedRepositoryDirectory, writeStagingRecord, type StagingRecord } from './staging.js';
 
 /** Asks the user; `interactive` is false when answers cannot come (no terminal, or all given as flags). */
 export interface Prompter {
@@ -17,6 +17,8 @@ export interface Prompter {
 export interface ImportJobsApi {
   get(name: string): Promise<ImportJob | undefined>;
   create(job: CreateImportJob): Promise<ImportJob>;
+  /** What a container holds: the import's result, which a repair compares with the staged seed. */
+  listContainer(storageAccount: string, container: string): Promise<{ name: string; size: number }[]>;
 }
 
 export interface DiskprepOptions {
@@ -27,6 +29,8 @@ export interface DiskprepOptions {
   capacity?: number;
   /** Erase non-empty drives without asking. */
   yes: boolean;
+  /** Replacement drives: only what the settled import did not deliver, as the job's repair job. */
+  repair?: boolean;
   prompter: Prompter;
   api: ImportJobsApi;
   onProgress?: (p: PrepareProgress) => void;
@@ -35,6 +39,8 @@ export interface DiskprepOptions {
 export interface DiskprepResult {
   record: StagingRecord;
   job: ImportJob;
+  /** Replacement drives: the staged files they carry, of how many staged. */
+  repair?: { files: number; bytes: number };
   drives: PreparedDrive[];
   /** True when an earlier run had registered the job already: this run changed nothing. */
   alreadyRegistered: boolean;
@@ -49,38 +55,41 @@ export interface DiskprepResult {
 export async function runDiskprep(options: DiskprepOptions): Promise<DiskprepResult> {
   const record = await chooseStagedJob(options.staging, options.jobName, options.prompter);
   if (record.state === 'staging') throw new DriveseedError('USAGE', `the offline backup of job ${record.jobName} has not finished`, { hint: 'run `driveseed agent backup-now` on the source computer first' });
+  const seeded = () => new DriveseedError('USAGE', `job ${record.jobName} is seeded already; its staged copy is gone`);
+  if (options.repair && record.state === 'seeded') throw seeded();
   const stateDir = diskprepStateDirectory(options.staging, record.jobName);
-  let started = await drivesStarted(stateDir, record.jobName);
-  const registered = await options.api.get(record.jobName);
+  const staging = new FsStore(stagedRepositoryDirectory(options.staging, record.jobName));
+  const repair = options.repair ? await planRepair(record, staging, options) : undefined;
+  const jobName = repair?.jobName ?? record.jobName;
+  let started = await drivesStarted(stateDir, jobName);
+  const registered = await options.api.get(jobName);
   if (registered) {
     const ours = new Set(started.map((d) => d.driveId));
     if (!registered.drives.every((d) => ours.has(d.driveId))) {
-      throw new DriveseedError('CONFLICT', `import job name ${record.jobName} belongs to another job in the service`, { hint: 'the staged backup needs a job of its own: protect again with another --job' });
+      throw new DriveseedError('CONFLICT', `import job name ${jobName} belongs to another job in the service`, { hint: 'the staged backup needs a job of its own: protect again with another --job' });
     }
     return { record, job: registered, drives: [], alreadyRegistered: true };
   }
-  if (record.state === 'seeded') throw new DriveseedError('USAGE', `job ${record.jobName} is seeded already; its staged copy is gone`);
-
+  if (record.state === 'seeded') throw seeded();
   const paths = options.drives.map((p) => resolve(p));
   const unfinished = started.filter((d) => !d.done && !paths.includes(d.path));
   if (unfinished.length > 0) {
     throw new DriveseedError('USAGE', `drive ${unfinished[0].path} was being written when diskprep stopped`, { hint: `give it again with --drive ${unfinished[0].path}` });
   }
   if (paths.length === 0 && started.length === 0) paths.push(await askForDrive(options.prompter, 'Drive to write (a mounted directory, or an image file NAME.img)'));
-  const staging = new FsStore(stagedRepositoryDirectory(options.staging, record.jobName));
   for (;;) {
-    started = await drivesStarted(stateDir, record.jobName);
+    started = await drivesStarted(stateDir, jobName);
     const targets = [];
     for (const path of paths) targets.push({ path, capacity: await readyDrive(path, started, paths, options) });
-    const result = await prepareDrives({ staging, jobName: record.jobName, drives: [...started.filter((d) => d.done && !paths.includes(d.path)).map((d) => ({ path: d.path, capacity: 0 })), ...targets], stateDir, onProgress: options.onProgress });
+    const result = await prepareDrives({ staging, jobName, only: repair?.files, drives: [...started.filter((d) => d.done && !paths.includes(d.path)).map((d) => ({ path: d.path, capacity: 0 })), ...targets], stateDir, onProgress: options.onProgress });
     if (result.remainingFiles === 0) {
       const job = await options.api.create({
-        name: record.jobName,
+        name: jobName,
         storageAccount: record.storageAccount,
         container: record.container,
         drives: result.drives.map(({ driveId, key, manifestSha256, files, bytes }) => ({ driveId, key, manifestSha256, files, bytes })),
       });
-      return { record, job, drives: result.drives, alreadyRegistered: false };
+      return { record, job, drives: result.drives, alreadyRegistered: false, repair: repair && { files: repair.files.size, bytes: repair.bytes } };
     }
     const left = `${result.remainingFiles} files (${result.remainingBytes} bytes) still to copy`;
     if (!options.prompter.interactive) {
@@ -89,6 +98,35 @@ export async function runDiskprep(options: DiskprepOptions): Promise<DiskprepRes
     options.prompter.say(`The drive is full; ${left}.`);
     paths.push(await askForDrive(options.prompter, 'Next drive (a mounted directory, or an image file NAME.img)'));
   }
+}
+
+/**
+ * Replacement drives (the seed workflow's answer to a drive lost in transit or damaged): once
+ * every drive of the job is imported or declared never received, the container is compared
+ * with the staged seed, and what it lacks goes onto new drives as the job's repair job, into
+ * the same container. The repair job's name is kept in the staging record before any drive
+ * is written, so a killed run resumes the same job.
+ */
+async function planRepair(record: StagingRecord, staging: FsStore, options: DiskprepOptions): Promise<{ jobName: string; files: Set<string>; bytes: number }> {
+  const original = await options.api.get(record.jobName);
+  if (!original) throw new DriveseedError('USAGE', `import job ${record.jobName} is not created yet; there is nothing to repair`, { hint: 'run diskprep without --repair first' });
+  if (original.state === 'Canceled') throw new DriveseedError('USAGE', `import job ${record.jobName} was canceled; there is nothing to repair`, { hint: 'protect again with --offline and a new --job name' });
+  if (!importSettled(original)) {
+    throw new DriveseedError('USAGE', `import job ${record.jobName} is ${original.state}: replacement drives are for what its import did not deliver, once every drive is imported or declared never received`);
+  }
+  const present = new Map((await options.api.listContainer(record.storageAccount, record.container)).map((b) => [b.name, b.size]));
+  const missing = (await listStaged(staging)).filter((f) => present.get(f.name) !== f.size);
+  const jobName = record.repairJob ?? repairJobName(record.jobName);
+  if (missing.length === 0 && !record.repairJob) {
+    throw new DriveseedError('USAGE', `the import of job ${record.jobName} delivered every staged file; no replacement drive is needed`, { hint: 'the next backup completes the seed' });
+  }
+  if (!record.repairJob) await writeStagingRecord(options.staging, { ...record, repairJob: jobName });
+  return { jobName, files: new Set(missing.map((f) => f.name)), bytes: missing.reduce((n, f) => n + f.size, 0) };
+}
+
+/** The repair job's name keeps the job's and stays within the naming rules' 64 characters. */
+function repairJobName(jobName: string): string {
+  return `${jobName.slice(0, 57)}-repair`;
 }
 
 /** The seed lists the import jobs staged in the location and asks which one; --job answers it. */

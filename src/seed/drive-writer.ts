@@ -64,7 +64,7 @@ interface JobState {
   drives: DriveState[];
 }
 
-interface StagedFile {
+export interface StagedFile {
   name: string;
   size: number;
 }
@@ -79,12 +79,14 @@ export async function prepareDrives(options: {
   jobName: string;
   drives: DriveTarget[];
   stateDir: string;
+  /** Only these staged files (replacement drives carry what an import did not deliver). */
+  only?: ReadonlySet<string>;
   onProgress?: (p: PrepareProgress) => void;
   now?: () => Date;
 }): Promise<PrepareResult> {
   await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
   const state = await loadState(options.stateDir, options.jobName);
-  const staged = await listStaged(options.staging);
+  const staged = (await listStaged(options.staging)).filter((f) => !options.only || options.only.has(f.name));
   const copied = new Set<string>();
   for (const drive of state.drives) for (const entry of await readJournal(options.stateDir, drive.driveId)) copied.add(entry.name);
   const pending = staged.filter((f) => !copied.has(f.name));
@@ -171,7 +173,7 @@ function assertRoomForOneFile(state: JobState, targets: DriveTarget[], next: Sta
   if (target && need > target.capacity) throw new DriveseedError('USAGE', `drive ${target.path} is too small for even one file (${next.name} needs ${need} bytes, the drive has ${target.capacity})`);
 }
 
-async function listStaged(staging: BlobStore): Promise<StagedFile[]> {
+export async function listStaged(staging: BlobStore): Promise<StagedFile[]> {
   const files: StagedFile[] = [];
   // Locks belong to the writer on the source computer; they mean nothing in the vault.
   for await (const info of staging.list('')) if (!isLockFile(info.name)) files.push({ name: info.name, size: info.size });

@@ -31,12 +31,15 @@ export interface ShippingApi {
 export async function updateShipping(options: {
   staging: string;
   jobName: string;
+  /** The service's job when it is not the staged job itself: its repair job. */
+  serviceJob?: string;
   given: Partial<ShippingDetails>;
   yes: boolean;
   prompter: Prompter;
   api: ShippingApi;
 }): Promise<ImportJob> {
-  const previous = await readShipping(options.staging, options.jobName);
+  const serviceJob = options.serviceJob ?? options.jobName;
+  const previous = (await readShipping(options.staging, options.jobName, serviceJob)) ?? (await readShipping(options.staging, options.jobName));
   const details: Partial<ShippingDetails> = { ...options.given };
   const missing = SHIPPING_FIELDS.filter((f) => !details[f.key]);
   if (missing.length > 0 && !options.prompter.interactive) {
@@ -48,29 +51,29 @@ export async function updateShipping(options: {
     details[field.key] = answer || before || '';
   }
   const complete = details as ShippingDetails;
-  options.prompter.say(`Shipping details for import job ${options.jobName}:`);
+  options.prompter.say(`Shipping details for import job ${serviceJob}:`);
   for (const field of SHIPPING_FIELDS) options.prompter.say(`  ${field.label.padEnd(32)} ${complete[field.key]}`);
   if (!options.yes) {
     if (!options.prompter.interactive) throw new DriveseedError('USAGE', 'confirm the shipping details with --yes');
     const answer = await options.prompter.ask('Type "yes" to confirm: ');
     if (answer.trim().toLowerCase() !== 'yes') throw new DriveseedError('USAGE', 'shipping details not confirmed; nothing was changed');
   }
-  const job = await options.api.setShipping(options.jobName, complete);
-  await saveShipping(options.staging, options.jobName, complete);
+  const job = await options.api.setShipping(serviceJob, complete);
+  await saveShipping(options.staging, options.jobName, serviceJob, complete);
   return job;
 }
 
-export async function readShipping(staging: string, jobName: string): Promise<ShippingDetails | undefined> {
+export async function readShipping(staging: string, jobName: string, serviceJob = jobName): Promise<ShippingDetails | undefined> {
   try {
-    return JSON.parse(await readFile(shippingFile(staging, jobName), 'utf8')) as ShippingDetails;
+    return JSON.parse(await readFile(shippingFile(staging, jobName, serviceJob), 'utf8')) as ShippingDetails;
   } catch {
     return undefined;
   }
 }
 
 /** Personal data: readable by the owner only. */
-async function saveShipping(staging: string, jobName: string, details: ShippingDetails): Promise<void> {
-  const path = shippingFile(staging, jobName);
+async function saveShipping(staging: string, jobName: string, serviceJob: string, details: ShippingDetails): Promise<void> {
+  const path = shippingFile(staging, jobName, serviceJob);
   await writeFile(`${path}.tmp`, JSON.stringify(details, null, 2) + '\n', { mode: 0o600 });
   await rename(`${path}.tmp`, path);
 }

@@ -15,14 +15,16 @@ import { IMPORT_JOB_NAME } from '../service/api/schemas.js';
  * Nothing here is secret but the drive keys: the repository is encrypted with the agent's key.
  */
 export const STAGING_RECORD_FORMAT = 'driveseed-staging';
-export const STAGING_RECORD_VERSION = 1;
+export const STAGING_RECORD_VERSION = 2;
+/** Version 2 added `repairJob`; a version 1 record reads as one without it. */
+const READABLE_RECORD_VERSIONS = [1, 2];
 
 /** staging: the offline backup is being written; staged: it is complete; seeded: the vault holds it. */
 export type StagingState = 'staging' | 'staged' | 'seeded';
 
 export interface StagingRecord {
   format: typeof STAGING_RECORD_FORMAT;
-  version: typeof STAGING_RECORD_VERSION;
+  version: number;
   jobName: string;
   storageAccount: string;
   container: string;
@@ -35,12 +37,19 @@ export interface StagingRecord {
   state: StagingState;
   /** The staged first backup's snapshot, once it is complete. */
   snapshotId?: string;
+  /**
+   * The import job of replacement drives (`diskprep --repair`): what the first import did not
+   * deliver, on new drives into the same container. The agent waits for it before healing.
+   */
+  repairJob?: string;
 }
 
 export const jobDirectory = (staging: string, jobName: string) => join(resolve(staging), jobName);
 export const stagedRepositoryDirectory = (staging: string, jobName: string) => join(jobDirectory(staging, jobName), 'repository');
 export const diskprepStateDirectory = (staging: string, jobName: string) => join(jobDirectory(staging, jobName), 'diskprep');
-export const shippingFile = (staging: string, jobName: string) => join(jobDirectory(staging, jobName), 'shipping.json');
+/** The shipping details of the job, or of its repair job (`serviceJob`), in the job's folder. */
+export const shippingFile = (staging: string, jobName: string, serviceJob = jobName) =>
+  join(jobDirectory(staging, jobName), serviceJob === jobName ? 'shipping.json' : `shipping-${serviceJob}.json`);
 const recordPath = (staging: string, jobName: string) => join(jobDirectory(staging, jobName), 'staging.json');
 
 export function assertJobName(name: string): void {
@@ -64,7 +73,7 @@ export async function readStagingRecord(staging: string, jobName: string): Promi
     throw new DriveseedError('CORRUPT', `${recordPath(staging, jobName)} is not valid JSON`);
   }
   if (value.format !== STAGING_RECORD_FORMAT) throw new DriveseedError('CORRUPT', `${recordPath(staging, jobName)} is not a driveseed staging record`);
-  if (value.version !== STAGING_RECORD_VERSION) throw new DriveseedError('UNSUPPORTED_VERSION', `${recordPath(staging, jobName)}: staging record version ${value.version} is not supported`);
+  if (!READABLE_RECORD_VERSIONS.includes(value.version as number)) throw new DriveseedError('UNSUPPORTED_VERSION', `${recordPath(staging, jobName)}: staging record version ${value.version} is not supported`);
   return value as StagingRecord;
 }
 
@@ -72,7 +81,7 @@ export async function readStagingRecord(staging: string, jobName: string): Promi
 export async function writeStagingRecord(staging: string, record: StagingRecord): Promise<void> {
   await mkdir(jobDirectory(staging, record.jobName), { recursive: true });
   const path = recordPath(staging, record.jobName);
-  await writeFile(`${path}.tmp`, JSON.stringify(record, null, 2) + '\n');
+  await writeFile(`${path}.tmp`, JSON.stringify({ ...record, version: STAGING_RECORD_VERSION }, null, 2) + '\n');
   await rename(`${path}.tmp`, path);
 }
 

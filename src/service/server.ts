@@ -132,7 +132,7 @@ export async function buildServer(options: ServiceOptions): Promise<FastifyInsta
   );
 
   registerVaultRoutes(app, { db, blobs: options.blobs, now, caller });
-  registerAccountRoutes(app, { db, now, caller });
+  registerAccountRoutes(app, { db, blobs: options.blobs, now, caller });
   registerImportRoutes(app, { db, now, caller, shippingAddress: options.shippingAddress ?? DEFAULT_SHIPPING_ADDRESS });
   registerConsoleRoutes(app, { db, now, caller, shippingAddress: options.shippingAddress ?? DEFAULT_SHIPPING_ADDRESS, livePollMs: options.livePollMs });
   await registerConsole(app, options.consoleDir);

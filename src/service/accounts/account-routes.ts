@@ -1,14 +1,17 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { ContainerParams, ErrorBody, StorageAccount, StorageAccountList, StorageAccountParams, SubscriptionParams } from '../api/schemas.js';
+import { BlobList, BlobListQuery, ContainerParams, ErrorBody, StorageAccount, StorageAccountList, StorageAccountParams, SubscriptionParams } from '../api/schemas.js';
 import type { Db } from '../db/open-database.js';
 import { requireSubscription, type Caller } from '../http/auth.js';
-import { ensureContainer, ensureStorageAccount, getStorageAccount, listStorageAccounts } from './storage-accounts.js';
+import type { BlobStore } from '../../storage/blob-store.js';
+import { notFound } from '../http/http-error.js';
+import { containerStore, ensureContainer, ensureStorageAccount, getStorageAccount, listStorageAccounts } from './storage-accounts.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
 export interface AccountContext {
   db: Db;
+  blobs: BlobStore;
   now: () => Date;
   caller: (request: FastifyRequest) => Promise<Caller>;
 }
@@ -40,5 +43,17 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: AccountContext)
   api.put(`${base}/:account/containers/:container`, { schema: { params: ContainerParams, response: { 200: StorageAccount, ...errors } } }, async (request) => {
     await scoped(request, request.params.subscriptionId);
     return ensureContainer(ctx.db, request.params.subscriptionId, request.params.account, request.params.container, ctx.now());
+  });
+
+  // What a container holds, by name and size: diskprep --repair compares it with the staged
+  // seed to know what an import did not deliver. Names are the repository's own (hashes), never contents.
+  api.get(`${base}/:account/containers/:container/blobs`, { schema: { params: ContainerParams, querystring: BlobListQuery, response: { 200: BlobList, ...errors } } }, async (request) => {
+    const { subscriptionId, account, container } = request.params;
+    await scoped(request, subscriptionId);
+    const view = await getStorageAccount(ctx.db, subscriptionId, account);
+    if (!view.containers.some((c) => c.name === container)) throw notFound(`no container ${container} in storage account ${account}`);
+    const blobs = [];
+    for await (const info of containerStore(ctx.blobs, account, container).list(request.query.prefix ?? '')) blobs.push({ name: info.name, size: info.size });
+    return { blobs };
   });
 }

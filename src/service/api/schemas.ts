@@ -283,6 +283,11 @@ export const ImportJob = Type.Object({
   shippingAddress: Type.Optional(Type.String()),
 });
 export type ImportJob = Static<typeof ImportJob>;
+
+/** Whether an import job's drives are all done with (imported, failed or never received). */
+export function importSettled(job: ImportJob): boolean {
+  return job.state !== 'Canceled' && job.drives.length > 0 && job.drives.every((d) => SETTLED_DRIVE_STATES.includes(d.state));
+}
 export const ImportJobList = Type.Object({ jobs: Type.Array(ImportJob) });
 export const DriveLogs = Type.Object({ errorLog: Type.String(), verboseLog: Type.String() });
 
