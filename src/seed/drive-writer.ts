@@ -110,7 +110,7 @@ export async function prepareDrives(options: {
       const copy = await copierFor(options.staging, pool, target.path, drive);
       const copies = new CopyWindow(PARALLEL_COPIES);
       let journaled: Promise<void> = Promise.resolve();
-      while (pending.length > 0) {
+      while (pending.length > 0 && !copies.failed) {
         const file = pending[0];
         const sealed = sealedLength(file.size, SEAL_OVERHEAD);
         const need = sink.footprint(sealed);
@@ -133,8 +133,7 @@ export async function prepareDrives(options: {
           bytesDone += file.size;
           options.onProgress?.({ file: file.name, filesDone, bytesDone, ...totals });
         });
-        const turn = journaled;
-        await copies.add(() => turn);
+        await copies.add(journaled);
       }
       await copies.drain();
       drive.manifestSha256 = await writeManifest(sink, drive.key, { version: ENVELOPE_VERSION, driveId: drive.driveId, jobName: options.jobName, files: journal });
@@ -217,11 +216,25 @@ async function copierFor(staging: BlobStore, pool: SealPool | undefined, drivePa
         if (reply.code === 'ENOSPC') throw new DriveseedError('IO', `drive ${drivePath} is full`, { hint: 'give a smaller --capacity, or another drive' });
         throw new DriveseedError('IO', reply.error);
       }
+      await syncFile(place.file, drivePath);
       return { name: file.name, length: file.size, storedAs, blocks: reply.blocks };
     };
   }
   const key = await importAeadKey(Buffer.from(drive.key, 'base64'));
   return (file, storedAs, place) => copyFile(staging, file, drivePath, drive.driveId, key, storedAs, place);
+}
+
+/** Data on the drive before its journal line: a kill or power cut never leaves a journaled file unwritten. */
+async function syncFile(path: string, drivePath: string): Promise<void> {
+  const handle = await open(path, 'r+');
+  try {
+    await handle.datasync();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw new DriveseedError('IO', `drive ${drivePath} is full`, { hint: 'give a smaller --capacity, or another drive' });
+    throw e;
+  } finally {
+    await handle.close();
+  }
 }
 
 function payloadName(index: number): string {
@@ -271,9 +284,13 @@ class CopyWindow {
     return this.running.size;
   }
 
-  async add(task: () => Promise<void>): Promise<void> {
-    if (this.failure) return this.drain();
-    const run = task().catch((e) => {
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /** Tracks a copy already started; waits while `limit` are running. */
+  async add(started: Promise<void>): Promise<void> {
+    const run = started.catch((e) => {
       this.failure ??= e;
     });
     const tracked = run.finally(() => this.running.delete(tracked));

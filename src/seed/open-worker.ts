@@ -1,7 +1,7 @@
 import { createDecipheriv, createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { NONCE_LENGTH, SEAL_OVERHEAD, TAG_LENGTH } from '../repo/crypto.js';
+import { cipherInto, NONCE_LENGTH, SEAL_OVERHEAD, TAG_LENGTH } from '../repo/crypto.js';
 import { BLOCK_SIZE, blockAad, type BlockCheck } from './envelope-format.js';
 
 /**
@@ -58,16 +58,17 @@ function openFile(request: OpenRequest): OpenReply {
       const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, NONCE_LENGTH));
       decipher.setAAD(blockAad(request.driveId, request.storedAs, i));
       decipher.setAuthTag(sealed.subarray(want - TAG_LENGTH, want));
-      let block: Buffer;
+      // Decrypted straight into the file's buffer; a block that fails its tag is never returned.
+      const block = out.subarray(i * BLOCK_SIZE, i * BLOCK_SIZE + plainLength);
       try {
-        block = Buffer.concat([decipher.update(sealed.subarray(NONCE_LENGTH, want - TAG_LENGTH)), decipher.final()]);
+        cipherInto(decipher, sealed.subarray(NONCE_LENGTH, want - TAG_LENGTH), block, 0);
+        decipher.final();
       } catch {
         return { id: request.id, problem: { block: i, reason: 'block does not decrypt (damaged, or not this drive\'s key)' } };
       }
       if (checkValue(request.check, block, sealed.subarray(want - TAG_LENGTH, want)) !== request.blocks[i]) {
         return { id: request.id, problem: { block: i, reason: 'block differs from the one the manifest lists' } };
       }
-      block.copy(out, i * BLOCK_SIZE);
     }
     if (request.expectedSha256 && createHash('sha256').update(out).digest('hex') !== request.expectedSha256) {
       return { id: request.id, problem: { reason: 'content does not match its name' } };

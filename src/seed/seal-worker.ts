@@ -1,7 +1,7 @@
 import { createCipheriv, randomFillSync } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readSync, writevSync } from 'node:fs';
+import { closeSync, openSync, readSync, writevSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { NONCE_LENGTH } from '../repo/crypto.js';
+import { cipherInto, NONCE_LENGTH, SEAL_OVERHEAD } from '../repo/crypto.js';
 import { BLOCK_SIZE, blockAad } from './envelope-format.js';
 
 /**
@@ -25,7 +25,8 @@ export interface SealRequest {
 export type SealReply = { id: number; blocks: string[] } | { id: number; error: string; code?: string };
 
 const block = Buffer.allocUnsafe(BLOCK_SIZE);
-const nonce = Buffer.allocUnsafe(NONCE_LENGTH);
+/** One sealed block, reused: nonce ‖ ciphertext ‖ tag. */
+const sealed = Buffer.allocUnsafe(BLOCK_SIZE + SEAL_OVERHEAD);
 
 function sealFile(request: SealRequest): string[] {
   const key = Buffer.from(request.key);
@@ -43,16 +44,18 @@ function sealFile(request: SealRequest): string[] {
         filled += n;
       }
       const plain = block.subarray(0, length);
-      randomFillSync(nonce);
+      const nonce = randomFillSync(sealed, 0, NONCE_LENGTH).subarray(0, NONCE_LENGTH);
       const cipher = createCipheriv('aes-256-gcm', key, nonce);
       cipher.setAAD(blockAad(request.driveId, request.storedAs, i));
-      const body = cipher.update(plain);
-      const tail = cipher.final();
+      let end = cipherInto(cipher, plain, sealed, NONCE_LENGTH);
+      end += cipher.final().copy(sealed, end);
       const tag = cipher.getAuthTag();
+      end += tag.copy(sealed, end);
       blocks.push(tag.toString('hex'));
-      position += writeAll(target, [nonce, body, tail, tag], position);
+      position += writeAll(target, [sealed.subarray(0, end)], position);
     }
-    fsyncSync(target);
+    // No fsync here: the caller syncs on libuv's pool, so this thread seals the next file
+    // while the disk catches up.
     return blocks;
   } finally {
     closeSync(source);
