@@ -4,7 +4,8 @@
 //
 //   node bench/diskprep-bench.mjs --staging DIR [--target DIR] [--repeat 3]
 //
-// The import is measured into the fs store and into Azurite (started here from npm).
+// diskprep writes a mounted-directory drive and an image file; the import is measured into
+// the fs store (from both) and into Azurite (started here from npm).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ if (!args.staging) throw new Error('--staging DIR (a repository) is required');
 const bytes = Number(execFileSync('du', ['-sb', args.staging], { encoding: 'utf8' }).split('\t')[0]);
 const median = (v) => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) / 2)];
 const seconds = async (fn) => { const t = process.hrtime.bigint(); await fn(); return Number(process.hrtime.bigint() - t) / 1e9; };
-const runs = { cp: [], diskprep: [], import: [], 'import azurite': [] };
+const runs = { cp: [], diskprep: [], 'diskprep image': [], import: [], 'import image': [], 'import azurite': [] };
 for (let i = 0; i < Number(args.repeat); i++) {
   rmSync(args.target, { recursive: true, force: true });
   mkdirSync(join(args.target, 'drive'), { recursive: true });
@@ -30,8 +31,15 @@ for (let i = 0; i < Number(args.repeat); i++) {
     prepared = await prepareDrives({ staging: new FsStore(args.staging), jobName: `bench-${i}`, drives: [{ path: join(args.target, 'drive'), capacity: 1e12 }], stateDir: join(args.target, 'state') });
     execFileSync('sync');
   }));
+  let image;
+  runs['diskprep image'].push(await seconds(async () => {
+    image = await prepareDrives({ staging: new FsStore(args.staging), jobName: `bench-image-${i}`, drives: [{ path: join(args.target, 'drive.img'), capacity: 1e12 }], stateDir: join(args.target, 'state') });
+    execFileSync('sync');
+  }));
   const container = new FsStore(join(args.target, 'container'));
   runs.import.push(await seconds(async () => { await importDrive(prepared.drives[0].path, prepared.drives[0], container); execFileSync('sync'); }));
+  const fromImage = new FsStore(join(args.target, 'container-image'));
+  runs['import image'].push(await seconds(async () => { await importDrive(image.drives[0].path, image.drives[0], fromImage); execFileSync('sync'); }));
   // A fresh Azurite for each run, started only now: one left idle through the runs above was
   // found gone by the time it was needed.
   const azurite = await startAzurite();
@@ -44,5 +52,5 @@ const mbps = (s) => (bytes / 1e6 / s).toFixed(0);
 const cp = median(runs.cp);
 console.log(`staging ${(bytes / 1e6).toFixed(0)} MB; medians of ${args.repeat}`);
 console.log(`cp -r:           ${cp.toFixed(2)} s (${mbps(cp)} MB/s)`);
-for (const k of ['diskprep', 'import', 'import azurite']) console.log(`${k.padEnd(16)} ${median(runs[k]).toFixed(2)} s (${mbps(median(runs[k]))} MB/s) = ${(cp / median(runs[k])).toFixed(2)}× cp's throughput`);
+for (const k of Object.keys(runs).filter((k) => k !== 'cp')) console.log(`${k.padEnd(16)} ${median(runs[k]).toFixed(2)} s (${mbps(median(runs[k]))} MB/s) = ${(cp / median(runs[k])).toFixed(2)}× cp's throughput`);
 rmSync(args.target, { recursive: true, force: true });

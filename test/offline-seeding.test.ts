@@ -60,6 +60,13 @@ describe('offline seeding end to end', () => {
     const waiting = json(cli(['agent', 'backup-now', '--json'], s.env));
     assert.equal(waiting.state, 'Waiting');
     assert.match(waiting.message, /Waiting for import job to complete \(import job seed-one is not created yet/);
+    // Backups go on while the seed travels: only the change (and the seed's small metadata) crosses the network.
+    await appendFile(join(s.data, 'docs', 'note-2.txt'), 'written while the drives travel\n');
+    const inTransit = json(cli(['agent', 'backup-now', '--json'], s.env));
+    assert.equal(inTransit.state, 'Waiting');
+    assert.match(inTransit.message, /meanwhile 1 new or changed files went to the vault/);
+    assert.equal(inTransit.filesChanged, 1);
+    assert.ok(inTransit.traffic.sent < 0.02 * 40 * 1024 * 1024, `sent ${inTransit.traffic.sent} bytes while the drives travel`);
 
     const prep = json(s.diskprep(s.drives.slice(0, 3), ['--json']));
     assert.ok(prep.drives.length >= 2, 'the seed spans drives');

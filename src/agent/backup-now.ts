@@ -1,11 +1,12 @@
 import { backup, type BackupProgress, type BackupResult } from '../backup/archiver.js';
 import { DriveseedError } from '../errors.js';
-import type { Repository } from '../repo/repository.js';
+import { Repository } from '../repo/repository.js';
 import { importSettled, type BackupJob, type FinishJob, type ImportJob } from '../service/api/schemas.js';
 import { FsStore } from '../storage/fs/fs-store.js';
+import { LocalCopyStore } from '../storage/local-copy.js';
 import type { OfflinePolicy, Policy } from './agent-config.js';
 import { readStagingRecord, stagedRepositoryDirectory, writeStagingRecord, type StagingRecord } from '../seed/staging.js';
-import { completeSeed, type SeedResult } from './seed-completion.js';
+import { completeSeed, shareSeedMetadata, type SeedResult } from './seed-completion.js';
 import { openOrInitRepository, openVaultSession, type VaultSession } from './vault-session.js';
 import { liveProgress, type LiveProgress } from './progress-reporter.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -49,11 +50,10 @@ export async function backupNow(password: string, onProgress?: (p: BackupProgres
   }
   if (!importJob || !importSettled(importJob)) {
     const state = importJob ? `import job ${offline.jobName} is ${importJob.state}` : `import job ${offline.jobName} is not created yet: run \`driveseed diskprep --staging ${offline.staging}\``;
-    const job = await recordWaiting(session, `${WAITING_FOR_IMPORT} (${state})`);
-    return { job, warnings: [], traffic: session.client.traffic };
+    return { ...(await backupInTransit(session, policy, offline, password, `${WAITING_FOR_IMPORT} (${state})`, onProgress)), traffic: session.client.traffic };
   }
   const repairWait = await waitingForRepair(session, record);
-  if (repairWait) return { job: await recordWaiting(session, `${WAITING_FOR_IMPORT} (${repairWait})`), warnings: [], traffic: session.client.traffic };
+  if (repairWait) return { ...(await backupInTransit(session, policy, offline, password, `${WAITING_FOR_IMPORT} (${repairWait})`, onProgress)), traffic: session.client.traffic };
   const seed = await completeSeed(session, offline, password);
   const online = await onlineBackup(session, policy, password, onProgress);
   return { ...online, seed, traffic: session.client.traffic };
@@ -83,6 +83,25 @@ function reportingTo(live: LiveProgress, onProgress?: (p: BackupProgress) => voi
     live.update(p);
     onProgress?.(p);
   };
+}
+
+/**
+ * A backup while the drives travel (workflow.md: backups do not stop): the vault repository
+ * becomes the staged one (its small files go over the network), and an ordinary incremental
+ * against the staged snapshot sends only what changed. Its packs join seed packs the vault
+ * does not hold yet, so the job stays Waiting and names no recovery point; the seed copy
+ * later skips what the vault already holds, and the next backup after it is restorable.
+ */
+async function backupInTransit(session: VaultSession, policy: Policy, offline: OfflinePolicy, password: string, waiting: string, onProgress?: (p: BackupProgress) => void) {
+  const staged = new FsStore(stagedRepositoryDirectory(offline.staging, offline.jobName));
+  return recordedBackup(session, 'online', session.store, async (live) => {
+    await shareSeedMetadata(staged, live.store);
+    // The parent snapshot's trees are in seed packs the vault lacks: read them from staging.
+    const repo = await Repository.open(new LocalCopyStore(live.store, staged), password);
+    const result = await lockedBackup(repo, policy, reportingTo(live, onProgress));
+    const s = result.summary;
+    return { result, waiting: `${waiting}; meanwhile ${s.filesNew + s.filesChanged} new or changed files went to the vault over the network` };
+  });
 }
 
 /** The first full backup, into the staging directory: nothing goes over the network but the job record. */
@@ -124,7 +143,7 @@ async function recordedBackup(session: VaultSession, kind: 'online' | 'offline',
     const s = result.summary;
     const counts = { filesNew: s.filesNew, filesChanged: s.filesChanged, filesUnchanged: s.filesUnchanged, bytesRead: s.bytesRead, warnings: result.warnings.length };
     const done = waiting
-      ? await finish({ state: 'Waiting', ...counts, bytesSent: 0, message: waiting })
+      ? await finish({ state: 'Waiting', ...counts, bytesSent: kind === 'offline' ? 0 : s.bytesAdded, message: waiting })
       : await finish({
           state: result.warnings.length > 0 ? 'CompletedWithWarnings' : 'Completed',
           ...counts,
@@ -137,11 +156,6 @@ async function recordedBackup(session: VaultSession, kind: 'online' | 'offline',
     await finish({ state: 'Failed', filesNew: 0, filesChanged: 0, filesUnchanged: 0, bytesRead: 0, bytesSent: 0, warnings: 0, error: (e as Error).message.slice(0, 2000) }).catch(() => undefined);
     throw e;
   }
-}
-
-async function recordWaiting(session: VaultSession, message: string): Promise<BackupJob> {
-  const job = await session.client.call<BackupJob>('POST', `${session.serverPath}/jobs`, { kind: 'offline' });
-  return session.client.call<BackupJob>('PUT', `${session.serverPath}/jobs/${job.id}`, { state: 'Waiting', filesNew: 0, filesChanged: 0, filesUnchanged: 0, bytesRead: 0, bytesSent: 0, warnings: 0, message });
 }
 
 async function findImportJob(session: VaultSession, name: string): Promise<ImportJob | undefined> {

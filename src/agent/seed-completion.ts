@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { DriveseedError } from '../errors.js';
-import { CONFIG_FILE, isLockFile } from '../repo/layout.js';
+import { CONFIG_FILE, DATA_DIR, isLockFile } from '../repo/layout.js';
 import { Repository } from '../repo/repository.js';
 import type { StoredSnapshot } from '../repo/snapshot.js';
 import type { BackupJob, FinishJob, SeedCopy } from '../service/api/schemas.js';
@@ -91,6 +91,20 @@ export async function healFromStaging(staged: BlobStore, vault: BlobStore, limit
   const still = await missingFrom(vault, wanted);
   if (still.length > 0) throw new DriveseedError('STORAGE', `the vault still lacks ${still.length} files of the seed after healing (first: ${still[0].name})`);
   return { files: missing.length, bytes };
+}
+
+/**
+ * Makes the vault repository the staged one before the seed lands: config, keys, index and
+ * snapshots are small (kilobytes per gigabyte of seed), so they go over the network, and a
+ * backup while the drives travel then finds the staged snapshot as its parent and every seed
+ * blob in the index — it sends only what changed. The config goes last, as everywhere.
+ */
+export async function shareSeedMetadata(staged: BlobStore, vault: BlobStore): Promise<{ files: number; bytes: number }> {
+  const small = (await listAll(staged, '')).filter((f) => !f.name.startsWith(DATA_DIR) && !isLockFile(f.name));
+  const missing = await missingFrom(vault, small);
+  missing.sort((a, b) => Number(a.name === CONFIG_FILE) - Number(b.name === CONFIG_FILE));
+  for (const file of missing) await vault.put(file.name, await staged.get(file.name));
+  return { files: missing.length, bytes: missing.reduce((n, f) => n + f.size, 0) };
 }
 
 const megabytes = (n: number) => (n / 1e6).toFixed(1);

@@ -96,7 +96,7 @@ interface FileOutcome {
   bytes: number;
 }
 
-const PARALLEL_FILES = 3;
+const PARALLEL_FILES = 4;
 
 
 type OpenPool = WorkerPool<Omit<OpenRequest, 'id'>, OpenReply>;

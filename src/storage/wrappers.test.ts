@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isDriveseedError } from '../errors.js';
+import { listAll } from './blob-store.js';
 import { FaultyStore } from './faulty.js';
+import { LocalCopyStore } from './local-copy.js';
 import { MemoryStore } from './memory/memory-store.js';
 import { RetryStore } from './retry.js';
 import { parseRate, ThrottleStore } from './throttle.js';
@@ -53,5 +55,28 @@ describe('throttle', () => {
     // One second of burst is free; the next 100 KB must wait about a second.
     for (let i = 0; i < 4; i++) await store.put(`f${i}`, Buffer.alloc(50_000));
     assert.ok(Date.now() - started >= 900, `took ${Date.now() - started} ms`);
+  });
+});
+
+runBlobStoreSuite('local copy over memory', async () => ({
+  store: new LocalCopyStore(new MemoryStore(), new MemoryStore()),
+  cleanup: async () => undefined,
+}));
+
+describe('local copy', () => {
+  it('reads what the copy holds from the copy, the rest from the remote; writes and lists only the remote', async () => {
+    const remote = new FaultyStore(new MemoryStore());
+    const copy = new MemoryStore();
+    await copy.put('data/aa/seed', Buffer.from('seed pack'));
+    await remote.put('index/new', Buffer.from('new index'));
+    const store = new LocalCopyStore(remote, copy);
+    assert.equal((await store.get('data/aa/seed')).toString(), 'seed pack');
+    assert.equal((await store.get('data/aa/seed', { offset: 5, length: 4 })).toString(), 'pack');
+    assert.equal(remote.calls.filter((c) => c.op === 'get').length, 0, 'the remote is not asked for what the copy holds');
+    assert.equal((await store.get('index/new')).toString(), 'new index');
+    await store.put('data/bb/change', Buffer.from('x'));
+    assert.equal(await copy.exists('data/bb/change'), false);
+    assert.deepEqual((await listAll(store, '')).map((f) => f.name).sort(), ['data/bb/change', 'index/new']);
+    await assert.rejects(store.get('data/cc/nowhere'), (e) => isDriveseedError(e, 'NOT_FOUND'));
   });
 });
