@@ -246,6 +246,27 @@ describe('offline seeding end to end', () => {
     oneLine(cli(['agent', 'backup-now'], otherEnv), /import job seed-two was canceled.*protect again/);
   });
 
+  it('a seed canceled after backups went on in transit: the next job seeds the same vault repository', async (t) => {
+    const s = await staged(t, 16);
+    await appendFile(join(s.data, 'docs', 'note-3.txt'), 'changed while the first drives waited\n');
+    assert.equal(json(cli(['agent', 'backup-now', '--json'], s.env)).state, 'Waiting');
+    json(s.diskprep([s.drives[0]], ['--json']));
+    const owner = new ServiceClient(s.url, { ownerKey: s.bootstrap.ownerKey });
+    await owner.call('POST', `/v1/subscriptions/${s.bootstrap.subscriptionId}/import-jobs/${JOB}/cancel`);
+    assert.notEqual(cli(['agent', 'backup-now'], s.env).code, 0);
+
+    const again = ['--staging', s.staging, '--publish-settings', s.settings, '--job', 'seed-again'];
+    assert.equal(cli(['agent', 'protect', s.data, '--offline', '--staging', s.staging, '--job', 'seed-again', '--storage-account', 'seedacct', '--container', 'again'], s.env).code, 0);
+    assert.equal(json(cli(['agent', 'backup-now', '--json'], s.env)).kind, 'offline');
+    json(cli(['diskprep', ...again, '--drive', s.drives[2], '--capacity', '200MB', '--json'], s.env));
+    assert.equal(cli(['diskprep', '--update-shipping', ...again, '--tracking', 'TRACK-7007', ...SHIPPING, '--yes'], s.env).code, 0);
+    json(cli(['datacenter', 'receive', '--data-dir', s.dataDir, '--job', 'seed-again', '--drive', s.drives[2], '--json']));
+    const seeded = json(cli(['agent', 'backup-now', '--json'], s.env));
+    assert.equal(seeded.seed.job.state, 'Completed', 'the vault repository of the canceled seed is not "another repository"');
+    await s.restoreMatches();
+    assert.equal(cli(['check', '--repo', await s.vaultRepository(), '--read-data']).code, 0);
+  });
+
   it('kill -9 during diskprep, during the import and during the vault copy: each rerun resumes and the vault ends complete', async (t) => {
     const s = await staged(t, 96);
     // diskprep: killed once the first file is journaled (onto the image file), then run again with the same drives.

@@ -6,10 +6,11 @@ import { FsStore } from '../storage/fs/fs-store.js';
 import { LocalCopyStore } from '../storage/local-copy.js';
 import type { OfflinePolicy, Policy } from './agent-config.js';
 import { readStagingRecord, stagedRepositoryDirectory, writeStagingRecord, type StagingRecord } from '../seed/staging.js';
-import { completeSeed, shareSeedMetadata, type SeedResult } from './seed-completion.js';
+import { completeSeed, shareSeedMetadata, withdrawSeed, type SeedResult } from './seed-completion.js';
 import { openOrInitRepository, openVaultSession, type VaultSession } from './vault-session.js';
 import { liveProgress, type LiveProgress } from './progress-reporter.js';
-import type { BlobStore } from '../storage/blob-store.js';
+import { listAll, type BlobStore } from '../storage/blob-store.js';
+import { CONFIG_FILE, KEYS_DIR } from '../repo/layout.js';
 
 export interface BackupNowResult {
   job: BackupJob;
@@ -44,6 +45,7 @@ export async function backupNow(password: string, onProgress?: (p: BackupProgres
   const importJob = await findImportJob(session, offline.jobName);
   if (importJob?.state === 'Canceled') {
     // No import will come: waiting would be forever. The staged copy stays for a new job.
+    await withdrawSeed(session.store, offline);
     throw new DriveseedError('CONFLICT', `import job ${offline.jobName} was canceled; its drives will not be imported`, {
       hint: 'protect again with --offline and a new --job name, then run diskprep for it',
     });
@@ -99,9 +101,22 @@ async function backupInTransit(session: VaultSession, policy: Policy, offline: O
     // The parent snapshot's trees are in seed packs the vault lacks: read them from staging.
     const repo = await Repository.open(new LocalCopyStore(live.store, staged), password);
     const result = await lockedBackup(repo, policy, reportingTo(live, onProgress));
+    const record = (await readStagingRecord(offline.staging, offline.jobName))!;
+    await writeStagingRecord(offline.staging, { ...record, inTransitSnapshots: [...(record.inTransitSnapshots ?? []), result.snapshotId] });
     const s = result.summary;
     return { result, waiting: `${waiting}; meanwhile ${s.filesNew + s.filesChanged} new or changed files went to the vault over the network` };
   });
+}
+
+/**
+ * A vault that holds a repository already (backups made while an earlier, canceled seed
+ * travelled) keeps it: the new staging repository starts from the vault's config and keys,
+ * so the seed lands in the same repository instead of being refused as another one.
+ */
+async function adoptVaultIdentity(vault: BlobStore, staging: BlobStore): Promise<void> {
+  if ((await staging.exists(CONFIG_FILE)) || !(await vault.exists(CONFIG_FILE))) return;
+  for (const key of await listAll(vault, KEYS_DIR)) await staging.put(key.name, await vault.get(key.name));
+  await staging.put(CONFIG_FILE, await vault.get(CONFIG_FILE));
 }
 
 /** The first full backup, into the staging directory: nothing goes over the network but the job record. */
@@ -110,6 +125,7 @@ async function stagedBackup(session: VaultSession, policy: Policy, offline: Offl
   return recordedBackup(session, 'offline', staged, async (live) => {
     // A run killed half-way left a repository behind: go on in it, reusing what it wrote.
     // The live store counts what goes into staging, so the console shows the stored bytes rise.
+    await adoptVaultIdentity(session.store, live.store);
     const repo = await openOrInitRepository(live.store, password);
     const result = await lockedBackup(repo, policy, reportingTo(live, onProgress));
     const record = (await readStagingRecord(offline.staging, offline.jobName))!;

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { DriveseedError } from '../errors.js';
-import { CONFIG_FILE, DATA_DIR, isLockFile } from '../repo/layout.js';
+import { CONFIG_FILE, DATA_DIR, INDEX_DIR, isLockFile, SNAPSHOTS_DIR } from '../repo/layout.js';
 import { Repository } from '../repo/repository.js';
 import type { StoredSnapshot } from '../repo/snapshot.js';
 import type { BackupJob, FinishJob, SeedCopy } from '../service/api/schemas.js';
@@ -105,6 +105,33 @@ export async function shareSeedMetadata(staged: BlobStore, vault: BlobStore): Pr
   missing.sort((a, b) => Number(a.name === CONFIG_FILE) - Number(b.name === CONFIG_FILE));
   for (const file of missing) await vault.put(file.name, await staged.get(file.name));
   return { files: missing.length, bytes: missing.reduce((n, f) => n + f.size, 0) };
+}
+
+/**
+ * Takes back what a seed that will never land put in the vault while it travelled: the
+ * staged index and snapshots (they name packs the vault will never get) and the snapshots
+ * made in transit on top of them. Without this a later backup would deduplicate against
+ * packs that do not exist. Config, keys and the packs sent in transit stay; `forget --prune`
+ * collects those packs.
+ */
+export async function withdrawSeed(vault: BlobStore, offline: Pick<OfflinePolicy, 'staging' | 'jobName' | 'seeded'>): Promise<number> {
+  if (offline.seeded) return 0;
+  const record = await readStagingRecord(offline.staging, offline.jobName);
+  if (!record || record.state === 'seeded') return 0;
+  const staged = new FsStore(stagedRepositoryDirectory(offline.staging, offline.jobName));
+  const names = [
+    ...(await listAll(staged, INDEX_DIR)).map((f) => f.name),
+    ...(await listAll(staged, SNAPSHOTS_DIR)).map((f) => f.name),
+    ...(record.inTransitSnapshots ?? []).map((id) => `${SNAPSHOTS_DIR}${id}`),
+  ];
+  let withdrawn = 0;
+  for (const name of names) {
+    if (!(await vault.exists(name))) continue;
+    await vault.delete(name);
+    withdrawn++;
+  }
+  await writeStagingRecord(offline.staging, { ...record, inTransitSnapshots: [] });
+  return withdrawn;
 }
 
 const megabytes = (n: number) => (n / 1e6).toFixed(1);

@@ -5,6 +5,7 @@ import { loadAgentConfig, storeCertificate, updateAgentConfig, type OfflinePolic
 import { backupNow, type BackupNowResult } from '../agent/backup-now.js';
 import { assertJobName, jobDirectory } from '../seed/staging.js';
 import { prepareOfflineSeeding } from '../agent/offline-protection.js';
+import { withdrawSeed } from '../agent/seed-completion.js';
 import { readPublishSettings } from '../agent/publish-settings.js';
 import { ServiceClient } from '../agent/service-client.js';
 import { defaultServerName, openVaultSession } from '../agent/vault-session.js';
@@ -68,6 +69,9 @@ export function agentCommand(): Command {
       const offline = flags.offline ? offlinePolicyOf(flags) : undefined;
       const session = await openVaultSession();
       if (offline) await prepareOfflineSeeding(session, offline);
+      // A seed given up for another (or for none) takes back what it put in the vault in transit.
+      const previous = session.config.policy?.offline;
+      if (previous && previous.jobName !== offline?.jobName) await withdrawSeed(session.store, previous);
       const policy = { paths: paths.map((p) => resolve(p)), excludes: flags.exclude ?? [], schedule: flags.schedule, limitUpload: flags.limitUpload ? parseRate(flags.limitUpload) : undefined, offline };
       await session.client.call('PUT', `${session.serverPath}/policy`, { paths: policy.paths, ...(policy.schedule ? { schedule: policy.schedule } : {}) });
       await updateAgentConfig((c) => {

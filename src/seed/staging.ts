@@ -42,6 +42,11 @@ export interface StagingRecord {
    * deliver, on new drives into the same container. The agent waits for it before healing.
    */
   repairJob?: string;
+  /**
+   * Snapshots the agent made in the vault while the drives travelled (version 2). They need
+   * the seed's packs; if the seed is withdrawn (its job canceled) they go with it.
+   */
+  inTransitSnapshots?: string[];
 }
 
 export const jobDirectory = (staging: string, jobName: string) => join(resolve(staging), jobName);
