@@ -157,11 +157,12 @@ export async function chooseStagedJob(staging: string, jobName: string | undefin
  * drive count and the 10 TB limit first, then (only for a new, non-empty drive) the
  * confirmation to erase it. Returns the drive's usable capacity.
  */
-async function readyDrive(path: string, started: { path: string }[], allPaths: string[], options: DiskprepOptions): Promise<number> {
-  const known = started.some((d) => d.path === path);
+async function readyDrive(path: string, started: { path: string; capacity?: number }[], allPaths: string[], options: DiskprepOptions): Promise<number> {
+  const known = started.find((d) => d.path === path);
   const { kind, contents, capacity: room } = await inspectDrive(path);
+  // A drive begun earlier keeps the capacity it was begun with: its free space now is less by what is on it.
+  if (known) return options.capacity ?? known.capacity ?? room;
   const capacity = options.capacity ?? room;
-  if (known) return capacity;
   if (capacity > MAX_DRIVE_BYTES) throw new DriveseedError('USAGE', `drive ${path} is larger than 10 TB, the most a drive may hold`);
   const drivesSoFar = new Set([...started.map((d) => d.path), ...allPaths]).size;
   if (drivesSoFar > MAX_DRIVES_PER_JOB) throw new DriveseedError('USAGE', `an import job takes at most ${MAX_DRIVES_PER_JOB} drives`);

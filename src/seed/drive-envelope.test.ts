@@ -259,3 +259,29 @@ describe('drive envelope versions', () => {
     await assert.rejects(importDrive(drive.path, v1, new MemoryStore()), /header says envelope version 2, its manifest 1/);
   });
 });
+
+describe('a drive that fills up', () => {
+  it('stops with "drive … is full", keeps what is journaled, and a rerun with a smaller capacity and another drive completes', async (t) => {
+    const s = await stagedBackup(t);
+    // A real full file system: a 20 MiB tmpfs that diskprep is told holds a gigabyte.
+    const small = join(s.dir, 'small');
+    await mkdir(small);
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=20m', 'tmpfs', small], { stdio: 'ignore' });
+    } catch {
+      t.skip('mounting a tmpfs needs root');
+      return;
+    }
+    try {
+      await assert.rejects(prepareDrives({ staging: s.staging, jobName: 'full', drives: [{ path: small, capacity: 1e9 }], stateDir: s.stateDir }), (e) => isDriveseedError(e, 'IO') && /drive .*small is full/.test((e as Error).message));
+      const result = await prepareDrives({ staging: s.staging, jobName: 'full', drives: [{ path: small, capacity: 18 * 1024 * 1024 }, { path: s.drives[1], capacity: 1e9 }], stateDir: s.stateDir });
+      assert.equal(result.remainingFiles, 0);
+      assert.equal(result.drives.length, 2);
+      const { target, reports } = await importAll(result.drives);
+      for (const r of reports) assert.deepEqual(r.problems, []);
+      assert.deepEqual((await listAll(target, '')).map((f) => f.name).sort(), (await listAll(s.staging, '')).map((f) => f.name).sort());
+    } finally {
+      execFileSync('umount', [small]);
+    }
+  });
+});

@@ -77,13 +77,18 @@ export interface PayloadPlace {
   offset?: number;
 }
 
+export interface JournaledPayload {
+  storedAs: string;
+  sealedLength: number;
+}
+
 /** The writing side of a drive. `place` is called in payload order; copies may then run in parallel. */
 export interface DriveSink {
   /** Bytes a payload file of `sealedLength` takes on this medium. */
   footprint(sealedLength: number): number;
   start(headerJson: string): Promise<void>;
-  /** Goes on after the payload files a journal lists (none for a new drive). */
-  resume(sealedLengths: number[]): Promise<void>;
+  /** Goes on after the payload files a journal lists (none for a new drive), clearing what a killed run left past them. */
+  resume(journaled: JournaledPayload[]): Promise<void>;
   place(storedAs: string, sealedLength: number): Promise<PayloadPlace>;
   finish(sealedManifest: Buffer): Promise<void>;
 }
@@ -104,7 +109,12 @@ class DirectorySink implements DriveSink {
     await mkdir(join(this.path, PAYLOAD_DIR), { recursive: true });
   }
 
-  async resume(): Promise<void> {}
+  /** Payload files no journal line lists were cut off by a kill: they only take room. */
+  async resume(journaled: JournaledPayload[]): Promise<void> {
+    const kept = new Set(journaled.map((p) => p.storedAs));
+    const present = await readdir(join(this.path, PAYLOAD_DIR)).catch(() => [] as string[]);
+    for (const name of present) if (!kept.has(`${PAYLOAD_DIR}/${name}`)) await rm(join(this.path, PAYLOAD_DIR, name), { force: true });
+  }
 
   async place(storedAs: string): Promise<PayloadPlace> {
     return { file: join(this.path, storedAs) };
@@ -145,10 +155,11 @@ class ImageSink implements DriveSink {
     }
   }
 
-  async resume(sealedLengths: number[]): Promise<void> {
+  /** What a killed run wrote past the last journaled entry is simply written over. */
+  async resume(journaled: JournaledPayload[]): Promise<void> {
     const header = decodeHeader(await readRange(this.path, 0, TAR_BLOCK));
     if (!header || header === 'end' || header.name !== HEADER_FILE) throw new DriveseedError('CORRUPT', `image ${this.path} no longer starts with its drive header`);
-    this.end = sealedLengths.reduce((at, n) => at + entryFootprint(n), entryFootprint(header.size));
+    this.end = journaled.reduce((at, p) => at + entryFootprint(p.sealedLength), entryFootprint(header.size));
   }
 
   async place(storedAs: string, sealedLength: number): Promise<PayloadPlace> {

@@ -56,6 +56,8 @@ interface DriveState {
   path: string;
   key: string;
   done: boolean;
+  /** The capacity it was begun with: a resumed drive keeps it unless --capacity says otherwise. */
+  capacity?: number;
   manifestSha256?: string;
 }
 
@@ -102,7 +104,7 @@ export async function prepareDrives(options: {
       const { drive, sink } = await openDrive(state, target, options.stateDir, options.jobName, options.now?.() ?? new Date());
       if (drive.done || !sink) continue;
       const journal = await readJournal(options.stateDir, drive.driveId);
-      await sink.resume(journal.map((f) => sealedLength(f.length, SEAL_OVERHEAD)));
+      await sink.resume(journal.map((f) => ({ storedAs: f.storedAs, sealedLength: sealedLength(f.length, SEAL_OVERHEAD) })));
       let used = RESERVE_BYTES + journal.reduce((n, f) => n + sink.footprint(sealedLength(f.length, SEAL_OVERHEAD)), 0);
       // Payload numbers go on after the highest journaled one: a copy killed in flight left a
       // hole (and maybe a partial file nobody references), never a number used twice.
@@ -192,7 +194,7 @@ async function openDrive(state: JobState, target: DriveTarget, stateDir: string,
   if (inspection.contents.length > 0) {
     throw new DriveseedError('USAGE', `drive ${target.path} is not empty; driveseed will not write over data`, { hint: 'erase it first (diskprep asks before it does)' });
   }
-  const drive: DriveState = { driveId: randomUUID(), path: target.path, key: randomBytes(32).toString('base64'), done: false };
+  const drive: DriveState = { driveId: randomUUID(), path: target.path, key: randomBytes(32).toString('base64'), done: false, capacity: target.capacity };
   const header: DriveHeader = { format: ENVELOPE_FORMAT, version: ENVELOPE_VERSION, driveId: drive.driveId, jobName, createdAt: now.toISOString() };
   await sink.start(JSON.stringify(header, null, 2) + '\n');
   state.drives.push(drive);
@@ -212,10 +214,7 @@ async function copierFor(staging: BlobStore, pool: SealPool | undefined, drivePa
     const key = Buffer.from(drive.key, 'base64');
     return async (file, storedAs, place) => {
       const reply = await pool.run({ source: staging.filePath(file.name), size: file.size, target: place.file, offset: place.offset, driveId: drive.driveId, storedAs, key });
-      if ('error' in reply) {
-        if (reply.code === 'ENOSPC') throw new DriveseedError('IO', `drive ${drivePath} is full`, { hint: 'give a smaller --capacity, or another drive' });
-        throw new DriveseedError('IO', reply.error);
-      }
+      if ('error' in reply) throw reply.code === 'ENOSPC' ? driveFull(drivePath) : new DriveseedError('IO', reply.error);
       await syncFile(place.file, drivePath);
       return { name: file.name, length: file.size, storedAs, blocks: reply.blocks };
     };
@@ -224,14 +223,18 @@ async function copierFor(staging: BlobStore, pool: SealPool | undefined, drivePa
   return (file, storedAs, place) => copyFile(staging, file, drivePath, drive.driveId, key, storedAs, place);
 }
 
+/** A full drive is the user's to fix (a smaller --capacity, another drive), not a crash. */
+function driveFull(drivePath: string): DriveseedError {
+  return new DriveseedError('IO', `drive ${drivePath} is full`, { hint: 'give a smaller --capacity, or another drive' });
+}
+
 /** Data on the drive before its journal line: a kill or power cut never leaves a journaled file unwritten. */
 async function syncFile(path: string, drivePath: string): Promise<void> {
   const handle = await open(path, 'r+');
   try {
     await handle.datasync();
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw new DriveseedError('IO', `drive ${drivePath} is full`, { hint: 'give a smaller --capacity, or another drive' });
-    throw e;
+    throw (e as NodeJS.ErrnoException).code === 'ENOSPC' ? driveFull(drivePath) : e;
   } finally {
     await handle.close();
   }
@@ -258,8 +261,7 @@ async function copyFile(staging: BlobStore, file: StagedFile, drivePath: string,
     }
     await handle.sync();
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw new DriveseedError('IO', `drive ${drivePath} is full`, { hint: 'give a smaller --capacity, or another drive' });
-    throw e;
+    throw (e as NodeJS.ErrnoException).code === 'ENOSPC' ? driveFull(drivePath) : e;
   } finally {
     await handle.close();
   }
@@ -358,8 +360,8 @@ async function appendJournal(dir: string, driveId: string, entry: ManifestFile):
 }
 
 /** Drives a killed or unfinished run already began for this job: they are resumed, never erased. */
-export async function drivesStarted(stateDir: string, jobName: string): Promise<{ path: string; driveId: string; done: boolean }[]> {
+export async function drivesStarted(stateDir: string, jobName: string): Promise<{ path: string; driveId: string; done: boolean; capacity?: number }[]> {
   const state = await loadState(stateDir, jobName);
-  return state.drives.map((d) => ({ path: d.path, driveId: d.driveId, done: d.done }));
+  return state.drives.map((d) => ({ path: d.path, driveId: d.driveId, done: d.done, capacity: d.capacity }));
 }
 
