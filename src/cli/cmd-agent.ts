@@ -1,4 +1,3 @@
-import { parseSize } from '../storage/throttle.js';
 import { Command } from 'commander';
 import { resolve } from 'node:path';
 import { loadAgentConfig, storeCertificate, updateAgentConfig, type OfflinePolicy } from '../agent/agent-config.js';
@@ -14,7 +13,8 @@ import { DriveseedError } from '../errors.js';
 import { Repository } from '../repo/repository.js';
 import { findSnapshot } from '../repo/snapshot.js';
 import type { BackupJob, Server, ServerStatus } from '../service/api/schemas.js';
-import { parseRate } from '../storage/throttle.js';
+import { parseLinkSpeed, parseRate, parseSize } from '../storage/throttle.js';
+import { estimateSeed, type SeedEstimate } from '../seed/ship-or-upload.js';
 import { EXIT_PARTIAL } from './cmd-backup.js';
 import { collect, printJson, readPassword } from './common.js';
 import { formatBytes, ProgressLine, renderTransfer } from './progress.js';
@@ -115,6 +115,30 @@ export function agentCommand(): Command {
     });
 
   agent
+    .command('estimate')
+    .description('ship or upload? the first backup\'s size from a sample of the data, and its time over the link against on drives')
+    .argument('[path...]', 'what would be protected (default: the protected paths)')
+    .requiredOption('--bandwidth <speed>', 'the link\'s upload speed, e.g. 20Mbit, 1Gbit or 2.5MB/s')
+    .option('-e, --exclude <glob>', 'leave out matching paths (repeatable)', collect)
+    .option('--shipping-days <days>', 'door to door: courier, receipt and import at the data centre', '7')
+    .option('--drive-rate <rate>', 'how fast a drive is written and read', '150MB/s')
+    .option('--sample <size>', 'how much of the data to read for the sample', '512MiB')
+    .option('--json', 'print as JSON')
+    .action(async (paths: string[], flags: { bandwidth: string; exclude?: string[]; shippingDays: string; driveRate: string; sample: string; json?: boolean }) => {
+      const policy = paths.length === 0 ? (await loadAgentConfig()).policy : undefined;
+      const targets = paths.length > 0 ? paths : (policy?.paths ?? []);
+      if (targets.length === 0) throw new DriveseedError('USAGE', 'no paths to estimate', { hint: 'name them, or protect them first with `agent protect`' });
+      const shippingDays = Number(flags.shippingDays);
+      if (!(shippingDays >= 0)) throw new DriveseedError('USAGE', `--shipping-days must be a number of days, not "${flags.shippingDays}"`);
+      const estimate = await estimateSeed({
+        paths: targets, excludes: flags.exclude ?? policy?.excludes ?? [], bandwidth: parseLinkSpeed(flags.bandwidth),
+        shippingDays, driveRate: parseRate(flags.driveRate), sampleBytes: parseSize(flags.sample),
+      });
+      if (flags.json) return printJson(estimate);
+      printEstimate(estimate, flags.bandwidth);
+    });
+
+  agent
     .command('restore')
     .description('restore a recovery point from the vault')
     .argument('[recovery-point]', 'recovery point id (or a unique prefix), or "latest"', 'latest')
@@ -179,6 +203,19 @@ interface ProtectFlags {
   storageAccount?: string;
   container?: string;
   healLimit?: string;
+}
+
+function printEstimate(e: SeedEstimate, bandwidth: string): void {
+  const days = (seconds: number) =>
+    seconds < 3600 ? `${Math.max(1, Math.round(seconds / 60))} minutes` : seconds < 86_400 ? `${(seconds / 3600).toFixed(1)} hours` : `${(seconds / 86_400).toFixed(1)} days`;
+  console.log(`data: ${e.files} files, ${formatBytes(e.bytes)}`);
+  console.log(`sample: ${formatBytes(e.sample.bytes)} from ${e.sample.files} places, stored as ${(e.ratio * 100).toFixed(0)}% (compressed and deduplicated)`);
+  console.log(`first backup: about ${formatBytes(e.firstBackupBytes)}`);
+  console.log(`  over the network at ${bandwidth}: ${days(e.upload.seconds)}`);
+  console.log(`  on ${e.ship.drives} drive${e.ship.drives > 1 ? 's' : ''}: ${days(e.ship.seconds)}`);
+  console.log(e.advice === 'ship'
+    ? 'advice: ship the first backup on drives (agent protect … --offline --staging DIR --job NAME --storage-account A --container C)'
+    : 'advice: upload it; drives would not be faster (agent protect …, then agent backup-now)');
 }
 
 function offlinePolicyOf(flags: ProtectFlags): OfflinePolicy {

@@ -24,6 +24,15 @@ export function parseRate(text: string): number {
   return parseByteCount(text, 'rate', /(?:\/s)?/, 'write it like 10M, 512KiB or 1.5MB/s (bytes per second)');
 }
 
+/** A link's speed as people give it ("10Mbit", "100 Mbit/s", "1Gbps"), or a byte rate as parseRate takes it: bytes per second. */
+export function parseLinkSpeed(text: string): number {
+  const bits = /^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:bit(?:\/s)?|bps)\s*$/i.exec(text);
+  if (!bits) return parseRate(text);
+  const scale = { '': 1, k: 1e3, m: 1e6, g: 1e9 }[bits[2].toLowerCase() as '' | 'k' | 'm' | 'g'];
+  if (Number(bits[1]) <= 0) throw new DriveseedError('USAGE', `not a link speed: "${text}"`);
+  return (Number(bits[1]) * scale) / 8;
+}
+
 /** "2T", "500GB", "64MiB" → bytes (a drive's capacity, say). */
 export function parseSize(text: string): number {
   return parseByteCount(text, 'size', /(?:)/, 'write it like 64MiB, 500GB or 2TB');
