@@ -22,7 +22,7 @@ export class PrefixStore implements BlobStore, UrlSigning {
   urlSigner(): SignedBlobUrls | undefined {
     const inner = urlSignerOf(this.inner);
     if (!inner) return undefined;
-    return { signedUrl: (name, access, expiresOn) => inner.signedUrl(this.full(name), access, expiresOn) };
+    return { signedUrl: async (name, access, expiresOn) => inner.signedUrl(this.full(name), access, expiresOn) };
   }
 
   get(name: string, range?: ByteRange): Promise<Buffer> {
