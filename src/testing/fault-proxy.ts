@@ -1,4 +1,5 @@
 import { createServer, request as forward, type IncomingMessage, type Server } from 'node:http';
+import { Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface FaultProxy {
@@ -9,6 +10,8 @@ export interface FaultProxy {
   /** Every request that passed, failed or not: method and path (no query: it holds the signature). */
   readonly seen: { method: string; path: string; failed: boolean }[];
   latencyMs: number;
+  /** Flip a byte in the body of PUTs matching this: damage on the wire, which TLS or an MD5 must catch. */
+  corruptPuts?: (request: IncomingMessage) => boolean;
   stop(): Promise<void>;
 }
 
@@ -35,7 +38,8 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       answer.pipe(response);
     });
     out.on('error', () => response.destroy());
-    request.pipe(out);
+    if (request.method === 'PUT' && proxy.corruptPuts?.(request)) request.pipe(flipFirstByte()).pipe(out);
+    else request.pipe(out);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const proxy: FaultProxy = {
@@ -52,4 +56,18 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       }),
   };
   return proxy;
+}
+
+function flipFirstByte(): Transform {
+  let done = false;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      if (!done && chunk.length > 0) {
+        chunk = Buffer.from(chunk);
+        chunk[0] ^= 0xff;
+        done = true;
+      }
+      callback(null, chunk);
+    },
+  });
 }

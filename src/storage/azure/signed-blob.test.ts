@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { BlobServiceClient, ContainerSASPermissions } from '@azure/storage-blob';
 import { startAzurite, type Azurite } from '../../testing/azurite.js';
+import { startFaultProxy } from '../../testing/fault-proxy.js';
 import { isDriveseedError } from '../../errors.js';
 import { urlSignerOf, type SignedBlobUrls } from '../blob-store.js';
 import { PrefixStore } from '../prefix.js';
 import { AzureStore } from './azure-store.js';
-import { getWithSignedUrl, putWithSignedUrl, withoutSignature } from './signed-blob.js';
+import { getWithSignedUrl, needsContentMd5, putWithSignedUrl, withoutSignature } from './signed-blob.js';
 
 const inTenMinutes = () => new Date(Date.now() + 10 * 60_000);
 
@@ -66,6 +67,31 @@ describe('signed blob URLs on Azurite (service SAS for one blob)', () => {
     assert.match(withoutSignature(url), /\/signed\/vaults\/v1\/servers\/s1\/data\/ab\/cd$/);
     await assert.rejects(urlSignerOf(folder)!.signedUrl('../s2/data', 'create', inTenMinutes()), /invalid blob name/);
     assert.doesNotMatch(withoutSignature(url), /sig=/);
+  });
+
+  it('an MD5 guards the bytes only where they cross a network without TLS', () => {
+    assert.equal(needsContentMd5('http://storage.example:10000/acct/c/b?sig=x'), true);
+    assert.equal(needsContentMd5('http://10.0.0.5/acct/c/b?sig=x'), true);
+    assert.equal(needsContentMd5('https://acct.blob.core.windows.net/c/b?sig=x'), false);
+    assert.equal(needsContentMd5('http://127.0.0.1:10000/acct/c/b?sig=x'), false);
+    assert.equal(needsContentMd5('http://localhost:10000/acct/c/b?sig=x'), false);
+    assert.equal(needsContentMd5('http://[::1]:10000/acct/c/b?sig=x'), false);
+  });
+
+  it('with its MD5, a body damaged on the way is refused and nothing is stored', async () => {
+    const endpoint = /BlobEndpoint=(http:\/\/[^/]+)/.exec(azurite.connectionString)![1];
+    const proxy = await startFaultProxy(endpoint);
+    try {
+      proxy.corruptPuts = () => true;
+      const url = (await signer.signedUrl('m/one', 'create', inTenMinutes())).replace(endpoint, proxy.origin);
+      await rejectsWith(putWithSignedUrl(url, randomBytes(1000), { contentMd5: true }), 'STORAGE');
+      assert.equal(await store.exists('m/one'), false);
+      proxy.corruptPuts = undefined;
+      await putWithSignedUrl(url, randomBytes(1000), { contentMd5: true });
+      assert.equal(await store.exists('m/one'), true);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('a store opened with a SAS of its own cannot sign (its clients go through the service)', async () => {

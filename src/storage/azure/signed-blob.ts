@@ -21,13 +21,23 @@ function pipeline(): Pipeline {
 }
 
 /**
- * Writes the whole blob in one Put Blob request, which commits atomically (never a prefix).
- * Over plain HTTP (no TLS to protect the bytes) the request carries its MD5, which blob
- * storage checks before it accepts anything; over HTTPS the TLS record MACs do that job.
+ * Whether a request must carry its body's MD5 for blob storage to check: only when the bytes
+ * cross a network unprotected. Over HTTPS the TLS record MACs catch any change on the way; on
+ * loopback (Azurite next to the agent) there is no wire. MD5 costs a core about 25 ms a pack.
  */
-export async function putWithSignedUrl(url: string, data: BlobData): Promise<void> {
+export function needsContentMd5(url: string): boolean {
+  const { protocol, hostname } = new URL(url);
+  if (protocol !== 'http:') return false;
+  return !(hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname));
+}
+
+/**
+ * Writes the whole blob in one Put Blob request, which commits atomically (never a prefix),
+ * with If-None-Match: * so that even a URL allowed to overwrite never replaces a blob.
+ */
+export async function putWithSignedUrl(url: string, data: BlobData, check: { contentMd5?: boolean } = {}): Promise<void> {
   const body = blobDataBuffer(data);
-  const transactionalContentMD5 = url.startsWith('http:') ? createHash('md5').update(body).digest() : undefined;
+  const transactionalContentMD5 = (check.contentMd5 ?? needsContentMd5(url)) ? createHash('md5').update(body).digest() : undefined;
   // The SDK sends transactionalContentMD5 as Content-MD5 on Put Blob, though its upload typings omit it.
   const options: BlockBlobUploadOptions & { transactionalContentMD5?: Uint8Array } = { transactionalContentMD5, conditions: { ifNoneMatch: '*' } };
   try {
