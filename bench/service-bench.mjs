@@ -2,8 +2,12 @@
 // Service benchmark: online backup throughput into the vault (local blob store and Azurite)
 // as a ratio to a local-repository backup of the same data in the same run, and requests
 // per second for a small authenticated metadata call under 50 concurrent clients.
+// With Azurite, packs go straight to blob storage on URLs the service signs; the same backup
+// with DRIVESEED_DIRECT_BLOBS=off (packs through the service) is measured for comparison.
+// Each run measures every path once, in turn, so a busy machine weighs on all of them alike;
+// the medians over --runs are the figures to quote.
 //
-//   node bench/service-bench.mjs [--data DIR] [--seconds 10]
+//   node bench/service-bench.mjs [--data DIR] [--runs 3] [--seconds 10]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +18,7 @@ import { startAzurite, freePort } from '../dist/src/testing/azurite.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin', 'driveseed.js');
-const { values: args } = parseArgs({ options: { data: { type: 'string', default: '/usr/lib/x86_64-linux-gnu' }, seconds: { type: 'string', default: '10' } } });
+const { values: args } = parseArgs({ options: { data: { type: 'string', default: '/usr/lib/x86_64-linux-gnu' }, seconds: { type: 'string', default: '10' }, runs: { type: 'string', default: '3' } } });
 const work = mkdtempSync(join(tmpdir(), 'service-bench-'));
 const PASSWORD = 'bench password';
 
@@ -34,16 +38,41 @@ async function startService(name, extra = [], env = {}) {
   return { child, url: `http://127.0.0.1:${port}`, bootstrap, dataDir };
 }
 
-async function onlineBackup(name, extra = [], env = {}) {
+async function onlineBackup(name, extra = [], env = {}, agentExtraEnv = {}) {
   const service = await startService(name, extra, env);
   const home = join(work, `${name}-agent`);
-  const agentEnv = { DRIVESEED_HOME: home, ...env };
+  const agentEnv = { DRIVESEED_HOME: home, ...env, ...agentExtraEnv };
   const settings = join(work, `${name}-publish.json`);
   run(['service', 'publish-settings', '--service', service.url, '--subscription', service.bootstrap.subscriptionId, '--owner-key', service.bootstrap.ownerKey, '--out', settings], agentEnv);
   run(['agent', 'register', '--publish-settings', settings, '--vault', 'bench'], agentEnv);
   run(['agent', 'protect', args.data], agentEnv);
   const backup = run(['agent', 'backup-now', '--json'], agentEnv);
   return { service, agentEnv, seconds: backup.seconds, job: JSON.parse(backup.stdout) };
+}
+
+let localBytes = 0;
+
+/** One of each backup, fresh repositories and services, in the same order every run. */
+async function oneRun(i) {
+  const local = join(work, `local-repo-${i}`);
+  run(['init', '--repo', local]);
+  const localBackup = run(['backup', '--repo', local, args.data, '--json']);
+  localBytes = JSON.parse(localBackup.stdout).bytesRead;
+  rmSync(local, { recursive: true, force: true });
+  const fs = await onlineBackup(`fs-${i}`);
+  const azurite = await startAzurite();
+  const azureEnv = { AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString };
+  const az = await onlineBackup(`azure-${i}`, ['--blob', `azure:bench-${i}`], azureEnv);
+  az.service.child.kill();
+  const viaService = await onlineBackup(`azure-via-${i}`, ['--blob', `azure:via-${i}`], azureEnv, { DRIVESEED_DIRECT_BLOBS: 'off' });
+  viaService.service.child.kill();
+  await azurite.stop();
+  const seconds = { local: localBackup.seconds, fs: fs.seconds, azure: az.seconds, azureViaService: viaService.seconds };
+  console.log(
+    `run ${i}: local ${seconds.local.toFixed(2)} s; online fs ${seconds.fs.toFixed(2)} s (${(seconds.local / seconds.fs).toFixed(2)}×); ` +
+      `Azurite direct ${seconds.azure.toFixed(2)} s (${(seconds.local / seconds.azure).toFixed(2)}×); Azurite via service ${seconds.azureViaService.toFixed(2)} s (${(seconds.local / seconds.azureViaService).toFixed(2)}×)`,
+  );
+  return { seconds, fs };
 }
 
 function medianOf(values) {
@@ -53,20 +82,23 @@ function medianOf(values) {
 
 async function main() {
   execWarm();
-  const local = join(work, 'local-repo');
-  run(['init', '--repo', local]);
-  const localBackup = run(['backup', '--repo', local, args.data, '--json']);
-  const localBytes = JSON.parse(localBackup.stdout).bytesRead;
-  console.log(`local repository backup of ${args.data}: ${localBackup.seconds.toFixed(2)} s (${(localBytes / 1e6 / localBackup.seconds).toFixed(0)} MB/s)`);
-
-  const fs = await onlineBackup('fs');
-  console.log(`online backup, service on local files: ${fs.seconds.toFixed(2)} s — ${(localBackup.seconds / fs.seconds).toFixed(2)}× the local throughput`);
-
-  const azurite = await startAzurite();
-  const az = await onlineBackup('azure', ['--blob', 'azure:bench'], { AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString });
-  console.log(`online backup, service on Azurite:     ${az.seconds.toFixed(2)} s — ${(localBackup.seconds / az.seconds).toFixed(2)}× the local throughput`);
-  az.service.child.kill();
-  await azurite.stop();
+  const runs = Number(args.runs);
+  const rows = [];
+  let fs;
+  for (let i = 1; i <= runs; i++) {
+    const row = await oneRun(i);
+    rows.push(row.seconds);
+    fs?.service.child.kill();
+    fs = row.fs;
+  }
+  const median = (key) => medianOf(rows.map((r) => r[key]));
+  const local = median('local');
+  console.log(`\nmedians of ${runs} runs (${(localBytes / 1e6).toFixed(0)} MB read from ${args.data}):`);
+  console.log(`  local repository:                 ${local.toFixed(2)} s (${(localBytes / 1e6 / local).toFixed(0)} MB/s)`);
+  for (const [key, label] of [['fs', 'online, service on local files:  '], ['azure', 'online, Azurite, packs direct:   '], ['azureViaService', 'online, Azurite, via the service:']]) {
+    const ratios = rows.map((r) => r.local / r[key]);
+    console.log(`  ${label} ${median(key).toFixed(2)} s — ${(local / median(key)).toFixed(2)}× the local throughput (per-run ratios ${ratios.map((r) => r.toFixed(2)).join(', ')}, median ${medianOf(ratios).toFixed(2)}×)`);
+  }
 
   // A small authenticated metadata call: the server's status (jobs, recovery points) with a bearer token.
   const token = await bearerToken(fs);

@@ -7,6 +7,8 @@ import type { BlobStore } from '../storage/blob-store.js';
 import { loadAgentConfig, loadCertificate, type AgentConfig, type Registration } from './agent-config.js';
 import { ServiceClient } from './service-client.js';
 import { VaultStore } from './vault-store.js';
+import { DirectVaultStore } from './direct-vault-store.js';
+import { PackGrants } from './pack-grants.js';
 
 export interface VaultSession {
   config: AgentConfig;
@@ -28,11 +30,21 @@ export async function openVaultSession(): Promise<VaultSession> {
   const thumbprint = config.applicationCertThumbprints[registration.applicationId];
   if (!thumbprint) throw new DriveseedError('USAGE', `no certificate recorded for application ${registration.applicationId}`, { hint: 'run `driveseed certgen set-thumbprint`' });
   const client = new ServiceClient(registration.serviceUrl, { applicationId: registration.applicationId, certificate: await loadCertificate(thumbprint) });
-  const vaultStore = new VaultStore(client, registration.subscriptionId, registration.vault, registration.serverId);
+  const serverPath = `/v1/subscriptions/${registration.subscriptionId}/vaults/${registration.vault}/servers/${registration.serverId}`;
+  const vaultStore = packStore(client, serverPath, new VaultStore(client, registration.subscriptionId, registration.vault, registration.serverId));
   const limited = config.policy?.limitUpload ? new ThrottleStore(vaultStore, { uploadBytesPerSecond: config.policy.limitUpload }) : vaultStore;
   const store = new RetryStore(limited, { attempts: Infinity, baseDelayMs: 250, maxDelayMs: 5000, maxElapsedMs: retrySeconds() * 1000 });
-  const serverPath = `/v1/subscriptions/${registration.subscriptionId}/vaults/${registration.vault}/servers/${registration.serverId}`;
   return { config, registration, client, store, serverPath };
+}
+
+/**
+ * Packs go straight to the vault's blob storage when the service can sign URLs for them;
+ * DRIVESEED_DIRECT_BLOBS=off sends them through the service (an agent that cannot reach the
+ * storage endpoint, or a comparison of the two paths).
+ */
+function packStore(client: ServiceClient, serverPath: string, viaService: VaultStore): BlobStore {
+  if (process.env.DRIVESEED_DIRECT_BLOBS === 'off') return viaService;
+  return new DirectVaultStore(viaService, new PackGrants(client, serverPath), client.traffic);
 }
 
 /** The vault repository; made on the first backup, with the agent's password. */

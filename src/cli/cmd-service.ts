@@ -1,7 +1,14 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { ServiceClient } from '../agent/service-client.js';
 import { writePublishSettings } from '../agent/publish-settings.js';
 import { printJson } from './common.js';
+
+/** Minutes, not hours: a leaked URL should soon be worthless; long enough for a pack on a slow link. */
+function parseGrantLifetime(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds < 60 || seconds > 3600) throw new InvalidArgumentError('give whole seconds from 60 to 3600');
+  return seconds;
+}
 
 export function serviceCommand(): Command {
   const service = new Command('service').description('the cloud side: identity, vault and import service in one HTTP server');
@@ -16,9 +23,19 @@ export function serviceCommand(): Command {
     .option('--shipping-address <text>', 'the data centre\'s address for drives, shown to customers')
     .option('--log', 'structured request logs on stdout')
     .option('--no-import-worker', 'do not import queued drives in this instance')
-    .action(async (flags: { dataDir: string; listen: string; db?: string; blob?: string; shippingAddress?: string; log?: boolean; importWorker: boolean }) => {
+    .option('--grant-lifetime <seconds>', 'lifetime of the signed URLs agents get for their packs (Azure blob storage)', parseGrantLifetime, 600)
+    .action(async (flags: { dataDir: string; listen: string; db?: string; blob?: string; shippingAddress?: string; log?: boolean; importWorker: boolean; grantLifetime: number }) => {
       const { startService } = await import('../service/start-service.js');
-      const running = await startService({ dataDir: flags.dataDir, listen: flags.listen, db: flags.db, blob: flags.blob, shippingAddress: flags.shippingAddress, logger: flags.log, importWorker: flags.importWorker });
+      const running = await startService({
+        dataDir: flags.dataDir,
+        listen: flags.listen,
+        db: flags.db,
+        blob: flags.blob,
+        shippingAddress: flags.shippingAddress,
+        logger: flags.log,
+        importWorker: flags.importWorker,
+        blobGrantSeconds: flags.grantLifetime,
+      });
       if (running.bootstrap) {
         console.log(`created subscription ${running.bootstrap.subscriptionId}`);
         console.log(`owner key: ${running.bootstrap.ownerKey}`);

@@ -30,6 +30,8 @@ export interface ServiceOptions {
   consoleDir?: string;
   /** How often live event streams look at the database. */
   livePollMs?: number;
+  /** Lifetime of the signed URLs agents get for direct pack transfer (default ten minutes). */
+  blobGrantSeconds?: number;
 }
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
@@ -131,7 +133,7 @@ export async function buildServer(options: ServiceOptions): Promise<FastifyInsta
     },
   );
 
-  registerVaultRoutes(app, { db, blobs: options.blobs, now, caller });
+  registerVaultRoutes(app, { db, blobs: options.blobs, now, caller, blobGrantSeconds: options.blobGrantSeconds });
   registerAccountRoutes(app, { db, blobs: options.blobs, now, caller });
   registerImportRoutes(app, { db, now, caller, shippingAddress: options.shippingAddress ?? DEFAULT_SHIPPING_ADDRESS });
   registerConsoleRoutes(app, { db, now, caller, shippingAddress: options.shippingAddress ?? DEFAULT_SHIPPING_ADDRESS, livePollMs: options.livePollMs });

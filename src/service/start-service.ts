@@ -19,6 +19,8 @@ export interface StartOptions {
   now?: () => Date;
   /** Import queued drives in this instance (default on; several instances share the queue). */
   importWorker?: boolean;
+  /** Lifetime of the signed URLs agents get for direct pack transfer. */
+  blobGrantSeconds?: number;
 }
 
 export interface RunningService {
@@ -74,7 +76,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
   }
   // No retry layer here: the Azure SDK retries itself, and the agent retries whole calls.
   const blobs = await openStore(blobLocation(options.blob, dataDir));
-  const app = await buildServer({ database, blobs, now, logger: options.logger, shippingAddress: options.shippingAddress });
+  const app = await buildServer({ database, blobs, now, logger: options.logger, shippingAddress: options.shippingAddress, blobGrantSeconds: options.blobGrantSeconds });
   const { host, port } = parseListen(options.listen);
   await app.listen({ host, port });
   const address = app.server.address() as { port: number };

@@ -80,3 +80,27 @@ export async function existsByStat(store: Pick<BlobStore, 'stat'>, name: string)
     throw e;
   }
 }
+
+/**
+ * What a signed URL lets its holder do with one blob: `read` it, or `create` it (write it
+ * once; never replace, delete or list). Nothing wider is ever handed out.
+ */
+export type BlobAccess = 'read' | 'create';
+
+/**
+ * A way to let a client reach one blob directly, without the store's own credentials: a URL
+ * signed for that blob alone, with one kind of access, until `expiresOn`. Azure Blob Storage
+ * has one (a service SAS, when the store holds the account key); a local directory has none.
+ */
+export interface SignedBlobUrls {
+  signedUrl(name: string, access: BlobAccess, expiresOn: Date): Promise<string>;
+}
+
+/** Optional on a BlobStore (and passed on by wrappers that keep names reachable). */
+export interface UrlSigning {
+  urlSigner(): SignedBlobUrls | undefined;
+}
+
+export function urlSignerOf(store: BlobStore): SignedBlobUrls | undefined {
+  return (store as Partial<UrlSigning>).urlSigner?.();
+}

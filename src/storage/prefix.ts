@@ -1,7 +1,7 @@
-import { assertValidBlobName, type BlobData, type BlobInfo, type BlobStore, type ByteRange } from './blob-store.js';
+import { assertValidBlobName, urlSignerOf, type BlobData, type BlobInfo, type BlobStore, type ByteRange, type SignedBlobUrls, type UrlSigning } from './blob-store.js';
 
 /** A folder of another store seen as a store of its own: each vault repository is one. */
-export class PrefixStore implements BlobStore {
+export class PrefixStore implements BlobStore, UrlSigning {
   readonly location: string;
 
   constructor(
@@ -16,6 +16,13 @@ export class PrefixStore implements BlobStore {
   private full(name: string): string {
     assertValidBlobName(name);
     return this.prefix + name;
+  }
+
+  /** Signs for names inside the folder only: the prefix is added here, never by the caller. */
+  urlSigner(): SignedBlobUrls | undefined {
+    const inner = urlSignerOf(this.inner);
+    if (!inner) return undefined;
+    return { signedUrl: async (name, access, expiresOn) => inner.signedUrl(this.full(name), access, expiresOn) };
   }
 
   get(name: string, range?: ByteRange): Promise<Buffer> {

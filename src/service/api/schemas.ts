@@ -179,6 +179,34 @@ export type ServerStatus = Static<typeof ServerStatus>;
 export const BlobListQuery = Type.Object({ prefix: Type.Optional(Type.String({ maxLength: 1000 })) });
 export const BlobList = Type.Object({ blobs: Type.Array(Type.Object({ name: Type.String(), size: Type.Integer() })) });
 
+/** A repository's pack file: the only files an agent may write or read straight in blob storage. */
+export const PACK_NAME_PATTERN = '^data/[0-9a-f]{2}/[0-9a-f]{64}$';
+/** Grants asked for at once: a restore asks for the packs it is about to read. */
+export const MAX_GRANTS_PER_REQUEST = 64;
+
+/** Direct access to packs in the vault's blob storage, so pack bytes need not pass through the service. */
+export const BlobGrantRequest = Type.Object(
+  {
+    access: Type.Union([Type.Literal('create'), Type.Literal('read')]),
+    names: Type.Array(Type.String({ pattern: PACK_NAME_PATTERN }), { minItems: 1, maxItems: MAX_GRANTS_PER_REQUEST }),
+  },
+  { additionalProperties: false },
+);
+export type BlobGrantRequest = Static<typeof BlobGrantRequest>;
+
+/**
+ * `direct: false` when the vault's storage cannot hand out scoped URLs (a local directory):
+ * the agent sends its packs through the service's blob API. Otherwise one signed URL per name,
+ * valid for `expiresIn` seconds from the answer (counted on the agent's clock, so clock skew
+ * between agent and service does not matter).
+ */
+export const BlobGrants = Type.Object({
+  direct: Type.Boolean(),
+  expiresIn: Type.Optional(Type.Integer({ minimum: 1 })),
+  grants: Type.Array(Type.Object({ name: Type.String(), url: Type.String() })),
+});
+export type BlobGrants = Static<typeof BlobGrants>;
+
 // ---- storage accounts ----------------------------------------------------------------------
 
 /** Azure's rules: accounts 3–24 lower-case letters and digits; containers 3–63, with single hyphens. */

@@ -6,7 +6,8 @@ import type { BlobStore } from '../../storage/blob-store.js';
 import { PrefixStore } from '../../storage/prefix.js';
 import { isDriveseedError } from '../../errors.js';
 import { expectedContentHash } from '../../repo/layout.js';
-import { CompleteSeed, SeedCopy } from '../api/schemas.js';
+import { BlobGrantRequest, BlobGrants, CompleteSeed, SeedCopy } from '../api/schemas.js';
+import { DEFAULT_GRANT_SECONDS, grantBlobAccess } from './blob-grants.js';
 import { copySeed } from './seed-copy.js';
 import { BackupJob, BlobList, BlobListQuery, ErrorBody, FinishJob, JobParams, JobProgress, ProtectionPolicy, RegisterServer, Server, ServerParams, ServerStatus, StartJob, Vault, VaultParams } from '../api/schemas.js';
 import type { Db } from '../db/open-database.js';
@@ -25,6 +26,8 @@ export interface VaultContext {
   blobs: BlobStore;
   now: () => Date;
   caller: (request: FastifyRequest) => Promise<Caller>;
+  /** Lifetime of the signed URLs agents get for direct pack transfer (default ten minutes). */
+  blobGrantSeconds?: number;
 }
 
 /** Each server's repository is a folder of the service's blob store; the service sees only ciphertext. */
@@ -86,6 +89,11 @@ export function registerVaultRoutes(app: FastifyInstance, ctx: VaultContext): vo
     const blobs = [];
     for await (const info of store.list(request.query.prefix ?? '')) blobs.push(info);
     return { blobs };
+  });
+
+  api.post(`${base}/servers/:serverId/blob-grants`, { schema: { params: ServerParams, body: BlobGrantRequest, response: { 200: BlobGrants, ...errors } } }, async (request) => {
+    const target = await server(request, request.params);
+    return grantBlobAccess(ctx.db, repositoryStore(ctx.blobs, target), target, request.body, ctx.now(), ctx.blobGrantSeconds ?? DEFAULT_GRANT_SECONDS);
   });
 
   api.get(`${base}/servers/:serverId/blobs/*`, { schema: { params: BlobParams }, exposeHeadRoute: false }, async (request, reply) => {

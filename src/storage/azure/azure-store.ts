@@ -1,6 +1,9 @@
-import { BlobServiceClient, RestError, type ContainerClient } from '@azure/storage-blob';
+import { BlobSASPermissions, BlobServiceClient, RestError, SASProtocol, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
 import { DriveseedError } from '../../errors.js';
-import { assertValidBlobName, blobDataBuffer, type BlobData, type BlobInfo, type BlobStore, type ByteRange } from '../blob-store.js';
+import { assertValidBlobName, blobDataBuffer, type BlobAccess, type BlobData, type BlobInfo, type BlobStore, type ByteRange, type SignedBlobUrls, type UrlSigning } from '../blob-store.js';
+
+/** SAS permissions for each kind of access: `create` writes a new blob only (no overwrite, no delete). */
+const SAS_PERMISSIONS: Record<BlobAccess, string> = { read: 'r', create: 'c' };
 
 /** Packs above this go up as parallel blocks; below it, one Put Blob request. */
 const BLOCK_SIZE = 8 * 1024 * 1024;
@@ -11,7 +14,7 @@ const UPLOAD_CONCURRENCY = 4;
  * Put Blob and Put Block List commit atomically, which gives the interface's atomic put;
  * the SDK's own retry policy handles throttling and transient errors.
  */
-export class AzureStore implements BlobStore {
+export class AzureStore implements BlobStore, UrlSigning {
   readonly location: string;
   private ready?: Promise<void>;
 
@@ -36,6 +39,32 @@ export class AzureStore implements BlobStore {
       },
     );
     return this.ready;
+  }
+
+  /**
+   * Signs per-blob URLs (service SAS) when the store holds the account key; a store opened
+   * with a SAS of its own cannot sign, and its clients go through the service instead.
+   */
+  urlSigner(): SignedBlobUrls | undefined {
+    if (!(this.container.credential instanceof StorageSharedKeyCredential)) return undefined;
+    return { signedUrl: (name, access, expiresOn) => this.signedUrl(name, access, expiresOn) };
+  }
+
+  /**
+   * A service SAS for exactly this blob (sr=b): the signature covers the account, container
+   * and blob name, so the URL reaches no other blob. No start time, so a client whose clock
+   * runs a little ahead is not refused; HTTPS only unless the endpoint itself is plain HTTP
+   * (Azurite on loopback).
+   */
+  private async signedUrl(name: string, access: BlobAccess, expiresOn: Date): Promise<string> {
+    assertValidBlobName(name);
+    if (access === 'create') await this.ensureContainer();
+    const https = this.container.url.startsWith('https:');
+    return this.container.getBlobClient(name).generateSasUrl({
+      permissions: BlobSASPermissions.parse(SAS_PERMISSIONS[access]),
+      expiresOn,
+      protocol: https ? SASProtocol.Https : SASProtocol.HttpsAndHttp,
+    });
   }
 
   async get(name: string, range?: ByteRange): Promise<Buffer> {
