@@ -27,13 +27,20 @@ async function stagedBackup(t: { after: (fn: () => Promise<void>) => void }, kin
   t.after(() => rm(dir, { recursive: true, force: true }));
   const data = join(dir, 'data');
   await writeSampleTree(data, 3, 40);
-  await writeFile(join(data, 'noise'), randomBytes(20 * 1024 * 1024));
+  await writeFile(join(data, 'noise'), randomBytes(36 * 1024 * 1024));
   const staging = new FsStore(join(dir, 'staging'));
   const repo = await Repository.init(staging, PASSWORD);
   await backup(repo, { paths: [data] });
   const drives = kind === 'image' ? [1, 2, 3].map((n) => join(dir, `drive${n}.img`)) : [join(dir, 'drive1'), join(dir, 'drive2'), join(dir, 'drive3')];
   if (kind === 'directory') for (const d of drives) await mkdir(d);
-  return { dir, staging, drives, stateDir: join(dir, 'state') };
+  // Files go onto drives whole and in name order, so a drive closes when the next file does not
+  // fit: with room for half the seed plus its largest file (a pack may pass its 16 MiB target
+  // by a chunk), two or three drives always take it, and one never does.
+  const files = await listAll(staging, '');
+  const total = files.reduce((n, f) => n + f.size, 0);
+  const spanCapacity = Math.max(...files.map((f) => f.size)) + Math.ceil(total / 2) + 2 * 1024 * 1024;
+  assert.ok(spanCapacity < total, 'the sample seed is large enough to span drives');
+  return { dir, staging, drives, stateDir: join(dir, 'state'), spanCapacity, largest: Math.max(...files.map((f) => f.size)) };
 }
 
 /** The payload files of a prepared drive, read from its own manifest. */
@@ -69,7 +76,7 @@ async function importAll(prepared: PreparedDrive[], target = new MemoryStore()) 
 for (const kind of ['directory', 'image'] as const) describe(`drive envelope on ${kind === 'image' ? 'image files' : 'mounted directories'}`, () => {
   it('spans drives, and the import reproduces the staged repository exactly', async (t) => {
     const s = await stagedBackup(t, kind);
-    const result = await prepareDrives({ staging: s.staging, jobName: 'seed-1', drives: s.drives.map((path) => ({ path, capacity: 18 * 1024 * 1024 })), stateDir: s.stateDir });
+    const result = await prepareDrives({ staging: s.staging, jobName: 'seed-1', drives: s.drives.map((path) => ({ path, capacity: s.spanCapacity })), stateDir: s.stateDir });
     assert.equal(result.remainingFiles, 0);
     assert.ok(result.drives.length >= 2, `used ${result.drives.length} drives`);
     const { target, reports } = await importAll(result.drives);
@@ -123,7 +130,7 @@ for (const kind of ['directory', 'image'] as const) describe(`drive envelope on 
 
   it('refuses a wrong key, a missing or altered manifest, and another job\'s drive', async (t) => {
     const s = await stagedBackup(t, kind);
-    const result = await prepareDrives({ staging: s.staging, jobName: 'seed-5', drives: s.drives.slice(0, 2).map((path) => ({ path, capacity: 18 * 1024 * 1024 })), stateDir: s.stateDir });
+    const result = await prepareDrives({ staging: s.staging, jobName: 'seed-5', drives: s.drives.slice(0, 2).map((path) => ({ path, capacity: s.spanCapacity })), stateDir: s.stateDir });
     const [one, two] = result.drives;
     await assert.rejects(importDrive(one.path, { ...one, key: randomBytes(32).toString('base64') }, new MemoryStore()), /does not open: wrong drive key/);
     await assert.rejects(importDrive(two.path, one, new MemoryStore()), /drive id mismatch/);
@@ -263,18 +270,18 @@ describe('drive envelope versions', () => {
 describe('a drive that fills up', () => {
   it('stops with "drive … is full", keeps what is journaled, and a rerun with a smaller capacity and another drive completes', async (t) => {
     const s = await stagedBackup(t);
-    // A real full file system: a 20 MiB tmpfs that diskprep is told holds a gigabyte.
+    // A real full file system: a tmpfs a little larger than one file, that diskprep is told holds a gigabyte.
     const small = join(s.dir, 'small');
     await mkdir(small);
     try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=20m', 'tmpfs', small], { stdio: 'ignore' });
+      execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${Math.ceil(s.largest / 1024 / 1024) + 3}m`, 'tmpfs', small], { stdio: 'ignore' });
     } catch {
       t.skip('mounting a tmpfs needs root');
       return;
     }
     try {
       await assert.rejects(prepareDrives({ staging: s.staging, jobName: 'full', drives: [{ path: small, capacity: 1e9 }], stateDir: s.stateDir }), (e) => isDriveseedError(e, 'IO') && /drive .*small is full/.test((e as Error).message));
-      const result = await prepareDrives({ staging: s.staging, jobName: 'full', drives: [{ path: small, capacity: 18 * 1024 * 1024 }, { path: s.drives[1], capacity: 1e9 }], stateDir: s.stateDir });
+      const result = await prepareDrives({ staging: s.staging, jobName: 'full', drives: [{ path: small, capacity: s.largest + 2 * 1024 * 1024 }, { path: s.drives[1], capacity: 1e9 }], stateDir: s.stateDir });
       assert.equal(result.remainingFiles, 0);
       assert.equal(result.drives.length, 2);
       const { target, reports } = await importAll(result.drives);
