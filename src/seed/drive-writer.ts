@@ -111,33 +111,47 @@ export async function prepareDrives(options: {
       let nextIndex = journal.reduce((n, f) => Math.max(n, payloadIndex(f.storedAs) + 1), 0);
       const copy = await copierFor(options.staging, pool, target.path, drive);
       const copies = new CopyWindow(PARALLEL_COPIES);
+      const batch = new SyncBatch(target.path, async (entries) => {
+        await appendJournal(options.stateDir, drive.driveId, entries);
+        journal.push(...entries);
+      });
+      let placedOnDrive = journal.length;
       let journaled: Promise<void> = Promise.resolve();
-      while (pending.length > 0 && !copies.failed) {
-        const file = pending[0];
-        const sealed = sealedLength(file.size, SEAL_OVERHEAD);
-        const need = sink.footprint(sealed);
-        if (used + need > target.capacity) {
-          if (journal.length === 0 && copies.size === 0 && need + RESERVE_BYTES > target.capacity) {
-            throw new DriveseedError('USAGE', `drive ${target.path} is too small for even one file (${file.name} needs ${need + RESERVE_BYTES} bytes, the drive has ${target.capacity})`);
+      try {
+        while (pending.length > 0 && !copies.failed) {
+          const file = pending[0];
+          const sealed = sealedLength(file.size, SEAL_OVERHEAD);
+          const need = sink.footprint(sealed);
+          if (used + need > target.capacity) {
+            if (placedOnDrive === 0 && need + RESERVE_BYTES > target.capacity) {
+              throw new DriveseedError('USAGE', `drive ${target.path} is too small for even one file (${file.name} needs ${need + RESERVE_BYTES} bytes, the drive has ${target.capacity})`);
+            }
+            break;
           }
-          break;
+          pending.shift();
+          used += need;
+          placedOnDrive++;
+          const storedAs = payloadName(nextIndex++);
+          const place = await sink.place(storedAs, sealed);
+          const copied = copy(file, storedAs, place);
+          // Files join the sync batch in payload order, so the journal is always a prefix of what
+          // was placed: a resumed image then ends exactly after the last journaled file.
+          journaled = journalInTurn(journaled, copied, async (entry) => {
+            batch.add(entry, place.file, sealed);
+            filesDone++;
+            bytesDone += file.size;
+            options.onProgress?.({ file: file.name, filesDone, bytesDone, ...totals });
+          });
+          await copies.add(journaled);
         }
-        pending.shift();
-        used += need;
-        const storedAs = payloadName(nextIndex++);
-        const copied = copy(file, storedAs, await sink.place(storedAs, sealed));
-        // Journal lines go in payload order, each after its file is synced: a resumed image
-        // then ends exactly after the last journaled file.
-        journaled = journalInTurn(journaled, copied, async (entry) => {
-          await appendJournal(options.stateDir, drive.driveId, entry);
-          journal.push(entry);
-          filesDone++;
-          bytesDone += file.size;
-          options.onProgress?.({ file: file.name, filesDone, bytesDone, ...totals });
-        });
-        await copies.add(journaled);
+        await copies.drain();
+      } catch (e) {
+        // What was copied in order before the failure is kept: a rerun does not copy it again.
+        await copies.drain().catch(() => undefined);
+        await batch.flush().catch(() => undefined);
+        throw e;
       }
-      await copies.drain();
+      await batch.flush();
       drive.manifestSha256 = await writeManifest(sink, drive.key, { version: ENVELOPE_VERSION, driveId: drive.driveId, jobName: options.jobName, files: journal });
       drive.done = true;
       await saveState(options.stateDir, state);
@@ -163,6 +177,59 @@ function journalInTurn(previous: Promise<void>, copied: Promise<ManifestFile>, r
     if (entry.status === 'rejected') throw entry.reason;
     await record(entry.value);
   });
+}
+
+/** Bytes copied between syncs: each sync (and journal append) then covers several files. */
+const SYNC_BATCH_BYTES = 128 * 1024 * 1024;
+
+/**
+ * Copied files waiting for their sync, journaled together once synced. Syncing every file
+ * as it lands made the copying thread pay for each file's writeback in turn; a batch is
+ * synced in the background (its files at once, so the file system commits them together)
+ * while the next files are sealed. A kill loses at most one batch of copying, never a
+ * journaled file, and a failed sync stops every later batch from being journaled.
+ */
+class SyncBatch {
+  private entries: ManifestFile[] = [];
+  private files = new Set<string>();
+  private bytes = 0;
+  private flushing: Promise<void> = Promise.resolve();
+  private failure: unknown;
+
+  constructor(
+    private readonly drivePath: string,
+    private readonly journal: (entries: ManifestFile[]) => Promise<void>,
+  ) {}
+
+  add(entry: ManifestFile, file: string, bytes: number): void {
+    if (this.failure !== undefined) throw this.failure;
+    this.entries.push(entry);
+    this.files.add(file);
+    this.bytes += bytes;
+    if (this.bytes >= SYNC_BATCH_BYTES) this.schedule();
+  }
+
+  /** Syncs and journals what is left, and reports any failure of an earlier batch. */
+  async flush(): Promise<void> {
+    this.schedule();
+    await this.flushing;
+  }
+
+  private schedule(): void {
+    if (this.entries.length === 0) return;
+    const entries = this.entries;
+    const files = [...this.files];
+    this.entries = [];
+    this.files = new Set();
+    this.bytes = 0;
+    this.flushing = this.flushing.then(async () => {
+      await Promise.all(files.map((f) => syncFile(f, this.drivePath)));
+      await this.journal(entries);
+    });
+    this.flushing.catch((e) => {
+      this.failure ??= e;
+    });
+  }
 }
 
 /** A new drive that cannot take even the next file is refused before anything is written on it. */
@@ -215,7 +282,6 @@ async function copierFor(staging: BlobStore, pool: SealPool | undefined, drivePa
     return async (file, storedAs, place) => {
       const reply = await pool.run({ source: staging.filePath(file.name), size: file.size, target: place.file, offset: place.offset, driveId: drive.driveId, storedAs, key });
       if ('error' in reply) throw reply.code === 'ENOSPC' ? driveFull(drivePath) : new DriveseedError('IO', reply.error);
-      await syncFile(place.file, drivePath);
       return { name: file.name, length: file.size, storedAs, blocks: reply.blocks };
     };
   }
@@ -244,7 +310,7 @@ function payloadName(index: number): string {
   return `${PAYLOAD_DIR}/${String(index).padStart(6, '0')}`;
 }
 
-/** Encrypts one staged file block by block onto the drive and syncs it before it is journaled. */
+/** Encrypts one staged file block by block onto the drive (its sync comes with its batch). */
 async function copyFile(staging: BlobStore, file: StagedFile, drivePath: string, driveId: string, key: CryptoKey, storedAs: string, place: PayloadPlace): Promise<ManifestFile> {
   const handle = await open(place.file, place.offset === undefined ? 'w' : 'r+');
   let position = place.offset ?? 0;
@@ -259,7 +325,6 @@ async function copyFile(staging: BlobStore, file: StagedFile, drivePath: string,
       if (bytesWritten < nonce.length + body.length) throw new DriveseedError('IO', `drive ${drivePath}: short write`);
       position += bytesWritten;
     }
-    await handle.sync();
   } catch (e) {
     throw (e as NodeJS.ErrnoException).code === 'ENOSPC' ? driveFull(drivePath) : e;
   } finally {
@@ -351,9 +416,9 @@ async function readJournal(dir: string, driveId: string): Promise<ManifestFile[]
   return entries;
 }
 
-async function appendJournal(dir: string, driveId: string, entry: ManifestFile): Promise<void> {
+async function appendJournal(dir: string, driveId: string, entries: ManifestFile[]): Promise<void> {
   const path = journalPath(dir, driveId);
-  await appendFile(path, JSON.stringify(entry) + '\n', { mode: 0o600 });
+  await appendFile(path, entries.map((e) => JSON.stringify(e) + '\n').join(''), { mode: 0o600 });
   const handle = await open(path, 'r+');
   await handle.sync();
   await handle.close();
