@@ -126,3 +126,26 @@ describe('forget and prune', () => {
     assert.match(r.stderr, /no keep policy/);
   });
 });
+
+describe('restore of a large file', () => {
+  it('writes it in segments on every worker and sets its mode and mtime once all are written', async (t) => {
+    const dir = await tempDir(t);
+    const data = join(dir, 'data');
+    const repo = join(dir, 'repo');
+    await mkdir(data);
+    // 72 MB: more than two 32 MiB segments, half noise and half text, so blobs differ in size.
+    const random = mulberry32(9);
+    const large = Buffer.alloc(72_000_000);
+    for (let i = 0; i < large.length; i++) large[i] = i % 2_000_000 < 1_000_000 ? Math.floor(random() * 256) : 97 + ((i * 7) % 13);
+    await writeFile(join(data, 'large.img'), large);
+    await chmod(join(data, 'large.img'), 0o444);
+    await utimes(join(data, 'large.img'), 1_650_000_000.25, 1_650_000_000.25);
+    await writeFile(join(data, 'small'), 'next to it');
+    cli(['init', '--repo', repo]);
+    json(cli(['backup', '--repo', repo, data, '--json']));
+    const target = join(dir, 'out');
+    const restored = json(cli(['restore', '--repo', repo, 'latest', '--target', target, '--json']));
+    assert.equal(restored.bytes, large.length + 'next to it'.length);
+    assert.deepEqual(await compareTrees(data, join(target, data)), []);
+  });
+});

@@ -4,10 +4,8 @@ import type { Repository } from '../repo/repository.js';
 import { PACK_BUFFER_SIZE } from '../repo/pack.js';
 import type { FileResult, FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
 import { DEFAULT_LEVEL } from '../repo/compression.js';
+import { takeBatch } from './batches.js';
 
-/** Small files travel to a worker in batches: one message per file would cost more than the file. */
-const BATCH_FILES = 64;
-const BATCH_BYTES = 8 * 1024 * 1024;
 /**
  * Pack buffers beyond one per worker: the pack being uploaded while the workers fill the next.
  * Filling a 16 MiB pack takes a worker a few tenths of a second, an upload to a local disk a few
@@ -93,23 +91,12 @@ export class ChunkPool {
   private dispatch(): void {
     while (this.idle.length > 0 && this.queue.length > 0) {
       const worker = this.idle.pop()!;
-      const files = this.takeBatch();
+      const files = takeBatch(this.queue);
       const task = this.nextTask++;
       this.running.set(task, { files });
       const msg: ToWorker = { kind: 'task', task, files: files.map((f) => ({ path: f.path })) };
       worker.postMessage(msg);
     }
-  }
-
-  private takeBatch(): QueuedFile[] {
-    const batch = [this.queue.shift()!];
-    let bytes = batch[0].size;
-    while (this.queue.length > 0 && batch.length < BATCH_FILES && bytes + this.queue[0].size <= BATCH_BYTES) {
-      const next = this.queue.shift()!;
-      bytes += next.size;
-      batch.push(next);
-    }
-    return batch;
   }
 
   private onMessage(worker: Worker, msg: FromWorker): void {

@@ -1,46 +1,97 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { MasterKey } from '../repo/crypto.js';
-import type { RestoreJob, RestoreReply, RestoreWorkerInit } from './restore-protocol.js';
+import { takeBatch } from './batches.js';
+import type { FileJob, FromRestoreWorker, JobResult, RestoreWorkerInit, ToRestoreWorker } from './restore-protocol.js';
 
-/** Worker threads that decode data blobs and write them into open files, round robin. */
+interface Waiter {
+  resolve: (result: JobResult) => void;
+}
+
+interface QueuedJob extends Waiter {
+  job: FileJob;
+  /** Plaintext bytes, for batching. */
+  size: number;
+}
+
+/**
+ * Worker threads that decode data blobs and write them into files. File jobs (packs on a
+ * local disk) queue and go to idle workers in batches; single blobs (fetched by main from a
+ * remote store) go round robin.
+ */
 export class RestorePool {
   private readonly workers: Worker[] = [];
-  private readonly waiting = new Map<number, { resolve: (bytes: number) => void; reject: (e: Error) => void }>();
+  private readonly idle: Worker[] = [];
+  private readonly queue: QueuedJob[] = [];
+  private readonly batches = new Map<number, QueuedJob[]>();
+  private readonly blobs = new Map<number, Waiter>();
   private next = 0;
+  private failure?: Error;
 
   constructor(key: MasterKey, threads = availableParallelism()) {
     const init: RestoreWorkerInit = { encryption: key.encryption, mac: key.mac };
     for (let i = 0; i < Math.max(1, threads); i++) {
       const worker = new Worker(new URL('./restore-worker.js', import.meta.url), { workerData: init });
-      worker.on('message', (reply: RestoreReply) => this.settle(reply));
+      worker.on('message', (reply: FromRestoreWorker) => this.settle(worker, reply));
       worker.on('error', (e) => this.failAll(e));
       this.workers.push(worker);
+      this.idle.push(worker);
     }
+  }
+
+  /** Restores one file (or a segment of one) from local pack files; resolves when written. */
+  restoreFile(job: FileJob, size: number): Promise<JobResult> {
+    if (this.failure) return Promise.resolve({ bytes: 0, error: this.failure.message });
+    return new Promise((resolve) => {
+      this.queue.push({ job, size, resolve });
+      this.dispatch();
+    });
   }
 
   /** Decodes `sealed` and writes its plaintext at `offset` of `fd`; resolves to the bytes written. */
   write(fd: number, offset: number, id: string, sealed: Buffer): Promise<number> {
     const job = this.next++;
-    const msg: RestoreJob = { job, id, sealed, fd, offset };
+    const msg: ToRestoreWorker = { kind: 'blob', job, id, sealed, fd, offset };
     const worker = this.workers[job % this.workers.length];
     const owned = sealed.byteOffset === 0 && sealed.byteLength === sealed.buffer.byteLength;
     return new Promise((resolve, reject) => {
-      this.waiting.set(job, { resolve, reject });
+      this.blobs.set(job, { resolve: (r) => (r.error === undefined ? resolve(r.bytes) : reject(new Error(r.error))) });
       worker.postMessage(msg, owned ? [sealed.buffer as ArrayBuffer] : []);
     });
   }
 
-  private settle(reply: RestoreReply): void {
-    const waiter = this.waiting.get(reply.job);
-    this.waiting.delete(reply.job);
-    if (reply.error !== undefined) waiter?.reject(new Error(reply.error));
-    else waiter?.resolve(reply.bytes!);
+  private dispatch(): void {
+    while (this.idle.length > 0 && this.queue.length > 0) {
+      const worker = this.idle.pop()!;
+      const jobs = takeBatch(this.queue);
+      const batch = this.next++;
+      this.batches.set(batch, jobs);
+      worker.postMessage({ kind: 'files', batch, files: jobs.map((j) => j.job) } satisfies ToRestoreWorker);
+    }
+  }
+
+  private settle(worker: Worker, reply: FromRestoreWorker): void {
+    if (reply.kind === 'blob') {
+      const waiter = this.blobs.get(reply.job);
+      this.blobs.delete(reply.job);
+      waiter?.resolve(reply);
+      return;
+    }
+    const jobs = this.batches.get(reply.batch) ?? [];
+    this.batches.delete(reply.batch);
+    this.idle.push(worker);
+    this.dispatch();
+    jobs.forEach((j, i) => j.resolve(reply.results[i]));
   }
 
   private failAll(e: Error): void {
-    for (const waiter of this.waiting.values()) waiter.reject(e);
-    this.waiting.clear();
+    this.failure ??= e;
+    const failed = { bytes: 0, error: e.message };
+    for (const waiter of this.blobs.values()) waiter.resolve(failed);
+    this.blobs.clear();
+    for (const jobs of this.batches.values()) for (const j of jobs) j.resolve(failed);
+    this.batches.clear();
+    for (const j of this.queue.splice(0)) j.resolve(failed);
   }
 
   async close(): Promise<void> {

@@ -4,16 +4,46 @@ export interface RestoreWorkerInit {
   mac: Uint8Array;
 }
 
-export interface RestoreJob {
-  job: number;
+/** One blob's sealed bytes in a pack file on a local disk. */
+export interface LocalBlob {
   id: string;
-  sealed: Uint8Array;
-  fd: number;
+  packFile: string;
   offset: number;
+  length: number;
 }
 
-export interface RestoreReply {
-  job: number;
-  bytes?: number;
+/** Metadata a worker applies once a file's bytes are written (through the descriptor it wrote). */
+export interface FileMetaJob {
+  mode: number;
+  /** Seconds since the epoch, fractional: what futimes takes. */
+  mtime: number;
+  /** Owner to set, only when running as root. */
+  owner?: { uid: number; gid: number };
+}
+
+/**
+ * Blobs written back to back from file offset `at`. `create` truncates (a whole file);
+ * otherwise the file exists and this is one segment of a large file split across workers.
+ */
+export interface FileJob {
+  target: string;
+  at: number;
+  create: boolean;
+  blobs: LocalBlob[];
+  meta?: FileMetaJob;
+}
+
+/** main → worker */
+export type ToRestoreWorker =
+  /** Files whose packs are on a local disk: the worker reads, decodes and writes them whole. */
+  | { kind: 'files'; batch: number; files: FileJob[] }
+  /** One blob main fetched from a remote store, written at `offset` of an already open file. */
+  | { kind: 'blob'; job: number; id: string; sealed: Uint8Array; fd: number; offset: number };
+
+export interface JobResult {
+  bytes: number;
   error?: string;
 }
+
+/** worker → main */
+export type FromRestoreWorker = ({ kind: 'files'; batch: number; results: JobResult[] }) | ({ kind: 'blob'; job: number } & JobResult);

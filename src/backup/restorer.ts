@@ -1,4 +1,6 @@
-import { chmod, lchown, lutimes, mkdir, open, symlink, unlink, utimes, chown } from 'node:fs/promises';
+import { chmodSync, chownSync, lchownSync, lutimesSync, mkdirSync, symlinkSync, unlinkSync, utimesSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { FsStore } from '../storage/fs/fs-store.js';
 import { join } from 'node:path';
 import { minimatch } from 'minimatch';
 import type { Id } from '../repo/ids.js';
@@ -7,6 +9,7 @@ import type { StoredSnapshot } from '../repo/snapshot.js';
 import { decodeTree, type TreeNode } from '../repo/tree.js';
 import { Semaphore } from './semaphore.js';
 import { RestorePool } from './restore-pool.js';
+import type { FileJob, FileMetaJob, LocalBlob } from './restore-protocol.js';
 import { DriveseedError } from '../errors.js';
 import { packName } from '../repo/layout.js';
 
@@ -31,8 +34,12 @@ export interface RestoreResult {
   warnings: { path: string; message: string }[];
 }
 
-/** Files written at once: enough to keep storage reads and decryption overlapping. */
+/** Files written at once from a remote store: enough to keep storage reads and decryption overlapping. */
 const PARALLEL_FILES = 8;
+/** Files queued for the workers at once when packs are on a local disk (each a small job). */
+const PARALLEL_LOCAL_FILES = 512;
+/** A file larger than this is split into segments of about this size, so one file keeps every worker busy. */
+const SEGMENT_BYTES = 32 * 1024 * 1024;
 /** Blobs of one file fetched and decoding at once (a large file keeps every worker busy). */
 const BLOBS_IN_FLIGHT_PER_FILE = 4;
 
@@ -46,7 +53,7 @@ export async function restore(repo: Repository, snapshot: StoredSnapshot, option
   try {
     const restorer = new Restorer(repo, pool, options);
     await restorer.restoreTree(snapshot.tree, '/', false);
-    await restorer.finish();
+    restorer.finish();
     return restorer.result;
   } finally {
     await pool.close();
@@ -55,15 +62,20 @@ export async function restore(repo: Repository, snapshot: StoredSnapshot, option
 
 class Restorer {
   readonly result: RestoreResult = { files: 0, dirs: 0, symlinks: 0, bytes: 0, warnings: [] };
-  private readonly slots = new Semaphore(PARALLEL_FILES);
+  private readonly slots: Semaphore;
   private readonly dirMeta: { path: string; node: TreeNode }[] = [];
   private readonly isRoot = process.getuid?.() === 0;
+  /** Packs in a local directory: workers read them themselves, file by file. */
+  private readonly localPacks?: FsStore;
 
   constructor(
     private readonly repo: Repository,
     private readonly pool: RestorePool,
     private readonly options: RestoreOptions,
-  ) {}
+  ) {
+    if (repo.store instanceof FsStore) this.localPacks = repo.store;
+    this.slots = new Semaphore(this.localPacks ? PARALLEL_LOCAL_FILES : PARALLEL_FILES);
+  }
 
   async restoreTree(treeId: Id, snapshotPath: string, wholeSubtree: boolean): Promise<void> {
     const tree = decodeTree(await this.repo.loadBlob('tree', treeId), `tree ${treeId}`);
@@ -73,7 +85,7 @@ class Restorer {
       const selected = wholeSubtree || this.included(path);
       if (node.type === 'dir') {
         if (!selected && !this.leadsToInclude(path)) continue;
-        await mkdir(this.targetOf(path), { recursive: true });
+        mkdirSync(this.targetOf(path), { recursive: true });
         this.dirMeta.push({ path, node });
         work.push(this.restoreTree(node.subtree!, path, selected));
       } else if (selected) {
@@ -87,21 +99,81 @@ class Restorer {
     const target = this.targetOf(path);
     try {
       if (node.type === 'symlink') {
-        await unlink(target).catch(() => undefined);
-        await symlink(node.linkTarget!, target);
-        await this.applyOwner(target, node, true);
+        try {
+          unlinkSync(target);
+        } catch {
+          // nothing there yet
+        }
+        symlinkSync(node.linkTarget!, target);
+        this.applyOwner(target, node, true);
         const t = nsToDate(node.mtimeNs);
-        await lutimes(target, t, t).catch(() => undefined);
+        try {
+          lutimesSync(target, t, t);
+        } catch {
+          // some file systems keep no times on links
+        }
         this.result.symlinks++;
         return;
       }
-      await this.writeFile(target, node);
-      await this.applyMeta(target, node);
+      if (this.localPacks) {
+        await this.restoreLocalFile(target, node, this.localPacks);
+      } else {
+        await this.writeFile(target, node);
+        this.applyMeta(target, node);
+      }
       this.result.files++;
       this.options.onProgress?.({ files: this.result.files, bytes: this.result.bytes });
     } catch (e) {
       this.warn(path, e);
     }
+  }
+
+  /**
+   * A file from local packs: one job for the workers, or (when large) one segment per worker
+   * into a file created here, with its metadata applied once every segment is written.
+   */
+  private async restoreLocalFile(target: string, node: TreeNode, packs: FsStore): Promise<void> {
+    const blobs = node.content!.map((id) => this.localBlob(id, packs));
+    const size = node.size ?? 0;
+    if (size <= SEGMENT_BYTES) {
+      this.written(await this.pool.restoreFile({ target, at: 0, create: true, blobs, meta: this.metaJob(node) }, size));
+      return;
+    }
+    await (await open(target, 'w', 0o600)).close();
+    const segments: Promise<void>[] = [];
+    let at = 0;
+    for (let first = 0; first < blobs.length; ) {
+      let bytes = 0;
+      let end = first;
+      while (end < blobs.length && (end === first || bytes + this.rawLength(blobs[end]) <= SEGMENT_BYTES)) bytes += this.rawLength(blobs[end++]);
+      const job: FileJob = { target, at, create: false, blobs: blobs.slice(first, end) };
+      segments.push(this.pool.restoreFile(job, bytes).then((r) => this.written(r)));
+      at += bytes;
+      first = end;
+    }
+    const failed = (await Promise.allSettled(segments)).find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    this.applyMeta(target, node);
+  }
+
+  private localBlob(id: Id, packs: FsStore): LocalBlob {
+    const at = this.repo.index.lookup(id);
+    if (!at) throw new DriveseedError('NOT_FOUND', `data blob ${id} is not in the index`);
+    return { id, packFile: packs.filePath(packName(at.pack)), offset: at.offset, length: at.length };
+  }
+
+  private rawLength(blob: LocalBlob): number {
+    return this.repo.index.lookup(blob.id)!.rawLength;
+  }
+
+  private metaJob(node: TreeNode): FileMetaJob {
+    return { mode: node.mode, mtime: nsToDate(node.mtimeNs), ...(this.isRoot ? { owner: { uid: node.uid, gid: node.gid } } : {}) };
+  }
+
+  /** Counts a job's bytes, or throws its error for the file's warning. */
+  private written(result: { bytes: number; error?: string }): void {
+    if (result.error !== undefined) throw new Error(result.error);
+    this.result.bytes += result.bytes;
   }
 
   /**
@@ -143,23 +215,32 @@ class Restorer {
     }
   }
 
-  private async applyMeta(target: string, node: TreeNode): Promise<void> {
-    await this.applyOwner(target, node, false);
-    await chmod(target, node.mode);
+  /*
+   * Calls on the target tree are synchronous: it is a local directory, where a system call
+   * costs a few microseconds and a thread-pool round trip several times that (tens of
+   * thousands of them, for directories at the end, one after another).
+   */
+  private applyMeta(target: string, node: TreeNode): void {
+    this.applyOwner(target, node, false);
+    chmodSync(target, node.mode);
     const t = nsToDate(node.mtimeNs);
-    await utimes(target, t, t);
+    utimesSync(target, t, t);
   }
 
-  private async applyOwner(target: string, node: TreeNode, link: boolean): Promise<void> {
+  private applyOwner(target: string, node: TreeNode, link: boolean): void {
     // Only root may give files away; others restore as themselves, as tar and restic do.
     if (!this.isRoot) return;
-    await (link ? lchown : chown)(target, node.uid, node.gid).catch(() => undefined);
+    try {
+      (link ? lchownSync : chownSync)(target, node.uid, node.gid);
+    } catch {
+      // an owner this system does not know: keep ours
+    }
   }
 
-  async finish(): Promise<void> {
+  finish(): void {
     for (const { path, node } of this.dirMeta.reverse()) {
       try {
-        await this.applyMeta(this.targetOf(path), node);
+        this.applyMeta(this.targetOf(path), node);
       } catch (e) {
         this.warn(path, e);
       }
