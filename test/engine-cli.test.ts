@@ -118,6 +118,15 @@ describe('engine CLI', () => {
     assert.match(r.stderr, /already holds a repository/);
   });
 
+  it('finishes quietly when the reader of its output goes away (| head)', async (t) => {
+    const { repo, data } = await repoWithBackup(t);
+    // A pipe closed before the JSON summary is written: the backup is still saved and unlocked.
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" backup --repo "${repo}" "${data}" --json | true`], { env: { ...process.env, DRIVESEED_PASSWORD: PASSWORD }, encoding: 'utf8' });
+    assert.doesNotMatch(r.stderr, /EPIPE|Error:/);
+    assert.equal(json(cli(['snapshots', '--repo', repo, '--json'])).length, 2);
+    assert.equal(cli(['check', '--repo', repo]).code, 0);
+  });
+
   it('exits 2 on bad usage and 0 on --help', () => {
     assert.equal(cli(['backup']).code, 2);
     assert.equal(cli(['no-such-command']).code, 2);

@@ -35,9 +35,21 @@ function program(): Command {
   return root;
 }
 
+/**
+ * A reader that stops early (`driveseed ls … | head`) closes the pipe: the command still
+ * finishes its work and releases its lock, and output that nobody reads is dropped instead
+ * of ending in a stack trace, as other Unix tools do.
+ */
+function ignoreClosedStdout(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+  });
+}
+
 /** Runs the CLI and returns its exit code: 0 ok, 1 failure, 2 bad usage, 3 backup with unreadable files. */
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
+  ignoreClosedStdout();
   try {
     await program().parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
