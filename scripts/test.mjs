@@ -7,9 +7,9 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-// The same build as `npm ci`: the service, the console's type check, and the console's bundle (served by the service).
-for (const step of [['tsc', '-p', 'tsconfig.json'], ['tsc', '-p', 'web/tsconfig.json'], ['vite', 'build', 'web', '--logLevel', 'warn']]) {
-  const build = spawnSync('npx', step, { cwd: root, stdio: 'inherit' });
+// The same build as `npm ci`: the service, its WebAssembly, the console's type check, and the console's bundle (served by the service).
+for (const step of [['npx', 'tsc', '-p', 'tsconfig.json'], [process.execPath, 'scripts/build-wasm.mjs'], ['npx', 'tsc', '-p', 'web/tsconfig.json'], ['npx', 'vite', 'build', 'web', '--logLevel', 'warn']]) {
+  const build = spawnSync(step[0], step.slice(1), { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { nextCut, gearTable, MAX_CHUNK } from '../repo/chunker.js';
+import { Chunker, gearTable, MAX_CHUNK } from '../repo/chunker.js';
 import { blobIdOf, SEAL_OVERHEAD, sealInto } from '../repo/crypto.js';
 import { encodePayload } from '../repo/compression.js';
 import { blobAad, PACK_TARGET_SIZE, PackBuilder } from '../repo/pack.js';
@@ -23,7 +23,6 @@ import type { FileJob, FileResult, FileStat, FromWorker, ToWorker, WorkerInit } 
 const init = workerData as WorkerInit;
 const encryption = Buffer.from(init.encryption);
 const mac = Buffer.from(init.mac);
-const gear = gearTable(init.chunkerSeed);
 const port = parentPort!;
 
 /** Bytes the read buffer holds: a group of at least 4 MiB of chunks plus one maximal chunk of slack. */
@@ -116,7 +115,9 @@ class Group {
  * the buffer) and the unchunked rest moves to the front: one buffer, not two used in turn.
  */
 class Reader {
-  readonly buffer = Buffer.allocUnsafe(BUFFER_SIZE);
+  /** Files are read straight into the chunker's memory, where its scan runs. */
+  private readonly chunker = new Chunker(gearTable(init.chunkerSeed), BUFFER_SIZE);
+  readonly buffer = this.chunker.buffer;
   start = 0;
   end = 0;
 
@@ -131,6 +132,10 @@ class Reader {
     const n = readSync(fd, this.buffer, this.end, BUFFER_SIZE - this.end, null);
     this.end += n;
     return n;
+  }
+
+  nextCut(eof: boolean): number {
+    return this.chunker.nextCut(this.start, this.end, eof);
   }
 }
 
@@ -175,7 +180,7 @@ async function chunkFile(path: string, reader: Reader, group: Group): Promise<Fi
         continue;
       }
       if (reader.start === reader.end) break;
-      const len = nextCut(gear, reader.buffer, reader.start, reader.end, eof);
+      const len = reader.nextCut(eof);
       content.push(group.add(reader.buffer.subarray(reader.start, reader.start + len)));
       reader.start += len;
     }

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { AVG_CHUNK, MAX_CHUNK, MIN_CHUNK, chunkLengths, gearTable, nextCut } from './chunker.js';
+import { AVG_CHUNK, Chunker, MAX_CHUNK, MIN_CHUNK, chunkLengths, gearTable, type GearTable } from './chunker.js';
 
 const gear = gearTable(Buffer.alloc(32, 1));
 
@@ -39,10 +39,42 @@ describe('chunker', () => {
   });
 
   it('asks for more data instead of cutting at a buffer end that is not the stream end', () => {
-    const data = randomBytes(MIN_CHUNK + 10);
-    assert.equal(nextCut(gear, data, 0, data.length, false), -1);
-    assert.equal(nextCut(gear, data, 0, data.length, true), data.length);
-    const zeros = Buffer.alloc(MAX_CHUNK + 5);
-    assert.equal(nextCut(gear, zeros, 0, zeros.length, false), MAX_CHUNK);
+    const chunker = new Chunker(gear, MAX_CHUNK + 5);
+    chunker.buffer.set(randomBytes(MIN_CHUNK + 10));
+    assert.equal(chunker.nextCut(0, MIN_CHUNK + 10, false), -1);
+    assert.equal(chunker.nextCut(0, MIN_CHUNK + 10, true), MIN_CHUNK + 10);
+    chunker.buffer.fill(0);
+    assert.equal(chunker.nextCut(0, MAX_CHUNK + 5, false), MAX_CHUNK);
+  });
+
+  it('cuts exactly where the plain gear hash of FastCDC cuts, on random and on real-looking data', () => {
+    const text = Buffer.from('int main(void) { return 0; }\n'.repeat(400_000));
+    const noisy = randomBytes(12 * 1024 * 1024);
+    for (const data of [noisy, text, Buffer.concat([text.subarray(0, 3_000_000), noisy])]) {
+      assert.deepEqual(chunkLengths(gear, data), referenceLengths(gear, data));
+    }
   });
 });
+
+/** FastCDC as the paper writes it, one byte at a time: what the WebAssembly scan must equal. */
+function referenceLengths(gear: GearTable, data: Uint8Array): number[] {
+  const small = (((1 << 21) - 1) << 11) | 0;
+  const large = (((1 << 17) - 1) << 15) | 0;
+  const out: number[] = [];
+  for (let start = 0; start < data.length; ) {
+    const end = Math.min(data.length, start + MAX_CHUNK);
+    let cut = end;
+    let h = 0;
+    for (let i = start + MIN_CHUNK; i < end; i++) {
+      h = ((h << 1) + gear[data[i]]) | 0;
+      if ((h & (i < start + AVG_CHUNK ? small : large)) === 0) {
+        cut = i + 1;
+        break;
+      }
+    }
+    if (data.length - start <= MIN_CHUNK) cut = data.length;
+    out.push(cut - start);
+    start = cut;
+  }
+  return out;
+}
