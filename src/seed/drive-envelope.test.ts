@@ -186,6 +186,27 @@ for (const kind of ['directory', 'image'] as const) describe(`drive envelope on 
     assert.equal((await listAll(target, '')).length, staged.length);
   });
 
+  it('a run killed before its first file was journaled, the drive header half written, starts that drive over', async (t) => {
+    const s = await stagedBackup(t, kind);
+    const failing: BlobStore = {
+      location: s.staging.location,
+      get: async () => Promise.reject(new Error('killed')),
+      put: (name, data) => s.staging.put(name, data),
+      stat: (name) => s.staging.stat(name),
+      exists: (name) => s.staging.exists(name),
+      list: (prefix) => s.staging.list(prefix),
+      delete: (name) => s.staging.delete(name),
+    };
+    await assert.rejects(prepareDrives({ staging: failing, jobName: 'early', drives: [{ path: s.drives[0], capacity: 1e9 }], stateDir: s.stateDir }), /killed/);
+    // What a kill -9 in the middle of writing the header leaves.
+    if (kind === 'image') await truncate(s.drives[0], 100);
+    else await writeFile(join(s.drives[0], HEADER_FILE), '{"format":');
+    const result = await prepareDrives({ staging: s.staging, jobName: 'early', drives: [{ path: s.drives[0], capacity: 1e9 }], stateDir: s.stateDir });
+    const { reports, target } = await importAll(result.drives);
+    assert.deepEqual(reports[0].problems, []);
+    assert.equal((await listAll(target, '')).length, (await listAll(s.staging, '')).length);
+  });
+
   if (kind === 'directory') it('refuses a drive too small for one file, a non-empty drive, a missing drive, an 11th drive', async (t) => {
     const s = await stagedBackup(t);
     await assert.rejects(prepareDrives({ staging: s.staging, jobName: 'small', drives: [{ path: s.drives[0], capacity: 1024 * 1024 + 100 }], stateDir: s.stateDir }), /too small for even one file/);

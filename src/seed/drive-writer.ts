@@ -101,9 +101,13 @@ export async function prepareDrives(options: {
   try {
     assertRoomForOneFile(state, options.drives, pending[0]);
     for (const target of options.drives) {
-      const { drive, sink } = await openDrive(state, target, options.stateDir, options.jobName, options.now?.() ?? new Date());
+      const now = options.now?.() ?? new Date();
+      const { drive, sink } = await openDrive(state, target, options.stateDir);
       if (drive.done || !sink) continue;
       const journal = await readJournal(options.stateDir, drive.driveId);
+      // A new drive, or one a run was killed on before its first file was journaled (maybe
+      // before its header was whole): it starts over, under the id the job state already holds.
+      if (journal.length === 0) await sink.start(driveHeaderJson(drive, options.jobName, now));
       await sink.resume(journal.map((f) => ({ storedAs: f.storedAs, sealedLength: sealedLength(f.length, SEAL_OVERHEAD) })));
       let used = RESERVE_BYTES + journal.reduce((n, f) => n + sink.footprint(sealedLength(f.length, SEAL_OVERHEAD)), 0);
       // Payload numbers go on after the highest journaled one: a copy killed in flight left a
@@ -249,7 +253,11 @@ export async function listStaged(staging: BlobStore): Promise<StagedFile[]> {
   return files.sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
-async function openDrive(state: JobState, target: DriveTarget, stateDir: string, jobName: string, now: Date): Promise<{ drive: DriveState; sink?: DriveSink }> {
+/**
+ * The drive's entry in the job state, saved before anything is written on the drive: a run
+ * killed at any moment after that finds the drive its own, and never asks to erase it.
+ */
+async function openDrive(state: JobState, target: DriveTarget, stateDir: string): Promise<{ drive: DriveState; sink?: DriveSink }> {
   const known = state.drives.find((d) => d.path === target.path);
   // A finished drive may be unplugged already: it is not looked at again.
   if (known?.done) return { drive: known };
@@ -262,11 +270,14 @@ async function openDrive(state: JobState, target: DriveTarget, stateDir: string,
     throw new DriveseedError('USAGE', `drive ${target.path} is not empty; driveseed will not write over data`, { hint: 'erase it first (diskprep asks before it does)' });
   }
   const drive: DriveState = { driveId: randomUUID(), path: target.path, key: randomBytes(32).toString('base64'), done: false, capacity: target.capacity };
-  const header: DriveHeader = { format: ENVELOPE_FORMAT, version: ENVELOPE_VERSION, driveId: drive.driveId, jobName, createdAt: now.toISOString() };
-  await sink.start(JSON.stringify(header, null, 2) + '\n');
   state.drives.push(drive);
   await saveState(stateDir, state);
   return { drive, sink };
+}
+
+function driveHeaderJson(drive: DriveState, jobName: string, now: Date): string {
+  const header: DriveHeader = { format: ENVELOPE_FORMAT, version: ENVELOPE_VERSION, driveId: drive.driveId, jobName, createdAt: now.toISOString() };
+  return JSON.stringify(header, null, 2) + '\n';
 }
 
 type Copier = (file: StagedFile, storedAs: string, place: PayloadPlace) => Promise<ManifestFile>;
