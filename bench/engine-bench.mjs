@@ -137,19 +137,20 @@ function warmMemory() {
 }
 
 /**
- * Restore targets are deleted together at the end of a round and synced, never just before
- * a restore: ext4 skips inodes freed in the last minute (five while their table is dirty)
- * when it allocates new ones, which made a restore into a fresh target right after deleting
- * another 40k-file tree several times slower for whichever tool came next.
+ * Every restore goes into a directory of its own, and all of them are deleted only when the
+ * bench ends: ext4 skips inodes freed in the last minute (five while their table is dirty)
+ * when it allocates new ones, so a restore soon after deleting another 40k-file tree ran
+ * several times slower for whichever tool came next.
  */
+const restoreTarget = (name, round) => join(WORK, `restore-${name}-${round}`);
+
 function clearRestoreTargets() {
-  for (const name of Object.keys(tools)) rmSync(join(WORK, `restore-${name}`), { recursive: true, force: true });
-  execFileSync('sync');
+  for (const entry of readdirSync(WORK)) if (entry.startsWith('restore-')) rmSync(join(WORK, entry), { recursive: true, force: true });
 }
 
 function runTool(name, tool, round) {
   const repo = join(WORK, `repo-${name}`);
-  const target = join(WORK, `restore-${name}`);
+  const target = restoreTarget(name, round);
   rmSync(repo, { recursive: true, force: true });
   mkdirSync(target, { recursive: true });
   tool.init(repo);
@@ -193,8 +194,8 @@ function main() {
         results[name].push({ first: run.first.seconds, peakMB: run.first.peakMB, unchanged: run.unchanged.seconds, repoSize: run.repoSize, incremental: incremental.seconds, addedPct: (grown / dataset.bytes) * 100, restore: restore.seconds });
       } catch (e) { log(`${name} failed: ${e.message}`); }
     }
-    clearRestoreTargets();
   }
+  clearRestoreTargets();
   const metrics = ['first', 'unchanged', 'incremental', 'restore', 'repoSize', 'addedPct', 'peakMB'];
   const summary = {};
   for (const [name, runs] of Object.entries(results)) {

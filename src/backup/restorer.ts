@@ -9,6 +9,7 @@ import type { StoredSnapshot } from '../repo/snapshot.js';
 import { decodeTree, type TreeNode } from '../repo/tree.js';
 import { Semaphore } from './semaphore.js';
 import { RestorePool } from './restore-pool.js';
+import { RemoteFiles } from './remote-files.js';
 import type { FileJob, FileMetaJob, LocalBlob } from './restore-protocol.js';
 import { DriveseedError } from '../errors.js';
 import { packName } from '../repo/layout.js';
@@ -34,14 +35,12 @@ export interface RestoreResult {
   warnings: { path: string; message: string }[];
 }
 
-/** Files written at once from a remote store: enough to keep storage reads and decryption overlapping. */
-const PARALLEL_FILES = 8;
-/** Files queued for the workers at once when packs are on a local disk (each a small job). */
+/** Files queued at once when packs are on a local disk (each a small job for the workers). */
 const PARALLEL_LOCAL_FILES = 512;
+/** Files queued at once from a remote store: the batches in flight and the next ones filling. */
+const PARALLEL_REMOTE_FILES = 1024;
 /** A file larger than this is split into segments of about this size, so one file keeps every worker busy. */
 const SEGMENT_BYTES = 32 * 1024 * 1024;
-/** Blobs of one file fetched and decoding at once (a large file keeps every worker busy). */
-const BLOBS_IN_FLIGHT_PER_FILE = 4;
 
 /**
  * Restores a snapshot under `target`, each path at its full original path (restic's rule).
@@ -67,6 +66,7 @@ class Restorer {
   private readonly isRoot = process.getuid?.() === 0;
   /** Packs in a local directory: workers read them themselves, file by file. */
   private readonly localPacks?: FsStore;
+  private readonly remoteFiles: RemoteFiles;
 
   constructor(
     private readonly repo: Repository,
@@ -74,7 +74,8 @@ class Restorer {
     private readonly options: RestoreOptions,
   ) {
     if (repo.store instanceof FsStore) this.localPacks = repo.store;
-    this.slots = new Semaphore(this.localPacks ? PARALLEL_LOCAL_FILES : PARALLEL_FILES);
+    this.slots = new Semaphore(this.localPacks ? PARALLEL_LOCAL_FILES : PARALLEL_REMOTE_FILES);
+    this.remoteFiles = new RemoteFiles(repo, pool);
   }
 
   async restoreTree(treeId: Id, snapshotPath: string, wholeSubtree: boolean): Promise<void> {
@@ -118,7 +119,7 @@ class Restorer {
       if (this.localPacks) {
         await this.restoreLocalFile(target, node, this.localPacks);
       } else {
-        await this.writeFile(target, node);
+        this.written({ bytes: await this.remoteFiles.restore(target, node) });
         this.applyMeta(target, node);
       }
       this.result.files++;
@@ -174,45 +175,6 @@ class Restorer {
   private written(result: { bytes: number; error?: string }): void {
     if (result.error !== undefined) throw new Error(result.error);
     this.result.bytes += result.bytes;
-  }
-
-  /**
-   * Blobs are fetched and handed to the pool a few at a time; each lands at its own offset,
-   * so they may finish in any order.
-   */
-  private async writeFile(target: string, node: TreeNode): Promise<void> {
-    const handle = await open(target, 'w', 0o600);
-    try {
-      const inFlight = new Semaphore(BLOBS_IN_FLIGHT_PER_FILE);
-      const writes: Promise<void>[] = [];
-      // Failures are caught as they happen: a rejection must not wait unobserved for the loop to end.
-      let failure: unknown;
-      let offset = 0;
-      for (const id of node.content!) {
-        if (failure) break;
-        const at = this.repo.index.lookup(id);
-        if (!at) throw new DriveseedError('NOT_FOUND', `data blob ${id} is not in the index`);
-        const blobOffset = offset;
-        offset += at.rawLength;
-        await inFlight.acquire();
-        writes.push(
-          this.repo.store
-            .get(packName(at.pack), { offset: at.offset, length: at.length })
-            .then((sealed) => this.pool.write(handle.fd, blobOffset, id, sealed))
-            .then((bytes) => {
-              this.result.bytes += bytes;
-            })
-            .catch((e) => {
-              failure ??= e;
-            })
-            .finally(() => inFlight.release()),
-        );
-      }
-      await Promise.all(writes);
-      if (failure) throw failure;
-    } finally {
-      await handle.close();
-    }
   }
 
   /*

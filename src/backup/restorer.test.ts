@@ -1,0 +1,79 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Repository } from '../repo/repository.js';
+import type { ByteRange } from '../storage/blob-store.js';
+import { MemoryStore } from '../storage/memory/memory-store.js';
+import { backup } from './archiver.js';
+import { compareTrees } from './compare-trees.js';
+import { restore } from './restorer.js';
+
+/** A remote store as the restorer sees it: every read of a pack is one request. */
+class RequestCountingStore extends MemoryStore {
+  packReads = 0;
+  failPack?: string;
+
+  override async get(name: string, range?: ByteRange): Promise<Buffer> {
+    if (name.startsWith('data/')) {
+      this.packReads++;
+      if (name === this.failPack) throw new Error(`${name}: connection reset`);
+    }
+    return super.get(name, range);
+  }
+}
+
+async function smallFiles(dir: string, count: number): Promise<void> {
+  for (let d = 0; d < 10; d++) {
+    await mkdir(join(dir, `d${d}`), { recursive: true });
+    for (let i = 0; i < count / 10; i++) await writeFile(join(dir, `d${d}`, `f${i}`), `file ${d}/${i} `.repeat(50 + i));
+  }
+}
+
+describe('restore from a remote store', () => {
+  it('reads the blobs of many small files by pack, in a few requests, and restores them exactly', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'driveseed-restore-'));
+    try {
+      const data = join(dir, 'data');
+      await smallFiles(data, 400);
+      const store = new RequestCountingStore();
+      const repo = await Repository.init(store, 'pw');
+      await backup(repo, { paths: [data], threads: 2 });
+      store.packReads = 0;
+      const result = await restore(repo, (await repo.listSnapshots())[0], { target: join(dir, 'out') });
+      assert.equal(result.files, 400);
+      assert.deepEqual(await compareTrees(data, join(dir, 'out', data)), []);
+      // One request per file would be 400; the files share one pack.
+      assert.ok(store.packReads <= 10, `${store.packReads} pack reads`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names each file whose pack cannot be read and restores the others', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'driveseed-restore-'));
+    try {
+      const data = join(dir, 'data');
+      await smallFiles(data, 20);
+      await writeFile(join(data, 'big'), Buffer.alloc(20_000_000, 1).map((_, i) => (i * 2654435761) >>> 24));
+      const store = new RequestCountingStore();
+      const repo = await Repository.init(store, 'pw');
+      await backup(repo, { paths: [data], threads: 2 });
+      // The pack holding the small files: the big file's 20 MB of noise fill packs of their own.
+      const small = [...repo.index.allPacks()].find((p) => p.blobs.some((b) => b.rawLength < 10_000))!;
+      store.failPack = `data/${small.id.slice(0, 2)}/${small.id}`;
+      const warnings: string[] = [];
+      const result = await restore(repo, (await repo.listSnapshots())[0], { target: join(dir, 'out'), onWarning: (path) => warnings.push(path) });
+      assert.ok(warnings.length > 0, 'the files of the unreadable pack are named');
+      assert.equal(result.files, 21 - warnings.length);
+      const restoredPaths = (await readdir(data, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+      assert.ok(restoredPaths.length - warnings.length > 0, 'some files come from other packs');
+      for (const path of restoredPaths.filter((p) => !warnings.includes(p))) {
+        assert.deepEqual(await readFile(join(dir, 'out', path)), await readFile(path), path);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
