@@ -8,7 +8,8 @@ import type { ByteRange } from '../storage/blob-store.js';
 import { MemoryStore } from '../storage/memory/memory-store.js';
 import { backup } from './archiver.js';
 import { compareTrees } from './compare-trees.js';
-import { restore } from './restorer.js';
+import { nsToDate, restore } from './restorer.js';
+import { utimesSync, statSync } from 'node:fs';
 
 /** A remote store as the restorer sees it: every read of a pack is one request. */
 class RequestCountingStore extends MemoryStore {
@@ -71,6 +72,23 @@ describe('restore from a remote store', () => {
       assert.ok(restoredPaths.length - warnings.length > 0, 'some files come from other packs');
       for (const path of restoredPaths.filter((p) => !warnings.includes(p))) {
         assert.deepEqual(await readFile(join(dir, 'out', path)), await readFile(path), path);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('restored times', () => {
+  it('come back to the microsecond, also on a millisecond boundary', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'driveseed-times-'));
+    try {
+      for (let k = 0; k < 500; k++) {
+        const ns = (BigInt(1_700_000_000 + k * 977) * 1_000_000_000n + BigInt(k % 1000) * 1_000_000n + (k % 2 ? BigInt(k * 1000) : 0n)).toString();
+        const t = nsToDate(ns);
+        await writeFile(join(dir, 'f'), 'x');
+        utimesSync(join(dir, 'f'), t, t);
+        assert.equal(statSync(join(dir, 'f'), { bigint: true }).mtimeNs / 1000n, BigInt(ns) / 1000n, ns);
       }
     } finally {
       await rm(dir, { recursive: true, force: true });

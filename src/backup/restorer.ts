@@ -232,7 +232,12 @@ class Restorer {
   }
 }
 
-/** Seconds as a number keep microseconds, the most utimes can set from node. */
-function nsToDate(ns: string): number {
-  return Number(BigInt(ns) / 1000n) / 1e6;
+/**
+ * Seconds as a number keep microseconds, the most utimes can set from node. Half a
+ * microsecond more, because libuv truncates to whole microseconds and a double near 1.7e9
+ * is only good to ~0.24 µs: without it, half of all times on a millisecond boundary came
+ * back one microsecond early, in the millisecond before.
+ */
+export function nsToDate(ns: string): number {
+  return (Number(BigInt(ns) / 1000n) + 0.5) / 1e6;
 }
