@@ -25,7 +25,9 @@ const runs = { cp: [], diskprep: [], 'diskprep image': [], import: [], 'import i
 // Each output is deleted as soon as it has been measured, so every timed run writes into page
 // cache the run before it freed: on a VM whose memory the host backs on first touch, writing
 // into never-touched memory is several times slower, and whoever ran second would pay for it.
-const fresh = (path) => rmSync(path, { recursive: true, force: true });
+// The deletion is synced before the next timed step: the disk is mounted with `discard`
+// here, and a deletion's discards and metadata writes would otherwise land in that step.
+const fresh = (path) => { rmSync(path, { recursive: true, force: true }); execFileSync('sync'); };
 for (let i = 0; i < Number(args.repeat); i++) {
   fresh(args.target);
   mkdirSync(join(args.target, 'drive'), { recursive: true });
