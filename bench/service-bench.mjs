@@ -46,8 +46,18 @@ async function onlineBackup(name, extra = [], env = {}, agentExtraEnv = {}) {
   run(['service', 'publish-settings', '--service', service.url, '--subscription', service.bootstrap.subscriptionId, '--owner-key', service.bootstrap.ownerKey, '--out', settings], agentEnv);
   run(['agent', 'register', '--publish-settings', settings, '--vault', 'bench'], agentEnv);
   run(['agent', 'protect', args.data], agentEnv);
+  settleDisk();
   const backup = run(['agent', 'backup-now', '--json'], agentEnv);
   return { service, agentEnv, seconds: backup.seconds, job: JSON.parse(backup.stdout) };
+}
+
+/**
+ * Written-back and deleted data settles before each timed backup: on this disk (mounted with
+ * `discard`) a deletion's discards, and the writeback of the backup before, otherwise landed
+ * in whichever backup ran next.
+ */
+function settleDisk() {
+  spawnSync('sync');
 }
 
 let localBytes = 0;
@@ -56,6 +66,7 @@ let localBytes = 0;
 async function oneRun(i) {
   const local = join(work, `local-repo-${i}`);
   run(['init', '--repo', local]);
+  settleDisk();
   const localBackup = run(['backup', '--repo', local, args.data, '--json']);
   localBytes = JSON.parse(localBackup.stdout).bytesRead;
   rmSync(local, { recursive: true, force: true });
