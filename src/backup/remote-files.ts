@@ -113,17 +113,23 @@ export class RemoteFiles {
     const reads: BlobRead<BlobPlace>[] = [];
     files.forEach((f, file) => {
       if (!handles[file]) return;
-      let at = 0;
-      for (const id of f.node.content ?? []) {
-        const place = this.repo.index.lookup(id);
-        if (!place) {
-          errors[file] = `data blob ${id} is not in the index`;
-          return;
-        }
-        reads.push({ pack: place.pack, offset: place.offset, length: place.length, target: { file, at, id } });
-        at += place.rawLength;
+      try {
+        reads.push(...this.fileReads(f.node, file));
+      } catch (e) {
+        errors[file] = (e as Error).message;
       }
     });
     return reads;
+  }
+
+  /** The file's blobs, each at its offset in the file. */
+  private fileReads(node: TreeNode, file: number): BlobRead<BlobPlace>[] {
+    let at = 0;
+    return (node.content ?? []).map((id) => {
+      const place = this.repo.locate('data', id);
+      const read = { pack: place.pack, offset: place.offset, length: place.length, target: { file, at, id } };
+      at += place.rawLength;
+      return read;
+    });
   }
 }

@@ -1,5 +1,4 @@
-import { chmodSync, chownSync, lchownSync, lutimesSync, mkdirSync, symlinkSync, unlinkSync, utimesSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { chmodSync, chownSync, closeSync, lchownSync, lutimesSync, mkdirSync, openSync, symlinkSync, unlinkSync, utimesSync } from 'node:fs';
 import { FsStore } from '../storage/fs/fs-store.js';
 import { join } from 'node:path';
 import { minimatch } from 'minimatch';
@@ -11,7 +10,6 @@ import { Semaphore } from './semaphore.js';
 import { RestorePool } from './restore-pool.js';
 import { RemoteFiles } from './remote-files.js';
 import type { FileJob, FileMetaJob, LocalBlob } from './restore-protocol.js';
-import { DriveseedError } from '../errors.js';
 import { packName } from '../repo/layout.js';
 
 export interface RestoreProgress {
@@ -119,7 +117,7 @@ class Restorer {
       if (this.localPacks) {
         await this.restoreLocalFile(target, node, this.localPacks);
       } else {
-        this.written({ bytes: await this.remoteFiles.restore(target, node) });
+        this.result.bytes += await this.remoteFiles.restore(target, node);
         this.applyMeta(target, node);
       }
       this.result.files++;
@@ -134,19 +132,20 @@ class Restorer {
    * into a file created here, with its metadata applied once every segment is written.
    */
   private async restoreLocalFile(target: string, node: TreeNode, packs: FsStore): Promise<void> {
-    const blobs = node.content!.map((id) => this.localBlob(id, packs));
+    const places = node.content!.map((id) => this.repo.locate('data', id));
+    const blobs = places.map((p, i): LocalBlob => ({ id: node.content![i], packFile: packs.filePath(packName(p.pack)), offset: p.offset, length: p.length }));
     const size = node.size ?? 0;
     if (size <= SEGMENT_BYTES) {
       this.written(await this.pool.restoreFile({ target, at: 0, create: true, blobs, meta: this.metaJob(node) }, size));
       return;
     }
-    await (await open(target, 'w', 0o600)).close();
+    closeSync(openSync(target, 'w', 0o600));
     const segments: Promise<void>[] = [];
     let at = 0;
     for (let first = 0; first < blobs.length; ) {
       let bytes = 0;
       let end = first;
-      while (end < blobs.length && (end === first || bytes + this.rawLength(blobs[end]) <= SEGMENT_BYTES)) bytes += this.rawLength(blobs[end++]);
+      while (end < blobs.length && (end === first || bytes + places[end].rawLength <= SEGMENT_BYTES)) bytes += places[end++].rawLength;
       const job: FileJob = { target, at, create: false, blobs: blobs.slice(first, end) };
       segments.push(this.pool.restoreFile(job, bytes).then((r) => this.written(r)));
       at += bytes;
@@ -155,16 +154,6 @@ class Restorer {
     const failed = (await Promise.allSettled(segments)).find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
     this.applyMeta(target, node);
-  }
-
-  private localBlob(id: Id, packs: FsStore): LocalBlob {
-    const at = this.repo.index.lookup(id);
-    if (!at) throw new DriveseedError('NOT_FOUND', `data blob ${id} is not in the index`);
-    return { id, packFile: packs.filePath(packName(at.pack)), offset: at.offset, length: at.length };
-  }
-
-  private rawLength(blob: LocalBlob): number {
-    return this.repo.index.lookup(blob.id)!.rawLength;
   }
 
   private metaJob(node: TreeNode): FileMetaJob {

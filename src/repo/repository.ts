@@ -6,7 +6,7 @@ import { blobIdOf, generateMasterKey, open, seal, type MasterKey } from './crypt
 import { fileId, type Id } from './ids.js';
 import { openMasterKey, writeKeyFile } from './key-file.js';
 import { CONFIG_FILE, DATA_DIR, idFromName, INDEX_DIR, packName, SNAPSHOTS_DIR } from './layout.js';
-import { decodeIndexFile, INDEX_VERSION, MasterIndex, type PackEntry } from './master-index.js';
+import { decodeIndexFile, INDEX_VERSION, MasterIndex, type BlobLocation, type PackEntry } from './master-index.js';
 import { blobAad, decodePackHeader, encodePackTail, PACK_TARGET_SIZE, PACK_TRAILER_LENGTH, parsePackTrailer, type BlobType, type PackedBlob } from './pack.js';
 import { encodeConfig, readConfig, REPOSITORY_FORMAT, REPOSITORY_VERSION, type RepositoryConfig } from './config.js';
 import { decodeSealedJson, encodeSealedJson } from './sealed-file.js';
@@ -115,9 +115,15 @@ export class Repository {
     return problems;
   }
 
-  async loadBlob(type: BlobType, id: Id): Promise<Buffer> {
+  /** Where a blob is stored; NOT_FOUND when the index does not have it. */
+  locate(type: BlobType, id: Id): BlobLocation {
     const at = this.index.lookup(id);
     if (!at) throw new DriveseedError('NOT_FOUND', `${type} blob ${id} is not in the index`);
+    return at;
+  }
+
+  async loadBlob(type: BlobType, id: Id): Promise<Buffer> {
+    const at = this.locate(type, id);
     const sealed =
       type === 'tree'
         ? (await this.treePack(at.pack)).subarray(at.offset, at.offset + at.length)

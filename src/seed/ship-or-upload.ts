@@ -3,7 +3,7 @@ import { open, readdir, lstat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { minimatch } from 'minimatch';
 import { DriveseedError } from '../errors.js';
-import { chunkLengths, gearTable } from '../repo/chunker.js';
+import { Chunker, gearTable } from '../repo/chunker.js';
 import { encodePayload } from '../repo/compression.js';
 import { MAX_DRIVE_BYTES } from './drive-writer.js';
 
@@ -89,7 +89,8 @@ async function listTree(roots: string[], excludes: string[]): Promise<TreeFile[]
  * engine's chunker and compresses every chunk not seen before in the sample.
  */
 async function measureSample(files: TreeFile[], budget: number): Promise<{ files: number; bytes: number; stored: number }> {
-  const gear = gearTable(randomBytes(32));
+  // One chunker for the whole sample: slices are read straight into its buffer.
+  const chunker = new Chunker(gearTable(randomBytes(32)), SLICE);
   const seen = new Set<string>();
   const picked = new Set<string>();
   const result = { files: 0, bytes: 0, stored: 0 };
@@ -105,13 +106,12 @@ async function measureSample(files: TreeFile[], budget: number): Promise<{ files
     const key = `${index}:${Math.floor(start / SLICE)}`;
     if (picked.has(key)) continue;
     picked.add(key);
-    const data = await readSlice(file.path, start, Math.min(SLICE, budget - result.bytes));
-    if (!data) continue;
+    const length = await readSlice(file.path, start, chunker.buffer.subarray(0, Math.min(SLICE, budget - result.bytes)));
+    if (length === undefined) continue;
     result.files++;
-    result.bytes += data.length;
-    let from = 0;
-    for (const length of chunkLengths(gear, data)) {
-      const chunk = data.subarray(from, (from += length));
+    result.bytes += length;
+    for (let from = 0; from < length; ) {
+      const chunk = chunker.buffer.subarray(from, (from += chunker.nextCut(from, length, true)));
       const id = createHash('sha256').update(chunk).digest('hex');
       if (seen.has(id)) continue;
       seen.add(id);
@@ -135,14 +135,13 @@ function firstEndAbove(ends: number[], at: number): number {
   return low;
 }
 
-/** `length` bytes of a file from `start`; undefined if it cannot be read. */
-async function readSlice(path: string, start: number, length: number): Promise<Buffer | undefined> {
+/** Reads a file from `start` into `into`; the bytes read, or undefined if it cannot be read. */
+async function readSlice(path: string, start: number, into: Buffer): Promise<number | undefined> {
   const handle = await open(path, 'r').catch(() => undefined);
   if (!handle) return undefined;
   try {
-    const buffer = Buffer.alloc(length);
-    const { bytesRead } = await handle.read(buffer, 0, length, start);
-    return buffer.subarray(0, bytesRead);
+    const { bytesRead } = await handle.read(into, 0, into.length, start);
+    return bytesRead;
   } catch {
     return undefined;
   } finally {
