@@ -154,6 +154,17 @@ export function directSuite(name: string, databaseUrl: (dir: string) => Promise<
       assert.deepEqual(await a.viaService.get(damaged.name), damaged.bytes);
     });
 
+    it('through the service: a pack sent in parts is stored whole; one that does not match its name is refused and not stored', async () => {
+      const a = await newServer('via-service');
+      const p = pack(randomBytes(300_000));
+      await a.viaService.put(p.name, [p.bytes.subarray(0, 1), p.bytes.subarray(1, 200_000), p.bytes.subarray(200_000)]);
+      assert.deepEqual(await a.viaService.get(p.name), p.bytes);
+      assert.deepEqual(await a.viaService.get(p.name, { offset: 199_990, length: 20 }), p.bytes.subarray(199_990, 200_010));
+      const wrong = pack();
+      await rejectsWith(a.viaService.put(wrong.name, randomBytes(2000)), 'USAGE', /content does not match its name \(field body\)$/);
+      await rejectsWith(a.viaService.stat(wrong.name), 'NOT_FOUND');
+    });
+
     it('an expired URL is refused; the agent asks again, and fails clearly when the fresh one is refused too', async () => {
       const a = await newServer('expiry');
       await a.startJob();

@@ -2,28 +2,26 @@ import type { Application, Certificate, CreateApplication, ErrorBody, TokenRespo
 import { CLIENT_ASSERTION_TYPE } from '../service/api/schemas.js';
 import { DriveseedError, type ErrorCode } from '../errors.js';
 import { signClientAssertion, type CertificateWithKey } from './certificates.js';
+import { exchange, type HttpAnswer } from './http-exchange.js';
+import type { BlobData } from '../storage/blob-store.js';
+
+const isSuccess = (status: number) => status >= 200 && status < 300;
 
 export type Credentials = { ownerKey: string } | { applicationId: string; certificate: CertificateWithKey };
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = { 400: 'USAGE', 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 409: 'CONFLICT' };
 
-/**
- * The agent's and the CLI's client of the service's HTTP API; request and response types
- * come from the same schemas the server validates with. Application credentials are
- * exchanged for a bearer token on first use and again shortly before it expires.
- */
 /** Payload bytes (request and response bodies; not headers) this client moved: what a thin link carries. */
 export interface Traffic {
   sent: number;
   received: number;
 }
 
-function bodyLength(body: RequestInit['body']): number {
-  if (typeof body === 'string') return Buffer.byteLength(body);
-  if (body instanceof Uint8Array) return body.length;
-  return 0;
-}
-
+/**
+ * The agent's and the CLI's client of the service's HTTP API; request and response types
+ * come from the same schemas the server validates with. Application credentials are
+ * exchanged for a bearer token on first use and again shortly before it expires.
+ */
 export class ServiceClient {
   readonly traffic: Traffic = { sent: 0, received: 0 };
   private token?: { value: string; expires: number };
@@ -50,20 +48,21 @@ export class ServiceClient {
     return this.call('POST', `/v1/subscriptions/${subscriptionId}/applications/${applicationId}/certificates`, body);
   }
 
-  /** A request with a raw body (blob transfer); errors come back as DriveseedErrors, other statuses as the Response. */
-  async raw(method: string, path: string, init: { body?: Uint8Array; headers?: Record<string, string> } = {}): Promise<Response> {
+  /** A request with a raw body (blob transfer); errors come back as DriveseedErrors, a 404 and successes as the answer. */
+  async raw(method: string, path: string, init: { body?: BlobData; headers?: Record<string, string> } = {}): Promise<HttpAnswer> {
     const headers: Record<string, string> = { authorization: await this.authorization(), ...init.headers };
     if (init.body) headers['content-type'] = 'application/octet-stream';
-    const response = await this.fetch(path, { method, headers, body: init.body as BodyInit | undefined });
-    if (response.ok || response.status === 404) return response;
-    return this.parse<never>(response, `${method} ${path}`);
+    const body = init.body === undefined ? undefined : Array.isArray(init.body) ? (init.body as readonly Uint8Array[]) : [init.body as Uint8Array];
+    const answer = await this.send(path, method, headers, body);
+    if (isSuccess(answer.status) || answer.status === 404) return answer;
+    return this.parse<never>(answer, `${method} ${path}`);
   }
 
   async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { authorization: await this.authorization() };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const response = await this.fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    return this.parse<T>(response, `${method} ${path}`);
+    const answer = await this.send(path, method, headers, body === undefined ? undefined : JSON.stringify(body));
+    return this.parse<T>(answer, `${method} ${path}`);
   }
 
   private async authorization(): Promise<string> {
@@ -71,39 +70,36 @@ export class ServiceClient {
     if (!this.token || Date.now() > this.token.expires - 60_000) {
       const tokenUrl = `${this.serviceUrl}/v1/token`;
       const assertion = await signClientAssertion(this.credentials.applicationId, tokenUrl, this.credentials.certificate);
-      const response = await this.fetch('/v1/token', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ grant_type: 'client_credentials', client_id: this.credentials.applicationId, client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: assertion }),
-      });
-      const token = await this.parse<TokenResponse>(response, 'token request');
+      const request = { grant_type: 'client_credentials', client_id: this.credentials.applicationId, client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: assertion };
+      const answer = await this.send('/v1/token', 'POST', { 'content-type': 'application/json' }, JSON.stringify(request));
+      const token = await this.parse<TokenResponse>(answer, 'token request');
       this.token = { value: token.access_token, expires: Date.now() + token.expires_in * 1000 };
     }
     return `Bearer ${this.token.value}`;
   }
 
-  private async fetch(path: string, init: RequestInit): Promise<Response> {
+  private async send(path: string, method: string, headers: Record<string, string>, body?: string | readonly Uint8Array[]): Promise<HttpAnswer> {
     try {
-      const response = await fetch(this.serviceUrl + path, init);
-      this.traffic.sent += bodyLength(init.body);
-      this.traffic.received += Number(response.headers.get('content-length') ?? 0);
-      return response;
+      const answer = await exchange(this.serviceUrl + path, method, headers, body);
+      this.traffic.sent += typeof body === 'string' ? Buffer.byteLength(body) : (body ?? []).reduce((sum, p) => sum + p.length, 0);
+      this.traffic.received += answer.body.length;
+      return answer;
     } catch (cause) {
-      throw new DriveseedError('SERVICE', `cannot reach the driveseed service at ${this.serviceUrl}: ${((cause as Error).cause as Error)?.message ?? (cause as Error).message}`, { cause });
+      throw new DriveseedError('SERVICE', `cannot reach the driveseed service at ${this.serviceUrl}: ${(cause as Error).message}`, { cause });
     }
   }
 
-  private async parse<T>(response: Response, what: string): Promise<T> {
-    if (response.status === 204) return undefined as T;
-    const text = await response.text();
-    if (response.ok) return JSON.parse(text) as T;
+  private parse<T>(answer: HttpAnswer, what: string): T {
+    if (answer.status === 204) return undefined as T;
+    const text = answer.body.toString('utf8');
+    if (isSuccess(answer.status)) return JSON.parse(text) as T;
     let body: Partial<ErrorBody> = {};
     try {
       body = JSON.parse(text) as ErrorBody;
     } catch {
       // not a service error body (a proxy's page, say): report the status alone
     }
-    const code = CODE_BY_STATUS[response.status] ?? 'SERVICE';
-    throw new DriveseedError(code, `${what}: ${body.message ?? `HTTP ${response.status}`}${body.field ? ` (field ${body.field})` : ''}`);
+    const code = CODE_BY_STATUS[answer.status] ?? 'SERVICE';
+    throw new DriveseedError(code, `${what}: ${body.message ?? `HTTP ${answer.status}`}${body.field ? ` (field ${body.field})` : ''}`);
   }
 }

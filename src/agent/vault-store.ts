@@ -1,5 +1,5 @@
 import { DriveseedError } from '../errors.js';
-import { assertValidBlobName, blobDataBuffer, existsByStat, type BlobData, type BlobInfo, type BlobStore, type ByteRange } from '../storage/blob-store.js';
+import { assertValidBlobName, existsByStat, type BlobData, type BlobInfo, type BlobStore, type ByteRange } from '../storage/blob-store.js';
 import type { ServiceClient } from './service-client.js';
 
 /**
@@ -26,19 +26,19 @@ export class VaultStore implements BlobStore {
     const headers: Record<string, string> = range ? { range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {};
     const response = await this.client.raw('GET', `${this.base}/${name}`, { headers });
     if (response.status === 404) throw new DriveseedError('NOT_FOUND', `${name} not found in ${this.location}`);
-    return Buffer.from(await response.arrayBuffer());
+    return response.body;
   }
 
   async put(name: string, data: BlobData): Promise<void> {
     assertValidBlobName(name);
-    await this.client.raw('PUT', `${this.base}/${name}`, { body: blobDataBuffer(data) });
+    await this.client.raw('PUT', `${this.base}/${name}`, { body: data });
   }
 
   async stat(name: string): Promise<BlobInfo> {
     assertValidBlobName(name);
     const response = await this.client.raw('HEAD', `${this.base}/${name}`);
     if (response.status === 404) throw new DriveseedError('NOT_FOUND', `${name} not found in ${this.location}`);
-    return { name, size: Number(response.headers.get('x-blob-size')) };
+    return { name, size: Number(response.headers['x-blob-size']) };
   }
 
   exists(name: string): Promise<boolean> {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
@@ -13,6 +12,7 @@ import { BackupJob, BlobList, BlobListQuery, ErrorBody, FinishJob, JobParams, Jo
 import type { Db } from '../db/open-database.js';
 import { requireOwner, requireSubscription, type Caller } from '../http/auth.js';
 import { badRequest, notFound } from '../http/http-error.js';
+import { acceptBlobBodies, isReceivedBlob } from '../http/blob-body.js';
 import { ensureVault, finishJob, recordProgress, registerServer, serverFor, serverStatus, setPolicy, startJob } from './vaults.js';
 import type { ServerTable } from '../db/schema.js';
 
@@ -44,7 +44,7 @@ export function registerVaultRoutes(app: FastifyInstance, ctx: VaultContext): vo
     return serverFor(ctx.db, caller, params.vaultName, params.serverId);
   };
 
-  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: MAX_BLOB_BYTES }, (_request, body, done) => done(null, body));
+  acceptBlobBodies(app, MAX_BLOB_BYTES);
 
   api.put(base, { schema: { params: VaultParams, response: { 200: Vault, ...errors } } }, async (request) => {
     requireOwner(await ctx.caller(request), request.params.subscriptionId);
@@ -114,11 +114,11 @@ export function registerVaultRoutes(app: FastifyInstance, ctx: VaultContext): vo
     const store = repositoryStore(ctx.blobs, await server(request, request.params));
     const name = request.params['*'];
     const body = request.body;
-    if (!Buffer.isBuffer(body)) throw badRequest('send the blob as application/octet-stream', 'body');
+    if (!isReceivedBlob(body)) throw badRequest('send the blob as application/octet-stream', 'body');
     // Content-addressed files are checked on arrival: a damaged upload never becomes "acknowledged".
     const hashed = expectedContentHash(name);
-    if (hashed && createHash('sha256').update(body).digest('hex') !== hashed) throw badRequest(`${name}: content does not match its name`, 'body');
-    await withBlobErrors(name, () => store.put(name, body));
+    if (hashed && body.sha256 !== hashed) throw badRequest(`${name}: content does not match its name`, 'body');
+    await withBlobErrors(name, () => store.put(name, body.parts));
     return reply.status(204).send();
   });
 
