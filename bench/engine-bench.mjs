@@ -6,10 +6,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, closeSync, copyFileSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { freemem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { applyChange as applyTreeChange, listFiles } from './tree-change.mjs';
+import { Settler } from './settle.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const { values: args } = parseArgs({
@@ -85,12 +85,14 @@ function applyChange(round) {
 }
 
 /**
- * Dirty pages are written back before each timed command: a restore writes 2 GB, and without
- * this the next tool's run shared the machine with the kernel flushing the last one's data
- * (seen here: the same restore at 2.8 s of system time after a sync, 9.6 s behind another's).
+ * Every timed command starts from the same machine state (bench/settle.mjs): dirty pages
+ * written back — a restore writes 2 GB, and without this the next tool's run shared the
+ * machine with the kernel flushing the last one's data (the same restore at 2.8 s of system
+ * time after a sync, 9.6 s behind another's) — and no free memory to write into.
  */
+let settler;
 function timed(cmd, argv, cwd = WORK) {
-  execFileSync('sync');
+  settler.settle();
   const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...argv], { cwd, env: ENV, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   const last = r.stderr.trim().split('\n').at(-1) ?? '';
   const [seconds, kb] = last.split(' ').map(Number);
@@ -131,18 +133,6 @@ function median(values) {
 }
 
 /**
- * Touches memory once, in a child that then exits, before anything is timed. On a VM whose
- * host backs guest memory on first touch, writing into never-touched pages ran at 0.47 GB/s
- * here against 4 GB/s for pages touched before: whoever restores first on a fresh machine
- * would pay for the page cache of all three.
- */
-function warmMemory() {
-  const gb = Math.max(1, Math.min(12, Math.floor((freemem() / 1024 ** 3) * 0.6)));
-  log(`touching ${gb} GB of memory once, so no tool writes into never-touched pages…`);
-  execFileSync(process.execPath, ['-e', `const a = []; for (let i = 0; i < ${gb * 4}; i++) a.push(Buffer.alloc(256 * 1024 * 1024, 1));`], { stdio: 'ignore' });
-}
-
-/**
  * Every restore goes into a directory of its own, and all of them are deleted only when the
  * bench ends: ext4 skips inodes freed in the last minute (five while their table is dirty)
  * when it allocates new ones, so a restore soon after deleting another 40k-file tree ran
@@ -179,7 +169,16 @@ function main() {
     node: process.version,
   };
   clearRestoreTargets();
-  warmMemory();
+  settler = new Settler(WORK);
+  log(`filled ${(settler.settle() / 1e9).toFixed(1)} GB of free memory with page cache (bench/settle.mjs)`);
+  try {
+    return report(dataset, versions);
+  } finally {
+    settler.close();
+  }
+}
+
+function report(dataset, versions) {
   const results = { driveseed: [], restic: [], borg: [] };
   const floor = [];
   for (let round = 0; round < REPEAT; round++) {
