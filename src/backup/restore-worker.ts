@@ -1,7 +1,7 @@
 import { closeSync, constants, fchmodSync, fchownSync, futimesSync, openSync, readSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { decodePayload } from '../repo/compression.js';
-import { blobIdOf, open } from '../repo/crypto.js';
+import { decodePayloadReusing } from '../repo/compression.js';
+import { blobIdOf, openInto } from '../repo/crypto.js';
 import { blobAad } from '../repo/pack.js';
 import type { FileJob, FromRestoreWorker, JobResult, LocalBlob, RestoreWorkerInit, ToRestoreWorker } from './restore-protocol.js';
 
@@ -38,9 +38,19 @@ function writeBlob(id: string, sealed: Buffer, fd: number, offset: number): JobR
   }
 }
 
+/** Reused for every blob: sealed bytes, then their payload (each blob is written out before the next is read). */
+let sealedScratch: Buffer = Buffer.alloc(0);
+let payloadScratch: Buffer = Buffer.alloc(0);
+
+function scratch(current: Buffer, size: number): Buffer {
+  return current.length >= size ? current : Buffer.allocUnsafe(Math.max(size, 1024 * 1024));
+}
+
 function decodeBlob(id: string, sealed: Buffer): Buffer {
   const what = `data blob ${id}`;
-  const plaintext = decodePayload(open(encryption, sealed, blobAad('data', id), what), what);
+  payloadScratch = scratch(payloadScratch, sealed.length);
+  const payload = openInto(encryption, sealed, blobAad('data', id), what, payloadScratch);
+  const plaintext = decodePayloadReusing(payload, what);
   if (blobIdOf(mac, plaintext) !== id) throw new Error(`${what}: content does not match its id`);
   return plaintext;
 }
@@ -107,7 +117,8 @@ function packFd(path: string): number {
 }
 
 function readSealed(blob: LocalBlob): Buffer {
-  const out = Buffer.allocUnsafe(blob.length);
+  sealedScratch = scratch(sealedScratch, blob.length);
+  const out = sealedScratch.subarray(0, blob.length);
   const fd = packFd(blob.packFile);
   let done = 0;
   while (done < blob.length) {

@@ -48,23 +48,41 @@ export function encodePayload(data: Uint8Array, level = DEFAULT_LEVEL): Buffer {
 }
 
 export function decodePayload(payload: Buffer, what: string): Buffer {
+  return decode(payload, what, (size) => Buffer.allocUnsafe(size));
+}
+
+let decodeScratch: Buffer = Buffer.alloc(0);
+
+/**
+ * decodePayload into a per-thread scratch buffer that the next call overwrites (a raw payload
+ * is returned as the view of its input it is). For the restore workers, which write each
+ * blob out before decoding the next: no allocation per blob.
+ */
+export function decodePayloadReusing(payload: Buffer, what: string): Buffer {
+  return decode(payload, what, (size) => {
+    if (decodeScratch.length < size) decodeScratch = Buffer.allocUnsafe(Math.max(size, 1024 * 1024));
+    return decodeScratch.subarray(0, size);
+  });
+}
+
+function decode(payload: Buffer, what: string, output: (size: number) => Buffer): Buffer {
   if (payload.length === 0) throw new DriveseedError('CORRUPT', `${what}: empty payload`);
   const body = payload.subarray(1);
   switch (payload[0]) {
     case CODEC_RAW:
       return body;
     case CODEC_ZSTD:
-      return decompress(body, what);
+      return decompress(body, what, output);
     default:
       throw new DriveseedError('CORRUPT', `${what}: unknown codec ${payload[0]}`);
   }
 }
 
-function decompress(frame: Buffer, what: string): Buffer {
+function decompress(frame: Buffer, what: string, output: (size: number) => Buffer): Buffer {
   try {
     const size = zstd.getFrameContentSize(frame);
     if (size === null || size > 0x7fffffff) throw new Error('frame without a usable content size');
-    const out = Buffer.allocUnsafe(size);
+    const out = output(size);
     dctx ??= new zstd.DCtx();
     if (dctx.decompress(out, frame) !== size) throw new Error('frame shorter than its content size');
     return out;
