@@ -36,8 +36,8 @@ export class RestorePool {
   private next = 0;
   private failure?: Error;
 
-  constructor(key: MasterKey, threads = availableParallelism()) {
-    const init: RestoreWorkerInit = { encryption: key.encryption, mac: key.mac };
+  constructor(key: MasterKey, verifyIds: boolean, threads = availableParallelism()) {
+    const init: RestoreWorkerInit = { encryption: key.encryption, mac: key.mac, verifyIds };
     for (let i = 0; i < Math.max(1, threads); i++) {
       const worker = new Worker(new URL('./restore-worker.js', import.meta.url), { workerData: init });
       worker.on('message', (reply: FromRestoreWorker) => this.settle(worker, reply));

@@ -2,6 +2,8 @@
 export interface RestoreWorkerInit {
   encryption: Uint8Array;
   mac: Uint8Array;
+  /** Recompute every data blob's id from its plaintext (restore --verify). */
+  verifyIds: boolean;
 }
 
 /** One blob's sealed bytes in a pack file on a local disk. */

@@ -144,8 +144,9 @@ export function agentCommand(): Command {
     .argument('[recovery-point]', 'recovery point id (or a unique prefix), or "latest"', 'latest')
     .requiredOption('-t, --target <dir>', 'directory to restore into')
     .option('-i, --include <glob>', 'restore only matching paths (repeatable)', collect)
+    .option('--verify', "also recompute every data blob's id from its restored content (slower; decryption is authenticated either way)")
     .option('--password-file <file>', 'repository password file (env DRIVESEED_PASSWORD)')
-    .action(async (ref: string, flags: { target: string; include?: string[]; passwordFile?: string }) => {
+    .action(async (ref: string, flags: { target: string; include?: string[]; verify?: boolean; passwordFile?: string }) => {
       const session = await openVaultSession();
       const repo = await Repository.open(session.store, await agentPassword(flags));
       await repo.loadIndex();
@@ -154,6 +155,7 @@ export function agentCommand(): Command {
       const result = await restore(repo, snapshot, {
         target: resolve(flags.target),
         includes: flags.include,
+        verify: flags.verify,
         onProgress: (p) => progress.update((t) => renderTransfer(t, p.files, p.bytes, snapshot.summary?.totalBytes)),
         onWarning: (path, message) => process.stderr.write(`warning: ${path}: ${message}\n`),
       });

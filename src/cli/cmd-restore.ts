@@ -11,8 +11,9 @@ export function restoreCommand(): Command {
     .argument('<snapshot>', 'snapshot id (or a unique prefix), or "latest"')
     .requiredOption('-t, --target <dir>', 'directory to restore into')
     .option('-i, --include <glob>', 'restore only paths matching GLOB (repeatable)', collect)
+    .option('--verify', "also recompute every data blob's id from its restored content (slower; decryption is authenticated either way)")
     .option('--json', 'print a JSON summary')
-    .action(async (ref: string, flags: RepoFlags & { target: string; include?: string[]; json?: boolean }) => {
+    .action(async (ref: string, flags: RepoFlags & { target: string; include?: string[]; verify?: boolean; json?: boolean }) => {
       const started = Date.now();
       const repo = await openRepository(flags);
       await loadIndexWithWarnings(repo);
@@ -22,6 +23,7 @@ export function restoreCommand(): Command {
       const result = await restore(repo, snapshot, {
         target: resolve(flags.target),
         includes: flags.include,
+        verify: flags.verify,
         onProgress: (p) => progress.update((t) => renderTransfer(t, p.files, p.bytes, flags.include ? undefined : total)),
         onWarning: (path, message) => process.stderr.write(`warning: ${path}: ${message}\n`),
       });
