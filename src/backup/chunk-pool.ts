@@ -15,6 +15,13 @@ import { takeBatch } from './batches.js';
  */
 const PACKS_UPLOADING = 2;
 
+/**
+ * Tasks a worker holds at once: the one it works on and the next, which it starts without a
+ * round trip to main (the worker runs them in order). With one, workers waited on main for
+ * a fifth of the time in the small-file part of a backup (perf, per thread).
+ */
+const TASKS_PER_WORKER = 2;
+
 /** What a file not stat'ed yet counts for in a batch. */
 const UNKNOWN_SIZE = 128 * 1024;
 
@@ -37,6 +44,7 @@ interface RunningTask {
  */
 export class ChunkPool {
   private readonly workers: Worker[] = [];
+  /** Workers with room for another task; one entry per free place. */
   private readonly idle: Worker[] = [];
   private readonly queue: QueuedFile[] = [];
   private readonly running = new Map<number, RunningTask>();
@@ -73,8 +81,9 @@ export class ChunkPool {
       worker.on('message', (msg: FromWorker) => this.onMessage(worker, msg));
       worker.on('error', (e) => this.fail(e));
       this.workers.push(worker);
-      this.idle.push(worker);
     }
+    // Every worker's first task before anyone's second: spread the work from the start.
+    for (let i = 0; i < TASKS_PER_WORKER; i++) this.idle.push(...this.workers);
   }
 
   /**
@@ -92,7 +101,7 @@ export class ChunkPool {
 
   private dispatch(): void {
     while (this.idle.length > 0 && this.queue.length > 0) {
-      const worker = this.idle.pop()!;
+      const worker = this.idle.shift()!;
       const files = takeBatch(this.queue);
       const task = this.nextTask++;
       this.running.set(task, { files });

@@ -46,13 +46,26 @@ port.on('message', (msg: ToWorker) => {
       bufferResolver?.(msg.buffer);
       return;
     case 'task':
-      void runTask(msg.task, msg.files);
+      afterQueued(() => runTask(msg.task, msg.files));
       return;
     case 'flush':
-      void finishPack().then(() => send({ kind: 'flushed' }));
+      afterQueued(async () => {
+        await finishPack();
+        send({ kind: 'flushed' });
+      });
       return;
   }
 });
+
+/**
+ * Tasks (and the final flush) run one after another, in arrival order: main keeps a second
+ * task queued here, so a worker that finishes one starts the next at once instead of waiting
+ * for main to handle its answer and send more (main is busiest exactly when files are small).
+ */
+let queue: Promise<void> = Promise.resolve();
+function afterQueued(step: () => Promise<void>): void {
+  queue = queue.then(step);
+}
 
 function send(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
   port.postMessage(msg, transfer);

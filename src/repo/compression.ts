@@ -24,8 +24,17 @@ export const CODEC_ZSTD = 1;
  */
 export const DEFAULT_LEVEL = 2;
 
+/**
+ * With the default level, a 32k-entry hash table instead of level 2's 64k: it stays in the
+ * core's cache, and compression ran 8–10% faster for 1.3% more bytes on 600 MB of system
+ * libraries in 1 MiB chunks (420–433 against 390–394 MB/s a core). 2^14 gained little more
+ * for 3% more bytes. Any zstd reader decodes the result.
+ */
+const DEFAULT_HASH_LOG = 15;
+
 // One native context and scratch buffer per thread (each worker thread loads its own copy).
 let cctx: ZstdBinding.CCtx | undefined;
+let cctxLevel = -1;
 let dctx: ZstdBinding.DCtx | undefined;
 let scratch = Buffer.alloc(0);
 
@@ -36,8 +45,7 @@ let scratch = Buffer.alloc(0);
 export function encodePayload(data: Uint8Array, level = DEFAULT_LEVEL): Buffer {
   const bound = zstd.compressBound(data.length) + 1;
   if (scratch.length < bound) scratch = Buffer.allocUnsafe(Math.max(bound, 64 * 1024));
-  cctx ??= new zstd.CCtx();
-  const compressed = cctx.compress(scratch.subarray(1), data, level);
+  const compressed = context(level).compress2(scratch.subarray(1), data);
   if (compressed < data.length) {
     scratch[0] = CODEC_ZSTD;
     return scratch.subarray(0, compressed + 1);
@@ -45,6 +53,17 @@ export function encodePayload(data: Uint8Array, level = DEFAULT_LEVEL): Buffer {
   scratch[0] = CODEC_RAW;
   scratch.set(data, 1);
   return scratch.subarray(0, data.length + 1);
+}
+
+/** The thread's compression context, set for `level` (parameters stick between calls). */
+function context(level: number): ZstdBinding.CCtx {
+  cctx ??= new zstd.CCtx();
+  if (level !== cctxLevel) {
+    cctx.setParameter(zstd.CParameter.compressionLevel, level);
+    cctx.setParameter(zstd.CParameter.hashLog, level === DEFAULT_LEVEL ? DEFAULT_HASH_LOG : 0);
+    cctxLevel = level;
+  }
+  return cctx;
 }
 
 export function decodePayload(payload: Buffer, what: string): Buffer {
