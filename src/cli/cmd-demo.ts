@@ -158,8 +158,12 @@ async function treeSize(dir: string): Promise<{ files: number; bytes: number; la
   return tree;
 }
 
-/** Room for a bit more than half of the staged repository (and its largest file): two drives. */
+/**
+ * Room for half of the staged repository and its largest file: two drives, always. Files go
+ * whole, so a drive is closed with less than one file's room left; 55% of the bytes (as
+ * before) took three drives when the packs fell badly.
+ */
 async function capacityForTwoDrives(repository: string): Promise<number> {
   const { bytes, largest } = await treeSize(repository);
-  return Math.max(largest, Math.ceil(bytes * 0.55)) + 4 * 1024 * 1024;
+  return Math.ceil((bytes + largest) / 2) + 4 * 1024 * 1024;
 }
