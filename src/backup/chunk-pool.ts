@@ -87,8 +87,10 @@ export class ChunkPool {
   }
 
   /**
-   * Resolves with the file's blob ids (and its fstat) once the worker has put its new blobs into
-   * a pack (drain stores them). `size` from a stat, if the caller took one, helps batching.
+   * Resolves with the file's blob ids (and its fstat) once a worker has cut the file. Its new
+   * blobs go into packs later, all of them by the end of drain(): nothing that refers to them
+   * may be stored before (the archiver writes its snapshot after drain). `size` from a stat,
+   * if the caller took one, helps batching.
    */
   chunk(path: string, size = UNKNOWN_SIZE): Promise<FileResult> {
     if (this.failure) return Promise.reject(this.failure);
@@ -114,7 +116,7 @@ export class ChunkPool {
     switch (msg.kind) {
       case 'query': {
         const want = msg.ids.map((id) => this.repo.claim(id));
-        worker.postMessage({ kind: 'want', task: msg.task, want } satisfies ToWorker);
+        worker.postMessage({ kind: 'want', want } satisfies ToWorker);
         return;
       }
       case 'pack': {

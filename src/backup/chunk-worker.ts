@@ -50,6 +50,7 @@ port.on('message', (msg: ToWorker) => {
       return;
     case 'flush':
       afterQueued(async () => {
+        await group.flush();
         await finishPack();
         send({ kind: 'flushed' });
       });
@@ -71,10 +72,10 @@ function send(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
   port.postMessage(msg, transfer);
 }
 
-function ask(task: number, ids: string[]): Promise<boolean[]> {
+function ask(ids: string[]): Promise<boolean[]> {
   return new Promise((resolve) => {
     wantResolver = resolve;
-    send({ kind: 'query', task, ids });
+    send({ kind: 'query', ids });
   });
 }
 
@@ -103,8 +104,6 @@ async function addBlob(id: string, data: Buffer): Promise<void> {
 class Group {
   private chunks: PendingChunk[] = [];
 
-  constructor(private readonly task: number) {}
-
   add(data: Buffer): string {
     const id = blobIdOf(mac, data);
     this.chunks.push({ id, data });
@@ -115,7 +114,7 @@ class Group {
     if (this.chunks.length === 0) return;
     const chunks = this.chunks;
     this.chunks = [];
-    const want = await ask(this.task, chunks.map((c) => c.id));
+    const want = await ask(chunks.map((c) => c.id));
     for (let i = 0; i < chunks.length; i++) {
       if (want[i]) await addBlob(chunks[i].id, chunks[i].data);
     }
@@ -155,11 +154,17 @@ class Reader {
 /** One reader per worker for its whole life: its buffers are the worker's main memory. */
 const reader = new Reader();
 
+/**
+ * The chunks not yet sealed, across tasks: a task is answered as soon as its files are cut and
+ * their ids known, and the group is sealed when the read buffer fills or at the final flush —
+ * not at the end of every task, which made the worker wait for main's dedup answer before it
+ * could start the next task. Main stores nothing that refers to these blobs before drain.
+ */
+const group = new Group();
+
 async function runTask(task: number, files: FileJob[]): Promise<void> {
-  const group = new Group(task);
   const results: FileResult[] = [];
   for (const file of files) results.push(await chunkFile(file.path, reader, group));
-  await group.flush();
   send({ kind: 'done', task, results });
 }
 

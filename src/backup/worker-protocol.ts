@@ -17,7 +17,7 @@ export interface FileJob {
 /** main → worker */
 export type ToWorker =
   | { kind: 'task'; task: number; files: FileJob[] }
-  | { kind: 'want'; task: number; want: boolean[] }
+  | { kind: 'want'; want: boolean[] }
   /** A pack buffer (transferred) lent to the worker after it handed its full one over. */
   | { kind: 'buffer'; buffer: ArrayBuffer }
   /** Hand over the pack being built, even if it is not full (the end of a backup). */
@@ -43,7 +43,7 @@ export interface FileResult {
 
 /** worker → main */
 export type FromWorker =
-  | { kind: 'query'; task: number; ids: string[] }
+  | { kind: 'query'; ids: string[] }
   /** A finished pack: bytes [0, length) of `buffer` (transferred); the worker waits for another buffer. */
   | { kind: 'pack'; buffer: ArrayBuffer; length: number; entry: PackEntry }
   | { kind: 'done'; task: number; results: FileResult[] }
