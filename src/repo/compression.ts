@@ -32,6 +32,13 @@ export const DEFAULT_LEVEL = 2;
  */
 const DEFAULT_HASH_LOG = 15;
 
+/**
+ * With the default level, a 256 KiB window instead of level 2's 1 MiB: 8–9% faster again for
+ * 0.4% more bytes on the 2.2 GB bench tree in chunks (518 against 477 MB/s a core, in one run).
+ * Chunks average 512 KiB, so a longer window finds few more matches; a reader needs less memory.
+ */
+const DEFAULT_WINDOW_LOG = 18;
+
 // One native context and scratch buffer per thread (each worker thread loads its own copy).
 let cctx: ZstdBinding.CCtx | undefined;
 let cctxLevel = -1;
@@ -60,7 +67,9 @@ function context(level: number): ZstdBinding.CCtx {
   cctx ??= new zstd.CCtx();
   if (level !== cctxLevel) {
     cctx.setParameter(zstd.CParameter.compressionLevel, level);
-    cctx.setParameter(zstd.CParameter.hashLog, level === DEFAULT_LEVEL ? DEFAULT_HASH_LOG : 0);
+    const tuned = level === DEFAULT_LEVEL;
+    cctx.setParameter(zstd.CParameter.hashLog, tuned ? DEFAULT_HASH_LOG : 0);
+    cctx.setParameter(zstd.CParameter.windowLog, tuned ? DEFAULT_WINDOW_LOG : 0);
     cctxLevel = level;
   }
   return cctx;
