@@ -33,14 +33,15 @@ interface PendingChunk {
   data: Buffer;
 }
 
-let wantResolver: ((want: boolean[]) => void) | undefined;
+/** Answers to queries sent and not yet answered, in the order sent (main answers in order). */
+const wantResolvers: ((want: boolean[]) => void)[] = [];
 let bufferResolver: ((buffer: ArrayBuffer) => void) | undefined;
 let pack = new PackBuilder(Buffer.from(init.packBuffer));
 
 port.on('message', (msg: ToWorker) => {
   switch (msg.kind) {
     case 'want':
-      wantResolver?.(msg.want);
+      wantResolvers.shift()?.(msg.want);
       return;
     case 'buffer':
       bufferResolver?.(msg.buffer);
@@ -74,7 +75,7 @@ function send(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
 
 function ask(ids: string[]): Promise<boolean[]> {
   return new Promise((resolve) => {
-    wantResolver = resolve;
+    wantResolvers.push(resolve);
     send({ kind: 'query', ids });
   });
 }
@@ -100,21 +101,48 @@ async function addBlob(id: string, data: Buffer): Promise<void> {
   if (pack.size >= PACK_TARGET_SIZE) await finishPack();
 }
 
-/** The chunks cut since the last flush, all views into the current read buffer. */
+/** Chunk bytes cut and not asked about yet after which a large file's chunks are asked about. */
+const ASK_BYTES = 2 * 1024 * 1024;
+
+/**
+ * The chunks cut since the last flush, all views into the current read buffer. Main is asked
+ * which are new as they are cut (after each task, or each few MiB of a large file), without
+ * waiting: the answers are awaited only when the group is sealed, by which time they have
+ * come. Asking only then made each worker wait about 2 ms per 8 MiB for busy main's answer,
+ * a twentieth of a first backup.
+ */
 class Group {
   private chunks: PendingChunk[] = [];
+  /** chunks[0, asked) are in a query already; their answers, in order. */
+  private asked = 0;
+  private unaskedBytes = 0;
+  private answers: Promise<boolean[]>[] = [];
 
   add(data: Buffer): string {
     const id = blobIdOf(mac, data);
     this.chunks.push({ id, data });
+    this.unaskedBytes += data.length;
+    if (this.unaskedBytes >= ASK_BYTES) this.ask();
     return id;
   }
 
+  /** Sends the chunks not asked about yet to main; does not wait for the answer. */
+  ask(): void {
+    if (this.asked === this.chunks.length) return;
+    this.answers.push(ask(this.chunks.slice(this.asked).map((c) => c.id)));
+    this.asked = this.chunks.length;
+    this.unaskedBytes = 0;
+  }
+
   async flush(): Promise<void> {
+    this.ask();
     if (this.chunks.length === 0) return;
     const chunks = this.chunks;
+    const answers = this.answers;
     this.chunks = [];
-    const want = await ask(chunks.map((c) => c.id));
+    this.answers = [];
+    this.asked = 0;
+    const want = (await Promise.all(answers)).flat();
     for (let i = 0; i < chunks.length; i++) {
       if (want[i]) await addBlob(chunks[i].id, chunks[i].data);
     }
@@ -146,6 +174,7 @@ class Reader {
     return n;
   }
 
+  /** The next chunk's length; 0 when nothing is left at EOF; -1 when more bytes must be read first. */
   nextCut(eof: boolean): number {
     return this.chunker.nextCut(this.start, this.end, eof);
   }
@@ -165,6 +194,7 @@ const group = new Group();
 async function runTask(task: number, files: FileJob[]): Promise<void> {
   const results: FileResult[] = [];
   for (const file of files) results.push(await chunkFile(file.path, reader, group));
+  group.ask();
   send({ kind: 'done', task, results });
 }
 
@@ -189,18 +219,22 @@ async function chunkFile(path: string, reader: Reader, group: Group): Promise<Fi
     const st = fstatSync(fd, { bigint: true });
     if (!st.isFile()) return { content, size, error: 'not a regular file any more' };
     stat = { mode: Number(st.mode & 0o7777n), mtimeNs: st.mtimeNs.toString(), uid: Number(st.uid), gid: Number(st.gid), inode: Number(st.ino), dev: Number(st.dev) };
+    // Cut while the bytes read decide a cut, and read only when they do not: refilling as soon
+    // as less than a maximal chunk was left moved ~3.5 MiB to the buffer's front for every
+    // ~4.5 MiB of a large file. A cut depends only on the bytes before it, so the cuts are the same.
     let eof = false;
     for (;;) {
-      if (!eof && reader.end - reader.start < MAX_CHUNK) {
+      const len = reader.nextCut(eof);
+      if (len > 0) {
+        content.push(group.add(reader.buffer.subarray(reader.start, reader.start + len)));
+        reader.start += len;
+      } else if (eof) {
+        break;
+      } else {
         const n = await reader.fill(fd, group);
         if (n === 0) eof = true;
         size += n;
-        continue;
       }
-      if (reader.start === reader.end) break;
-      const len = reader.nextCut(eof);
-      content.push(group.add(reader.buffer.subarray(reader.start, reader.start + len)));
-      reader.start += len;
     }
     return { content, size, stat };
   } catch (e) {
