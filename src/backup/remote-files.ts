@@ -98,7 +98,10 @@ export class RemoteFiles {
           if (errors[file] !== undefined) return;
           const sealed = data.subarray(offset - range.offset, offset - range.offset + length);
           try {
-            bytes[file] += await this.pool.write(handles[file]!.fd, at, id, sealed);
+            // Awaited first: `bytes[file] += await …` reads bytes[file] before the wait, so the
+            // blobs of one file written at once counted only the last one.
+            const written = await this.pool.write(handles[file]!.fd, at, id, sealed);
+            bytes[file] += written;
           } catch (e) {
             errors[file] ??= (e as Error).message;
           }

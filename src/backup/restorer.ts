@@ -136,7 +136,8 @@ class Restorer {
       if (this.localPacks) {
         await this.restoreLocalFile(target, node, this.localPacks);
       } else {
-        this.result.bytes += await this.remoteFiles.restore(target, node);
+        const written = await this.remoteFiles.restore(target, node); // not `+= await`: files finish concurrently
+        this.result.bytes += written;
         this.applyMeta(target, node);
       }
       this.result.files++;
