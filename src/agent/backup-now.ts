@@ -1,7 +1,8 @@
 import { backup, type BackupProgress, type BackupResult } from '../backup/archiver.js';
 import { DriveseedError } from '../errors.js';
 import { Repository } from '../repo/repository.js';
-import { importSettled, type BackupJob, type FinishJob, type ImportJob } from '../service/api/schemas.js';
+import { importSettled } from '../service/api/contract.js';
+import type { BackupJob, FinishJob, ImportJob } from '../service/api/schemas.js';
 import { FsStore } from '../storage/fs/fs-store.js';
 import { LocalCopyStore } from '../storage/local-copy.js';
 import type { OfflinePolicy, Policy } from './agent-config.js';

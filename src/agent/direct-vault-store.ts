@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DriveseedError, isDriveseedError } from '../errors.js';
 import { idFromName } from '../repo/layout.js';
-import { PACK_NAME_PATTERN } from '../service/api/schemas.js';
+import { PACK_NAME_PATTERN } from '../service/api/contract.js';
 import { blobDataLength, type BlobAccess, type BlobData, type BlobInfo, type BlobStore, type ByteRange } from '../storage/blob-store.js';
 import type { PackGrants } from './pack-grants.js';
 import type { Traffic } from './service-client.js';

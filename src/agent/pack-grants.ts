@@ -1,4 +1,5 @@
-import { MAX_GRANTS_PER_REQUEST, type BlobGrants } from '../service/api/schemas.js';
+import { MAX_GRANTS_PER_REQUEST } from '../service/api/contract.js';
+import type { BlobGrants } from '../service/api/schemas.js';
 import type { BlobAccess } from '../storage/blob-store.js';
 import type { ServiceClient } from './service-client.js';
 

@@ -1,5 +1,5 @@
 import type { Application, Certificate, CreateApplication, ErrorBody, TokenResponse, UploadCertificate, WhoAmI } from '../service/api/schemas.js';
-import { CLIENT_ASSERTION_TYPE } from '../service/api/schemas.js';
+import { CLIENT_ASSERTION_TYPE } from '../service/api/contract.js';
 import { DriveseedError, type ErrorCode } from '../errors.js';
 import { signClientAssertion, type CertificateWithKey } from './certificates.js';
 import { exchange, type HttpAnswer } from './http-exchange.js';

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { DriveseedError } from '../errors.js';
-import { importSettled, type CreateImportJob, type ImportJob } from '../service/api/schemas.js';
+import { importSettled } from '../service/api/contract.js';
+import type { CreateImportJob, ImportJob } from '../service/api/schemas.js';
 import { FsStore } from '../storage/fs/fs-store.js';
 import { eraseDrive, inspectDrive } from './drive-medium.js';
 import { drivesStarted, listStaged, MAX_DRIVE_BYTES, MAX_DRIVES_PER_JOB, prepareDrives, type PreparedDrive, type PrepareProgress } from './drive-writer.js';

@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DriveseedError } from '../errors.js';
-import { IMPORT_JOB_NAME } from '../service/api/schemas.js';
+import { IMPORT_JOB_NAME } from '../service/api/contract.js';
 
 /**
  * The staging location of offline backups (the seed's "staging location"): one folder per

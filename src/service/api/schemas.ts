@@ -1,4 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { CLIENT_ASSERTION_TYPE, MAX_GRANTS_PER_REQUEST, PACK_NAME_PATTERN } from './contract.js';
+
+export { CLIENT_ASSERTION_TYPE, IMPORT_JOB_NAME, importSettled, MAX_GRANTS_PER_REQUEST, PACK_NAME_PATTERN, SETTLED_DRIVE_STATES } from './contract.js';
 
 /**
  * The HTTP API's request and response shapes, declared once: the server validates with them
@@ -49,7 +52,6 @@ export const ApplicationQuery = Type.Object({ name: Type.Optional(AppName) });
 export const UploadCertificate = Type.Object({ certificate: Pem }, { additionalProperties: false });
 export type UploadCertificate = Static<typeof UploadCertificate>;
 
-export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 /** RFC 7523 client credentials with a JWT assertion signed by the application's certificate key. */
 export const TokenRequest = Type.Object(
@@ -179,10 +181,6 @@ export type ServerStatus = Static<typeof ServerStatus>;
 export const BlobListQuery = Type.Object({ prefix: Type.Optional(Type.String({ maxLength: 1000 })) });
 export const BlobList = Type.Object({ blobs: Type.Array(Type.Object({ name: Type.String(), size: Type.Integer() })) });
 
-/** A repository's pack file: the only files an agent may write or read straight in blob storage. */
-export const PACK_NAME_PATTERN = '^data/[0-9a-f]{2}/[0-9a-f]{64}$';
-/** Grants asked for at once: a restore asks for the packs it is about to read. */
-export const MAX_GRANTS_PER_REQUEST = 64;
 
 /** Direct access to packs in the vault's blob storage, so pack bytes need not pass through the service. */
 export const BlobGrantRequest = Type.Object(
@@ -237,10 +235,6 @@ export type SeedCopy = Static<typeof SeedCopy>;
 
 // ---- import/export -------------------------------------------------------------------------
 
-/** Job names: lower-case letters, digits, - and _, starting with a letter (the agent checks them before any drive is written). */
-export const IMPORT_JOB_NAME = /^[a-z][a-z0-9_-]{1,63}$/;
-/** Drives the data centre is done with, or gave up on: once every drive is one of these, nothing more will land in the container. */
-export const SETTLED_DRIVE_STATES: readonly string[] = ['Completed', 'CompletedMoreInfo', 'ShippedBack', 'NeverReceived'];
 
 export const ImportJobParams = Type.Object({ subscriptionId: Id, jobName: Type.String({ maxLength: 64 }) });
 export const ImportDriveParams = Type.Object({ subscriptionId: Id, jobName: Type.String({ maxLength: 64 }), driveId: Id });
@@ -312,10 +306,6 @@ export const ImportJob = Type.Object({
 });
 export type ImportJob = Static<typeof ImportJob>;
 
-/** Whether an import job's drives are all done with (imported, failed or never received). */
-export function importSettled(job: ImportJob): boolean {
-  return job.state !== 'Canceled' && job.drives.length > 0 && job.drives.every((d) => SETTLED_DRIVE_STATES.includes(d.state));
-}
 export const ImportJobList = Type.Object({ jobs: Type.Array(ImportJob) });
 export const DriveLogs = Type.Object({ errorLog: Type.String(), verboseLog: Type.String() });
 

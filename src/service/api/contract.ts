@@ -1,0 +1,24 @@
+/**
+ * The API's plain values — names, patterns, limits, a state rule — that clients use at run
+ * time. They live apart from schemas.ts, whose TypeBox definitions cost every agent command
+ * 70 ms to build when only these were needed; schemas.ts builds its schemas from them and
+ * re-exports them, so there is still one definition.
+ */
+import type { ImportJob } from './schemas.js';
+
+export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+/** A repository's pack file: the only files an agent may write or read straight in blob storage. */
+export const PACK_NAME_PATTERN = '^data/[0-9a-f]{2}/[0-9a-f]{64}$';
+/** Grants asked for at once: a restore asks for the packs it is about to read. */
+export const MAX_GRANTS_PER_REQUEST = 64;
+
+/** Job names: lower-case letters, digits, - and _, starting with a letter (the agent checks them before any drive is written). */
+export const IMPORT_JOB_NAME = /^[a-z][a-z0-9_-]{1,63}$/;
+/** Drives the data centre is done with, or gave up on: once every drive is one of these, nothing more will land in the container. */
+export const SETTLED_DRIVE_STATES: readonly string[] = ['Completed', 'CompletedMoreInfo', 'ShippedBack', 'NeverReceived'];
+
+/** Whether an import job's drives are all done with (imported, failed or never received). */
+export function importSettled(job: ImportJob): boolean {
+  return job.state !== 'Canceled' && job.drives.length > 0 && job.drives.every((d) => SETTLED_DRIVE_STATES.includes(d.state));
+}
