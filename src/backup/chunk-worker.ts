@@ -33,15 +33,14 @@ interface PendingChunk {
   data: Buffer;
 }
 
-/** Answers to queries sent and not yet answered, in the order sent (main answers in order). */
-const wantResolvers: ((want: boolean[]) => void)[] = [];
+let wantResolver: ((want: boolean[]) => void) | undefined;
 let bufferResolver: ((buffer: ArrayBuffer) => void) | undefined;
 let pack = new PackBuilder(Buffer.from(init.packBuffer));
 
 port.on('message', (msg: ToWorker) => {
   switch (msg.kind) {
     case 'want':
-      wantResolvers.shift()?.(msg.want);
+      wantResolver?.(msg.want);
       return;
     case 'buffer':
       bufferResolver?.(msg.buffer);
@@ -75,7 +74,7 @@ function send(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
 
 function ask(ids: string[]): Promise<boolean[]> {
   return new Promise((resolve) => {
-    wantResolvers.push(resolve);
+    wantResolver = resolve;
     send({ kind: 'query', ids });
   });
 }
@@ -101,48 +100,21 @@ async function addBlob(id: string, data: Buffer): Promise<void> {
   if (pack.size >= PACK_TARGET_SIZE) await finishPack();
 }
 
-/** Chunk bytes cut and not asked about yet after which a large file's chunks are asked about. */
-const ASK_BYTES = 2 * 1024 * 1024;
-
-/**
- * The chunks cut since the last flush, all views into the current read buffer. Main is asked
- * which are new as they are cut (after each task, or each few MiB of a large file), without
- * waiting: the answers are awaited only when the group is sealed, by which time they have
- * come. Asking only then made each worker wait about 2 ms per 8 MiB for busy main's answer,
- * a twentieth of a first backup.
- */
+/** The chunks cut since the last flush, all views into the current read buffer. */
 class Group {
   private chunks: PendingChunk[] = [];
-  /** chunks[0, asked) are in a query already; their answers, in order. */
-  private asked = 0;
-  private unaskedBytes = 0;
-  private answers: Promise<boolean[]>[] = [];
 
   add(data: Buffer): string {
     const id = blobIdOf(mac, data);
     this.chunks.push({ id, data });
-    this.unaskedBytes += data.length;
-    if (this.unaskedBytes >= ASK_BYTES) this.ask();
     return id;
   }
 
-  /** Sends the chunks not asked about yet to main; does not wait for the answer. */
-  ask(): void {
-    if (this.asked === this.chunks.length) return;
-    this.answers.push(ask(this.chunks.slice(this.asked).map((c) => c.id)));
-    this.asked = this.chunks.length;
-    this.unaskedBytes = 0;
-  }
-
   async flush(): Promise<void> {
-    this.ask();
     if (this.chunks.length === 0) return;
     const chunks = this.chunks;
-    const answers = this.answers;
     this.chunks = [];
-    this.answers = [];
-    this.asked = 0;
-    const want = (await Promise.all(answers)).flat();
+    const want = await ask(chunks.map((c) => c.id));
     for (let i = 0; i < chunks.length; i++) {
       if (want[i]) await addBlob(chunks[i].id, chunks[i].data);
     }
@@ -194,7 +166,6 @@ const group = new Group();
 async function runTask(task: number, files: FileJob[]): Promise<void> {
   const results: FileResult[] = [];
   for (const file of files) results.push(await chunkFile(file.path, reader, group));
-  group.ask();
   send({ kind: 'done', task, results });
 }
 
