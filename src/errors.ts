@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'NOT_A_REPOSITORY'
   | 'REPOSITORY_EXISTS'
   | 'UNSUPPORTED_VERSION'
+  | 'UNSUPPORTED_PLATFORM'
   | 'LOCKED'
   | 'NOT_FOUND'
   | 'CORRUPT'

@@ -73,6 +73,7 @@ export class ChunkPool {
       const init: WorkerInit = {
         encryption: this.repo.key.encryption,
         mac: this.repo.key.mac,
+        blobIds: this.repo.blobIdScheme,
         chunkerSeed: this.repo.key.chunkerSeed,
         level: DEFAULT_LEVEL,
         packBuffer,

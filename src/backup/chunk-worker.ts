@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Chunker, gearTable, MAX_CHUNK } from '../repo/chunker.js';
-import { blobIdOf, SEAL_OVERHEAD, sealInto } from '../repo/crypto.js';
+import { blobIdFunction, SEAL_OVERHEAD, sealInto } from '../repo/crypto.js';
 import { encodePayload } from '../repo/compression.js';
 import { blobAad, PACK_TARGET_SIZE, PackBuilder } from '../repo/pack.js';
 import type { FileJob, FileResult, FileStat, FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
@@ -22,7 +22,7 @@ import type { FileJob, FileResult, FileStat, FromWorker, ToWorker, WorkerInit } 
  */
 const init = workerData as WorkerInit;
 const encryption = Buffer.from(init.encryption);
-const mac = Buffer.from(init.mac);
+const blobIdOf = blobIdFunction(init.blobIds, Buffer.from(init.mac));
 const port = parentPort!;
 
 /** Bytes the read buffer holds: a group of at least 4 MiB of chunks plus one maximal chunk of slack. */
@@ -105,7 +105,7 @@ class Group {
   private chunks: PendingChunk[] = [];
 
   add(data: Buffer): string {
-    const id = blobIdOf(mac, data);
+    const id = blobIdOf(data);
     this.chunks.push({ id, data });
     return id;
   }

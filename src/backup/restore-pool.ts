@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { MasterKey } from '../repo/crypto.js';
+import type { BlobIdScheme, MasterKey } from '../repo/crypto.js';
 import { takeBatch } from './batches.js';
 import type { FileJob, FromRestoreWorker, JobResult, RestoreWorkerInit, ToRestoreWorker } from './restore-protocol.js';
 
@@ -36,8 +36,8 @@ export class RestorePool {
   private next = 0;
   private failure?: Error;
 
-  constructor(key: MasterKey, verifyIds: boolean, threads = availableParallelism()) {
-    const init: RestoreWorkerInit = { encryption: key.encryption, mac: key.mac, verifyIds };
+  constructor(key: MasterKey, blobIds: BlobIdScheme, verifyIds: boolean, threads = availableParallelism()) {
+    const init: RestoreWorkerInit = { encryption: key.encryption, mac: key.mac, blobIds, verifyIds };
     for (let i = 0; i < Math.max(1, threads); i++) {
       const worker = new Worker(new URL('./restore-worker.js', import.meta.url), { workerData: init });
       worker.on('message', (reply: FromRestoreWorker) => this.settle(worker, reply));

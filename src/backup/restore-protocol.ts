@@ -1,7 +1,10 @@
+import type { BlobIdScheme } from '../repo/crypto.js';
+
 /** Messages between the restorer (main thread) and its worker threads. */
 export interface RestoreWorkerInit {
   encryption: Uint8Array;
   mac: Uint8Array;
+  blobIds: BlobIdScheme;
   /** Recompute every data blob's id from its plaintext (restore --verify). */
   verifyIds: boolean;
 }

@@ -1,7 +1,7 @@
 import { closeSync, constants, fchmodSync, fchownSync, futimesSync, openSync, readSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { decodePayloadReusing } from '../repo/compression.js';
-import { blobIdOf, openInto } from '../repo/crypto.js';
+import { blobIdFunction, openInto } from '../repo/crypto.js';
 import { blobAad } from '../repo/pack.js';
 import type { FileJob, FromRestoreWorker, JobResult, LocalBlob, RestoreWorkerInit, ToRestoreWorker } from './restore-protocol.js';
 
@@ -15,7 +15,7 @@ import type { FileJob, FromRestoreWorker, JobResult, LocalBlob, RestoreWorkerIni
  */
 const init = workerData as RestoreWorkerInit;
 const encryption = Buffer.from(init.encryption);
-const mac = Buffer.from(init.mac);
+const blobIdOf = blobIdFunction(init.blobIds, Buffer.from(init.mac));
 const port = parentPort!;
 
 port.on('message', (msg: ToRestoreWorker) => {
@@ -52,7 +52,7 @@ function decodeBlob(id: string, sealed: Buffer): Buffer {
   payloadScratch = scratch(payloadScratch, sealed.length);
   const payload = openInto(encryption, sealed, blobAad('data', id), what, payloadScratch);
   const plaintext = decodePayloadReusing(payload, what);
-  if (init.verifyIds && blobIdOf(mac, plaintext) !== id) throw new Error(`${what}: content does not match its id`);
+  if (init.verifyIds && blobIdOf(plaintext) !== id) throw new Error(`${what}: content does not match its id`);
   return plaintext;
 }
 

@@ -1,9 +1,11 @@
 /** Messages between the archiver (main thread) and its chunk workers. */
+import type { BlobIdScheme } from '../repo/crypto.js';
 import type { PackEntry } from '../repo/master-index.js';
 
 export interface WorkerInit {
   encryption: Uint8Array;
   mac: Uint8Array;
+  blobIds: BlobIdScheme;
   chunkerSeed: Uint8Array;
   level: number;
   /** The pack buffer this worker starts with (transferred, not copied). */

@@ -1,5 +1,6 @@
 import { DriveseedError } from '../errors.js';
 import type { BlobStore } from '../storage/blob-store.js';
+import type { BlobIdScheme } from './crypto.js';
 import { CONFIG_FILE } from './layout.js';
 
 /**
@@ -7,7 +8,10 @@ import { CONFIG_FILE } from './layout.js';
  * a reader can refuse a newer format before asking for a password.
  */
 export const REPOSITORY_FORMAT = 'driveseed-repository';
-export const REPOSITORY_VERSION = 1;
+/** What new repositories are made as. Version 2 made blob ids keyed BLAKE3 (docs/format.md). */
+export const REPOSITORY_VERSION = 2;
+/** Versions this driveseed reads and writes: each differs only in its blob id scheme. */
+const BLOB_ID_SCHEMES: Record<number, BlobIdScheme> = { 1: 'hmac-sha256', 2: 'blake3-keyed' };
 
 export interface RepositoryConfig {
   format: typeof REPOSITORY_FORMAT;
@@ -37,14 +41,18 @@ export async function readConfig(store: BlobStore): Promise<RepositoryConfig> {
   if (config.format !== REPOSITORY_FORMAT) {
     throw new DriveseedError('NOT_A_REPOSITORY', `${store.location} is not a driveseed repository`);
   }
-  if (config.version !== REPOSITORY_VERSION) {
+  if (typeof config.version !== 'number' || !(config.version in BLOB_ID_SCHEMES)) {
     throw new DriveseedError(
       'UNSUPPORTED_VERSION',
-      `${store.location} uses repository format version ${config.version}; this driveseed reads version ${REPOSITORY_VERSION}`,
+      `${store.location} uses repository format version ${config.version}; this driveseed reads versions 1 to ${REPOSITORY_VERSION}`,
       { hint: 'upgrade driveseed' },
     );
   }
   return config as RepositoryConfig;
+}
+
+export function blobIdSchemeOf(config: RepositoryConfig): BlobIdScheme {
+  return BLOB_ID_SCHEMES[config.version];
 }
 
 export function encodeConfig(config: RepositoryConfig): Buffer {

@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { DriveseedError } from '../errors.js';
 import { blobDataLength, type BlobStore } from '../storage/blob-store.js';
 import { decodePayload, encodePayload } from './compression.js';
-import { blobIdOf, generateMasterKey, open, seal, type MasterKey } from './crypto.js';
+import { blobIdFunction, generateMasterKey, open, seal, type BlobIdFunction, type BlobIdScheme, type MasterKey } from './crypto.js';
 import { fileId, type Id } from './ids.js';
 import { openMasterKey, writeKeyFile } from './key-file.js';
 import { CONFIG_FILE, DATA_DIR, idFromName, INDEX_DIR, packName, SNAPSHOTS_DIR } from './layout.js';
 import { decodeIndexFile, INDEX_VERSION, MasterIndex, type BlobLocation, type PackEntry } from './master-index.js';
 import { blobAad, decodePackHeader, encodePackTail, PACK_TARGET_SIZE, PACK_TRAILER_LENGTH, parsePackTrailer, type BlobType, type PackedBlob } from './pack.js';
-import { encodeConfig, readConfig, REPOSITORY_FORMAT, REPOSITORY_VERSION, type RepositoryConfig } from './config.js';
+import { blobIdSchemeOf, encodeConfig, readConfig, REPOSITORY_FORMAT, REPOSITORY_VERSION, type RepositoryConfig } from './config.js';
 import { decodeSealedJson, encodeSealedJson } from './sealed-file.js';
 import { decodeSnapshot, type Snapshot, type StoredSnapshot } from './snapshot.js';
 import { RepositoryLock } from './lock.js';
@@ -51,12 +51,18 @@ export class Repository {
   /** Every pack this writer uploaded, in order. */
   readonly writtenPacks: PackEntry[] = [];
   bytesAdded = 0;
+  /** How this repository's blob ids are made; worker threads make their own function from it. */
+  readonly blobIdScheme: BlobIdScheme;
+  private readonly idOf: BlobIdFunction;
 
   private constructor(
     readonly store: BlobStore,
     readonly config: RepositoryConfig,
     readonly key: MasterKey,
-  ) {}
+  ) {
+    this.blobIdScheme = blobIdSchemeOf(config);
+    this.idOf = blobIdFunction(this.blobIdScheme, key.mac);
+  }
 
   static async init(store: BlobStore, password: string): Promise<Repository> {
     if (await store.exists(CONFIG_FILE)) {
@@ -150,7 +156,7 @@ export class Repository {
   /** Decrypts, decompresses and re-checks the id of one blob: every read verifies. */
   decodeBlob(type: BlobType, id: Id, sealed: Buffer, what: string): Buffer {
     const plaintext = decodePayload(open(this.key.encryption, sealed, blobAad(type, id), what), what);
-    if (blobIdOf(this.key.mac, plaintext) !== id) throw new DriveseedError('CORRUPT', `${what}: content does not match its id`);
+    if (this.idOf(plaintext) !== id) throw new DriveseedError('CORRUPT', `${what}: content does not match its id`);
     return plaintext;
   }
 
@@ -172,7 +178,7 @@ export class Repository {
   // ---- writing -------------------------------------------------------------------------
 
   blobId(plaintext: Uint8Array): Id {
-    return blobIdOf(this.key.mac, plaintext);
+    return this.idOf(plaintext);
   }
 
   /** True when the blob is stored or on its way into a pack. */
