@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { DriveseedError, isDriveseedError } from '../errors.js';
+import { contentMatchesId } from '../repo/ids.js';
 import { idFromName } from '../repo/layout.js';
 import { PACK_NAME_PATTERN } from '../service/api/contract.js';
 import { blobDataLength, type BlobAccess, type BlobData, type BlobInfo, type BlobStore, type ByteRange } from '../storage/blob-store.js';
@@ -97,12 +97,12 @@ export class DirectVaultStore implements BlobStore {
 
   /**
    * A create-only URL found the pack there already: most often this agent's own earlier try,
-   * whose answer was lost. A pack's name is the SHA-256 of its bytes, so what is there is
+   * whose answer was lost. A pack's name is the hash of its bytes, so what is there is
    * read back and checked; anything else is replaced through the service, which checks it.
    */
   private async keepOrReplace(name: string, data: BlobData): Promise<void> {
     const stored = await this.get(name);
-    if (createHash('sha256').update(stored).digest('hex') === idFromName(name)) return;
+    if (contentMatchesId(stored, idFromName(name))) return;
     await this.viaService.put(name, data);
   }
 }

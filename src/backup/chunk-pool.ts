@@ -74,6 +74,7 @@ export class ChunkPool {
         encryption: this.repo.key.encryption,
         mac: this.repo.key.mac,
         blobIds: this.repo.blobIdScheme,
+        fileIds: this.repo.fileIdScheme,
         chunkerSeed: this.repo.key.chunkerSeed,
         level: DEFAULT_LEVEL,
         packBuffer,

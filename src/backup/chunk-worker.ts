@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Chunker, gearTable, MAX_CHUNK } from '../repo/chunker.js';
 import { blobIdFunction, SEAL_OVERHEAD, sealInto } from '../repo/crypto.js';
+import { fileId } from '../repo/ids.js';
 import { encodePayload } from '../repo/compression.js';
 import { blobAad, PACK_TARGET_SIZE, PackBuilder } from '../repo/pack.js';
 import type { FileJob, FileResult, FileStat, FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
@@ -84,7 +84,7 @@ async function finishPack(): Promise<void> {
   if (pack.blobs.length === 0) return;
   const length = pack.finish(encryption);
   const bytes = pack.buffer.subarray(0, length);
-  const id = createHash('sha256').update(bytes).digest('hex');
+  const id = fileId(bytes, init.fileIds);
   const next = new Promise<ArrayBuffer>((resolve) => (bufferResolver = resolve));
   const buffer = pack.buffer.buffer as ArrayBuffer;
   send({ kind: 'pack', buffer, length, entry: { id, size: length, blobs: pack.blobs } }, [buffer]);

@@ -1,11 +1,13 @@
 /** Messages between the archiver (main thread) and its chunk workers. */
 import type { BlobIdScheme } from '../repo/crypto.js';
+import type { FileIdScheme } from '../repo/ids.js';
 import type { PackEntry } from '../repo/master-index.js';
 
 export interface WorkerInit {
   encryption: Uint8Array;
   mac: Uint8Array;
   blobIds: BlobIdScheme;
+  fileIds: FileIdScheme;
   chunkerSeed: Uint8Array;
   level: number;
   /** The pack buffer this worker starts with (transferred, not copied). */

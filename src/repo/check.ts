@@ -3,7 +3,6 @@ import { packName } from './layout.js';
 import type { Repository } from './repository.js';
 import { decodeTree, referencedBlobs } from './tree.js';
 import { decodePackHeader, parsePackTrailer, PACK_TRAILER_LENGTH } from './pack.js';
-import { fileId } from './ids.js';
 import { DriveseedError } from '../errors.js';
 
 export interface CheckProblem {
@@ -98,7 +97,7 @@ async function checkPackData(repo: Repository, packId: Id, problems: CheckProble
     problems.push({ file, message: messageOf(e) });
     return 0;
   }
-  if (fileId(bytes) !== packId) problems.push({ file, message: 'pack content does not match its name (file damaged)' });
+  if (repo.fileId(bytes) !== packId) problems.push({ file, message: 'pack content does not match its name (file damaged)' });
   const indexed = repo.index.pack(packId)!;
   try {
     const at = parsePackTrailer(bytes.subarray(bytes.length - PACK_TRAILER_LENGTH), bytes.length, file);

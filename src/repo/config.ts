@@ -1,6 +1,7 @@
 import { DriveseedError } from '../errors.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { BlobIdScheme } from './crypto.js';
+import type { FileIdScheme } from './ids.js';
 import { CONFIG_FILE } from './layout.js';
 
 /**
@@ -8,10 +9,20 @@ import { CONFIG_FILE } from './layout.js';
  * a reader can refuse a newer format before asking for a password.
  */
 export const REPOSITORY_FORMAT = 'driveseed-repository';
-/** What new repositories are made as. Version 2 made blob ids keyed BLAKE3 (docs/format.md). */
+/** What new repositories are made as. Version 2 made its ids BLAKE3 (docs/format.md). */
 export const REPOSITORY_VERSION = 2;
-/** Versions this driveseed reads and writes: each differs only in its blob id scheme. */
-const BLOB_ID_SCHEMES: Record<number, BlobIdScheme> = { 1: 'hmac-sha256', 2: 'blake3-keyed' };
+
+/** How a version makes blob ids (keyed, from plaintext) and file names (from the stored bytes). */
+export interface IdSchemes {
+  blobIds: BlobIdScheme;
+  fileIds: FileIdScheme;
+}
+
+/** Versions this driveseed reads and writes: they differ only in their id schemes. */
+const ID_SCHEMES: Record<number, IdSchemes> = {
+  1: { blobIds: 'hmac-sha256', fileIds: 'sha256' },
+  2: { blobIds: 'blake3-keyed', fileIds: 'blake3' },
+};
 
 export interface RepositoryConfig {
   format: typeof REPOSITORY_FORMAT;
@@ -41,7 +52,7 @@ export async function readConfig(store: BlobStore): Promise<RepositoryConfig> {
   if (config.format !== REPOSITORY_FORMAT) {
     throw new DriveseedError('NOT_A_REPOSITORY', `${store.location} is not a driveseed repository`);
   }
-  if (typeof config.version !== 'number' || !(config.version in BLOB_ID_SCHEMES)) {
+  if (typeof config.version !== 'number' || !(config.version in ID_SCHEMES)) {
     throw new DriveseedError(
       'UNSUPPORTED_VERSION',
       `${store.location} uses repository format version ${config.version}; this driveseed reads versions 1 to ${REPOSITORY_VERSION}`,
@@ -51,8 +62,8 @@ export async function readConfig(store: BlobStore): Promise<RepositoryConfig> {
   return config as RepositoryConfig;
 }
 
-export function blobIdSchemeOf(config: RepositoryConfig): BlobIdScheme {
-  return BLOB_ID_SCHEMES[config.version];
+export function idSchemesOf(config: RepositoryConfig): IdSchemes {
+  return ID_SCHEMES[config.version];
 }
 
 export function encodeConfig(config: RepositoryConfig): Buffer {

@@ -1,8 +1,7 @@
 import { createCipheriv, createDecipheriv, type Cipher, type Decipher, createHmac, randomBytes, randomFillSync, scrypt as scryptCb, webcrypto } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
-import type * as BlakeHash from '@napi-rs/blake-hash';
 import { DriveseedError } from '../errors.js';
+import { blake3Binding } from './blake3.js';
 
 const scrypt = promisify(scryptCb) as (
   password: string | Buffer,
@@ -132,31 +131,13 @@ export type BlobIdScheme = 'blake3-keyed' | 'hmac-sha256';
 
 export type BlobIdFunction = (plaintext: Uint8Array) => string;
 
-/*
- * BLAKE3 through a napi-rs binding (prebuilt per platform as npm packages): node's crypto has
- * no BLAKE3, and its HMAC-SHA-256 ran at 1.67 GB/s a core here against 6.7 GB/s for keyed
- * BLAKE3 over 512 KiB chunks — a tenth of a first backup's CPU time. Loaded on first use.
- */
-let blakeHash: typeof BlakeHash | undefined;
-function blake3Hasher(key: Buffer): BlakeHash.Blake3Hasher {
-  try {
-    blakeHash ??= createRequire(import.meta.url)('@napi-rs/blake-hash') as typeof BlakeHash;
-  } catch (cause) {
-    throw new DriveseedError('UNSUPPORTED_PLATFORM', `BLAKE3 (@napi-rs/blake-hash) does not load on this platform: ${(cause as Error).message.split('\n')[0]}`, {
-      hint: 'reinstall driveseed with `npm ci` on this machine',
-      cause,
-    });
-  }
-  return blakeHash.Blake3Hasher.newKeyed(key);
-}
-
 /**
  * The id function of a scheme and key. A keyed BLAKE3 hasher is made once and reset per blob:
  * making one per blob cost 13 µs (a 4 KiB blob hashes in 1.7 µs).
  */
 export function blobIdFunction(scheme: BlobIdScheme, macKey: Buffer): BlobIdFunction {
   if (scheme === 'hmac-sha256') return (plaintext) => createHmac('sha256', macKey).update(plaintext).digest('hex');
-  const hasher = blake3Hasher(macKey);
+  const hasher = blake3Binding().Blake3Hasher.newKeyed(macKey);
   return (plaintext) => {
     hasher.reset();
     return hasher.update(plaintext).digest('hex');

@@ -53,7 +53,9 @@ export async function writeKeyFile(store: BlobStore, master: MasterKey, password
     data: seal(wrapping, Buffer.from(JSON.stringify(secret)), KEY_AAD).toString('base64'),
   };
   const bytes = Buffer.from(JSON.stringify(file, null, 2) + '\n');
-  const id = fileId(bytes);
+  // Key files are named by SHA-256 in every version: the name only has to be unique, nobody
+  // verifies it, and it is written before a reader could know the repository's version.
+  const id = fileId(bytes, 'sha256');
   await store.put(KEYS_DIR + id, bytes);
   return id;
 }

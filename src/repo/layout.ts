@@ -20,8 +20,9 @@ export function idFromName(name: string): Id {
 const CONTENT_ADDRESSED = /^(data\/[0-9a-f]{2}|index|snapshots|locks)\/([0-9a-f]{64})$/;
 
 /**
- * The SHA-256 a file's name promises for its (encrypted) content, for the files named that
- * way; any hop (vault upload, seed copy) can verify them without the repository key.
+ * The hash a file's name promises for its (encrypted) content, for the files named that way;
+ * any hop (vault upload, seed copy) can verify them without the repository key (ids.ts,
+ * contentMatchesId).
  */
 export function expectedContentHash(name: string): string | undefined {
   return CONTENT_ADDRESSED.exec(name)?.[2];

@@ -97,7 +97,8 @@ export class RepositoryLock {
 
 async function writeLock(store: BlobStore, key: Buffer, info: Omit<LockInfo, 'time'>): Promise<string> {
   const bytes = encodeSealedJson(key, 'lock', { ...info, time: new Date().toISOString() });
-  const name = LOCKS_DIR + fileId(bytes);
+  // SHA-256 in every version: a lock's name only has to be unique, and locks never travel.
+  const name = LOCKS_DIR + fileId(bytes, 'sha256');
   await store.put(name, bytes);
   return name;
 }

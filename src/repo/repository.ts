@@ -3,12 +3,12 @@ import { DriveseedError } from '../errors.js';
 import { blobDataLength, type BlobStore } from '../storage/blob-store.js';
 import { decodePayload, encodePayload } from './compression.js';
 import { blobIdFunction, generateMasterKey, open, seal, type BlobIdFunction, type BlobIdScheme, type MasterKey } from './crypto.js';
-import { fileId, type Id } from './ids.js';
+import { fileId, type FileIdScheme, type Id } from './ids.js';
 import { openMasterKey, writeKeyFile } from './key-file.js';
 import { CONFIG_FILE, DATA_DIR, idFromName, INDEX_DIR, packName, SNAPSHOTS_DIR } from './layout.js';
 import { decodeIndexFile, INDEX_VERSION, MasterIndex, type BlobLocation, type PackEntry } from './master-index.js';
 import { blobAad, decodePackHeader, encodePackTail, PACK_TARGET_SIZE, PACK_TRAILER_LENGTH, parsePackTrailer, type BlobType, type PackedBlob } from './pack.js';
-import { blobIdSchemeOf, encodeConfig, readConfig, REPOSITORY_FORMAT, REPOSITORY_VERSION, type RepositoryConfig } from './config.js';
+import { idSchemesOf, encodeConfig, readConfig, REPOSITORY_FORMAT, REPOSITORY_VERSION, type RepositoryConfig } from './config.js';
 import { decodeSealedJson, encodeSealedJson } from './sealed-file.js';
 import { decodeSnapshot, type Snapshot, type StoredSnapshot } from './snapshot.js';
 import { RepositoryLock } from './lock.js';
@@ -53,6 +53,8 @@ export class Repository {
   bytesAdded = 0;
   /** How this repository's blob ids are made; worker threads make their own function from it. */
   readonly blobIdScheme: BlobIdScheme;
+  /** How this repository names its packs, index and snapshot files. */
+  readonly fileIdScheme: FileIdScheme;
   private readonly idOf: BlobIdFunction;
 
   private constructor(
@@ -60,7 +62,7 @@ export class Repository {
     readonly config: RepositoryConfig,
     readonly key: MasterKey,
   ) {
-    this.blobIdScheme = blobIdSchemeOf(config);
+    ({ blobIds: this.blobIdScheme, fileIds: this.fileIdScheme } = idSchemesOf(config));
     this.idOf = blobIdFunction(this.blobIdScheme, key.mac);
   }
 
@@ -96,7 +98,7 @@ export class Repository {
   /** Reads a repository file and checks that its bytes hash to its name. */
   async readVerified(name: string): Promise<Buffer> {
     const bytes = await this.store.get(name);
-    if (fileId(bytes) !== idFromName(name)) {
+    if (this.fileId(bytes) !== idFromName(name)) {
       throw new DriveseedError('CORRUPT', `${name}: content does not match its name (file damaged)`);
     }
     return bytes;
@@ -177,6 +179,10 @@ export class Repository {
 
   // ---- writing -------------------------------------------------------------------------
 
+  fileId(bytes: Uint8Array | readonly Uint8Array[]): Id {
+    return fileId(bytes, this.fileIdScheme);
+  }
+
   blobId(plaintext: Uint8Array): Id {
     return this.idOf(plaintext);
   }
@@ -219,7 +225,7 @@ export class Repository {
     while (this.uploads.size >= MAX_PENDING_UPLOADS) await Promise.race(this.uploads);
     this.throwUploadError();
     const parts = [...pack.parts, encodePackTail(this.key.encryption, pack.blobs)];
-    const entry: PackEntry = { id: fileId(parts), size: blobDataLength(parts), blobs: pack.blobs };
+    const entry: PackEntry = { id: this.fileId(parts), size: blobDataLength(parts), blobs: pack.blobs };
     const upload = this.store
       .put(packName(entry.id), parts)
       .then(() => this.packUploaded(entry))
@@ -271,7 +277,7 @@ export class Repository {
 
   async writeIndexFile(packs: PackEntry[]): Promise<Id> {
     const bytes = encodeSealedJson(this.key.encryption, 'index', { version: INDEX_VERSION, packs });
-    const id = fileId(bytes);
+    const id = this.fileId(bytes);
     await this.store.put(INDEX_DIR + id, bytes);
     this.bytesAdded += bytes.length;
     return id;
@@ -310,7 +316,7 @@ export class Repository {
 
   async saveSnapshot(snapshot: Snapshot): Promise<Id> {
     const bytes = encodeSealedJson(this.key.encryption, 'snapshot', snapshot);
-    const id = fileId(bytes);
+    const id = this.fileId(bytes);
     await this.store.put(SNAPSHOTS_DIR + id, bytes);
     return id;
   }

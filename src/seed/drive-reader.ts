@@ -28,7 +28,7 @@ export interface DriveKeys {
   manifestSha256: string;
 }
 
-/** Names a repository file carries when it is named by its own SHA-256. */
+/** Names a repository file carries when it is named by the hash of its bytes (repo/ids.ts). */
 const HASHED_NAME = /(?:^|\/)([0-9a-f]{64})$/;
 
 /**
@@ -124,7 +124,7 @@ async function readVerified(pool: OpenPool, drive: DriveSource, driveId: string,
     key,
     length: file.length,
     blocks: file.blocks,
-    expectedSha256: HASHED_NAME.exec(file.name)?.[1],
+    expectedId: HASHED_NAME.exec(file.name)?.[1],
   });
   if ('problem' in reply) {
     problems.push({ file: file.name, ...reply.problem });

@@ -2,12 +2,13 @@ import { createDecipheriv, createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { cipherInto, NONCE_LENGTH, SEAL_OVERHEAD, TAG_LENGTH } from '../repo/crypto.js';
+import { contentMatchesId } from '../repo/ids.js';
 import { BLOCK_SIZE, blockAad, type BlockCheck } from './envelope-format.js';
 
 /**
  * The data centre's read of one file from a drive, in a worker thread: every block is
  * decrypted with the drive's key and checked against the manifest's check value, then the whole
- * file against its name when it is named by its SHA-256. The plaintext goes back by transfer,
+ * file against its name when it is named by its hash. The plaintext goes back by transfer,
  * not by copy; a damaged file comes back as a problem naming the block.
  */
 export interface OpenRequest {
@@ -23,8 +24,8 @@ export interface OpenRequest {
   key: Uint8Array;
   length: number;
   blocks: string[];
-  /** The SHA-256 the file's name promises, if it has one. */
-  expectedSha256?: string;
+  /** The hash the file's name promises, if it has one (repo/ids.ts, contentMatchesId). */
+  expectedId?: string;
 }
 
 export type OpenReply = { id: number; data: ArrayBuffer } | { id: number; problem: { block?: number; reason: string } };
@@ -70,7 +71,7 @@ function openFile(request: OpenRequest): OpenReply {
         return { id: request.id, problem: { block: i, reason: 'block differs from the one the manifest lists' } };
       }
     }
-    if (request.expectedSha256 && createHash('sha256').update(out).digest('hex') !== request.expectedSha256) {
+    if (request.expectedId && !contentMatchesId(out, request.expectedId)) {
       return { id: request.id, problem: { reason: 'content does not match its name' } };
     }
     return { id: request.id, data: buffer };

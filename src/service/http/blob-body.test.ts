@@ -23,7 +23,7 @@ function sendChunked(url: string, chunks: Buffer[]): Promise<{ status: number; b
   });
 }
 
-describe('blob bodies: received in parts, hashed on arrival, bounded', () => {
+describe('blob bodies: received in parts, bounded', () => {
   let app: FastifyInstance;
   let url: string;
 
@@ -35,14 +35,14 @@ describe('blob bodies: received in parts, hashed on arrival, bounded', () => {
       const body = request.body;
       assert.ok(isReceivedBlob(body));
       const joined = Buffer.concat(body.parts);
-      return { length: body.length, joinedLength: joined.length, sha256: body.sha256, check: createHash('sha256').update(joined).digest('hex') };
+      return { length: body.length, joinedLength: joined.length, sha256: createHash('sha256').update(joined).digest('hex') };
     });
     await app.listen({ host: '127.0.0.1', port: 0 });
     url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/blob`;
   });
   after(() => app.close());
 
-  it('the parts add up to the body and the hash is the body\'s', async () => {
+  it('the parts add up to the body, byte for byte', async () => {
     const data = randomBytes(LIMIT);
     const answer = await exchange(url, 'PUT', { 'content-type': 'application/octet-stream' }, [data.subarray(0, 7), data.subarray(7)]);
     assert.equal(answer.status, 200);
@@ -50,7 +50,6 @@ describe('blob bodies: received in parts, hashed on arrival, bounded', () => {
     assert.equal(got.length, LIMIT);
     assert.equal(got.joinedLength, LIMIT);
     assert.equal(got.sha256, createHash('sha256').update(data).digest('hex'));
-    assert.equal(got.sha256, got.check);
   });
 
   it('a declared length over the limit: 413 before a byte is read', async () => {

@@ -1,22 +1,20 @@
-import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from './http-error.js';
 
 /**
- * A blob upload as it came off the socket: its chunks, never joined into one buffer, and their
- * SHA-256, computed while they arrived. Joining a 16 MiB pack cost a copy and a large-object
- * garbage collection per pack (a fifth of the service's CPU in an online backup, measured);
- * a BlobStore takes the parts as they are.
+ * A blob upload as it came off the socket: its chunks, never joined into one buffer. Joining a
+ * 16 MiB pack cost a copy and a large-object garbage collection per pack (a fifth of the
+ * service's CPU in an online backup, measured); a BlobStore takes the parts as they are, and
+ * the route checks them against the blob's name (repo/ids.ts, contentMatchesId).
  */
 export interface ReceivedBlob {
   parts: Buffer[];
   length: number;
-  sha256: string;
 }
 
 export function isReceivedBlob(body: unknown): body is ReceivedBlob {
-  return typeof body === 'object' && body !== null && Array.isArray((body as ReceivedBlob).parts) && typeof (body as ReceivedBlob).sha256 === 'string';
+  return typeof body === 'object' && body !== null && Array.isArray((body as ReceivedBlob).parts) && typeof (body as ReceivedBlob).length === 'number';
 }
 
 /** Registers the parser that turns `application/octet-stream` bodies into ReceivedBlobs. */
@@ -33,7 +31,6 @@ function receive(payload: IncomingMessage, maxBytes: number): Promise<ReceivedBl
   const tooLarge = () => new HttpError(413, 'TOO_LARGE', `a blob may have at most ${maxBytes} bytes`, 'body');
   if (Number(payload.headers['content-length'] ?? 0) > maxBytes) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
     const parts: Buffer[] = [];
     let length = 0;
     payload.on('data', (chunk: Buffer) => {
@@ -44,10 +41,9 @@ function receive(payload: IncomingMessage, maxBytes: number): Promise<ReceivedBl
         reject(tooLarge());
         return;
       }
-      hash.update(chunk);
       parts.push(chunk);
     });
-    payload.on('end', () => length <= maxBytes && resolve({ parts, length, sha256: hash.digest('hex') }));
+    payload.on('end', () => length <= maxBytes && resolve({ parts, length }));
     payload.on('error', reject);
   });
 }

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { mapLimited } from '../../backup/semaphore.js';
+import { contentMatchesId } from '../../repo/ids.js';
 import { expectedContentHash, isLockFile } from '../../repo/layout.js';
 import type { BlobInfo, BlobStore } from '../../storage/blob-store.js';
 import { containerStore } from '../accounts/storage-accounts.js';
@@ -41,7 +41,7 @@ export async function copySeed(db: Db, blobs: BlobStore, subscriptionId: string,
   const copyOne = async (info: BlobInfo) => {
     const data = await source.get(info.name);
     const expected = expectedContentHash(info.name);
-    if (expected && createHash('sha256').update(data).digest('hex') !== expected) {
+    if (expected && !contentMatchesId(data, expected)) {
       result.damaged.push(info.name);
       return;
     }

@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { PrefixStore } from '../../storage/prefix.js';
 import { isDriveseedError } from '../../errors.js';
+import { contentMatchesId } from '../../repo/ids.js';
 import { expectedContentHash } from '../../repo/layout.js';
 import { BlobGrantRequest, BlobGrants, CompleteSeed, SeedCopy } from '../api/schemas.js';
 import { DEFAULT_GRANT_SECONDS, grantBlobAccess } from './blob-grants.js';
@@ -117,7 +118,7 @@ export function registerVaultRoutes(app: FastifyInstance, ctx: VaultContext): vo
     if (!isReceivedBlob(body)) throw badRequest('send the blob as application/octet-stream', 'body');
     // Content-addressed files are checked on arrival: a damaged upload never becomes "acknowledged".
     const hashed = expectedContentHash(name);
-    if (hashed && body.sha256 !== hashed) throw badRequest(`${name}: content does not match its name`, 'body');
+    if (hashed && !contentMatchesId(body.parts, hashed)) throw badRequest(`${name}: content does not match its name`, 'body');
     await withBlobErrors(name, () => store.put(name, body.parts));
     return reply.status(204).send();
   });
