@@ -20,3 +20,8 @@ export function blake3Binding(): typeof BlakeHash {
   }
   return binding;
 }
+
+/** The binding takes Buffers: a view of the same bytes, not a copy. */
+export function bufferView(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, type Cipher, type Decipher, createHmac, randomBytes, randomFillSync, scrypt as scryptCb, webcrypto } from 'node:crypto';
 import { promisify } from 'node:util';
 import { DriveseedError } from '../errors.js';
-import { blake3Binding } from './blake3.js';
+import { blake3Binding, bufferView } from './blake3.js';
 
 const scrypt = promisify(scryptCb) as (
   password: string | Buffer,
@@ -140,7 +140,7 @@ export function blobIdFunction(scheme: BlobIdScheme, macKey: Buffer): BlobIdFunc
   const hasher = blake3Binding().Blake3Hasher.newKeyed(macKey);
   return (plaintext) => {
     hasher.reset();
-    return hasher.update(plaintext).digest('hex');
+    return hasher.update(bufferView(plaintext)).digest('hex');
   };
 }
 

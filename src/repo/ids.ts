@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { blake3Binding } from './blake3.js';
+import { blake3Binding, bufferView } from './blake3.js';
 
 /** Ids are 32-byte values written as 64 lower-case hex characters everywhere in the format. */
 export type Id = string;
@@ -30,7 +30,7 @@ export function fileId(bytes: FileBytes, scheme: FileIdScheme): Id {
     return hash.digest('hex');
   }
   const hasher = new (blake3Binding().Blake3Hasher)();
-  for (const part of partsOf(bytes)) hasher.update(part);
+  for (const part of partsOf(bytes)) hasher.update(bufferView(part));
   return hasher.digest('hex');
 }
 
