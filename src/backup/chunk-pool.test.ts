@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { Repository } from '../repo/repository.js';
 import { MemoryStore } from '../storage/memory/memory-store.js';
 import type { BlobData } from '../storage/blob-store.js';
+import { PACK_BUFFER_SIZE } from '../repo/pack.js';
+import { chunkLengths, gearTable } from '../repo/chunker.js';
+import { stat } from 'node:fs/promises';
 import { ChunkPool } from './chunk-pool.js';
 
 /** A store whose pack uploads are slow, and which records how many run at once. */
@@ -56,6 +59,42 @@ describe('chunk pool', () => {
         const blobs = await Promise.all(result.content.map((id) => repo.loadBlob('data', id)));
         assert.deepEqual(Buffer.concat(blobs), files[i], `file ${i} reads back`);
       }
+    } finally {
+      await pool.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('cuts a large file on one worker and seals it on both: the blobs are those of cutting it whole', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'driveseed-split-'));
+    const repo = await Repository.init(new MemoryStore(), 'pw');
+    // Split from 1 MiB, so that 80 MiB make ten ranges of 8 MiB.
+    const pool = new ChunkPool(repo, 2, PACK_BUFFER_SIZE, 1024 * 1024);
+    try {
+      // Half random, half repeated: new blobs, and blobs that deduplicate within the file.
+      const random = randomBytes(40 * 1024 * 1024);
+      const data = Buffer.concat([random, random.subarray(0, 20 * 1024 * 1024), random.subarray(0, 20 * 1024 * 1024)]);
+      await writeFile(join(dir, 'disk.img'), data);
+      await writeFile(join(dir, 'small'), 'next to it');
+      const [large, small] = await Promise.all([pool.chunk(join(dir, 'disk.img'), data.length), pool.chunk(join(dir, 'small'), 10)]);
+      await pool.drain();
+      await repo.flush();
+
+      assert.equal(large.error, undefined);
+      assert.equal(pool.splits.files, 1);
+      const { rangesKept, rangesHandedOut } = pool.splits;
+      assert.equal(rangesKept + rangesHandedOut, 10, 'ten ranges of 8 MiB');
+      // The first range is always handed out; how many more depends on the two threads' pace.
+      assert.ok(rangesHandedOut >= 1, `${rangesHandedOut} ranges handed out, ${rangesKept} kept`);
+      assert.equal(large.size, data.length);
+      assert.equal(large.stat?.inode, Number((await stat(join(dir, 'disk.img'), { bigint: true })).ino));
+      const expected: string[] = [];
+      let at = 0;
+      for (const length of chunkLengths(gearTable(repo.key.chunkerSeed), data)) expected.push(repo.blobId(data.subarray(at, (at += length))));
+      assert.deepEqual(large.content, expected);
+      const blobs = await Promise.all(large.content.map((id) => repo.loadBlob('data', id)));
+      assert.ok(Buffer.concat(blobs).equals(data), 'the file reads back');
+      assert.deepEqual(await Promise.all(small.content.map((id) => repo.loadBlob('data', id))), [Buffer.from('next to it')]);
     } finally {
       await pool.close();
       await rm(dir, { recursive: true, force: true });

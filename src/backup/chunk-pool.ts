@@ -31,9 +31,33 @@ interface QueuedFile {
   resolve: (result: FileResult) => void;
 }
 
-interface RunningTask {
-  files: QueuedFile[];
+/**
+ * Files at least this large are cut by one worker (a `scan`) and sealed by every worker in
+ * ranges (chunk-worker.ts): a VM disk image or a database dump is the typical first backup
+ * of an offline seed, and one worker alone used one of the two cores for all of it.
+ */
+export const SPLIT_FILE_SIZE = 64 * 1024 * 1024;
+
+/** A large file being cut by one worker and sealed in ranges by all. */
+interface SplitFile {
+  resolve: (result: FileResult) => void;
+  scanner: Worker;
+  /** Each range's result, in file order. */
+  ranges: (FileResult | undefined)[];
+  rangesPending: number;
+  nextOffset: number;
+  scan?: FileResult;
 }
+
+interface QueuedRange {
+  split: SplitFile;
+  index: number;
+  path: string;
+  offset: number;
+  lengths: number[];
+}
+
+type RunningTask = { files: QueuedFile[] } | { scan: SplitFile; path: string } | { range: QueuedRange };
 
 /**
  * Worker threads that turn files into stored data packs. The pool owns the dedup decision (it
@@ -47,6 +71,10 @@ export class ChunkPool {
   /** Workers with room for another task; one entry per free place. */
   private readonly idle: Worker[] = [];
   private readonly queue: QueuedFile[] = [];
+  /** Ranges of a scanned file: they go before new files, so the file finishes and its memory goes. */
+  private readonly ranges: QueuedRange[] = [];
+  /** One large file at a time is scanned: the other workers are there to help that one. */
+  private scanning?: SplitFile;
   private readonly running = new Map<number, RunningTask>();
   private nextTask = 0;
   private failure?: Error;
@@ -55,11 +83,14 @@ export class ChunkPool {
   private readonly waitingForBuffer: Worker[] = [];
   private readonly uploads = new Set<Promise<void>>();
   private readonly flushed = new Map<Worker, () => void>();
+  /** Large files split across the workers: ranges their scanner sealed, and ranges handed to any worker. */
+  readonly splits = { files: 0, rangesKept: 0, rangesHandedOut: 0 };
 
   constructor(
     private readonly repo: Repository,
     private readonly threads = availableParallelism(),
     private readonly packBufferSize = PACK_BUFFER_SIZE,
+    private readonly splitFileSize = SPLIT_FILE_SIZE,
   ) {}
 
   /** Workers start on the first changed file: an unchanged backup needs none of them. */
@@ -104,14 +135,85 @@ export class ChunkPool {
   }
 
   private dispatch(): void {
-    while (this.idle.length > 0 && this.queue.length > 0) {
-      const worker = this.idle.shift()!;
-      const files = takeBatch(this.queue);
-      const task = this.nextTask++;
-      this.running.set(task, { files });
-      const msg: ToWorker = { kind: 'task', task, files: files.map((f) => ({ path: f.path })) };
+    for (let i = 0; i < this.idle.length; ) {
+      const worker = this.idle[i];
+      const task = this.nextTask;
+      const msg = this.nextJob(worker, task);
+      if (!msg) {
+        i++;
+        continue;
+      }
+      this.idle.splice(i, 1);
+      this.nextTask++;
       worker.postMessage(msg);
     }
+  }
+
+  /**
+   * Ranges of a scanned file first, so it finishes and its memory goes; never to its scanner
+   * while it scans, where the range would wait behind the scan. Then queued files: a large
+   * one is scanned when no other is, the rest go in batches.
+   */
+  private nextJob(worker: Worker, task: number): ToWorker | undefined {
+    if (this.ranges.length > 0 && worker !== this.scanning?.scanner) {
+      const range = this.ranges.shift()!;
+      this.running.set(task, { range });
+      return { kind: 'range', task, path: range.path, offset: range.offset, lengths: range.lengths };
+    }
+    if (this.queue.length === 0) return undefined;
+    if (this.queue[0].size >= this.splitFileSize && this.workers.length > 1 && !this.scanning) {
+      const file = this.queue.shift()!;
+      this.scanning = { resolve: file.resolve, scanner: worker, ranges: [], rangesPending: 0, nextOffset: 0 };
+      this.splits.files++;
+      this.running.set(task, { scan: this.scanning, path: file.path });
+      return { kind: 'scan', task, path: file.path };
+    }
+    const files = takeBatch(this.queue);
+    this.running.set(task, { files });
+    return { kind: 'task', task, files: files.map((f) => ({ path: f.path })) };
+  }
+
+  /** The scanner's next range: sealed by the scanner already, or queued for any worker. */
+  private addRange(task: RunningTask, lengths: number[], content: string[] | undefined): void {
+    if (!('scan' in task)) return;
+    const split = task.scan;
+    const offset = split.nextOffset;
+    const size = lengths.reduce((a, b) => a + b, 0);
+    split.nextOffset += size;
+    if (content) {
+      this.splits.rangesKept++;
+      split.ranges.push({ content, size });
+      return;
+    }
+    this.splits.rangesHandedOut++;
+    split.rangesPending++;
+    this.ranges.push({ split, index: split.ranges.push(undefined) - 1, path: task.path, offset, lengths });
+    this.dispatch();
+  }
+
+  private taskDone(task: RunningTask, results: FileResult[]): void {
+    if ('files' in task) {
+      task.files.forEach((f, i) => f.resolve(results[i]));
+    } else if ('scan' in task) {
+      task.scan.scan = results[0];
+      if (this.scanning === task.scan) this.scanning = undefined;
+      this.finishSplit(task.scan);
+    } else {
+      const { split, index } = task.range;
+      split.ranges[index] = results[0];
+      split.rangesPending--;
+      split.scanner.postMessage({ kind: 'rangeDone' } satisfies ToWorker);
+      this.finishSplit(split);
+    }
+  }
+
+  /** Once the scan and all its ranges are done: the file's blobs in order, or the first error. */
+  private finishSplit(split: SplitFile): void {
+    if (!split.scan || split.rangesPending > 0) return;
+    const parts = split.ranges as FileResult[];
+    const failed = [split.scan, ...parts].find((r) => r.error !== undefined);
+    if (failed) return split.resolve({ content: [], size: 0, error: failed.error });
+    split.resolve({ content: parts.flatMap((r) => r.content), size: parts.reduce((n, r) => n + r.size, 0), stat: split.scan.stat });
   }
 
   private onMessage(worker: Worker, msg: FromWorker): void {
@@ -137,12 +239,15 @@ export class ChunkPool {
         this.uploads.add(upload);
         return;
       }
+      case 'cuts':
+        this.addRange(this.running.get(msg.task)!, msg.lengths, msg.content);
+        return;
       case 'done': {
         const task = this.running.get(msg.task)!;
         this.running.delete(msg.task);
         this.idle.push(worker);
         this.dispatch();
-        task.files.forEach((f, i) => f.resolve(msg.results[i]));
+        this.taskDone(task, msg.results);
         return;
       }
       case 'flushed':
@@ -166,10 +271,13 @@ export class ChunkPool {
 
   private fail(error: Error): void {
     this.failure ??= error;
+    const failed = { content: [], size: 0, error: error.message };
     for (const task of this.running.values()) {
-      for (const f of task.files) f.resolve({ content: [], size: 0, error: error.message });
+      if ('files' in task) for (const f of task.files) f.resolve(failed);
+      else ('scan' in task ? task.scan : task.range.split).resolve(failed);
     }
     this.running.clear();
+    this.ranges.length = 0;
     for (const done of this.flushed.values()) done();
     this.flushed.clear();
   }

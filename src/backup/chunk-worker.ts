@@ -48,6 +48,15 @@ port.on('message', (msg: ToWorker) => {
     case 'task':
       afterQueued(() => runTask(msg.task, msg.files));
       return;
+    case 'scan':
+      afterQueued(async () => send({ kind: 'done', task: msg.task, results: [await scanFile(msg.task, msg.path)] }));
+      return;
+    case 'range':
+      afterQueued(async () => send({ kind: 'done', task: msg.task, results: [await chunkRange(msg.path, msg.offset, msg.lengths)] }));
+      return;
+    case 'rangeDone':
+      handedOut--;
+      return;
     case 'flush':
       afterQueued(async () => {
         await group.flush();
@@ -165,7 +174,7 @@ const group = new Group();
 
 async function runTask(task: number, files: FileJob[]): Promise<void> {
   const results: FileResult[] = [];
-  for (const file of files) results.push(await chunkFile(file.path, reader, group));
+  for (const file of files) results.push(await chunkFile(file.path));
   send({ kind: 'done', task, results });
 }
 
@@ -176,20 +185,32 @@ async function runTask(task: number, files: FileJob[]): Promise<void> {
  */
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
-async function chunkFile(path: string, reader: Reader, group: Group): Promise<FileResult> {
+async function chunkFile(path: string): Promise<FileResult> {
   const content: string[] = [];
+  const result = await cutFile(path, (length) => {
+    content.push(group.add(reader.buffer.subarray(reader.start, reader.start + length)));
+    reader.start += length;
+  });
+  return { ...result, content: result.error === undefined ? content : [] };
+}
+
+/**
+ * Reads a file through the reader's buffer and hands each chunk's length to `onCut`, which
+ * finds the chunk at reader.start and moves reader.start past it. Returns the bytes read and
+ * the descriptor's fstat, or the error.
+ */
+async function cutFile(path: string, onCut: (length: number) => void | Promise<void>): Promise<FileResult> {
   let size = 0;
   let fd: number;
-  let stat: FileStat;
   try {
     fd = openSync(path, OPEN_FLAGS);
   } catch (e) {
-    return { content, size, error: (e as Error).message };
+    return { content: [], size, error: (e as Error).message };
   }
   try {
     const st = fstatSync(fd, { bigint: true });
-    if (!st.isFile()) return { content, size, error: 'not a regular file any more' };
-    stat = { mode: Number(st.mode & 0o7777n), mtimeNs: st.mtimeNs.toString(), uid: Number(st.uid), gid: Number(st.gid), inode: Number(st.ino), dev: Number(st.dev) };
+    if (!st.isFile()) return { content: [], size, error: 'not a regular file any more' };
+    const stat: FileStat = { mode: Number(st.mode & 0o7777n), mtimeNs: st.mtimeNs.toString(), uid: Number(st.uid), gid: Number(st.gid), inode: Number(st.ino), dev: Number(st.dev) };
     // Cut while the bytes read decide a cut, and read only when they do not: refilling as soon
     // as less than a maximal chunk was left moved ~3.5 MiB to the buffer's front for every
     // ~4.5 MiB of a large file. A cut depends only on the bytes before it, so the cuts are the same.
@@ -197,8 +218,8 @@ async function chunkFile(path: string, reader: Reader, group: Group): Promise<Fi
     for (;;) {
       const len = reader.nextCut(eof);
       if (len > 0) {
-        content.push(group.add(reader.buffer.subarray(reader.start, reader.start + len)));
-        reader.start += len;
+        const waiting = onCut(len);
+        if (waiting) await waiting;
       } else if (eof) {
         break;
       } else {
@@ -207,10 +228,91 @@ async function chunkFile(path: string, reader: Reader, group: Group): Promise<Fi
         size += n;
       }
     }
-    return { content, size, stat };
+    return { content: [], size, stat };
   } catch (e) {
     return { content: [], size, error: (e as Error).message };
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * A large file is cut by one worker and sealed by all: cutting (read and gear scan) runs at
+ * well over a GB/s, the hashing, compression and sealing behind it at a few hundred MB/s, so
+ * one worker alone left the other core idle for a whole VM image. The scanning worker hands
+ * a range of chunks to the others when few of its ranges are waiting for them, and seals it
+ * itself otherwise, from the bytes it just read: the work balances itself, the scan never
+ * waits, and a handed-out range is read again within two ranges, from the page cache. The
+ * cuts are chunkFile's, so are the blobs and their dedup.
+ */
+const RANGE_BYTES = 8 * 1024 * 1024;
+const HANDED_OUT_AHEAD = 2;
+let handedOut = 0;
+
+async function scanFile(task: number, path: string): Promise<FileResult> {
+  let lengths: number[] = [];
+  let content: string[] = [];
+  let rangeBytes = 0;
+  let keep = false;
+  const endRange = () => {
+    if (keep) send({ kind: 'cuts', task, lengths, content });
+    else {
+      handedOut++;
+      send({ kind: 'cuts', task, lengths });
+    }
+    lengths = [];
+    content = [];
+    rangeBytes = 0;
+  };
+  const result = await cutFile(path, (length) => {
+    if (lengths.length === 0) keep = handedOut >= HANDED_OUT_AHEAD;
+    if (keep) content.push(group.add(reader.buffer.subarray(reader.start, reader.start + length)));
+    reader.start += length;
+    lengths.push(length);
+    rangeBytes += length;
+    if (rangeBytes >= RANGE_BYTES) endRange();
+  });
+  if (lengths.length > 0 && result.error === undefined) endRange();
+  return result;
+}
+
+/** Chunks of known lengths at `offset`; a file that got shorter since its scan gives what it still has. */
+async function chunkRange(path: string, offset: number, lengths: number[]): Promise<FileResult> {
+  const content: string[] = [];
+  let size = 0;
+  let fd: number;
+  try {
+    fd = openSync(path, OPEN_FLAGS);
+  } catch (e) {
+    return { content, size, error: (e as Error).message };
+  }
+  try {
+    for (const length of lengths) {
+      if (BUFFER_SIZE - reader.end < length) {
+        await group.flush();
+        reader.start = reader.end = 0;
+      }
+      const n = readFully(fd, reader.buffer, reader.end, length, offset + size);
+      if (n > 0) content.push(group.add(reader.buffer.subarray(reader.end, reader.end + n)));
+      reader.end += n;
+      reader.start = reader.end;
+      size += n;
+      if (n < length) break;
+    }
+    return { content, size };
+  } catch (e) {
+    return { content: [], size, error: (e as Error).message };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readFully(fd: number, buffer: Buffer, at: number, length: number, position: number): number {
+  let done = 0;
+  while (done < length) {
+    const n = readSync(fd, buffer, at + done, length - done, position + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
 }

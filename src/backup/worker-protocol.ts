@@ -21,6 +21,12 @@ export interface FileJob {
 /** main → worker */
 export type ToWorker =
   | { kind: 'task'; task: number; files: FileJob[] }
+  /** Cut a large file, a range at a time (`cuts`): ranges it seals itself, and ranges for any worker to seal. */
+  | { kind: 'scan'; task: number; path: string }
+  /** Read, hash, compress and seal chunks of known lengths from `offset` of a file another worker cut. */
+  | { kind: 'range'; task: number; path: string; offset: number; lengths: number[] }
+  /** A range the scanner handed out was sealed by a worker. */
+  | { kind: 'rangeDone' }
   | { kind: 'want'; want: boolean[] }
   /** A pack buffer (transferred) lent to the worker after it handed its full one over. */
   | { kind: 'buffer'; buffer: ArrayBuffer }
@@ -48,6 +54,11 @@ export interface FileResult {
 /** worker → main */
 export type FromWorker =
   | { kind: 'query'; ids: string[] }
+  /**
+   * The next range of the file a `scan` task cuts, in file order: its chunk lengths, and the
+   * blob ids when the scanner seals the range itself (else any worker gets it as a `range` task).
+   */
+  | { kind: 'cuts'; task: number; lengths: number[]; content?: string[] }
   /** A finished pack: bytes [0, length) of `buffer` (transferred); the worker waits for another buffer. */
   | { kind: 'pack'; buffer: ArrayBuffer; length: number; entry: PackEntry }
   | { kind: 'done'; task: number; results: FileResult[] }
