@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { startAzurite, freePort } from '../dist/src/testing/azurite.js';
+import { Settler } from './settle.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin', 'driveseed.js');
@@ -52,12 +53,16 @@ async function onlineBackup(name, extra = [], env = {}, agentExtraEnv = {}) {
 }
 
 /**
- * Written-back and deleted data settles before each timed backup: on this disk (mounted with
- * `discard`) a deletion's discards, and the writeback of the backup before, otherwise landed
- * in whichever backup ran next.
+ * Every timed backup starts from the same machine state (bench/settle.mjs, as the engine bench
+ * does): written-back data — on this disk (mounted with `discard`) a deletion's discards, and
+ * the writeback of the backup before, otherwise landed in whichever backup ran next — and no
+ * free memory to write into. Each run deletes the repositories of the one before, and on this
+ * VM a freed page costs 4–9 µs when next written: copying packs into the page cache was 41% of
+ * the service's CPU samples in an online backup (perf), paid by whichever process wrote first.
  */
+let settler;
 function settleDisk() {
-  spawnSync('sync');
+  settler.settle();
 }
 
 let localBytes = 0;
@@ -92,6 +97,7 @@ function medianOf(values) {
 }
 
 async function main() {
+  settler = new Settler(work);
   execWarm();
   const runs = Number(args.runs);
   const rows = [];
@@ -122,6 +128,7 @@ async function main() {
   }
   for (const line of results) console.log(`50 concurrent clients, ${args.seconds} s — ${line}`);
   fs.service.child.kill();
+  settler.close();
   rmSync(work, { recursive: true, force: true });
 }
 
