@@ -199,7 +199,7 @@ async function chunkFile(path: string): Promise<FileResult> {
  * finds the chunk at reader.start and moves reader.start past it. Returns the bytes read and
  * the descriptor's fstat, or the error.
  */
-async function cutFile(path: string, onCut: (length: number) => void | Promise<void>): Promise<FileResult> {
+async function cutFile(path: string, onCut: (length: number) => void): Promise<FileResult> {
   let size = 0;
   let fd: number;
   try {
@@ -218,8 +218,7 @@ async function cutFile(path: string, onCut: (length: number) => void | Promise<v
     for (;;) {
       const len = reader.nextCut(eof);
       if (len > 0) {
-        const waiting = onCut(len);
-        if (waiting) await waiting;
+        onCut(len);
       } else if (eof) {
         break;
       } else {

@@ -173,7 +173,3 @@ export async function sealOffThread(key: CryptoKey, plaintext: Uint8Array, aad: 
   const body = await webcrypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: aad, tagLength: TAG_LENGTH * 8 }, key, plaintext);
   return [nonce, Buffer.from(body)];
 }
-
-export async function sha256OffThread(data: Uint8Array): Promise<string> {
-  return Buffer.from(await webcrypto.subtle.digest('SHA-256', data)).toString('hex');
-}
