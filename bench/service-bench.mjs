@@ -3,7 +3,9 @@
 // as a ratio to a local-repository backup of the same data in the same run, and requests
 // per second for a small authenticated metadata call under 50 concurrent clients.
 // With Azurite, packs go straight to blob storage on URLs the service signs; the same backup
-// with DRIVESEED_DIRECT_BLOBS=off (packs through the service) is measured for comparison.
+// with DRIVESEED_DIRECT_BLOBS=off (packs through the service) is measured for comparison, and
+// so is Azurite keeping blobs in memory: Azurite runs on the agent's cores here, which real
+// blob storage never does, and the CPU seconds printed for each process show what it takes.
 // Each run measures every path once, in turn, so a busy machine weighs on all of them alike;
 // the medians over --runs are the figures to quote.
 //
@@ -23,11 +25,29 @@ const { values: args } = parseArgs({ options: { data: { type: 'string', default:
 const work = mkdtempSync(join(tmpdir(), 'service-bench-'));
 const PASSWORD = 'bench password';
 
-function run(argv, env = {}) {
+/**
+ * CPU seconds from /proc: a process's own (`pid`), or, for 'children', everything this
+ * process's waited-for children used. On a 2-core machine every process of an online backup
+ * (agent, service, Azurite) takes from the same cores, so the bench shows who took what.
+ */
+const CLOCK_TICKS = 100;
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid === 'children' ? 'self' : pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const [user, system] = pid === 'children' ? [fields[13], fields[14]] : [fields[11], fields[12]];
+  return (Number(user) + Number(system)) / CLOCK_TICKS;
+}
+
+/** Runs the CLI; `cpu` is the CPU seconds of the command itself and of `watch`ed processes. */
+function run(argv, env = {}, watch = {}) {
+  const before = Object.fromEntries(Object.entries(watch).map(([name, pid]) => [name, cpuSeconds(pid)]));
+  const agentBefore = cpuSeconds('children');
   const started = process.hrtime.bigint();
   const r = spawnSync(process.execPath, [BIN, ...argv], { env: { ...process.env, DRIVESEED_PASSWORD: PASSWORD, ...env }, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
-  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, stdout: r.stdout };
+  const cpu = { agent: cpuSeconds('children') - agentBefore };
+  for (const [name, pid] of Object.entries(watch)) cpu[name] = cpuSeconds(pid) - before[name];
+  return { seconds, cpu, stdout: r.stdout };
 }
 
 async function startService(name, extra = [], env = {}) {
@@ -39,7 +59,7 @@ async function startService(name, extra = [], env = {}) {
   return { child, url: `http://127.0.0.1:${port}`, bootstrap, dataDir };
 }
 
-async function onlineBackup(name, extra = [], env = {}, agentExtraEnv = {}) {
+async function onlineBackup(name, extra = [], env = {}, agentExtraEnv = {}, azurite) {
   const service = await startService(name, extra, env);
   const home = join(work, `${name}-agent`);
   const agentEnv = { DRIVESEED_HOME: home, ...env, ...agentExtraEnv };
@@ -48,8 +68,9 @@ async function onlineBackup(name, extra = [], env = {}, agentExtraEnv = {}) {
   run(['agent', 'register', '--publish-settings', settings, '--vault', 'bench'], agentEnv);
   run(['agent', 'protect', args.data], agentEnv);
   settleDisk();
-  const backup = run(['agent', 'backup-now', '--json'], agentEnv);
-  return { service, agentEnv, seconds: backup.seconds, job: JSON.parse(backup.stdout) };
+  const watch = azurite ? { service: service.child.pid, azurite: azurite.pid } : { service: service.child.pid };
+  const backup = run(['agent', 'backup-now', '--json'], agentEnv, watch);
+  return { service, agentEnv, seconds: backup.seconds, cpu: backup.cpu, job: JSON.parse(backup.stdout) };
 }
 
 /**
@@ -67,6 +88,27 @@ function settleDisk() {
 
 let localBytes = 0;
 
+const PATHS = [
+  ['fs', 'online, service on local files:'],
+  ['azure', 'online, Azurite, packs direct:'],
+  ['azureViaService', 'online, Azurite, via the service:'],
+  ['azureInMemory', 'online, Azurite in memory, direct:'],
+];
+const LABEL_WIDTH = 35;
+
+/** An online backup into a fresh Azurite: packs straight to it, or (direct off) through the service. */
+async function azuriteBackup(name, { inMemory = false, direct = true } = {}) {
+  const azurite = await startAzurite({ inMemory });
+  try {
+    const azureEnv = { AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString };
+    const backup = await onlineBackup(name, ['--blob', `azure:${name}`], azureEnv, direct ? {} : { DRIVESEED_DIRECT_BLOBS: 'off' }, azurite);
+    backup.service.child.kill();
+    return backup;
+  } finally {
+    await azurite.stop();
+  }
+}
+
 /** One of each backup, fresh repositories and services, in the same order every run. */
 async function oneRun(i) {
   const local = join(work, `local-repo-${i}`);
@@ -76,19 +118,27 @@ async function oneRun(i) {
   localBytes = JSON.parse(localBackup.stdout).bytesRead;
   rmSync(local, { recursive: true, force: true });
   const fs = await onlineBackup(`fs-${i}`);
-  const azurite = await startAzurite();
-  const azureEnv = { AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString };
-  const az = await onlineBackup(`azure-${i}`, ['--blob', `azure:bench-${i}`], azureEnv);
-  az.service.child.kill();
-  const viaService = await onlineBackup(`azure-via-${i}`, ['--blob', `azure:via-${i}`], azureEnv, { DRIVESEED_DIRECT_BLOBS: 'off' });
-  viaService.service.child.kill();
-  await azurite.stop();
-  const seconds = { local: localBackup.seconds, fs: fs.seconds, azure: az.seconds, azureViaService: viaService.seconds };
-  console.log(
-    `run ${i}: local ${seconds.local.toFixed(2)} s; online fs ${seconds.fs.toFixed(2)} s (${(seconds.local / seconds.fs).toFixed(2)}×); ` +
-      `Azurite direct ${seconds.azure.toFixed(2)} s (${(seconds.local / seconds.azure).toFixed(2)}×); Azurite via service ${seconds.azureViaService.toFixed(2)} s (${(seconds.local / seconds.azureViaService).toFixed(2)}×)`,
-  );
-  return { seconds, fs };
+  const backups = {
+    local: localBackup,
+    fs,
+    azure: await azuriteBackup(`direct-${i}`),
+    azureViaService: await azuriteBackup(`via-${i}`, { direct: false }),
+    azureInMemory: await azuriteBackup(`memory-${i}`, { inMemory: true }),
+  };
+  const seconds = Object.fromEntries(Object.entries(backups).map(([key, b]) => [key, b.seconds]));
+  const cpu = Object.fromEntries(Object.entries(backups).map(([key, b]) => [key, b.cpu]));
+  const paths = PATHS.map(([key, label]) => `${label.replace(/^online, |:\s*$/g, '')} ${seconds[key].toFixed(2)} s (${(seconds.local / seconds[key]).toFixed(2)}×, ${cpuLine(cpu[key])})`);
+  console.log(`run ${i}: local ${seconds.local.toFixed(2)} s (${cpuLine(cpu.local)}); ${paths.join('; ')}`);
+  return { seconds, cpu, fs };
+}
+
+function cpuRatio(local, online, counted) {
+  const total = (cpu) => Object.entries(cpu).reduce((sum, [name, seconds]) => sum + (counted(name) ? seconds : 0), 0);
+  return `${(total(local) / total(online)).toFixed(2)}×`;
+}
+
+function cpuLine(cpu) {
+  return Object.entries(cpu).map(([name, seconds]) => `${name} ${seconds.toFixed(2)}`).join(' + ') + ' CPU-s';
 }
 
 function medianOf(values) {
@@ -104,18 +154,24 @@ async function main() {
   let fs;
   for (let i = 1; i <= runs; i++) {
     const row = await oneRun(i);
-    rows.push(row.seconds);
+    rows.push(row);
     fs?.service.child.kill();
     fs = row.fs;
   }
-  const median = (key) => medianOf(rows.map((r) => r[key]));
+  const median = (key) => medianOf(rows.map((r) => r.seconds[key]));
+  const medianCpu = (key) => Object.fromEntries(Object.keys(rows[0].cpu[key]).map((name) => [name, medianOf(rows.map((r) => r.cpu[key][name]))]));
   const local = median('local');
-  console.log(`\nmedians of ${runs} runs (${(localBytes / 1e6).toFixed(0)} MB read from ${args.data}):`);
-  console.log(`  local repository:                 ${local.toFixed(2)} s (${(localBytes / 1e6 / local).toFixed(0)} MB/s)`);
-  for (const [key, label] of [['fs', 'online, service on local files:  '], ['azure', 'online, Azurite, packs direct:   '], ['azureViaService', 'online, Azurite, via the service:']]) {
-    const ratios = rows.map((r) => r.local / r[key]);
-    console.log(`  ${label} ${median(key).toFixed(2)} s — ${(local / median(key)).toFixed(2)}× the local throughput (per-run ratios ${ratios.map((r) => r.toFixed(2)).join(', ')}, median ${medianOf(ratios).toFixed(2)}×)`);
+  const cpuRatios = [];
+  console.log(`\nmedians of ${runs} runs (${(localBytes / 1e6).toFixed(0)} MB read from ${args.data}), with the CPU seconds each process used:`);
+  console.log(`  ${'local repository:'.padEnd(LABEL_WIDTH)} ${local.toFixed(2)} s (${(localBytes / 1e6 / local).toFixed(0)} MB/s; ${cpuLine(medianCpu('local'))})`);
+  for (const [key, label] of PATHS) {
+    const ratios = rows.map((r) => r.seconds.local / r.seconds[key]);
+    const cpu = medianCpu(key);
+    console.log(`  ${label.padEnd(LABEL_WIDTH)} ${median(key).toFixed(2)} s — ${(local / median(key)).toFixed(2)}× the local throughput (per-run ratios ${ratios.map((r) => r.toFixed(2)).join(', ')}, median ${medianOf(ratios).toFixed(2)}×; ${cpuLine(cpu)})`);
+    cpuRatios.push(`  ${label.padEnd(LABEL_WIDTH)} ${cpuRatio(medianCpu('local'), cpu, () => true)} of all processes, ${cpuRatio(medianCpu('local'), cpu, (name) => name !== 'azurite')} of driveseed's`);
   }
+  console.log(`\nCPU seconds of the local backup / of the online one (the throughput ratio that running on a core as fully as the local backup would give):`);
+  for (const line of cpuRatios) console.log(line);
 
   // A small authenticated metadata call: the server's status (jobs, recovery points) with a bearer token.
   const token = await bearerToken(fs);

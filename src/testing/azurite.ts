@@ -11,6 +11,8 @@ const KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZ
 
 export interface Azurite {
   connectionString: string;
+  /** Azurite's process, for benches that count its CPU time. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -25,17 +27,28 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export interface AzuriteOptions {
+  /**
+   * Blob bodies in Azurite's memory instead of extent files in a temp dir. Benches use it to
+   * show what Azurite's own disk writes cost when it shares the machine's cores with the
+   * agent, which real blob storage never does.
+   */
+  inMemory?: boolean;
+}
+
 /**
  * Starts a real Azurite blob service (the npm package) on a free loopback port with its
  * data in a temp dir. Telemetry off: these machines have no internet.
  */
-export async function startAzurite(): Promise<Azurite> {
+export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
   const location = await mkdtemp(join(tmpdir(), 'azurite-'));
   const port = await freePort();
   const bin = join(dirname(createRequire(import.meta.url).resolve('azurite/package.json')), 'dist', 'src', 'blob', 'main.js');
+  // Azurite refuses --location together with --inMemoryPersistence.
+  const storage = options.inMemory ? ['--inMemoryPersistence'] : ['--location', location];
   const child: ChildProcess = spawn(
     process.execPath,
-    [bin, '--blobHost', '127.0.0.1', '--blobPort', String(port), '--location', location, '--disableTelemetry', '--skipApiVersionCheck', '--silent', '--loose'],
+    [bin, '--blobHost', '127.0.0.1', '--blobPort', String(port), ...storage, '--disableTelemetry', '--skipApiVersionCheck', '--silent', '--loose'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   await new Promise<void>((resolve, reject) => {
@@ -66,6 +79,7 @@ export async function startAzurite(): Promise<Azurite> {
   child.stdout!.resume();
   child.stderr!.resume();
   return {
+    pid: child.pid!,
     connectionString: `DefaultEndpointsProtocol=http;AccountName=${ACCOUNT};AccountKey=${KEY};BlobEndpoint=http://127.0.0.1:${port}/${ACCOUNT};`,
     async stop() {
       child.kill('SIGTERM');
