@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request as httpRequest } from 'node:http';
 import { signClientAssertion, type CertificateWithKey } from '../src/agent/certificates.js';
 import { createSelfSignedCertificate } from '../src/agent/certificate-factory.js';
 import { ServiceClient } from '../src/agent/service-client.js';
@@ -67,6 +68,32 @@ export function identitySuite(name: string, databaseUrl: () => Promise<string | 
       await assert.rejects(client.call('GET', `/v1/subscriptions/${subscriptionId}/applications`), (e) => isDriveseedError(e, 'FORBIDDEN'));
       const badKey = new ServiceClient(service.url, { ownerKey: 'dsok_wrong' });
       await assert.rejects(badKey.whoami(subscriptionId), (e) => isDriveseedError(e, 'UNAUTHORIZED'));
+    });
+
+    /** Sends an upload's headers, promising 64 MiB, and never a byte of it: the status, if the service answers without the body. */
+    function answerToHeadersAlone(path: string, headers: Record<string, string>, method = 'PUT'): Promise<number> {
+      return new Promise((resolve, reject) => {
+        const req = httpRequest(`${service.url}${path}`, { method, headers: { 'content-type': 'application/octet-stream', 'content-length': String(64 << 20), ...headers } });
+        const timer = setTimeout(() => reject(new Error(`${path}: no answer without the body`)), 5000);
+        req.on('response', (response) => {
+          clearTimeout(timer);
+          response.resume();
+          req.destroy();
+          resolve(response.statusCode ?? 0);
+        });
+        req.on('error', (e) => (req.destroyed ? undefined : reject(e)));
+        req.flushHeaders();
+      });
+    }
+
+    it('refuses an upload before reading its body: no credentials 401, another subscription 403; elsewhere 415', async () => {
+      const blob = `/v1/subscriptions/${subscriptionId}/vaults/v1/servers/00000000-0000-4000-8000-000000000000/blobs/data/ab/${'ab'.repeat(32)}`;
+      assert.equal(await answerToHeadersAlone(blob, {}), 401);
+      const other = await createSubscription(service.database.db, 'other-uploads', new Date());
+      assert.equal(await answerToHeadersAlone(blob, { authorization: `OwnerKey ${other.ownerKey}` }), 403);
+      // Only the blob routes take raw bodies: anywhere else one is refused unread, credentials or not.
+      assert.equal(await answerToHeadersAlone('/v1/token', {}, 'POST'), 415);
+      assert.equal(await answerToHeadersAlone(`/v1/subscriptions/${subscriptionId}/vaults/v1`, { authorization: `OwnerKey ${service.bootstrap!.ownerKey}` }), 415);
     });
 
     it('refuses an assertion signed by an unknown certificate', async () => {

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ServiceClient } from '../agent/service-client.js';
 import { writePublishSettings } from '../agent/publish-settings.js';
 import { printJson } from './common.js';
+import { parseSize } from '../storage/throttle.js';
 
 /** Minutes, not hours: a leaked URL should soon be worthless; long enough for a pack on a slow link. */
 function parseGrantLifetime(value: string): number {
@@ -24,7 +25,8 @@ export function serviceCommand(): Command {
     .option('--log', 'structured request logs on stdout')
     .option('--no-import-worker', 'do not import queued drives in this instance')
     .option('--grant-lifetime <seconds>', 'lifetime of the signed URLs agents get for their packs (Azure blob storage)', parseGrantLifetime, 600)
-    .action(async (flags: { dataDir: string; listen: string; db?: string; blob?: string; shippingAddress?: string; log?: boolean; importWorker: boolean; grantLifetime: number }) => {
+    .option('--upload-memory <size>', 'upload bodies held in memory at once, over all clients; more uploads wait for room (default 256MiB)')
+    .action(async (flags: { dataDir: string; listen: string; db?: string; blob?: string; shippingAddress?: string; log?: boolean; importWorker: boolean; grantLifetime: number; uploadMemory?: string }) => {
       const { startService } = await import('../service/start-service.js');
       const running = await startService({
         dataDir: flags.dataDir,
@@ -35,6 +37,7 @@ export function serviceCommand(): Command {
         logger: flags.log,
         importWorker: flags.importWorker,
         blobGrantSeconds: flags.grantLifetime,
+        uploadMemoryBytes: flags.uploadMemory ? parseSize(flags.uploadMemory) : undefined,
       });
       if (running.bootstrap) {
         console.log(`created subscription ${running.bootstrap.subscriptionId}`);

@@ -13,8 +13,11 @@ import { registerAccountRoutes } from './accounts/account-routes.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { registerConsoleRoutes } from './console/console-routes.js';
 import { registerConsole, securityHeaders } from './console/static-console.js';
+import { ByteBudget } from './http/byte-budget.js';
 
 export const SERVICE_VERSION = '0.1.0';
+/** Sixteen 16 MiB packs on their way in at once; more uploads wait, unread, for room. */
+export const DEFAULT_UPLOAD_MEMORY = 256 * 1024 * 1024;
 const DEFAULT_SHIPPING_ADDRESS = 'driveseed data centre, Receiving, (set with service start --shipping-address)';
 
 export interface ServiceOptions {
@@ -32,6 +35,8 @@ export interface ServiceOptions {
   livePollMs?: number;
   /** Lifetime of the signed URLs agents get for direct pack transfer (default ten minutes). */
   blobGrantSeconds?: number;
+  /** Upload bodies held in memory at once, over all clients (default DEFAULT_UPLOAD_MEMORY bytes). */
+  uploadBudget?: ByteBudget;
 }
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
@@ -133,7 +138,8 @@ export async function buildServer(options: ServiceOptions): Promise<FastifyInsta
     },
   );
 
-  registerVaultRoutes(app, { db, blobs: options.blobs, now, caller, blobGrantSeconds: options.blobGrantSeconds });
+  const uploadBudget = options.uploadBudget ?? new ByteBudget(DEFAULT_UPLOAD_MEMORY);
+  registerVaultRoutes(app, { db, blobs: options.blobs, now, caller, blobGrantSeconds: options.blobGrantSeconds, uploadBudget });
   registerAccountRoutes(app, { db, blobs: options.blobs, now, caller });
   registerImportRoutes(app, { db, now, caller, shippingAddress: options.shippingAddress ?? DEFAULT_SHIPPING_ADDRESS });
   registerConsoleRoutes(app, { db, now, caller, shippingAddress: options.shippingAddress ?? DEFAULT_SHIPPING_ADDRESS, livePollMs: options.livePollMs });

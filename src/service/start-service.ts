@@ -5,6 +5,7 @@ import { openDatabase, type OpenedDatabase } from './db/open-database.js';
 import { countSubscriptions, createSubscription } from './identity/subscriptions.js';
 import { ensureOperatorKey } from './identity/console-sessions.js';
 import { buildServer } from './server.js';
+import { ByteBudget } from './http/byte-budget.js';
 import { startImportWorker } from './datacenter/import-queue.js';
 import { openStore } from '../storage/open-store.js';
 
@@ -21,6 +22,8 @@ export interface StartOptions {
   importWorker?: boolean;
   /** Lifetime of the signed URLs agents get for direct pack transfer. */
   blobGrantSeconds?: number;
+  /** Bytes of upload bodies held in memory at once, over all clients. */
+  uploadMemoryBytes?: number;
 }
 
 export interface RunningService {
@@ -76,7 +79,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
   }
   // No retry layer here: the Azure SDK retries itself, and the agent retries whole calls.
   const blobs = await openStore(blobLocation(options.blob, dataDir));
-  const app = await buildServer({ database, blobs, now, logger: options.logger, shippingAddress: options.shippingAddress, blobGrantSeconds: options.blobGrantSeconds });
+  const app = await buildServer({ database, blobs, now, logger: options.logger, shippingAddress: options.shippingAddress, blobGrantSeconds: options.blobGrantSeconds, uploadBudget: options.uploadMemoryBytes ? new ByteBudget(options.uploadMemoryBytes) : undefined });
   const { host, port } = parseListen(options.listen);
   await app.listen({ host, port });
   const address = app.server.address() as { port: number };

@@ -5,6 +5,7 @@ import { request } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { exchange } from '../../agent/http-exchange.js';
 import { acceptBlobBodies, isReceivedBlob } from './blob-body.js';
+import { ByteBudget } from './byte-budget.js';
 import { HttpError } from './http-error.js';
 
 const LIMIT = 100_000;
@@ -29,7 +30,7 @@ describe('blob bodies: received in parts, bounded', () => {
 
   before(async () => {
     app = Fastify();
-    acceptBlobBodies(app, LIMIT);
+    acceptBlobBodies(app, { maxBytes: LIMIT, budget: new ByteBudget(10 * LIMIT) });
     app.setErrorHandler((error: Error, _request, reply) => reply.status(error instanceof HttpError ? error.status : 500).send({ message: error.message }));
     app.put('/blob', async (request) => {
       const body = request.body;
@@ -65,5 +66,69 @@ describe('blob bodies: received in parts, bounded', () => {
     const small = await sendChunked(url, [randomBytes(10), randomBytes(10)]);
     assert.equal(small.status, 200);
     assert.equal(JSON.parse(small.body).length, 20);
+  });
+});
+
+/** Polls until `condition` holds; fails the test after a few seconds instead of hanging it. */
+async function waitFor(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('blob bodies: a shared budget of memory', () => {
+  const BODY = 40_000;
+  let app: FastifyInstance;
+  let url: string;
+  const budget = new ByteBudget(BODY * 1.5);
+  const entered: string[] = [];
+  let openGate!: () => void;
+  const gate = new Promise<void>((resolve) => (openGate = resolve));
+
+  before(async () => {
+    app = Fastify();
+    acceptBlobBodies(app, { maxBytes: LIMIT, budget });
+    app.put('/blob/:name', async (request) => {
+      const { name } = request.params as { name: string };
+      entered.push(name);
+      if (name === 'first') await gate; // the store is slow: the first body stays in memory
+      return { length: (request.body as { length: number }).length };
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/blob`;
+  });
+  after(() => app.close());
+
+  it('a body that does not fit waits, unread, until an earlier response is sent, then goes through', async () => {
+    const first = exchange(`${url}/first`, 'PUT', { 'content-type': 'application/octet-stream' }, [randomBytes(BODY)]);
+    await waitFor(() => entered.length > 0, 'the first body reaches its handler');
+    assert.equal(budget.inUse, BODY);
+    const second = exchange(`${url}/second`, 'PUT', { 'content-type': 'application/octet-stream' }, [randomBytes(BODY)]);
+    await waitFor(() => budget.waiting > 0, 'the second body waits for room');
+    assert.deepEqual(entered, ['first'], 'the second body is not read while the first holds the room');
+    openGate();
+    assert.equal((await first).status, 200);
+    const answer = await second;
+    assert.equal(answer.status, 200);
+    assert.equal(JSON.parse(answer.body.toString()).length, BODY);
+    assert.deepEqual(entered, ['first', 'second']);
+    await waitFor(() => budget.inUse === 0, 'both responses give their room back');
+    assert.equal(budget.waiting, 0);
+  });
+
+  it('a client that gives up gives its room back', async () => {
+    await new Promise<void>((resolve, reject) => {
+      const req = request(`${url}/abandoned`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream', 'content-length': String(BODY) } });
+      req.on('error', () => resolve());
+      req.write(randomBytes(BODY / 2), () => setTimeout(() => req.destroy(), 20));
+      req.on('close', () => resolve());
+      req.on('response', () => reject(new Error('a half-sent body got an answer')));
+    });
+    await waitFor(() => budget.inUse === 0, 'the abandoned upload gives its room back');
+    assert.deepEqual(entered, ['first', 'second'], 'the abandoned body never reached its handler');
+    const answer = await exchange(`${url}/after`, 'PUT', { 'content-type': 'application/octet-stream' }, [randomBytes(BODY)]);
+    assert.equal(answer.status, 200);
   });
 });

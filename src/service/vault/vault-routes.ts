@@ -14,6 +14,7 @@ import type { Db } from '../db/open-database.js';
 import { requireOwner, requireSubscription, type Caller } from '../http/auth.js';
 import { badRequest, notFound } from '../http/http-error.js';
 import { acceptBlobBodies, isReceivedBlob } from '../http/blob-body.js';
+import type { ByteBudget } from '../http/byte-budget.js';
 import { ensureVault, finishJob, recordProgress, registerServer, serverFor, serverStatus, setPolicy, startJob } from './vaults.js';
 import type { ServerTable } from '../db/schema.js';
 
@@ -29,7 +30,11 @@ export interface VaultContext {
   caller: (request: FastifyRequest) => Promise<Caller>;
   /** Lifetime of the signed URLs agents get for direct pack transfer (default ten minutes). */
   blobGrantSeconds?: number;
+  /** The body bytes of blob uploads held in memory at once, over all clients. */
+  uploadBudget: ByteBudget;
 }
+
+type ServerPath = { vaultName: string; serverId: string; subscriptionId: string };
 
 /** Each server's repository is a folder of the service's blob store; the service sees only ciphertext. */
 export function repositoryStore(blobs: BlobStore, server: ServerTable): BlobStore {
@@ -39,13 +44,20 @@ export function repositoryStore(blobs: BlobStore, server: ServerTable): BlobStor
 export function registerVaultRoutes(app: FastifyInstance, ctx: VaultContext): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const base = '/v1/subscriptions/:subscriptionId/vaults/:vaultName';
-  const server = async (request: FastifyRequest, params: { vaultName: string; serverId: string; subscriptionId: string }) => {
-    const caller = await ctx.caller(request);
-    requireSubscription(caller, params.subscriptionId);
-    return serverFor(ctx.db, caller, params.vaultName, params.serverId);
+  // Once per request: the blob routes look the server up before the body, and again in the handler.
+  const servers = new WeakMap<FastifyRequest, Promise<ServerTable>>();
+  const server = (request: FastifyRequest, params: ServerPath): Promise<ServerTable> => {
+    let found = servers.get(request);
+    if (!found) {
+      found = (async () => {
+        const caller = await ctx.caller(request);
+        requireSubscription(caller, params.subscriptionId);
+        return serverFor(ctx.db, caller, params.vaultName, params.serverId);
+      })();
+      servers.set(request, found);
+    }
+    return found;
   };
-
-  acceptBlobBodies(app, MAX_BLOB_BYTES);
 
   api.put(base, { schema: { params: VaultParams, response: { 200: Vault, ...errors } } }, async (request) => {
     requireOwner(await ctx.caller(request), request.params.subscriptionId);
@@ -97,36 +109,47 @@ export function registerVaultRoutes(app: FastifyInstance, ctx: VaultContext): vo
     return grantBlobAccess(ctx.db, repositoryStore(ctx.blobs, target), target, request.body, ctx.now(), ctx.blobGrantSeconds ?? DEFAULT_GRANT_SECONDS);
   });
 
-  api.get(`${base}/servers/:serverId/blobs/*`, { schema: { params: BlobParams }, exposeHeadRoute: false }, async (request, reply) => {
-    const store = repositoryStore(ctx.blobs, await server(request, request.params));
-    const name = request.params['*'];
-    const range = parseRange(request.headers.range);
-    const data = await withBlobErrors(name, () => store.get(name, range));
-    return reply.status(range ? 206 : 200).type('application/octet-stream').send(data);
-  });
+  // Who may touch a blob is settled before a byte of an upload is read: a stranger's body is
+  // never buffered, and the upload budget is spent on callers with rights only.
+  app.register(async (scope) => {
+    scope.addHook('preParsing', async (request, _reply, payload) => {
+      await server(request, request.params as ServerPath);
+      return payload;
+    });
+    acceptBlobBodies(scope, { maxBytes: MAX_BLOB_BYTES, budget: ctx.uploadBudget });
+    const blobApi = scope.withTypeProvider<TypeBoxTypeProvider>();
 
-  api.head(`${base}/servers/:serverId/blobs/*`, { schema: { params: BlobParams } }, async (request, reply) => {
-    const store = repositoryStore(ctx.blobs, await server(request, request.params));
-    const info = await withBlobErrors(request.params['*'], () => store.stat(request.params['*']));
-    return reply.header('x-blob-size', String(info.size)).status(200).send();
-  });
+    blobApi.get(`${base}/servers/:serverId/blobs/*`, { schema: { params: BlobParams }, exposeHeadRoute: false }, async (request, reply) => {
+      const store = repositoryStore(ctx.blobs, await server(request, request.params));
+      const name = request.params['*'];
+      const range = parseRange(request.headers.range);
+      const data = await withBlobErrors(name, () => store.get(name, range));
+      return reply.status(range ? 206 : 200).type('application/octet-stream').send(data);
+    });
 
-  api.put(`${base}/servers/:serverId/blobs/*`, { schema: { params: BlobParams } }, async (request, reply) => {
-    const store = repositoryStore(ctx.blobs, await server(request, request.params));
-    const name = request.params['*'];
-    const body = request.body;
-    if (!isReceivedBlob(body)) throw badRequest('send the blob as application/octet-stream', 'body');
-    // Content-addressed files are checked on arrival: a damaged upload never becomes "acknowledged".
-    const hashed = expectedContentHash(name);
-    if (hashed && !contentMatchesId(body.parts, hashed)) throw badRequest(`${name}: content does not match its name`, 'body');
-    await withBlobErrors(name, () => store.put(name, body.parts));
-    return reply.status(204).send();
-  });
+    blobApi.head(`${base}/servers/:serverId/blobs/*`, { schema: { params: BlobParams } }, async (request, reply) => {
+      const store = repositoryStore(ctx.blobs, await server(request, request.params));
+      const info = await withBlobErrors(request.params['*'], () => store.stat(request.params['*']));
+      return reply.header('x-blob-size', String(info.size)).status(200).send();
+    });
 
-  api.delete(`${base}/servers/:serverId/blobs/*`, { schema: { params: BlobParams } }, async (request, reply) => {
-    const store = repositoryStore(ctx.blobs, await server(request, request.params));
-    await withBlobErrors(request.params['*'], () => store.delete(request.params['*']));
-    return reply.status(204).send();
+    blobApi.put(`${base}/servers/:serverId/blobs/*`, { schema: { params: BlobParams } }, async (request, reply) => {
+      const store = repositoryStore(ctx.blobs, await server(request, request.params));
+      const name = request.params['*'];
+      const body = request.body;
+      if (!isReceivedBlob(body)) throw badRequest('send the blob as application/octet-stream', 'body');
+      // Content-addressed files are checked on arrival: a damaged upload never becomes "acknowledged".
+      const hashed = expectedContentHash(name);
+      if (hashed && !contentMatchesId(body.parts, hashed)) throw badRequest(`${name}: content does not match its name`, 'body');
+      await withBlobErrors(name, () => store.put(name, body.parts));
+      return reply.status(204).send();
+    });
+
+    blobApi.delete(`${base}/servers/:serverId/blobs/*`, { schema: { params: BlobParams } }, async (request, reply) => {
+      const store = repositoryStore(ctx.blobs, await server(request, request.params));
+      await withBlobErrors(request.params['*'], () => store.delete(request.params['*']));
+      return reply.status(204).send();
+    });
   });
 }
 
