@@ -159,6 +159,22 @@ export function identitySuite(name: string, databaseUrl: () => Promise<string | 
       }
     });
 
+    it('refuses a bearer token changed in one character, also after the genuine one was accepted', async () => {
+      const { app, certificate } = await newApp('tampered-token');
+      const assertion = await signClientAssertion(app.id, `${service.url}/v1/token`, certificate);
+      const token: string = (await (await tokenRequest(assertionBody(app.id, assertion))).json()).access_token;
+      const whoami = (bearer: string) => fetch(`${service.url}/v1/subscriptions/${subscriptionId}/whoami`, { headers: { authorization: `Bearer ${bearer}` } });
+      assert.equal((await whoami(token)).status, 200);
+      assert.equal((await whoami(token)).status, 200);
+      const last = token.at(-2) === 'A' ? 'B' : 'A';
+      for (const tampered of [token.slice(0, -2) + last + token.at(-1), token.replace('.', '.e'), `${token}x`]) {
+        const response = await whoami(tampered);
+        assert.equal(response.status, 401, tampered);
+        assert.match((await response.json()).message, /not valid/);
+      }
+      assert.equal((await whoami(token)).status, 200);
+    });
+
     it('answers a bad body with 400 naming the field, and changes nothing', async () => {
       const response = await fetch(`${service.url}/v1/subscriptions/${subscriptionId}/applications`, {
         method: 'POST',

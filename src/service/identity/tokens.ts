@@ -115,11 +115,40 @@ async function rememberAssertion(db: Db, jti: string, applicationId: string, exp
   if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) throw unauthorized('the client assertion was used before (replay)');
 }
 
+interface VerifiedToken {
+  claims: TokenClaims;
+  /** The token's exp, in ms. */
+  expiresAt: number;
+}
+
+/**
+ * Tokens whose signature was checked, per database (whose key signed them). An agent sends
+ * the same token for up to an hour, and checking its signature through WebCrypto each time
+ * was the largest cost of a small authenticated call after the database. Tokens are not
+ * revocable, so a checked one stays good until its exp, which is still checked every time.
+ */
+const verifiedTokens = new WeakMap<Db, Map<string, VerifiedToken>>();
+const MAX_VERIFIED_TOKENS = 10_000;
+
 export async function verifyBearerToken(db: Db, token: string, now: Date): Promise<TokenClaims> {
+  let verified = verifiedTokens.get(db);
+  if (!verified) verifiedTokens.set(db, (verified = new Map()));
+  const known = verified.get(token);
+  if (known) {
+    if (now.getTime() < known.expiresAt) return known.claims;
+    verified.delete(token);
+  }
+  const checked = await checkBearerToken(db, token, now);
+  if (verified.size >= MAX_VERIFIED_TOKENS) verified.delete(verified.keys().next().value!);
+  verified.set(token, checked);
+  return checked.claims;
+}
+
+async function checkBearerToken(db: Db, token: string, now: Date): Promise<VerifiedToken> {
   try {
     const { payload } = await jwtVerify(token, await signingKey(db, now), { issuer: ISSUER, currentDate: now, algorithms: ['HS256'] });
-    if (typeof payload.sid !== 'string' || typeof payload.sub !== 'string') throw new Error('token without subscription');
-    return { subscriptionId: payload.sid, applicationId: payload.sub };
+    if (typeof payload.sid !== 'string' || typeof payload.sub !== 'string' || typeof payload.exp !== 'number') throw new Error('token without subscription or expiry');
+    return { claims: { subscriptionId: payload.sid, applicationId: payload.sub }, expiresAt: payload.exp * 1000 };
   } catch (e) {
     if (e instanceof joseErrors.JWTExpired) throw unauthorized('the access token has expired; get a new one');
     throw unauthorized('the access token is not valid');
