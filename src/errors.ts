@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
   | 'CONFLICT'
+  | 'UNTRUSTED'
   | 'SERVICE';
 
 export class DriveseedError extends Error {

@@ -34,7 +34,7 @@ export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 
 }
 
 /** A service, a registered agent home and a protected tree: the setting of every test here. */
-export async function setUpAgent(t: any, options: { extra?: string[]; env?: Record<string, string>; data?: (dir: string) => Promise<void> } = {}) {
+export async function setUpAgent(t: any, options: { extra?: string[]; env?: Record<string, string>; data?: (dir: string) => Promise<void>; https?: boolean } = {}) {
   const dir = await tempDir(t);
   const dataDir = join(dir, 'service');
   const port = await freePort();
@@ -42,7 +42,7 @@ export async function setUpAgent(t: any, options: { extra?: string[]; env?: Reco
   t.after(() => stopProcess(service));
   const bootstrap = JSON.parse(await readFile(join(dataDir, 'bootstrap.json'), 'utf8'));
   const env = { DRIVESEED_HOME: join(dir, 'agent'), ...options.env };
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${options.https ? 'https' : 'http'}://127.0.0.1:${port}`;
   const settings = join(dir, 'publish.json');
   assert.equal(cli(['service', 'publish-settings', '--service', url, '--subscription', bootstrap.subscriptionId, '--owner-key', bootstrap.ownerKey, '--out', settings], env).code, 0);
   const registered = json(cli(['agent', 'register', '--publish-settings', settings, '--vault', 'main', '--json'], env));

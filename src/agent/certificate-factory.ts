@@ -24,9 +24,13 @@ export async function createSelfSignedCertificate(commonName: string, validDays:
     keys,
     extensions: [new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true)],
   });
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
-  const privateKeyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END PRIVATE KEY-----\n`;
   const certificatePem = cert.toString('pem') + '\n';
-  return { certificatePem, privateKeyPem, thumbprint: thumbprintOf(certificatePem) };
+  return { certificatePem, privateKeyPem: await privateKeyPem(keys.privateKey), thumbprint: thumbprintOf(certificatePem) };
+}
+
+/** A private key as PKCS #8 PEM, the form node's crypto and TLS read. */
+export async function privateKeyPem(key: CryptoKey): Promise<string> {
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
+  return `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END PRIVATE KEY-----\n`;
 }
 

@@ -7,6 +7,19 @@ import type { BlobData } from '../storage/blob-store.js';
 
 const isSuccess = (status: number) => status >= 200 && status < 300;
 
+/** Node's codes for a TLS peer whose certificate does not verify: trying again cannot help. */
+const CERTIFICATE_REJECTIONS = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REVOKED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 export type Credentials = { ownerKey: string } | { applicationId: string; certificate: CertificateWithKey };
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = { 400: 'USAGE', 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 409: 'CONFLICT' };
@@ -85,6 +98,12 @@ export class ServiceClient {
       this.traffic.received += answer.body.length;
       return answer;
     } catch (cause) {
+      if (CERTIFICATE_REJECTIONS.has((cause as NodeJS.ErrnoException).code ?? '')) {
+        throw new DriveseedError('UNTRUSTED', `the driveseed service at ${this.serviceUrl} presented a certificate this machine does not trust: ${(cause as Error).message}`, {
+          hint: 'for a private CA or a self-signed certificate, point NODE_EXTRA_CA_CERTS at its PEM file',
+          cause,
+        });
+      }
       throw new DriveseedError('SERVICE', `cannot reach the driveseed service at ${this.serviceUrl}: ${(cause as Error).message}`, { cause });
     }
   }

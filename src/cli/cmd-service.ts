@@ -25,8 +25,11 @@ export function serviceCommand(): Command {
     .option('--log', 'structured request logs on stdout')
     .option('--no-import-worker', 'do not import queued drives in this instance')
     .option('--grant-lifetime <seconds>', 'lifetime of the signed URLs agents get for their packs (Azure blob storage)', parseGrantLifetime, 600)
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM, chain first); needs --tls-key')
+    .option('--tls-key <file>', "the TLS certificate's private key (PEM)")
+    .option('--trust-proxy <addresses>', 'believe X-Forwarded-Proto/-Host from these TLS-terminating proxies (IPs or CIDRs, comma-separated)')
     .option('--upload-memory <size>', 'upload bodies held in memory at once, over all clients; more uploads wait for room (default 256MiB)')
-    .action(async (flags: { dataDir: string; listen: string; db?: string; blob?: string; shippingAddress?: string; log?: boolean; importWorker: boolean; grantLifetime: number; uploadMemory?: string }) => {
+    .action(async (flags: { dataDir: string; listen: string; db?: string; blob?: string; shippingAddress?: string; log?: boolean; importWorker: boolean; grantLifetime: number; uploadMemory?: string; tlsCert?: string; tlsKey?: string; trustProxy?: string }) => {
       const { startService } = await import('../service/start-service.js');
       const running = await startService({
         dataDir: flags.dataDir,
@@ -38,6 +41,9 @@ export function serviceCommand(): Command {
         importWorker: flags.importWorker,
         blobGrantSeconds: flags.grantLifetime,
         uploadMemoryBytes: flags.uploadMemory ? parseSize(flags.uploadMemory) : undefined,
+        tlsCertFile: flags.tlsCert,
+        tlsKeyFile: flags.tlsKey,
+        trustProxy: flags.trustProxy,
       });
       if (running.bootstrap) {
         console.log(`created subscription ${running.bootstrap.subscriptionId}`);

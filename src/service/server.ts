@@ -37,6 +37,13 @@ export interface ServiceOptions {
   blobGrantSeconds?: number;
   /** Upload bodies held in memory at once, over all clients (default DEFAULT_UPLOAD_MEMORY bytes). */
   uploadBudget?: ByteBudget;
+  /** Serve HTTPS with this certificate (PEM, chain first) and key. */
+  tls?: { cert: string; key: string };
+  /**
+   * Addresses of the TLS-terminating proxies in front (fastify's trustProxy: IPs or CIDRs,
+   * comma-separated): their X-Forwarded-Proto and -Host say what address agents used.
+   */
+  trustProxy?: string;
 }
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
@@ -46,6 +53,8 @@ export async function buildServer(options: ServiceOptions): Promise<FastifyInsta
   const { db } = options.database;
   const now = options.now ?? (() => new Date());
   const app = Fastify({
+    ...(options.tls ? { https: options.tls } : {}),
+    ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
     logger: options.logger ? { level: 'info' } : false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     bodyLimit: 1024 * 1024,
@@ -79,7 +88,8 @@ export async function buildServer(options: ServiceOptions): Promise<FastifyInsta
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   app.post('/v1/token', { schema: { body: TokenRequest, response: { 200: TokenResponse, ...errors } } }, async (request) => {
-    const audience = `${request.protocol}://${request.headers.host}/v1/token`;
+    // The address the agent used, as it signed it: behind a trusted proxy, the one it forwards.
+    const audience = `${request.protocol}://${request.host}/v1/token`;
     return exchangeAssertion(db, request.body.client_id, request.body.client_assertion, audience, now());
   });
 

@@ -1,5 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
+import { DriveseedError } from '../errors.js';
 import type { FastifyInstance } from 'fastify';
 import { openDatabase, type OpenedDatabase } from './db/open-database.js';
 import { countSubscriptions, createSubscription } from './identity/subscriptions.js';
@@ -24,6 +26,11 @@ export interface StartOptions {
   blobGrantSeconds?: number;
   /** Bytes of upload bodies held in memory at once, over all clients. */
   uploadMemoryBytes?: number;
+  /** PEM files of the certificate (chain first) and key: serve HTTPS. */
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  /** Addresses of TLS-terminating proxies in front, whose X-Forwarded-* headers are believed. */
+  trustProxy?: string;
 }
 
 export interface RunningService {
@@ -60,6 +67,26 @@ async function readBootstrap(dataDir: string): Promise<Record<string, string>> {
   }
 }
 
+/** The certificate and key for HTTPS, both or neither, read before anything listens. */
+async function readTls(options: StartOptions): Promise<{ cert: string; key: string } | undefined> {
+  if (!options.tlsCertFile && !options.tlsKeyFile) return undefined;
+  if (!options.tlsCertFile || !options.tlsKeyFile) throw new DriveseedError('USAGE', 'HTTPS needs both --tls-cert and --tls-key');
+  const read = async (file: string, what: string) => {
+    try {
+      return await readFile(file, 'utf8');
+    } catch (e) {
+      throw new DriveseedError('USAGE', `cannot read the TLS ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  };
+  const tls = { cert: await read(options.tlsCertFile, 'certificate'), key: await read(options.tlsKeyFile, 'key') };
+  try {
+    createSecureContext(tls);
+  } catch (e) {
+    throw new DriveseedError('USAGE', `the TLS certificate and key do not work together: ${(e as Error).message}`);
+  }
+  return tls;
+}
+
 /** Opens the database, makes the first subscription if there is none, and listens. */
 export async function startService(options: StartOptions): Promise<RunningService> {
   const dataDir = resolve(options.dataDir);
@@ -79,11 +106,21 @@ export async function startService(options: StartOptions): Promise<RunningServic
   }
   // No retry layer here: the Azure SDK retries itself, and the agent retries whole calls.
   const blobs = await openStore(blobLocation(options.blob, dataDir));
-  const app = await buildServer({ database, blobs, now, logger: options.logger, shippingAddress: options.shippingAddress, blobGrantSeconds: options.blobGrantSeconds, uploadBudget: options.uploadMemoryBytes ? new ByteBudget(options.uploadMemoryBytes) : undefined });
+  const app = await buildServer({
+    database,
+    blobs,
+    now,
+    logger: options.logger,
+    shippingAddress: options.shippingAddress,
+    blobGrantSeconds: options.blobGrantSeconds,
+    uploadBudget: options.uploadMemoryBytes ? new ByteBudget(options.uploadMemoryBytes) : undefined,
+    tls: await readTls(options),
+    trustProxy: options.trustProxy,
+  });
   const { host, port } = parseListen(options.listen);
   await app.listen({ host, port });
   const address = app.server.address() as { port: number };
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+  const url = `${options.tlsCertFile ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
   const worker = options.importWorker === false ? undefined : startImportWorker(database.db, blobs, { now, log: (message) => app.log.info(message) });
   return {
     url,

@@ -41,7 +41,7 @@ export class RetryStore implements BlobStore {
       try {
         return await fn();
       } catch (e) {
-        if (isDriveseedError(e, 'NOT_FOUND') || isDriveseedError(e, 'USAGE') || isDriveseedError(e, 'UNAUTHORIZED') || isDriveseedError(e, 'FORBIDDEN')) throw e;
+        if (isFinal(e)) throw e;
         last = e;
       }
       attempt++;
@@ -84,4 +84,9 @@ export class RetryStore implements BlobStore {
   delete(name: string): Promise<void> {
     return this.retry('delete', name, () => this.inner.delete(name));
   }
+}
+
+/** Answers another try cannot change: a missing file, bad usage, refused credentials, a peer whose certificate is not trusted. */
+function isFinal(e: unknown): boolean {
+  return (['NOT_FOUND', 'USAGE', 'UNAUTHORIZED', 'FORBIDDEN', 'UNTRUSTED'] as const).some((code) => isDriveseedError(e, code));
 }
