@@ -2,21 +2,23 @@
 // Service benchmark: online backup throughput into the vault (local blob store and Azurite)
 // as a ratio to a local-repository backup of the same data in the same run, and requests
 // per second for a small authenticated metadata call under 50 concurrent clients.
-// With Azurite, packs go straight to blob storage on URLs the service signs; the same backup
-// with DRIVESEED_DIRECT_BLOBS=off (packs through the service) is measured for comparison, and
-// so is Azurite keeping blobs in memory: Azurite runs on the agent's cores here, which real
-// blob storage never does, and the CPU seconds printed for each process show what it takes.
+// The paths measured: the service on local files, over HTTP and over HTTPS (what a deployment
+// off loopback runs); Azurite with packs straight to blob storage on URLs the service signs,
+// and with DRIVESEED_DIRECT_BLOBS=off (packs through the service); and Azurite keeping blobs in
+// memory. Azurite runs on the agent's cores here, which real blob storage never does: the CPU
+// seconds printed for each process show what it takes.
 // Each run measures every path once, in turn, so a busy machine weighs on all of them alike;
 // the medians over --runs are the figures to quote.
 //
 //   node bench/service-bench.mjs [--data DIR] [--runs 3] [--seconds 10]
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { startAzurite, freePort } from '../dist/src/testing/azurite.js';
+import { createLoopbackServerCertificate } from '../dist/src/testing/tls-certificate.js';
 import { Settler } from './settle.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -56,7 +58,7 @@ async function startService(name, extra = [], env = {}) {
   const child = spawn(process.execPath, [BIN, 'service', 'start', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, ...extra], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((resolve) => child.stdout.on('data', (c) => String(c).includes('listening on') && resolve()));
   const bootstrap = JSON.parse(readFileSync(join(dataDir, 'bootstrap.json'), 'utf8'));
-  return { child, url: `http://127.0.0.1:${port}`, bootstrap, dataDir };
+  return { child, url: `${extra.includes('--tls-cert') ? 'https' : 'http'}://127.0.0.1:${port}`, bootstrap, dataDir };
 }
 
 async function onlineBackup(name, extra = [], env = {}, agentExtraEnv = {}, azurite) {
@@ -90,6 +92,7 @@ let localBytes = 0;
 
 const PATHS = [
   ['fs', 'online, service on local files:'],
+  ['fsHttps', 'online, the same over HTTPS:'],
   ['azure', 'online, Azurite, packs direct:'],
   ['azureViaService', 'online, Azurite, via the service:'],
   ['azureInMemory', 'online, Azurite in memory, direct:'],
@@ -118,9 +121,12 @@ async function oneRun(i) {
   localBytes = JSON.parse(localBackup.stdout).bytesRead;
   rmSync(local, { recursive: true, force: true });
   const fs = await onlineBackup(`fs-${i}`);
+  const fsHttps = await onlineBackup(`https-${i}`, ['--tls-cert', tls.certFile, '--tls-key', tls.keyFile], { NODE_EXTRA_CA_CERTS: tls.certFile });
+  fsHttps.service.child.kill();
   const backups = {
     local: localBackup,
     fs,
+    fsHttps,
     azure: await azuriteBackup(`direct-${i}`),
     azureViaService: await azuriteBackup(`via-${i}`, { direct: false }),
     azureInMemory: await azuriteBackup(`memory-${i}`, { inMemory: true }),
@@ -146,8 +152,19 @@ function medianOf(values) {
   return v[Math.floor((v.length - 1) / 2)];
 }
 
+/** A loopback certificate for the HTTPS path, trusted by the agent through NODE_EXTRA_CA_CERTS. */
+let tls;
+async function writeLoopbackCertificate() {
+  const { cert, key } = await createLoopbackServerCertificate();
+  const files = { certFile: join(work, 'service.crt'), keyFile: join(work, 'service.key') };
+  writeFileSync(files.certFile, cert);
+  writeFileSync(files.keyFile, key, { mode: 0o600 });
+  return files;
+}
+
 async function main() {
   settler = new Settler(work);
+  tls = await writeLoopbackCertificate();
   execWarm();
   const runs = Number(args.runs);
   const rows = [];
