@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { DriveseedError } from '../errors.js';
 
 /**
@@ -103,4 +104,29 @@ export interface UrlSigning {
 
 export function urlSignerOf(store: BlobStore): SignedBlobUrls | undefined {
   return (store as Partial<UrlSigning>).urlSigner?.();
+}
+
+/** A file, or a range of it, opened for reading: its length is known before the first byte. */
+export interface BlobReader {
+  length: number;
+  stream: Readable;
+}
+
+/**
+ * Reading a file as a stream, never whole in memory: a server that passes files on (the
+ * service's blob API) holds a few buffers per download, however large the file and however
+ * slow the client. A missing file (NOT_FOUND) and a range past its end are refused before the
+ * first byte, as `get` refuses them.
+ */
+export interface StreamingReads {
+  openRead(name: string, range?: ByteRange): Promise<BlobReader>;
+}
+
+/** Optional on a BlobStore (and passed on by wrappers that keep names reachable). */
+export interface ReadStreaming {
+  readStreams(): StreamingReads | undefined;
+}
+
+export function readStreamsOf(store: BlobStore): StreamingReads | undefined {
+  return (store as Partial<ReadStreaming>).readStreams?.();
 }

@@ -1,7 +1,7 @@
-import { assertValidBlobName, urlSignerOf, type BlobData, type BlobInfo, type BlobStore, type ByteRange, type SignedBlobUrls, type UrlSigning } from './blob-store.js';
+import { assertValidBlobName, readStreamsOf, urlSignerOf, type BlobData, type BlobInfo, type BlobStore, type ByteRange, type ReadStreaming, type SignedBlobUrls, type StreamingReads, type UrlSigning } from './blob-store.js';
 
 /** A folder of another store seen as a store of its own: each vault repository is one. */
-export class PrefixStore implements BlobStore, UrlSigning {
+export class PrefixStore implements BlobStore, UrlSigning, ReadStreaming {
   readonly location: string;
 
   constructor(
@@ -25,11 +25,18 @@ export class PrefixStore implements BlobStore, UrlSigning {
     return { signedUrl: async (name, access, expiresOn) => inner.signedUrl(this.full(name), access, expiresOn) };
   }
 
-  get(name: string, range?: ByteRange): Promise<Buffer> {
+  readStreams(): StreamingReads | undefined {
+    const inner = readStreamsOf(this.inner);
+    if (!inner) return undefined;
+    return { openRead: async (name, range) => inner.openRead(this.full(name), range) };
+  }
+
+  // async throughout: a bad name is a rejected promise, as from every store, never a throw.
+  async get(name: string, range?: ByteRange): Promise<Buffer> {
     return this.inner.get(this.full(name), range);
   }
 
-  put(name: string, data: BlobData): Promise<void> {
+  async put(name: string, data: BlobData): Promise<void> {
     return this.inner.put(this.full(name), data);
   }
 
@@ -37,7 +44,7 @@ export class PrefixStore implements BlobStore, UrlSigning {
     return { name, size: (await this.inner.stat(this.full(name))).size };
   }
 
-  exists(name: string): Promise<boolean> {
+  async exists(name: string): Promise<boolean> {
     return this.inner.exists(this.full(name));
   }
 
@@ -45,7 +52,7 @@ export class PrefixStore implements BlobStore, UrlSigning {
     for await (const info of this.inner.list(this.prefix + prefix)) yield { name: info.name.slice(this.prefix.length), size: info.size };
   }
 
-  delete(name: string): Promise<void> {
+  async delete(name: string): Promise<void> {
     return this.inner.delete(this.full(name));
   }
 }

@@ -2,7 +2,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { isDriveseedError } from '../errors.js';
-import { listAll, type BlobStore } from './blob-store.js';
+import { listAll, readStreamsOf, type BlobStore, type ByteRange } from './blob-store.js';
 
 export interface StoreFixture {
   store: BlobStore;
@@ -71,6 +71,28 @@ export function runBlobStoreSuite(name: string, makeStore: () => Promise<StoreFi
       for (const bad of ['../x', '/abs', 'a//b', 'a/./b', '', 'sp ace']) {
         await assert.rejects(store.put(bad, Buffer.from('x')), /invalid blob name/, bad);
       }
+    });
+
+    it('streams whole files and ranges as get reads them, when it can stream; refuses what get refuses, before a byte', async (t) => {
+      const streams = readStreamsOf(store);
+      if (!streams) return t.skip('this store reads whole files only');
+      const data = randomBytes(3 * 1024 * 1024 + 17);
+      await store.put('s/file', data);
+      const read = async (range?: ByteRange) => {
+        const reader = await streams.openRead('s/file', range);
+        const chunks: Buffer[] = [];
+        for await (const chunk of reader.stream) chunks.push(chunk as Buffer);
+        const bytes = Buffer.concat(chunks);
+        assert.equal(reader.length, bytes.length, 'the length said up front is what the stream gives');
+        return bytes;
+      };
+      assert.deepEqual(await read(), data);
+      assert.deepEqual(await read({ offset: 0, length: 1 }), data.subarray(0, 1));
+      assert.deepEqual(await read({ offset: data.length - 1, length: 1 }), data.subarray(data.length - 1));
+      assert.deepEqual(await read({ offset: 1_000_000, length: 2_000_000 }), data.subarray(1_000_000, 3_000_000));
+      assert.equal((await read({ offset: 5, length: 0 })).length, 0);
+      await assert.rejects(streams.openRead('s/missing'), (e) => isDriveseedError(e, 'NOT_FOUND'));
+      await assert.rejects(streams.openRead('s/file', { offset: data.length - 10, length: 11 }), (e) => isDriveseedError(e, 'STORAGE') && /past the end/.test((e as Error).message));
     });
 
     it('stores a 20 MiB file and many concurrent small ones', async () => {

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { BlobStore } from '../../storage/blob-store.js';
+import { readStreamsOf, type BlobStore } from '../../storage/blob-store.js';
 import { PrefixStore } from '../../storage/prefix.js';
 import { isDriveseedError } from '../../errors.js';
 import { contentMatchesId } from '../../repo/ids.js';
@@ -123,8 +123,12 @@ export function registerVaultRoutes(app: FastifyInstance, ctx: VaultContext): vo
       const store = repositoryStore(ctx.blobs, await server(request, request.params));
       const name = request.params['*'];
       const range = parseRange(request.headers.range);
-      const data = await withBlobErrors(name, () => store.get(name, range));
-      return reply.status(range ? 206 : 200).type('application/octet-stream').send(data);
+      reply.status(range ? 206 : 200).type('application/octet-stream');
+      // Streamed where the store can: a download then holds a few buffers, not the whole range.
+      const streams = readStreamsOf(store);
+      if (!streams) return reply.send(await withBlobErrors(name, () => store.get(name, range)));
+      const reader = await withBlobErrors(name, () => streams.openRead(name, range));
+      return reply.header('content-length', String(reader.length)).send(reader.stream);
     });
 
     blobApi.head(`${base}/servers/:serverId/blobs/*`, { schema: { params: BlobParams } }, async (request, reply) => {

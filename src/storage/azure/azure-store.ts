@@ -1,6 +1,7 @@
 import { BlobSASPermissions, BlobServiceClient, RestError, SASProtocol, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
 import { DriveseedError } from '../../errors.js';
-import { assertValidBlobName, blobDataBuffer, type BlobAccess, type BlobData, type BlobInfo, type BlobStore, type ByteRange, type SignedBlobUrls, type UrlSigning } from '../blob-store.js';
+import { Readable } from 'node:stream';
+import { assertValidBlobName, blobDataBuffer, type BlobAccess, type BlobData, type BlobInfo, type BlobReader, type BlobStore, type ByteRange, type ReadStreaming, type SignedBlobUrls, type StreamingReads, type UrlSigning } from '../blob-store.js';
 
 /** SAS permissions for each kind of access: `create` writes a new blob only (no overwrite, no delete). */
 const SAS_PERMISSIONS: Record<BlobAccess, string> = { read: 'r', create: 'c' };
@@ -14,7 +15,7 @@ const UPLOAD_CONCURRENCY = 4;
  * Put Blob and Put Block List commit atomically, which gives the interface's atomic put;
  * the SDK's own retry policy handles throttling and transient errors.
  */
-export class AzureStore implements BlobStore, UrlSigning {
+export class AzureStore implements BlobStore, UrlSigning, ReadStreaming {
   readonly location: string;
   private ready?: Promise<void>;
 
@@ -65,6 +66,29 @@ export class AzureStore implements BlobStore, UrlSigning {
       expiresOn,
       protocol: https ? SASProtocol.Https : SASProtocol.HttpsAndHttp,
     });
+  }
+
+  readStreams(): StreamingReads {
+    return { openRead: (name, range) => this.openRead(name, range) };
+  }
+
+  /** One Get Blob request, its body passed on as it arrives; the SDK resumes a body cut off mid-way. */
+  private async openRead(name: string, range?: ByteRange): Promise<BlobReader> {
+    assertValidBlobName(name);
+    if (range && range.length === 0) return { length: 0, stream: Readable.from([]) };
+    try {
+      const response = await this.container.getBlobClient(name).download(range?.offset ?? 0, range?.length, { maxRetryRequests: 3 });
+      const stream = response.readableStreamBody as Readable;
+      const length = response.contentLength ?? 0;
+      // Blob storage answers a range that runs past the end with what there is: refuse it, as get does.
+      if (range && length !== range.length) {
+        stream.destroy();
+        throw new DriveseedError('STORAGE', `${name}: range ${range.offset}+${range.length} is past the end of the blob`);
+      }
+      return { length, stream };
+    } catch (e) {
+      throw mapError(e, name, this.location);
+    }
   }
 
   async get(name: string, range?: ByteRange): Promise<Buffer> {

@@ -6,10 +6,17 @@ import { join } from 'node:path';
 import { listAll } from '../blob-store.js';
 import { runBlobStoreSuite } from '../store-suite.case.js';
 import { FsStore } from './fs-store.js';
+import { PrefixStore } from '../prefix.js';
 
 runBlobStoreSuite('fs', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'fs-store-'));
   return { store: new FsStore(dir), cleanup: () => rm(dir, { recursive: true, force: true }) };
+});
+
+// A vault's repository is a folder of the service's store: the prefix passes streaming reads on.
+runBlobStoreSuite('prefix(fs)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'fs-store-'));
+  return { store: new PrefixStore(new FsStore(dir), 'vaults/v/servers/s'), cleanup: () => rm(dir, { recursive: true, force: true }) };
 });
 
 describe('fs store', () => {

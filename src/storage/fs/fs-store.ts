@@ -2,12 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { DriveseedError } from '../../errors.js';
-import { assertValidBlobName, existsByStat, type BlobData, type BlobInfo, type BlobStore, type ByteRange } from '../blob-store.js';
+import { Readable } from 'node:stream';
+import { assertValidBlobName, existsByStat, type BlobData, type BlobInfo, type BlobReader, type BlobStore, type ByteRange, type ReadStreaming, type StreamingReads } from '../blob-store.js';
 
 const TEMP_MARK = '.tmp-';
 
 /** A BlobStore in a local directory. Atomic puts: temp file, fsync, rename. */
-export class FsStore implements BlobStore {
+/** Reads of a streamed file: a 16 MiB pack range is 16 reads, and a download holds about two of them. */
+const STREAM_CHUNK = 1024 * 1024;
+
+export class FsStore implements BlobStore, ReadStreaming {
   readonly location: string;
 
   constructor(readonly root: string) {
@@ -42,6 +46,31 @@ export class FsStore implements BlobStore {
         await handle.close();
       }
     } catch (e) {
+      throw mapError(e, name, this.location);
+    }
+  }
+
+  readStreams(): StreamingReads {
+    return { openRead: (name, range) => this.openRead(name, range) };
+  }
+
+  private async openRead(name: string, range?: ByteRange): Promise<BlobReader> {
+    const path = this.path(name);
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open(path, 'r');
+      const size = (await handle.stat()).size;
+      const offset = range?.offset ?? 0;
+      const length = range ? range.length : size;
+      if (offset + length > size) throw new DriveseedError('STORAGE', `${name}: range ${offset}+${length} is past the end of the file`);
+      if (length === 0) {
+        await handle.close();
+        return { length, stream: Readable.from([]) };
+      }
+      // The stream closes the handle when it ends or is destroyed (a client gone mid-way).
+      return { length, stream: handle.createReadStream({ start: offset, end: offset + length - 1, highWaterMark: STREAM_CHUNK }) };
+    } catch (e) {
+      await handle?.close().catch(() => undefined);
       throw mapError(e, name, this.location);
     }
   }
