@@ -28,6 +28,24 @@ describe('agent and vault over the network', () => {
     assert.deepEqual(await compareTrees(s.data, join(target, s.data)), []);
   });
 
+  it('restores identical files, whose one blob is read once for all of them', async (t) => {
+    // The pack holds that blob alone, so the ranged read returns exactly it: the buffer must not
+    // be handed to a worker (moved, detaching it) while another file still needs it.
+    const same = randomBytes(300 * 1024);
+    const s = await setUpAgent(t, {
+      data: async (data) => {
+        await mkdir(data, { recursive: true });
+        for (const name of ['a', 'b', 'c']) await writeFile(join(data, name), same);
+      },
+    });
+    cli(['agent', 'protect', s.data], s.env);
+    assert.equal(json(cli(['agent', 'backup-now', '--json'], s.env)).state, 'Completed');
+    const target = join(s.dir, 'restore');
+    const r = cli(['agent', 'restore', 'latest', '--target', target], s.env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(await compareTrees(s.data, join(target, s.data)), []);
+  });
+
   it('the vault holds only ciphertext in the repository format: the engine checks it in place', async (t) => {
     const s = await setUpAgent(t);
     cli(['agent', 'protect', s.data], s.env);

@@ -66,10 +66,13 @@ export class RemoteFiles {
     while (this.inFlight < BATCHES_IN_FLIGHT && this.pending.length > 0) {
       const batch = takeBatch(this.pending, FILES_PER_BATCH, BATCH_BYTES);
       this.inFlight++;
-      void this.restoreBatch(batch).finally(() => {
-        this.inFlight--;
-        this.startBatches();
-      });
+      // A fault outside a file's own reads and writes (a bug, say) fails the batch's files, never the process.
+      void this.restoreBatch(batch)
+        .catch((e: Error) => batch.forEach((f) => f.reject(e)))
+        .finally(() => {
+          this.inFlight--;
+          this.startBatches();
+        });
     }
   }
 
@@ -100,7 +103,8 @@ export class RemoteFiles {
           try {
             // Awaited first: `bytes[file] += await …` reads bytes[file] before the wait, so the
             // blobs of one file written at once counted only the last one.
-            const written = await this.pool.write(handles[file]!.fd, at, id, sealed);
+            // The bytes may move to the worker only when no other place of this range needs them.
+            const written = await this.pool.write(handles[file]!.fd, at, id, sealed, range.blobs.length === 1);
             bytes[file] += written;
           } catch (e) {
             errors[file] ??= (e as Error).message;
