@@ -98,13 +98,32 @@ const PATHS = [
   ['azureInMemory', 'online, Azurite in memory, direct:'],
 ];
 const LABEL_WIDTH = 35;
+/** Restores timed: from the local repository, and back from the vault on the two main paths. */
+const RESTORE_PATHS = [
+  ['fs', 'from the service on local files'],
+  ['azure', 'from Azurite, packs direct'],
+];
 
-/** An online backup into a fresh Azurite: packs straight to it, or (direct off) through the service. */
-async function azuriteBackup(name, { inMemory = false, direct = true } = {}) {
+/** Restores the latest recovery point into a fresh directory: the seconds it took. */
+function timedRestore(argv, env = {}) {
+  const target = join(work, 'restore-target');
+  settleDisk();
+  const seconds = run([...argv, '--target', target], env).seconds;
+  rmSync(target, { recursive: true, force: true });
+  return seconds;
+}
+
+/**
+ * An online backup into a fresh Azurite: packs straight to it, or (direct off) through the
+ * service; with `restore`, the restore that reads them back is timed too.
+ */
+async function azuriteBackup(name, { inMemory = false, direct = true, restore = false } = {}) {
   const azurite = await startAzurite({ inMemory });
   try {
     const azureEnv = { AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString };
-    const backup = await onlineBackup(name, ['--blob', `azure:${name}`], azureEnv, direct ? {} : { DRIVESEED_DIRECT_BLOBS: 'off' }, azurite);
+    const agentEnv = direct ? {} : { DRIVESEED_DIRECT_BLOBS: 'off' };
+    const backup = await onlineBackup(name, ['--blob', `azure:${name}`], azureEnv, agentEnv, azurite);
+    if (restore) backup.restoreSeconds = timedRestore(['agent', 'restore', 'latest'], backup.agentEnv);
     backup.service.child.kill();
     return backup;
   } finally {
@@ -119,23 +138,27 @@ async function oneRun(i) {
   settleDisk();
   const localBackup = run(['backup', '--repo', local, args.data, '--json']);
   localBytes = JSON.parse(localBackup.stdout).bytesRead;
+  const restores = { local: timedRestore(['restore', 'latest', '--repo', local]) };
   rmSync(local, { recursive: true, force: true });
   const fs = await onlineBackup(`fs-${i}`);
+  restores.fs = timedRestore(['agent', 'restore', 'latest'], fs.agentEnv);
   const fsHttps = await onlineBackup(`https-${i}`, ['--tls-cert', tls.certFile, '--tls-key', tls.keyFile], { NODE_EXTRA_CA_CERTS: tls.certFile });
   fsHttps.service.child.kill();
   const backups = {
     local: localBackup,
     fs,
     fsHttps,
-    azure: await azuriteBackup(`direct-${i}`),
+    azure: await azuriteBackup(`direct-${i}`, { restore: true }),
     azureViaService: await azuriteBackup(`via-${i}`, { direct: false }),
     azureInMemory: await azuriteBackup(`memory-${i}`, { inMemory: true }),
   };
   const seconds = Object.fromEntries(Object.entries(backups).map(([key, b]) => [key, b.seconds]));
   const cpu = Object.fromEntries(Object.entries(backups).map(([key, b]) => [key, b.cpu]));
   const paths = PATHS.map(([key, label]) => `${label.replace(/^online, |:\s*$/g, '')} ${seconds[key].toFixed(2)} s (${(seconds.local / seconds[key]).toFixed(2)}×, ${cpuLine(cpu[key])})`);
+  restores.azure = backups.azure.restoreSeconds;
   console.log(`run ${i}: local ${seconds.local.toFixed(2)} s (${cpuLine(cpu.local)}); ${paths.join('; ')}`);
-  return { seconds, cpu, fs };
+  console.log(`run ${i} restores: local ${restores.local.toFixed(2)} s; ${RESTORE_PATHS.map(([key, label]) => `${label} ${restores[key].toFixed(2)} s (${(restores.local / restores[key]).toFixed(2)}×)`).join('; ')}`);
+  return { seconds, cpu, restores, fs };
 }
 
 function cpuRatio(local, online, counted) {
@@ -187,6 +210,8 @@ async function main() {
     console.log(`  ${label.padEnd(LABEL_WIDTH)} ${median(key).toFixed(2)} s — ${(local / median(key)).toFixed(2)}× the local throughput (per-run ratios ${ratios.map((r) => r.toFixed(2)).join(', ')}, median ${medianOf(ratios).toFixed(2)}×; ${cpuLine(cpu)})`);
     cpuRatios.push(`  ${label.padEnd(LABEL_WIDTH)} ${cpuRatio(medianCpu('local'), cpu, () => true)} of all processes, ${cpuRatio(medianCpu('local'), cpu, (name) => name !== 'azurite')} of driveseed's`);
   }
+  const restoreMedian = (key) => medianOf(rows.map((r) => r.restores[key]));
+  console.log(`\nrestores of the same data, medians: local ${restoreMedian('local').toFixed(2)} s; ${RESTORE_PATHS.map(([key, label]) => `${label} ${restoreMedian(key).toFixed(2)} s (${(restoreMedian('local') / restoreMedian(key)).toFixed(2)}× the local throughput)`).join('; ')}`);
   console.log(`\nCPU seconds of the local backup / of the online one (the throughput ratio that running on a core as fully as the local backup would give):`);
   for (const line of cpuRatios) console.log(line);
 
