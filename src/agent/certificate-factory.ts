@@ -12,8 +12,16 @@ x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
-/** A new self-signed ECDSA P-256 certificate, as the seed's CertGen makes one per application. */
-export async function createSelfSignedCertificate(commonName: string, validDays: number, now = new Date()): Promise<CertificateWithKey> {
+/**
+ * A new self-signed ECDSA P-256 certificate, as the seed's CertGen makes one per application
+ * (a signing key only); other `extensions` make other kinds, a TLS server's for one.
+ */
+export async function createSelfSignedCertificate(
+  commonName: string,
+  validDays: number,
+  now = new Date(),
+  extensions: x509.Extension[] = [new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true)],
+): Promise<CertificateWithKey> {
   const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: randomBytes(16).toString('hex'),
@@ -22,14 +30,14 @@ export async function createSelfSignedCertificate(commonName: string, validDays:
     notAfter: new Date(now.getTime() + validDays * 86_400_000),
     signingAlgorithm: ALGORITHM,
     keys,
-    extensions: [new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true)],
+    extensions,
   });
   const certificatePem = cert.toString('pem') + '\n';
   return { certificatePem, privateKeyPem: await privateKeyPem(keys.privateKey), thumbprint: thumbprintOf(certificatePem) };
 }
 
 /** A private key as PKCS #8 PEM, the form node's crypto and TLS read. */
-export async function privateKeyPem(key: CryptoKey): Promise<string> {
+async function privateKeyPem(key: CryptoKey): Promise<string> {
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
   return `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END PRIVATE KEY-----\n`;
 }
