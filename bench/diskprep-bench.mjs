@@ -10,10 +10,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { prepareDrives } from '../dist/src/seed/drive-writer.js';
-import { importDrive } from '../dist/src/seed/drive-reader.js';
-import { FsStore } from '../dist/src/storage/fs/fs-store.js';
-import { openStore } from '../dist/src/storage/open-store.js';
+import { prepareDrives } from '../dist/src/core/envelope/drive-writer.js';
+import { importDrive } from '../dist/src/core/envelope/drive-reader.js';
+import { FsStore } from '../dist/src/core/storage/fs/fs-store.js';
+import { openStore } from '../dist/src/core/storage/open-store.js';
 import { startAzurite } from '../dist/src/testing/azurite.js';
 
 const { values: args } = parseArgs({ options: { staging: { type: 'string' }, target: { type: 'string', default: '/tmp/diskprep-bench' }, repeat: { type: 'string', default: '3' } } });

@@ -233,8 +233,8 @@ async function main() {
 /** The agent's own token, fetched the way the agent does it. */
 async function bearerToken(fs) {
   process.env.DRIVESEED_HOME = fs.agentEnv.DRIVESEED_HOME;
-  const { loadAgentConfig, loadCertificate } = await import('../dist/src/agent/agent-config.js');
-  const { signClientAssertion } = await import('../dist/src/agent/certificates.js');
+  const { loadAgentConfig, loadCertificate } = await import('../dist/src/client/agent/agent-config.js');
+  const { signClientAssertion } = await import('../dist/src/core/certificates/certificates.js');
   const config = await loadAgentConfig();
   const appId = config.registration.applicationId;
   const cert = await loadCertificate(config.applicationCertThumbprints[appId]);

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { writeSampleTree } from '../src/backup/sample-tree.js';
+import { writeSampleTree } from '../src/core/backup/sample-tree.js';
 import { openDatabase } from '../src/service/db/open-database.js';
 import { createSubscription } from '../src/service/identity/subscriptions.js';
 import { buildServer } from '../src/service/server.js';
-import { AzureStore } from '../src/storage/azure/azure-store.js';
-import { FaultyStore } from '../src/storage/faulty.js';
+import { AzureStore } from '../src/core/storage/azure/azure-store.js';
+import { FaultyStore } from '../src/core/storage/faulty.js';
 import { startAzurite } from '../src/testing/azurite.js';
 import { cliAwait as cli, json, tempDir } from './cli-harness.js';
 

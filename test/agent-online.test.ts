@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { compareTrees } from '../src/backup/compare-trees.js';
+import { compareTrees } from '../src/core/backup/compare-trees.js';
 import { startAzurite } from '../src/testing/azurite.js';
 import { cli, cliAsync, json } from './cli-harness.js';
 import { setUpAgent } from './service-harness.js';

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BackupJob, DatacenterView, Overview, Session } from '../src/service/api/schemas.js';
+import type { BackupJob, DatacenterView, Overview, Session } from '../src/api/schemas.js';
 import { hashSecret } from '../src/service/identity/secrets.js';
 import { createSubscription } from '../src/service/identity/subscriptions.js';
 import { createImportJob, receiveDrive, setShipping } from '../src/service/importexport/import-jobs.js';

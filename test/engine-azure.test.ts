@@ -1,10 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { compareTrees } from '../src/backup/compare-trees.js';
-import { writeSampleTree } from '../src/backup/sample-tree.js';
-import { AzureStore } from '../src/storage/azure/azure-store.js';
-import { listAll } from '../src/storage/blob-store.js';
+import { compareTrees } from '../src/core/backup/compare-trees.js';
+import { writeSampleTree } from '../src/core/backup/sample-tree.js';
+import { AzureStore } from '../src/core/storage/azure/azure-store.js';
+import { listAll } from '../src/core/storage/blob-store.js';
 import { startAzurite, type Azurite } from '../src/testing/azurite.js';
 import { cli, json, tempDir } from './cli-harness.js';
 

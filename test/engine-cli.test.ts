@@ -2,8 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFile, chmod, mkdir, readFile, readdir, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compareTrees } from '../src/backup/compare-trees.js';
-import { writeSampleTree } from '../src/backup/sample-tree.js';
+import { compareTrees } from '../src/core/backup/compare-trees.js';
+import { writeSampleTree } from '../src/core/backup/sample-tree.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { BIN, cli, json, PASSWORD, tempDir } from './cli-harness.js';
 

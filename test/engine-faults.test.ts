@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { compareTrees } from '../src/backup/compare-trees.js';
-import { writeSampleTree } from '../src/backup/sample-tree.js';
+import { compareTrees } from '../src/core/backup/compare-trees.js';
+import { writeSampleTree } from '../src/core/backup/sample-tree.js';
 import { cli, cliAsync, json, tempDir } from './cli-harness.js';
 
 async function files(dir: string): Promise<string[]> {
@@ -146,9 +146,9 @@ describe('engine faults', () => {
     const repo = join(dir, 'repo');
     cli(['init', '--repo', repo]);
     // A lock from a live process on another host is not stale: forget must refuse.
-    const { Repository } = await import('../src/repo/repository.js');
-    const { FsStore } = await import('../src/storage/fs/fs-store.js');
-    const { encodeSealedJson } = await import('../src/repo/sealed-file.js');
+    const { Repository } = await import('../src/core/repo/repository.js');
+    const { FsStore } = await import('../src/core/storage/fs/fs-store.js');
+    const { encodeSealedJson } = await import('../src/core/repo/sealed-file.js');
     const opened = await Repository.open(new FsStore(repo), 'correct horse battery staple');
     const lock = encodeSealedJson(opened.key.encryption, 'lock', { time: new Date().toISOString(), exclusive: false, hostname: 'elsewhere', pid: 1, command: 'backup' });
     await mkdir(join(repo, 'locks'), { recursive: true });

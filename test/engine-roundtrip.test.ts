@@ -2,8 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFile, chmod, mkdir, readdir, rm, stat, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compareTrees } from '../src/backup/compare-trees.js';
-import { mulberry32 } from '../src/backup/sample-tree.js';
+import { compareTrees } from '../src/core/backup/compare-trees.js';
+import { mulberry32 } from '../src/core/backup/sample-tree.js';
 import { cli, json, tempDir } from './cli-harness.js';
 
 /** A random tree: nested dirs, files of random sizes and compressibility, symlinks, modes. */

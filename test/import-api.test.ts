@@ -4,9 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ServiceClient } from '../src/agent/service-client.js';
-import { isDriveseedError } from '../src/errors.js';
-import type { ImportJob } from '../src/service/api/schemas.js';
+import { ServiceClient } from '../src/api/service-client.js';
+import { isDriveseedError } from '../src/core/errors.js';
+import type { ImportJob } from '../src/api/schemas.js';
 import { startService, type RunningService } from '../src/service/start-service.js';
 
 const shipping = (trackingNumber: string) => ({

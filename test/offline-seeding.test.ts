@@ -4,14 +4,14 @@ import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { compareTrees } from '../src/backup/compare-trees.js';
+import { compareTrees } from '../src/core/backup/compare-trees.js';
 import { openDatabase } from '../src/service/db/open-database.js';
 import { applyDeadlines } from '../src/service/importexport/import-jobs.js';
 import { DAY_MS } from '../src/service/importexport/states.js';
-import { ServiceClient } from '../src/agent/service-client.js';
+import { ServiceClient } from '../src/api/service-client.js';
 import { cli, cliAsync, json } from './cli-harness.js';
 import { setUpAgent } from './service-harness.js';
-import { openDriveSource } from '../src/seed/drive-medium.js';
+import { openDriveSource } from '../src/core/envelope/drive-medium.js';
 
 const JOB = 'seed-one';
 const SHIPPING = ['--carrier', 'DHL', '--ship-date', '2026-11-25', '--contact-name', 'A. Admin', '--phone', '+31 20 123 4567', '--email', 'admin@example.org', '--return-address', 'Dam 1, Amsterdam', '--country', 'NL', '--postal-code', '1012 JS'];

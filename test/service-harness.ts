@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeSampleTree } from '../src/backup/sample-tree.js';
+import { writeSampleTree } from '../src/core/backup/sample-tree.js';
 import { freePort } from '../src/testing/azurite.js';
 import { BIN, cli, json, tempDir } from './cli-harness.js';
 

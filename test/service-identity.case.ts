@@ -4,13 +4,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request as httpRequest } from 'node:http';
-import { signClientAssertion, type CertificateWithKey } from '../src/agent/certificates.js';
-import { createSelfSignedCertificate } from '../src/agent/certificate-factory.js';
-import { ServiceClient } from '../src/agent/service-client.js';
-import { isDriveseedError } from '../src/errors.js';
+import { signClientAssertion, type CertificateWithKey } from '../src/core/certificates/certificates.js';
+import { createSelfSignedCertificate } from '../src/core/certificates/certificate-factory.js';
+import { ServiceClient } from '../src/api/service-client.js';
+import { isDriveseedError } from '../src/core/errors.js';
 import { startService, type RunningService } from '../src/service/start-service.js';
 import { createSubscription } from '../src/service/identity/subscriptions.js';
-import { CLIENT_ASSERTION_TYPE } from '../src/service/api/schemas.js';
+import { CLIENT_ASSERTION_TYPE } from '../src/api/schemas.js';
 
 /** The identity and authorization rules, run against each database the service supports. */
 export function identitySuite(name: string, databaseUrl: () => Promise<string | undefined>): void {

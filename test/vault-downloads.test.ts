@@ -4,13 +4,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { request, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createSelfSignedCertificate } from '../src/agent/certificate-factory.js';
-import { ServiceClient } from '../src/agent/service-client.js';
-import type { Server } from '../src/service/api/schemas.js';
+import { createSelfSignedCertificate } from '../src/core/certificates/certificate-factory.js';
+import { ServiceClient } from '../src/api/service-client.js';
+import type { Server } from '../src/api/schemas.js';
 import { openDatabase } from '../src/service/db/open-database.js';
 import { createSubscription } from '../src/service/identity/subscriptions.js';
 import { buildServer } from '../src/service/server.js';
-import { FsStore } from '../src/storage/fs/fs-store.js';
+import { FsStore } from '../src/core/storage/fs/fs-store.js';
 import { tempDir } from './cli-harness.js';
 
 const BLOB = 32 * 1024 * 1024;

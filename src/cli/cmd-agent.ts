@@ -1,20 +1,20 @@
 import { Command } from 'commander';
 import { resolve } from 'node:path';
-import { loadAgentConfig, storeCertificate, updateAgentConfig, type OfflinePolicy } from '../agent/agent-config.js';
-import { backupNow, type BackupNowResult } from '../agent/backup-now.js';
-import { assertJobName, jobDirectory } from '../seed/staging.js';
-import { prepareOfflineSeeding } from '../agent/offline-protection.js';
-import { withdrawSeed } from '../agent/seed-completion.js';
-import { readPublishSettings } from '../agent/publish-settings.js';
-import { ServiceClient } from '../agent/service-client.js';
-import { defaultServerName, openVaultSession } from '../agent/vault-session.js';
-import { restore } from '../backup/restorer.js';
-import { DriveseedError } from '../errors.js';
-import { Repository } from '../repo/repository.js';
-import { findSnapshot } from '../repo/snapshot.js';
-import type { BackupJob, Server, ServerStatus } from '../service/api/schemas.js';
-import { parseLinkSpeed, parseRate, parseSize } from '../storage/throttle.js';
-import { estimateSeed, type SeedEstimate } from '../seed/ship-or-upload.js';
+import { loadAgentConfig, storeCertificate, updateAgentConfig, type OfflinePolicy } from '../client/agent/agent-config.js';
+import { backupNow, type BackupNowResult } from '../client/agent/backup-now.js';
+import { assertJobName, jobDirectory } from '../client/common/staging.js';
+import { prepareOfflineSeeding } from '../client/agent/offline-protection.js';
+import { withdrawSeed } from '../client/agent/seed-completion.js';
+import { readPublishSettings } from '../client/common/publish-settings.js';
+import { ServiceClient } from '../api/service-client.js';
+import { defaultServerName, openVaultSession } from '../client/agent/vault-session.js';
+import { restore } from '../core/backup/restorer.js';
+import { DriveseedError } from '../core/errors.js';
+import { Repository } from '../core/repo/repository.js';
+import { findSnapshot } from '../core/repo/snapshot.js';
+import type { BackupJob, Server, ServerStatus } from '../api/schemas.js';
+import { parseLinkSpeed, parseRate, parseSize } from '../core/storage/throttle.js';
+import { estimateSeed, type SeedEstimate } from '../client/agent/ship-or-upload.js';
 import { EXIT_PARTIAL } from './cmd-backup.js';
 import { collect, printJson, readPassword } from './common.js';
 import { formatBytes, ProgressLine, renderTransfer } from './progress.js';
@@ -269,7 +269,7 @@ async function agentApplication(owner: ServiceClient, subscriptionId: string, se
       hint: `export-cert --new, upload-cert --app ${existing.id}, then set-thumbprint, and register again`,
     });
   }
-  const cert = await (await import('../agent/certificate-factory.js')).createSelfSignedCertificate(name, 730);
+  const cert = await (await import('../core/certificates/certificate-factory.js')).createSelfSignedCertificate(name, 730);
   await storeCertificate(cert);
   const app = await owner.createApplication(subscriptionId, { name, certificate: cert.certificatePem });
   await updateAgentConfig((c) => {

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { backup } from '../backup/archiver.js';
-import { shortId } from '../repo/ids.js';
+import { backup } from '../core/backup/archiver.js';
+import { shortId } from '../core/repo/ids.js';
 import { addRepoOptions, loadIndexWithWarnings, collect, openRepository, printJson, withLock, type RepoFlags } from './common.js';
 import { formatBytes, ProgressLine, renderTransfer } from './progress.js';
 

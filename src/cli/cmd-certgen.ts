@@ -1,12 +1,12 @@
 import { Command } from 'commander';
 import { readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { currentUsername } from '../repo/current-user.js';
-import { loadAgentConfig, loadCertificate, storeCertificate, updateAgentConfig, type OfflineApplicationParams } from '../agent/agent-config.js';
-import { thumbprintOf } from '../agent/certificates.js';
-import { readPublishSettings } from '../agent/publish-settings.js';
-import { ServiceClient } from '../agent/service-client.js';
-import { DriveseedError } from '../errors.js';
+import { currentUsername } from '../core/repo/current-user.js';
+import { loadAgentConfig, loadCertificate, storeCertificate, updateAgentConfig, type OfflineApplicationParams } from '../client/agent/agent-config.js';
+import { thumbprintOf } from '../core/certificates/certificates.js';
+import { readPublishSettings } from '../client/common/publish-settings.js';
+import { ServiceClient } from '../api/service-client.js';
+import { DriveseedError } from '../core/errors.js';
 import { positiveInt, printJson } from './common.js';
 
 /** The seed names the application AzureOfflineBackup_<user>; ours says whose machine it is too. */
@@ -35,7 +35,7 @@ export function certgenCommand(): Command {
           hint: `export this machine's certificate with \`driveseed certgen export-cert\`, upload it with \`certgen upload-cert --app ${existing.id}\`, then \`certgen set-thumbprint --app ${existing.id} --thumbprint …\``,
         });
       }
-      const cert = await (await import('../agent/certificate-factory.js')).createSelfSignedCertificate(flags.name, flags.validDays);
+      const cert = await (await import('../core/certificates/certificate-factory.js')).createSelfSignedCertificate(flags.name, flags.validDays);
       await storeCertificate(cert);
       const app = await client.createApplication(settings.subscriptionId, { name: flags.name, certificate: cert.certificatePem });
       const params: OfflineApplicationParams = {
@@ -83,7 +83,7 @@ export function certgenCommand(): Command {
     .option('--valid-days <n>', 'validity of a new certificate', positiveInt, 730)
     .option('--out <file>', 'where to write it', 'driveseed-offline.cer')
     .action(async (flags: { app?: string; new?: boolean; validDays: number; out: string }) => {
-      const cert = flags.new ? await (await import('../agent/certificate-factory.js')).createSelfSignedCertificate(defaultAppName(), flags.validDays) : await loadCertificate(await thumbprintFor(flags.app));
+      const cert = flags.new ? await (await import('../core/certificates/certificate-factory.js')).createSelfSignedCertificate(defaultAppName(), flags.validDays) : await loadCertificate(await thumbprintFor(flags.app));
       if (flags.new) await storeCertificate(cert);
       await writeFile(flags.out, cert.certificatePem);
       console.log(`wrote certificate ${cert.thumbprint} (no private key) to ${flags.out}`);

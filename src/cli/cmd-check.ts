@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { checkRepository } from '../repo/check.js';
+import { checkRepository } from '../core/repo/check.js';
 import { addRepoOptions, openRepository, printJson, withLock, type RepoFlags } from './common.js';
 import { formatBytes, ProgressLine } from './progress.js';
 

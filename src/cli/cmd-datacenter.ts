@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { join, resolve } from 'node:path';
-import { openStore } from '../storage/open-store.js';
+import { openStore } from '../core/storage/open-store.js';
 import { formatBytes } from './progress.js';
 import { printJson } from './common.js';
 

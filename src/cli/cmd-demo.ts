@@ -5,9 +5,9 @@ import { appendFile, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compareTrees } from '../backup/compare-trees.js';
-import { writeSampleTree } from '../backup/sample-tree.js';
-import { DriveseedError } from '../errors.js';
+import { compareTrees } from '../core/backup/compare-trees.js';
+import { writeSampleTree } from '../core/backup/sample-tree.js';
+import { DriveseedError } from '../core/errors.js';
 import { formatBytes } from './progress.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/driveseed.js', import.meta.url));

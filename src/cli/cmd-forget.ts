@@ -1,9 +1,9 @@
 import { Command } from 'commander';
-import { DriveseedError } from '../errors.js';
-import { planForget, policyIsEmpty, type KeepPolicy } from '../repo/forget-policy.js';
-import { shortId } from '../repo/ids.js';
-import { SNAPSHOTS_DIR } from '../repo/layout.js';
-import { prune } from '../repo/prune.js';
+import { DriveseedError } from '../core/errors.js';
+import { planForget, policyIsEmpty, type KeepPolicy } from '../core/repo/forget-policy.js';
+import { shortId } from '../core/repo/ids.js';
+import { SNAPSHOTS_DIR } from '../core/repo/layout.js';
+import { prune } from '../core/repo/prune.js';
 import { addRepoOptions, openRepository, positiveInt, printJson, withLock, type RepoFlags } from './common.js';
 import { formatBytes } from './progress.js';
 

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { Repository } from '../repo/repository.js';
-import { openStore } from '../storage/open-store.js';
+import { Repository } from '../core/repo/repository.js';
+import { openStore } from '../core/storage/open-store.js';
 import { addRepoOptions, printJson, readPassword, repoLocation, type RepoFlags } from './common.js';
 
 export function initCommand(): Command {

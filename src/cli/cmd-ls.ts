@@ -1,10 +1,10 @@
 import { Command } from 'commander';
 import { join } from 'node:path';
-import { DriveseedError } from '../errors.js';
-import type { Id } from '../repo/ids.js';
-import type { Repository } from '../repo/repository.js';
-import { findSnapshot } from '../repo/snapshot.js';
-import { decodeTree, type TreeNode } from '../repo/tree.js';
+import { DriveseedError } from '../core/errors.js';
+import type { Id } from '../core/repo/ids.js';
+import type { Repository } from '../core/repo/repository.js';
+import { findSnapshot } from '../core/repo/snapshot.js';
+import { decodeTree, type TreeNode } from '../core/repo/tree.js';
 import { addRepoOptions, loadIndexWithWarnings, openRepository, printJson, type RepoFlags } from './common.js';
 
 export function lsCommand(): Command {

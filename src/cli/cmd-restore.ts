@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { resolve } from 'node:path';
-import { restore } from '../backup/restorer.js';
-import { shortId } from '../repo/ids.js';
-import { findSnapshot } from '../repo/snapshot.js';
+import { restore } from '../core/backup/restorer.js';
+import { shortId } from '../core/repo/ids.js';
+import { findSnapshot } from '../core/repo/snapshot.js';
 import { addRepoOptions, loadIndexWithWarnings, collect, openRepository, printJson, type RepoFlags } from './common.js';
 import { formatBytes, ProgressLine, renderTransfer } from './progress.js';
 

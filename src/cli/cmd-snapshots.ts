@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { shortId } from '../repo/ids.js';
-import { byTime } from '../repo/snapshot.js';
+import { shortId } from '../core/repo/ids.js';
+import { byTime } from '../core/repo/snapshot.js';
 import { addRepoOptions, openRepository, printJson, type RepoFlags } from './common.js';
 import { formatBytes } from './progress.js';
 

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { isStale, readLocks } from '../repo/lock.js';
+import { isStale, readLocks } from '../core/repo/lock.js';
 import { addRepoOptions, openRepository, printJson, type RepoFlags } from './common.js';
 
 export function unlockCommand(): Command {

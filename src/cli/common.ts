@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { DriveseedError } from '../errors.js';
-import { Repository } from '../repo/repository.js';
-import type { RepositoryLock } from '../repo/lock.js';
-import { openStore } from '../storage/open-store.js';
+import { DriveseedError } from '../core/errors.js';
+import { Repository } from '../core/repo/repository.js';
+import type { RepositoryLock } from '../core/repo/lock.js';
+import { openStore } from '../core/storage/open-store.js';
 
 export interface RepoFlags {
   repo?: string;

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { DriveseedError } from '../errors.js';
+import { DriveseedError } from '../core/errors.js';
 
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;

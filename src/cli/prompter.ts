@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
-import { DriveseedError } from '../errors.js';
-import type { Prompter } from '../seed/diskprep.js';
+import { DriveseedError } from '../core/errors.js';
+import type { Prompter } from '../client/diskprep/diskprep.js';
 
 /**
  * Questions on stderr, answers from stdin, one line each. Lines are read through one iterator

@@ -1,7 +1,7 @@
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Application, ApplicationList, ApplicationParams, ApplicationQuery, Certificate, CertificateParams, CreateApplication, ErrorBody, Health, SubscriptionParams, TokenRequest, TokenResponse, UploadCertificate, WhoAmI } from './api/schemas.js';
+import { Application, ApplicationList, ApplicationParams, ApplicationQuery, Certificate, CertificateParams, CreateApplication, ErrorBody, Health, SubscriptionParams, TokenRequest, TokenResponse, UploadCertificate, WhoAmI } from '../api/schemas.js';
 import type { OpenedDatabase } from './db/open-database.js';
 import { addCertificate, createApplication, getApplication, listApplications, revokeCertificate } from './identity/applications.js';
 import { exchangeAssertion } from './identity/tokens.js';
@@ -10,7 +10,7 @@ import { HttpError } from './http/http-error.js';
 import { registerVaultRoutes } from './vault/vault-routes.js';
 import { registerImportRoutes } from './importexport/import-routes.js';
 import { registerAccountRoutes } from './accounts/account-routes.js';
-import type { BlobStore } from '../storage/blob-store.js';
+import type { BlobStore } from '../core/storage/blob-store.js';
 import { registerConsoleRoutes } from './console/console-routes.js';
 import { registerConsole, securityHeaders } from './console/static-console.js';
 import { ByteBudget } from './http/byte-budget.js';

@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
-import { DriveseedError } from '../errors.js';
+import { DriveseedError } from '../core/errors.js';
 import type { FastifyInstance } from 'fastify';
 import { openDatabase, type OpenedDatabase } from './db/open-database.js';
 import { countSubscriptions, createSubscription } from './identity/subscriptions.js';
@@ -9,7 +9,7 @@ import { ensureOperatorKey } from './identity/console-sessions.js';
 import { buildServer } from './server.js';
 import { ByteBudget } from './http/byte-budget.js';
 import { startImportWorker } from './datacenter/import-queue.js';
-import { openStore } from '../storage/open-store.js';
+import { openStore } from '../core/storage/open-store.js';
 
 export interface StartOptions {
   dataDir: string;

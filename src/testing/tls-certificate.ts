@@ -1,5 +1,5 @@
 // First: it loads the metadata polyfill that @peculiar/x509 needs, and sets its crypto provider.
-import { createSelfSignedCertificate } from '../agent/certificate-factory.js';
+import { createSelfSignedCertificate } from '../core/certificates/certificate-factory.js';
 import * as x509 from '@peculiar/x509';
 
 /**

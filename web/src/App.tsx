@@ -1,5 +1,5 @@
 import { lazy, Suspense, useEffect, useRef, useState, type ReactNode } from 'react';
-import type { Session } from '../../src/service/api/schemas.js';
+import type { Session } from '../../src/api/schemas.js';
 import { api, ApiError, onSignedOut } from './api.js';
 import { LiveProvider, useLive } from './live.js';
 import { Link, match, navigate, usePath } from './router.js';

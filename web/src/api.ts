@@ -1,4 +1,4 @@
-import type { ErrorBody } from '../../src/service/api/schemas.js';
+import type { ErrorBody } from '../../src/api/schemas.js';
 
 /** An answer of the service that is not a success: its status, stable code, message and the field at fault. */
 export class ApiError extends Error {

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { BlobList, BlobListQuery, ContainerParams, ErrorBody, StorageAccount, StorageAccountList, StorageAccountParams, SubscriptionParams } from '../api/schemas.js';
+import { BlobList, BlobListQuery, ContainerParams, ErrorBody, StorageAccount, StorageAccountList, StorageAccountParams, SubscriptionParams } from '../../api/schemas.js';
 import type { Db } from '../db/open-database.js';
 import { requireSubscription, type Caller } from '../http/auth.js';
-import type { BlobStore } from '../../storage/blob-store.js';
+import type { BlobStore } from '../../core/storage/blob-store.js';
 import { notFound } from '../http/http-error.js';
 import { containerStore, ensureContainer, ensureStorageAccount, getStorageAccount, listStorageAccounts } from './storage-accounts.js';
 

@@ -1,5 +1,5 @@
-import type { BlobStore } from '../../storage/blob-store.js';
-import { PrefixStore } from '../../storage/prefix.js';
+import type { BlobStore } from '../../core/storage/blob-store.js';
+import { PrefixStore } from '../../core/storage/prefix.js';
 import type { Db } from '../db/open-database.js';
 import { conflict, notFound } from '../http/http-error.js';
 

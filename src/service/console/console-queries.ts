@@ -1,4 +1,4 @@
-import type { Attention, ConsoleBackupJob, DatacenterView, OperatorImportJob, Overview, ProtectedItem, QueuedDrive } from '../api/schemas.js';
+import type { Attention, ConsoleBackupJob, DatacenterView, OperatorImportJob, Overview, ProtectedItem, QueuedDrive } from '../../api/schemas.js';
 import type { Db } from '../db/open-database.js';
 import type { BackupJobTable } from '../db/schema.js';
 import { notFound } from '../http/http-error.js';

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { BackupJobParams, BackupJobQuery, ConsoleBackupJob, ConsoleBackupJobList, DatacenterView, ErrorBody, Overview, Session, SignIn, SubscriptionParams } from '../api/schemas.js';
+import { BackupJobParams, BackupJobQuery, ConsoleBackupJob, ConsoleBackupJobList, DatacenterView, ErrorBody, Overview, Session, SignIn, SubscriptionParams } from '../../api/schemas.js';
 import type { Db } from '../db/open-database.js';
 import { requireOperator, requireOwner, type Caller } from '../http/auth.js';
 import { unauthorized } from '../http/http-error.js';

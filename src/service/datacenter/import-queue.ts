@@ -2,8 +2,8 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/open-database.js';
 import type { ImportQueueTable } from '../db/schema.js';
-import type { BlobStore } from '../../storage/blob-store.js';
-import { importDrive, type DriveImportReport } from '../../seed/drive-reader.js';
+import type { BlobStore } from '../../core/storage/blob-store.js';
+import { importDrive, type DriveImportReport } from '../../core/envelope/drive-reader.js';
 import { containerStore } from '../accounts/storage-accounts.js';
 import { finishDrive, startDriveTransfer } from '../importexport/import-jobs.js';
 

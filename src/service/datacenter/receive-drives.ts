@@ -1,9 +1,9 @@
-import { openDriveSource } from '../../seed/drive-medium.js';
-import { readDriveHeader } from '../../seed/drive-reader.js';
-import type { BlobStore } from '../../storage/blob-store.js';
+import { openDriveSource } from '../../core/envelope/drive-medium.js';
+import { readDriveHeader } from '../../core/envelope/drive-reader.js';
+import type { BlobStore } from '../../core/storage/blob-store.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { drainQueue, enqueueDrive, pendingDrives, workerId, type ImportOutcome } from './import-queue.js';
-import { DriveseedError } from '../../errors.js';
+import { DriveseedError } from '../../core/errors.js';
 import type { Db } from '../db/open-database.js';
 import type { ImportJobTable } from '../db/schema.js';
 import { receiveDrive } from '../importexport/import-jobs.js';

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import { Migrator } from 'kysely/migration';
-import { DriveseedError } from '../../errors.js';
+import { DriveseedError } from '../../core/errors.js';
 import { migrationProvider } from './migrations.js';
 import { withStatementCache } from './statement-cache.js';
 import type { Database } from './schema.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { exchange } from '../../agent/http-exchange.js';
+import { exchange } from '../../api/http-exchange.js';
 import { acceptBlobBodies, isReceivedBlob } from './blob-body.js';
 import { ByteBudget } from './byte-budget.js';
 import { HttpError } from './http-error.js';

@@ -1,5 +1,5 @@
 import { randomUUID, X509Certificate } from 'node:crypto';
-import type { Application, Certificate } from '../api/schemas.js';
+import type { Application, Certificate } from '../../api/schemas.js';
 import type { Db } from '../db/open-database.js';
 import type { CertificateTable } from '../db/schema.js';
 import { badRequest, conflict, notFound } from '../http/http-error.js';

@@ -1,6 +1,6 @@
 import { createPublicKey, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
-import type { TokenResponse } from '../api/schemas.js';
+import type { TokenResponse } from '../../api/schemas.js';
 import type { Db } from '../db/open-database.js';
 import { unauthorized } from '../http/http-error.js';
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/open-database.js';
 import type { ImportDriveTable, ImportJobTable } from '../db/schema.js';
 import { ensureContainer } from '../accounts/storage-accounts.js';
-import type { ShippingDetails } from '../api/schemas.js';
+import type { ShippingDetails } from '../../api/schemas.js';
 import { badRequest, conflict, notFound } from '../http/http-error.js';
 import { ARRIVAL_WINDOW_MS, assertDriveMove, assertJobMove, CREATING_TTL_MS, FINISHED_TTL_MS, JOB_NAME, StateError, type DriveState, type JobState } from './states.js';
 

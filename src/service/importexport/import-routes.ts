@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { CreateImportJob, DriveLogs, ErrorBody, ImportDriveParams, ImportJob, ImportJobList, ImportJobParams, ShippingDetailsBody, SubscriptionParams } from '../api/schemas.js';
+import { CreateImportJob, DriveLogs, ErrorBody, ImportDriveParams, ImportJob, ImportJobList, ImportJobParams, ShippingDetailsBody, SubscriptionParams } from '../../api/schemas.js';
 import type { Db } from '../db/open-database.js';
 import { requireSubscription, type Caller } from '../http/auth.js';
 import { cancelImportJob, createImportJob, driveLogs, getImportJob, listImportJobs, setShipping, type ImportJobView } from './import-jobs.js';

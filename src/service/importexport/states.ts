@@ -49,4 +49,4 @@ export const ARRIVAL_WINDOW_MS = 14 * DAY_MS;
 /** Completed and Closed jobs are deleted after 90 days. */
 export const FINISHED_TTL_MS = 90 * DAY_MS;
 
-export { IMPORT_JOB_NAME as JOB_NAME } from '../api/schemas.js';
+export { IMPORT_JOB_NAME as JOB_NAME } from '../../api/schemas.js';

@@ -1,5 +1,5 @@
-import type { BlobGrantRequest, BlobGrants } from '../api/schemas.js';
-import { urlSignerOf, type BlobStore } from '../../storage/blob-store.js';
+import type { BlobGrantRequest, BlobGrants } from '../../api/schemas.js';
+import { urlSignerOf, type BlobStore } from '../../core/storage/blob-store.js';
 import type { Db } from '../db/open-database.js';
 import type { ServerTable } from '../db/schema.js';
 import { conflict } from '../http/http-error.js';

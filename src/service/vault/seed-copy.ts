@@ -1,11 +1,11 @@
-import { mapLimited } from '../../backup/semaphore.js';
-import { contentMatchesId } from '../../repo/ids.js';
-import { expectedContentHash, isLockFile } from '../../repo/layout.js';
-import type { BlobInfo, BlobStore } from '../../storage/blob-store.js';
+import { mapLimited } from '../../core/util/semaphore.js';
+import { contentMatchesId } from '../../core/repo/ids.js';
+import { expectedContentHash, isLockFile } from '../../core/repo/layout.js';
+import type { BlobInfo, BlobStore } from '../../core/storage/blob-store.js';
 import { containerStore } from '../accounts/storage-accounts.js';
 import type { Db } from '../db/open-database.js';
 import { conflict, notFound } from '../http/http-error.js';
-import { SETTLED_DRIVE_STATES, type SeedCopy } from '../api/schemas.js';
+import { SETTLED_DRIVE_STATES, type SeedCopy } from '../../api/schemas.js';
 
 const PARALLEL_COPIES = 4;
 

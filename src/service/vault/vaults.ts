@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { BackupJob, FinishJob, JobProgress, ProtectionPolicy, RecoveryPoint, Server, ServerStatus, Vault } from '../api/schemas.js';
+import type { BackupJob, FinishJob, JobProgress, ProtectionPolicy, RecoveryPoint, Server, ServerStatus, Vault } from '../../api/schemas.js';
 import type { Db } from '../db/open-database.js';
 import type { BackupJobTable, RecoveryPointTable, ServerTable } from '../db/schema.js';
 import type { Caller } from '../http/auth.js';

@@ -1,4 +1,4 @@
-import type { ConsoleBackupJob } from '../../../src/service/api/schemas.js';
+import type { ConsoleBackupJob } from '../../../src/api/schemas.js';
 import { bytes, duration, time } from '../format.js';
 import { useLiveEvent, useResource } from '../live.js';
 import { Link } from '../router.js';

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { ConsoleBackupJob, ConsoleBackupJobList } from '../../../src/service/api/schemas.js';
+import type { ConsoleBackupJob, ConsoleBackupJobList } from '../../../src/api/schemas.js';
 import { bytes, duration, time } from '../format.js';
 import { useLiveEvent, useResource } from '../live.js';
 import { Link } from '../router.js';

@@ -1,4 +1,4 @@
-import type { DatacenterView } from '../../../src/service/api/schemas.js';
+import type { DatacenterView } from '../../../src/api/schemas.js';
 import { bytes, time } from '../format.js';
 import { useLiveEvent, useResource } from '../live.js';
 import { Problem, StateBadge } from './common.js';

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { DriveLogs, ImportJob } from '../../../src/service/api/schemas.js';
+import type { DriveLogs, ImportJob } from '../../../src/api/schemas.js';
 import type { Static } from '@sinclair/typebox';
 import { api, ApiError } from '../api.js';
 import { bytes, time } from '../format.js';

@@ -1,4 +1,4 @@
-import type { ImportJob } from '../../../src/service/api/schemas.js';
+import type { ImportJob } from '../../../src/api/schemas.js';
 import { count, time } from '../format.js';
 import { useLiveEvent, useResource } from '../live.js';
 import { Link } from '../router.js';

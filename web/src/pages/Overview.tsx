@@ -1,4 +1,4 @@
-import type { Overview } from '../../../src/service/api/schemas.js';
+import type { Overview } from '../../../src/api/schemas.js';
 import { bytes, count, time } from '../format.js';
 import { useLiveEvent, useResource } from '../live.js';
 import { Link } from '../router.js';

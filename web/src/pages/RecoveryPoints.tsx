@@ -1,4 +1,4 @@
-import type { Overview, ServerStatus } from '../../../src/service/api/schemas.js';
+import type { Overview, ServerStatus } from '../../../src/api/schemas.js';
 import { bytes, time } from '../format.js';
 import { useResource } from '../live.js';
 import { Link } from '../router.js';

@@ -1,5 +1,5 @@
 import { useRef, useState, type FormEvent } from 'react';
-import type { ImportJob } from '../../../src/service/api/schemas.js';
+import type { ImportJob } from '../../../src/api/schemas.js';
 import { api, ApiError } from '../api.js';
 
 type Shipping = NonNullable<ImportJob['shipping']>;

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import type { Session } from '../../../src/service/api/schemas.js';
+import type { Session } from '../../../src/api/schemas.js';
 import { api, ApiError } from '../api.js';
 
 export function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void }) {

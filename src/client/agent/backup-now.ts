@@ -1,0 +1,185 @@
+import { backup, type BackupProgress, type BackupResult } from '../../core/backup/archiver.js';
+import { DriveseedError } from '../../core/errors.js';
+import { Repository } from '../../core/repo/repository.js';
+import { importSettled } from '../../api/contract.js';
+import type { BackupJob, FinishJob, ImportJob } from '../../api/schemas.js';
+import { FsStore } from '../../core/storage/fs/fs-store.js';
+import { LocalCopyStore } from '../../core/storage/local-copy.js';
+import type { OfflinePolicy, Policy } from './agent-config.js';
+import { readStagingRecord, stagedRepositoryDirectory, writeStagingRecord, type StagingRecord } from '../common/staging.js';
+import { completeSeed, shareSeedMetadata, withdrawSeed, type SeedResult } from './seed-completion.js';
+import { openOrInitRepository, openVaultSession, type VaultSession } from './vault-session.js';
+import { liveProgress, type LiveProgress } from './progress-reporter.js';
+import { listAll, type BlobStore } from '../../core/storage/blob-store.js';
+import { CONFIG_FILE, KEYS_DIR } from '../../core/repo/layout.js';
+
+export interface BackupNowResult {
+  job: BackupJob;
+  /** The snapshot this run made (online or staged); none while waiting for the import. */
+  snapshotId?: string;
+  warnings: { path: string; message: string }[];
+  /** Set when this run completed the seed before its incremental. */
+  seed?: SeedResult;
+  /** Bytes of payload this run moved to and from the service. */
+  traffic: { sent: number; received: number };
+}
+
+export const WAITING_FOR_IMPORT = 'Waiting for import job to complete';
+
+/**
+ * One backup run, online or offline. With offline seeding set, the first run writes the full
+ * backup to the staging directory; the runs after it report that they wait for the import
+ * job; the first run after the import completes the seed in the vault and goes on with an
+ * online incremental, deduplicated against the seed.
+ */
+export async function backupNow(password: string, onProgress?: (p: BackupProgress) => void): Promise<BackupNowResult> {
+  const session = await openVaultSession();
+  const policy = session.config.policy;
+  if (!policy || policy.paths.length === 0) throw new DriveseedError('USAGE', 'nothing to back up: no protected paths', { hint: 'run `driveseed agent protect PATH…`' });
+  const offline = policy.offline;
+  if (!offline || offline.seeded) return { ...(await onlineBackup(session, policy, password, onProgress)), traffic: session.client.traffic };
+
+  const record = await readStagingRecord(offline.staging, offline.jobName);
+  if (!record) throw new DriveseedError('NOT_FOUND', `the staging directory of job ${offline.jobName} is gone from ${offline.staging}`, { hint: 'run `agent protect … --offline` again' });
+  if (record.state === 'staging') return { ...(await stagedBackup(session, policy, offline, password, onProgress)), traffic: session.client.traffic };
+
+  const importJob = await findImportJob(session, offline.jobName);
+  if (importJob?.state === 'Canceled') {
+    // No import will come: waiting would be forever. The staged copy stays for a new job.
+    await withdrawSeed(session.store, offline);
+    throw new DriveseedError('CONFLICT', `import job ${offline.jobName} was canceled; its drives will not be imported`, {
+      hint: 'protect again with --offline and a new --job name, then run diskprep for it',
+    });
+  }
+  if (!importJob || !importSettled(importJob)) {
+    const state = importJob ? `import job ${offline.jobName} is ${importJob.state}` : `import job ${offline.jobName} is not created yet: run \`driveseed diskprep --staging ${offline.staging}\``;
+    return { ...(await backupInTransit(session, policy, offline, password, `${WAITING_FOR_IMPORT} (${state})`, onProgress)), traffic: session.client.traffic };
+  }
+  const repairWait = await waitingForRepair(session, record);
+  if (repairWait) return { ...(await backupInTransit(session, policy, offline, password, `${WAITING_FOR_IMPORT} (${repairWait})`, onProgress)), traffic: session.client.traffic };
+  const seed = await completeSeed(session, offline, password);
+  const online = await onlineBackup(session, policy, password, onProgress);
+  return { ...online, seed, traffic: session.client.traffic };
+}
+
+/**
+ * Replacement drives (diskprep --repair) carry what the first import did not deliver: the
+ * seed waits for their import too, rather than sending the same files over the network.
+ * A canceled repair job is not waited for; the network heals instead.
+ */
+async function waitingForRepair(session: VaultSession, record: StagingRecord): Promise<string | undefined> {
+  if (!record.repairJob) return undefined;
+  const repair = await findImportJob(session, record.repairJob);
+  if (repair?.state === 'Canceled' || (repair && importSettled(repair))) return undefined;
+  return `replacement drives: import job ${record.repairJob} is ${repair ? repair.state : 'not created yet (diskprep --repair has not finished)'}`;
+}
+
+async function onlineBackup(session: VaultSession, policy: Policy, password: string, onProgress?: (p: BackupProgress) => void) {
+  return recordedBackup(session, 'online', session.store, async (live) => {
+    const repo = await openOrInitRepository(live.store, password);
+    return { result: await lockedBackup(repo, policy, reportingTo(live, onProgress)) };
+  });
+}
+
+function reportingTo(live: LiveProgress, onProgress?: (p: BackupProgress) => void): (p: BackupProgress) => void {
+  return (p) => {
+    live.update(p);
+    onProgress?.(p);
+  };
+}
+
+/**
+ * A backup while the drives travel (workflow.md: backups do not stop): the vault repository
+ * becomes the staged one (its small files go over the network), and an ordinary incremental
+ * against the staged snapshot sends only what changed. Its packs join seed packs the vault
+ * does not hold yet, so the job stays Waiting and names no recovery point; the seed copy
+ * later skips what the vault already holds, and the next backup after it is restorable.
+ */
+async function backupInTransit(session: VaultSession, policy: Policy, offline: OfflinePolicy, password: string, waiting: string, onProgress?: (p: BackupProgress) => void) {
+  const staged = new FsStore(stagedRepositoryDirectory(offline.staging, offline.jobName));
+  return recordedBackup(session, 'online', session.store, async (live) => {
+    await shareSeedMetadata(staged, live.store);
+    // The parent snapshot's trees are in seed packs the vault lacks: read them from staging.
+    const repo = await Repository.open(new LocalCopyStore(live.store, staged), password);
+    const result = await lockedBackup(repo, policy, reportingTo(live, onProgress));
+    const record = (await readStagingRecord(offline.staging, offline.jobName))!;
+    await writeStagingRecord(offline.staging, { ...record, inTransitSnapshots: [...(record.inTransitSnapshots ?? []), result.snapshotId] });
+    const s = result.summary;
+    return { result, waiting: `${waiting}; meanwhile ${s.filesNew + s.filesChanged} new or changed files went to the vault over the network` };
+  });
+}
+
+/**
+ * A vault that holds a repository already (backups made while an earlier, canceled seed
+ * travelled) keeps it: the new staging repository starts from the vault's config and keys,
+ * so the seed lands in the same repository instead of being refused as another one.
+ */
+async function adoptVaultIdentity(vault: BlobStore, staging: BlobStore): Promise<void> {
+  if ((await staging.exists(CONFIG_FILE)) || !(await vault.exists(CONFIG_FILE))) return;
+  for (const key of await listAll(vault, KEYS_DIR)) await staging.put(key.name, await vault.get(key.name));
+  await staging.put(CONFIG_FILE, await vault.get(CONFIG_FILE));
+}
+
+/** The first full backup, into the staging directory: nothing goes over the network but the job record. */
+async function stagedBackup(session: VaultSession, policy: Policy, offline: OfflinePolicy, password: string, onProgress?: (p: BackupProgress) => void) {
+  const staged = new FsStore(stagedRepositoryDirectory(offline.staging, offline.jobName));
+  return recordedBackup(session, 'offline', staged, async (live) => {
+    // A run killed half-way left a repository behind: go on in it, reusing what it wrote.
+    // The live store counts what goes into staging, so the console shows the stored bytes rise.
+    await adoptVaultIdentity(session.store, live.store);
+    const repo = await openOrInitRepository(live.store, password);
+    const result = await lockedBackup(repo, policy, reportingTo(live, onProgress));
+    const record = (await readStagingRecord(offline.staging, offline.jobName))!;
+    await writeStagingRecord(offline.staging, { ...record, state: 'staged', snapshotId: result.snapshotId });
+    return { result, waiting: `first backup staged in ${staged.root}; next: \`driveseed diskprep --staging ${offline.staging} --job ${offline.jobName}\`. ${WAITING_FOR_IMPORT}` };
+  });
+}
+
+async function lockedBackup(repo: Repository, policy: Policy, onProgress?: (p: BackupProgress) => void): Promise<BackupResult> {
+  const lock = await repo.lock(false, 'agent backup-now');
+  try {
+    await repo.loadIndex();
+    return await backup(repo, { paths: policy.paths, excludes: policy.excludes, tags: ['agent'], onProgress });
+  } finally {
+    await lock.release();
+  }
+}
+
+/**
+ * Runs a backup as a vault job. A failure still ends the job (Failed, with the error) so the
+ * console never shows a job running forever; a recovery point is only named once every blob
+ * it needs is stored — and an offline one not before the vault holds it.
+ */
+async function recordedBackup(session: VaultSession, kind: 'online' | 'offline', store: BlobStore, run: (live: LiveProgress) => Promise<{ result: BackupResult; waiting?: string }>) {
+  const job = await session.client.call<BackupJob>('POST', `${session.serverPath}/jobs`, { kind });
+  const finish = (body: FinishJob) => session.client.call<BackupJob>('PUT', `${session.serverPath}/jobs/${job.id}`, body);
+  const live = liveProgress(store, (progress) => session.client.call('POST', `${session.serverPath}/jobs/${job.id}/progress`, progress));
+  try {
+    const { result, waiting } = await run(live);
+    live.stop();
+    const s = result.summary;
+    const counts = { filesNew: s.filesNew, filesChanged: s.filesChanged, filesUnchanged: s.filesUnchanged, bytesRead: s.bytesRead, warnings: result.warnings.length };
+    const done = waiting
+      ? await finish({ state: 'Waiting', ...counts, bytesSent: kind === 'offline' ? 0 : s.bytesAdded, message: waiting })
+      : await finish({
+          state: result.warnings.length > 0 ? 'CompletedWithWarnings' : 'Completed',
+          ...counts,
+          bytesSent: s.bytesAdded,
+          recoveryPoint: { snapshotId: result.snapshotId, time: result.snapshot.time, totalBytes: s.totalBytes, files: s.totalFiles },
+        });
+    return { job: done, snapshotId: result.snapshotId, warnings: result.warnings };
+  } catch (e) {
+    live.stop();
+    await finish({ state: 'Failed', filesNew: 0, filesChanged: 0, filesUnchanged: 0, bytesRead: 0, bytesSent: 0, warnings: 0, error: (e as Error).message.slice(0, 2000) }).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function findImportJob(session: VaultSession, name: string): Promise<ImportJob | undefined> {
+  try {
+    return await session.client.call<ImportJob>('GET', `/v1/subscriptions/${session.registration.subscriptionId}/import-jobs/${name}`);
+  } catch (e) {
+    if (e instanceof DriveseedError && e.code === 'NOT_FOUND') return undefined;
+    throw e;
+  }
+}

@@ -1,0 +1,26 @@
+import { DriveseedError } from '../../core/errors.js';
+import { claimStaging, readStagingRecord, STAGING_RECORD_FORMAT, STAGING_RECORD_VERSION } from '../common/staging.js';
+import type { OfflinePolicy } from './agent-config.js';
+import type { VaultSession } from './vault-session.js';
+
+/**
+ * Checks everything an offline seed needs before any data is written: the storage account
+ * and container exist (made if absent), the job name is free in the service, and the staging
+ * folder is this server's (or new).
+ */
+export async function prepareOfflineSeeding(session: VaultSession, offline: OfflinePolicy): Promise<void> {
+  const sub = `/v1/subscriptions/${session.registration.subscriptionId}`;
+  await session.client.call('PUT', `${sub}/storage-accounts/${offline.storageAccount}`);
+  await session.client.call('PUT', `${sub}/storage-accounts/${offline.storageAccount}/containers/${offline.container}`);
+  const existing = await readStagingRecord(offline.staging, offline.jobName);
+  if (!existing) {
+    const taken = await session.client.call('GET', `${sub}/import-jobs/${offline.jobName}`).then(() => true, (e: unknown) => (e instanceof DriveseedError && e.code === 'NOT_FOUND' ? false : Promise.reject(e)));
+    if (taken) throw new DriveseedError('CONFLICT', `import job name ${offline.jobName} is taken in this subscription`, { hint: 'job names are unique: choose another --job' });
+  }
+  const r = session.registration;
+  await claimStaging(offline.staging, {
+    format: STAGING_RECORD_FORMAT, version: STAGING_RECORD_VERSION, jobName: offline.jobName, storageAccount: offline.storageAccount, container: offline.container,
+    serviceUrl: r.serviceUrl, subscriptionId: r.subscriptionId, vault: r.vault, serverId: r.serverId, serverName: r.serverName, createdAt: new Date().toISOString(), state: 'staging',
+  });
+}
+

@@ -1,0 +1,67 @@
+import { hostname } from 'node:os';
+import { DriveseedError } from '../../core/errors.js';
+import { Repository } from '../../core/repo/repository.js';
+import { RetryStore } from '../../core/storage/retry.js';
+import { ThrottleStore } from '../../core/storage/throttle.js';
+import type { BlobStore } from '../../core/storage/blob-store.js';
+import { loadAgentConfig, loadCertificate, type AgentConfig, type Registration } from './agent-config.js';
+import { ServiceClient } from '../../api/service-client.js';
+import { VaultStore } from './vault-store.js';
+import { DirectVaultStore } from './direct-vault-store.js';
+import { PackGrants } from './pack-grants.js';
+
+export interface VaultSession {
+  config: AgentConfig;
+  registration: Registration;
+  client: ServiceClient;
+  store: BlobStore;
+  serverPath: string;
+}
+
+/**
+ * Everything an agent command needs to talk to its vault: the registration, a client that
+ * signs in with the application's certificate, and the repository's store behind retries
+ * (a service restart mid-backup is waited out) and the upload limit.
+ */
+export async function openVaultSession(): Promise<VaultSession> {
+  const config = await loadAgentConfig();
+  const registration = config.registration;
+  if (!registration) throw new DriveseedError('USAGE', 'this agent is not registered', { hint: 'run `driveseed agent register --publish-settings FILE --vault NAME`' });
+  const thumbprint = config.applicationCertThumbprints[registration.applicationId];
+  if (!thumbprint) throw new DriveseedError('USAGE', `no certificate recorded for application ${registration.applicationId}`, { hint: 'run `driveseed certgen set-thumbprint`' });
+  const client = new ServiceClient(registration.serviceUrl, { applicationId: registration.applicationId, certificate: await loadCertificate(thumbprint) });
+  const serverPath = `/v1/subscriptions/${registration.subscriptionId}/vaults/${registration.vault}/servers/${registration.serverId}`;
+  const vaultStore = packStore(client, serverPath, new VaultStore(client, registration.subscriptionId, registration.vault, registration.serverId));
+  const limited = config.policy?.limitUpload ? new ThrottleStore(vaultStore, { uploadBytesPerSecond: config.policy.limitUpload }) : vaultStore;
+  const store = new RetryStore(limited, { attempts: Infinity, baseDelayMs: 250, maxDelayMs: 5000, maxElapsedMs: retrySeconds() * 1000 });
+  return { config, registration, client, store, serverPath };
+}
+
+/**
+ * Packs go straight to the vault's blob storage when the service can sign URLs for them;
+ * DRIVESEED_DIRECT_BLOBS=off sends them through the service (an agent that cannot reach the
+ * storage endpoint, or a comparison of the two paths).
+ */
+function packStore(client: ServiceClient, serverPath: string, viaService: VaultStore): BlobStore {
+  if (process.env.DRIVESEED_DIRECT_BLOBS === 'off') return viaService;
+  return new DirectVaultStore(viaService, new PackGrants(client, serverPath), client.traffic);
+}
+
+/** The vault repository; made on the first backup, with the agent's password. */
+export async function openOrInitRepository(store: BlobStore, password: string): Promise<Repository> {
+  if (await store.exists('config')) return Repository.open(store, password);
+  return Repository.init(store, password);
+}
+
+/**
+ * How long a storage call keeps retrying before the backup fails: two minutes covers a
+ * service restart or a blob-store hiccup; DRIVESEED_RETRY_SECONDS changes it.
+ */
+function retrySeconds(): number {
+  const value = Number(process.env.DRIVESEED_RETRY_SECONDS ?? 120);
+  return Number.isFinite(value) && value >= 0 ? value : 120;
+}
+
+export function defaultServerName(): string {
+  return hostname();
+}

@@ -1,0 +1,52 @@
+import { DriveseedError } from '../../core/errors.js';
+import type { CreateImportJob, ImportJob } from '../../api/schemas.js';
+import type { ImportJobsApi } from '../diskprep/diskprep.js';
+import type { ShippingApi, ShippingDetails } from '../diskprep/shipping.js';
+import type { StagingRecord } from './staging.js';
+import { loadAgentConfig } from '../agent/agent-config.js';
+import { readPublishSettings } from './publish-settings.js';
+import { ServiceClient } from '../../api/service-client.js';
+import { openVaultSession } from '../agent/vault-session.js';
+
+export type ImportService = ImportJobsApi & ShippingApi;
+
+/**
+ * The import service for diskprep: with a publish-settings file on a copy computer (the
+ * seed's p:), or through this machine's agent registration when diskprep runs on the source
+ * computer. Either way it must be the subscription the job was staged for.
+ */
+export async function openImportService(record: Pick<StagingRecord, 'subscriptionId' | 'serviceUrl'>, publishSettings?: string): Promise<ImportService> {
+  let client: ServiceClient;
+  if (publishSettings) {
+    const settings = await readPublishSettings(publishSettings);
+    if (settings.subscriptionId !== record.subscriptionId) {
+      throw new DriveseedError('USAGE', `${publishSettings} is for subscription ${settings.subscriptionId}, but the job was staged for ${record.subscriptionId}`);
+    }
+    client = new ServiceClient(settings.serviceUrl, { ownerKey: settings.ownerKey });
+  } else {
+    const config = await loadAgentConfig();
+    if (config.registration?.subscriptionId !== record.subscriptionId) {
+      throw new DriveseedError('USAGE', 'this machine is not the agent that staged the job', { hint: 'pass --publish-settings FILE (needed when the copy computer is not the source computer)' });
+    }
+    client = (await openVaultSession()).client;
+  }
+  return importServiceOver(client, record.subscriptionId);
+}
+
+export function importServiceOver(client: ServiceClient, subscriptionId: string): ImportService {
+  const base = `/v1/subscriptions/${subscriptionId}/import-jobs`;
+  return {
+    async get(name: string) {
+      try {
+        return await client.call<ImportJob>('GET', `${base}/${name}`);
+      } catch (e) {
+        if (e instanceof DriveseedError && e.code === 'NOT_FOUND') return undefined;
+        throw e;
+      }
+    },
+    create: (job: CreateImportJob) => client.call<ImportJob>('POST', base, job),
+    listContainer: async (account: string, container: string) =>
+      (await client.call<{ blobs: { name: string; size: number }[] }>('GET', `/v1/subscriptions/${subscriptionId}/storage-accounts/${account}/containers/${container}/blobs`)).blobs,
+    setShipping: (name: string, details: ShippingDetails) => client.call<ImportJob>('PUT', `${base}/${name}/shipping`, details),
+  };
+}
