@@ -104,7 +104,7 @@ export interface SignedBlobUrls {
   signedUrl(name: string, access: BlobAccess, expiresOn: Date): Promise<string>;
 }
 
-/** Optional on a BlobStore; undefined when this store, or a wrapper over it, cannot sign. */
+/** Optional on a BlobStore; undefined when the store cannot sign, or a wrapper withholds it. */
 export interface UrlSigning {
   urlSigner(): SignedBlobUrls | undefined;
 }
@@ -129,7 +129,7 @@ export interface StreamingReads {
   openRead(name: string, range?: ByteRange): Promise<BlobReader>;
 }
 
-/** Optional on a BlobStore; undefined when this store, or a wrapper over it, reads whole files only. */
+/** Optional on a BlobStore; undefined when the store reads whole files only, or a wrapper withholds it. */
 export interface ReadStreaming {
   readStreams(): StreamingReads | undefined;
 }
@@ -148,7 +148,7 @@ export interface LocalPaths {
   localPath(name: string): string;
 }
 
-/** Optional on a BlobStore; undefined when blobs are not files here, or a wrapper must see every read. */
+/** Optional on a BlobStore; undefined when its blobs are not files on this machine, or a wrapper withholds it. */
 export interface LocalPathAccess {
   localPaths(): LocalPaths | undefined;
 }
