@@ -13,7 +13,7 @@ import { DriveseedError } from '../core/errors.js';
 import { Repository } from '../core/repo/repository.js';
 import { findSnapshot } from '../core/repo/snapshot.js';
 import type { BackupJob, Server, ServerStatus } from '../api/schemas.js';
-import { parseLinkSpeed, parseRate, parseSize } from '../core/storage/throttle.js';
+import { parseLinkSpeed, parseRate, parseSize } from '../core/util/units.js';
 import { estimateSeed, type SeedEstimate } from '../client/agent/ship-or-upload.js';
 import { EXIT_PARTIAL } from './cmd-backup.js';
 import { collect, printJson, readPassword } from './common.js';

@@ -7,7 +7,7 @@ import { chooseStagedJob, runDiskprep } from '../client/diskprep/diskprep.js';
 import { SHIPPING_FIELDS, updateShipping, type ShippingDetails } from '../client/diskprep/shipping.js';
 import type { ImportJob } from '../api/schemas.js';
 import type { StagingRecord } from '../client/common/staging.js';
-import { parseSize } from '../core/storage/throttle.js';
+import { parseSize } from '../core/util/units.js';
 import { printJson } from './common.js';
 import { formatBytes, ProgressLine, renderTransfer } from './progress.js';
 import { terminalPrompter } from './prompter.js';

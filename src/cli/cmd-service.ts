@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ServiceClient } from '../api/service-client.js';
 import { writePublishSettings } from '../client/common/publish-settings.js';
 import { printJson } from './common.js';
-import { parseSize } from '../core/storage/throttle.js';
+import { parseSize } from '../core/util/units.js';
 
 /** Minutes, not hours: a leaked URL should soon be worthless; long enough for a pack on a slow link. */
 function parseGrantLifetime(value: string): number {
