@@ -35,7 +35,9 @@ interface PendingChunk {
 
 let wantResolver: ((want: boolean[]) => void) | undefined;
 let bufferResolver: ((buffer: ArrayBuffer) => void) | undefined;
-let pack = new PackBuilder(Buffer.from(init.packBuffer));
+/** The pack buffer main lent this worker, and the layout of the pack being sealed into it. */
+let packBuffer = Buffer.from(init.packBuffer);
+let pack = new PackBuilder(packBuffer.length);
 
 port.on('message', (msg: ToWorker) => {
   switch (msg.kind) {
@@ -91,20 +93,20 @@ function ask(ids: string[]): Promise<boolean[]> {
 /** Hands the pack being built to main and waits until main lends another buffer. */
 async function finishPack(): Promise<void> {
   if (pack.blobs.length === 0) return;
-  const length = pack.finish(encryption);
-  const bytes = pack.buffer.subarray(0, length);
-  const id = fileId(bytes, init.fileIds);
+  const length = pack.writeTail(encryption, packBuffer);
+  const id = fileId(packBuffer.subarray(0, length), init.fileIds);
   const next = new Promise<ArrayBuffer>((resolve) => (bufferResolver = resolve));
-  const buffer = pack.buffer.buffer as ArrayBuffer;
+  const buffer = packBuffer.buffer as ArrayBuffer;
   send({ kind: 'pack', buffer, length, entry: { id, size: length, blobs: pack.blobs } }, [buffer]);
-  pack = new PackBuilder(Buffer.from(await next));
+  packBuffer = Buffer.from(await next);
+  pack = new PackBuilder(packBuffer.length);
 }
 
 async function addBlob(id: string, data: Buffer): Promise<void> {
   const payload = encodePayload(data, init.level);
   const sealedLength = payload.length + SEAL_OVERHEAD;
   if (!pack.fits(sealedLength)) await finishPack();
-  sealInto(encryption, payload, blobAad('data', id), pack.buffer, pack.size);
+  sealInto(encryption, payload, blobAad('data', id), packBuffer, pack.size);
   pack.commit('data', id, sealedLength, data.length);
   if (pack.size >= PACK_TARGET_SIZE) await finishPack();
 }
