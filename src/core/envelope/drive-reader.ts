@@ -99,7 +99,7 @@ interface FileOutcome {
 const PARALLEL_FILES = 4;
 
 
-type OpenPool = WorkerPool<Omit<OpenRequest, 'id'>, OpenReply>;
+type OpenPool = WorkerPool<OpenRequest, OpenReply>;
 
 /** The drive's id, from the only clear-text entry on it. */
 export async function readDriveHeader(drive: DriveSource) {

@@ -281,7 +281,7 @@ function driveHeaderJson(drive: DriveState, jobName: string, now: Date): string 
 }
 
 type Copier = (file: StagedFile, storedAs: string, place: PayloadPlace) => Promise<ManifestFile>;
-type SealPool = WorkerPool<Omit<SealRequest, 'id'>, SealReply>;
+type SealPool = WorkerPool<SealRequest, SealReply>;
 
 function sealPool(): SealPool {
   return new WorkerPool(new URL('./seal-worker.js', import.meta.url));
