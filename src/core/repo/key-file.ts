@@ -5,7 +5,7 @@ import type { BlobStore } from '../storage/blob-store.js';
 import { DEFAULT_KDF, deriveKey, open, seal, type KdfParams, type MasterKey } from './crypto.js';
 import { fileId } from './ids.js';
 import { KEYS_DIR } from './layout.js';
-import { currentUsername } from './current-user.js';
+import { currentUsername } from '../util/current-user.js';
 
 /**
  * A key file wraps the master key with a key derived from one password. Several key files

@@ -12,8 +12,12 @@ export interface ThreadEvents<Reply> {
  * The life of a pool's worker threads, the same in every pool: started from one script,
  * each message handed on with the thread it came from, an uncaught error or an early exit
  * reported once as that thread's failure (a thread that just stops would otherwise leave
- * what it held waiting for ever), and all terminated together. Which thread gets what work,
- * and when, stays with each pool: the backup's and the restore's are tuned to their work.
+ * what it held waiting for ever), and all terminated together.
+ *
+ * Which thread gets what work, and when, stays with each pool. One scheduler for all three
+ * would have to know the chunk pool's scans, ranges, dedup queries and lent pack buffers,
+ * the restore pool's file batches and round-robin blobs, and the drive pools' one request
+ * per thread: each pool reads simpler on its own, and each was tuned by measurement.
  */
 export class WorkerThreads<Reply> {
   private readonly threads: Worker[] = [];
