@@ -358,10 +358,6 @@ class CopyWindow {
 
   constructor(private readonly limit: number) {}
 
-  get size(): number {
-    return this.running.size;
-  }
-
   get failed(): boolean {
     return this.failure !== undefined;
   }
