@@ -79,8 +79,8 @@ interface HeldRequest<Reply> {
  * request answered by one reply. The drive's bulk work — sealing on the copy computer,
  * opening at the data centre — is CPU bound, and worker threads use both cores without
  * copying blocks through the main thread. Threads start as requests need them, and keep the
- * process alive only while they hold one. A thread's failure fails its request and every later one: the
- * callers stop at their first failed file anyway.
+ * process alive only while they hold one. A thread's failure fails its request and every
+ * later one: the callers stop at their first failed file anyway.
  */
 export class WorkerPool<Request, Reply> {
   private readonly threads: WorkerThreads<Reply>;
