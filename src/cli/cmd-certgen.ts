@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { currentUsername } from '../core/repo/current-user.js';
+import { currentUsername } from '../core/util/current-user.js';
 import { loadAgentConfig, loadCertificate, storeCertificate, updateAgentConfig, type OfflineApplicationParams } from '../client/agent/agent-config.js';
 import { thumbprintOf } from '../core/certificates/certificates.js';
 import { readPublishSettings } from '../client/common/publish-settings.js';

@@ -280,7 +280,7 @@ function driveHeaderJson(drive: DriveState, jobName: string, now: Date): string 
 }
 
 type Copier = (file: StagedFile, storedAs: string, place: PayloadPlace) => Promise<ManifestFile>;
-type SealPool = WorkerPool<Omit<SealRequest, 'id'>, SealReply>;
+type SealPool = WorkerPool<SealRequest, SealReply>;
 
 function sealPool(): SealPool {
   return new WorkerPool(new URL('./seal-worker.js', import.meta.url));
@@ -357,10 +357,6 @@ class CopyWindow {
   private failure: unknown;
 
   constructor(private readonly limit: number) {}
-
-  get size(): number {
-    return this.running.size;
-  }
 
   get failed(): boolean {
     return this.failure !== undefined;
