@@ -19,7 +19,7 @@ const STEPS = 12;
  * would type (run as a child process against a service in this process), ending in a
  * byte-for-byte comparison of the restore with the source.
  */
-export function demoCommand(): Command {
+export default function demoCommand(): Command {
   return new Command('demo')
     .description('run the whole offline-seeding workflow end to end on the embedded defaults and verify the restore byte for byte')
     .option('--workdir <dir>', 'where to put service, agent, staging, drives and restore (default: a new temp dir)')
