@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 
 const root = new URL('..', import.meta.url).pathname;
-const sources = ['src', 'test', 'web/src', 'bench', 'scripts'];
+const sources = ['src', 'test', 'web', 'bench', 'scripts'];
 const checks = [
   ['layers and cycles', ['depcruise', '--config', '.dependency-cruiser.cjs', 'src', 'web/src', 'test']],
   ['lint', ['eslint', ...sources]],

@@ -14,8 +14,15 @@ import { cli, json, PASSWORD, tempDir } from './cli-harness.js';
 import { tamperDrive } from './service-harness.js';
 
 const shipping = (trackingNumber: string) => ({
-  carrier: 'DHL', trackingNumber, shipDate: '2026-11-25', contactName: 'A. Admin', phone: '+31 20 123 4567',
-  email: 'admin@example.org', returnAddress: 'Dam 1, Amsterdam', country: 'NL', postalCode: '1012 JS',
+  carrier: 'DHL',
+  trackingNumber,
+  shipDate: '2026-11-25',
+  contactName: 'A. Admin',
+  phone: '+31 20 123 4567',
+  email: 'admin@example.org',
+  returnAddress: 'Dam 1, Amsterdam',
+  country: 'NL',
+  postalCode: '1012 JS',
 });
 
 /** A service, a staged first backup on two drives, and an import job registered and shipped. */
@@ -37,7 +44,12 @@ async function shippedJob(t: any, jobName: string, tracking: string) {
   assert.equal(prepared.remainingFiles, 0);
   assert.equal(prepared.drives.length, 2);
   await owner.call('PUT', `/v1/subscriptions/${service.bootstrap!.subscriptionId}/storage-accounts/seedacct`);
-  await owner.call('POST', base, { name: jobName, storageAccount: 'seedacct', container: 'seed-data', drives: prepared.drives.map(({ driveId, key, manifestSha256, files, bytes }) => ({ driveId, key, manifestSha256, files, bytes })) });
+  await owner.call('POST', base, {
+    name: jobName,
+    storageAccount: 'seedacct',
+    container: 'seed-data',
+    drives: prepared.drives.map(({ driveId, key, manifestSha256, files, bytes }) => ({ driveId, key, manifestSha256, files, bytes })),
+  });
   await owner.call('PUT', `${base}/${jobName}/shipping`, shipping(tracking));
   return { dir, dataDir, owner, base, drives, data, container: join(dataDir, 'blobs', 'accounts', 'seedacct', 'containers', 'seed-data') };
 }
@@ -46,7 +58,10 @@ describe('data-centre import', () => {
   it('receives and imports every drive; the container holds the staged repository, verified', async (t) => {
     const s = await shippedJob(t, 'seed-ok', 'TRK-OK-1');
     const r = json(cli(['datacenter', 'receive', '--data-dir', s.dataDir, '--job', 'seed-ok', '--drive', ...s.drives, '--json']));
-    assert.deepEqual(r.drives.map((d: any) => d.state), ['Completed', 'Completed']);
+    assert.deepEqual(
+      r.drives.map((d: any) => d.state),
+      ['Completed', 'Completed'],
+    );
     const job = await s.owner.call<ImportJob>('GET', `${s.base}/seed-ok`);
     assert.equal(job.state, 'Packaging');
     const check = cli(['check', '--repo', s.container, '--read-data']);
@@ -58,14 +73,20 @@ describe('data-centre import', () => {
     const shipped = cli(['datacenter', 'ship-back', '--data-dir', s.dataDir, '--job', 'seed-ok']);
     assert.match(shipped.stdout, /the job is Completed/);
     const done = await s.owner.call<ImportJob>('GET', `${s.base}/seed-ok`);
-    assert.deepEqual(done.drives.map((d) => d.state), ['ShippedBack', 'ShippedBack']);
+    assert.deepEqual(
+      done.drives.map((d) => d.state),
+      ['ShippedBack', 'ShippedBack'],
+    );
   });
 
   it('a tampered drive ends CompletedMoreInfo; its error log names file and block', async (t) => {
     const s = await shippedJob(t, 'seed-bad', 'TRK-BAD-1');
     await tamperDrive(s.drives[0]);
     const r = json(cli(['datacenter', 'receive', '--data-dir', s.dataDir, '--job', 'seed-bad', '--drive', ...s.drives, '--json']));
-    assert.deepEqual(r.drives.map((d: any) => d.state), ['CompletedMoreInfo', 'Completed']);
+    assert.deepEqual(
+      r.drives.map((d: any) => d.state),
+      ['CompletedMoreInfo', 'Completed'],
+    );
     const job = await s.owner.call<ImportJob>('GET', `${s.base}/seed-bad`);
     const bad = job.drives.find((d) => d.state === 'CompletedMoreInfo')!;
     const logs = await s.owner.call<{ errorLog: string }>('GET', `${s.base}/seed-bad/drives/${bad.driveId}/logs`);

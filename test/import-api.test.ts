@@ -10,8 +10,15 @@ import type { ImportJob } from '../src/api/schemas.js';
 import { startService, type RunningService } from '../src/service/start-service.js';
 
 const shipping = (trackingNumber: string) => ({
-  carrier: 'PostNL', trackingNumber, shipDate: '2026-11-25', contactName: 'A. Admin', phone: '+31 20 123 4567',
-  email: 'admin@example.org', returnAddress: 'Dam 1, Amsterdam', country: 'NL', postalCode: '1012 JS',
+  carrier: 'PostNL',
+  trackingNumber,
+  shipDate: '2026-11-25',
+  contactName: 'A. Admin',
+  phone: '+31 20 123 4567',
+  email: 'admin@example.org',
+  returnAddress: 'Dam 1, Amsterdam',
+  country: 'NL',
+  postalCode: '1012 JS',
 });
 
 describe('import jobs over HTTP', () => {
@@ -48,23 +55,31 @@ describe('import jobs over HTTP', () => {
 
   it('refuses a tracking number used by another job with 409 naming the field', async () => {
     await create('second-seed');
-    await assert.rejects(owner.call('PUT', `${base}/second-seed/shipping`, shipping('PNL-0001')), (e) => isDriveseedError(e, 'CONFLICT') && /trackingNumber/.test((e as Error).message));
+    await assert.rejects(
+      owner.call('PUT', `${base}/second-seed/shipping`, shipping('PNL-0001')),
+      (e) => isDriveseedError(e, 'CONFLICT') && /trackingNumber/.test((e as Error).message),
+    );
     const job = await owner.call<ImportJob>('GET', `${base}/second-seed`);
     assert.equal(job.state, 'Creating');
   });
 
   it('validates names and shipping fields with 400 naming the field', async () => {
     await assert.rejects(create('Not Valid'), (e) => isDriveseedError(e, 'USAGE') && /name/.test((e as Error).message));
-    await assert.rejects(owner.call('PUT', `${base}/second-seed/shipping`, { ...shipping('PNL-0002'), email: 'not-an-email' }), (e) => isDriveseedError(e, 'USAGE') && /email/.test((e as Error).message));
+    await assert.rejects(
+      owner.call('PUT', `${base}/second-seed/shipping`, { ...shipping('PNL-0002'), email: 'not-an-email' }),
+      (e) => isDriveseedError(e, 'USAGE') && /email/.test((e as Error).message),
+    );
   });
 
-  it('cancels only in Creating, lists jobs, and hides other subscriptions\' jobs', async () => {
+  it("cancels only in Creating, lists jobs, and hides other subscriptions' jobs", async () => {
     const canceled = await owner.call<ImportJob>('POST', `${base}/second-seed/cancel`);
     assert.equal(canceled.state, 'Canceled');
     await assert.rejects(owner.call('POST', `${base}/first-seed/cancel`), (e) => isDriveseedError(e, 'CONFLICT'));
     const list = await owner.call<{ jobs: ImportJob[] }>('GET', base);
     assert.deepEqual(list.jobs.map((j) => j.name).sort(), ['first-seed', 'second-seed']);
-    const response = await fetch(`${service.url}/v1/subscriptions/${randomUUID()}/import-jobs`, { headers: { authorization: `OwnerKey ${service.bootstrap!.ownerKey}` } });
+    const response = await fetch(`${service.url}/v1/subscriptions/${randomUUID()}/import-jobs`, {
+      headers: { authorization: `OwnerKey ${service.bootstrap!.ownerKey}` },
+    });
     assert.equal(response.status, 403);
   });
 });

@@ -74,14 +74,26 @@ export function directSuite(name: string, databaseUrl: (dir: string) => Promise<
     async function newServer(serverName: string) {
       const certificate = await createSelfSignedCertificate(serverName, 30);
       const application = await owner.createApplication(subscriptionId, { name: serverName, certificate: certificate.certificatePem });
-      const server = await owner.call<Server>('POST', `/v1/subscriptions/${subscriptionId}/vaults/main/servers`, { name: serverName, applicationId: application.id });
+      const server = await owner.call<Server>('POST', `/v1/subscriptions/${subscriptionId}/vaults/main/servers`, {
+        name: serverName,
+        applicationId: application.id,
+      });
       const credentials = { applicationId: application.id, certificate };
       const client = new ServiceClient(url, credentials);
       const path = `/v1/subscriptions/${subscriptionId}/vaults/main/servers/${server.id}`;
       const grants = (access: 'create' | 'read', names: string[], as = client) => as.call<BlobGrants>('POST', `${path}/blob-grants`, { access, names });
       const startJob = () => client.call<BackupJob>('POST', `${path}/jobs`, { kind: 'online' });
       const failJob = (job: BackupJob) =>
-        client.call('PUT', `${path}/jobs/${job.id}`, { state: 'Failed', filesNew: 0, filesChanged: 0, filesUnchanged: 0, bytesRead: 0, bytesSent: 0, warnings: 0, error: 'test' });
+        client.call('PUT', `${path}/jobs/${job.id}`, {
+          state: 'Failed',
+          filesNew: 0,
+          filesChanged: 0,
+          filesUnchanged: 0,
+          bytesRead: 0,
+          bytesSent: 0,
+          warnings: 0,
+          error: 'test',
+        });
       const viaService = new VaultStore(client, subscriptionId, 'main', server.id);
       return { server, client, credentials, path, grants, startJob, failJob, viaService };
     }
@@ -98,7 +110,7 @@ export function directSuite(name: string, databaseUrl: (dir: string) => Promise<
       assert.match(new URL(answer.grants[0].url).pathname, new RegExp(`/vaults/vaults/${vaultId}/servers/${a.server.id}/${p.name}$`));
       assert.match(answer.grants[0].url, /sp=c&/, 'create only: no write-over, read, delete or list');
       await putWithSignedUrl(answer.grants[0].url, p.bytes);
-      assert.deepEqual(await a.viaService.get(p.name), p.bytes, 'the service finds it in the server\'s repository');
+      assert.deepEqual(await a.viaService.get(p.name), p.bytes, "the service finds it in the server's repository");
       await a.failJob(job);
       await rejectsWith(a.grants('create', [pack().name]), 'CONFLICT');
     });
@@ -111,7 +123,11 @@ export function directSuite(name: string, databaseUrl: (dir: string) => Promise<
       await rejectsWith(a.grants('create', [pack().name], b.client), 'FORBIDDEN', /not the one registered/);
       const other = await createSubscription(database.db, 'elsewhere', new Date());
       await rejectsWith(a.grants('read', [pack().name], new ServiceClient(url, { ownerKey: other.ownerKey })), 'FORBIDDEN', /another subscription/);
-      const anonymous = await fetch(`${url}${a.path}/blob-grants`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ access: 'read', names: [pack().name] }) });
+      const anonymous = await fetch(`${url}${a.path}/blob-grants`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ access: 'read', names: [pack().name] }),
+      });
       assert.equal(anonymous.status, 401);
       // B's own URL, with A's folder in its path: the signature covers the blob's full name.
       const p = pack();
@@ -132,7 +148,14 @@ export function directSuite(name: string, databaseUrl: (dir: string) => Promise<
         assert.equal(response.status, 400, JSON.stringify(names));
         assert.match((await response.json()).field ?? '', /^names/);
       }
-      await rejectsWith(a.grants('read', Array.from({ length: 65 }, () => pack().name)), 'USAGE', /names/);
+      await rejectsWith(
+        a.grants(
+          'read',
+          Array.from({ length: 65 }, () => pack().name),
+        ),
+        'USAGE',
+        /names/,
+      );
       await rejectsWith(a.client.call('POST', `${a.path}/blob-grants`, { access: 'delete', names: [pack().name] }), 'USAGE', /access/);
     });
 

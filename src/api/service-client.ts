@@ -83,7 +83,12 @@ export class ServiceClient {
     if (!this.token || Date.now() > this.token.expires - 60_000) {
       const tokenUrl = `${this.serviceUrl}/v1/token`;
       const assertion = await signClientAssertion(this.credentials.applicationId, tokenUrl, this.credentials.certificate);
-      const request = { grant_type: 'client_credentials', client_id: this.credentials.applicationId, client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: assertion };
+      const request = {
+        grant_type: 'client_credentials',
+        client_id: this.credentials.applicationId,
+        client_assertion_type: CLIENT_ASSERTION_TYPE,
+        client_assertion: assertion,
+      };
       const answer = await this.send('/v1/token', 'POST', { 'content-type': 'application/json' }, JSON.stringify(request));
       const token = await this.parse<TokenResponse>(answer, 'token request');
       this.token = { value: token.access_token, expires: Date.now() + token.expires_in * 1000 };
@@ -99,10 +104,14 @@ export class ServiceClient {
       return answer;
     } catch (cause) {
       if (CERTIFICATE_REJECTIONS.has((cause as NodeJS.ErrnoException).code ?? '')) {
-        throw new DriveseedError('UNTRUSTED', `the driveseed service at ${this.serviceUrl} presented a certificate this machine does not trust: ${(cause as Error).message}`, {
-          hint: 'for a private CA or a self-signed certificate, point NODE_EXTRA_CA_CERTS at its PEM file',
-          cause,
-        });
+        throw new DriveseedError(
+          'UNTRUSTED',
+          `the driveseed service at ${this.serviceUrl} presented a certificate this machine does not trust: ${(cause as Error).message}`,
+          {
+            hint: 'for a private CA or a self-signed certificate, point NODE_EXTRA_CA_CERTS at its PEM file',
+            cause,
+          },
+        );
       }
       throw new DriveseedError('SERVICE', `cannot reach the driveseed service at ${this.serviceUrl}: ${(cause as Error).message}`, { cause });
     }

@@ -1,7 +1,22 @@
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Application, ApplicationList, ApplicationParams, ApplicationQuery, Certificate, CertificateParams, CreateApplication, ErrorBody, Health, SubscriptionParams, TokenRequest, TokenResponse, UploadCertificate, WhoAmI } from '../api/schemas.js';
+import {
+  Application,
+  ApplicationList,
+  ApplicationParams,
+  ApplicationQuery,
+  Certificate,
+  CertificateParams,
+  CreateApplication,
+  ErrorBody,
+  Health,
+  SubscriptionParams,
+  TokenRequest,
+  TokenResponse,
+  UploadCertificate,
+  WhoAmI,
+} from '../api/schemas.js';
 import type { OpenedDatabase } from './db/open-database.js';
 import { addCertificate, createApplication, getApplication, listApplications, revokeCertificate } from './identity/applications.js';
 import { exchangeAssertion } from './identity/tokens.js';
@@ -70,8 +85,11 @@ export async function buildServer(options: ServiceOptions): Promise<FastifyInsta
     }
     if (error.validation) {
       const first = (error.validation as { instancePath?: string; params?: { missingProperty?: string; additionalProperty?: string } }[])[0];
-      const field = (first?.params?.missingProperty ?? first?.params?.additionalProperty ?? first?.instancePath?.replace(/^\//, '').replaceAll('/', '.')) || undefined;
-      return reply.status(400).send({ error: 'BAD_REQUEST', message: `${error.validationContext ?? 'request'}: ${error.message}`, ...(field ? { field } : {}) });
+      const field =
+        (first?.params?.missingProperty ?? first?.params?.additionalProperty ?? first?.instancePath?.replace(/^\//, '').replaceAll('/', '.')) || undefined;
+      return reply
+        .status(400)
+        .send({ error: 'BAD_REQUEST', message: `${error.validationContext ?? 'request'}: ${error.message}`, ...(field ? { field } : {}) });
     }
     if (error.statusCode && error.statusCode < 500) return reply.status(error.statusCode).send({ error: 'BAD_REQUEST', message: error.message });
     app.log.error(error);
@@ -84,7 +102,11 @@ export async function buildServer(options: ServiceOptions): Promise<FastifyInsta
 
   const caller = (request: FastifyRequest): Promise<Caller> => authenticate(db, request, now());
 
-  app.get('/health', { schema: { response: { 200: Health } } }, async () => ({ status: 'ok' as const, database: options.database.kind, version: SERVICE_VERSION }));
+  app.get('/health', { schema: { response: { 200: Health } } }, async () => ({
+    status: 'ok' as const,
+    database: options.database.kind,
+    version: SERVICE_VERSION,
+  }));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   app.post('/v1/token', { schema: { body: TokenRequest, response: { 200: TokenResponse, ...errors } } }, async (request) => {

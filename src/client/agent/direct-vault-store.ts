@@ -6,6 +6,7 @@ import { blobDataLength, type BlobAccess, type BlobData, type BlobStore, type By
 import { ForwardingStore } from '../../core/storage/forwarding.js';
 import type { PackGrants } from './pack-grants.js';
 import type { Traffic } from '../../api/service-client.js';
+import type * as SignedBlobModule from '../../core/storage/azure/signed-blob.js';
 
 const PACK_NAME = new RegExp(PACK_NAME_PATTERN);
 
@@ -13,7 +14,7 @@ const PACK_NAME = new RegExp(PACK_NAME_PATTERN);
  * The transfer code pulls in the Azure SDK (0.15 s of loading): loaded once the service has
  * signed a URL, never for a vault on a local directory, whose answer is always "no URL".
  */
-type SignedBlob = typeof import('../../core/storage/azure/signed-blob.js');
+type SignedBlob = typeof SignedBlobModule;
 let signedBlob: Promise<SignedBlob> | undefined;
 const loadSignedBlob = () => (signedBlob ??= import('../../core/storage/azure/signed-blob.js'));
 

@@ -14,13 +14,28 @@ export async function prepareOfflineSeeding(session: VaultSession, offline: Offl
   await session.client.call('PUT', `${sub}/storage-accounts/${offline.storageAccount}/containers/${offline.container}`);
   const existing = await readStagingRecord(offline.staging, offline.jobName);
   if (!existing) {
-    const taken = await session.client.call('GET', `${sub}/import-jobs/${offline.jobName}`).then(() => true, (e: unknown) => (e instanceof DriveseedError && e.code === 'NOT_FOUND' ? false : Promise.reject(e)));
-    if (taken) throw new DriveseedError('CONFLICT', `import job name ${offline.jobName} is taken in this subscription`, { hint: 'job names are unique: choose another --job' });
+    const taken = await session.client.call('GET', `${sub}/import-jobs/${offline.jobName}`).then(
+      () => true,
+      (e: unknown) => (e instanceof DriveseedError && e.code === 'NOT_FOUND' ? false : Promise.reject(e)),
+    );
+    if (taken)
+      throw new DriveseedError('CONFLICT', `import job name ${offline.jobName} is taken in this subscription`, {
+        hint: 'job names are unique: choose another --job',
+      });
   }
   const r = session.registration;
   await claimStaging(offline.staging, {
-    format: STAGING_RECORD_FORMAT, version: STAGING_RECORD_VERSION, jobName: offline.jobName, storageAccount: offline.storageAccount, container: offline.container,
-    serviceUrl: r.serviceUrl, subscriptionId: r.subscriptionId, vault: r.vault, serverId: r.serverId, serverName: r.serverName, createdAt: new Date().toISOString(), state: 'staging',
+    format: STAGING_RECORD_FORMAT,
+    version: STAGING_RECORD_VERSION,
+    jobName: offline.jobName,
+    storageAccount: offline.storageAccount,
+    container: offline.container,
+    serviceUrl: r.serviceUrl,
+    subscriptionId: r.subscriptionId,
+    vault: r.vault,
+    serverId: r.serverId,
+    serverName: r.serverName,
+    createdAt: new Date().toISOString(),
+    state: 'staging',
   });
 }
-

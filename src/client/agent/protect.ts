@@ -26,7 +26,13 @@ export async function protect(request: Protecting): Promise<Policy> {
   // A seed given up for another (or for none) takes back what it put in the vault in transit.
   const previous = session.config.policy?.offline;
   if (previous && previous.jobName !== offline?.jobName) await withdrawSeed(session.store, previous);
-  const policy = { paths: request.paths.map((p) => resolve(p)), excludes: request.excludes, schedule: request.schedule, limitUpload: request.limitUpload, offline };
+  const policy = {
+    paths: request.paths.map((p) => resolve(p)),
+    excludes: request.excludes,
+    schedule: request.schedule,
+    limitUpload: request.limitUpload,
+    offline,
+  };
   await session.client.call('PUT', `${session.serverPath}/policy`, { paths: policy.paths, ...(policy.schedule ? { schedule: policy.schedule } : {}) });
   await updateAgentConfig((c) => {
     c.policy = policy;

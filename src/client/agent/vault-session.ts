@@ -25,9 +25,13 @@ export interface VaultSession {
 export async function openVaultSession(): Promise<VaultSession> {
   const config = await loadAgentConfig();
   const registration = config.registration;
-  if (!registration) throw new DriveseedError('USAGE', 'this agent is not registered', { hint: 'run `driveseed agent register --publish-settings FILE --vault NAME`' });
+  if (!registration)
+    throw new DriveseedError('USAGE', 'this agent is not registered', { hint: 'run `driveseed agent register --publish-settings FILE --vault NAME`' });
   const thumbprint = config.applicationCertThumbprints[registration.applicationId];
-  if (!thumbprint) throw new DriveseedError('USAGE', `no certificate recorded for application ${registration.applicationId}`, { hint: 'run `driveseed certgen set-thumbprint`' });
+  if (!thumbprint)
+    throw new DriveseedError('USAGE', `no certificate recorded for application ${registration.applicationId}`, {
+      hint: 'run `driveseed certgen set-thumbprint`',
+    });
   const client = new ServiceClient(registration.serviceUrl, { applicationId: registration.applicationId, certificate: await loadCertificate(thumbprint) });
   const serverPath = `/v1/subscriptions/${registration.subscriptionId}/vaults/${registration.vault}/servers/${registration.serverId}`;
   const vaultStore = packStore(client, serverPath, new VaultStore(client, registration.subscriptionId, registration.vault, registration.serverId));

@@ -20,13 +20,18 @@ export async function openImportService(record: Pick<StagingRecord, 'subscriptio
   if (publishSettings) {
     const settings = await readPublishSettings(publishSettings);
     if (settings.subscriptionId !== record.subscriptionId) {
-      throw new DriveseedError('USAGE', `${publishSettings} is for subscription ${settings.subscriptionId}, but the job was staged for ${record.subscriptionId}`);
+      throw new DriveseedError(
+        'USAGE',
+        `${publishSettings} is for subscription ${settings.subscriptionId}, but the job was staged for ${record.subscriptionId}`,
+      );
     }
     client = new ServiceClient(settings.serviceUrl, { ownerKey: settings.ownerKey });
   } else {
     const config = await loadAgentConfig();
     if (config.registration?.subscriptionId !== record.subscriptionId) {
-      throw new DriveseedError('USAGE', 'this machine is not the agent that staged the job', { hint: 'pass --publish-settings FILE (needed when the copy computer is not the source computer)' });
+      throw new DriveseedError('USAGE', 'this machine is not the agent that staged the job', {
+        hint: 'pass --publish-settings FILE (needed when the copy computer is not the source computer)',
+      });
     }
     client = (await openVaultSession()).client;
   }
@@ -46,7 +51,12 @@ export function importServiceOver(client: ServiceClient, subscriptionId: string)
     },
     create: (job: CreateImportJob) => client.call<ImportJob>('POST', base, job),
     listContainer: async (account: string, container: string) =>
-      (await client.call<{ blobs: { name: string; size: number }[] }>('GET', `/v1/subscriptions/${subscriptionId}/storage-accounts/${account}/containers/${container}/blobs`)).blobs,
+      (
+        await client.call<{ blobs: { name: string; size: number }[] }>(
+          'GET',
+          `/v1/subscriptions/${subscriptionId}/storage-accounts/${account}/containers/${container}/blobs`,
+        )
+      ).blobs,
     setShipping: (name: string, details: ShippingDetails) => client.call<ImportJob>('PUT', `${base}/${name}/shipping`, details),
   };
 }

@@ -1,6 +1,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { BlobList, BlobListQuery, ContainerParams, ErrorBody, StorageAccount, StorageAccountList, StorageAccountParams, SubscriptionParams } from '../../api/schemas.js';
+import {
+  BlobList,
+  BlobListQuery,
+  ContainerParams,
+  ErrorBody,
+  StorageAccount,
+  StorageAccountList,
+  StorageAccountParams,
+  SubscriptionParams,
+} from '../../api/schemas.js';
 import type { Db } from '../db/open-database.js';
 import { requireSubscription, type Caller } from '../http/auth.js';
 import type { BlobStore } from '../../core/storage/blob-store.js';
@@ -47,13 +56,17 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: AccountContext)
 
   // What a container holds, by name and size: diskprep --repair compares it with the staged
   // seed to know what an import did not deliver. Names are the repository's own (hashes), never contents.
-  api.get(`${base}/:account/containers/:container/blobs`, { schema: { params: ContainerParams, querystring: BlobListQuery, response: { 200: BlobList, ...errors } } }, async (request) => {
-    const { subscriptionId, account, container } = request.params;
-    await scoped(request, subscriptionId);
-    const view = await getStorageAccount(ctx.db, subscriptionId, account);
-    if (!view.containers.some((c) => c.name === container)) throw notFound(`no container ${container} in storage account ${account}`);
-    const blobs = [];
-    for await (const info of containerStore(ctx.blobs, account, container).list(request.query.prefix ?? '')) blobs.push({ name: info.name, size: info.size });
-    return { blobs };
-  });
+  api.get(
+    `${base}/:account/containers/:container/blobs`,
+    { schema: { params: ContainerParams, querystring: BlobListQuery, response: { 200: BlobList, ...errors } } },
+    async (request) => {
+      const { subscriptionId, account, container } = request.params;
+      await scoped(request, subscriptionId);
+      const view = await getStorageAccount(ctx.db, subscriptionId, account);
+      if (!view.containers.some((c) => c.name === container)) throw notFound(`no container ${container} in storage account ${account}`);
+      const blobs = [];
+      for await (const info of containerStore(ctx.blobs, account, container).list(request.query.prefix ?? '')) blobs.push({ name: info.name, size: info.size });
+      return { blobs };
+    },
+  );
 }

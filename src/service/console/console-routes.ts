@@ -1,6 +1,17 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { BackupJobParams, BackupJobQuery, ConsoleBackupJob, ConsoleBackupJobList, DatacenterView, ErrorBody, Overview, Session, SignIn, SubscriptionParams } from '../../api/schemas.js';
+import {
+  BackupJobParams,
+  BackupJobQuery,
+  ConsoleBackupJob,
+  ConsoleBackupJobList,
+  DatacenterView,
+  ErrorBody,
+  Overview,
+  Session,
+  SignIn,
+  SubscriptionParams,
+} from '../../api/schemas.js';
 import type { Db } from '../db/open-database.js';
 import { requireOperator, requireOwner, type Caller } from '../http/auth.js';
 import { unauthorized } from '../http/http-error.js';
@@ -30,7 +41,10 @@ export function registerConsoleRoutes(app: FastifyInstance, ctx: ConsoleContext)
 
   api.post('/v1/session', { schema: { body: SignIn, response: { 201: Session, ...errors } } }, async (request, reply) => {
     const { token, session } = await createSession(ctx.db, request.body.key, ctx.now());
-    return reply.status(201).header('set-cookie', sessionCookie(token, secure(request))).send(session);
+    return reply
+      .status(201)
+      .header('set-cookie', sessionCookie(token, secure(request)))
+      .send(session);
   });
 
   api.get('/v1/session', { schema: { response: { 200: Session, ...errors } } }, async (request) => {
@@ -44,7 +58,10 @@ export function registerConsoleRoutes(app: FastifyInstance, ctx: ConsoleContext)
     await ctx.caller(request);
     const token = sessionTokenOf(request.headers.cookie);
     if (token) await deleteSession(ctx.db, token);
-    return reply.status(204).header('set-cookie', clearedSessionCookie(secure(request))).send(null);
+    return reply
+      .status(204)
+      .header('set-cookie', clearedSessionCookie(secure(request)))
+      .send(null);
   });
 
   const sub = '/v1/subscriptions/:subscriptionId';
@@ -53,22 +70,30 @@ export function registerConsoleRoutes(app: FastifyInstance, ctx: ConsoleContext)
     return overview(ctx.db, request.params.subscriptionId, ctx.now());
   });
 
-  api.get(`${sub}/backup-jobs`, { schema: { params: SubscriptionParams, querystring: BackupJobQuery, response: { 200: ConsoleBackupJobList, ...errors } } }, async (request) => {
-    requireOwner(await ctx.caller(request), request.params.subscriptionId);
-    const { state, serverId, limit } = request.query;
-    return { jobs: await listBackupJobs(ctx.db, request.params.subscriptionId, { state, serverId, limit: limit ? Number(limit) : undefined }) };
-  });
+  api.get(
+    `${sub}/backup-jobs`,
+    { schema: { params: SubscriptionParams, querystring: BackupJobQuery, response: { 200: ConsoleBackupJobList, ...errors } } },
+    async (request) => {
+      requireOwner(await ctx.caller(request), request.params.subscriptionId);
+      const { state, serverId, limit } = request.query;
+      return { jobs: await listBackupJobs(ctx.db, request.params.subscriptionId, { state, serverId, limit: limit ? Number(limit) : undefined }) };
+    },
+  );
 
   api.get(`${sub}/backup-jobs/:jobId`, { schema: { params: BackupJobParams, response: { 200: ConsoleBackupJob, ...errors } } }, async (request) => {
     requireOwner(await ctx.caller(request), request.params.subscriptionId);
     return getBackupJob(ctx.db, request.params.subscriptionId, request.params.jobId);
   });
 
-  api.get(`${sub}/events`, { schema: { params: SubscriptionParams, description: 'server-sent events: backup-job and import-job, each with the changed object' } }, async (request, reply) => {
-    const subscriptionId = request.params.subscriptionId;
-    requireOwner(await ctx.caller(request), subscriptionId);
-    await live.open(request, reply, subscriptionSource(ctx, subscriptionId), securityHeaders());
-  });
+  api.get(
+    `${sub}/events`,
+    { schema: { params: SubscriptionParams, description: 'server-sent events: backup-job and import-job, each with the changed object' } },
+    async (request, reply) => {
+      const subscriptionId = request.params.subscriptionId;
+      requireOwner(await ctx.caller(request), subscriptionId);
+      await live.open(request, reply, subscriptionSource(ctx, subscriptionId), securityHeaders());
+    },
+  );
 
   api.get('/v1/datacenter', { schema: { response: { 200: DatacenterView, ...errors } } }, async (request) => {
     requireOperator(await ctx.caller(request));

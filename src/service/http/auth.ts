@@ -45,7 +45,8 @@ export async function authenticate(db: Db, request: FastifyRequest, now: Date): 
 async function sessionCaller(db: Db, request: FastifyRequest, now: Date): Promise<Caller> {
   const token = sessionTokenOf(request.headers.cookie);
   if (!token) throw unauthorized('no credentials: send an owner key or a bearer token');
-  if (!SAFE_METHODS.has(request.method) && request.headers[CONSOLE_HEADER] !== '1') throw forbidden(`requests that change something need the ${CONSOLE_HEADER} header`);
+  if (!SAFE_METHODS.has(request.method) && request.headers[CONSOLE_HEADER] !== '1')
+    throw forbidden(`requests that change something need the ${CONSOLE_HEADER} header`);
   const session = await findSession(db, token, now);
   return { subscriptionId: session.subscriptionId ?? '', role: session.role };
 }
@@ -61,5 +62,5 @@ export function requireOwner(caller: Caller, subscriptionId: string): void {
 }
 
 export function requireOperator(caller: Caller): void {
-  if (caller.role !== 'operator') throw forbidden('only the data centre\'s operator may do this');
+  if (caller.role !== 'operator') throw forbidden("only the data centre's operator may do this");
 }

@@ -1,6 +1,16 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { CreateImportJob, DriveLogs, ErrorBody, ImportDriveParams, ImportJob, ImportJobList, ImportJobParams, ShippingDetailsBody, SubscriptionParams } from '../../api/schemas.js';
+import {
+  CreateImportJob,
+  DriveLogs,
+  ErrorBody,
+  ImportDriveParams,
+  ImportJob,
+  ImportJobList,
+  ImportJobParams,
+  ShippingDetailsBody,
+  SubscriptionParams,
+} from '../../api/schemas.js';
 import type { Db } from '../db/open-database.js';
 import { requireSubscription, type Caller } from '../http/auth.js';
 import { cancelImportJob, createImportJob, driveLogs, getImportJob, listImportJobs, setShipping, type ImportJobView } from './import-jobs.js';
@@ -37,10 +47,14 @@ export function registerImportRoutes(app: FastifyInstance, ctx: ImportContext): 
     return withAddress(await getImportJob(ctx.db, request.params.subscriptionId, request.params.jobName));
   });
 
-  api.put(`${base}/:jobName/shipping`, { schema: { params: ImportJobParams, body: ShippingDetailsBody, response: { 200: ImportJob, ...errors } } }, async (request) => {
-    await scoped(request, request.params.subscriptionId);
-    return withAddress(await setShipping(ctx.db, request.params.subscriptionId, request.params.jobName, request.body, ctx.now()));
-  });
+  api.put(
+    `${base}/:jobName/shipping`,
+    { schema: { params: ImportJobParams, body: ShippingDetailsBody, response: { 200: ImportJob, ...errors } } },
+    async (request) => {
+      await scoped(request, request.params.subscriptionId);
+      return withAddress(await setShipping(ctx.db, request.params.subscriptionId, request.params.jobName, request.body, ctx.now()));
+    },
+  );
 
   api.post(`${base}/:jobName/cancel`, { schema: { params: ImportJobParams, response: { 200: ImportJob, ...errors } } }, async (request) => {
     await scoped(request, request.params.subscriptionId);

@@ -9,7 +9,23 @@ import { expectedContentHash } from '../../core/repo/layout.js';
 import { BlobGrantRequest, BlobGrants, CompleteSeed, SeedCopy } from '../../api/schemas.js';
 import { DEFAULT_GRANT_SECONDS, grantBlobAccess } from './blob-grants.js';
 import { copySeed } from './seed-copy.js';
-import { BackupJob, BlobList, BlobListQuery, ErrorBody, FinishJob, JobParams, JobProgress, ProtectionPolicy, RegisterServer, Server, ServerParams, ServerStatus, StartJob, Vault, VaultParams } from '../../api/schemas.js';
+import {
+  BackupJob,
+  BlobList,
+  BlobListQuery,
+  ErrorBody,
+  FinishJob,
+  JobParams,
+  JobProgress,
+  ProtectionPolicy,
+  RegisterServer,
+  Server,
+  ServerParams,
+  ServerStatus,
+  StartJob,
+  Vault,
+  VaultParams,
+} from '../../api/schemas.js';
 import type { Db } from '../db/open-database.js';
 import { requireOwner, requireSubscription, type Caller } from '../http/auth.js';
 import { badRequest, notFound } from '../http/http-error.js';
@@ -66,48 +82,79 @@ export function registerVaultRoutes(app: FastifyInstance, ctx: VaultContext): vo
 
   api.post(`${base}/servers`, { schema: { params: VaultParams, body: RegisterServer, response: { 201: Server, ...errors } } }, async (request, reply) => {
     requireOwner(await ctx.caller(request), request.params.subscriptionId);
-    const created = await registerServer(ctx.db, request.params.subscriptionId, request.params.vaultName, request.body.name, request.body.applicationId, ctx.now());
+    const created = await registerServer(
+      ctx.db,
+      request.params.subscriptionId,
+      request.params.vaultName,
+      request.body.name,
+      request.body.applicationId,
+      ctx.now(),
+    );
     return reply.status(201).send(created);
   });
 
-  api.put(`${base}/servers/:serverId/policy`, { schema: { params: ServerParams, body: ProtectionPolicy, response: { 200: Server, ...errors } } }, async (request) =>
-    setPolicy(ctx.db, await server(request, request.params), request.body),
+  api.put(
+    `${base}/servers/:serverId/policy`,
+    { schema: { params: ServerParams, body: ProtectionPolicy, response: { 200: Server, ...errors } } },
+    async (request) => setPolicy(ctx.db, await server(request, request.params), request.body),
   );
 
   api.get(`${base}/servers/:serverId`, { schema: { params: ServerParams, response: { 200: ServerStatus, ...errors } } }, async (request) =>
     serverStatus(ctx.db, await server(request, request.params)),
   );
 
-  api.post(`${base}/servers/:serverId/jobs`, { schema: { params: ServerParams, body: StartJob, response: { 201: BackupJob, ...errors } } }, async (request, reply) => {
-    const job = await startJob(ctx.db, await server(request, request.params), request.body.kind, ctx.now());
-    return reply.status(201).send(job);
-  });
-
-  api.put(`${base}/servers/:serverId/jobs/:jobId`, { schema: { params: JobParams, body: FinishJob, response: { 200: BackupJob, ...errors } } }, async (request) =>
-    finishJob(ctx.db, await server(request, request.params), request.params.jobId, request.body, ctx.now()),
+  api.post(
+    `${base}/servers/:serverId/jobs`,
+    { schema: { params: ServerParams, body: StartJob, response: { 201: BackupJob, ...errors } } },
+    async (request, reply) => {
+      const job = await startJob(ctx.db, await server(request, request.params), request.body.kind, ctx.now());
+      return reply.status(201).send(job);
+    },
   );
 
-  api.post(`${base}/servers/:serverId/seed`, { schema: { params: ServerParams, body: CompleteSeed, response: { 200: SeedCopy, ...errors } } }, async (request) => {
-    const target = await server(request, request.params);
-    return copySeed(ctx.db, ctx.blobs, request.params.subscriptionId, request.body.importJob, repositoryStore(ctx.blobs, target));
-  });
+  api.put(
+    `${base}/servers/:serverId/jobs/:jobId`,
+    { schema: { params: JobParams, body: FinishJob, response: { 200: BackupJob, ...errors } } },
+    async (request) => finishJob(ctx.db, await server(request, request.params), request.params.jobId, request.body, ctx.now()),
+  );
 
-  api.post(`${base}/servers/:serverId/jobs/:jobId/progress`, { schema: { params: JobParams, body: JobProgress, response: { 204: { type: 'null' }, ...errors } } }, async (request, reply) => {
-    await recordProgress(ctx.db, await server(request, request.params), request.params.jobId, request.body, ctx.now());
-    return reply.status(204).send(null);
-  });
+  api.post(
+    `${base}/servers/:serverId/seed`,
+    { schema: { params: ServerParams, body: CompleteSeed, response: { 200: SeedCopy, ...errors } } },
+    async (request) => {
+      const target = await server(request, request.params);
+      return copySeed(ctx.db, ctx.blobs, request.params.subscriptionId, request.body.importJob, repositoryStore(ctx.blobs, target));
+    },
+  );
 
-  api.get(`${base}/servers/:serverId/blobs`, { schema: { params: ServerParams, querystring: BlobListQuery, response: { 200: BlobList, ...errors } } }, async (request) => {
-    const store = repositoryStore(ctx.blobs, await server(request, request.params));
-    const blobs = [];
-    for await (const info of store.list(request.query.prefix ?? '')) blobs.push(info);
-    return { blobs };
-  });
+  api.post(
+    `${base}/servers/:serverId/jobs/:jobId/progress`,
+    { schema: { params: JobParams, body: JobProgress, response: { 204: { type: 'null' }, ...errors } } },
+    async (request, reply) => {
+      await recordProgress(ctx.db, await server(request, request.params), request.params.jobId, request.body, ctx.now());
+      return reply.status(204).send(null);
+    },
+  );
 
-  api.post(`${base}/servers/:serverId/blob-grants`, { schema: { params: ServerParams, body: BlobGrantRequest, response: { 200: BlobGrants, ...errors } } }, async (request) => {
-    const target = await server(request, request.params);
-    return grantBlobAccess(ctx.db, repositoryStore(ctx.blobs, target), target, request.body, ctx.now(), ctx.blobGrantSeconds ?? DEFAULT_GRANT_SECONDS);
-  });
+  api.get(
+    `${base}/servers/:serverId/blobs`,
+    { schema: { params: ServerParams, querystring: BlobListQuery, response: { 200: BlobList, ...errors } } },
+    async (request) => {
+      const store = repositoryStore(ctx.blobs, await server(request, request.params));
+      const blobs = [];
+      for await (const info of store.list(request.query.prefix ?? '')) blobs.push(info);
+      return { blobs };
+    },
+  );
+
+  api.post(
+    `${base}/servers/:serverId/blob-grants`,
+    { schema: { params: ServerParams, body: BlobGrantRequest, response: { 200: BlobGrants, ...errors } } },
+    async (request) => {
+      const target = await server(request, request.params);
+      return grantBlobAccess(ctx.db, repositoryStore(ctx.blobs, target), target, request.body, ctx.now(), ctx.blobGrantSeconds ?? DEFAULT_GRANT_SECONDS);
+    },
+  );
 
   // Who may touch a blob is settled before a byte of an upload is read: a stranger's body is
   // never buffered, and the upload budget is spent on callers with rights only.
