@@ -10,7 +10,7 @@ import { ServiceClient } from '../src/api/service-client.js';
 import { isDriveseedError } from '../src/core/errors.js';
 import { startService, type RunningService } from '../src/service/start-service.js';
 import { createSubscription } from '../src/service/identity/subscriptions.js';
-import { CLIENT_ASSERTION_TYPE } from '../src/api/schemas.js';
+import { CLIENT_ASSERTION_TYPE } from '../src/api/contract.js';
 
 /** The identity and authorization rules, run against each database the service supports. */
 export function identitySuite(name: string, databaseUrl: () => Promise<string | undefined>): void {

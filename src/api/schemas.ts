@@ -1,13 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CLIENT_ASSERTION_TYPE, MAX_GRANTS_PER_REQUEST, PACK_NAME_PATTERN } from './contract.js';
 
-export { CLIENT_ASSERTION_TYPE, IMPORT_JOB_NAME, importSettled, MAX_GRANTS_PER_REQUEST, PACK_NAME_PATTERN, SETTLED_DRIVE_STATES } from './contract.js';
-
-/**
- * The HTTP API's request and response shapes, declared once: the server validates with them
- * (fastify + ajv), publishes them at /openapi.json, and the clients in agent/ take their
- * types from here.
+/*
+ * The HTTP API's request and response shapes, declared once: the server validates requests
+ * with them (fastify + ajv) and publishes them at /openapi.json, and the typed client checks
+ * answers with them (routes.ts pairs each route with its shapes). The plain values they are
+ * built from (patterns, limits) are in contract.ts.
  */
+
 export const Id = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_-]+$' });
 
 export const ErrorBody = Type.Object({

@@ -1,6 +1,7 @@
 import type { Application, Certificate, CreateApplication, ErrorBody, TokenResponse, UploadCertificate, WhoAmI } from './schemas.js';
 import { CLIENT_ASSERTION_TYPE } from './contract.js';
-import { DriveseedError, type ErrorCode } from '../core/errors.js';
+import { DriveseedError } from '../core/errors.js';
+import { errorFromAnswer } from './wire-errors.js';
 import { signClientAssertion, type CertificateWithKey } from '../core/certificates/certificates.js';
 import { exchange, type HttpAnswer } from './http-exchange.js';
 import type { BlobData } from '../core/storage/blob-store.js';
@@ -21,8 +22,6 @@ const CERTIFICATE_REJECTIONS = new Set([
 ]);
 
 export type Credentials = { ownerKey: string } | { applicationId: string; certificate: CertificateWithKey };
-
-const CODE_BY_STATUS: Record<number, ErrorCode> = { 400: 'USAGE', 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 409: 'CONFLICT' };
 
 /** Payload bytes (request and response bodies; not headers) this client moved: what a thin link carries. */
 export interface Traffic {
@@ -118,7 +117,6 @@ export class ServiceClient {
     } catch {
       // not a service error body (a proxy's page, say): report the status alone
     }
-    const code = CODE_BY_STATUS[answer.status] ?? 'SERVICE';
-    throw new DriveseedError(code, `${what}: ${body.message ?? `HTTP ${answer.status}`}${body.field ? ` (field ${body.field})` : ''}`);
+    throw errorFromAnswer(answer.status, body, what);
   }
 }

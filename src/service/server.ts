@@ -6,7 +6,7 @@ import type { OpenedDatabase } from './db/open-database.js';
 import { addCertificate, createApplication, getApplication, listApplications, revokeCertificate } from './identity/applications.js';
 import { exchangeAssertion } from './identity/tokens.js';
 import { authenticate, requireOwner, requireSubscription, type Caller } from './http/auth.js';
-import { HttpError } from './http/http-error.js';
+import { answerErrors } from './http/error-answers.js';
 import { registerVaultRoutes } from './vault/vault-routes.js';
 import { registerImportRoutes } from './importexport/import-routes.js';
 import { registerAccountRoutes } from './accounts/account-routes.js';
@@ -64,19 +64,7 @@ export async function buildServer(options: ServiceOptions): Promise<FastifyInsta
     openapi: { info: { title: 'driveseed service', version: SERVICE_VERSION } },
   });
 
-  app.setErrorHandler((error: Error & { validation?: unknown[]; statusCode?: number; validationContext?: string }, _request, reply) => {
-    if (error instanceof HttpError) {
-      return reply.status(error.status).send({ error: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) });
-    }
-    if (error.validation) {
-      const first = (error.validation as { instancePath?: string; params?: { missingProperty?: string; additionalProperty?: string } }[])[0];
-      const field = (first?.params?.missingProperty ?? first?.params?.additionalProperty ?? first?.instancePath?.replace(/^\//, '').replaceAll('/', '.')) || undefined;
-      return reply.status(400).send({ error: 'BAD_REQUEST', message: `${error.validationContext ?? 'request'}: ${error.message}`, ...(field ? { field } : {}) });
-    }
-    if (error.statusCode && error.statusCode < 500) return reply.status(error.statusCode).send({ error: 'BAD_REQUEST', message: error.message });
-    app.log.error(error);
-    return reply.status(500).send({ error: 'INTERNAL', message: 'internal error; see the service log' });
-  });
+  answerErrors(app);
 
   app.addHook('onSend', async (_request, reply) => {
     reply.headers(securityHeaders());

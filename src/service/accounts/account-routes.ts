@@ -4,7 +4,7 @@ import { BlobList, BlobListQuery, ContainerParams, ErrorBody, StorageAccount, St
 import type { Db } from '../db/open-database.js';
 import { requireSubscription, type Caller } from '../http/auth.js';
 import type { BlobStore } from '../../core/storage/blob-store.js';
-import { notFound } from '../http/http-error.js';
+import { DriveseedError } from '../../core/errors.js';
 import { containerStore, ensureContainer, ensureStorageAccount, getStorageAccount, listStorageAccounts } from './storage-accounts.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
@@ -51,7 +51,7 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: AccountContext)
     const { subscriptionId, account, container } = request.params;
     await scoped(request, subscriptionId);
     const view = await getStorageAccount(ctx.db, subscriptionId, account);
-    if (!view.containers.some((c) => c.name === container)) throw notFound(`no container ${container} in storage account ${account}`);
+    if (!view.containers.some((c) => c.name === container)) throw new DriveseedError('NOT_FOUND', `no container ${container} in storage account ${account}`);
     const blobs = [];
     for await (const info of containerStore(ctx.blobs, account, container).list(request.query.prefix ?? '')) blobs.push({ name: info.name, size: info.size });
     return { blobs };

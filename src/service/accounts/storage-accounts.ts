@@ -1,7 +1,7 @@
 import type { BlobStore } from '../../core/storage/blob-store.js';
 import { PrefixStore } from '../../core/storage/prefix.js';
 import type { Db } from '../db/open-database.js';
-import { conflict, notFound } from '../http/http-error.js';
+import { DriveseedError } from '../../core/errors.js';
 
 export interface StorageAccountView {
   name: string;
@@ -20,7 +20,7 @@ export function containerStore(blobs: BlobStore, storageAccount: string, contain
  */
 export async function ensureStorageAccount(db: Db, subscriptionId: string, name: string, now: Date): Promise<StorageAccountView> {
   const existing = await db.selectFrom('storage_accounts').selectAll().where('name', '=', name).executeTakeFirst();
-  if (existing && existing.subscription_id !== subscriptionId) throw conflict(`storage account name ${name} is taken`, 'storageAccount');
+  if (existing && existing.subscription_id !== subscriptionId) throw new DriveseedError('CONFLICT', `storage account name ${name} is taken`, { field: 'storageAccount' });
   if (!existing) {
     try {
       await db.insertInto('storage_accounts').values({ name, subscription_id: subscriptionId, created_at: now.toISOString() }).execute();
@@ -46,7 +46,7 @@ export async function ensureContainer(db: Db, subscriptionId: string, account: s
 /** Another subscription's account is "not found", never "forbidden": names do not leak. */
 export async function getStorageAccount(db: Db, subscriptionId: string, name: string): Promise<StorageAccountView> {
   const account = await db.selectFrom('storage_accounts').selectAll().where('name', '=', name).where('subscription_id', '=', subscriptionId).executeTakeFirst();
-  if (!account) throw notFound(`no storage account ${name} in this subscription`);
+  if (!account) throw new DriveseedError('NOT_FOUND', `no storage account ${name} in this subscription`);
   const containers = await db.selectFrom('storage_containers').selectAll().where('account', '=', name).orderBy('name').execute();
   return { name, createdAt: account.created_at, containers: containers.map((c) => ({ name: c.name, createdAt: c.created_at })) };
 }

@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { BackupJobParams, BackupJobQuery, ConsoleBackupJob, ConsoleBackupJobList, DatacenterView, ErrorBody, Overview, Session, SignIn, SubscriptionParams } from '../../api/schemas.js';
 import type { Db } from '../db/open-database.js';
 import { requireOperator, requireOwner, type Caller } from '../http/auth.js';
-import { unauthorized } from '../http/http-error.js';
+import { DriveseedError } from '../../core/errors.js';
 import { clearedSessionCookie, createSession, deleteSession, findSession, sessionCookie, sessionTokenOf } from '../identity/console-sessions.js';
 import { listImportJobs } from '../importexport/import-jobs.js';
 import { datacenterView, getBackupJob, listBackupJobs, overview } from './console-queries.js';
@@ -35,7 +35,7 @@ export function registerConsoleRoutes(app: FastifyInstance, ctx: ConsoleContext)
 
   api.get('/v1/session', { schema: { response: { 200: Session, ...errors } } }, async (request) => {
     const token = sessionTokenOf(request.headers.cookie);
-    if (!token) throw unauthorized('not signed in');
+    if (!token) throw new DriveseedError('UNAUTHORIZED', 'not signed in');
     return findSession(ctx.db, token, ctx.now());
   });
 

@@ -6,9 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type OpenedDatabase } from '../db/open-database.js';
 import { createSubscription } from '../identity/subscriptions.js';
-import { HttpError } from '../http/http-error.js';
+import { DriveseedError } from '../../core/errors.js';
+import { httpStatusOf } from '../../api/wire-errors.js';
+import type { ShippingDetails } from '../../api/schemas.js';
 import { ensureContainer, ensureStorageAccount } from '../accounts/storage-accounts.js';
-import { applyDeadlines, cancelImportJob, createImportJob, driveLogs, finishDrive, getImportJob, receiveDrive, setShipping, shipBack, startDriveTransfer, type NewDrive, type ShippingDetails } from './import-jobs.js';
+import { applyDeadlines, cancelImportJob, createImportJob, driveLogs, finishDrive, getImportJob, receiveDrive, setShipping, shipBack, startDriveTransfer, type NewDrive } from './import-jobs.js';
 import { DAY_MS } from './states.js';
 import { CLAIM_STALE_MS, claimNext, enqueueDrive, pendingDrives } from '../datacenter/import-queue.js';
 
@@ -17,7 +19,7 @@ const shipping = (tracking: string): ShippingDetails => ({
   carrier: 'DHL', trackingNumber: tracking, shipDate: '2026-11-24', contactName: 'A. Admin', phone: '+31 20 123 4567',
   email: 'admin@example.org', returnAddress: 'Dam 1, Amsterdam', country: 'NL', postalCode: '1012 JS',
 });
-const rejectsWith = (status: number, field?: string) => (e: unknown) => e instanceof HttpError && e.status === status && (field === undefined || e.field === field);
+const rejectsWith = (status: number, field?: string) => (e: unknown) => e instanceof DriveseedError && httpStatusOf(e.code) === status && (field === undefined || e.field === field);
 
 /** The import service's states, limits and deadlines, run against each database. */
 export function importJobSuite(name: string, databaseUrl: (dir: string) => Promise<string>): void {

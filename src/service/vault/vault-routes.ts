@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { readStreamsOf, type BlobStore } from '../../core/storage/blob-store.js';
 import { PrefixStore } from '../../core/storage/prefix.js';
-import { isDriveseedError } from '../../core/errors.js';
+import { DriveseedError, isDriveseedError } from '../../core/errors.js';
 import { contentMatchesId } from '../../core/repo/ids.js';
 import { expectedContentHash } from '../../core/repo/layout.js';
 import { BlobGrantRequest, BlobGrants, CompleteSeed, SeedCopy } from '../../api/schemas.js';
@@ -12,7 +12,6 @@ import { copySeed } from './seed-copy.js';
 import { BackupJob, BlobList, BlobListQuery, ErrorBody, FinishJob, JobParams, JobProgress, ProtectionPolicy, RegisterServer, Server, ServerParams, ServerStatus, StartJob, Vault, VaultParams } from '../../api/schemas.js';
 import type { Db } from '../db/open-database.js';
 import { requireOwner, requireSubscription, type Caller } from '../http/auth.js';
-import { badRequest, notFound } from '../http/http-error.js';
 import { acceptBlobBodies, isReceivedBlob } from '../http/blob-body.js';
 import type { ByteBudget } from '../http/byte-budget.js';
 import { ensureVault, finishJob, recordProgress, registerServer, serverFor, serverStatus, setPolicy, startJob } from './vaults.js';
@@ -141,10 +140,10 @@ export function registerVaultRoutes(app: FastifyInstance, ctx: VaultContext): vo
       const store = repositoryStore(ctx.blobs, await server(request, request.params));
       const name = request.params['*'];
       const body = request.body;
-      if (!isReceivedBlob(body)) throw badRequest('send the blob as application/octet-stream', 'body');
+      if (!isReceivedBlob(body)) throw new DriveseedError('USAGE', 'send the blob as application/octet-stream', { field: 'body' });
       // Content-addressed files are checked on arrival: a damaged upload never becomes "acknowledged".
       const hashed = expectedContentHash(name);
-      if (hashed && !contentMatchesId(body.parts, hashed)) throw badRequest(`${name}: content does not match its name`, 'body');
+      if (hashed && !contentMatchesId(body.parts, hashed)) throw new DriveseedError('USAGE', `${name}: content does not match its name`, { field: 'body' });
       await withBlobErrors(name, () => store.put(name, body.parts));
       return reply.status(204).send();
     });
@@ -160,19 +159,19 @@ export function registerVaultRoutes(app: FastifyInstance, ctx: VaultContext): vo
 function parseRange(header: string | undefined): { offset: number; length: number } | undefined {
   if (!header) return undefined;
   const match = /^bytes=(\d+)-(\d+)$/.exec(header);
-  if (!match) throw badRequest('only single byte ranges (bytes=a-b) are supported', 'range');
+  if (!match) throw new DriveseedError('USAGE', 'only single byte ranges (bytes=a-b) are supported', { field: 'range' });
   const start = Number(match[1]);
   const end = Number(match[2]);
-  if (end < start) throw badRequest('empty byte range', 'range');
+  if (end < start) throw new DriveseedError('USAGE', 'empty byte range', { field: 'range' });
   return { offset: start, length: end - start + 1 };
 }
 
+/** A store's "not found" names its own location; the API's names only the blob. */
 async function withBlobErrors<T>(name: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    if (isDriveseedError(e, 'NOT_FOUND')) throw notFound(`no blob ${name}`);
-    if (e instanceof Error && e.message.startsWith('invalid blob name')) throw badRequest(e.message, 'name');
+    if (isDriveseedError(e, 'NOT_FOUND')) throw new DriveseedError('NOT_FOUND', `no blob ${name}`, { cause: e });
     throw e;
   }
 }
