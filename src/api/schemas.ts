@@ -79,6 +79,8 @@ export type WhoAmI = Static<typeof WhoAmI>;
 
 export const VaultParams = Type.Object({ subscriptionId: Id, vaultName: Type.String({ pattern: '^[a-z][a-z0-9-]{1,49}$' }) });
 export const ServerParams = Type.Object({ subscriptionId: Id, vaultName: VaultParams.properties.vaultName, serverId: Id });
+/** Names a server in the API: the path parameters every call about it carries. */
+export type ServerParams = Static<typeof ServerParams>;
 export const JobParams = Type.Object({ subscriptionId: Id, vaultName: VaultParams.properties.vaultName, serverId: Id, jobId: Id });
 
 export const Vault = Type.Object({ id: Type.String(), name: Type.String(), createdAt: Type.String() });
@@ -180,6 +182,8 @@ export type ServerStatus = Static<typeof ServerStatus>;
 
 export const BlobListQuery = Type.Object({ prefix: Type.Optional(Type.String({ maxLength: 1000 })) });
 export const BlobList = Type.Object({ blobs: Type.Array(Type.Object({ name: Type.String(), size: Type.Integer() })) });
+/** A blob of a server's repository: its name is the rest of the path (`data/ab/ab…`). */
+export const BlobParams = Type.Object({ ...ServerParams.properties, '*': Type.String({ minLength: 1, maxLength: 1000 }) });
 
 
 /** Direct access to packs in the vault's blob storage, so pack bytes need not pass through the service. */
