@@ -12,7 +12,7 @@ import { restore } from '../core/backup/restorer.js';
 import { DriveseedError } from '../core/errors.js';
 import { Repository } from '../core/repo/repository.js';
 import { findSnapshot } from '../core/repo/snapshot.js';
-import type { BackupJob, Server, ServerStatus } from '../api/schemas.js';
+import type { BackupJob } from '../api/schemas.js';
 import { parseLinkSpeed, parseRate, parseSize } from '../core/storage/throttle.js';
 import { estimateSeed, type SeedEstimate } from '../client/agent/ship-or-upload.js';
 import { EXIT_PARTIAL } from './cmd-backup.js';
@@ -39,10 +39,10 @@ export function agentCommand(): Command {
     .action(async (flags: { publishSettings: string; vault: string; name: string; passwordFile?: string; json?: boolean }) => {
       const settings = await readPublishSettings(flags.publishSettings);
       const owner = new ServiceClient(settings.serviceUrl, { ownerKey: settings.ownerKey });
-      const base = `/v1/subscriptions/${settings.subscriptionId}/vaults/${flags.vault}`;
-      await owner.call('PUT', base);
+      const vault = { subscriptionId: settings.subscriptionId, vaultName: flags.vault };
+      await owner.request('ensureVault', { params: vault });
       const applicationId = await agentApplication(owner, settings.subscriptionId, flags.name);
-      const server = await owner.call<Server>('POST', `${base}/servers`, { name: flags.name, applicationId });
+      const server = await owner.request('registerServer', { params: vault, body: { name: flags.name, applicationId } });
       await updateAgentConfig((c) => {
         c.registration = { serviceUrl: settings.serviceUrl, subscriptionId: settings.subscriptionId, vault: flags.vault, serverId: server.id, serverName: server.name, applicationId };
         if (flags.passwordFile) c.passwordFile = resolve(flags.passwordFile);
@@ -73,7 +73,7 @@ export function agentCommand(): Command {
       const previous = session.config.policy?.offline;
       if (previous && previous.jobName !== offline?.jobName) await withdrawSeed(session.store, previous);
       const policy = { paths: paths.map((p) => resolve(p)), excludes: flags.exclude ?? [], schedule: flags.schedule, limitUpload: flags.limitUpload ? parseRate(flags.limitUpload) : undefined, offline };
-      await session.client.call('PUT', `${session.serverPath}/policy`, { paths: policy.paths, ...(policy.schedule ? { schedule: policy.schedule } : {}) });
+      await session.client.request('setPolicy', { params: session.server, body: { paths: policy.paths, ...(policy.schedule ? { schedule: policy.schedule } : {}) } });
       await updateAgentConfig((c) => {
         c.policy = policy;
       });
@@ -101,7 +101,7 @@ export function agentCommand(): Command {
     .option('--json', 'print as JSON')
     .action(async (flags: { json?: boolean }) => {
       const session = await openVaultSession();
-      const status = await session.client.call<ServerStatus>('GET', session.serverPath);
+      const status = await session.client.request('serverStatus', { params: session.server });
       if (flags.json) {
         printJson(status);
         return;
