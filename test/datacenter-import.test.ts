@@ -17,8 +17,8 @@ const shipping = (trackingNumber: string) => ({
   email: 'admin@example.org', returnAddress: 'Dam 1, Amsterdam', country: 'NL', postalCode: '1012 JS',
 });
 
-/** A service, a staged first backup on two drives, and an import job registered and shipped. */
-async function shippedJob(t: any, jobName: string, tracking: string) {
+/** A service whose subscription has the storage account seedacct; its owner's client, and the data dir the CLI works on. */
+async function serviceWithAccount(t: any) {
   const dir = await tempDir(t);
   const dataDir = join(dir, 'service');
   // The test's own CLI runs the import; a worker in this process would compete with it while spawnSync blocks.
@@ -26,6 +26,14 @@ async function shippedJob(t: any, jobName: string, tracking: string) {
   t.after(() => service.stop());
   const owner = new ServiceClient(service.url, { ownerKey: service.bootstrap!.ownerKey });
   const subscriptionId = service.bootstrap!.subscriptionId;
+  await owner.request('ensureStorageAccount', { params: { subscriptionId, account: 'seedacct' } });
+  const importJob = (name: string) => owner.request('getImportJob', { params: { subscriptionId, jobName: name } });
+  return { dir, dataDir, owner, subscriptionId, importJob };
+}
+
+/** A service, a staged first backup on two drives, and an import job registered and shipped. */
+async function shippedJob(t: any, jobName: string, tracking: string) {
+  const { dir, dataDir, owner, subscriptionId, importJob } = await serviceWithAccount(t);
   const data = join(dir, 'data');
   await writeSampleTree(data, 8, 60);
   const staging = new FsStore(join(dir, 'staging'));
@@ -35,11 +43,9 @@ async function shippedJob(t: any, jobName: string, tracking: string) {
   const prepared = await prepareDrives({ staging, jobName, drives: drives.map((path) => ({ path, capacity: 6 * 1024 * 1024 })), stateDir: join(dir, 'state') });
   assert.equal(prepared.remainingFiles, 0);
   assert.equal(prepared.drives.length, 2);
-  await owner.request('ensureStorageAccount', { params: { subscriptionId, account: 'seedacct' } });
   const drivesOfJob = prepared.drives.map(({ driveId, key, manifestSha256, files, bytes }) => ({ driveId, key, manifestSha256, files, bytes }));
   await owner.request('createImportJob', { params: { subscriptionId }, body: { name: jobName, storageAccount: 'seedacct', container: 'seed-data', drives: drivesOfJob } });
   await owner.request('setShipping', { params: { subscriptionId, jobName }, body: shipping(tracking) });
-  const importJob = (name: string) => owner.request('getImportJob', { params: { subscriptionId, jobName: name } });
   return { dir, dataDir, owner, subscriptionId, importJob, drives, data, container: join(dataDir, 'blobs', 'accounts', 'seedacct', 'containers', 'seed-data') };
 }
 
@@ -87,19 +93,12 @@ describe('data-centre import', () => {
   });
 
   it('a ship-back in the wrong state is refused in one line and changes nothing', async (t) => {
-    const dir = await tempDir(t);
-    const dataDir = join(dir, 'service');
-    const service = await startService({ dataDir, listen: '127.0.0.1:0', importWorker: false });
-    t.after(() => service.stop());
-    const owner = new ServiceClient(service.url, { ownerKey: service.bootstrap!.ownerKey });
-    const subscriptionId = service.bootstrap!.subscriptionId;
-    await owner.request('ensureStorageAccount', { params: { subscriptionId, account: 'seedacct' } });
+    const s = await serviceWithAccount(t);
     const drive = { driveId: 'drive-1', key: 'k'.repeat(44), manifestSha256: 'a'.repeat(64), files: 1, bytes: 1 };
-    await owner.request('createImportJob', { params: { subscriptionId }, body: { name: 'seed-early', storageAccount: 'seedacct', container: 'seed-data', drives: [drive] } });
-    const r = cli(['datacenter', 'ship-back', '--data-dir', dataDir, '--job', 'seed-early']);
+    await s.owner.request('createImportJob', { params: { subscriptionId: s.subscriptionId }, body: { name: 'seed-early', storageAccount: 'seedacct', container: 'seed-data', drives: [drive] } });
+    const r = cli(['datacenter', 'ship-back', '--data-dir', s.dataDir, '--job', 'seed-early']);
     assert.equal(r.code, 1);
     assert.equal(r.stderr, 'driveseed: an import job in state Creating cannot become Closed\n');
-    const job = await owner.request('getImportJob', { params: { subscriptionId, jobName: 'seed-early' } });
-    assert.equal(job.state, 'Creating');
+    assert.equal((await s.importJob('seed-early')).state, 'Creating');
   });
 });

@@ -1,8 +1,8 @@
-/**
+/*
  * The API's plain values — names, patterns, limits, a state rule — that clients use at run
- * time. They live apart from schemas.ts, whose TypeBox definitions cost every agent command
- * 70 ms to build when only these were needed; schemas.ts builds its schemas from them, and
- * nothing here imports the schemas, so loading this module costs nothing.
+ * time. They live apart from schemas.ts, whose TypeBox library costs a command 70–100 ms to
+ * load when only these were needed; schemas.ts builds its schemas from them, and nothing here
+ * imports the schemas, so loading this module costs nothing.
  */
 
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';

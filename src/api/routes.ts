@@ -7,7 +7,7 @@ import {
   TokenRequest, TokenResponse, UploadCertificate, Vault, VaultParams, WhoAmI,
 } from './schemas.js';
 
-export type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE';
+type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE';
 
 /**
  * One route of the API, shared by the service, which registers it (path and schemas from

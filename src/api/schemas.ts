@@ -109,7 +109,7 @@ export const Server = Type.Object({
 });
 export type Server = Static<typeof Server>;
 
-/** Waiting: an offline backup whose data travels on drives; nothing restorable yet. */
+/** A backup job's states. Waiting: an offline backup whose data travels on drives; nothing restorable yet. */
 export const JobState = Type.Union([Type.Literal('InProgress'), Type.Literal('Completed'), Type.Literal('CompletedWithWarnings'), Type.Literal('Failed'), Type.Literal('Waiting')]);
 export type JobState = Static<typeof JobState>;
 

@@ -13,7 +13,7 @@ interface WireError {
  * Codes about the request are 4xx; codes about the service's own data or the storage behind it
  * are 5xx, whose message stays in the service log. USAGE has always been BAD_REQUEST on the wire.
  */
-export const WIRE_ERRORS: Record<ErrorCode, WireError> = {
+const WIRE_ERRORS: Record<ErrorCode, WireError> = {
   USAGE: { status: 400, error: 'BAD_REQUEST' },
   AMBIGUOUS: { status: 400, error: 'AMBIGUOUS' },
   UNAUTHORIZED: { status: 401, error: 'UNAUTHORIZED' },

@@ -4,7 +4,7 @@ import type { Db } from '../db/open-database.js';
 import type { CertificateTable } from '../db/schema.js';
 import { DriveseedError } from '../../core/errors.js';
 
-/** Thumbprints are the SHA-256 of the certificate's DER, in hex (the JOSE x5t#S256 value, hex-encoded). */
+/** The certificate and its thumbprint: the SHA-256 of its DER, in hex (the JOSE x5t#S256 value, hex-encoded). */
 export function parseCertificate(pem: string): { cert: X509Certificate; thumbprint: string } {
   let cert: X509Certificate;
   try {

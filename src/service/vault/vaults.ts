@@ -159,7 +159,7 @@ export async function recordProgress(db: Db, server: ServerTable, jobId: string,
   }
 }
 
-/** PostgreSQL returns bigint columns as strings; the API speaks numbers. */
+/** A job row as the API shows it. PostgreSQL returns bigint columns as strings; the API speaks numbers. */
 export function toJob(row: BackupJobTable): BackupJob {
   return {
     id: row.id,
