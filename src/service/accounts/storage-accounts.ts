@@ -1,6 +1,7 @@
 import type { BlobStore } from '../../core/storage/blob-store.js';
 import { PrefixStore } from '../../core/storage/prefix.js';
 import type { Db } from '../db/open-database.js';
+import { isUniqueViolation } from '../db/unique-violation.js';
 import { DriveseedError } from '../../core/errors.js';
 
 export interface StorageAccountView {
@@ -25,7 +26,7 @@ export async function ensureStorageAccount(db: Db, subscriptionId: string, name:
     try {
       await db.insertInto('storage_accounts').values({ name, subscription_id: subscriptionId, created_at: now.toISOString() }).execute();
     } catch (e) {
-      if (!/unique|duplicate/i.test((e as Error).message)) throw e;
+      if (!isUniqueViolation(e)) throw e;
       // Another request made it meanwhile: fine if it was for this subscription.
       return ensureStorageAccount(db, subscriptionId, name, now);
     }

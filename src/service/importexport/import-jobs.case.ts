@@ -10,6 +10,7 @@ import { DriveseedError } from '../../core/errors.js';
 import { httpStatusOf } from '../../api/wire-errors.js';
 import type { ShippingDetails } from '../../api/schemas.js';
 import { ensureContainer, ensureStorageAccount } from '../accounts/storage-accounts.js';
+import { isUniqueViolation } from '../db/unique-violation.js';
 import { applyDeadlines, cancelImportJob, createImportJob, driveLogs, finishDrive, getImportJob, receiveDrive, setShipping, shipBack, startDriveTransfer, type NewDrive } from './import-jobs.js';
 import { DAY_MS } from './states.js';
 import { CLAIM_STALE_MS, claimNext, enqueueDrive, pendingDrives } from '../datacenter/import-queue.js';
@@ -60,6 +61,14 @@ export function importJobSuite(name: string, databaseUrl: (dir: string) => Promi
       await assert.rejects(getImportJob(database.db, sub, 'stolen'), rejectsWith(404));
       const account = await ensureContainer(database.db, sub, 'acct', 'seed', t0);
       assert.deepEqual(account.containers.map((c) => c.name), ['seed']);
+    });
+
+    it('knows a key the database already holds by its code, and two requests making one account both get it', async () => {
+      const duplicate = database.db.insertInto('storage_accounts').values({ name: 'acct', subscription_id: sub, created_at: t0.toISOString() }).execute();
+      await assert.rejects(duplicate, (e) => isUniqueViolation(e));
+      assert.equal(isUniqueViolation(new Error('UNIQUE constraint failed: storage_accounts.name')), false, 'by its code, not its message');
+      const [a, b] = await Promise.all([ensureStorageAccount(database.db, sub, 'raced', t0), ensureStorageAccount(database.db, sub, 'raced', t0)]);
+      assert.deepEqual(a, b);
     });
 
     it('shipping details move it to Shipping; a tracking number of another job is refused and changes nothing', async () => {

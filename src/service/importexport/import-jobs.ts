@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/open-database.js';
 import type { ImportDriveTable, ImportJobTable } from '../db/schema.js';
+import { isUniqueViolation } from '../db/unique-violation.js';
 import { ensureContainer } from '../accounts/storage-accounts.js';
 import type { ShippingDetails } from '../../api/schemas.js';
 import { IMPORT_JOB_NAME } from '../../api/contract.js';
@@ -96,7 +97,7 @@ export async function setShipping(db: Db, subscriptionId: string, name: string, 
       .execute();
   } catch (e) {
     // Two jobs racing for one number: the unique constraint decides.
-    if (/unique|duplicate/i.test((e as Error).message)) throw trackingNumberTaken(details.trackingNumber);
+    if (isUniqueViolation(e)) throw trackingNumberTaken(details.trackingNumber);
     throw e;
   }
   if (job.state === 'Creating') await recordEvent(db, job.id, null, 'Shipping', now);
