@@ -4,8 +4,7 @@
 //
 //   npm run bench -- [--size-gb 2] [--repeat 1] [--workdir .bench] [--json]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, closeSync, copyFileSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { applyChange as applyTreeChange, listFiles } from './tree-change.mjs';

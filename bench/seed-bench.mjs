@@ -6,7 +6,7 @@
 //
 //   node bench/seed-bench.mjs [--source /usr/lib/x86_64-linux-gnu] [--work /tmp/seed-bench]
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startService } from '../dist/src/service/start-service.js';
@@ -59,9 +59,7 @@ try {
 }
 const mb = (n) => (n / 1e6).toFixed(2).padStart(9) + ' MB';
 console.log(`tree: ${args.source}, ${mb(treeBytes)}`);
-let total = 0;
 for (const t of traffic) {
-  total += t.sent + t.received;
   console.log(`${t.what.padEnd(50)} sent ${mb(t.sent)}  received ${mb(t.received)}`);
 }
 const seedTotal = traffic.slice(0, 3).reduce((n, t) => n + t.sent + t.received, 0);

@@ -57,6 +57,23 @@ describe('agent and vault over the network', () => {
     assert.match(wrong.stderr, /wrong password/);
   });
 
+  it('a damaged index file in the vault: restore warns as the engine does and restores from pack headers', async (t) => {
+    const s = await setUpAgent(t);
+    cli(['agent', 'protect', s.data], s.env);
+    json(cli(['agent', 'backup-now', '--json'], s.env));
+    const indexDir = join(s.dataDir, 'blobs', 'vaults', s.registered.vaultId, 'servers', s.registered.id, 'index');
+    const [index] = (await readdir(indexDir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+    const file = join(index.parentPath, index.name);
+    const bytes = await readFile(file);
+    bytes[40] ^= 0x40;
+    await writeFile(file, bytes);
+    const target = join(s.dir, 'restore');
+    const r = cli(['agent', 'restore', 'latest', '--target', target], s.env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`^warning: index/${index.name}: .* \\(packs indexed from their headers instead\\)$`, 'm'));
+    assert.deepEqual(await compareTrees(s.data, join(target, s.data)), []);
+  });
+
   it('another server\'s application cannot read this server\'s repository', async (t) => {
     const s = await setUpAgent(t);
     const otherHome = join(s.dir, 'other-agent');

@@ -143,7 +143,11 @@ describe('engine CLI', () => {
     await chmod(unreadable, 0);
     // root reads every file: run this backup as an unprivileged user, as a real agent might.
     const asUser = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
-    if (asUser.length) execFileSync('chmod', ['-R', 'a+rwX', dir]), await chmod(unreadable, 0), await chmod(dir, 0o777);
+    if (asUser.length) {
+      execFileSync('chmod', ['-R', 'a+rwX', dir]);
+      await chmod(unreadable, 0);
+      await chmod(dir, 0o777);
+    }
     const r = spawnSync(asUser[0] ?? process.execPath, [...asUser.slice(1), ...(asUser.length ? [process.execPath] : []), BIN, 'backup', '--repo', repo, data, '--json'], {
       env: { ...process.env, DRIVESEED_PASSWORD: PASSWORD },
       encoding: 'utf8',

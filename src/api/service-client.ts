@@ -8,6 +8,8 @@ import { errorFromAnswer } from './wire-errors.js';
 import { signClientAssertion, type CertificateWithKey } from '../core/certificates/certificates.js';
 import { exchange, type HttpAnswer } from './http-exchange.js';
 import type { BlobData } from '../core/storage/blob-store.js';
+import type * as RouteTableModule from './routes.js';
+import type * as TypeBoxCompiler from '@sinclair/typebox/compiler';
 
 const isSuccess = (status: number) => status >= 200 && status < 300;
 
@@ -43,10 +45,10 @@ export type TransferOf<N extends RouteName> = Part<'params', ParamsOf<Routes[N]>
  * every schema costs ~70 ms, which a command that never calls the service (or prints its help)
  * does not pay, and blob transfers never load the compiler.
  */
-type RouteTable = typeof import('./routes.js');
+type RouteTable = typeof RouteTableModule;
 let routeTable: Promise<RouteTable> | undefined;
 const loadRoutes = () => (routeTable ??= import('./routes.js'));
-let compiler: Promise<typeof import('@sinclair/typebox/compiler')> | undefined;
+let compiler: Promise<typeof TypeBoxCompiler> | undefined;
 const loadCompiler = () => (compiler ??= import('@sinclair/typebox/compiler'));
 
 /** Each route's answer check, compiled when the route is first called: a command pays for the routes it uses. */

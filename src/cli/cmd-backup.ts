@@ -1,39 +1,37 @@
 import { Command } from 'commander';
 import { backup } from '../core/backup/archiver.js';
 import { shortId } from '../core/repo/ids.js';
-import { addRepoOptions, loadIndexWithWarnings, collect, openRepository, printJson, withLock, type RepoFlags } from './common.js';
+import { addRepoOptions, collect, openRepository, printJson, warnIndexProblem, wholeNumber, withLock, type RepoFlags } from './common.js';
+import { EXIT_PARTIAL } from './exit-codes.js';
 import { formatBytes, ProgressLine, renderTransfer } from './progress.js';
-
-/** restic's convention: the snapshot was saved, but some files could not be read. */
-export const EXIT_PARTIAL = 3;
 
 interface BackupFlags extends RepoFlags {
   exclude?: string[];
   tag?: string[];
   json?: boolean;
   force?: boolean;
-  threads?: string;
+  threads?: number;
 }
 
-export function backupCommand(): Command {
+export default function backupCommand(): Command {
   return addRepoOptions(new Command('backup').description('back up files and directories into a new snapshot'))
     .argument('<path...>', 'files or directories to back up')
     .option('-e, --exclude <glob>', 'leave out paths or names matching GLOB (repeatable)', collect)
     .option('--tag <tag>', 'add a tag to the snapshot (repeatable)', collect)
     .option('--force', 'read every file, even unchanged ones')
-    .option('--threads <n>', 'worker threads (default: one per core)')
+    .option('--threads <n>', 'worker threads (default: one per core)', wholeNumber)
     .option('--json', 'print a JSON summary')
     .action(async (paths: string[], flags: BackupFlags) => {
       const repo = await openRepository(flags);
       const progress = new ProgressLine();
       const result = await withLock(repo, false, 'backup', async () => {
-        await loadIndexWithWarnings(repo);
+        (await repo.loadIndex()).forEach(warnIndexProblem);
         return backup(repo, {
           paths,
           excludes: flags.exclude,
           tags: flags.tag,
           parent: flags.force ? null : undefined,
-          threads: flags.threads ? Number(flags.threads) : undefined,
+          threads: flags.threads,
           onProgress: (p) => progress.update((t) => renderTransfer(t, p.files, p.bytes) + (p.errors ? `  ${p.errors} errors` : '')),
           onWarning: (path, message) => {
             if (!flags.json) process.stderr.write(`warning: ${path}: ${message}\n`);

@@ -3,7 +3,7 @@ import { checkRepository } from '../core/repo/check.js';
 import { addRepoOptions, openRepository, printJson, withLock, type RepoFlags } from './common.js';
 import { formatBytes, ProgressLine } from './progress.js';
 
-export function checkCommand(): Command {
+export default function checkCommand(): Command {
   return addRepoOptions(new Command('check').description('verify the repository structure (and with --read-data every blob)'))
     .option('--read-data', 'read every pack and verify every blob\'s hash and MAC')
     .option('--json', 'print the report as JSON')

@@ -1,13 +1,10 @@
 import { Command } from 'commander';
-import { resolve } from 'node:path';
-import { loadAgentConfig } from '../client/agent/agent-config.js';
-import { openImportService } from '../client/common/import-service.js';
-import { DriveseedError } from '../core/errors.js';
-import { chooseStagedJob, runDiskprep } from '../client/diskprep/diskprep.js';
-import { SHIPPING_FIELDS, updateShipping, type ShippingDetails } from '../client/diskprep/shipping.js';
 import type { ImportJob } from '../api/schemas.js';
-import type { StagingRecord } from '../client/common/staging.js';
-import { parseSize } from '../core/storage/throttle.js';
+import type { Prompter } from '../client/diskprep/diskprep.js';
+import { SHIPPING_FIELDS, type ShippingDetails } from '../client/diskprep/shipping.js';
+import { enterShipping, stagedJobStatus, writeDrives } from '../client/diskprep/staged-job.js';
+import { DriveseedError } from '../core/errors.js';
+import { parseSize } from '../core/util/units.js';
 import { printJson } from './common.js';
 import { formatBytes, ProgressLine, renderTransfer } from './progress.js';
 import { terminalPrompter } from './prompter.js';
@@ -34,7 +31,7 @@ interface DiskprepFlags {
   postalCode?: string;
 }
 
-export function diskprepCommand(): Command {
+export default function diskprepCommand(): Command {
   return new Command('diskprep')
     .description('copy computer: write a staged offline backup onto encrypted drives and create the import job; shipping details; job status')
     .option('-s, --staging <dir>', 'staging location (on the source computer: the one `agent protect --offline` set)')
@@ -60,7 +57,7 @@ export function diskprepCommand(): Command {
       if (flags.updateShipping && flags.status) throw new DriveseedError('USAGE', '--update-shipping and --status go one at a time');
       const prompter = terminalPrompter();
       try {
-        if (flags.status) await showStatus(flags);
+        if (flags.status) await showStatus(flags, prompter);
         else if (flags.updateShipping) await shipping(flags, prompter);
         else await prepare(flags, prompter);
       } finally {
@@ -69,30 +66,14 @@ export function diskprepCommand(): Command {
     });
 }
 
-/** On the source computer the staging location and job come from the agent's offline policy. */
-async function stagingOf(flags: DiskprepFlags): Promise<{ staging: string; job?: string }> {
-  if (flags.staging) return { staging: resolve(flags.staging), job: flags.job };
-  const offline = (await loadAgentConfig()).policy?.offline;
-  if (!offline) throw new DriveseedError('USAGE', 'no staging location given', { hint: 'pass --staging DIR' });
-  return { staging: offline.staging, job: flags.job ?? offline.jobName };
-}
-
-async function prepare(flags: DiskprepFlags, prompter: ReturnType<typeof terminalPrompter>): Promise<void> {
-  const { staging, job } = await stagingOf(flags);
-  const record = await chooseStagedJob(staging, job, prompter);
-  const api = await openImportService(record, flags.publishSettings);
+async function prepare(flags: DiskprepFlags, prompter: Prompter): Promise<void> {
   const progress = new ProgressLine();
-  const result = await runDiskprep({
-    staging,
-    jobName: record.jobName,
+  const { staging, result } = await writeDrives(flags, {
     drives: flags.drive ?? [],
     capacity: flags.capacity ? parseSize(flags.capacity) : undefined,
     yes: !!flags.yes,
-    repair: !!flags.repair,
-    prompter,
-    api,
     onProgress: (p) => progress.update((t) => `${renderTransfer(t, p.filesDone, p.bytesDone, p.bytesTotal)}  ${p.file}`),
-  });
+  }, prompter);
   progress.done();
   if (flags.json) return printJson({ job: result.job, alreadyRegistered: result.alreadyRegistered, repair: result.repair, drives: result.drives.map(({ driveId, path, files, bytes }) => ({ driveId, path, files, bytes })) });
   if (result.alreadyRegistered) console.log(`import job ${result.job.name} is registered already (${result.job.state}); nothing to do`);
@@ -105,39 +86,30 @@ async function prepare(flags: DiskprepFlags, prompter: ReturnType<typeof termina
   console.log(`then enter the shipping details: driveseed diskprep --update-shipping --staging ${staging} --job ${result.record.jobName}${result.repair || flags.repair ? ' --repair' : ''}`);
 }
 
-async function shipping(flags: DiskprepFlags, prompter: ReturnType<typeof terminalPrompter>): Promise<void> {
-  const { staging, job } = await stagingOf(flags);
-  const record = await chooseStagedJob(staging, job, prompter);
-  const api = await openImportService(record, flags.publishSettings);
-  const given: Partial<ShippingDetails> = {};
-  const byFlag: Record<string, string | undefined> = {
-    carrier: flags.carrier, trackingNumber: flags.tracking, shipDate: flags.shipDate, contactName: flags.contactName, phone: flags.phone,
-    email: flags.email, returnAddress: flags.returnAddress, country: flags.country, postalCode: flags.postalCode,
-  };
-  for (const field of SHIPPING_FIELDS) if (byFlag[field.key]) given[field.key] = byFlag[field.key];
-  const updated = await updateShipping({ staging, jobName: record.jobName, serviceJob: serviceJobOf(record, flags), given, yes: !!flags.yes, prompter, api });
+async function shipping(flags: DiskprepFlags, prompter: Prompter): Promise<void> {
+  const updated = await enterShipping(flags, shippingGiven(flags), !!flags.yes, prompter);
   if (flags.json) return printJson(updated);
   console.log(`import job ${updated.name} is ${updated.state}${updated.deadline ? `; ${updated.deadline.what} ${updated.deadline.at}` : ''}`);
 }
 
-async function showStatus(flags: DiskprepFlags): Promise<void> {
-  const { staging, job } = await stagingOf(flags);
-  const record = await chooseStagedJob(staging, job, terminalPrompter());
-  const api = await openImportService(record, flags.publishSettings);
-  const current = await api.get(serviceJobOf(record, flags));
-  if (flags.json) return printJson(current ? { staged: record, job: current } : { staged: record });
-  if (!current) {
+function shippingGiven(flags: DiskprepFlags): Partial<ShippingDetails> {
+  const byFlag: Record<keyof ShippingDetails, string | undefined> = {
+    carrier: flags.carrier, trackingNumber: flags.tracking, shipDate: flags.shipDate, contactName: flags.contactName, phone: flags.phone,
+    email: flags.email, returnAddress: flags.returnAddress, country: flags.country, postalCode: flags.postalCode,
+  };
+  const given: Partial<ShippingDetails> = {};
+  for (const field of SHIPPING_FIELDS) if (byFlag[field.key]) given[field.key] = byFlag[field.key];
+  return given;
+}
+
+async function showStatus(flags: DiskprepFlags, prompter: Prompter): Promise<void> {
+  const { record, job } = await stagedJobStatus(flags, prompter);
+  if (flags.json) return printJson(job ? { staged: record, job } : { staged: record });
+  if (!job) {
     console.log(`import job ${record.jobName}: not created yet (staged backup is ${record.state}); run diskprep with --drive`);
     return;
   }
-  printJob(current);
-}
-
-/** With --repair, shipping and status are the repair job's. */
-function serviceJobOf(record: StagingRecord, flags: DiskprepFlags): string {
-  if (!flags.repair) return record.jobName;
-  if (!record.repairJob) throw new DriveseedError('USAGE', `job ${record.jobName} has no replacement drives`, { hint: 'write them first: diskprep --repair --drive PATH' });
-  return record.repairJob;
+  printJob(job);
 }
 
 function printJob(job: ImportJob): void {

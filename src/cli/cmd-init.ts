@@ -3,7 +3,7 @@ import { Repository } from '../core/repo/repository.js';
 import { openStore } from '../core/storage/open-store.js';
 import { addRepoOptions, printJson, readPassword, repoLocation, type RepoFlags } from './common.js';
 
-export function initCommand(): Command {
+export default function initCommand(): Command {
   return addRepoOptions(new Command('init').description('create a new repository'))
     .option('--json', 'print the result as JSON')
     .action(async (flags: RepoFlags & { json?: boolean }) => {

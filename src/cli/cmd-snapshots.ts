@@ -4,7 +4,7 @@ import { byTime } from '../core/repo/snapshot.js';
 import { addRepoOptions, openRepository, printJson, type RepoFlags } from './common.js';
 import { formatBytes } from './progress.js';
 
-export function snapshotsCommand(): Command {
+export default function snapshotsCommand(): Command {
   return addRepoOptions(new Command('snapshots').description('list snapshots'))
     .option('--json', 'print as JSON')
     .action(async (flags: RepoFlags & { json?: boolean }) => {

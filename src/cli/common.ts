@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DriveseedError } from '../core/errors.js';
 import { Repository } from '../core/repo/repository.js';
+import type { FileProblem } from '../core/repo/index-loader.js';
 import type { RepositoryLock } from '../core/repo/lock.js';
 import { openStore } from '../core/storage/open-store.js';
 
@@ -80,15 +81,22 @@ export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-export function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new DriveseedError('USAGE', `not a whole number: ${value}`);
-  return n;
+/** A whole number, 0 or more: what a count option takes. */
+export function wholeNumber(value: string): number {
+  // Digits only: Number() alone takes '', '0x10' and '1e3' as numbers.
+  if (!/^\s*\d+\s*$/.test(value)) throw new DriveseedError('USAGE', `not a whole number: ${value}`);
+  return Number(value);
 }
 
 /** Readers go on past a damaged index file (its packs are read from their headers); say so. */
-export async function loadIndexWithWarnings(repo: Repository): Promise<number> {
-  const problems = await repo.loadIndex();
-  for (const p of problems) process.stderr.write(`warning: ${p.file}: ${p.message} (packs indexed from their headers instead)\n`);
-  return problems.length;
+export function warnIndexProblem(problem: FileProblem): void {
+  process.stderr.write(`warning: ${problem.file}: ${problem.message} (packs indexed from their headers instead)\n`);
+}
+
+/** Resolves on Ctrl-C or SIGTERM: a foreground command's cue to stop gracefully. */
+export function untilInterrupted(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
 }

@@ -1,36 +1,64 @@
 import { Command, CommanderError } from 'commander';
 import { DriveseedError } from '../core/errors.js';
+import { EXIT_FAILURE, EXIT_USAGE } from './exit-codes.js';
 
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
+/** A command's module: its default export makes the command (kopia's one file per command and subcommand). */
+interface CommandModule {
+  default: () => Command;
+}
 
-/**
- * Each command's module is loaded only when that command runs: loading all of them (the
- * service's web server and database drivers, the agent's certificate code, Azure's SDK) took
- * 0.2 s of every invocation, the engine's commands alone 0.09 s: a tenth of a second off every
- * backup and restore. Help and unknown commands load them all.
- */
-const COMMANDS: Record<string, () => Promise<Command>> = {
-  init: async () => (await import('./cmd-init.js')).initCommand(),
-  backup: async () => (await import('./cmd-backup.js')).backupCommand(),
-  snapshots: async () => (await import('./cmd-snapshots.js')).snapshotsCommand(),
-  ls: async () => (await import('./cmd-ls.js')).lsCommand(),
-  restore: async () => (await import('./cmd-restore.js')).restoreCommand(),
-  check: async () => (await import('./cmd-check.js')).checkCommand(),
-  forget: async () => (await import('./cmd-forget.js')).forgetCommand(),
-  unlock: async () => (await import('./cmd-unlock.js')).unlockCommand(),
-  service: async () => (await import('./cmd-service.js')).serviceCommand(),
-  certgen: async () => (await import('./cmd-certgen.js')).certgenCommand(),
-  agent: async () => (await import('./cmd-agent.js')).agentCommand(),
-  diskprep: async () => (await import('./cmd-diskprep.js')).diskprepCommand(),
-  datacenter: async () => (await import('./cmd-datacenter.js')).datacenterCommand(),
-  demo: async () => (await import('./cmd-demo.js')).demoCommand(),
+/** The commands, in the order help lists them; each is made by `cmd-NAME.ts`. */
+const COMMANDS = ['init', 'backup', 'snapshots', 'ls', 'restore', 'check', 'forget', 'unlock', 'service', 'certgen', 'agent', 'diskprep', 'datacenter', 'demo'];
+
+/** The commands made of subcommands, each made by `cmd-GROUP-NAME.ts`. */
+const GROUPS: Record<string, { description: string; subcommands: string[] }> = {
+  service: {
+    description: 'the cloud side: identity, vault and import service in one HTTP server',
+    subcommands: ['start', 'publish-settings'],
+  },
+  certgen: {
+    description: 'identity for offline backup: applications with X.509 certificates (the seed\'s CertGen)',
+    subcommands: ['create-app', 'add-registry', 'export-cert', 'upload-cert', 'set-thumbprint'],
+  },
+  agent: {
+    description: 'the protected server: register with a vault, protect paths, back up, restore',
+    subcommands: ['register', 'protect', 'backup-now', 'status', 'estimate', 'restore', 'run'],
+  },
+  datacenter: {
+    description: 'the data centre\'s side of the import service: incoming jobs, receiving and importing drives, deadlines',
+    subcommands: ['jobs', 'receive', 'ship-back', 'tick'],
+  },
 };
 
-/** The command named by argv (the root's only option, --debug, takes no value). */
-function commandNamed(argv: string[]): string | undefined {
-  const name = argv.slice(2).find((arg) => !arg.startsWith('-'));
-  return name !== undefined && Object.hasOwn(COMMANDS, name) ? name : undefined;
+/**
+ * Only the module of the command that runs is loaded, and of a group only the subcommand's:
+ * loading all of them (the service's web server and database drivers, the agent's certificate
+ * code, Azure's SDK) took 0.2 s of every invocation, the engine's commands alone 0.09 s: a
+ * tenth of a second off every backup and restore. Help and unknown commands load them all.
+ *
+ * `words` are argv's arguments that are not options. Neither the root nor a group takes an
+ * option with a value, so its first word names the command and, for a group, its second the
+ * subcommand.
+ */
+async function loadCommands(words: string[]): Promise<Command[]> {
+  const [name, ...rest] = words;
+  return Promise.all(picked(COMMANDS, name).map((n) => (Object.hasOwn(GROUPS, n) ? loadGroup(n, n === name ? rest : []) : loadModule(`cmd-${n}`))));
+}
+
+async function loadGroup(name: string, words: string[]): Promise<Command> {
+  const { description, subcommands } = GROUPS[name];
+  const group = new Command(name).description(description);
+  for (const subcommand of await Promise.all(picked(subcommands, words[0]).map((s) => loadModule(`cmd-${name}-${s}`)))) group.addCommand(subcommand);
+  return group;
+}
+
+/** The one of `names` that `word` is, or all of them. */
+function picked(names: string[], word: string | undefined): string[] {
+  return word !== undefined && names.includes(word) ? [word] : names;
+}
+
+async function loadModule(module: string): Promise<Command> {
+  return ((await import(`./${module}.js`)) as CommandModule).default();
 }
 
 async function program(argv: string[]): Promise<Command> {
@@ -38,9 +66,7 @@ async function program(argv: string[]): Promise<Command> {
     .description('deduplicating, compressed, encrypted backups; the first full backup travels on disks')
     .option('--debug', 'print stack traces for errors')
     .showHelpAfterError('(run with --help for usage)');
-  const name = commandNamed(argv);
-  const load = name === undefined ? Object.values(COMMANDS) : [COMMANDS[name]];
-  for (const cmd of await Promise.all(load.map((make) => make()))) root.addCommand(cmd);
+  for (const cmd of await loadCommands(argv.slice(2).filter((arg) => !arg.startsWith('-')))) root.addCommand(cmd);
   // Every subcommand reports usage errors through the same path, so they all exit 2.
   const exitOverride = (cmd: Command): void => {
     cmd.exitOverride();

@@ -1,6 +1,6 @@
 import { backup, type BackupProgress, type BackupResult } from '../../core/backup/archiver.js';
 import { DriveseedError } from '../../core/errors.js';
-import { Repository } from '../../core/repo/repository.js';
+import type { Repository } from '../../core/repo/repository.js';
 import { importSettled } from '../../api/contract.js';
 import type { BackupJob, FinishJob } from '../../api/schemas.js';
 import { findImportJob } from '../common/import-service.js';
@@ -9,7 +9,8 @@ import { LocalCopyStore } from '../../core/storage/local-copy.js';
 import type { OfflinePolicy, Policy } from './agent-config.js';
 import { readStagingRecord, stagedRepositoryDirectory, writeStagingRecord, type StagingRecord } from '../common/staging.js';
 import { completeSeed, shareSeedMetadata, withdrawSeed, type SeedResult } from './seed-completion.js';
-import { openOrInitRepository, openVaultSession, type VaultSession } from './vault-session.js';
+import { openVaultSession, type VaultSession } from './vault-session.js';
+import { RepositoryOpener } from './repository-opener.js';
 import { liveProgress, type LiveProgress } from './progress-reporter.js';
 import { listAll, type BlobStore } from '../../core/storage/blob-store.js';
 import { CONFIG_FILE, KEYS_DIR } from '../../core/repo/layout.js';
@@ -31,18 +32,20 @@ export const WAITING_FOR_IMPORT = 'Waiting for import job to complete';
  * One backup run, online or offline. With offline seeding set, the first run writes the full
  * backup to the staging directory; the runs after it report that they wait for the import
  * job; the first run after the import completes the seed in the vault and goes on with an
- * online incremental, deduplicated against the seed.
+ * online incremental, deduplicated against the seed. Each step opens the repository through
+ * the run's one opener, so the password becomes the key once per run.
  */
 export async function backupNow(password: string, onProgress?: (p: BackupProgress) => void): Promise<BackupNowResult> {
   const session = await openVaultSession();
+  const repository = new RepositoryOpener(password);
   const policy = session.config.policy;
   if (!policy || policy.paths.length === 0) throw new DriveseedError('USAGE', 'nothing to back up: no protected paths', { hint: 'run `driveseed agent protect PATH…`' });
   const offline = policy.offline;
-  if (!offline || offline.seeded) return { ...(await onlineBackup(session, policy, password, onProgress)), traffic: session.client.traffic };
+  if (!offline || offline.seeded) return { ...(await onlineBackup(session, policy, repository, onProgress)), traffic: session.client.traffic };
 
   const record = await readStagingRecord(offline.staging, offline.jobName);
   if (!record) throw new DriveseedError('NOT_FOUND', `the staging directory of job ${offline.jobName} is gone from ${offline.staging}`, { hint: 'run `agent protect … --offline` again' });
-  if (record.state === 'staging') return { ...(await stagedBackup(session, policy, offline, password, onProgress)), traffic: session.client.traffic };
+  if (record.state === 'staging') return { ...(await stagedBackup(session, policy, offline, repository, onProgress)), traffic: session.client.traffic };
 
   const importJob = await findImportJob(session.client, session.registration.subscriptionId, offline.jobName);
   if (importJob?.state === 'Canceled') {
@@ -54,12 +57,12 @@ export async function backupNow(password: string, onProgress?: (p: BackupProgres
   }
   if (!importJob || !importSettled(importJob)) {
     const state = importJob ? `import job ${offline.jobName} is ${importJob.state}` : `import job ${offline.jobName} is not created yet: run \`driveseed diskprep --staging ${offline.staging}\``;
-    return { ...(await backupInTransit(session, policy, offline, password, `${WAITING_FOR_IMPORT} (${state})`, onProgress)), traffic: session.client.traffic };
+    return { ...(await backupInTransit(session, policy, offline, repository, `${WAITING_FOR_IMPORT} (${state})`, onProgress)), traffic: session.client.traffic };
   }
   const repairWait = await waitingForRepair(session, record);
-  if (repairWait) return { ...(await backupInTransit(session, policy, offline, password, `${WAITING_FOR_IMPORT} (${repairWait})`, onProgress)), traffic: session.client.traffic };
-  const seed = await completeSeed(session, offline, password);
-  const online = await onlineBackup(session, policy, password, onProgress);
+  if (repairWait) return { ...(await backupInTransit(session, policy, offline, repository, `${WAITING_FOR_IMPORT} (${repairWait})`, onProgress)), traffic: session.client.traffic };
+  const seed = await completeSeed(session, offline, repository);
+  const online = await onlineBackup(session, policy, repository, onProgress);
   return { ...online, seed, traffic: session.client.traffic };
 }
 
@@ -75,9 +78,9 @@ async function waitingForRepair(session: VaultSession, record: StagingRecord): P
   return `replacement drives: import job ${record.repairJob} is ${repair ? repair.state : 'not created yet (diskprep --repair has not finished)'}`;
 }
 
-async function onlineBackup(session: VaultSession, policy: Policy, password: string, onProgress?: (p: BackupProgress) => void) {
+async function onlineBackup(session: VaultSession, policy: Policy, repository: RepositoryOpener, onProgress?: (p: BackupProgress) => void) {
   return recordedBackup(session, 'online', session.store, async (live) => {
-    const repo = await openOrInitRepository(live.store, password);
+    const repo = await repository.openOrInit(live.store);
     return { result: await lockedBackup(repo, policy, reportingTo(live, onProgress)) };
   });
 }
@@ -96,12 +99,12 @@ function reportingTo(live: LiveProgress, onProgress?: (p: BackupProgress) => voi
  * does not hold yet, so the job stays Waiting and names no recovery point; the seed copy
  * later skips what the vault already holds, and the next backup after it is restorable.
  */
-async function backupInTransit(session: VaultSession, policy: Policy, offline: OfflinePolicy, password: string, waiting: string, onProgress?: (p: BackupProgress) => void) {
+async function backupInTransit(session: VaultSession, policy: Policy, offline: OfflinePolicy, repository: RepositoryOpener, waiting: string, onProgress?: (p: BackupProgress) => void) {
   const staged = new FsStore(stagedRepositoryDirectory(offline.staging, offline.jobName));
   return recordedBackup(session, 'online', session.store, async (live) => {
     await shareSeedMetadata(staged, live.store);
     // The parent snapshot's trees are in seed packs the vault lacks: read them from staging.
-    const repo = await Repository.open(new LocalCopyStore(live.store, staged), password);
+    const repo = await repository.open(new LocalCopyStore(live.store, staged));
     const result = await lockedBackup(repo, policy, reportingTo(live, onProgress));
     const record = (await readStagingRecord(offline.staging, offline.jobName))!;
     await writeStagingRecord(offline.staging, { ...record, inTransitSnapshots: [...(record.inTransitSnapshots ?? []), result.snapshotId] });
@@ -122,13 +125,13 @@ async function adoptVaultIdentity(vault: BlobStore, staging: BlobStore): Promise
 }
 
 /** The first full backup, into the staging directory: nothing goes over the network but the job record. */
-async function stagedBackup(session: VaultSession, policy: Policy, offline: OfflinePolicy, password: string, onProgress?: (p: BackupProgress) => void) {
+async function stagedBackup(session: VaultSession, policy: Policy, offline: OfflinePolicy, repository: RepositoryOpener, onProgress?: (p: BackupProgress) => void) {
   const staged = new FsStore(stagedRepositoryDirectory(offline.staging, offline.jobName));
   return recordedBackup(session, 'offline', staged, async (live) => {
     // A run killed half-way left a repository behind: go on in it, reusing what it wrote.
     // The live store counts what goes into staging, so the console shows the stored bytes rise.
     await adoptVaultIdentity(session.store, live.store);
-    const repo = await openOrInitRepository(live.store, password);
+    const repo = await repository.openOrInit(live.store);
     const result = await lockedBackup(repo, policy, reportingTo(live, onProgress));
     const record = (await readStagingRecord(offline.staging, offline.jobName))!;
     await writeStagingRecord(offline.staging, { ...record, state: 'staged', snapshotId: result.snapshotId });

@@ -2,7 +2,8 @@ import { DriveseedError, isDriveseedError } from '../../core/errors.js';
 import { contentMatchesId } from '../../core/repo/ids.js';
 import { idFromName } from '../../core/repo/layout.js';
 import { PACK_NAME_PATTERN } from '../../api/contract.js';
-import { blobDataLength, type BlobAccess, type BlobData, type BlobInfo, type BlobStore, type ByteRange } from '../../core/storage/blob-store.js';
+import { blobDataLength, type BlobAccess, type BlobData, type BlobStore, type ByteRange } from '../../core/storage/blob-store.js';
+import { ForwardingStore } from '../../core/storage/forwarding.js';
 import type { PackGrants } from './pack-grants.js';
 import type { Traffic } from '../../api/service-client.js';
 
@@ -23,19 +24,19 @@ const loadSignedBlob = () => (signedBlob ??= import('../../core/storage/azure/si
  * indexes, snapshots, locks, listings, deletes — goes through the service's blob API as
  * before, so the files a recovery point is made of are still checked there on arrival.
  * When the service's storage cannot sign (a local directory), packs go through it too.
+ * A capability of the store through the service is passed on as it is: it reaches the same
+ * files, through the service, whose client counts that traffic itself.
  */
-export class DirectVaultStore implements BlobStore {
-  readonly location: string;
-
+export class DirectVaultStore extends ForwardingStore {
   constructor(
     private readonly viaService: BlobStore,
     private readonly grants: PackGrants,
     private readonly traffic: Traffic,
   ) {
-    this.location = viaService.location;
+    super(viaService);
   }
 
-  async put(name: string, data: BlobData): Promise<void> {
+  override async put(name: string, data: BlobData): Promise<void> {
     if (!PACK_NAME.test(name)) return this.viaService.put(name, data);
     try {
       const sent = await this.direct(name, 'create', async (url) => (await loadSignedBlob()).putWithSignedUrl(url, data));
@@ -47,28 +48,12 @@ export class DirectVaultStore implements BlobStore {
     }
   }
 
-  async get(name: string, range?: ByteRange): Promise<Buffer> {
+  override async get(name: string, range?: ByteRange): Promise<Buffer> {
     if (!PACK_NAME.test(name)) return this.viaService.get(name, range);
     const read = await this.direct(name, 'read', async (url) => (await loadSignedBlob()).getWithSignedUrl(url, range));
     if (!read) return this.viaService.get(name, range);
     this.traffic.received += read.value.length;
     return read.value;
-  }
-
-  stat(name: string): Promise<BlobInfo> {
-    return this.viaService.stat(name);
-  }
-
-  exists(name: string): Promise<boolean> {
-    return this.viaService.exists(name);
-  }
-
-  list(prefix: string): AsyncIterable<BlobInfo> {
-    return this.viaService.list(prefix);
-  }
-
-  delete(name: string): Promise<void> {
-    return this.viaService.delete(name);
   }
 
   /**

@@ -1,7 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { DriveseedError } from '../../core/errors.js';
 import { CONFIG_FILE, DATA_DIR, INDEX_DIR, isLockFile, SNAPSHOTS_DIR } from '../../core/repo/layout.js';
-import { Repository } from '../../core/repo/repository.js';
 import type { StoredSnapshot } from '../../core/repo/snapshot.js';
 import type { BackupJob, FinishJob, SeedCopy } from '../../api/schemas.js';
 import { listAll, type BlobInfo, type BlobStore } from '../../core/storage/blob-store.js';
@@ -9,6 +8,7 @@ import { FsStore } from '../../core/storage/fs/fs-store.js';
 import { updateAgentConfig, type OfflinePolicy } from './agent-config.js';
 import { readStagingRecord, stagedRepositoryDirectory, writeStagingRecord } from '../common/staging.js';
 import type { VaultSession } from './vault-session.js';
+import type { RepositoryOpener } from './repository-opener.js';
 
 export interface SeedResult {
   job: BackupJob;
@@ -25,7 +25,7 @@ export interface SeedResult {
  * the import did not deliver. Only then is the seed's recovery point recorded and the staged
  * copy deleted. Every step is idempotent, so a run killed anywhere is simply run again.
  */
-export async function completeSeed(session: VaultSession, offline: OfflinePolicy, password: string): Promise<SeedResult> {
+export async function completeSeed(session: VaultSession, offline: OfflinePolicy, repository: RepositoryOpener): Promise<SeedResult> {
   const job = await session.client.request('startJob', { params: session.server, body: { kind: 'seed' } });
   const finish = (body: FinishJob) => session.client.request('finishJob', { params: { ...session.server, jobId: job.id }, body });
   try {
@@ -36,7 +36,8 @@ export async function completeSeed(session: VaultSession, offline: OfflinePolicy
     const healed = await healFromStaging(staged, session.store, offline.healLimit ?? DEFAULT_HEAL_LIMIT, {
       hint: `write them onto a replacement drive (driveseed diskprep --repair --staging ${offline.staging} --job ${offline.jobName} --drive PATH), or raise --heal-limit with agent protect`,
     });
-    const vault = await Repository.open(session.store, password);
+    // Opened only now: before the copy the vault may hold no repository at all.
+    const vault = await repository.open(session.store);
     const snapshot = await vault.loadSnapshot(record.snapshotId);
     const s = snapshot.summary;
     const done = await finish({

@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDriveseedError } from '../../core/errors.js';
-import { parseLinkSpeed } from '../../core/storage/throttle.js';
+import { parseLinkSpeed } from '../../core/util/units.js';
 import { estimateSeed } from './ship-or-upload.js';
 
 async function tree(t: { after: (fn: () => Promise<void>) => void }) {

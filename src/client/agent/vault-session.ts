@@ -1,6 +1,5 @@
 import { hostname } from 'node:os';
 import { DriveseedError } from '../../core/errors.js';
-import { Repository } from '../../core/repo/repository.js';
 import { RetryStore } from '../../core/storage/retry.js';
 import { ThrottleStore } from '../../core/storage/throttle.js';
 import type { BlobStore } from '../../core/storage/blob-store.js';
@@ -47,12 +46,6 @@ export async function openVaultSession(): Promise<VaultSession> {
 function packStore(client: ServiceClient, server: ServerParams, viaService: VaultStore): BlobStore {
   if (process.env.DRIVESEED_DIRECT_BLOBS === 'off') return viaService;
   return new DirectVaultStore(viaService, new PackGrants(client, server), client.traffic);
-}
-
-/** The vault repository; made on the first backup, with the agent's password. */
-export async function openOrInitRepository(store: BlobStore, password: string): Promise<Repository> {
-  if (await store.exists('config')) return Repository.open(store, password);
-  return Repository.init(store, password);
 }
 
 /**

@@ -9,7 +9,7 @@ import type { Repository } from '../repo/repository.js';
 import { byTime, SNAPSHOT_VERSION, type Snapshot, type SnapshotSummary, type StoredSnapshot } from '../repo/snapshot.js';
 import { decodeTree, encodeTree, type Tree, type TreeNode } from '../repo/tree.js';
 import { ChunkPool } from './chunk-pool.js';
-import { currentUsername } from '../repo/current-user.js';
+import { currentUsername } from '../util/current-user.js';
 import { metaOf, unchanged } from './file-meta.js';
 import { Semaphore } from '../util/semaphore.js';
 

@@ -33,6 +33,14 @@ class SlowPackStore extends MemoryStore {
   }
 }
 
+/** A store on which every pack upload fails. */
+class FailingPackStore extends MemoryStore {
+  override async put(name: string, data: BlobData): Promise<void> {
+    if (name.startsWith('data/')) throw new Error('the link went down');
+    return super.put(name, data);
+  }
+}
+
 describe('chunk pool', () => {
   it('builds packs in a fixed set of lent buffers: uploads are bounded and no buffer is reused too early', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'driveseed-pool-'));
@@ -59,6 +67,27 @@ describe('chunk pool', () => {
         const blobs = await Promise.all(result.content.map((id) => repo.loadBlob('data', id)));
         assert.deepEqual(Buffer.concat(blobs), files[i], `file ${i} reads back`);
       }
+    } finally {
+      await pool.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a failed upload answers every file it held or queued, ignores the replies still coming, and fails the drain', { timeout: 60_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'driveseed-pool-'));
+    const repo = await Repository.init(new FailingPackStore(), 'pw');
+    // Small pack buffers: the first pack fails to upload while both workers hold tasks, and
+    // more files wait in the queue than the two workers' four places take.
+    const pool = new ChunkPool(repo, 2, 1024 * 1024 * 5);
+    try {
+      const files: string[] = [];
+      for (let i = 0; i < 160; i++) {
+        files.push(join(dir, `f${i}`));
+        await writeFile(files[i], randomBytes(300 * 1024 + i));
+      }
+      const results = await Promise.all(files.map((f) => pool.chunk(f, 300 * 1024)));
+      await assert.rejects(pool.drain(), /the link went down/);
+      assert.ok(results.some((r) => r.error === 'the link went down'), 'the files in flight fail with the upload');
     } finally {
       await pool.close();
       await rm(dir, { recursive: true, force: true });

@@ -1,9 +1,10 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Repository } from '../repo/repository.js';
 import { PACK_BUFFER_SIZE } from '../repo/pack.js';
 import type { FileResult, FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
 import { DEFAULT_LEVEL } from '../repo/compression.js';
+import { taskPlaces, WorkerThreads } from '../util/worker-pool.js';
 import { takeBatch } from './batches.js';
 
 /**
@@ -59,15 +60,23 @@ interface QueuedRange {
 
 type RunningTask = { files: QueuedFile[] } | { scan: SplitFile; path: string } | { range: QueuedRange };
 
+/** What the pool needs of a repository: its keys and id schemes, claims, and pack uploads. */
+type PoolRepository = Pick<Repository, 'key' | 'blobIdScheme' | 'fileIdScheme' | 'claim' | 'storePack'>;
+
 /**
  * Worker threads that turn files into stored data packs. The pool owns the dedup decision (it
  * answers the workers' queries from the repository's index), lends the workers pack buffers
- * (moved by transfer, never copied) and uploads the packs they fill. The buffers are the pool's whole data memory:
- * (workers + PACKS_UPLOADING) × PACK_BUFFER_SIZE, allocated once and reused; a worker whose pack
- * is full waits for a free buffer, which holds back reading when uploads are slow.
+ * (moved by transfer, never copied) and uploads the packs they fill. The buffers are the
+ * pool's whole data memory: (workers + PACKS_UPLOADING) × PACK_BUFFER_SIZE, allocated once and
+ * reused; a worker whose pack is full waits for a free buffer, which holds back reading when
+ * uploads are slow.
  */
 export class ChunkPool {
-  private readonly workers: Worker[] = [];
+  private readonly workerThreads = new WorkerThreads<FromWorker>(new URL('./chunk-worker.js', import.meta.url), {
+    message: (worker, msg) => this.onMessage(worker, msg),
+    failure: (_worker, error) => this.fail(error),
+  });
+  private readonly workers = this.workerThreads.all;
   /** Workers with room for another task; one entry per free place. */
   private readonly idle: Worker[] = [];
   private readonly queue: QueuedFile[] = [];
@@ -87,7 +96,7 @@ export class ChunkPool {
   readonly splits = { files: 0, rangesKept: 0, rangesHandedOut: 0 };
 
   constructor(
-    private readonly repo: Repository,
+    private readonly repo: PoolRepository,
     private readonly threads = availableParallelism(),
     private readonly packBufferSize = PACK_BUFFER_SIZE,
     private readonly splitFileSize = SPLIT_FILE_SIZE,
@@ -110,13 +119,9 @@ export class ChunkPool {
         level: DEFAULT_LEVEL,
         packBuffer,
       };
-      const worker = new Worker(new URL('./chunk-worker.js', import.meta.url), { workerData: init, transferList: [packBuffer] });
-      worker.on('message', (msg: FromWorker) => this.onMessage(worker, msg));
-      worker.on('error', (e) => this.fail(e));
-      this.workers.push(worker);
+      this.workerThreads.spawn(init, [packBuffer]);
     }
-    // Every worker's first task before anyone's second: spread the work from the start.
-    for (let i = 0; i < TASKS_PER_WORKER; i++) this.idle.push(...this.workers);
+    this.idle.push(...taskPlaces(this.workers, TASKS_PER_WORKER));
   }
 
   /**
@@ -217,6 +222,8 @@ export class ChunkPool {
   }
 
   private onMessage(worker: Worker, msg: FromWorker): void {
+    // A failed pool has answered everything it held; the workers still running are stopped at close().
+    if (this.failure) return;
     switch (msg.kind) {
       case 'query': {
         const want = msg.ids.map((id) => this.repo.claim(id));
@@ -278,6 +285,7 @@ export class ChunkPool {
     }
     this.running.clear();
     this.ranges.length = 0;
+    for (const file of this.queue.splice(0)) file.resolve(failed);
     for (const done of this.flushed.values()) done();
     this.flushed.clear();
   }
@@ -300,7 +308,7 @@ export class ChunkPool {
     if (this.failure) throw this.failure;
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+  close(): Promise<void> {
+    return this.workerThreads.terminate();
   }
 }

@@ -7,7 +7,7 @@ import { encodePayload } from '../repo/compression.js';
 import { blobAad, PACK_TARGET_SIZE, PackBuilder } from '../repo/pack.js';
 import type { FileJob, FileResult, FileStat, FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
 
-/**
+/*
  * One of the archiver's worker threads: read → chunk → id → (ask main which ids are new) →
  * compress → encrypt → pack. Main keeps the only copy of the index, so dedup is exact across
  * workers; one query per group of chunks (not per chunk) keeps the round trips cheap.
@@ -20,6 +20,7 @@ import type { FileJob, FileResult, FileStat, FromWorker, ToWorker, WorkerInit } 
  * Chunks are views into one large read buffer, never copies: its bytes move only after the
  * group of chunks that points into them was sealed.
  */
+
 const init = workerData as WorkerInit;
 const encryption = Buffer.from(init.encryption);
 const blobIdOf = blobIdFunction(init.blobIds, Buffer.from(init.mac));
@@ -35,7 +36,9 @@ interface PendingChunk {
 
 let wantResolver: ((want: boolean[]) => void) | undefined;
 let bufferResolver: ((buffer: ArrayBuffer) => void) | undefined;
-let pack = new PackBuilder(Buffer.from(init.packBuffer));
+/** The pack buffer main lent this worker, and the layout of the pack being sealed into it. */
+let packBuffer = Buffer.from(init.packBuffer);
+let pack = new PackBuilder(packBuffer.length);
 
 port.on('message', (msg: ToWorker) => {
   switch (msg.kind) {
@@ -91,20 +94,20 @@ function ask(ids: string[]): Promise<boolean[]> {
 /** Hands the pack being built to main and waits until main lends another buffer. */
 async function finishPack(): Promise<void> {
   if (pack.blobs.length === 0) return;
-  const length = pack.finish(encryption);
-  const bytes = pack.buffer.subarray(0, length);
-  const id = fileId(bytes, init.fileIds);
+  const length = pack.writeTail(encryption, packBuffer);
+  const id = fileId(packBuffer.subarray(0, length), init.fileIds);
   const next = new Promise<ArrayBuffer>((resolve) => (bufferResolver = resolve));
-  const buffer = pack.buffer.buffer as ArrayBuffer;
+  const buffer = packBuffer.buffer as ArrayBuffer;
   send({ kind: 'pack', buffer, length, entry: { id, size: length, blobs: pack.blobs } }, [buffer]);
-  pack = new PackBuilder(Buffer.from(await next));
+  packBuffer = Buffer.from(await next);
+  pack = new PackBuilder(packBuffer.length);
 }
 
 async function addBlob(id: string, data: Buffer): Promise<void> {
   const payload = encodePayload(data, init.level);
   const sealedLength = payload.length + SEAL_OVERHEAD;
   if (!pack.fits(sealedLength)) await finishPack();
-  sealInto(encryption, payload, blobAad('data', id), pack.buffer, pack.size);
+  sealInto(encryption, payload, blobAad('data', id), packBuffer, pack.size);
   pack.commit('data', id, sealedLength, data.length);
   if (pack.size >= PACK_TARGET_SIZE) await finishPack();
 }
@@ -235,6 +238,12 @@ async function cutFile(path: string, onCut: (length: number) => void): Promise<F
   }
 }
 
+/** A scanned file goes out in ranges of chunks of about this many bytes. */
+const RANGE_BYTES = 8 * 1024 * 1024;
+/** Ranges handed out and not sealed yet beyond which the scanner seals its next range itself. */
+const HANDED_OUT_AHEAD = 2;
+let handedOut = 0;
+
 /**
  * A large file is cut by one worker and sealed by all: cutting (read and gear scan) runs at
  * well over a GB/s, the hashing, compression and sealing behind it at a few hundred MB/s, so
@@ -244,10 +253,6 @@ async function cutFile(path: string, onCut: (length: number) => void): Promise<F
  * waits, and a handed-out range is read again within two ranges, from the page cache. The
  * cuts are chunkFile's, so are the blobs and their dedup.
  */
-const RANGE_BYTES = 8 * 1024 * 1024;
-const HANDED_OUT_AHEAD = 2;
-let handedOut = 0;
-
 async function scanFile(task: number, path: string): Promise<FileResult> {
   let lengths: number[] = [];
   let content: string[] = [];

@@ -1,9 +1,11 @@
-/**
+/*
  * Reads of many blobs turned into few ranged reads of their packs. Over a link with tens of
  * milliseconds of latency, a restore of many small files is bound by the number of requests,
  * not by bytes: blobs of one pack that lie close together are fetched with one request (the
  * gap between them is read and dropped), as restic's restorer does by pack.
  */
+
+/** One blob to read: where it is in its pack. */
 export interface BlobRead<T> {
   pack: string;
   offset: number;

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { BlobIdScheme, MasterKey } from '../repo/crypto.js';
+import { taskPlaces, WorkerThreads } from '../util/worker-pool.js';
 import { takeBatch } from './batches.js';
 import type { FileJob, FromRestoreWorker, JobResult, RestoreWorkerInit, ToRestoreWorker } from './restore-protocol.js';
 
@@ -27,9 +28,10 @@ const BATCHES_PER_WORKER = 2;
  * blobs (fetched by main from a remote store) go round robin.
  */
 export class RestorePool {
-  private readonly workers: Worker[] = [];
+  private readonly threads: WorkerThreads<FromRestoreWorker>;
+  private readonly workers: readonly Worker[];
   /** Workers with room for another batch; one entry per free place. */
-  private readonly idle: Worker[] = [];
+  private readonly idle: Worker[];
   private readonly queue: QueuedJob[] = [];
   private readonly batches = new Map<number, QueuedJob[]>();
   private readonly blobs = new Map<number, Waiter>();
@@ -37,15 +39,14 @@ export class RestorePool {
   private failure?: Error;
 
   constructor(key: MasterKey, blobIds: BlobIdScheme, verifyIds: boolean, threads = availableParallelism()) {
+    this.threads = new WorkerThreads(new URL('./restore-worker.js', import.meta.url), {
+      message: (worker, reply) => this.settle(worker, reply),
+      failure: (_worker, error) => this.failAll(error),
+    });
     const init: RestoreWorkerInit = { encryption: key.encryption, mac: key.mac, blobIds, verifyIds };
-    for (let i = 0; i < Math.max(1, threads); i++) {
-      const worker = new Worker(new URL('./restore-worker.js', import.meta.url), { workerData: init });
-      worker.on('message', (reply: FromRestoreWorker) => this.settle(worker, reply));
-      worker.on('error', (e) => this.failAll(e));
-      this.workers.push(worker);
-    }
-    // Each worker's first batch before anyone's second: spread the work from the start.
-    for (let i = 0; i < BATCHES_PER_WORKER; i++) this.idle.push(...this.workers);
+    for (let i = 0; i < Math.max(1, threads); i++) this.threads.spawn(init);
+    this.workers = this.threads.all;
+    this.idle = taskPlaces(this.workers, BATCHES_PER_WORKER);
   }
 
   /** Restores one file (or a segment of one) from local pack files; resolves when written. */
@@ -66,6 +67,7 @@ export class RestorePool {
    * is first copied into an ArrayBuffer of its own.
    */
   write(fd: number, offset: number, id: string, sealed: Buffer, handOver = false): Promise<number> {
+    if (this.failure) return Promise.reject(new Error(this.failure.message));
     const job = this.next++;
     const whole = handOver && sealed.byteOffset === 0 && sealed.byteLength === sealed.buffer.byteLength;
     const bytes = whole ? sealed : Buffer.from(new Uint8Array(sealed).buffer);
@@ -111,7 +113,7 @@ export class RestorePool {
     for (const j of this.queue.splice(0)) j.resolve(failed);
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+  close(): Promise<void> {
+    return this.threads.terminate();
   }
 }

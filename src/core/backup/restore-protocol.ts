@@ -1,6 +1,7 @@
 import type { BlobIdScheme } from '../repo/crypto.js';
 
-/** Messages between the restorer (main thread) and its worker threads. */
+/* Messages between the restorer (main thread) and its worker threads. */
+
 export interface RestoreWorkerInit {
   encryption: Uint8Array;
   mac: Uint8Array;

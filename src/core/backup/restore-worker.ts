@@ -5,7 +5,7 @@ import { blobIdFunction, openInto } from '../repo/crypto.js';
 import { blobAad } from '../repo/pack.js';
 import type { FileJob, FromRestoreWorker, JobResult, LocalBlob, RestoreWorkerInit, ToRestoreWorker } from './restore-protocol.js';
 
-/**
+/*
  * A restorer thread: decrypt (authenticated, bound to the blob's id) → decompress → with
  * --verify, recompute the id → write at the blob's offset.
  * Writing here, not in main, keeps plaintext from crossing threads. With packs on a local
@@ -13,6 +13,7 @@ import type { FileJob, FromRestoreWorker, JobResult, LocalBlob, RestoreWorkerIni
  * system calls instead of a dozen thread-pool round trips and messages (which made the
  * kernel's futex the restore's largest cost on 40k small files).
  */
+
 const init = workerData as RestoreWorkerInit;
 const encryption = Buffer.from(init.encryption);
 const blobIdOf = blobIdFunction(init.blobIds, Buffer.from(init.mac));

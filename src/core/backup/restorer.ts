@@ -1,5 +1,5 @@
 import { chmodSync, chownSync, closeSync, lchownSync, lutimesSync, mkdirSync, openSync, symlinkSync, unlinkSync, utimesSync } from 'node:fs';
-import { FsStore } from '../storage/fs/fs-store.js';
+import { localPathsOf, type LocalPaths } from '../storage/blob-store.js';
 import { join } from 'node:path';
 import { setImmediate as turnOfTheEventLoop } from 'node:timers/promises';
 import { minimatch } from 'minimatch';
@@ -77,7 +77,7 @@ class Restorer {
   private readonly slots: Semaphore;
   private readonly isRoot = process.getuid?.() === 0;
   /** Packs in a local directory: workers read them themselves, file by file. */
-  private readonly localPacks?: FsStore;
+  private readonly localPacks?: LocalPaths;
   private readonly remoteFiles: RemoteFiles;
   private readonly packFiles = new Map<Id, string>();
   private readonly treeLoads = new Semaphore(PARALLEL_TREE_LOADS);
@@ -87,7 +87,7 @@ class Restorer {
     private readonly pool: RestorePool,
     private readonly options: RestoreOptions,
   ) {
-    if (repo.store instanceof FsStore) this.localPacks = repo.store;
+    this.localPacks = localPathsOf(repo.store);
     this.slots = new Semaphore(this.localPacks ? PARALLEL_LOCAL_FILES : PARALLEL_REMOTE_FILES);
     this.remoteFiles = new RemoteFiles(repo, pool);
   }
@@ -155,7 +155,7 @@ class Restorer {
    * few large files, measured with perf — while other files waited. Segments keep jobs short,
    * so a large file does not hold a batch of small ones behind it.
    */
-  private async restoreLocalFile(target: string, node: TreeNode, packs: FsStore): Promise<void> {
+  private async restoreLocalFile(target: string, node: TreeNode, packs: LocalPaths): Promise<void> {
     const places = node.content!.map((id) => this.repo.locate('data', id));
     const blobs = places.map((p, i): LocalBlob => ({ id: node.content![i], packFile: this.packFile(packs, p.pack), offset: p.offset, length: p.length }));
     const size = node.size ?? 0;
@@ -177,10 +177,10 @@ class Restorer {
   }
 
   /** One path string per pack, not one per blob: building and checking it was a tenth of main's time. */
-  private packFile(packs: FsStore, pack: Id): string {
+  private packFile(packs: LocalPaths, pack: Id): string {
     let path = this.packFiles.get(pack);
     if (path === undefined) {
-      path = packs.filePath(packName(pack));
+      path = packs.localPath(packName(pack));
       this.packFiles.set(pack, path);
     }
     return path;

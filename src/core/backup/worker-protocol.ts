@@ -1,7 +1,8 @@
-/** Messages between the archiver (main thread) and its chunk workers. */
 import type { BlobIdScheme } from '../repo/crypto.js';
 import type { FileIdScheme } from '../repo/ids.js';
 import type { PackEntry } from '../repo/master-index.js';
+
+/* Messages between the archiver (main thread) and its chunk workers. */
 
 export interface WorkerInit {
   encryption: Uint8Array;

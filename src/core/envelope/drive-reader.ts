@@ -31,18 +31,18 @@ export interface DriveKeys {
 /** Names a repository file carries when it is named by the hash of its bytes (repo/ids.ts). */
 const HASHED_NAME = /(?:^|\/)([0-9a-f]{64})$/;
 
-/**
- * The data centre's import of one drive: unlock with the key registered with the job, check
- * the manifest's hash and drive id, then every block, and write each file that is whole into
- * the target container. A damaged file is named (with its block) and left out, never written
- * half; the rest of the drive still imports.
- */
 export interface ImportOptions {
   /** Files the container holds already are not written again: a killed import resumes. */
   skipExisting?: boolean;
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
 }
 
+/**
+ * The data centre's import of one drive: unlock with the key registered with the job, check
+ * the manifest's hash and drive id, then every block, and write each file that is whole into
+ * the target container. A damaged file is named (with its block) and left out, never written
+ * half; the rest of the drive still imports.
+ */
 export async function importDrive(drivePath: string, expected: DriveKeys, target: BlobStore, options: ImportOptions = {}): Promise<DriveImportReport> {
   const report: DriveImportReport = { driveId: expected.driveId, filesImported: 0, bytesImported: 0, problems: [], verbose: [] };
   const drive = await openDriveSource(drivePath);
@@ -98,8 +98,7 @@ interface FileOutcome {
 
 const PARALLEL_FILES = 4;
 
-
-type OpenPool = WorkerPool<Omit<OpenRequest, 'id'>, OpenReply>;
+type OpenPool = WorkerPool<OpenRequest, OpenReply>;
 
 /** The drive's id, from the only clear-text entry on it. */
 export async function readDriveHeader(drive: DriveSource) {

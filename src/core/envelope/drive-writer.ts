@@ -3,9 +3,8 @@ import { appendFile, mkdir, open, readFile, rename, writeFile } from 'node:fs/pr
 import { join } from 'node:path';
 import { DriveseedError } from '../errors.js';
 import { importAeadKey, SEAL_OVERHEAD, sealOffThread, TAG_LENGTH } from '../repo/crypto.js';
-import type { BlobStore } from '../storage/blob-store.js';
+import { localPathsOf, type BlobStore } from '../storage/blob-store.js';
 import { isLockFile } from '../repo/layout.js';
-import { FsStore } from '../storage/fs/fs-store.js';
 import { WorkerPool } from '../util/worker-pool.js';
 import { driveSink, inspectDrive, type DriveSink, type PayloadPlace } from './drive-medium.js';
 import type { SealReply, SealRequest } from './seal-worker.js';
@@ -97,7 +96,7 @@ export async function prepareDrives(options: {
   let bytesDone = staged.filter((f) => copied.has(f.name)).reduce((n, f) => n + f.size, 0);
 
   // Staged files on a local disk are sealed in worker threads, one per core; any other store on the thread pool.
-  const pool = options.staging instanceof FsStore ? sealPool() : undefined;
+  const pool = localPathsOf(options.staging) ? sealPool() : undefined;
   try {
     assertRoomForOneFile(state, options.drives, pending[0]);
     for (const target of options.drives) {
@@ -281,17 +280,18 @@ function driveHeaderJson(drive: DriveState, jobName: string, now: Date): string 
 }
 
 type Copier = (file: StagedFile, storedAs: string, place: PayloadPlace) => Promise<ManifestFile>;
-type SealPool = WorkerPool<Omit<SealRequest, 'id'>, SealReply>;
+type SealPool = WorkerPool<SealRequest, SealReply>;
 
 function sealPool(): SealPool {
   return new WorkerPool(new URL('./seal-worker.js', import.meta.url));
 }
 
 async function copierFor(staging: BlobStore, pool: SealPool | undefined, drivePath: string, drive: DriveState): Promise<Copier> {
-  if (pool && staging instanceof FsStore) {
+  const local = localPathsOf(staging);
+  if (pool && local) {
     const key = Buffer.from(drive.key, 'base64');
     return async (file, storedAs, place) => {
-      const reply = await pool.run({ source: staging.filePath(file.name), size: file.size, target: place.file, offset: place.offset, driveId: drive.driveId, storedAs, key });
+      const reply = await pool.run({ source: local.localPath(file.name), size: file.size, target: place.file, offset: place.offset, driveId: drive.driveId, storedAs, key });
       if ('error' in reply) throw reply.code === 'ENOSPC' ? driveFull(drivePath) : new DriveseedError('IO', reply.error);
       return { name: file.name, length: file.size, storedAs, blocks: reply.blocks };
     };
@@ -357,10 +357,6 @@ class CopyWindow {
   private failure: unknown;
 
   constructor(private readonly limit: number) {}
-
-  get size(): number {
-    return this.running.size;
-  }
 
   get failed(): boolean {
     return this.failure !== undefined;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { DriveseedError } from '../errors.js';
 import { open, seal } from '../repo/crypto.js';
 
-/**
+/*
  * The drive envelope (docs/drive-envelope.md): how staged repository files travel on a drive.
  * Every file is cut into 4 MiB blocks (as the Import/Export tool does), each block sealed with
  * the drive's own key; a sealed manifest lists files, lengths and each block's check value.
@@ -13,6 +13,7 @@ import { open, seal } from '../repo/crypto.js';
  * copy computer and the service hold, so it proves the block as well, and diskprep no longer
  * spends a third of its CPU on a second pass over the data. Version 1 drives still import.
  */
+
 export const ENVELOPE_FORMAT = 'driveseed-drive';
 export const ENVELOPE_VERSION = 2;
 const READABLE_VERSIONS = [1, 2];

@@ -5,14 +5,14 @@ import { cipherInto, NONCE_LENGTH, SEAL_OVERHEAD, TAG_LENGTH } from '../repo/cry
 import { contentMatchesId } from '../repo/ids.js';
 import { BLOCK_SIZE, blockAad, type BlockCheck } from './envelope-format.js';
 
-/**
+/*
  * The data centre's read of one file from a drive, in a worker thread: every block is
  * decrypted with the drive's key and checked against the manifest's check value, then the whole
  * file against its name when it is named by its hash. The plaintext goes back by transfer,
  * not by copy; a damaged file comes back as a problem naming the block.
  */
+
 export interface OpenRequest {
-  id: number;
   /** The payload file, or the drive image that holds it from `offset` on. */
   path: string;
   offset: number;
@@ -28,7 +28,7 @@ export interface OpenRequest {
   expectedId?: string;
 }
 
-export type OpenReply = { id: number; data: ArrayBuffer } | { id: number; problem: { block?: number; reason: string } };
+export type OpenReply = { data: ArrayBuffer } | { problem: { block?: number; reason: string } };
 
 const sealed = Buffer.allocUnsafe(BLOCK_SIZE + SEAL_OVERHEAD);
 
@@ -38,7 +38,7 @@ function openFile(request: OpenRequest): OpenReply {
   try {
     fd = openSync(request.path, 'r');
   } catch {
-    return { id: request.id, problem: { reason: `missing from the drive (${request.storedAs})` } };
+    return { problem: { reason: `missing from the drive (${request.storedAs})` } };
   }
   try {
     const buffer = new ArrayBuffer(request.length);
@@ -55,7 +55,7 @@ function openFile(request: OpenRequest): OpenReply {
         got += n;
       }
       position += want;
-      if (got < want) return { id: request.id, problem: { block: i, reason: 'truncated: the block is shorter than the manifest says' } };
+      if (got < want) return { problem: { block: i, reason: 'truncated: the block is shorter than the manifest says' } };
       const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, NONCE_LENGTH));
       decipher.setAAD(blockAad(request.driveId, request.storedAs, i));
       decipher.setAuthTag(sealed.subarray(want - TAG_LENGTH, want));
@@ -65,16 +65,16 @@ function openFile(request: OpenRequest): OpenReply {
         cipherInto(decipher, sealed.subarray(NONCE_LENGTH, want - TAG_LENGTH), block, 0);
         decipher.final();
       } catch {
-        return { id: request.id, problem: { block: i, reason: 'block does not decrypt (damaged, or not this drive\'s key)' } };
+        return { problem: { block: i, reason: 'block does not decrypt (damaged, or not this drive\'s key)' } };
       }
       if (checkValue(request.check, block, sealed.subarray(want - TAG_LENGTH, want)) !== request.blocks[i]) {
-        return { id: request.id, problem: { block: i, reason: 'block differs from the one the manifest lists' } };
+        return { problem: { block: i, reason: 'block differs from the one the manifest lists' } };
       }
     }
     if (request.expectedId && !contentMatchesId(out, request.expectedId)) {
-      return { id: request.id, problem: { reason: 'content does not match its name' } };
+      return { problem: { reason: 'content does not match its name' } };
     }
-    return { id: request.id, data: buffer };
+    return { data: buffer };
   } finally {
     closeSync(fd);
   }

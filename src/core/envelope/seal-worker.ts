@@ -4,14 +4,14 @@ import { parentPort } from 'node:worker_threads';
 import { cipherInto, NONCE_LENGTH, SEAL_OVERHEAD } from '../repo/crypto.js';
 import { BLOCK_SIZE, blockAad } from './envelope-format.js';
 
-/**
+/*
  * diskprep's copy of one staged file onto a drive, in a worker thread: sealing 4 MiB blocks
  * is CPU work, and a thread per core keeps both busy without copying each block between
  * threads. The bytes are exactly those of `seal` (nonce ‖ ciphertext ‖ tag); each block's tag
  * is its check value in the manifest.
  */
+
 export interface SealRequest {
-  id: number;
   source: string;
   size: number;
   target: string;
@@ -22,7 +22,7 @@ export interface SealRequest {
   key: Uint8Array;
 }
 
-export type SealReply = { id: number; blocks: string[] } | { id: number; error: string; code?: string };
+export type SealReply = { blocks: string[] } | { error: string; code?: string };
 
 const block = Buffer.allocUnsafe(BLOCK_SIZE);
 /** One sealed block, reused: nonce ‖ ciphertext ‖ tag. */
@@ -73,8 +73,8 @@ function writeAll(fd: number, parts: Buffer[], position: number): number {
 
 parentPort!.on('message', (request: SealRequest) => {
   try {
-    parentPort!.postMessage({ id: request.id, blocks: sealFile(request) } satisfies SealReply);
+    parentPort!.postMessage({ blocks: sealFile(request) } satisfies SealReply);
   } catch (e) {
-    parentPort!.postMessage({ id: request.id, error: (e as Error).message, code: (e as NodeJS.ErrnoException).code } satisfies SealReply);
+    parentPort!.postMessage({ error: (e as Error).message, code: (e as NodeJS.ErrnoException).code } satisfies SealReply);
   }
 });

@@ -1,12 +1,13 @@
 import { DriveseedError } from '../errors.js';
 
-/**
+/*
  * The few parts of the POSIX ustar format a drive image needs: a 512-byte header per entry,
  * data padded to 512 bytes, two zero blocks at the end. Written by hand because the tar
  * libraries on npm are streams, and an image needs what a stream cannot give: payload files
  * written in parallel at offsets fixed in advance, a resume that overwrites from the last
  * journaled entry, and ranged reads of one entry without reading the ones before it.
  */
+
 export const TAR_BLOCK = 512;
 /** The largest size ustar's 11 octal digits can say; repository files are far smaller. */
 const MAX_ENTRY_SIZE = 8 ** 11 - 1;

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
-/**
+/*
  * Content-defined chunking with FastCDC (Xia et al., 2016) and normalized chunking level 2.
  * Written by hand because no maintained npm package offers a keyed FastCDC over Buffers that
  * runs at memory speed; nextCut and the wasm scan loop are the whole algorithm.
- *
- * Sizes (docs/format.md explains the choice): min 128 KiB, average 512 KiB, max 4 MiB.
+ */
+
+/**
+ * Chunk sizes (docs/format.md explains the choice): min 128 KiB, average 512 KiB, max 4 MiB.
  * Half of restic's 1 MiB average, so a small edit inside a large file re-stores about half as
  * many bytes; large enough that per-blob overhead (index entry, AEAD tag) stays below 0.1%.
  */

@@ -4,10 +4,6 @@ import type { BlobIdScheme } from './crypto.js';
 import type { FileIdScheme } from './ids.js';
 import { CONFIG_FILE } from './layout.js';
 
-/**
- * The only repository file in clear: it says what the store holds and in which version, so
- * a reader can refuse a newer format before asking for a password.
- */
 export const REPOSITORY_FORMAT = 'driveseed-repository';
 /** What new repositories are made as. Version 2 made its ids BLAKE3 (docs/format.md). */
 export const REPOSITORY_VERSION = 2;
@@ -24,6 +20,10 @@ const ID_SCHEMES: Record<number, IdSchemes> = {
   2: { blobIds: 'blake3-keyed', fileIds: 'blake3' },
 };
 
+/**
+ * The only repository file in clear: it says what the store holds and in which version, so
+ * a reader can refuse a newer format before asking for a password.
+ */
 export interface RepositoryConfig {
   format: typeof REPOSITORY_FORMAT;
   version: number;

@@ -17,7 +17,7 @@ export const SEAL_OVERHEAD = NONCE_LENGTH + TAG_LENGTH;
 
 /**
  * The repository's secrets. Only the data owner (the agent) ever holds them; every other hop
- * moves ciphertext and verifies files by their SHA-256 names.
+ * moves ciphertext and verifies files by the hashes they are named by.
  */
 export interface MasterKey {
   /** AES-256-GCM key for every blob and every repository file. */
@@ -158,16 +158,17 @@ export async function deriveKey(password: string, salt: Buffer, params: KdfParam
   return scrypt(password.normalize('NFC'), salt, 32, { ...params, maxmem });
 }
 
-/**
- * The same seal, computed on libuv's thread pool (WebCrypto) instead of the main
- * thread, so bulk copies (drive preparation, import) keep both cores busy. WebCrypto's
- * AES-GCM output is ciphertext ‖ tag, so nonce ‖ that is byte for byte what `seal` makes.
- */
+/** A key for sealOffThread. */
 export async function importAeadKey(key: Buffer): Promise<CryptoKey> {
   return webcrypto.subtle.importKey('raw', key, 'AES-GCM', false, ['encrypt']);
 }
 
-/** [nonce, ciphertext ‖ tag]: two parts, written back to back without a copy. */
+/**
+ * The same seal, computed on libuv's thread pool (WebCrypto) instead of the main thread, so
+ * bulk copies (drive preparation, import) keep both cores busy. WebCrypto's AES-GCM output is
+ * ciphertext ‖ tag, so nonce ‖ that is byte for byte what `seal` makes. Returns
+ * [nonce, ciphertext ‖ tag]: two parts, written back to back without a copy.
+ */
 export async function sealOffThread(key: CryptoKey, plaintext: Uint8Array, aad: Uint8Array): Promise<[Buffer, Buffer]> {
   const nonce = randomBytes(NONCE_LENGTH);
   const body = await webcrypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: aad, tagLength: TAG_LENGTH * 8 }, key, plaintext);

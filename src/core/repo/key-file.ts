@@ -5,15 +5,15 @@ import type { BlobStore } from '../storage/blob-store.js';
 import { DEFAULT_KDF, deriveKey, open, seal, type KdfParams, type MasterKey } from './crypto.js';
 import { fileId } from './ids.js';
 import { KEYS_DIR } from './layout.js';
-import { currentUsername } from './current-user.js';
+import { currentUsername } from '../util/current-user.js';
+
+const KEY_AAD = Buffer.from('driveseed key v1', 'latin1');
+export const KEY_FILE_VERSION = 1;
 
 /**
  * A key file wraps the master key with a key derived from one password. Several key files
  * can exist (one per password), as in restic; any one of them opens the repository.
  */
-const KEY_AAD = Buffer.from('driveseed key v1', 'latin1');
-export const KEY_FILE_VERSION = 1;
-
 interface KeyFile {
   version: number;
   kdf: 'scrypt';

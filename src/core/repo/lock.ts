@@ -5,11 +5,13 @@ import { fileId, shortId } from './ids.js';
 import { idFromName, LOCKS_DIR } from './layout.js';
 import { decodeSealedJson, encodeSealedJson } from './sealed-file.js';
 
-/**
+/*
  * Locks are files in locks/. Backups take a shared lock, prune and forget an exclusive one.
  * A lock is stale when it was not refreshed for STALE_AFTER_MS, or when it belongs to this
  * host and its process is gone (the kill -9 case), so nobody waits for a dead writer.
  */
+
+/** A held lock is written anew this often, so that others see its writer is alive. */
 export const REFRESH_EVERY_MS = 5 * 60 * 1000;
 export const STALE_AFTER_MS = 30 * 60 * 1000;
 

@@ -2,10 +2,7 @@ import { DriveseedError } from '../errors.js';
 import { isId, type Id } from './ids.js';
 import type { BlobType, PackedBlob } from './pack.js';
 
-/**
- * Where every blob lives. Index files are written as checkpoints during a backup, so a killed
- * run leaves its finished packs findable and the next run does not store them twice.
- */
+/** The version index files are written in (docs/format.md, Index files). */
 export const INDEX_VERSION = 1;
 
 export interface PackEntry {
@@ -23,6 +20,7 @@ export interface BlobLocation extends PackedBlob {
   pack: Id;
 }
 
+/** Where every blob lives: the union of all index files, and of what this run stored. */
 export class MasterIndex {
   private readonly blobs = new Map<Id, BlobLocation>();
   private readonly packs = new Map<Id, PackEntry>();

@@ -42,7 +42,7 @@ describe('pack format', () => {
 
   it('builds a pack in a fixed buffer: blobs sealed in place, never past the end with their header', () => {
     const buffer = Buffer.alloc(4096);
-    const builder = new PackBuilder(buffer);
+    const builder = new PackBuilder(buffer.length);
     const plain: Buffer[] = [];
     // Tiny blobs: the header entries, not the blobs, are what would overrun the buffer.
     for (;;) {
@@ -56,7 +56,7 @@ describe('pack format', () => {
     }
     assert.ok(plain.length > 20);
     assert.throws(() => builder.commit('data', 'ff'.repeat(32), 4096, 1), /overrun/);
-    const length = builder.finish(key);
+    const length = builder.writeTail(key, buffer);
     assert.ok(length <= buffer.length);
     assert.equal(length, builder.size + packTailLength(plain.length));
     const bytes = buffer.subarray(0, length);

@@ -2,7 +2,7 @@ import { DriveseedError } from '../errors.js';
 import { open, seal, SEAL_OVERHEAD } from './crypto.js';
 import type { Id } from './ids.js';
 
-/**
+/*
  * A pack file holds many encrypted blobs followed by an encrypted header that lists them:
  *
  *   blob_1 ‖ … ‖ blob_n ‖ sealed(header) ‖ u32le(len(sealed header)) ‖ "DSP" ‖ version
@@ -10,14 +10,16 @@ import type { Id } from './ids.js';
  * Each header entry is 41 bytes: type (1), blob id (32), sealed length (u32le), plaintext
  * length (u32le); blob offsets follow from the order. docs/format.md has the byte layout.
  */
+
+/** File contents are data blobs; directories are tree blobs (tree.ts). */
 export type BlobType = 'data' | 'tree';
 
 export const PACK_VERSION = 1;
 /** Packs close once they reach this size: "tens of MiB" keeps file counts low on drives and in blob storage. */
 export const PACK_TARGET_SIZE = 16 * 1024 * 1024;
 /**
- * Size of a buffer a pack is built in (PackBuilder): a pack closes at PACK_TARGET_SIZE, so it
- * may hold one more blob of up to 4 MiB (the largest chunk) and then its tail.
+ * Size of a chunk worker's pack buffer: a pack closes at PACK_TARGET_SIZE, so it may hold one
+ * more blob of up to 4 MiB (the largest chunk) and then its tail.
  */
 export const PACK_BUFFER_SIZE = PACK_TARGET_SIZE + 5 * 1024 * 1024;
 const MAGIC = Buffer.from('DSP', 'latin1');
@@ -47,32 +49,38 @@ export function packTailLength(blobCount: number): number {
 }
 
 /**
- * Builds one data pack inside a buffer the caller owns (a chunk worker's shared pack buffer):
- * blobs are sealed in place, the tail follows them. A blob goes in only if it and the header
- * that then lists it still fit, so a pack of many tiny blobs cannot overrun the buffer.
+ * The layout of a pack being built: its blobs' header entries, in order, and the bytes they
+ * take. The bytes themselves are the caller's, because packs are built in two places: a chunk
+ * worker seals blobs straight into a pack buffer it was lent, whose size is the capacity;
+ * main collects sealed blobs as parts (open-packs.ts) and has no capacity. A blob goes in only
+ * if it and the header that then lists it still fit, so a pack of many tiny blobs cannot
+ * overrun its buffer.
  */
 export class PackBuilder {
   readonly blobs: PackedBlob[] = [];
   size = 0;
 
-  constructor(readonly buffer: Buffer) {}
+  constructor(readonly capacity = Number.POSITIVE_INFINITY) {}
 
   fits(sealedLength: number): boolean {
-    return this.size + sealedLength + packTailLength(this.blobs.length + 1) <= this.buffer.length;
+    return this.size + sealedLength + packTailLength(this.blobs.length + 1) <= this.capacity;
   }
 
-  /** Records the blob of `sealedLength` bytes just written at `size` (check `fits` first). */
+  /** Records the blob of `sealedLength` bytes that goes at `size` (check `fits` first). */
   commit(type: BlobType, id: Id, sealedLength: number, rawLength: number): void {
-    if (!this.fits(sealedLength)) throw new Error(`pack buffer overrun: ${this.size} + ${sealedLength} of ${this.buffer.length} bytes`);
+    if (!this.fits(sealedLength)) throw new Error(`pack buffer overrun: ${this.size} + ${sealedLength} of ${this.capacity} bytes`);
     this.blobs.push({ type, id, offset: this.size, length: sealedLength, rawLength });
     this.size += sealedLength;
   }
 
-  /** Writes the tail after the blobs; the pack's bytes are then buffer[0, returned length). */
-  finish(key: Buffer): number {
-    const tail = encodePackTail(key, this.blobs);
-    tail.copy(this.buffer, this.size);
-    return this.size + tail.length;
+  /** The sealed header and the trailer, which follow the blobs. */
+  tail(key: Buffer): Buffer {
+    return encodePackTail(key, this.blobs);
+  }
+
+  /** Writes the tail after the blobs in `buffer`; the pack's bytes are then buffer[0, returned length). */
+  writeTail(key: Buffer, buffer: Buffer): number {
+    return this.size + this.tail(key).copy(buffer, this.size);
   }
 }
 

@@ -2,12 +2,11 @@ import { DriveseedError } from '../errors.js';
 import { decodePayload, encodePayload } from './compression.js';
 import { open, seal } from './crypto.js';
 
-/**
- * Index, snapshot and lock files: seal(key, codec ‖ JSON, aad = "driveseed <kind> v1").
- * The aad stops a file of one kind from being passed off as another.
- */
+/* Index, snapshot and lock files: seal(key, codec ‖ JSON, aad = "driveseed <kind> v1"). */
+
 export type SealedKind = 'index' | 'snapshot' | 'lock';
 
+/** The kind in the aad stops a file of one kind from being passed off as another. */
 function aad(kind: SealedKind): Buffer {
   return Buffer.from(`driveseed ${kind} v1`, 'latin1');
 }

@@ -1,7 +1,6 @@
 import { DriveseedError } from '../errors.js';
 import type { Id } from './ids.js';
 
-/** A snapshot names a root tree and says what was backed up, when, where and by whom. */
 export const SNAPSHOT_VERSION = 1;
 
 export interface SnapshotSummary {
@@ -17,6 +16,7 @@ export interface SnapshotSummary {
   durationMs: number;
 }
 
+/** A snapshot names a root tree and says what was backed up, when, where and by whom. */
 export interface Snapshot {
   version: number;
   time: string;

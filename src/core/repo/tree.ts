@@ -1,12 +1,13 @@
 import { DriveseedError } from '../errors.js';
 import type { Id } from './ids.js';
 
-/**
+/*
  * A tree blob is one directory: JSON {"nodes": [...]}, nodes sorted by name (UTF-16 code
  * unit order, as JSON.stringify/Array.sort give) so equal directories give equal blobs and
  * dedup to one. Times are integer nanoseconds since the epoch, as decimal strings, because
  * file systems keep nanoseconds and a JS number cannot hold them exactly.
  */
+
 export type NodeType = 'file' | 'dir' | 'symlink';
 
 export interface TreeNode {

@@ -1,21 +1,7 @@
 import type { Readable } from 'node:stream';
 import { DriveseedError } from '../errors.js';
 
-/**
- * The one storage interface every layer above talks to. A repository (and later a drive
- * envelope, a storage account container, a vault) is a set of immutable named files in a
- * BlobStore; the store knows nothing about what the bytes mean.
- *
- * Every backend must guarantee:
- * - `put` is atomic: a reader sees either no file or the whole file, never a prefix, even if
- *   the writer is killed half-way (fs: write to a temp name, fsync, rename).
- * - read-after-write: once `put` resolves, `get`, `stat` and `list` see the file.
- * - `put` of an existing name replaces it whole (repository files are content-addressed, so
- *   in practice a replace writes the same bytes).
- * - names are `/`-separated relative paths of [A-Za-z0-9._-] segments; no `..`, no leading `/`.
- * - `get` of a missing file and `stat` of a missing file throw a DriveseedError NOT_FOUND.
- * - `delete` of a missing file is not an error (deletes are idempotent so prune can resume).
- */
+/** A file as a listing or `stat` names it. */
 export interface BlobInfo {
   name: string;
   size: number;
@@ -43,6 +29,27 @@ export function blobDataBuffer(data: BlobData): Buffer {
   return Buffer.concat(data as readonly Uint8Array[]);
 }
 
+/**
+ * The one storage interface every layer above talks to. A repository (and later a drive
+ * envelope, a storage account container, a vault) is a set of immutable named files in a
+ * BlobStore; the store knows nothing about what the bytes mean.
+ *
+ * Every backend must guarantee:
+ * - `put` is atomic: a reader sees either no file or the whole file, never a prefix, even if
+ *   the writer is killed half-way (fs: write to a temp name, fsync, rename).
+ * - read-after-write: once `put` resolves, `get`, `stat` and `list` see the file.
+ * - `put` of an existing name replaces it whole (repository files are content-addressed, so
+ *   in practice a replace writes the same bytes).
+ * - names are `/`-separated relative paths of [A-Za-z0-9._-] segments; no `..`, no leading `/`.
+ * - `get` of a missing file and `stat` of a missing file throw a DriveseedError NOT_FOUND.
+ * - `delete` of a missing file is not an error (deletes are idempotent so prune can resume).
+ *
+ * Some backends can do more than these six operations: sign a URL for one blob, stream a read,
+ * name the local file a blob is kept in. Those are optional capabilities (below), asked for
+ * with `urlSignerOf`, `readStreamsOf` and `localPathsOf`, never with `instanceof`: a wrapper
+ * (ForwardingStore) passes each one on from the store under it, maps it or withholds it, so
+ * the question reaches the backend through any number of layers.
+ */
 export interface BlobStore {
   /** A human-readable location, for messages ("/srv/repo", "azure://container"). */
   readonly location: string;
@@ -97,7 +104,7 @@ export interface SignedBlobUrls {
   signedUrl(name: string, access: BlobAccess, expiresOn: Date): Promise<string>;
 }
 
-/** Optional on a BlobStore (and passed on by wrappers that keep names reachable). */
+/** Optional on a BlobStore; undefined when the store cannot sign, or a wrapper withholds it. */
 export interface UrlSigning {
   urlSigner(): SignedBlobUrls | undefined;
 }
@@ -122,11 +129,30 @@ export interface StreamingReads {
   openRead(name: string, range?: ByteRange): Promise<BlobReader>;
 }
 
-/** Optional on a BlobStore (and passed on by wrappers that keep names reachable). */
+/** Optional on a BlobStore; undefined when the store reads whole files only, or a wrapper withholds it. */
 export interface ReadStreaming {
   readStreams(): StreamingReads | undefined;
 }
 
 export function readStreamsOf(store: BlobStore): StreamingReads | undefined {
   return (store as Partial<ReadStreaming>).readStreams?.();
+}
+
+/**
+ * The file on this machine's disk that holds a blob, for readers that open it themselves: a
+ * worker thread reading packs for a restore, or sealing staged files onto a drive, costs the
+ * main thread nothing per byte. For reading only: writes go through `put`, which keeps them
+ * atomic. The path is worked out, not checked: a missing blob is a missing file.
+ */
+export interface LocalPaths {
+  localPath(name: string): string;
+}
+
+/** Optional on a BlobStore; undefined when its blobs are not files on this machine, or a wrapper withholds it. */
+export interface LocalPathAccess {
+  localPaths(): LocalPaths | undefined;
+}
+
+export function localPathsOf(store: BlobStore): LocalPaths | undefined {
+  return (store as Partial<LocalPathAccess>).localPaths?.();
 }

@@ -1,25 +1,21 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DriveseedError } from '../errors.js';
-import type { BlobData, BlobInfo, BlobStore, ByteRange } from './blob-store.js';
+import type { BlobData, BlobInfo, ByteRange } from './blob-store.js';
+import { OpaqueForwardingStore } from './forwarding.js';
 
 export type StoreOp = 'get' | 'put' | 'stat' | 'exists' | 'list' | 'delete';
 
 /**
- * For tests only: a store that fails, slows down or corrupts on command, so higher layers can
- * be tested against the faults real storage shows (throttling, timeouts, bit rot).
+ * For tests only: a store that fails or slows down on command, so higher layers can be tested
+ * against the faults real storage shows (throttling, timeouts). It withholds every capability:
+ * a test that puts it in front of a store means every byte to pass where it can fail and be
+ * seen, and a signed URL, a stream or a local path would move bytes around it.
  */
-export class FaultyStore implements BlobStore {
-  readonly location: string;
+export class FaultyStore extends OpaqueForwardingStore {
   private failures = new Map<StoreOp, number>();
   private failWhen?: (op: StoreOp, name: string) => boolean;
   latencyMs = 0;
-  /** Flip one byte of what get returns for names matching this. */
-  corruptGets?: (name: string) => boolean;
   readonly calls: { op: StoreOp; name: string }[] = [];
-
-  constructor(private readonly inner: BlobStore) {
-    this.location = inner.location;
-  }
 
   failNext(op: StoreOp, times = 1): void {
     this.failures.set(op, (this.failures.get(op) ?? 0) + times);
@@ -39,34 +35,32 @@ export class FaultyStore implements BlobStore {
     }
   }
 
-  async get(name: string, range?: ByteRange): Promise<Buffer> {
+  override async get(name: string, range?: ByteRange): Promise<Buffer> {
     await this.before('get', name);
-    const data = await this.inner.get(name, range);
-    if (data.length > 0 && this.corruptGets?.(name)) data[Math.floor(data.length / 2)] ^= 0x01;
-    return data;
+    return this.inner.get(name, range);
   }
 
-  async put(name: string, data: BlobData): Promise<void> {
+  override async put(name: string, data: BlobData): Promise<void> {
     await this.before('put', name);
     await this.inner.put(name, data);
   }
 
-  async stat(name: string): Promise<BlobInfo> {
+  override async stat(name: string): Promise<BlobInfo> {
     await this.before('stat', name);
     return this.inner.stat(name);
   }
 
-  async exists(name: string): Promise<boolean> {
+  override async exists(name: string): Promise<boolean> {
     await this.before('exists', name);
     return this.inner.exists(name);
   }
 
-  async *list(prefix: string): AsyncIterable<BlobInfo> {
+  override async *list(prefix: string): AsyncIterable<BlobInfo> {
     await this.before('list', prefix);
     yield* this.inner.list(prefix);
   }
 
-  async delete(name: string): Promise<void> {
+  override async delete(name: string): Promise<void> {
     await this.before('delete', name);
     await this.inner.delete(name);
   }

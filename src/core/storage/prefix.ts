@@ -1,16 +1,18 @@
-import { assertValidBlobName, readStreamsOf, urlSignerOf, type BlobData, type BlobInfo, type BlobStore, type ByteRange, type ReadStreaming, type SignedBlobUrls, type StreamingReads, type UrlSigning } from './blob-store.js';
+import { assertValidBlobName, type BlobData, type BlobInfo, type BlobStore, type ByteRange, type LocalPaths, type SignedBlobUrls, type StreamingReads } from './blob-store.js';
+import { ForwardingStore } from './forwarding.js';
 
-/** A folder of another store seen as a store of its own: each vault repository is one. */
-export class PrefixStore implements BlobStore, UrlSigning, ReadStreaming {
-  readonly location: string;
+/**
+ * A folder of another store seen as a store of its own: each vault repository is one. Every
+ * capability is passed on with its names mapped into the folder, here and never by the
+ * caller, so a signed URL, a stream or a local path reaches nothing outside it.
+ */
+export class PrefixStore extends ForwardingStore {
+  private readonly prefix: string;
 
-  constructor(
-    private readonly inner: BlobStore,
-    private readonly prefix: string,
-  ) {
-    assertValidBlobName(prefix.replace(/\/$/, ''));
-    this.prefix = prefix.endsWith('/') ? prefix : `${prefix}/`;
-    this.location = `${inner.location}/${this.prefix.slice(0, -1)}`;
+  constructor(inner: BlobStore, prefix: string) {
+    const folder = asFolder(prefix);
+    super(inner, `${inner.location}/${folder.slice(0, -1)}`);
+    this.prefix = folder;
   }
 
   private full(name: string): string {
@@ -18,41 +20,52 @@ export class PrefixStore implements BlobStore, UrlSigning, ReadStreaming {
     return this.prefix + name;
   }
 
-  /** Signs for names inside the folder only: the prefix is added here, never by the caller. */
-  urlSigner(): SignedBlobUrls | undefined {
-    const inner = urlSignerOf(this.inner);
+  override urlSigner(): SignedBlobUrls | undefined {
+    const inner = super.urlSigner();
     if (!inner) return undefined;
     return { signedUrl: async (name, access, expiresOn) => inner.signedUrl(this.full(name), access, expiresOn) };
   }
 
-  readStreams(): StreamingReads | undefined {
-    const inner = readStreamsOf(this.inner);
+  override readStreams(): StreamingReads | undefined {
+    const inner = super.readStreams();
     if (!inner) return undefined;
     return { openRead: async (name, range) => inner.openRead(this.full(name), range) };
   }
 
+  override localPaths(): LocalPaths | undefined {
+    const inner = super.localPaths();
+    if (!inner) return undefined;
+    return { localPath: (name) => inner.localPath(this.full(name)) };
+  }
+
   // async throughout: a bad name is a rejected promise, as from every store, never a throw.
-  async get(name: string, range?: ByteRange): Promise<Buffer> {
+  override async get(name: string, range?: ByteRange): Promise<Buffer> {
     return this.inner.get(this.full(name), range);
   }
 
-  async put(name: string, data: BlobData): Promise<void> {
+  override async put(name: string, data: BlobData): Promise<void> {
     return this.inner.put(this.full(name), data);
   }
 
-  async stat(name: string): Promise<BlobInfo> {
+  override async stat(name: string): Promise<BlobInfo> {
     return { name, size: (await this.inner.stat(this.full(name))).size };
   }
 
-  async exists(name: string): Promise<boolean> {
+  override async exists(name: string): Promise<boolean> {
     return this.inner.exists(this.full(name));
   }
 
-  async *list(prefix: string): AsyncIterable<BlobInfo> {
+  override async *list(prefix: string): AsyncIterable<BlobInfo> {
     for await (const info of this.inner.list(this.prefix + prefix)) yield { name: info.name.slice(this.prefix.length), size: info.size };
   }
 
-  async delete(name: string): Promise<void> {
+  override async delete(name: string): Promise<void> {
     return this.inner.delete(this.full(name));
   }
+}
+
+/** "vaults/v1" or "vaults/v1/" → "vaults/v1/", after checking it names a folder inside the store. */
+function asFolder(prefix: string): string {
+  assertValidBlobName(prefix.replace(/\/$/, ''));
+  return prefix.endsWith('/') ? prefix : `${prefix}/`;
 }

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DriveseedError, isDriveseedError } from '../errors.js';
-import type { BlobData, BlobInfo, BlobStore, ByteRange } from './blob-store.js';
+import type { BlobData, BlobInfo, BlobStore, ByteRange, SignedBlobUrls, StreamingReads } from './blob-store.js';
+import { ForwardingStore } from './forwarding.js';
 
 export interface RetryOptions {
   attempts?: number;
@@ -11,22 +12,21 @@ export interface RetryOptions {
 }
 
 /**
- * Retries transient failures with exponential backoff and full jitter. NOT_FOUND and usage
- * errors are answers, not failures, and pass straight through. Safe because every operation
- * of a BlobStore is idempotent (puts of content-addressed files write the same bytes).
+ * Retries transient failures with exponential backoff, half of each delay random. NOT_FOUND
+ * and usage errors are answers, not failures, and pass straight through. Safe because every
+ * operation of a BlobStore is idempotent (puts of content-addressed files write the same bytes).
+ * Capabilities pass on, retried where they can fail on the way: signing (Azure may create the
+ * container first) and opening a stream; a stream cut off mid-way is its reader's to handle,
+ * since bytes already passed on cannot be taken back. Local paths need no network to retry.
  */
-export class RetryStore implements BlobStore {
-  readonly location: string;
+export class RetryStore extends ForwardingStore {
   private readonly attempts: number;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
   private readonly maxElapsedMs: number;
 
-  constructor(
-    private readonly inner: BlobStore,
-    options: RetryOptions = {},
-  ) {
-    this.location = inner.location;
+  constructor(inner: BlobStore, options: RetryOptions = {}) {
+    super(inner);
     this.attempts = options.attempts ?? 6;
     this.baseDelayMs = options.baseDelayMs ?? 200;
     this.maxDelayMs = options.maxDelayMs ?? 10_000;
@@ -55,23 +55,23 @@ export class RetryStore implements BlobStore {
     });
   }
 
-  get(name: string, range?: ByteRange): Promise<Buffer> {
+  override get(name: string, range?: ByteRange): Promise<Buffer> {
     return this.retry('get', name, () => this.inner.get(name, range));
   }
 
-  put(name: string, data: BlobData): Promise<void> {
+  override put(name: string, data: BlobData): Promise<void> {
     return this.retry('put', name, () => this.inner.put(name, data));
   }
 
-  stat(name: string): Promise<BlobInfo> {
+  override stat(name: string): Promise<BlobInfo> {
     return this.retry('stat', name, () => this.inner.stat(name));
   }
 
-  exists(name: string): Promise<boolean> {
+  override exists(name: string): Promise<boolean> {
     return this.retry('exists', name, () => this.inner.exists(name));
   }
 
-  async *list(prefix: string): AsyncIterable<BlobInfo> {
+  override async *list(prefix: string): AsyncIterable<BlobInfo> {
     // A listing is retried whole: restarting an iterator halfway would repeat names.
     const all = await this.retry('list', prefix, async () => {
       const out: BlobInfo[] = [];
@@ -81,8 +81,20 @@ export class RetryStore implements BlobStore {
     yield* all;
   }
 
-  delete(name: string): Promise<void> {
+  override delete(name: string): Promise<void> {
     return this.retry('delete', name, () => this.inner.delete(name));
+  }
+
+  override urlSigner(): SignedBlobUrls | undefined {
+    const inner = super.urlSigner();
+    if (!inner) return undefined;
+    return { signedUrl: (name, access, expiresOn) => this.retry('sign', name, () => inner.signedUrl(name, access, expiresOn)) };
+  }
+
+  override readStreams(): StreamingReads | undefined {
+    const inner = super.readStreams();
+    if (!inner) return undefined;
+    return { openRead: (name, range) => this.retry('open', name, () => inner.openRead(name, range)) };
   }
 }
 

@@ -1,49 +1,7 @@
+import { pipeline, Transform, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DriveseedError } from '../errors.js';
-import { blobDataLength, type BlobData, type BlobInfo, type BlobStore, type ByteRange } from './blob-store.js';
-
-const UNITS: Record<string, number> = {
-  '': 1,
-  b: 1,
-  k: 1000,
-  kb: 1000,
-  kib: 1024,
-  m: 1000 ** 2,
-  mb: 1000 ** 2,
-  mib: 1024 ** 2,
-  g: 1000 ** 3,
-  gb: 1000 ** 3,
-  gib: 1024 ** 3,
-  t: 1000 ** 4,
-  tb: 1000 ** 4,
-  tib: 1024 ** 4,
-};
-
-/** "10M", "512KiB", "1.5MB/s", "100000" → bytes per second. Decimal units as on links (Mbit/s ÷ 8 is the user's job). */
-export function parseRate(text: string): number {
-  return parseByteCount(text, 'rate', /(?:\/s)?/, 'write it like 10M, 512KiB or 1.5MB/s (bytes per second)');
-}
-
-/** A link's speed as people give it ("10Mbit", "100 Mbit/s", "1Gbps"), or a byte rate as parseRate takes it: bytes per second. */
-export function parseLinkSpeed(text: string): number {
-  const bits = /^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:bit(?:\/s)?|bps)\s*$/i.exec(text);
-  if (!bits) return parseRate(text);
-  const scale = { '': 1, k: 1e3, m: 1e6, g: 1e9 }[bits[2].toLowerCase() as '' | 'k' | 'm' | 'g'];
-  if (Number(bits[1]) <= 0) throw new DriveseedError('USAGE', `not a link speed: "${text}"`);
-  return (Number(bits[1]) * scale) / 8;
-}
-
-/** "2T", "500GB", "64MiB" → bytes (a drive's capacity, say). */
-export function parseSize(text: string): number {
-  return parseByteCount(text, 'size', /(?:)/, 'write it like 64MiB, 500GB or 2TB');
-}
-
-function parseByteCount(text: string, what: string, suffix: RegExp, hint: string): number {
-  const match = new RegExp(`^\\s*(\\d+(?:\\.\\d+)?)\\s*([a-z]*?)${suffix.source}\\s*$`, 'i').exec(text);
-  const unit = match ? UNITS[match[2].toLowerCase()] : undefined;
-  if (!match || unit === undefined || Number(match[1]) <= 0) throw new DriveseedError('USAGE', `not a ${what}: "${text}"`, { hint });
-  return Math.round(Number(match[1]) * unit);
-}
+import { blobDataLength, type BlobData, type BlobStore, type ByteRange, type LocalPaths, type SignedBlobUrls, type StreamingReads } from './blob-store.js';
+import { ForwardingStore } from './forwarding.js';
 
 /** A token bucket: bytes may be sent at `rate` per second, with one second of burst. */
 class TokenBucket {
@@ -75,45 +33,63 @@ class TokenBucket {
   }
 }
 
-/** Limits the bandwidth of puts (and optionally gets): what users of a thin link set with --limit-upload. */
-export class ThrottleStore implements BlobStore {
-  readonly location: string;
+/**
+ * Limits the bandwidth of puts (and optionally gets): what users of a thin link set with
+ * --limit-upload. No capability may carry bytes past the limits: a streamed read is metered
+ * chunk by chunk against the download limit; a local path is passed on only while downloads
+ * are unlimited, since whoever opens the file reads beyond any meter; signed URLs are
+ * withheld, since their transfers happen where no bucket sees them.
+ */
+export class ThrottleStore extends ForwardingStore {
   private readonly up?: TokenBucket;
   private readonly down?: TokenBucket;
 
-  constructor(
-    private readonly inner: BlobStore,
-    limits: { uploadBytesPerSecond?: number; downloadBytesPerSecond?: number },
-  ) {
-    this.location = inner.location;
+  constructor(inner: BlobStore, limits: { uploadBytesPerSecond?: number; downloadBytesPerSecond?: number }) {
+    super(inner);
     if (limits.uploadBytesPerSecond) this.up = new TokenBucket(limits.uploadBytesPerSecond);
     if (limits.downloadBytesPerSecond) this.down = new TokenBucket(limits.downloadBytesPerSecond);
   }
 
-  async get(name: string, range?: ByteRange): Promise<Buffer> {
+  override async get(name: string, range?: ByteRange): Promise<Buffer> {
     const data = await this.inner.get(name, range);
     await this.down?.take(data.length);
     return data;
   }
 
-  async put(name: string, data: BlobData): Promise<void> {
+  override async put(name: string, data: BlobData): Promise<void> {
     await this.up?.take(blobDataLength(data));
     await this.inner.put(name, data);
   }
 
-  stat(name: string): Promise<BlobInfo> {
-    return this.inner.stat(name);
+  override readStreams(): StreamingReads | undefined {
+    const inner = super.readStreams();
+    const down = this.down;
+    if (!inner || !down) return inner;
+    return {
+      openRead: async (name, range) => {
+        const reader = await inner.openRead(name, range);
+        return { length: reader.length, stream: metered(reader.stream, down) };
+      },
+    };
   }
 
-  exists(name: string): Promise<boolean> {
-    return this.inner.exists(name);
+  override localPaths(): LocalPaths | undefined {
+    return this.down ? undefined : super.localPaths();
   }
 
-  list(prefix: string): AsyncIterable<BlobInfo> {
-    return this.inner.list(prefix);
+  override urlSigner(): SignedBlobUrls | undefined {
+    return undefined;
   }
+}
 
-  delete(name: string): Promise<void> {
-    return this.inner.delete(name);
-  }
+/** Passes a stream's chunks on as the bucket lets them go: a long download keeps to the rate all the way, not just on average. */
+function metered(source: Readable, bucket: TokenBucket): Readable {
+  const out = new Transform({
+    transform: (chunk: Buffer, _encoding, done) => {
+      bucket.take(chunk.length).then(() => done(null, chunk), done);
+    },
+  });
+  // pipeline passes a failed read on to `out` (its reader sees the error) and closes the source when `out` is destroyed early.
+  pipeline(source, out, () => undefined);
+  return out;
 }

@@ -6,7 +6,7 @@ import { FaultyStore } from './faulty.js';
 import { LocalCopyStore } from './local-copy.js';
 import { MemoryStore } from './memory/memory-store.js';
 import { RetryStore } from './retry.js';
-import { parseRate, ThrottleStore } from './throttle.js';
+import { ThrottleStore } from './throttle.js';
 import { runBlobStoreSuite } from './store-suite.case.js';
 
 runBlobStoreSuite('retry(throttle(memory))', async () => ({
@@ -40,15 +40,6 @@ describe('retry', () => {
 });
 
 describe('throttle', () => {
-  it('parses rates', () => {
-    assert.equal(parseRate('10M'), 10_000_000);
-    assert.equal(parseRate('512KiB'), 524_288);
-    assert.equal(parseRate('1.5MB/s'), 1_500_000);
-    assert.equal(parseRate('100000'), 100_000);
-    assert.throws(() => parseRate('fast'), /not a rate/);
-    assert.throws(() => parseRate('0'), /not a rate/);
-  });
-
   it('holds puts to the rate (a lower bound only: the machine is shared)', async () => {
     const store = new ThrottleStore(new MemoryStore(), { uploadBytesPerSecond: 100_000 });
     const started = Date.now();

@@ -7,6 +7,7 @@ import { startFaultProxy } from '../../../testing/fault-proxy.js';
 import { isDriveseedError } from '../../errors.js';
 import { urlSignerOf, type SignedBlobUrls } from '../blob-store.js';
 import { PrefixStore } from '../prefix.js';
+import { RetryStore } from '../retry.js';
 import { AzureStore } from './azure-store.js';
 import { getWithSignedUrl, needsContentMd5, putWithSignedUrl, withoutSignature } from './signed-blob.js';
 
@@ -67,6 +68,18 @@ describe('signed blob URLs on Azurite (service SAS for one blob)', () => {
     assert.match(withoutSignature(url), /\/signed\/vaults\/v1\/servers\/s1\/data\/ab\/cd$/);
     await assert.rejects(urlSignerOf(folder)!.signedUrl('../s2/data', 'create', inTenMinutes()), /invalid blob name/);
     assert.doesNotMatch(withoutSignature(url), /sig=/);
+  });
+
+  it('behind retries, and in a folder over them, the store still signs, and the URLs work', async () => {
+    const retried = new RetryStore(store);
+    const data = randomBytes(2000);
+    await putWithSignedUrl(await urlSignerOf(retried)!.signedUrl('w/one', 'create', inTenMinutes()), data);
+    assert.deepEqual(await store.get('w/one'), data);
+    const folder = new PrefixStore(retried, 'vaults/v2');
+    const url = await urlSignerOf(folder)!.signedUrl('w/one', 'create', inTenMinutes());
+    assert.match(withoutSignature(url), /\/signed\/vaults\/v2\/w\/one$/);
+    await putWithSignedUrl(url, data);
+    assert.deepEqual(await getWithSignedUrl(await urlSignerOf(folder)!.signedUrl('w/one', 'read', inTenMinutes())), data);
   });
 
   it('an MD5 guards the bytes only where they cross a network without TLS', () => {

@@ -3,9 +3,9 @@ import { AnonymousCredential, BlockBlobClient, newPipeline, RestError, type Bloc
 import { DriveseedError } from '../../errors.js';
 import { blobDataBuffer, type BlobData, type ByteRange } from '../blob-store.js';
 
-/**
- * One blob reached through a signed URL (a SAS that someone else issued): the client holds no
- * account credentials, and can do only what the signature allows. Errors come back as
+/*
+ * One blob reached through a signed URL (a SAS that someone else issued): the client holds
+ * no account credentials, and can do only what the signature allows. Errors come back as
  * DriveseedErrors whose code says what the caller should do:
  * - FORBIDDEN: the signature was refused (expired, or not valid for this request): ask again;
  * - CONFLICT: the blob exists already and a create-only URL may not replace it;

@@ -3,15 +3,15 @@ import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 
 import { dirname, join, resolve } from 'node:path';
 import { DriveseedError } from '../../errors.js';
 import { Readable } from 'node:stream';
-import { assertValidBlobName, existsByStat, type BlobData, type BlobInfo, type BlobReader, type BlobStore, type ByteRange, type ReadStreaming, type StreamingReads } from '../blob-store.js';
+import { assertValidBlobName, existsByStat, type BlobData, type BlobInfo, type BlobReader, type BlobStore, type ByteRange, type LocalPathAccess, type LocalPaths, type ReadStreaming, type StreamingReads } from '../blob-store.js';
 
 const TEMP_MARK = '.tmp-';
 
-/** A BlobStore in a local directory. Atomic puts: temp file, fsync, rename. */
 /** Reads of a streamed file: a 16 MiB pack range is 16 reads, and a download holds about two of them. */
 const STREAM_CHUNK = 1024 * 1024;
 
-export class FsStore implements BlobStore, ReadStreaming {
+/** A BlobStore in a local directory. Atomic puts: temp file, fsync, rename. Its blobs are files, so it has local paths. */
+export class FsStore implements BlobStore, ReadStreaming, LocalPathAccess {
   readonly location: string;
 
   constructor(readonly root: string) {
@@ -23,9 +23,8 @@ export class FsStore implements BlobStore, ReadStreaming {
     return join(this.location, name);
   }
 
-  /** Where a file lives, for bulk copies that read it from a worker thread (diskprep). */
-  filePath(name: string): string {
-    return this.path(name);
+  localPaths(): LocalPaths {
+    return { localPath: (name) => this.path(name) };
   }
 
   async get(name: string, range?: ByteRange): Promise<Buffer> {

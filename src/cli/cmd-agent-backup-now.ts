@@ -1,0 +1,22 @@
+import { Command } from 'commander';
+import { backupNow } from '../client/agent/backup-now.js';
+import { agentPassword } from './agent-password.js';
+import { printBackupOutcome } from './backup-job-output.js';
+import { printJson } from './common.js';
+import { EXIT_PARTIAL } from './exit-codes.js';
+import { ProgressLine, renderTransfer } from './progress.js';
+
+export default function agentBackupNowCommand(): Command {
+  return new Command('backup-now')
+    .description('back up the protected paths into the vault now')
+    .option('--password-file <file>', 'repository password file (env DRIVESEED_PASSWORD)')
+    .option('--json', 'print the job as JSON')
+    .action(async (flags: { passwordFile?: string; json?: boolean }) => {
+      const progress = new ProgressLine();
+      const result = await backupNow(await agentPassword(flags), (p) => progress.update((t) => renderTransfer(t, p.files, p.bytes)));
+      progress.done();
+      if (flags.json) printJson({ ...result.job, warningsList: result.warnings, ...(result.seed ? { seed: { job: result.seed.job, copy: result.seed.copy, healed: result.seed.healed } } : {}), traffic: result.traffic });
+      else printBackupOutcome(result);
+      if (result.warnings.length > 0) process.exitCode = EXIT_PARTIAL;
+    });
+}

@@ -1,0 +1,19 @@
+import { Command } from 'commander';
+import { listImportJobs } from '../service/importexport/import-jobs.js';
+import { printJson } from './common.js';
+import { formatBytes } from './progress.js';
+import { addServiceOptions, withServiceData, type ServiceFlags } from './service-data.js';
+
+export default function datacenterJobsCommand(): Command {
+  return addServiceOptions(new Command('jobs').description('list import jobs and their drives'))
+    .option('--json', 'print as JSON')
+    .action(async (flags: ServiceFlags & { json?: boolean }) => {
+      const jobs = await withServiceData(flags, (db) => listImportJobs(db));
+      if (flags.json) return printJson({ jobs });
+      for (const job of jobs) {
+        console.log(`${job.name}  ${job.state}${job.shipping ? `  ${job.shipping.carrier} ${job.shipping.trackingNumber}` : ''}${job.deadline ? `  (${job.deadline.what} ${job.deadline.at})` : ''}`);
+        for (const d of job.drives) console.log(`  drive ${d.driveId}  ${d.state}  ${d.files} files, ${formatBytes(d.bytes)}`);
+      }
+      console.log(`${jobs.length} import jobs`);
+    });
+}

@@ -1,0 +1,7 @@
+import { Repository } from '../../core/repo/repository.js';
+import { openVaultSession } from './vault-session.js';
+
+/** The repository in this server's vault, for `agent restore` to read recovery points from. */
+export async function openVaultRepository(password: string): Promise<Repository> {
+  return Repository.open((await openVaultSession()).store, password);
+}

@@ -1,0 +1,28 @@
+import type { FileProblem } from '../repo/index-loader.js';
+import type { Repository } from '../repo/repository.js';
+import { openSnapshot } from '../repo/snapshot-reader.js';
+import type { StoredSnapshot } from '../repo/snapshot.js';
+import { restore, type RestoreOptions, type RestoreProgress, type RestoreResult } from './restorer.js';
+
+export interface SnapshotRestoreOptions extends Omit<RestoreOptions, 'onProgress'> {
+  onIndexProblem: (problem: FileProblem) => void;
+  /** `totalBytes`: what the whole restore writes, when known (a restore of everything). */
+  onProgress?: (progress: RestoreProgress, totalBytes: number | undefined) => void;
+}
+
+export interface SnapshotRestore {
+  snapshot: StoredSnapshot;
+  result: RestoreResult;
+}
+
+/**
+ * A restore by reference, as every restore runs it (the engine's from any repository, the
+ * agent's from its vault): the index loaded past damaged files, the snapshot found, restored.
+ */
+export async function restoreSnapshot(repo: Repository, ref: string, options: SnapshotRestoreOptions): Promise<SnapshotRestore> {
+  const { onIndexProblem, onProgress, ...restoreOptions } = options;
+  const snapshot = await openSnapshot(repo, ref, onIndexProblem);
+  const totalBytes = options.includes ? undefined : snapshot.summary?.totalBytes;
+  const result = await restore(repo, snapshot, { ...restoreOptions, onProgress: onProgress && ((p) => onProgress(p, totalBytes)) });
+  return { snapshot, result };
+}

@@ -1,0 +1,78 @@
+import { DriveseedError } from '../errors.js';
+import type { Id } from './ids.js';
+import type { IndexWriter } from './index-writer.js';
+import { DATA_DIR, idFromName, INDEX_DIR, packName } from './layout.js';
+import { decodeIndexFile, type MasterIndex, type PackEntry } from './master-index.js';
+import { decodePackHeader, PACK_TRAILER_LENGTH, parsePackTrailer, type PackedBlob } from './pack.js';
+import type { RepositoryFiles } from './repository-files.js';
+
+export interface FileProblem {
+  file: string;
+  message: string;
+}
+
+/**
+ * Fills the in-memory index from the store: from the index files, and from the packs' own
+ * headers for packs no index file names.
+ */
+export class IndexLoader {
+  constructor(
+    private readonly files: RepositoryFiles,
+    private readonly key: Buffer,
+    private readonly index: MasterIndex,
+    private readonly writer: IndexWriter,
+  ) {}
+
+  /**
+   * Loads every index file. A damaged one does not stop readers: it is reported, and the
+   * packs it described are indexed from their own headers instead (in memory only).
+   */
+  async loadIndex(): Promise<FileProblem[]> {
+    const problems: FileProblem[] = [];
+    for await (const info of this.files.store.list(INDEX_DIR)) {
+      try {
+        const file = decodeIndexFile(await this.files.readSealed('index', info.name), info.name);
+        for (const pack of file.packs) this.index.addPack(pack);
+      } catch (e) {
+        problems.push({ file: info.name, message: (e as Error).message });
+      }
+    }
+    if (problems.length > 0) await this.indexPacksFromHeaders(false);
+    return problems;
+  }
+
+  /**
+   * Packs no index names — a killed writer's, or those of a damaged index file — are still
+   * good data: read their headers and index them (and with `persist`, write an index file),
+   * so nothing is stored twice and nothing readable is lost.
+   */
+  async indexPacksFromHeaders(persist: boolean): Promise<number> {
+    const found: PackEntry[] = [];
+    for (const [id, size] of await this.listPacks()) {
+      if (this.index.hasPack(id)) continue;
+      try {
+        found.push({ id, size, blobs: await this.readPackHeader(id, size) });
+      } catch {
+        // A damaged pack is check's business; it must not stop a backup or a restore.
+      }
+    }
+    if (found.length > 0 && persist) await this.writer.writeFile(found);
+    for (const pack of found) this.index.addPack(pack);
+    return found.length;
+  }
+
+  /** Every pack in the store, with its size. */
+  async listPacks(): Promise<Map<Id, number>> {
+    const packs = new Map<Id, number>();
+    for await (const info of this.files.store.list(DATA_DIR)) packs.set(idFromName(info.name), info.size);
+    return packs;
+  }
+
+  private async readPackHeader(packId: Id, size: number): Promise<PackedBlob[]> {
+    const name = packName(packId);
+    if (size < PACK_TRAILER_LENGTH) throw new DriveseedError('CORRUPT', `${name}: too short to be a pack`);
+    const trailer = await this.files.store.get(name, { offset: size - PACK_TRAILER_LENGTH, length: PACK_TRAILER_LENGTH });
+    const at = parsePackTrailer(trailer, size, name);
+    return decodePackHeader(this.key, await this.files.store.get(name, at), name);
+  }
+}

@@ -1,0 +1,51 @@
+import { join } from 'node:path';
+import { DriveseedError } from '../errors.js';
+import type { Id } from './ids.js';
+import type { FileProblem } from './index-loader.js';
+import type { Repository } from './repository.js';
+import { findSnapshot, type StoredSnapshot } from './snapshot.js';
+import { decodeTree, type TreeNode } from './tree.js';
+
+export interface SnapshotEntry {
+  path: string;
+  node: TreeNode;
+}
+
+/**
+ * The snapshot `ref` names (an id, a unique prefix of one, or "latest"), with the index
+ * loaded to read it. A damaged index file does not stop a reader: the packs it described are
+ * indexed from their own headers, and `onIndexProblem` hears of each such file.
+ */
+export async function openSnapshot(repo: Repository, ref: string, onIndexProblem: (problem: FileProblem) => void): Promise<StoredSnapshot> {
+  for (const problem of await repo.loadIndex()) onIndexProblem(problem);
+  return findSnapshot(await repo.listSnapshots(), ref);
+}
+
+/** Every entry below `path` in the snapshot, depth first, directories before what they hold. */
+export async function listSnapshotFiles(repo: Repository, snapshot: StoredSnapshot, path: string): Promise<SnapshotEntry[]> {
+  const entries: SnapshotEntry[] = [];
+  const start = await descend(repo, snapshot.tree, path);
+  await walk(repo, start.tree, start.path, (p, node) => entries.push({ path: p, node }));
+  return entries;
+}
+
+/** Finds the tree of `path` inside the snapshot. */
+async function descend(repo: Repository, root: Id, path: string): Promise<{ tree: Id; path: string }> {
+  let tree = root;
+  let at = '/';
+  for (const part of path.split('/').filter(Boolean)) {
+    const node = decodeTree(await repo.loadBlob('tree', tree), `tree ${tree}`).nodes.find((n) => n.name === part);
+    if (!node || node.type !== 'dir') throw new DriveseedError('NOT_FOUND', `${join(at, part)} is not a directory in this snapshot`);
+    tree = node.subtree!;
+    at = join(at, part);
+  }
+  return { tree, path: at };
+}
+
+async function walk(repo: Repository, tree: Id, path: string, visit: (path: string, node: TreeNode) => void): Promise<void> {
+  for (const node of decodeTree(await repo.loadBlob('tree', tree), `tree ${tree}`).nodes) {
+    const p = join(path, node.name);
+    visit(p, node);
+    if (node.type === 'dir') await walk(repo, node.subtree!, p, visit);
+  }
+}
