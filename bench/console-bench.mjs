@@ -70,7 +70,11 @@ try {
 
 const size = await firstPageBytes();
 console.log(`console first page on loopback, median of ${runs} cold-cache loads (headless Chromium, ${process.arch}):`);
-console.log(`  navigation start → sign-in form usable:  ${median(signInTimes).toFixed(0)} ms  (min ${Math.min(...signInTimes).toFixed(0)}, max ${Math.max(...signInTimes).toFixed(0)})`);
-console.log(`  navigation start → overview rendered:    ${median(overviewTimes).toFixed(0)} ms  (min ${Math.min(...overviewTimes).toFixed(0)}, max ${Math.max(...overviewTimes).toFixed(0)})`);
+console.log(
+  `  navigation start → sign-in form usable:  ${median(signInTimes).toFixed(0)} ms  (min ${Math.min(...signInTimes).toFixed(0)}, max ${Math.max(...signInTimes).toFixed(0)})`,
+);
+console.log(
+  `  navigation start → overview rendered:    ${median(overviewTimes).toFixed(0)} ms  (min ${Math.min(...overviewTimes).toFixed(0)}, max ${Math.max(...overviewTimes).toFixed(0)})`,
+);
 console.log(`first page bundle (index.html + ${size.files - 1} assets): ${kb(size.gz)} gzipped, ${kb(size.raw)} raw (goal: under 300 KB gzipped)`);
 console.log(`all console assets, incl. the lazy chart page: ${kb(size.allAssetsGz)} gzipped`);

@@ -16,49 +16,87 @@ import { FsStore } from '../dist/src/core/storage/fs/fs-store.js';
 import { openStore } from '../dist/src/core/storage/open-store.js';
 import { startAzurite } from '../dist/src/testing/azurite.js';
 
-const { values: args } = parseArgs({ options: { staging: { type: 'string' }, target: { type: 'string', default: '/tmp/diskprep-bench' }, repeat: { type: 'string', default: '3' } } });
+const { values: args } = parseArgs({
+  options: { staging: { type: 'string' }, target: { type: 'string', default: '/tmp/diskprep-bench' }, repeat: { type: 'string', default: '3' } },
+});
 if (!args.staging) throw new Error('--staging DIR (a repository) is required');
 const bytes = Number(execFileSync('du', ['-sb', args.staging], { encoding: 'utf8' }).split('\t')[0]);
 const median = (v) => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) / 2)];
-const seconds = async (fn) => { const t = process.hrtime.bigint(); await fn(); return Number(process.hrtime.bigint() - t) / 1e9; };
+const seconds = async (fn) => {
+  const t = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t) / 1e9;
+};
 const runs = { cp: [], diskprep: [], 'diskprep image': [], import: [], 'import image': [], 'import azurite': [] };
 // Each output is deleted as soon as it has been measured, so every timed run writes into page
 // cache the run before it freed: on a VM whose memory the host backs on first touch, writing
 // into never-touched memory is several times slower, and whoever ran second would pay for it.
 // The deletion is synced before the next timed step: the disk is mounted with `discard`
 // here, and a deletion's discards and metadata writes would otherwise land in that step.
-const fresh = (path) => { rmSync(path, { recursive: true, force: true }); execFileSync('sync'); };
+const fresh = (path) => {
+  rmSync(path, { recursive: true, force: true });
+  execFileSync('sync');
+};
 for (let i = 0; i < Number(args.repeat); i++) {
   fresh(args.target);
   mkdirSync(join(args.target, 'drive'), { recursive: true });
   runs.cp.push(await seconds(async () => execFileSync('sh', ['-c', `cp -r ${args.staging} ${args.target}/cp && sync`])));
   fresh(join(args.target, 'cp'));
   let prepared;
-  runs.diskprep.push(await seconds(async () => {
-    prepared = await prepareDrives({ staging: new FsStore(args.staging), jobName: `bench-${i}`, drives: [{ path: join(args.target, 'drive'), capacity: 1e12 }], stateDir: join(args.target, 'state') });
-    execFileSync('sync');
-  }));
-  runs.import.push(await seconds(async () => { await importDrive(prepared.drives[0].path, prepared.drives[0], new FsStore(join(args.target, 'container'))); execFileSync('sync'); }));
+  runs.diskprep.push(
+    await seconds(async () => {
+      prepared = await prepareDrives({
+        staging: new FsStore(args.staging),
+        jobName: `bench-${i}`,
+        drives: [{ path: join(args.target, 'drive'), capacity: 1e12 }],
+        stateDir: join(args.target, 'state'),
+      });
+      execFileSync('sync');
+    }),
+  );
+  runs.import.push(
+    await seconds(async () => {
+      await importDrive(prepared.drives[0].path, prepared.drives[0], new FsStore(join(args.target, 'container')));
+      execFileSync('sync');
+    }),
+  );
   fresh(join(args.target, 'container'));
   fresh(join(args.target, 'drive'));
   let image;
-  runs['diskprep image'].push(await seconds(async () => {
-    image = await prepareDrives({ staging: new FsStore(args.staging), jobName: `bench-image-${i}`, drives: [{ path: join(args.target, 'drive.img'), capacity: 1e12 }], stateDir: join(args.target, 'state') });
-    execFileSync('sync');
-  }));
-  runs['import image'].push(await seconds(async () => { await importDrive(image.drives[0].path, image.drives[0], new FsStore(join(args.target, 'container'))); execFileSync('sync'); }));
+  runs['diskprep image'].push(
+    await seconds(async () => {
+      image = await prepareDrives({
+        staging: new FsStore(args.staging),
+        jobName: `bench-image-${i}`,
+        drives: [{ path: join(args.target, 'drive.img'), capacity: 1e12 }],
+        stateDir: join(args.target, 'state'),
+      });
+      execFileSync('sync');
+    }),
+  );
+  runs['import image'].push(
+    await seconds(async () => {
+      await importDrive(image.drives[0].path, image.drives[0], new FsStore(join(args.target, 'container')));
+      execFileSync('sync');
+    }),
+  );
   fresh(join(args.target, 'container'));
   // A fresh Azurite for each run, started only now: one left idle through the runs above was
   // found gone by the time it was needed.
   const azurite = await startAzurite();
   process.env.AZURE_STORAGE_CONNECTION_STRING = azurite.connectionString;
   const blob = await openStore(`azure://bench-${i}`);
-  runs['import azurite'].push(await seconds(async () => { await importDrive(image.drives[0].path, image.drives[0], blob); }));
+  runs['import azurite'].push(
+    await seconds(async () => {
+      await importDrive(image.drives[0].path, image.drives[0], blob);
+    }),
+  );
   await azurite.stop();
 }
 const mbps = (s) => (bytes / 1e6 / s).toFixed(0);
 const cp = median(runs.cp);
 console.log(`staging ${(bytes / 1e6).toFixed(0)} MB; medians of ${args.repeat}`);
 console.log(`cp -r:           ${cp.toFixed(2)} s (${mbps(cp)} MB/s)`);
-for (const k of Object.keys(runs).filter((k) => k !== 'cp')) console.log(`${k.padEnd(16)} ${median(runs[k]).toFixed(2)} s (${mbps(median(runs[k]))} MB/s) = ${(cp / median(runs[k])).toFixed(2)}× cp's throughput`);
+for (const k of Object.keys(runs).filter((k) => k !== 'cp'))
+  console.log(`${k.padEnd(16)} ${median(runs[k]).toFixed(2)} s (${mbps(median(runs[k]))} MB/s) = ${(cp / median(runs[k])).toFixed(2)}× cp's throughput`);
 rmSync(args.target, { recursive: true, force: true });

@@ -24,8 +24,17 @@ const REPEAT = Number(args.repeat);
 const WORK = resolve(args.workdir);
 const DATA = join(WORK, 'data');
 const PASSWORD = 'bench password';
-const ENV = { ...process.env, DRIVESEED_PASSWORD: PASSWORD, RESTIC_PASSWORD: PASSWORD, BORG_PASSPHRASE: PASSWORD, BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK: 'yes', BORG_RELOCATED_REPO_ACCESS_IS_OK: 'yes' };
-const log = (...m) => { if (!args.json) console.error(...m); };
+const ENV = {
+  ...process.env,
+  DRIVESEED_PASSWORD: PASSWORD,
+  RESTIC_PASSWORD: PASSWORD,
+  BORG_PASSPHRASE: PASSWORD,
+  BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK: 'yes',
+  BORG_RELOCATED_REPO_ACCESS_IS_OK: 'yes',
+};
+const log = (...m) => {
+  if (!args.json) console.error(...m);
+};
 
 function ensureTools() {
   const missing = ['restic', 'borg', 'zstd'].filter((t) => spawnSync('which', [t]).status !== 0);
@@ -47,14 +56,26 @@ function buildDataset() {
   const budget = SIZE * 0.85;
   const walk = (src, dst) => {
     let entries;
-    try { entries = readdirSync(src, { withFileTypes: true }); } catch { return; }
+    try {
+      entries = readdirSync(src, { withFileTypes: true });
+    } catch {
+      return;
+    }
     for (const e of entries) {
       if (bytes >= budget) return;
       const from = join(src, e.name);
       const to = join(dst, e.name);
-      if (e.isDirectory()) { mkdirSync(to, { recursive: true }); walk(from, to); }
-      else if (e.isFile()) {
-        try { copyFileSync(from, to); bytes += statSync(to).size; files++; } catch { /* unreadable: skip */ }
+      if (e.isDirectory()) {
+        mkdirSync(to, { recursive: true });
+        walk(from, to);
+      } else if (e.isFile()) {
+        try {
+          copyFileSync(from, to);
+          bytes += statSync(to).size;
+          files++;
+        } catch {
+          /* unreadable: skip */
+        }
       }
     }
   };
@@ -185,7 +206,11 @@ function report(dataset, versions) {
     const runs = {};
     for (const [name, tool] of Object.entries(tools)) {
       log(`round ${round + 1}: ${name} first and unchanged backup…`);
-      try { runs[name] = runTool(name, tool, round); } catch (e) { log(`${name} failed: ${e.message}`); }
+      try {
+        runs[name] = runTool(name, tool, round);
+      } catch (e) {
+        log(`${name} failed: ${e.message}`);
+      }
     }
     applyChange(round);
     for (const [name, run] of Object.entries(runs)) {
@@ -195,8 +220,18 @@ function report(dataset, versions) {
         const incremental = tools[name].backup(run.repo);
         const grown = du(run.repo) - before;
         const restore = tools[name].restore(run.repo, run.target);
-        results[name].push({ first: run.first.seconds, peakMB: run.first.peakMB, unchanged: run.unchanged.seconds, repoSize: run.repoSize, incremental: incremental.seconds, addedPct: (grown / dataset.bytes) * 100, restore: restore.seconds });
-      } catch (e) { log(`${name} failed: ${e.message}`); }
+        results[name].push({
+          first: run.first.seconds,
+          peakMB: run.first.peakMB,
+          unchanged: run.unchanged.seconds,
+          repoSize: run.repoSize,
+          incremental: incremental.seconds,
+          addedPct: (grown / dataset.bytes) * 100,
+          restore: restore.seconds,
+        });
+      } catch (e) {
+        log(`${name} failed: ${e.message}`);
+      }
     }
   }
   clearRestoreTargets();
@@ -217,11 +252,19 @@ function report(dataset, versions) {
     ['peak RSS < 400 MB', d.peakMB, (x) => x < 400],
   ].map(([goal, value, ok]) => ({ goal, value, met: ok(value) }));
   const report = { dataset, versions, repeat: REPEAT, zstdFloorSeconds: median(floor), summary, goals };
-  if (args.json) { console.log(JSON.stringify(report, null, 2)); return; }
-  const fmt = (m, v) => (m === 'repoSize' ? `${(v / 1e6).toFixed(0)} MB` : m === 'addedPct' ? `${v.toFixed(2)} %` : m === 'peakMB' ? `${v.toFixed(0)} MB` : `${v.toFixed(2)} s`);
-  console.log(`\ndataset ${dataset.files} files, ${(dataset.bytes / 1e9).toFixed(2)} GB; ${versions.restic}; ${versions.borg}; node ${versions.node}; medians of ${REPEAT}`);
+  if (args.json) {
+    console.log(JSON.stringify(report, null, 2));
+    return;
+  }
+  const fmt = (m, v) =>
+    m === 'repoSize' ? `${(v / 1e6).toFixed(0)} MB` : m === 'addedPct' ? `${v.toFixed(2)} %` : m === 'peakMB' ? `${v.toFixed(0)} MB` : `${v.toFixed(2)} s`;
+  console.log(
+    `\ndataset ${dataset.files} files, ${(dataset.bytes / 1e9).toFixed(2)} GB; ${versions.restic}; ${versions.borg}; node ${versions.node}; medians of ${REPEAT}`,
+  );
   console.log(`floor: tar | zstd -3 -T2 took ${median(floor).toFixed(2)} s\n`);
-  console.log(`${'metric'.padEnd(12)}${'driveseed'.padStart(12)}${'restic'.padStart(12)}${'borg'.padStart(12)}${'ds/restic'.padStart(11)}${'ds/borg'.padStart(9)}`);
+  console.log(
+    `${'metric'.padEnd(12)}${'driveseed'.padStart(12)}${'restic'.padStart(12)}${'borg'.padStart(12)}${'ds/restic'.padStart(11)}${'ds/borg'.padStart(9)}`,
+  );
   for (const m of metrics) {
     const row = ['driveseed', 'restic', 'borg'].map((t) => (summary[t] ? fmt(m, summary[t][m]) : 'failed').padStart(12)).join('');
     console.log(`${m.padEnd(12)}${row}${ratio(m, 'restic').toFixed(2).padStart(11)}${ratio(m, 'borg').toFixed(2).padStart(9)}`);

@@ -12,7 +12,9 @@ import { parseArgs } from 'node:util';
 import { startService } from '../dist/src/service/start-service.js';
 import { applyChange, listFiles } from './tree-change.mjs';
 
-const { values: args } = parseArgs({ options: { source: { type: 'string', default: '/usr/lib/x86_64-linux-gnu' }, work: { type: 'string', default: '/tmp/seed-bench' } } });
+const { values: args } = parseArgs({
+  options: { source: { type: 'string', default: '/usr/lib/x86_64-linux-gnu' }, work: { type: 'string', default: '/tmp/seed-bench' } },
+});
 const BIN = new URL('../bin/driveseed.js', import.meta.url).pathname;
 const work = args.work;
 rmSync(work, { recursive: true, force: true });
@@ -39,15 +41,64 @@ const record = (what, out) => {
 };
 try {
   const settings = join(work, 'publish.json');
-  await driveseed(['service', 'publish-settings', '--service', service.url, '--subscription', service.bootstrap.subscriptionId, '--owner-key', service.bootstrap.ownerKey, '--out', settings]);
+  await driveseed([
+    'service',
+    'publish-settings',
+    '--service',
+    service.url,
+    '--subscription',
+    service.bootstrap.subscriptionId,
+    '--owner-key',
+    service.bootstrap.ownerKey,
+    '--out',
+    settings,
+  ]);
   await driveseed(['agent', 'register', '--publish-settings', settings, '--vault', 'bench']);
   const staging = join(work, 'staging');
-  await driveseed(['agent', 'protect', data, '--offline', '--staging', staging, '--job', 'bench-seed', '--storage-account', 'benchacct', '--container', 'seed']);
+  await driveseed([
+    'agent',
+    'protect',
+    data,
+    '--offline',
+    '--staging',
+    staging,
+    '--job',
+    'bench-seed',
+    '--storage-account',
+    'benchacct',
+    '--container',
+    'seed',
+  ]);
   record('offline backup to staging', await driveseed(['agent', 'backup-now', '--json']));
   mkdirSync(join(work, 'drive'));
   await driveseed(['diskprep', '--staging', staging, '--publish-settings', settings, '--drive', join(work, 'drive'), '--capacity', '2TB', '--json']);
-  await driveseed(['diskprep', '--update-shipping', '--staging', staging, '--publish-settings', settings, '--carrier', 'DHL', '--tracking', `BENCH-${Date.now()}`, '--ship-date', '2026-11-25',
-    '--contact-name', 'Bench', '--phone', '+31 20 123 4567', '--email', 'bench@example.org', '--return-address', 'Dam 1', '--country', 'NL', '--postal-code', '1012', '--yes']);
+  await driveseed([
+    'diskprep',
+    '--update-shipping',
+    '--staging',
+    staging,
+    '--publish-settings',
+    settings,
+    '--carrier',
+    'DHL',
+    '--tracking',
+    `BENCH-${Date.now()}`,
+    '--ship-date',
+    '2026-11-25',
+    '--contact-name',
+    'Bench',
+    '--phone',
+    '+31 20 123 4567',
+    '--email',
+    'bench@example.org',
+    '--return-address',
+    'Dam 1',
+    '--country',
+    'NL',
+    '--postal-code',
+    '1012',
+    '--yes',
+  ]);
   record('backup while the drives travel', await driveseed(['agent', 'backup-now', '--json']));
   await driveseed(['datacenter', 'receive', '--data-dir', join(work, 'service'), '--job', 'bench-seed', '--drive', join(work, 'drive')]);
   applyChange(data, 1);

@@ -25,7 +25,13 @@ import { routePath, routes } from '../dist/src/api/routes.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin', 'driveseed.js');
-const { values: args } = parseArgs({ options: { data: { type: 'string', default: '/usr/lib/x86_64-linux-gnu' }, seconds: { type: 'string', default: '10' }, runs: { type: 'string', default: '3' } } });
+const { values: args } = parseArgs({
+  options: {
+    data: { type: 'string', default: '/usr/lib/x86_64-linux-gnu' },
+    seconds: { type: 'string', default: '10' },
+    runs: { type: 'string', default: '3' },
+  },
+});
 const work = mkdtempSync(join(tmpdir(), 'service-bench-'));
 const PASSWORD = 'bench password';
 
@@ -36,7 +42,9 @@ const PASSWORD = 'bench password';
  */
 const CLOCK_TICKS = 100;
 function cpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid === 'children' ? 'self' : pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const fields = readFileSync(`/proc/${pid === 'children' ? 'self' : pid}/stat`, 'utf8')
+    .split(') ')[1]
+    .split(' ');
   const [user, system] = pid === 'children' ? [fields[13], fields[14]] : [fields[11], fields[12]];
   return (Number(user) + Number(system)) / CLOCK_TICKS;
 }
@@ -46,7 +54,11 @@ function run(argv, env = {}, watch = {}) {
   const before = Object.fromEntries(Object.entries(watch).map(([name, pid]) => [name, cpuSeconds(pid)]));
   const agentBefore = cpuSeconds('children');
   const started = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [BIN, ...argv], { env: { ...process.env, DRIVESEED_PASSWORD: PASSWORD, ...env }, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, [BIN, ...argv], {
+    env: { ...process.env, DRIVESEED_PASSWORD: PASSWORD, ...env },
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
   const cpu = { agent: cpuSeconds('children') - agentBefore };
@@ -57,7 +69,10 @@ function run(argv, env = {}, watch = {}) {
 async function startService(name, extra = [], env = {}) {
   const dataDir = join(work, name);
   const port = await freePort();
-  const child = spawn(process.execPath, [BIN, 'service', 'start', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, ...extra], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [BIN, 'service', 'start', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, ...extra], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise((resolve) => child.stdout.on('data', (c) => String(c).includes('listening on') && resolve()));
   const bootstrap = JSON.parse(readFileSync(join(dataDir, 'bootstrap.json'), 'utf8'));
   return { child, url: `${extra.includes('--tls-cert') ? 'https' : 'http'}://127.0.0.1:${port}`, bootstrap, dataDir };
@@ -68,7 +83,21 @@ async function onlineBackup(name, extra = [], env = {}, agentExtraEnv = {}, azur
   const home = join(work, `${name}-agent`);
   const agentEnv = { DRIVESEED_HOME: home, ...env, ...agentExtraEnv };
   const settings = join(work, `${name}-publish.json`);
-  run(['service', 'publish-settings', '--service', service.url, '--subscription', service.bootstrap.subscriptionId, '--owner-key', service.bootstrap.ownerKey, '--out', settings], agentEnv);
+  run(
+    [
+      'service',
+      'publish-settings',
+      '--service',
+      service.url,
+      '--subscription',
+      service.bootstrap.subscriptionId,
+      '--owner-key',
+      service.bootstrap.ownerKey,
+      '--out',
+      settings,
+    ],
+    agentEnv,
+  );
   run(['agent', 'register', '--publish-settings', settings, '--vault', 'bench'], agentEnv);
   run(['agent', 'protect', args.data], agentEnv);
   settleDisk();
@@ -156,10 +185,15 @@ async function oneRun(i) {
   };
   const seconds = Object.fromEntries(Object.entries(backups).map(([key, b]) => [key, b.seconds]));
   const cpu = Object.fromEntries(Object.entries(backups).map(([key, b]) => [key, b.cpu]));
-  const paths = PATHS.map(([key, label]) => `${label.replace(/^online, |:\s*$/g, '')} ${seconds[key].toFixed(2)} s (${(seconds.local / seconds[key]).toFixed(2)}×, ${cpuLine(cpu[key])})`);
+  const paths = PATHS.map(
+    ([key, label]) =>
+      `${label.replace(/^online, |:\s*$/g, '')} ${seconds[key].toFixed(2)} s (${(seconds.local / seconds[key]).toFixed(2)}×, ${cpuLine(cpu[key])})`,
+  );
   restores.azure = backups.azure.restoreSeconds;
   console.log(`run ${i}: local ${seconds.local.toFixed(2)} s (${cpuLine(cpu.local)}); ${paths.join('; ')}`);
-  console.log(`run ${i} restores: local ${restores.local.toFixed(2)} s; ${RESTORE_PATHS.map(([key, label]) => `${label} ${restores[key].toFixed(2)} s (${(restores.local / restores[key]).toFixed(2)}×)`).join('; ')}`);
+  console.log(
+    `run ${i} restores: local ${restores.local.toFixed(2)} s; ${RESTORE_PATHS.map(([key, label]) => `${label} ${restores[key].toFixed(2)} s (${(restores.local / restores[key]).toFixed(2)}×)`).join('; ')}`,
+  );
   return { seconds, cpu, restores, fs };
 }
 
@@ -169,7 +203,11 @@ function cpuRatio(local, online, counted) {
 }
 
 function cpuLine(cpu) {
-  return Object.entries(cpu).map(([name, seconds]) => `${name} ${seconds.toFixed(2)}`).join(' + ') + ' CPU-s';
+  return (
+    Object.entries(cpu)
+      .map(([name, seconds]) => `${name} ${seconds.toFixed(2)}`)
+      .join(' + ') + ' CPU-s'
+  );
 }
 
 function medianOf(values) {
@@ -205,15 +243,23 @@ async function main() {
   const local = median('local');
   const cpuRatios = [];
   console.log(`\nmedians of ${runs} runs (${(localBytes / 1e6).toFixed(0)} MB read from ${args.data}), with the CPU seconds each process used:`);
-  console.log(`  ${'local repository:'.padEnd(LABEL_WIDTH)} ${local.toFixed(2)} s (${(localBytes / 1e6 / local).toFixed(0)} MB/s; ${cpuLine(medianCpu('local'))})`);
+  console.log(
+    `  ${'local repository:'.padEnd(LABEL_WIDTH)} ${local.toFixed(2)} s (${(localBytes / 1e6 / local).toFixed(0)} MB/s; ${cpuLine(medianCpu('local'))})`,
+  );
   for (const [key, label] of PATHS) {
     const ratios = rows.map((r) => r.seconds.local / r.seconds[key]);
     const cpu = medianCpu(key);
-    console.log(`  ${label.padEnd(LABEL_WIDTH)} ${median(key).toFixed(2)} s — ${(local / median(key)).toFixed(2)}× the local throughput (per-run ratios ${ratios.map((r) => r.toFixed(2)).join(', ')}, median ${medianOf(ratios).toFixed(2)}×; ${cpuLine(cpu)})`);
-    cpuRatios.push(`  ${label.padEnd(LABEL_WIDTH)} ${cpuRatio(medianCpu('local'), cpu, () => true)} of all processes, ${cpuRatio(medianCpu('local'), cpu, (name) => name !== 'azurite')} of driveseed's`);
+    console.log(
+      `  ${label.padEnd(LABEL_WIDTH)} ${median(key).toFixed(2)} s — ${(local / median(key)).toFixed(2)}× the local throughput (per-run ratios ${ratios.map((r) => r.toFixed(2)).join(', ')}, median ${medianOf(ratios).toFixed(2)}×; ${cpuLine(cpu)})`,
+    );
+    cpuRatios.push(
+      `  ${label.padEnd(LABEL_WIDTH)} ${cpuRatio(medianCpu('local'), cpu, () => true)} of all processes, ${cpuRatio(medianCpu('local'), cpu, (name) => name !== 'azurite')} of driveseed's`,
+    );
   }
   const restoreMedian = (key) => medianOf(rows.map((r) => r.restores[key]));
-  console.log(`\nrestores of the same data, medians: local ${restoreMedian('local').toFixed(2)} s; ${RESTORE_PATHS.map(([key, label]) => `${label} ${restoreMedian(key).toFixed(2)} s (${(restoreMedian('local') / restoreMedian(key)).toFixed(2)}× the local throughput)`).join('; ')}`);
+  console.log(
+    `\nrestores of the same data, medians: local ${restoreMedian('local').toFixed(2)} s; ${RESTORE_PATHS.map(([key, label]) => `${label} ${restoreMedian(key).toFixed(2)} s (${(restoreMedian('local') / restoreMedian(key)).toFixed(2)}× the local throughput)`).join('; ')}`,
+  );
   console.log(`\nCPU seconds of the local backup / of the online one (the throughput ratio that running on a core as fully as the local backup would give):`);
   for (const line of cpuRatios) console.log(line);
 
@@ -222,9 +268,14 @@ async function main() {
   const config = JSON.parse(readFileSync(join(fs.agentEnv.DRIVESEED_HOME, 'config.json'), 'utf8')).registration;
   const path = routePath(routes.serverStatus, { subscriptionId: config.subscriptionId, vaultName: config.vault, serverId: config.serverId });
   const results = [];
-  for (const [label, url, headers] of [['GET /health', `${fs.service.url}${routes.health.path}`, {}], [`GET server status (bearer)`, `${fs.service.url}${path}`, { authorization: `Bearer ${token}` }]]) {
+  for (const [label, url, headers] of [
+    ['GET /health', `${fs.service.url}${routes.health.path}`, {}],
+    [`GET server status (bearer)`, `${fs.service.url}${path}`, { authorization: `Bearer ${token}` }],
+  ]) {
     const r = await autocannon({ url, connections: 50, duration: Number(args.seconds), headers });
-    results.push(`${label}: ${medianOf([r.requests.average, r.requests.mean])?.toFixed(0)} req/s average, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, ${r.non2xx} non-2xx`);
+    results.push(
+      `${label}: ${medianOf([r.requests.average, r.requests.mean])?.toFixed(0)} req/s average, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, ${r.non2xx} non-2xx`,
+    );
   }
   for (const line of results) console.log(`50 concurrent clients, ${args.seconds} s — ${line}`);
   fs.service.child.kill();

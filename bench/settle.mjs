@@ -19,7 +19,9 @@ const CHUNK = 16 * 1024 * 1024;
 const LEAVE_FREE = 256 * 1024 * 1024;
 
 function memFreeBytes() {
-  const line = readFileSync('/proc/meminfo', 'utf8').split('\n').find((l) => l.startsWith('MemFree:'));
+  const line = readFileSync('/proc/meminfo', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('MemFree:'));
   return Number(/(\d+)/.exec(line)[1]) * 1024;
 }
 

@@ -17,7 +17,9 @@ export function listFiles(dir) {
 
 export function applyChange(dir, round) {
   const files = listFiles(dir).sort((a, b) => a.path.localeCompare(b.path));
-  files.forEach((f, i) => { if (i % 100 === 0) appendFileSync(f.path, `changed in round ${round}\n`); });
+  files.forEach((f, i) => {
+    if (i % 100 === 0) appendFileSync(f.path, `changed in round ${round}\n`);
+  });
   for (const f of [...files].sort((a, b) => b.size - a.size).slice(0, 20)) {
     const fd = openSync(f.path, 'r+');
     writeSync(fd, randomBytes(64 * 1024), 0, 64 * 1024, Math.floor(f.size / 2));

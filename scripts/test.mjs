@@ -12,7 +12,12 @@ const filter = process.argv.slice(2);
 // run even when a check fails, so one CI run reports both, and the run fails if either did.
 const checked = filter.length === 0 ? spawnSync(process.execPath, ['scripts/check.mjs'], { cwd: root, stdio: 'inherit' }) : { status: 0 };
 // The same build as `npm ci`: the service, its WebAssembly, the console's type check, and the console's bundle (served by the service).
-for (const step of [['npx', 'tsc', '-p', 'tsconfig.json'], [process.execPath, 'scripts/build-wasm.mjs'], ['npx', 'tsc', '-p', 'web/tsconfig.json'], ['npx', 'vite', 'build', 'web', '--logLevel', 'warn']]) {
+for (const step of [
+  ['npx', 'tsc', '-p', 'tsconfig.json'],
+  [process.execPath, 'scripts/build-wasm.mjs'],
+  ['npx', 'tsc', '-p', 'web/tsconfig.json'],
+  ['npx', 'vite', 'build', 'web', '--logLevel', 'warn'],
+]) {
   const build = spawnSync(step[0], step.slice(1), { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }

@@ -38,7 +38,10 @@ async function setUp(t: { after: (fn: () => Promise<void>) => void }) {
   const sub = await createSubscription(database.db, 'direct', new Date());
   const env = { DRIVESEED_HOME: join(dir, 'agent'), DRIVESEED_RETRY_SECONDS: '20' };
   const settings = join(dir, 'publish.json');
-  assert.equal((await cli(['service', 'publish-settings', '--service', url, '--subscription', sub.id, '--owner-key', sub.ownerKey, '--out', settings], env)).code, 0);
+  assert.equal(
+    (await cli(['service', 'publish-settings', '--service', url, '--subscription', sub.id, '--owner-key', sub.ownerKey, '--out', settings], env)).code,
+    0,
+  );
   const registered = json(await cli(['agent', 'register', '--publish-settings', settings, '--vault', 'main', '--json'], env));
   const data = join(dir, 'data');
   await writeSampleTree(data, 12, 40);
@@ -58,14 +61,20 @@ describe('online backup with packs sent straight to blob storage (Azurite)', () 
     const packBytesViaService = s.serviceRequests.filter((r) => r.method === 'PUT' && /\/blobs\/data\//.test(r.url));
     assert.deepEqual(packBytesViaService, [], 'no pack PUT reached the service');
     assert.ok(s.serviceRequests.some((r) => r.url.endsWith('/blob-grants')));
-    assert.ok(s.serviceRequests.some((r) => r.method === 'PUT' && /\/blobs\/snapshots\//.test(r.url)), 'the snapshot still goes through the service, checked there');
+    assert.ok(
+      s.serviceRequests.some((r) => r.method === 'PUT' && /\/blobs\/snapshots\//.test(r.url)),
+      'the snapshot still goes through the service, checked there',
+    );
     assert.ok(job.bytesSent > 3 * 1024 * 1024);
 
     const target = join(s.dir, 'restore');
     const restore = await cli(['agent', 'restore', 'latest', '--target', target], s.env);
     assert.equal(restore.code, 0, restore.stderr);
     assert.deepEqual(await compareTrees(s.data, join(target, s.data)), []);
-    assert.ok(s.proxy.seen.some((r) => r.method === 'GET' && PACK_PUT.test(r.path)), 'packs were read from storage directly too');
+    assert.ok(
+      s.proxy.seen.some((r) => r.method === 'GET' && PACK_PUT.test(r.path)),
+      'packs were read from storage directly too',
+    );
     assert.ok(!s.serviceRequests.some((r) => r.method === 'GET' && /\/blobs\/data\//.test(r.url)));
     assert.ok(!s.serviceRequests.some((r) => r.url.includes(encodeURIComponent(PASSWORD)) || r.url.includes(PASSWORD)));
   });

@@ -29,7 +29,10 @@ describe('agent against failing and slow blob storage (Azurite behind a fault in
     const sub = await createSubscription(database.db, 'faulty', new Date());
     const env = { DRIVESEED_HOME: join(dir, 'agent'), DRIVESEED_RETRY_SECONDS: '20' };
     const settings = join(dir, 'publish.json');
-    assert.equal((await cli(['service', 'publish-settings', '--service', url, '--subscription', sub.id, '--owner-key', sub.ownerKey, '--out', settings], env)).code, 0);
+    assert.equal(
+      (await cli(['service', 'publish-settings', '--service', url, '--subscription', sub.id, '--owner-key', sub.ownerKey, '--out', settings], env)).code,
+      0,
+    );
     json(await cli(['agent', 'register', '--publish-settings', settings, '--vault', 'main', '--json'], env));
     const data = join(dir, 'data');
     await writeSampleTree(data, 12, 40);

@@ -74,7 +74,7 @@ describe('agent and vault over the network', () => {
     assert.deepEqual(await compareTrees(s.data, join(target, s.data)), []);
   });
 
-  it('another server\'s application cannot read this server\'s repository', async (t) => {
+  it("another server's application cannot read this server's repository", async (t) => {
     const s = await setUpAgent(t);
     const otherHome = join(s.dir, 'other-agent');
     const settings = join(s.dir, 'publish.json');
@@ -100,7 +100,8 @@ describe('agent and vault over the network', () => {
     backup.stdout!.on('data', (c) => (stdout += c));
     const packs = join(s.dataDir, 'blobs', 'vaults', s.registered.vaultId, 'servers', s.registered.id, 'data');
     const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline && (await readdir(packs, { recursive: true }).catch(() => [])).filter((n) => /[0-9a-f]{64}$/.test(n)).length < 1) await sleep(20);
+    while (Date.now() < deadline && (await readdir(packs, { recursive: true }).catch(() => [])).filter((n) => /[0-9a-f]{64}$/.test(n)).length < 1)
+      await sleep(20);
     await s.kill();
     await sleep(1500);
     await s.restart();

@@ -14,8 +14,15 @@ import { ensureStorageAccount } from '../src/service/accounts/storage-accounts.j
 
 const HOUR = 3_600_000;
 const shipping = {
-  carrier: 'DHL', trackingNumber: 'TRK-CONSOLE-1', shipDate: '2026-11-25', contactName: 'A. Admin', phone: '+31 20 123 4567',
-  email: 'admin@example.org', returnAddress: 'Dam 1, Amsterdam', country: 'NL', postalCode: '1012 JS',
+  carrier: 'DHL',
+  trackingNumber: 'TRK-CONSOLE-1',
+  shipDate: '2026-11-25',
+  contactName: 'A. Admin',
+  phone: '+31 20 123 4567',
+  email: 'admin@example.org',
+  returnAddress: 'Dam 1, Amsterdam',
+  country: 'NL',
+  postalCode: '1012 JS',
 };
 
 /** A server with a running backup job in the given subscription, straight in the database (no agent needed here). */
@@ -26,9 +33,21 @@ async function runningJob(service: RunningService, subscriptionId: string, now: 
   const vaultId = randomUUID();
   const vaultName = `v-${vaultId.slice(0, 8)}`;
   const serverId = randomUUID();
-  await db.insertInto('applications').values({ id: applicationId, subscription_id: subscriptionId, name: `app-${applicationId}`, created_at: at }).execute();
+  await db
+    .insertInto('applications')
+    .values({ id: applicationId, subscription_id: subscriptionId, name: `app-${applicationId}`, created_at: at })
+    .execute();
   await db.insertInto('vaults').values({ id: vaultId, subscription_id: subscriptionId, name: vaultName, created_at: at }).execute();
-  const server = { id: serverId, vault_id: vaultId, subscription_id: subscriptionId, name: 'web-01', application_id: applicationId, paths: '["/srv"]', schedule: null, registered_at: at };
+  const server = {
+    id: serverId,
+    vault_id: vaultId,
+    subscription_id: subscriptionId,
+    name: 'web-01',
+    application_id: applicationId,
+    paths: '["/srv"]',
+    schedule: null,
+    registered_at: at,
+  };
   await db.insertInto('servers').values(server).execute();
   const job = await startJob(db, server, 'online', now);
   return { job, serverPath: `/v1/subscriptions/${subscriptionId}/vaults/${vaultName}/servers/${serverId}` };
@@ -88,7 +107,10 @@ function consoleApiCases(label: string, openDatabase: () => Promise<TestDatabase
       assert.deepEqual({ role: session.role, subscriptionId: session.subscriptionId }, { role: 'owner', subscriptionId });
       const token = cookie.split('=')[1];
       const rows = await service.database.db.selectFrom('console_sessions').select('token_hash').execute();
-      assert.ok(rows.some((r) => r.token_hash === hashSecret(token)), 'the hash of the token is stored');
+      assert.ok(
+        rows.some((r) => r.token_hash === hashSecret(token)),
+        'the hash of the token is stored',
+      );
       assert.ok(!rows.some((r) => r.token_hash === token), 'the token itself is not');
     });
 
@@ -125,7 +147,7 @@ function consoleApiCases(label: string, openDatabase: () => Promise<TestDatabase
       assert.equal(session.status, 200);
     });
 
-    it('another subscription\'s job is not found; its subscription id is refused', async () => {
+    it("another subscription's job is not found; its subscription id is refused", async () => {
       const other = await createSubscription(service.database.db, 'other', new Date(clock));
       const mine = await runningJob(service, subscriptionId, new Date(clock));
       const theirs = await runningJob(service, other.id, new Date(clock));
@@ -159,7 +181,11 @@ function consoleApiCases(label: string, openDatabase: () => Promise<TestDatabase
       };
       await readUntil(/retry: \d+/);
 
-      const progress = await request(`${serverPath}/jobs/${job.id}/progress`, { method: 'POST', headers: owner, body: JSON.stringify({ files: 42, bytes: 4_200_000, errors: 0, sent: 1_000_000 }) });
+      const progress = await request(`${serverPath}/jobs/${job.id}/progress`, {
+        method: 'POST',
+        headers: owner,
+        body: JSON.stringify({ files: 42, bytes: 4_200_000, errors: 0, sent: 1_000_000 }),
+      });
       assert.equal(progress.status, 204);
       await readUntil(/event: backup-job\ndata: .*"files":42/);
       const event = JSON.parse(/event: backup-job\ndata: (.*)\n/.exec(received)![1]) as BackupJob;
@@ -167,34 +193,59 @@ function consoleApiCases(label: string, openDatabase: () => Promise<TestDatabase
       assert.deepEqual({ ...event.progress, at: undefined }, { files: 42, bytes: 4_200_000, errors: 0, sent: 1_000_000, at: undefined });
       controller.abort();
 
-      const bad = await request(`${serverPath}/jobs/${job.id}/progress`, { method: 'POST', headers: owner, body: JSON.stringify({ files: -1, bytes: 0, errors: 0, sent: 0 }) });
+      const bad = await request(`${serverPath}/jobs/${job.id}/progress`, {
+        method: 'POST',
+        headers: owner,
+        body: JSON.stringify({ files: -1, bytes: 0, errors: 0, sent: 0 }),
+      });
       assert.equal(bad.status, 400);
       assert.equal(((await bad.json()) as { field: string }).field, 'files');
-      await request(`${serverPath}/jobs/${job.id}`, { method: 'PUT', headers: owner, body: JSON.stringify({ state: 'Failed', filesNew: 0, filesChanged: 0, filesUnchanged: 0, bytesRead: 0, bytesSent: 0, warnings: 0, error: 'disk gone' }) });
-      const late = await request(`${serverPath}/jobs/${job.id}/progress`, { method: 'POST', headers: owner, body: JSON.stringify({ files: 43, bytes: 0, errors: 0, sent: 0 }) });
+      await request(`${serverPath}/jobs/${job.id}`, {
+        method: 'PUT',
+        headers: owner,
+        body: JSON.stringify({ state: 'Failed', filesNew: 0, filesChanged: 0, filesUnchanged: 0, bytesRead: 0, bytesSent: 0, warnings: 0, error: 'disk gone' }),
+      });
+      const late = await request(`${serverPath}/jobs/${job.id}/progress`, {
+        method: 'POST',
+        headers: owner,
+        body: JSON.stringify({ files: 43, bytes: 0, errors: 0, sent: 0 }),
+      });
       assert.equal(late.status, 409);
       const overview = (await (await request(`/v1/subscriptions/${subscriptionId}/overview`, { cookie })).json()) as Overview;
       assert.ok(overview.attention.some((a) => a.kind === 'backup-failed' && a.message.includes('disk gone') && a.link === `/jobs/${job.id}`));
     });
 
-    it('the operator key (in bootstrap.json) sees every subscription\'s import jobs; owners do not', async () => {
+    it("the operator key (in bootstrap.json) sees every subscription's import jobs; owners do not", async () => {
       const bootstrap = JSON.parse(await readFile(join(dir, 'bootstrap.json'), 'utf8')) as { operatorKey: string };
       assert.match(bootstrap.operatorKey, /^dsop_/);
       const other = await createSubscription(service.database.db, 'third', new Date(clock));
       const drive = () => ({ driveId: randomUUID(), key: Buffer.alloc(32, 7).toString('base64'), manifestSha256: 'a'.repeat(64), files: 1, bytes: 10 });
       await ensureStorageAccount(service.database.db, subscriptionId, 'acct', new Date(clock));
       await ensureStorageAccount(service.database.db, other.id, 'theiracct', new Date(clock));
-      const mine = await createImportJob(service.database.db, subscriptionId, { name: 'mine', storageAccount: 'acct', container: 'seed', drives: [drive()] }, new Date(clock));
+      const mine = await createImportJob(
+        service.database.db,
+        subscriptionId,
+        { name: 'mine', storageAccount: 'acct', container: 'seed', drives: [drive()] },
+        new Date(clock),
+      );
       await setShipping(service.database.db, subscriptionId, 'mine', shipping, new Date(clock));
       await receiveDrive(service.database.db, mine.id, mine.drives[0].driveId, new Date(clock));
-      await createImportJob(service.database.db, other.id, { name: 'theirs', storageAccount: 'theiracct', container: 'seed', drives: [drive()] }, new Date(clock));
+      await createImportJob(
+        service.database.db,
+        other.id,
+        { name: 'theirs', storageAccount: 'theiracct', container: 'seed', drives: [drive()] },
+        new Date(clock),
+      );
 
       const operator = await signIn(bootstrap.operatorKey);
       assert.equal(operator.session.role, 'operator');
       const view = (await (await request('/v1/datacenter', { cookie: operator.cookie })).json()) as DatacenterView;
       assert.deepEqual(view.jobs.map((j) => j.name).sort(), ['mine', 'theirs']);
       assert.equal(view.jobs.find((j) => j.name === 'theirs')!.subscriptionId, other.id);
-      assert.deepEqual(view.queue.map((d) => [d.jobName, d.driveId, d.state]), [['mine', mine.drives[0].driveId, 'Received']]);
+      assert.deepEqual(
+        view.queue.map((d) => [d.jobName, d.driveId, d.state]),
+        [['mine', mine.drives[0].driveId, 'Received']],
+      );
       assert.deepEqual(view.incoming, [], 'a job whose drives arrived is no longer incoming');
       const byHeader = await request('/v1/datacenter', { headers: { authorization: `OperatorKey ${bootstrap.operatorKey}` } });
       assert.equal(byHeader.status, 200);
@@ -212,7 +263,10 @@ function consoleApiCases(label: string, openDatabase: () => Promise<TestDatabase
       const index = await request('/');
       assert.equal(index.status, 200);
       assert.equal(index.headers.get('cache-control'), 'no-cache');
-      assert.equal(index.headers.get('content-security-policy'), "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'");
+      assert.equal(
+        index.headers.get('content-security-policy'),
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
+      );
       const html = await index.text();
       assert.doesNotMatch(html, /<script(?![^>]*\ssrc=)[^>]*>/, 'no inline script');
       assert.doesNotMatch(html, /<style|style=/, 'no inline style');
@@ -229,7 +283,14 @@ function consoleApiCases(label: string, openDatabase: () => Promise<TestDatabase
       assert.equal(((await api.json()) as { error: string }).error, 'NOT_FOUND');
       assert.equal((await request('/assets/missing-0000.js')).status, 404);
       const spec = JSON.stringify(await (await request('/openapi.json')).json());
-      for (const path of ['/v1/session', '/v1/datacenter', '/v1/subscriptions/{subscriptionId}/overview', '/v1/subscriptions/{subscriptionId}/backup-jobs/{jobId}', '{jobId}/progress']) assert.ok(spec.includes(path), path);
+      for (const path of [
+        '/v1/session',
+        '/v1/datacenter',
+        '/v1/subscriptions/{subscriptionId}/overview',
+        '/v1/subscriptions/{subscriptionId}/backup-jobs/{jobId}',
+        '{jobId}/progress',
+      ])
+        assert.ok(spec.includes(path), path);
     });
   });
 }

@@ -13,8 +13,15 @@ import { cli, json, PASSWORD, tempDir } from './cli-harness.js';
 import { tamperDrive } from './service-harness.js';
 
 const shipping = (trackingNumber: string) => ({
-  carrier: 'DHL', trackingNumber, shipDate: '2026-11-25', contactName: 'A. Admin', phone: '+31 20 123 4567',
-  email: 'admin@example.org', returnAddress: 'Dam 1, Amsterdam', country: 'NL', postalCode: '1012 JS',
+  carrier: 'DHL',
+  trackingNumber,
+  shipDate: '2026-11-25',
+  contactName: 'A. Admin',
+  phone: '+31 20 123 4567',
+  email: 'admin@example.org',
+  returnAddress: 'Dam 1, Amsterdam',
+  country: 'NL',
+  postalCode: '1012 JS',
 });
 
 /** A service whose subscription has the storage account seedacct; its owner's client, and the data dir the CLI works on. */
@@ -44,7 +51,10 @@ async function shippedJob(t: any, jobName: string, tracking: string) {
   assert.equal(prepared.remainingFiles, 0);
   assert.equal(prepared.drives.length, 2);
   const drivesOfJob = prepared.drives.map(({ driveId, key, manifestSha256, files, bytes }) => ({ driveId, key, manifestSha256, files, bytes }));
-  await owner.request('createImportJob', { params: { subscriptionId }, body: { name: jobName, storageAccount: 'seedacct', container: 'seed-data', drives: drivesOfJob } });
+  await owner.request('createImportJob', {
+    params: { subscriptionId },
+    body: { name: jobName, storageAccount: 'seedacct', container: 'seed-data', drives: drivesOfJob },
+  });
   await owner.request('setShipping', { params: { subscriptionId, jobName }, body: shipping(tracking) });
   return { dir, dataDir, owner, subscriptionId, importJob, drives, data, container: join(dataDir, 'blobs', 'accounts', 'seedacct', 'containers', 'seed-data') };
 }
@@ -53,7 +63,10 @@ describe('data-centre import', () => {
   it('receives and imports every drive; the container holds the staged repository, verified', async (t) => {
     const s = await shippedJob(t, 'seed-ok', 'TRK-OK-1');
     const r = json(cli(['datacenter', 'receive', '--data-dir', s.dataDir, '--job', 'seed-ok', '--drive', ...s.drives, '--json']));
-    assert.deepEqual(r.drives.map((d: any) => d.state), ['Completed', 'Completed']);
+    assert.deepEqual(
+      r.drives.map((d: any) => d.state),
+      ['Completed', 'Completed'],
+    );
     const job = await s.importJob('seed-ok');
     assert.equal(job.state, 'Packaging');
     const check = cli(['check', '--repo', s.container, '--read-data']);
@@ -65,14 +78,20 @@ describe('data-centre import', () => {
     const shipped = cli(['datacenter', 'ship-back', '--data-dir', s.dataDir, '--job', 'seed-ok']);
     assert.match(shipped.stdout, /the job is Completed/);
     const done = await s.importJob('seed-ok');
-    assert.deepEqual(done.drives.map((d) => d.state), ['ShippedBack', 'ShippedBack']);
+    assert.deepEqual(
+      done.drives.map((d) => d.state),
+      ['ShippedBack', 'ShippedBack'],
+    );
   });
 
   it('a tampered drive ends CompletedMoreInfo; its error log names file and block', async (t) => {
     const s = await shippedJob(t, 'seed-bad', 'TRK-BAD-1');
     await tamperDrive(s.drives[0]);
     const r = json(cli(['datacenter', 'receive', '--data-dir', s.dataDir, '--job', 'seed-bad', '--drive', ...s.drives, '--json']));
-    assert.deepEqual(r.drives.map((d: any) => d.state), ['CompletedMoreInfo', 'Completed']);
+    assert.deepEqual(
+      r.drives.map((d: any) => d.state),
+      ['CompletedMoreInfo', 'Completed'],
+    );
     const job = await s.importJob('seed-bad');
     const bad = job.drives.find((d) => d.state === 'CompletedMoreInfo')!;
     const logs = await s.owner.request('driveLogs', { params: { subscriptionId: s.subscriptionId, jobName: 'seed-bad', driveId: bad.driveId } });
@@ -95,7 +114,10 @@ describe('data-centre import', () => {
   it('a ship-back in the wrong state is refused in one line and changes nothing', async (t) => {
     const s = await serviceWithAccount(t);
     const drive = { driveId: 'drive-1', key: 'k'.repeat(44), manifestSha256: 'a'.repeat(64), files: 1, bytes: 1 };
-    await s.owner.request('createImportJob', { params: { subscriptionId: s.subscriptionId }, body: { name: 'seed-early', storageAccount: 'seedacct', container: 'seed-data', drives: [drive] } });
+    await s.owner.request('createImportJob', {
+      params: { subscriptionId: s.subscriptionId },
+      body: { name: 'seed-early', storageAccount: 'seedacct', container: 'seed-data', drives: [drive] },
+    });
     const r = cli(['datacenter', 'ship-back', '--data-dir', s.dataDir, '--job', 'seed-early']);
     assert.equal(r.code, 1);
     assert.equal(r.stderr, 'driveseed: an import job in state Creating cannot become Closed\n');

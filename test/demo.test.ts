@@ -7,7 +7,13 @@ it('driveseed demo runs the whole seed workflow and ends with a verified restore
   const work = join(await tempDir(t), 'demo');
   const r = cli(['demo', '--workdir', work]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
-  for (const step of ['Waiting for import job to complete', 'import job demo-seed created with 2 drives', 'Completed, ', 'seed: ', 'the restore matches the source byte for byte']) {
+  for (const step of [
+    'Waiting for import job to complete',
+    'import job demo-seed created with 2 drives',
+    'Completed, ',
+    'seed: ',
+    'the restore matches the source byte for byte',
+  ]) {
     assert.ok(r.stdout.includes(step), `demo output lacks "${step}"`);
   }
 });

@@ -121,7 +121,10 @@ describe('engine CLI', () => {
   it('finishes quietly when the reader of its output goes away (| head)', async (t) => {
     const { repo, data } = await repoWithBackup(t);
     // A pipe closed before the JSON summary is written: the backup is still saved and unlocked.
-    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" backup --repo "${repo}" "${data}" --json | true`], { env: { ...process.env, DRIVESEED_PASSWORD: PASSWORD }, encoding: 'utf8' });
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" backup --repo "${repo}" "${data}" --json | true`], {
+      env: { ...process.env, DRIVESEED_PASSWORD: PASSWORD },
+      encoding: 'utf8',
+    });
     assert.doesNotMatch(r.stderr, /EPIPE|Error:/);
     assert.equal(json(cli(['snapshots', '--repo', repo, '--json'])).length, 2);
     assert.equal(cli(['check', '--repo', repo]).code, 0);
@@ -148,10 +151,14 @@ describe('engine CLI', () => {
       await chmod(unreadable, 0);
       await chmod(dir, 0o777);
     }
-    const r = spawnSync(asUser[0] ?? process.execPath, [...asUser.slice(1), ...(asUser.length ? [process.execPath] : []), BIN, 'backup', '--repo', repo, data, '--json'], {
-      env: { ...process.env, DRIVESEED_PASSWORD: PASSWORD },
-      encoding: 'utf8',
-    });
+    const r = spawnSync(
+      asUser[0] ?? process.execPath,
+      [...asUser.slice(1), ...(asUser.length ? [process.execPath] : []), BIN, 'backup', '--repo', repo, data, '--json'],
+      {
+        env: { ...process.env, DRIVESEED_PASSWORD: PASSWORD },
+        encoding: 'utf8',
+      },
+    );
     assert.equal(r.status, 3, r.stderr);
     const out = JSON.parse(r.stdout);
     assert.equal(out.warnings.length, 1);

@@ -150,14 +150,26 @@ describe('engine faults', () => {
     const { FsStore } = await import('../src/core/storage/fs/fs-store.js');
     const { encodeSealedJson } = await import('../src/core/repo/sealed-file.js');
     const opened = await Repository.open(new FsStore(repo), 'correct horse battery staple');
-    const lock = encodeSealedJson(opened.key.encryption, 'lock', { time: new Date().toISOString(), exclusive: false, hostname: 'elsewhere', pid: 1, command: 'backup' });
+    const lock = encodeSealedJson(opened.key.encryption, 'lock', {
+      time: new Date().toISOString(),
+      exclusive: false,
+      hostname: 'elsewhere',
+      pid: 1,
+      command: 'backup',
+    });
     await mkdir(join(repo, 'locks'), { recursive: true });
     await writeFile(join(repo, 'locks', 'a'.repeat(64)), lock);
     const forget = cli(['forget', '--repo', repo, '--keep-last', '1']);
     assert.equal(forget.code, 1);
     assert.match(forget.stderr, /locked by backup \(pid 1 on elsewhere/);
     // A lock older than 30 minutes is stale.
-    const old = encodeSealedJson(opened.key.encryption, 'lock', { time: new Date(Date.now() - 3_600_000).toISOString(), exclusive: true, hostname: 'elsewhere', pid: 1, command: 'prune' });
+    const old = encodeSealedJson(opened.key.encryption, 'lock', {
+      time: new Date(Date.now() - 3_600_000).toISOString(),
+      exclusive: true,
+      hostname: 'elsewhere',
+      pid: 1,
+      command: 'prune',
+    });
     await writeFile(join(repo, 'locks', 'b'.repeat(64)), old);
     const unlock = json(cli(['unlock', '--repo', repo, '--json']));
     assert.deepEqual(unlock, { removed: 1, remaining: 1 });

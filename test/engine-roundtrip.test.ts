@@ -101,7 +101,8 @@ describe('forget and prune', () => {
     json(cli(['backup', '--repo', repo, data, '--json']));
     const sizeOf = async () => {
       let total = 0;
-      for (const e of await readdir(join(repo, 'data'), { recursive: true, withFileTypes: true })) if (e.isFile()) total += (await stat(join(e.parentPath, e.name))).size;
+      for (const e of await readdir(join(repo, 'data'), { recursive: true, withFileTypes: true }))
+        if (e.isFile()) total += (await stat(join(e.parentPath, e.name))).size;
       return total;
     };
     const before = await sizeOf();

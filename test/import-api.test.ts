@@ -9,8 +9,15 @@ import { isDriveseedError } from '../src/core/errors.js';
 import { startService, type RunningService } from '../src/service/start-service.js';
 
 const shipping = (trackingNumber: string) => ({
-  carrier: 'PostNL', trackingNumber, shipDate: '2026-11-25', contactName: 'A. Admin', phone: '+31 20 123 4567',
-  email: 'admin@example.org', returnAddress: 'Dam 1, Amsterdam', country: 'NL', postalCode: '1012 JS',
+  carrier: 'PostNL',
+  trackingNumber,
+  shipDate: '2026-11-25',
+  contactName: 'A. Admin',
+  phone: '+31 20 123 4567',
+  email: 'admin@example.org',
+  returnAddress: 'Dam 1, Amsterdam',
+  country: 'NL',
+  postalCode: '1012 JS',
 });
 
 describe('import jobs over HTTP', () => {
@@ -32,7 +39,8 @@ describe('import jobs over HTTP', () => {
   });
 
   const drive = () => ({ driveId: randomUUID(), key: Buffer.alloc(32, 7).toString('base64'), manifestSha256: 'a'.repeat(64), files: 5, bytes: 1234 });
-  const create = (name: string) => owner.request('createImportJob', { params: { subscriptionId }, body: { name, storageAccount: 'seedacct', container: 'seed-data', drives: [drive()] } });
+  const create = (name: string) =>
+    owner.request('createImportJob', { params: { subscriptionId }, body: { name, storageAccount: 'seedacct', container: 'seed-data', drives: [drive()] } });
   const named = (jobName: string) => ({ subscriptionId, jobName });
 
   it('creates a job, shows its deadline and the shipping address, takes shipping details', async () => {
@@ -48,23 +56,31 @@ describe('import jobs over HTTP', () => {
 
   it('refuses a tracking number used by another job with 409 naming the field', async () => {
     await create('second-seed');
-    await assert.rejects(owner.request('setShipping', { params: named('second-seed'), body: shipping('PNL-0001') }), (e) => isDriveseedError(e, 'CONFLICT') && /trackingNumber/.test((e as Error).message));
+    await assert.rejects(
+      owner.request('setShipping', { params: named('second-seed'), body: shipping('PNL-0001') }),
+      (e) => isDriveseedError(e, 'CONFLICT') && /trackingNumber/.test((e as Error).message),
+    );
     const job = await owner.request('getImportJob', { params: named('second-seed') });
     assert.equal(job.state, 'Creating');
   });
 
   it('validates names and shipping fields with 400 naming the field', async () => {
     await assert.rejects(create('Not Valid'), (e) => isDriveseedError(e, 'USAGE') && /name/.test((e as Error).message));
-    await assert.rejects(owner.request('setShipping', { params: named('second-seed'), body: { ...shipping('PNL-0002'), email: 'not-an-email' } }), (e) => isDriveseedError(e, 'USAGE') && /email/.test((e as Error).message));
+    await assert.rejects(
+      owner.request('setShipping', { params: named('second-seed'), body: { ...shipping('PNL-0002'), email: 'not-an-email' } }),
+      (e) => isDriveseedError(e, 'USAGE') && /email/.test((e as Error).message),
+    );
   });
 
-  it('cancels only in Creating, lists jobs, and hides other subscriptions\' jobs', async () => {
+  it("cancels only in Creating, lists jobs, and hides other subscriptions' jobs", async () => {
     const canceled = await owner.request('cancelImportJob', { params: named('second-seed') });
     assert.equal(canceled.state, 'Canceled');
     await assert.rejects(owner.request('cancelImportJob', { params: named('first-seed') }), (e) => isDriveseedError(e, 'CONFLICT'));
     const list = await owner.request('listImportJobs', { params: { subscriptionId } });
     assert.deepEqual(list.jobs.map((j) => j.name).sort(), ['first-seed', 'second-seed']);
-    const response = await fetch(`${service.url}/v1/subscriptions/${randomUUID()}/import-jobs`, { headers: { authorization: `OwnerKey ${service.bootstrap!.ownerKey}` } });
+    const response = await fetch(`${service.url}/v1/subscriptions/${randomUUID()}/import-jobs`, {
+      headers: { authorization: `OwnerKey ${service.bootstrap!.ownerKey}` },
+    });
     assert.equal(response.status, 403);
   });
 });

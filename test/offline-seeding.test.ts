@@ -14,7 +14,24 @@ import { setUpAgent } from './service-harness.js';
 import { openDriveSource } from '../src/core/envelope/drive-medium.js';
 
 const JOB = 'seed-one';
-const SHIPPING = ['--carrier', 'DHL', '--ship-date', '2026-11-25', '--contact-name', 'A. Admin', '--phone', '+31 20 123 4567', '--email', 'admin@example.org', '--return-address', 'Dam 1, Amsterdam', '--country', 'NL', '--postal-code', '1012 JS'];
+const SHIPPING = [
+  '--carrier',
+  'DHL',
+  '--ship-date',
+  '2026-11-25',
+  '--contact-name',
+  'A. Admin',
+  '--phone',
+  '+31 20 123 4567',
+  '--email',
+  'admin@example.org',
+  '--return-address',
+  'Dam 1, Amsterdam',
+  '--country',
+  'NL',
+  '--postal-code',
+  '1012 JS',
+];
 
 /** Random (incompressible) files plus small text files: several 16 MiB packs, so the seed spans drives. */
 async function writeData(dir: string, megabytes: number): Promise<void> {
@@ -27,7 +44,10 @@ async function writeData(dir: string, megabytes: number): Promise<void> {
 async function staged(t: any, megabytes = 40, options: { importWorker?: boolean } = {}) {
   const s = await setUpAgent(t, { extra: options.importWorker ? [] : ['--no-import-worker'], data: (dir) => writeData(dir, megabytes) });
   const staging = join(s.dir, 'staging');
-  const protect = cli(['agent', 'protect', s.data, '--offline', '--staging', staging, '--job', JOB, '--storage-account', 'seedacct', '--container', 'seeds'], s.env);
+  const protect = cli(
+    ['agent', 'protect', s.data, '--offline', '--staging', staging, '--job', JOB, '--storage-account', 'seedacct', '--container', 'seeds'],
+    s.env,
+  );
   assert.equal(protect.code, 0, protect.stderr);
   const first = json(cli(['agent', 'backup-now', '--json'], s.env));
   assert.equal(first.state, 'Waiting');
@@ -36,9 +56,14 @@ async function staged(t: any, megabytes = 40, options: { importWorker?: boolean 
   // Two mounted drives and, between them, an image file: a job may mix them.
   const drives = [join(s.dir, 'drive1'), join(s.dir, 'drive2.img'), join(s.dir, 'drive3')];
   for (const d of drives) if (!d.endsWith('.img')) await mkdir(d);
-  const diskprep = (paths: string[], extra: string[] = []) => cli(['diskprep', '--staging', staging, '--publish-settings', s.settings, '--job', JOB, '--drive', ...paths, '--capacity', '24MB', ...extra], s.env);
+  const diskprep = (paths: string[], extra: string[] = []) =>
+    cli(['diskprep', '--staging', staging, '--publish-settings', s.settings, '--job', JOB, '--drive', ...paths, '--capacity', '24MB', ...extra], s.env);
   const receive = (paths: string[]) => cli(['datacenter', 'receive', '--data-dir', s.dataDir, '--job', JOB, '--drive', ...paths, '--json']);
-  const ship = (tracking: string) => cli(['diskprep', '--update-shipping', '--staging', staging, '--publish-settings', s.settings, '--job', JOB, '--tracking', tracking, ...SHIPPING, '--yes'], s.env);
+  const ship = (tracking: string) =>
+    cli(
+      ['diskprep', '--update-shipping', '--staging', staging, '--publish-settings', s.settings, '--job', JOB, '--tracking', tracking, ...SHIPPING, '--yes'],
+      s.env,
+    );
   const status = () => json(cli(['diskprep', '--status', '--staging', staging, '--publish-settings', s.settings, '--job', JOB, '--json'], s.env));
   const restoreMatches = async () => {
     const target = join(s.dir, `restored-${Date.now()}`);
@@ -72,7 +97,10 @@ describe('offline seeding end to end', () => {
     assert.ok(prep.drives.length >= 2, 'the seed spans drives');
     assert.equal(prep.job.state, 'Creating');
     assert.match(prep.job.shippingAddress, /driveseed data centre/);
-    assert.ok(prep.drives.some((d: { path: string }) => d.path.endsWith('.img')), 'an image file among the drives');
+    assert.ok(
+      prep.drives.some((d: { path: string }) => d.path.endsWith('.img')),
+      'an image file among the drives',
+    );
     for (const d of prep.drives) {
       const header = JSON.parse((await (await openDriveSource(d.path)).read('driveseed-drive.json'))!.toString('utf8'));
       assert.deepEqual(Object.keys(header).sort(), ['createdAt', 'driveId', 'format', 'jobName', 'version'], 'nothing but the header in clear');
@@ -84,7 +112,10 @@ describe('offline seeding end to end', () => {
     assert.match(json(cli(['agent', 'backup-now', '--json'], s.env)).message, /Waiting for import job to complete \(import job seed-one is Shipping\)/);
 
     const received = s.receive(prep.drives.map((d: { path: string }) => d.path));
-    assert.deepEqual(json(received).drives.map((d: { state: string }) => d.state), prep.drives.map(() => 'Completed'));
+    assert.deepEqual(
+      json(received).drives.map((d: { state: string }) => d.state),
+      prep.drives.map(() => 'Completed'),
+    );
     assert.equal(s.status().job.state, 'Packaging');
 
     await appendFile(join(s.data, 'docs', 'note-1.txt'), 'one more line\n');
@@ -141,7 +172,25 @@ describe('offline seeding end to end', () => {
 
   it('what a lost drive carried goes on a replacement drive (diskprep --repair), not over the network past the heal limit', async (t) => {
     const s = await staged(t);
-    const protect = cli(['agent', 'protect', s.data, '--offline', '--staging', s.staging, '--job', JOB, '--storage-account', 'seedacct', '--container', 'seeds', '--heal-limit', '1MB'], s.env);
+    const protect = cli(
+      [
+        'agent',
+        'protect',
+        s.data,
+        '--offline',
+        '--staging',
+        s.staging,
+        '--job',
+        JOB,
+        '--storage-account',
+        'seedacct',
+        '--container',
+        'seeds',
+        '--heal-limit',
+        '1MB',
+      ],
+      s.env,
+    );
     assert.equal(protect.code, 0, protect.stderr);
     const prep = json(s.diskprep(s.drives, ['--json']));
     const repairCli = (args: string[]) => cli(['diskprep', '--repair', '--staging', s.staging, '--publish-settings', s.settings, '--job', JOB, ...args], s.env);
@@ -157,21 +206,33 @@ describe('offline seeding end to end', () => {
     // More is missing than the agent may send unasked: it says so, sends nothing, points at the repair.
     const refused = cli(['agent', 'backup-now'], s.env);
     assert.notEqual(refused.code, 0);
-    assert.match(refused.stderr, /the import did not deliver \d+ files \([\d.]+ MB\), more than the 1\.0 MB the seed may heal over the network.*diskprep --repair/s);
+    assert.match(
+      refused.stderr,
+      /the import did not deliver \d+ files \([\d.]+ MB\), more than the 1\.0 MB the seed may heal over the network.*diskprep --repair/s,
+    );
 
     const replacement = join(s.dir, 'replacement.img');
     const repair = json(repairCli(['--drive', replacement, '--capacity', '200MB', '--json']));
     assert.equal(repair.job.name, 'seed-one-repair');
     assert.equal(repair.job.state, 'Creating');
-    assert.ok(repair.repair.files > 0 && repair.repair.bytes > 16 * 1024 * 1024, `the replacement carries what the lost drives did: ${JSON.stringify(repair.repair)}`);
+    assert.ok(
+      repair.repair.files > 0 && repair.repair.bytes > 16 * 1024 * 1024,
+      `the replacement carries what the lost drives did: ${JSON.stringify(repair.repair)}`,
+    );
     assert.equal(json(repairCli(['--drive', replacement, '--json'])).alreadyRegistered, true, 'a rerun changes nothing');
-    assert.match(json(cli(['agent', 'backup-now', '--json'], s.env)).message, /Waiting for import job to complete \(replacement drives: import job seed-one-repair is Creating\)/);
+    assert.match(
+      json(cli(['agent', 'backup-now', '--json'], s.env)).message,
+      /Waiting for import job to complete \(replacement drives: import job seed-one-repair is Creating\)/,
+    );
 
     const shipped = repairCli(['--update-shipping', '--tracking', 'TRACK-6007', ...SHIPPING, '--yes']);
     assert.equal(shipped.code, 0, shipped.stderr);
     assert.equal(json(repairCli(['--status', '--json'])).job.state, 'Shipping');
     const received = json(cli(['datacenter', 'receive', '--data-dir', s.dataDir, '--job', 'seed-one-repair', '--drive', replacement, '--json']));
-    assert.deepEqual(received.drives.map((d: { state: string }) => d.state), ['Completed']);
+    assert.deepEqual(
+      received.drives.map((d: { state: string }) => d.state),
+      ['Completed'],
+    );
 
     const after = json(cli(['agent', 'backup-now', '--json'], s.env));
     assert.equal(after.seed.job.state, 'Completed');
@@ -180,7 +241,7 @@ describe('offline seeding end to end', () => {
     assert.equal(cli(['check', '--repo', await s.vaultRepository(), '--read-data']).code, 0);
   });
 
-  it('drives queued with --queue-only are imported by the service\'s own worker', async (t) => {
+  it("drives queued with --queue-only are imported by the service's own worker", async (t) => {
     const s = await staged(t, 16, { importWorker: true });
     const prep = json(s.diskprep([s.drives[0]], ['--json']));
     assert.equal(s.ship('TRACK-6006').code, 0);
@@ -203,21 +264,43 @@ describe('offline seeding end to end', () => {
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
       assert.match(r.stderr, pattern);
     };
-    oneLine(cli(['agent', 'protect', s.data, '--offline', '--staging', s.staging, '--job', 'Bad Name', '--storage-account', 'seedacct', '--container', 'seeds'], s.env), /breaks the naming rules/);
+    oneLine(
+      cli(
+        ['agent', 'protect', s.data, '--offline', '--staging', s.staging, '--job', 'Bad Name', '--storage-account', 'seedacct', '--container', 'seeds'],
+        s.env,
+      ),
+      /breaks the naming rules/,
+    );
     oneLine(cli(['agent', 'protect', s.data, '--offline', '--staging', s.staging], s.env), /--offline needs --job, --storage-account, --container/);
     oneLine(s.diskprep([join(s.dir, 'nowhere')]), /drive .*nowhere is not there/);
-    oneLine(cli(['diskprep', '--staging', s.staging, '--publish-settings', s.settings, '--job', 'other-job', '--drive', s.drives[0]], s.env), /holds no staged backup for import job other-job \(it holds: seed-one\)/);
-    oneLine(cli(['diskprep', '--staging', s.staging, '--publish-settings', s.settings, '--job', JOB, '--drive', s.drives[0], '--capacity', '1MB'], s.env), /too small for even one file/);
-    oneLine(cli(['diskprep', '--staging', s.staging, '--publish-settings', s.settings, '--job', JOB, '--drive', s.drives[0], '--capacity', '11TB'], s.env), /larger than 10 TB/);
+    oneLine(
+      cli(['diskprep', '--staging', s.staging, '--publish-settings', s.settings, '--job', 'other-job', '--drive', s.drives[0]], s.env),
+      /holds no staged backup for import job other-job \(it holds: seed-one\)/,
+    );
+    oneLine(
+      cli(['diskprep', '--staging', s.staging, '--publish-settings', s.settings, '--job', JOB, '--drive', s.drives[0], '--capacity', '1MB'], s.env),
+      /too small for even one file/,
+    );
+    oneLine(
+      cli(['diskprep', '--staging', s.staging, '--publish-settings', s.settings, '--job', JOB, '--drive', s.drives[0], '--capacity', '11TB'], s.env),
+      /larger than 10 TB/,
+    );
     const elevenDrives = Array.from({ length: 11 }, (_, i) => join(s.dir, `many-${i}`));
     for (const d of elevenDrives) await mkdir(d);
     oneLine(s.diskprep(elevenDrives), /at most 10 drives/);
     await writeFile(join(s.drives[0], 'family-photos.jpg'), 'precious');
     oneLine(s.diskprep([s.drives[0]]), /not empty/);
-    for (const d of [s.drives[0], ...elevenDrives]) assert.deepEqual((await readdir(d)).filter((e) => !e.startsWith('family')), [], `nothing written on ${d}`);
+    for (const d of [s.drives[0], ...elevenDrives])
+      assert.deepEqual(
+        (await readdir(d)).filter((e) => !e.startsWith('family')),
+        [],
+        `nothing written on ${d}`,
+      );
     assert.equal(await readFile(join(s.drives[0], 'family-photos.jpg'), 'utf8'), 'precious');
     // Asked to erase and told no: nothing changes.
-    const declined = cli(['diskprep', '--staging', s.staging, '--publish-settings', s.settings, '--job', JOB, '--drive', s.drives[0], '--capacity', '24MB'], { ...s.env });
+    const declined = cli(['diskprep', '--staging', s.staging, '--publish-settings', s.settings, '--job', JOB, '--drive', s.drives[0], '--capacity', '24MB'], {
+      ...s.env,
+    });
     assert.notEqual(declined.code, 0);
     assert.equal(await readFile(join(s.drives[0], 'family-photos.jpg'), 'utf8'), 'precious');
 
@@ -229,12 +312,32 @@ describe('offline seeding end to end', () => {
     await writeData(otherData, 8);
     const otherStaging = join(s.dir, 'other-staging');
     assert.equal(cli(['agent', 'register', '--publish-settings', s.settings, '--vault', 'main', '--name', 'other-server'], otherEnv).code, 0);
-    assert.equal(cli(['agent', 'protect', otherData, '--offline', '--staging', otherStaging, '--job', 'seed-two', '--storage-account', 'seedacct', '--container', 'other'], otherEnv).code, 0);
-    oneLine(cli(['agent', 'protect', otherData, '--offline', '--staging', s.staging, '--job', JOB, '--storage-account', 'seedacct', '--container', 'seeds'], otherEnv), /staging directory of job seed-one of server .*, not this server's/);
+    assert.equal(
+      cli(
+        ['agent', 'protect', otherData, '--offline', '--staging', otherStaging, '--job', 'seed-two', '--storage-account', 'seedacct', '--container', 'other'],
+        otherEnv,
+      ).code,
+      0,
+    );
+    oneLine(
+      cli(
+        ['agent', 'protect', otherData, '--offline', '--staging', s.staging, '--job', JOB, '--storage-account', 'seedacct', '--container', 'seeds'],
+        otherEnv,
+      ),
+      /staging directory of job seed-one of server .*, not this server's/,
+    );
     json(cli(['agent', 'backup-now', '--json'], otherEnv));
     await mkdir(join(s.dir, 'other-drive'));
-    json(cli(['diskprep', '--staging', otherStaging, '--publish-settings', s.settings, '--drive', join(s.dir, 'other-drive'), '--capacity', '24MB', '--json'], otherEnv));
-    const dup = cli(['diskprep', '--update-shipping', '--staging', otherStaging, '--publish-settings', s.settings, '--tracking', 'TRACK-4004', ...SHIPPING, '--yes'], otherEnv);
+    json(
+      cli(
+        ['diskprep', '--staging', otherStaging, '--publish-settings', s.settings, '--drive', join(s.dir, 'other-drive'), '--capacity', '24MB', '--json'],
+        otherEnv,
+      ),
+    );
+    const dup = cli(
+      ['diskprep', '--update-shipping', '--staging', otherStaging, '--publish-settings', s.settings, '--tracking', 'TRACK-4004', ...SHIPPING, '--yes'],
+      otherEnv,
+    );
     assert.equal(dup.code, 1);
     assert.match(dup.stderr.trim().split('\n').at(-1)!, /^driveseed: .*tracking number TRACK-4004 belongs to another import job/);
     await assert.rejects(stat(join(otherStaging, 'seed-two', 'shipping.json')), 'a refused entry is not stored');
@@ -256,7 +359,13 @@ describe('offline seeding end to end', () => {
     assert.notEqual(cli(['agent', 'backup-now'], s.env).code, 0);
 
     const again = ['--staging', s.staging, '--publish-settings', s.settings, '--job', 'seed-again'];
-    assert.equal(cli(['agent', 'protect', s.data, '--offline', '--staging', s.staging, '--job', 'seed-again', '--storage-account', 'seedacct', '--container', 'again'], s.env).code, 0);
+    assert.equal(
+      cli(
+        ['agent', 'protect', s.data, '--offline', '--staging', s.staging, '--job', 'seed-again', '--storage-account', 'seedacct', '--container', 'again'],
+        s.env,
+      ).code,
+      0,
+    );
     assert.equal(json(cli(['agent', 'backup-now', '--json'], s.env)).kind, 'offline');
     json(cli(['diskprep', ...again, '--drive', s.drives[2], '--capacity', '200MB', '--json'], s.env));
     assert.equal(cli(['diskprep', '--update-shipping', ...again, '--tracking', 'TRACK-7007', ...SHIPPING, '--yes'], s.env).code, 0);
@@ -270,20 +379,54 @@ describe('offline seeding end to end', () => {
   it('kill -9 during diskprep, during the import and during the vault copy: each rerun resumes and the vault ends complete', async (t) => {
     const s = await staged(t, 96);
     // diskprep: killed once the first file is journaled (onto the image file), then run again with the same drives.
-    const killedPrep = cliAsync(['diskprep', '--staging', s.staging, '--publish-settings', s.settings, '--job', JOB, '--drive', s.drives[1], s.drives[0], '--capacity', '80MB'], s.env);
+    const killedPrep = cliAsync(
+      ['diskprep', '--staging', s.staging, '--publish-settings', s.settings, '--job', JOB, '--drive', s.drives[1], s.drives[0], '--capacity', '80MB'],
+      s.env,
+    );
     await killWhen(killedPrep, async () => (await journalLines(join(s.staging, JOB, 'diskprep'))) >= 1);
     const journaled = await journalLines(join(s.staging, JOB, 'diskprep'));
-    const prep = json(cli(['diskprep', '--staging', s.staging, '--publish-settings', s.settings, '--job', JOB, '--drive', s.drives[1], s.drives[0], '--capacity', '80MB', '--json'], s.env));
+    const prep = json(
+      cli(
+        [
+          'diskprep',
+          '--staging',
+          s.staging,
+          '--publish-settings',
+          s.settings,
+          '--job',
+          JOB,
+          '--drive',
+          s.drives[1],
+          s.drives[0],
+          '--capacity',
+          '80MB',
+          '--json',
+        ],
+        s.env,
+      ),
+    );
     assert.equal(prep.job.state, 'Creating');
     assert.ok(journaled < prep.drives.reduce((n: number, d: { files: number }) => n + d.files, 0), 'the kill landed mid-run');
     assert.equal(s.ship('TRACK-5005').code, 0);
 
     // import: killed once files land in the container; the rerun takes the dead worker's drive over.
     const container = join(s.dataDir, 'blobs', 'accounts', 'seedacct', 'containers', 'seeds');
-    const killedImport = cliAsync(['datacenter', 'receive', '--data-dir', s.dataDir, '--job', JOB, '--drive', ...prep.drives.map((d: { path: string }) => d.path)]);
+    const killedImport = cliAsync([
+      'datacenter',
+      'receive',
+      '--data-dir',
+      s.dataDir,
+      '--job',
+      JOB,
+      '--drive',
+      ...prep.drives.map((d: { path: string }) => d.path),
+    ]);
     await killWhen(killedImport, async () => (await countFiles(container)) >= 1);
     const received = json(s.receive(prep.drives.map((d: { path: string }) => d.path)));
-    assert.deepEqual(received.drives.map((d: { state: string }) => d.state).sort(), prep.drives.map(() => 'Completed'));
+    assert.deepEqual(
+      received.drives.map((d: { state: string }) => d.state).sort(),
+      prep.drives.map(() => 'Completed'),
+    );
 
     // vault copy: the service is killed while it copies the seed; the agent's run fails, the next one completes.
     const vault = await s.vaultRepository().catch(() => undefined);

@@ -34,7 +34,10 @@ export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 
 }
 
 /** A service, a registered agent home and a protected tree: the setting of every test here. */
-export async function setUpAgent(t: any, options: { extra?: string[]; env?: Record<string, string>; data?: (dir: string) => Promise<void>; https?: boolean } = {}) {
+export async function setUpAgent(
+  t: any,
+  options: { extra?: string[]; env?: Record<string, string>; data?: (dir: string) => Promise<void>; https?: boolean } = {},
+) {
   const dir = await tempDir(t);
   const dataDir = join(dir, 'service');
   const port = await freePort();
@@ -44,7 +47,13 @@ export async function setUpAgent(t: any, options: { extra?: string[]; env?: Reco
   const env = { DRIVESEED_HOME: join(dir, 'agent'), ...options.env };
   const url = `${options.https ? 'https' : 'http'}://127.0.0.1:${port}`;
   const settings = join(dir, 'publish.json');
-  assert.equal(cli(['service', 'publish-settings', '--service', url, '--subscription', bootstrap.subscriptionId, '--owner-key', bootstrap.ownerKey, '--out', settings], env).code, 0);
+  assert.equal(
+    cli(
+      ['service', 'publish-settings', '--service', url, '--subscription', bootstrap.subscriptionId, '--owner-key', bootstrap.ownerKey, '--out', settings],
+      env,
+    ).code,
+    0,
+  );
   const registered = json(cli(['agent', 'register', '--publish-settings', settings, '--vault', 'main', '--json'], env));
   const data = join(dir, 'data');
   if (options.data) await options.data(data);
@@ -64,7 +73,6 @@ export async function setUpAgent(t: any, options: { extra?: string[]; env?: Reco
     kill: () => stopProcess(service, 'SIGKILL'),
   };
 }
-
 
 /** Flips one byte in the largest payload file of a drive: its import must report the block. */
 export async function tamperDrive(drivePath: string): Promise<void> {

@@ -43,7 +43,12 @@ export function identitySuite(name: string, databaseUrl: () => Promise<string | 
       return fetch(`${service.url}/v1/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     }
 
-    const assertionBody = (appId: string, assertion: string) => ({ grant_type: 'client_credentials', client_id: appId, client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: assertion });
+    const assertionBody = (appId: string, assertion: string) => ({
+      grant_type: 'client_credentials',
+      client_id: appId,
+      client_assertion_type: CLIENT_ASSERTION_TYPE,
+      client_assertion: assertion,
+    });
 
     it('an application authenticates with its certificate and sees its own subscription', async () => {
       const { app, client } = await newApp('agent-one');
@@ -53,10 +58,13 @@ export function identitySuite(name: string, databaseUrl: () => Promise<string | 
     it('creating an application twice is a conflict that names the existing one', async () => {
       const { app } = await newApp('twice');
       const cert = await createSelfSignedCertificate('twice', 30);
-      await assert.rejects(owner.createApplication(subscriptionId, { name: 'twice', certificate: cert.certificatePem }), (e) => isDriveseedError(e, 'CONFLICT') && (e as Error).message.includes(app.id));
+      await assert.rejects(
+        owner.createApplication(subscriptionId, { name: 'twice', certificate: cert.certificatePem }),
+        (e) => isDriveseedError(e, 'CONFLICT') && (e as Error).message.includes(app.id),
+      );
     });
 
-    it('refuses requests without credentials (401) and with another subscription\'s (403)', async () => {
+    it("refuses requests without credentials (401) and with another subscription's (403)", async () => {
       const none = await fetch(`${service.url}/v1/subscriptions/${subscriptionId}/whoami`);
       assert.equal(none.status, 401);
       const other = await createSubscription(service.database.db, 'other', new Date());
@@ -73,7 +81,10 @@ export function identitySuite(name: string, databaseUrl: () => Promise<string | 
     /** Sends an upload's headers, promising 64 MiB, and never a byte of it: the status, if the service answers without the body. */
     function answerToHeadersAlone(path: string, headers: Record<string, string>, method = 'PUT'): Promise<number> {
       return new Promise((resolve, reject) => {
-        const req = httpRequest(`${service.url}${path}`, { method, headers: { 'content-type': 'application/octet-stream', 'content-length': String(64 << 20), ...headers } });
+        const req = httpRequest(`${service.url}${path}`, {
+          method,
+          headers: { 'content-type': 'application/octet-stream', 'content-length': String(64 << 20), ...headers },
+        });
         const timer = setTimeout(() => reject(new Error(`${path}: no answer without the body`)), 5000);
         req.on('response', (response) => {
           clearTimeout(timer);
@@ -93,7 +104,10 @@ export function identitySuite(name: string, databaseUrl: () => Promise<string | 
       assert.equal(await answerToHeadersAlone(blob, { authorization: `OwnerKey ${other.ownerKey}` }), 403);
       // Only the blob routes take raw bodies: anywhere else one is refused unread, credentials or not.
       assert.equal(await answerToHeadersAlone('/v1/token', {}, 'POST'), 415);
-      assert.equal(await answerToHeadersAlone(`/v1/subscriptions/${subscriptionId}/vaults/v1`, { authorization: `OwnerKey ${service.bootstrap!.ownerKey}` }), 415);
+      assert.equal(
+        await answerToHeadersAlone(`/v1/subscriptions/${subscriptionId}/vaults/v1`, { authorization: `OwnerKey ${service.bootstrap!.ownerKey}` }),
+        415,
+      );
     });
 
     it('refuses an assertion signed by an unknown certificate', async () => {

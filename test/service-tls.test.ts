@@ -31,7 +31,10 @@ describe('the service over HTTPS, and behind a TLS-terminating proxy', () => {
     assert.deepEqual(await compareTrees(s.data, join(target, s.data)), []);
 
     // Without the CA: one clear line and its hint, at once, for a status and for a backup alike (no retries).
-    for (const command of [['agent', 'status'], ['agent', 'backup-now']]) {
+    for (const command of [
+      ['agent', 'status'],
+      ['agent', 'backup-now'],
+    ]) {
       const untrusting = cli(command, { DRIVESEED_HOME: s.env.DRIVESEED_HOME });
       assert.equal(untrusting.code, 1, untrusting.stderr);
       assert.match(untrusting.stderr, /presented a certificate this machine does not trust: self-signed certificate/);
@@ -40,7 +43,7 @@ describe('the service over HTTPS, and behind a TLS-terminating proxy', () => {
     }
   });
 
-  it('refuses to start with half a TLS configuration or a key that is not the certificate\'s', async (t) => {
+  it("refuses to start with half a TLS configuration or a key that is not the certificate's", async (t) => {
     const dir = await tempDir(t, 'tls-');
     const one = await createLoopbackServerCertificate();
     const other = await createLoopbackServerCertificate();
@@ -61,7 +64,11 @@ describe('the service over HTTPS, and behind a TLS-terminating proxy', () => {
   it('behind a trusted proxy, an assertion for the public https address is accepted; from anyone else, refused', async (t) => {
     const dir = await tempDir(t, 'proxy-');
     const start = (trustProxy?: string) => startService({ dataDir: join(dir, `trusting-${trustProxy ?? 'none'}`), listen: '127.0.0.1:0', trustProxy });
-    for (const [trustProxy, expected] of [['127.0.0.1', 200], [undefined, 401], ['10.1.2.3', 401]] as const) {
+    for (const [trustProxy, expected] of [
+      ['127.0.0.1', 200],
+      [undefined, 401],
+      ['10.1.2.3', 401],
+    ] as const) {
       const service = await start(trustProxy);
       try {
         const owner = new ServiceClient(service.url, { ownerKey: service.bootstrap!.ownerKey });
@@ -72,7 +79,12 @@ describe('the service over HTTPS, and behind a TLS-terminating proxy', () => {
         const response = await fetch(`${service.url}/v1/token`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'backup.example.com' },
-          body: JSON.stringify({ grant_type: 'client_credentials', client_id: app.id, client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: assertion }),
+          body: JSON.stringify({
+            grant_type: 'client_credentials',
+            client_id: app.id,
+            client_assertion_type: CLIENT_ASSERTION_TYPE,
+            client_assertion: assertion,
+          }),
         });
         assert.equal(response.status, expected, `trust proxy ${trustProxy}: ${await response.text()}`);
       } finally {

@@ -75,14 +75,20 @@ export function directSuite(name: string, databaseUrl: (dir: string) => Promise<
     async function newServer(serverName: string) {
       const certificate = await createSelfSignedCertificate(serverName, 30);
       const application = await owner.createApplication(subscriptionId, { name: serverName, certificate: certificate.certificatePem });
-      const server = await owner.request('registerServer', { params: { subscriptionId, vaultName: 'main' }, body: { name: serverName, applicationId: application.id } });
+      const server = await owner.request('registerServer', {
+        params: { subscriptionId, vaultName: 'main' },
+        body: { name: serverName, applicationId: application.id },
+      });
       const credentials = { applicationId: application.id, certificate };
       const client = new ServiceClient(url, credentials);
       const params = { subscriptionId, vaultName: 'main', serverId: server.id };
       const grants = (access: 'create' | 'read', names: string[], as = client) => as.request('grantBlobAccess', { params, body: { access, names } });
       const startJob = () => client.request('startJob', { params, body: { kind: 'online' } });
       const failJob = (job: BackupJob) =>
-        client.request('finishJob', { params: { ...params, jobId: job.id }, body: { state: 'Failed', filesNew: 0, filesChanged: 0, filesUnchanged: 0, bytesRead: 0, bytesSent: 0, warnings: 0, error: 'test' } });
+        client.request('finishJob', {
+          params: { ...params, jobId: job.id },
+          body: { state: 'Failed', filesNew: 0, filesChanged: 0, filesUnchanged: 0, bytesRead: 0, bytesSent: 0, warnings: 0, error: 'test' },
+        });
       const viaService = new VaultStore(client, subscriptionId, 'main', server.id);
       return { server, client, credentials, params, grants, startJob, failJob, viaService };
     }
@@ -99,7 +105,7 @@ export function directSuite(name: string, databaseUrl: (dir: string) => Promise<
       assert.match(new URL(answer.grants[0].url).pathname, new RegExp(`/vaults/vaults/${vaultId}/servers/${a.server.id}/${p.name}$`));
       assert.match(answer.grants[0].url, /sp=c&/, 'create only: no write-over, read, delete or list');
       await putWithSignedUrl(answer.grants[0].url, p.bytes);
-      assert.deepEqual(await a.viaService.get(p.name), p.bytes, 'the service finds it in the server\'s repository');
+      assert.deepEqual(await a.viaService.get(p.name), p.bytes, "the service finds it in the server's repository");
       await a.failJob(job);
       await rejectsWith(a.grants('create', [pack().name]), 'CONFLICT');
     });
@@ -112,7 +118,11 @@ export function directSuite(name: string, databaseUrl: (dir: string) => Promise<
       await rejectsWith(a.grants('create', [pack().name], b.client), 'FORBIDDEN', /not the one registered/);
       const other = await createSubscription(database.db, 'elsewhere', new Date());
       await rejectsWith(a.grants('read', [pack().name], new ServiceClient(url, { ownerKey: other.ownerKey })), 'FORBIDDEN', /another subscription/);
-      const anonymous = await fetch(url + routePath(routes.grantBlobAccess, a.params), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ access: 'read', names: [pack().name] }) });
+      const anonymous = await fetch(url + routePath(routes.grantBlobAccess, a.params), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ access: 'read', names: [pack().name] }),
+      });
       assert.equal(anonymous.status, 401);
       // B's own URL, with A's folder in its path: the signature covers the blob's full name.
       const p = pack();
@@ -133,7 +143,14 @@ export function directSuite(name: string, databaseUrl: (dir: string) => Promise<
         assert.equal(response.status, 400, JSON.stringify(names));
         assert.match((await response.json()).field ?? '', /^names/);
       }
-      await rejectsWith(a.grants('read', Array.from({ length: 65 }, () => pack().name)), 'USAGE', /names/);
+      await rejectsWith(
+        a.grants(
+          'read',
+          Array.from({ length: 65 }, () => pack().name),
+        ),
+        'USAGE',
+        /names/,
+      );
       const refusedAccess = { access: 'delete', names: [pack().name] } as unknown as BlobGrantRequest;
       await rejectsWith(a.client.request('grantBlobAccess', { params: a.params, body: refusedAccess }), 'USAGE', /access/);
     });

@@ -60,7 +60,10 @@ describe('blob downloads through the service', () => {
     const vault = await owner.request('ensureVault', { params: { subscriptionId, vaultName: 'main' } });
     const certificate = await createSelfSignedCertificate('big', 30);
     const application = await owner.createApplication(subscriptionId, { name: 'big', certificate: certificate.certificatePem });
-    const server = await owner.request('registerServer', { params: { subscriptionId, vaultName: 'main' }, body: { name: 'big', applicationId: application.id } });
+    const server = await owner.request('registerServer', {
+      params: { subscriptionId, vaultName: 'main' },
+      body: { name: 'big', applicationId: application.id },
+    });
     const data = randomBytes(BLOB);
     await blobs.put(`vaults/${vault.id}/servers/${server.id}/data/ab/big`, data);
     const blobUrl = url + routePath(routes.getBlob, { subscriptionId, vaultName: 'main', serverId: server.id, '*': 'data/ab/big' });

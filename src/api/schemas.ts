@@ -52,7 +52,6 @@ export const ApplicationQuery = Type.Object({ name: Type.Optional(AppName) });
 export const UploadCertificate = Type.Object({ certificate: Pem }, { additionalProperties: false });
 export type UploadCertificate = Static<typeof UploadCertificate>;
 
-
 /** RFC 7523 client credentials with a JWT assertion signed by the application's certificate key. */
 export const TokenRequest = Type.Object(
   {
@@ -72,7 +71,11 @@ export const TokenResponse = Type.Object({
 });
 export type TokenResponse = Static<typeof TokenResponse>;
 
-export const WhoAmI = Type.Object({ subscriptionId: Type.String(), applicationId: Type.Optional(Type.String()), role: Type.Union([Type.Literal('owner'), Type.Literal('application'), Type.Literal('operator')]) });
+export const WhoAmI = Type.Object({
+  subscriptionId: Type.String(),
+  applicationId: Type.Optional(Type.String()),
+  role: Type.Union([Type.Literal('owner'), Type.Literal('application'), Type.Literal('operator')]),
+});
 export type WhoAmI = Static<typeof WhoAmI>;
 
 // ---- vault ---------------------------------------------------------------------------------
@@ -86,10 +89,7 @@ export const JobParams = Type.Object({ subscriptionId: Id, vaultName: VaultParam
 export const Vault = Type.Object({ id: Type.String(), name: Type.String(), createdAt: Type.String() });
 export type Vault = Static<typeof Vault>;
 
-export const RegisterServer = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: 200 }), applicationId: Id },
-  { additionalProperties: false },
-);
+export const RegisterServer = Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }), applicationId: Id }, { additionalProperties: false });
 export type RegisterServer = Static<typeof RegisterServer>;
 
 export const ProtectionPolicy = Type.Object(
@@ -110,10 +110,19 @@ export const Server = Type.Object({
 export type Server = Static<typeof Server>;
 
 /** A backup job's states. Waiting: an offline backup whose data travels on drives; nothing restorable yet. */
-export const JobState = Type.Union([Type.Literal('InProgress'), Type.Literal('Completed'), Type.Literal('CompletedWithWarnings'), Type.Literal('Failed'), Type.Literal('Waiting')]);
+export const JobState = Type.Union([
+  Type.Literal('InProgress'),
+  Type.Literal('Completed'),
+  Type.Literal('CompletedWithWarnings'),
+  Type.Literal('Failed'),
+  Type.Literal('Waiting'),
+]);
 export type JobState = Static<typeof JobState>;
 
-export const StartJob = Type.Object({ kind: Type.Union([Type.Literal('online'), Type.Literal('offline'), Type.Literal('seed')]) }, { additionalProperties: false });
+export const StartJob = Type.Object(
+  { kind: Type.Union([Type.Literal('online'), Type.Literal('offline'), Type.Literal('seed')]) },
+  { additionalProperties: false },
+);
 
 export const FinishJob = Type.Object(
   {
@@ -127,7 +136,12 @@ export const FinishJob = Type.Object(
     error: Type.Optional(Type.String({ maxLength: 2000 })),
     message: Type.Optional(Type.String({ maxLength: 2000 })),
     recoveryPoint: Type.Optional(
-      Type.Object({ snapshotId: Type.String({ pattern: '^[0-9a-f]{64}$' }), time: Type.String(), totalBytes: Type.Integer({ minimum: 0 }), files: Type.Integer({ minimum: 0 }) }),
+      Type.Object({
+        snapshotId: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+        time: Type.String(),
+        totalBytes: Type.Integer({ minimum: 0 }),
+        files: Type.Integer({ minimum: 0 }),
+      }),
     ),
   },
   { additionalProperties: false },
@@ -185,7 +199,6 @@ export const BlobList = Type.Object({ blobs: Type.Array(Type.Object({ name: Type
 /** A blob of a server's repository: its name is the rest of the path (`data/ab/ab…`). */
 export const BlobParams = Type.Object({ ...ServerParams.properties, '*': Type.String({ minLength: 1, maxLength: 1000 }) });
 
-
 /** Direct access to packs in the vault's blob storage, so pack bytes need not pass through the service. */
 export const BlobGrantRequest = Type.Object(
   {
@@ -238,7 +251,6 @@ export const SeedCopy = Type.Object({
 export type SeedCopy = Static<typeof SeedCopy>;
 
 // ---- import/export -------------------------------------------------------------------------
-
 
 export const ImportJobParams = Type.Object({ subscriptionId: Id, jobName: Type.String({ maxLength: 64 }) });
 export const ImportDriveParams = Type.Object({ subscriptionId: Id, jobName: Type.String({ maxLength: 64 }), driveId: Id });

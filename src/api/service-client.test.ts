@@ -27,26 +27,48 @@ describe('the typed service client', () => {
   });
   after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  it('sends the route\'s method to its path and returns the answer', async () => {
+  it("sends the route's method to its path and returns the answer", async () => {
     answers.set('/v1/subscriptions/s1/import-jobs/seed-a/cancel', { status: 200, body: JSON.stringify(importJob('Canceled')) });
     const job = await client.request('cancelImportJob', { params: { subscriptionId: 's1', jobName: 'seed-a' } });
     assert.equal(job.state, 'Canceled');
     assert.deepEqual(seen.at(-1), { method: 'POST', url: '/v1/subscriptions/s1/import-jobs/seed-a/cancel', body: '' });
   });
 
-  it('refuses an answer that does not match the route\'s response schema, naming the route', async () => {
+  it("refuses an answer that does not match the route's response schema, naming the route", async () => {
     answers.set('/v1/subscriptions/s1/whoami', { status: 200, body: JSON.stringify({ subscriptionId: 's1', role: 'admin' }) });
-    await assert.rejects(client.whoami('s1'), (e) => isDriveseedError(e, 'SERVICE') && /GET \/v1\/subscriptions\/s1\/whoami: .*does not match the API's whoami route \(\/role/.test(e.message));
+    await assert.rejects(
+      client.whoami('s1'),
+      (e) => isDriveseedError(e, 'SERVICE') && /GET \/v1\/subscriptions\/s1\/whoami: .*does not match the API's whoami route \(\/role/.test(e.message),
+    );
     answers.set('/v1/subscriptions/s1/whoami', { status: 200, body: '<html>a proxy</html>' });
     await assert.rejects(client.whoami('s1'), (e) => isDriveseedError(e, 'SERVICE') && /not JSON/.test(e.message));
   });
 
   it('turns an error answer into the code the service threw, with its field', async () => {
-    answers.set('/v1/subscriptions/s1/import-jobs/seed-a/shipping', { status: 409, body: JSON.stringify({ error: 'CONFLICT', message: 'tracking number taken', field: 'trackingNumber' }) });
-    const shipping = { carrier: 'DHL', trackingNumber: 'T-1', shipDate: '2026-01-01', contactName: 'A', phone: '+31 20 1234', email: 'a@b.nl', returnAddress: 'Dam 1', country: 'NL', postalCode: '1012' };
-    await assert.rejects(client.request('setShipping', { params: { subscriptionId: 's1', jobName: 'seed-a' }, body: shipping }), (e) => isDriveseedError(e, 'CONFLICT') && e.field === 'trackingNumber');
+    answers.set('/v1/subscriptions/s1/import-jobs/seed-a/shipping', {
+      status: 409,
+      body: JSON.stringify({ error: 'CONFLICT', message: 'tracking number taken', field: 'trackingNumber' }),
+    });
+    const shipping = {
+      carrier: 'DHL',
+      trackingNumber: 'T-1',
+      shipDate: '2026-01-01',
+      contactName: 'A',
+      phone: '+31 20 1234',
+      email: 'a@b.nl',
+      returnAddress: 'Dam 1',
+      country: 'NL',
+      postalCode: '1012',
+    };
+    await assert.rejects(
+      client.request('setShipping', { params: { subscriptionId: 's1', jobName: 'seed-a' }, body: shipping }),
+      (e) => isDriveseedError(e, 'CONFLICT') && e.field === 'trackingNumber',
+    );
     assert.deepEqual(JSON.parse(seen.at(-1)!.body), shipping, 'the body goes as JSON');
-    answers.set('/v1/subscriptions/s1/storage-accounts', { status: 503, body: JSON.stringify({ error: 'STORAGE', message: 'internal error (STORAGE); see the service log' }) });
+    answers.set('/v1/subscriptions/s1/storage-accounts', {
+      status: 503,
+      body: JSON.stringify({ error: 'STORAGE', message: 'internal error (STORAGE); see the service log' }),
+    });
     await assert.rejects(client.request('listStorageAccounts', { params: { subscriptionId: 's1' } }), (e) => isDriveseedError(e, 'STORAGE'));
   });
 

@@ -121,7 +121,12 @@ export class ServiceClient {
     if (!this.token || Date.now() > this.token.expires - 60_000) {
       const route: Route = (await loadRoutes()).routes.token;
       const assertion = await signClientAssertion(this.credentials.applicationId, `${this.serviceUrl}${route.path}`, this.credentials.certificate);
-      const request = { grant_type: 'client_credentials', client_id: this.credentials.applicationId, client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: assertion };
+      const request = {
+        grant_type: 'client_credentials',
+        client_id: this.credentials.applicationId,
+        client_assertion_type: CLIENT_ASSERTION_TYPE,
+        client_assertion: assertion,
+      };
       const answer = await this.send(route.path, route.method, { 'content-type': 'application/json' }, JSON.stringify(request));
       const token = (await this.checkedAnswer('token', route, answer, 'token request')) as TokenResponse;
       this.token = { value: token.access_token, expires: Date.now() + token.expires_in * 1000 };
@@ -137,10 +142,14 @@ export class ServiceClient {
       return answer;
     } catch (cause) {
       if (CERTIFICATE_REJECTIONS.has((cause as NodeJS.ErrnoException).code ?? '')) {
-        throw new DriveseedError('UNTRUSTED', `the driveseed service at ${this.serviceUrl} presented a certificate this machine does not trust: ${(cause as Error).message}`, {
-          hint: 'for a private CA or a self-signed certificate, point NODE_EXTRA_CA_CERTS at its PEM file',
-          cause,
-        });
+        throw new DriveseedError(
+          'UNTRUSTED',
+          `the driveseed service at ${this.serviceUrl} presented a certificate this machine does not trust: ${(cause as Error).message}`,
+          {
+            hint: 'for a private CA or a self-signed certificate, point NODE_EXTRA_CA_CERTS at its PEM file',
+            cause,
+          },
+        );
       }
       throw new DriveseedError('SERVICE', `cannot reach the driveseed service at ${this.serviceUrl}: ${(cause as Error).message}`, { cause });
     }

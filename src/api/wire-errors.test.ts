@@ -4,8 +4,24 @@ import { DriveseedError, type ErrorCode } from '../core/errors.js';
 import { errorAnswer, errorFromAnswer, httpStatusOf } from './wire-errors.js';
 
 const CODES: ErrorCode[] = [
-  'USAGE', 'WRONG_PASSWORD', 'NOT_A_REPOSITORY', 'REPOSITORY_EXISTS', 'UNSUPPORTED_VERSION', 'UNSUPPORTED_PLATFORM', 'LOCKED', 'NOT_FOUND', 'CORRUPT',
-  'AMBIGUOUS', 'IO', 'STORAGE', 'UNAUTHORIZED', 'FORBIDDEN', 'CONFLICT', 'TOO_LARGE', 'UNTRUSTED', 'SERVICE',
+  'USAGE',
+  'WRONG_PASSWORD',
+  'NOT_A_REPOSITORY',
+  'REPOSITORY_EXISTS',
+  'UNSUPPORTED_VERSION',
+  'UNSUPPORTED_PLATFORM',
+  'LOCKED',
+  'NOT_FOUND',
+  'CORRUPT',
+  'AMBIGUOUS',
+  'IO',
+  'STORAGE',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'CONFLICT',
+  'TOO_LARGE',
+  'UNTRUSTED',
+  'SERVICE',
 ];
 
 describe('error codes on the wire', () => {
@@ -24,13 +40,18 @@ describe('error codes on the wire', () => {
       const { status, body } = errorAnswer(new DriveseedError(code, 'm'));
       return `${status} ${body.error}`;
     };
-    assert.deepEqual(['USAGE', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'TOO_LARGE'].map((c) => wire(c as ErrorCode)), [
-      '400 BAD_REQUEST', '401 UNAUTHORIZED', '403 FORBIDDEN', '404 NOT_FOUND', '409 CONFLICT', '413 TOO_LARGE',
-    ]);
+    assert.deepEqual(
+      ['USAGE', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'TOO_LARGE'].map((c) => wire(c as ErrorCode)),
+      ['400 BAD_REQUEST', '401 UNAUTHORIZED', '403 FORBIDDEN', '404 NOT_FOUND', '409 CONFLICT', '413 TOO_LARGE'],
+    );
   });
 
-  it('tells the client what a request did wrong, and keeps the service\'s own faults in its log', () => {
-    assert.deepEqual(errorAnswer(new DriveseedError('CONFLICT', 'job seed-a is Shipping', { field: 'state' })).body, { error: 'CONFLICT', message: 'job seed-a is Shipping', field: 'state' });
+  it("tells the client what a request did wrong, and keeps the service's own faults in its log", () => {
+    assert.deepEqual(errorAnswer(new DriveseedError('CONFLICT', 'job seed-a is Shipping', { field: 'state' })).body, {
+      error: 'CONFLICT',
+      message: 'job seed-a is Shipping',
+      field: 'state',
+    });
     const fault = errorAnswer(new DriveseedError('STORAGE', 'put config at /srv/blobs failed 6 times'));
     assert.equal(fault.status, 503);
     assert.doesNotMatch(fault.body.message, /srv/);
@@ -41,10 +62,14 @@ describe('error codes on the wire', () => {
     assert.equal(e.message, 'PUT /v1/s/import-jobs/a/shipping: tracking number taken (field trackingNumber)');
   });
 
-  it('falls back by status for answers the table did not make: a proxy\'s page, a framework\'s own refusal', () => {
+  it("falls back by status for answers the table did not make: a proxy's page, a framework's own refusal", () => {
     assert.equal(errorFromAnswer(404, {}, 'GET /x').code, 'NOT_FOUND');
     assert.equal(errorFromAnswer(500, { error: 'INTERNAL', message: 'internal error' }, 'GET /x').code, 'SERVICE');
-    assert.equal(errorFromAnswer(415, { error: 'BAD_REQUEST', message: 'unsupported media type' }, 'GET /x').code, 'SERVICE', 'BAD_REQUEST is USAGE only as a 400');
+    assert.equal(
+      errorFromAnswer(415, { error: 'BAD_REQUEST', message: 'unsupported media type' }, 'GET /x').code,
+      'SERVICE',
+      'BAD_REQUEST is USAGE only as a 400',
+    );
     assert.equal(errorFromAnswer(502, {}, 'GET /x').message, 'GET /x: HTTP 502');
   });
 });

@@ -14,8 +14,10 @@ export function printBackupOutcome(result: BackupNowResult): void {
   for (const w of result.warnings) process.stderr.write(`warning: ${w.path}: ${w.message}\n`);
   if (result.seed) {
     const { copy, healed } = result.seed;
-    console.log(`seed completed from import job ${copy.importJob}: ${copy.copied} files (${formatBytes(copy.bytesCopied)}) copied inside the service, ${copy.skipped} already there` +
-      `${healed.files > 0 ? `; ${healed.files} missing or damaged files (${formatBytes(healed.bytes)}) sent over the network` : ''}`);
+    console.log(
+      `seed completed from import job ${copy.importJob}: ${copy.copied} files (${formatBytes(copy.bytesCopied)}) copied inside the service, ${copy.skipped} already there` +
+        `${healed.files > 0 ? `; ${healed.files} missing or damaged files (${formatBytes(healed.bytes)}) sent over the network` : ''}`,
+    );
     console.log(describeJob(result.seed.job));
   }
   console.log(describeJob(result.job));

@@ -15,7 +15,13 @@ export default function agentBackupNowCommand(): Command {
       const progress = new ProgressLine();
       const result = await backupNow(await agentPassword(flags), (p) => progress.update((t) => renderTransfer(t, p.files, p.bytes)));
       progress.done();
-      if (flags.json) printJson({ ...result.job, warningsList: result.warnings, ...(result.seed ? { seed: { job: result.seed.job, copy: result.seed.copy, healed: result.seed.healed } } : {}), traffic: result.traffic });
+      if (flags.json)
+        printJson({
+          ...result.job,
+          warningsList: result.warnings,
+          ...(result.seed ? { seed: { job: result.seed.job, copy: result.seed.copy, healed: result.seed.healed } } : {}),
+          traffic: result.traffic,
+        });
       else printBackupOutcome(result);
       if (result.warnings.length > 0) process.exitCode = EXIT_PARTIAL;
     });

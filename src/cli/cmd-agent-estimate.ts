@@ -9,22 +9,28 @@ import { formatBytes } from './progress.js';
 
 export default function agentEstimateCommand(): Command {
   return new Command('estimate')
-    .description('ship or upload? the first backup\'s size from a sample of the data, and its time over the link against on drives')
+    .description("ship or upload? the first backup's size from a sample of the data, and its time over the link against on drives")
     .argument('[path...]', 'what would be protected (default: the protected paths)')
-    .requiredOption('--bandwidth <speed>', 'the link\'s upload speed, e.g. 20Mbit, 1Gbit or 2.5MB/s')
+    .requiredOption('--bandwidth <speed>', "the link's upload speed, e.g. 20Mbit, 1Gbit or 2.5MB/s")
     .addOption(excludeOption())
     .option('--shipping-days <days>', 'door to door: courier, receipt and import at the data centre', '7')
     .option('--drive-rate <rate>', 'how fast a drive is written and read', '150MB/s')
     .option('--sample <size>', 'how much of the data to read for the sample', '512MiB')
     .option('--json', 'print as JSON')
-    .action(async (paths: string[], flags: { bandwidth: string; exclude?: string[]; shippingDays: string; driveRate: string; sample: string; json?: boolean }) => {
-      const estimate = await estimateFirstBackup({
-        paths, excludes: flags.exclude, bandwidth: parseLinkSpeed(flags.bandwidth),
-        shippingDays: days(flags.shippingDays), driveRate: parseRate(flags.driveRate), sampleBytes: parseSize(flags.sample),
-      });
-      if (flags.json) return printJson(estimate);
-      printEstimate(estimate, flags.bandwidth);
-    });
+    .action(
+      async (paths: string[], flags: { bandwidth: string; exclude?: string[]; shippingDays: string; driveRate: string; sample: string; json?: boolean }) => {
+        const estimate = await estimateFirstBackup({
+          paths,
+          excludes: flags.exclude,
+          bandwidth: parseLinkSpeed(flags.bandwidth),
+          shippingDays: days(flags.shippingDays),
+          driveRate: parseRate(flags.driveRate),
+          sampleBytes: parseSize(flags.sample),
+        });
+        if (flags.json) return printJson(estimate);
+        printEstimate(estimate, flags.bandwidth);
+      },
+    );
 }
 
 /** Days may be fractional (half a day by courier), never negative. */
@@ -36,13 +42,19 @@ function days(value: string): number {
 
 function printEstimate(e: SeedEstimate, bandwidth: string): void {
   const duration = (seconds: number) =>
-    seconds < 3600 ? `${Math.max(1, Math.round(seconds / 60))} minutes` : seconds < 86_400 ? `${(seconds / 3600).toFixed(1)} hours` : `${(seconds / 86_400).toFixed(1)} days`;
+    seconds < 3600
+      ? `${Math.max(1, Math.round(seconds / 60))} minutes`
+      : seconds < 86_400
+        ? `${(seconds / 3600).toFixed(1)} hours`
+        : `${(seconds / 86_400).toFixed(1)} days`;
   console.log(`data: ${e.files} files, ${formatBytes(e.bytes)}`);
   console.log(`sample: ${formatBytes(e.sample.bytes)} from ${e.sample.files} places, stored as ${(e.ratio * 100).toFixed(0)}% (compressed and deduplicated)`);
   console.log(`first backup: about ${formatBytes(e.firstBackupBytes)}`);
   console.log(`  over the network at ${bandwidth}: ${duration(e.upload.seconds)}`);
   console.log(`  on ${e.ship.drives} drive${e.ship.drives > 1 ? 's' : ''}: ${duration(e.ship.seconds)}`);
-  console.log(e.advice === 'ship'
-    ? 'advice: ship the first backup on drives (agent protect … --offline --staging DIR --job NAME --storage-account A --container C)'
-    : 'advice: upload it; drives would not be faster (agent protect …, then agent backup-now)');
+  console.log(
+    e.advice === 'ship'
+      ? 'advice: ship the first backup on drives (agent protect … --offline --staging DIR --job NAME --storage-account A --container C)'
+      : 'advice: upload it; drives would not be faster (agent protect …, then agent backup-now)',
+  );
 }

@@ -31,21 +31,37 @@ export default function agentProtectCommand(): Command {
     .option('--job <name>', 'import job name: lower-case letters, digits, - and _, starting with a letter')
     .option('--storage-account <name>', 'storage account the import lands in (made if absent)')
     .option('--container <name>', 'container in that storage account (made if absent)')
-    .option('--heal-limit <size>', 'most the seed completion sends over the network for what the import did not deliver; more needs replacement drives (default 1GiB)')
+    .option(
+      '--heal-limit <size>',
+      'most the seed completion sends over the network for what the import did not deliver; more needs replacement drives (default 1GiB)',
+    )
     .action(async (paths: string[], flags: ProtectFlags) => {
       const offline = flags.offline ? offlinePolicyOf(flags) : undefined;
-      const policy = await protect({ paths, excludes: flags.exclude ?? [], schedule: flags.schedule, limitUpload: flags.limitUpload ? parseRate(flags.limitUpload) : undefined, offline });
+      const policy = await protect({
+        paths,
+        excludes: flags.exclude ?? [],
+        schedule: flags.schedule,
+        limitUpload: flags.limitUpload ? parseRate(flags.limitUpload) : undefined,
+        offline,
+      });
       console.log(`protecting ${policy.paths.join(', ')}${policy.schedule ? ` on schedule "${policy.schedule}"` : ''}`);
-      if (offline) console.log(`offline seeding: the next backup goes to ${jobDirectory(offline.staging, offline.jobName)} for import job ${offline.jobName} into ${offline.storageAccount}/${offline.container}`);
+      if (offline)
+        console.log(
+          `offline seeding: the next backup goes to ${jobDirectory(offline.staging, offline.jobName)} for import job ${offline.jobName} into ${offline.storageAccount}/${offline.container}`,
+        );
     });
 }
 
 function offlinePolicyOf(flags: ProtectFlags): OfflinePolicy {
   const missing = (['staging', 'job', 'storageAccount', 'container'] as const).filter((k) => !flags[k]);
-  if (missing.length > 0) throw new DriveseedError('USAGE', `--offline needs ${missing.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`);
+  if (missing.length > 0)
+    throw new DriveseedError('USAGE', `--offline needs ${missing.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`);
   assertJobName(flags.job!);
   return {
-    staging: resolve(flags.staging!), jobName: flags.job!, storageAccount: flags.storageAccount!, container: flags.container!,
+    staging: resolve(flags.staging!),
+    jobName: flags.job!,
+    storageAccount: flags.storageAccount!,
+    container: flags.container!,
     ...(flags.healLimit ? { healLimit: parseSize(flags.healLimit) } : {}),
   };
 }

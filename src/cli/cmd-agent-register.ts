@@ -13,7 +13,12 @@ export default function agentRegisterCommand(): Command {
     .option('--password-file <file>', 'repository password file, remembered for scheduled backups')
     .option('--json', 'print the registration as JSON')
     .action(async (flags: { publishSettings: string; vault: string; name: string; passwordFile?: string; json?: boolean }) => {
-      const server = await registerAgent({ publishSettings: flags.publishSettings, vault: flags.vault, serverName: flags.name, passwordFile: flags.passwordFile });
+      const server = await registerAgent({
+        publishSettings: flags.publishSettings,
+        vault: flags.vault,
+        serverName: flags.name,
+        passwordFile: flags.passwordFile,
+      });
       if (flags.json) printJson(server);
       else console.log(`registered server ${server.name} (${server.id}) with vault ${flags.vault}`);
     });

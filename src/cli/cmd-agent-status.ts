@@ -14,8 +14,14 @@ export default function agentStatusCommand(): Command {
       }
       console.log(`server ${status.server.name} in vault ${registration.vault} at ${registration.serviceUrl}`);
       console.log(`protected: ${status.server.paths.join(', ') || '(nothing yet)'}${status.server.schedule ? `; schedule ${status.server.schedule}` : ''}`);
-      if (offline) console.log(`offline seeding: import job ${offline.jobName} into ${offline.storageAccount}/${offline.container}, ${offline.seeded ? 'seed completed' : `staging ${offline.staging}`}`);
-      for (const job of status.jobs.slice(0, 10)) console.log(`job ${job.id.slice(0, 8)} ${job.kind} ${job.state} ${job.startedAt}${job.error ? ` — ${job.error}` : ''}${job.message ? ` — ${job.message}` : ''}`);
+      if (offline)
+        console.log(
+          `offline seeding: import job ${offline.jobName} into ${offline.storageAccount}/${offline.container}, ${offline.seeded ? 'seed completed' : `staging ${offline.staging}`}`,
+        );
+      for (const job of status.jobs.slice(0, 10))
+        console.log(
+          `job ${job.id.slice(0, 8)} ${job.kind} ${job.state} ${job.startedAt}${job.error ? ` — ${job.error}` : ''}${job.message ? ` — ${job.message}` : ''}`,
+        );
       console.log(`${status.recoveryPoints.length} recovery points${status.recoveryPoints[0] ? `, latest ${status.recoveryPoints[0].time}` : ''}`);
     });
 }

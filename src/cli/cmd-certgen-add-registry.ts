@@ -4,7 +4,7 @@ import { publishSettingsOption } from './options.js';
 
 export default function certgenAddRegistryCommand(): Command {
   return new Command('add-registry')
-    .description('record the application parameters for a storage account in the agent\'s configuration')
+    .description("record the application parameters for a storage account in the agent's configuration")
     .addOption(publishSettingsOption())
     .requiredOption('--params <file>', 'application parameters from create-app')
     .requiredOption('--storage-account <name>', 'storage account these parameters are for')

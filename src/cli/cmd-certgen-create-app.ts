@@ -14,6 +14,9 @@ export default function certgenCreateAppCommand(): Command {
     .action(async (flags: { publishSettings: string; name: string; validDays: number; out: string; json?: boolean }) => {
       const params = await createOfflineApplication(flags);
       if (flags.json) printJson(params);
-      else console.log(`created application ${params.applicationName} (${params.applicationId}) with certificate ${params.certificateThumbprint}; parameters in ${flags.out}`);
+      else
+        console.log(
+          `created application ${params.applicationName} (${params.applicationId}) with certificate ${params.certificateThumbprint}; parameters in ${flags.out}`,
+        );
     });
 }

@@ -4,7 +4,7 @@ import { wholeNumber } from './common.js';
 
 export default function certgenExportCertCommand(): Command {
   return new Command('export-cert')
-    .description('write this machine\'s certificate (public part only) for upload to an existing application')
+    .description("write this machine's certificate (public part only) for upload to an existing application")
     .option('--app <id>', 'the application whose certificate to export (default: the only one)')
     .option('--new', 'make a new certificate (for an application created elsewhere)')
     .option('--valid-days <n>', 'validity of a new certificate', wholeNumber, 730)

@@ -11,7 +11,9 @@ export default function datacenterJobsCommand(): Command {
       const jobs = await withServiceData(flags, (db) => listImportJobs(db));
       if (flags.json) return printJson({ jobs });
       for (const job of jobs) {
-        console.log(`${job.name}  ${job.state}${job.shipping ? `  ${job.shipping.carrier} ${job.shipping.trackingNumber}` : ''}${job.deadline ? `  (${job.deadline.what} ${job.deadline.at})` : ''}`);
+        console.log(
+          `${job.name}  ${job.state}${job.shipping ? `  ${job.shipping.carrier} ${job.shipping.trackingNumber}` : ''}${job.deadline ? `  (${job.deadline.what} ${job.deadline.at})` : ''}`,
+        );
         for (const d of job.drives) console.log(`  drive ${d.driveId}  ${d.state}  ${d.files} files, ${formatBytes(d.bytes)}`);
       }
       console.log(`${jobs.length} import jobs`);

@@ -4,7 +4,7 @@ import { shipBack } from '../service/importexport/import-jobs.js';
 import { addServiceOptions, withServiceData, type ServiceFlags } from './service-data.js';
 
 export default function datacenterShipBackCommand(): Command {
-  return addServiceOptions(new Command('ship-back').description('send a finished job\'s drives back: the job ends Completed, or Closed if any drive had errors'))
+  return addServiceOptions(new Command('ship-back').description("send a finished job's drives back: the job ends Completed, or Closed if any drive had errors"))
     .requiredOption('--job <name>', 'import job name')
     .option('--subscription <id>', 'when several subscriptions have a job of that name')
     .action(async (flags: ServiceFlags & { job: string; subscription?: string }) => {

@@ -38,11 +38,14 @@ export default function diskprepCommand(): Command {
     .option('-p, --publish-settings <file>', 'publish-settings file (needed when this is not the source computer)')
     .option('--job <name>', 'import job (asked when the staging location holds several)')
     .option('-d, --drive <path...>', 'drives: mounted directories or image files (NAME.img); asked for when absent or full')
-    .option('--capacity <size>', 'usable bytes per drive, e.g. 500GB (default: free space of its file system, or a pre-sized blank image\'s size)')
+    .option('--capacity <size>', "usable bytes per drive, e.g. 500GB (default: free space of its file system, or a pre-sized blank image's size)")
     .option('-y, --yes', 'erase non-empty drives, and confirm shipping details, without asking')
-    .option('--repair', 'replacement drives: once the import is done, write what it did not deliver as the job\'s repair job (with --update-shipping or --status: that job)')
+    .option(
+      '--repair',
+      "replacement drives: once the import is done, write what it did not deliver as the job's repair job (with --update-shipping or --status: that job)",
+    )
     .option('-u, --update-shipping', 'enter or correct the shipping details of the job')
-    .option('--status', 'show the import job\'s state and each drive\'s')
+    .option('--status', "show the import job's state and each drive's")
     .option('--carrier <name>', 'shipping: carrier')
     .option('--tracking <number>', 'shipping: tracking number (unique over all import jobs)')
     .option('--ship-date <date>', 'shipping: date the package goes, YYYY-MM-DD')
@@ -68,22 +71,37 @@ export default function diskprepCommand(): Command {
 
 async function prepare(flags: DiskprepFlags, prompter: Prompter): Promise<void> {
   const progress = new ProgressLine();
-  const { staging, result } = await writeDrives(flags, {
-    drives: flags.drive ?? [],
-    capacity: flags.capacity ? parseSize(flags.capacity) : undefined,
-    yes: !!flags.yes,
-    onProgress: (p) => progress.update((t) => `${renderTransfer(t, p.filesDone, p.bytesDone, p.bytesTotal)}  ${p.file}`),
-  }, prompter);
+  const { staging, result } = await writeDrives(
+    flags,
+    {
+      drives: flags.drive ?? [],
+      capacity: flags.capacity ? parseSize(flags.capacity) : undefined,
+      yes: !!flags.yes,
+      onProgress: (p) => progress.update((t) => `${renderTransfer(t, p.filesDone, p.bytesDone, p.bytesTotal)}  ${p.file}`),
+    },
+    prompter,
+  );
   progress.done();
-  if (flags.json) return printJson({ job: result.job, alreadyRegistered: result.alreadyRegistered, repair: result.repair, drives: result.drives.map(({ driveId, path, files, bytes }) => ({ driveId, path, files, bytes })) });
+  if (flags.json)
+    return printJson({
+      job: result.job,
+      alreadyRegistered: result.alreadyRegistered,
+      repair: result.repair,
+      drives: result.drives.map(({ driveId, path, files, bytes }) => ({ driveId, path, files, bytes })),
+    });
   if (result.alreadyRegistered) console.log(`import job ${result.job.name} is registered already (${result.job.state}); nothing to do`);
   else {
-    if (result.repair) console.log(`replacement drives for import job ${result.record.jobName}: the ${result.repair.files} files (${formatBytes(result.repair.bytes)}) its import did not deliver`);
+    if (result.repair)
+      console.log(
+        `replacement drives for import job ${result.record.jobName}: the ${result.repair.files} files (${formatBytes(result.repair.bytes)}) its import did not deliver`,
+      );
     for (const d of result.drives) console.log(`drive ${d.driveId} at ${d.path}: ${d.files} files, ${formatBytes(d.bytes)}`);
     console.log(`import job ${result.job.name} created with ${result.job.drives.length} drives (${result.job.state})`);
   }
   console.log(`ship the drives to:\n  ${result.job.shippingAddress ?? '(the service has no shipping address set)'}`);
-  console.log(`then enter the shipping details: driveseed diskprep --update-shipping --staging ${staging} --job ${result.record.jobName}${result.repair || flags.repair ? ' --repair' : ''}`);
+  console.log(
+    `then enter the shipping details: driveseed diskprep --update-shipping --staging ${staging} --job ${result.record.jobName}${result.repair || flags.repair ? ' --repair' : ''}`,
+  );
 }
 
 async function shipping(flags: DiskprepFlags, prompter: Prompter): Promise<void> {
@@ -94,8 +112,15 @@ async function shipping(flags: DiskprepFlags, prompter: Prompter): Promise<void>
 
 function shippingGiven(flags: DiskprepFlags): Partial<ShippingDetails> {
   const byFlag: Record<keyof ShippingDetails, string | undefined> = {
-    carrier: flags.carrier, trackingNumber: flags.tracking, shipDate: flags.shipDate, contactName: flags.contactName, phone: flags.phone,
-    email: flags.email, returnAddress: flags.returnAddress, country: flags.country, postalCode: flags.postalCode,
+    carrier: flags.carrier,
+    trackingNumber: flags.tracking,
+    shipDate: flags.shipDate,
+    contactName: flags.contactName,
+    phone: flags.phone,
+    email: flags.email,
+    returnAddress: flags.returnAddress,
+    country: flags.country,
+    postalCode: flags.postalCode,
   };
   const given: Partial<ShippingDetails> = {};
   for (const field of SHIPPING_FIELDS) if (byFlag[field.key]) given[field.key] = byFlag[field.key];
@@ -115,5 +140,6 @@ async function showStatus(flags: DiskprepFlags, prompter: Prompter): Promise<voi
 function printJob(job: ImportJob): void {
   console.log(`import job ${job.name}: ${job.state} since ${job.stateChangedAt}${job.deadline ? `; ${job.deadline.what} ${job.deadline.at}` : ''}`);
   if (job.shipping) console.log(`  shipped with ${job.shipping.carrier}, tracking ${job.shipping.trackingNumber}, on ${job.shipping.shipDate}`);
-  for (const d of job.drives) console.log(`  drive ${d.driveId}: ${d.state}, ${d.files} files, ${formatBytes(d.bytes)}${d.hasErrorLog ? ' (see its error log)' : ''}`);
+  for (const d of job.drives)
+    console.log(`  drive ${d.driveId}: ${d.state}, ${d.files} files, ${formatBytes(d.bytes)}${d.hasErrorLog ? ' (see its error log)' : ''}`);
 }

@@ -39,6 +39,9 @@ export default function forgetCommand(): Command {
       for (const s of result.plan.remove) console.log(`${flags.dryRun ? 'would remove' : 'removed'} snapshot ${shortId(s.id)} (${s.time})`);
       console.log(`${result.plan.keep.length} snapshots kept, ${result.plan.remove.length} ${flags.dryRun ? 'would be ' : ''}removed`);
       const p = result.pruned;
-      if (p) console.log(`prune: ${p.packsDeleted} packs deleted, ${p.packsRepacked} repacked, ${p.packsKept} kept, ${formatBytes(Math.max(0, p.bytesFreed))} freed`);
+      if (p)
+        console.log(
+          `prune: ${p.packsDeleted} packs deleted, ${p.packsRepacked} repacked, ${p.packsKept} kept, ${formatBytes(Math.max(0, p.bytesFreed))} freed`,
+        );
     });
 }

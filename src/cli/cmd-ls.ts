@@ -11,7 +11,16 @@ export default function lsCommand(): Command {
       const repo = await openRepository(flags);
       const entries = await listSnapshotFiles(repo, await openSnapshot(repo, ref, warnIndexProblem), path);
       if (flags.json) {
-        printJson(entries.map(({ path: p, node }) => ({ path: p, type: node.type, size: node.size, mode: node.mode, mtimeNs: node.mtimeNs, linkTarget: node.linkTarget })));
+        printJson(
+          entries.map(({ path: p, node }) => ({
+            path: p,
+            type: node.type,
+            size: node.size,
+            mode: node.mode,
+            mtimeNs: node.mtimeNs,
+            linkTarget: node.linkTarget,
+          })),
+        );
       } else {
         for (const e of entries) console.log(e.node.type === 'dir' ? `${e.path}/` : e.path);
       }

@@ -16,7 +16,10 @@ export default function restoreCommand(): Command {
       const { snapshot, result } = await restoreWithProgress(await openRepository(flags), ref, flags);
       const durationMs = Date.now() - started;
       if (flags.json) printJson({ snapshotId: snapshot.id, ...result, durationMs });
-      else console.log(`restored ${result.files} files, ${result.dirs} directories, ${result.symlinks} symlinks (${formatBytes(result.bytes)}) from ${shortId(snapshot.id)} in ${(durationMs / 1000).toFixed(1)} s`);
+      else
+        console.log(
+          `restored ${result.files} files, ${result.dirs} directories, ${result.symlinks} symlinks (${formatBytes(result.bytes)}) from ${shortId(snapshot.id)} in ${(durationMs / 1000).toFixed(1)} s`,
+        );
       if (result.warnings.length > 0) process.exitCode = 1;
     });
 }

@@ -43,7 +43,7 @@ export default function serviceStartCommand(): Command {
     .option('--listen <host:port>', 'address to listen on', listenAddress, '127.0.0.1:7070')
     .option('--db <url>', 'postgres://… for PostgreSQL (default: SQLite in the data dir)')
     .option('--blob <url>', 'blob storage: a directory, or azure:CONTAINER with AZURE_STORAGE_CONNECTION_STRING (default: DATA/blobs)')
-    .option('--shipping-address <text>', 'the data centre\'s address for drives, shown to customers')
+    .option('--shipping-address <text>', "the data centre's address for drives, shown to customers")
     .option('--log', 'structured request logs on stdout')
     .option('--no-import-worker', 'do not import queued drives in this instance')
     .option('--grant-lifetime <seconds>', 'lifetime of the signed URLs agents get for their packs (Azure blob storage)', parseGrantLifetime, 600)

@@ -34,13 +34,29 @@ export async function runDemo(work: string, givenData: string | undefined): Prom
   const { startService } = await import('../service/start-service.js');
   const serviceDir = join(work, 'service');
   // The operator's CLI imports the drives below; no worker in this process competes with it.
-  const service = await startService({ dataDir: serviceDir, listen: '127.0.0.1:0', importWorker: false, shippingAddress: 'driveseed demo data centre, Dock 4, 1000 AA Amsterdam' });
+  const service = await startService({
+    dataDir: serviceDir,
+    listen: '127.0.0.1:0',
+    importWorker: false,
+    shippingAddress: 'driveseed demo data centre, Dock 4, 1000 AA Amsterdam',
+  });
   try {
     step(`service started at ${service.url} (SQLite and a blob directory in ${serviceDir})`);
     const settings = join(work, 'publish-settings.json');
-    await run(['service', 'publish-settings', '--service', service.url, '--subscription', service.bootstrap!.subscriptionId, '--owner-key', service.bootstrap!.ownerKey, '--out', settings]);
+    await run([
+      'service',
+      'publish-settings',
+      '--service',
+      service.url,
+      '--subscription',
+      service.bootstrap!.subscriptionId,
+      '--owner-key',
+      service.bootstrap!.ownerKey,
+      '--out',
+      settings,
+    ]);
 
-    step('identity: an application with a certificate (CertGen), its parameters in the agent\'s registry');
+    step("identity: an application with a certificate (CertGen), its parameters in the agent's registry");
     await run(['certgen', 'create-app', '--publish-settings', settings, '--out', join(work, 'offline-app.json')]);
     await run(['certgen', 'add-registry', '--publish-settings', settings, '--params', join(work, 'offline-app.json'), '--storage-account', 'demoacct']);
 
@@ -55,12 +71,51 @@ export async function runDemo(work: string, givenData: string | undefined): Prom
     step('diskprep on the copy computer: the staged backup onto two encrypted drives (a mounted directory and an image file), then the import job');
     const drives = [join(work, 'drives', 'drive1'), join(work, 'drives', 'drive2.img')];
     await mkdir(drives[0], { recursive: true });
-    await run(['diskprep', '--staging', staging, '--publish-settings', settings, '--job', JOB, '--drive', ...drives, '--capacity', String(await capacityForTwoDrives(join(staging, JOB, 'repository'))), '--yes']);
+    await run([
+      'diskprep',
+      '--staging',
+      staging,
+      '--publish-settings',
+      settings,
+      '--job',
+      JOB,
+      '--drive',
+      ...drives,
+      '--capacity',
+      String(await capacityForTwoDrives(join(staging, JOB, 'repository'))),
+      '--yes',
+    ]);
 
     step('shipping details, and the scheduled backup while the drives travel');
-    await run(['diskprep', '--update-shipping', '--staging', staging, '--publish-settings', settings, '--job', JOB, '--carrier', 'DHL', '--tracking', `DEMO-${randomBytes(4).toString('hex').toUpperCase()}`,
-      '--ship-date', new Date().toISOString().slice(0, 10), '--contact-name', 'Demo Admin', '--phone', '+31 20 123 4567', '--email', 'admin@example.org',
-      '--return-address', 'Dam 1, Amsterdam', '--country', 'NL', '--postal-code', '1012 JS', '--yes']);
+    await run([
+      'diskprep',
+      '--update-shipping',
+      '--staging',
+      staging,
+      '--publish-settings',
+      settings,
+      '--job',
+      JOB,
+      '--carrier',
+      'DHL',
+      '--tracking',
+      `DEMO-${randomBytes(4).toString('hex').toUpperCase()}`,
+      '--ship-date',
+      new Date().toISOString().slice(0, 10),
+      '--contact-name',
+      'Demo Admin',
+      '--phone',
+      '+31 20 123 4567',
+      '--email',
+      'admin@example.org',
+      '--return-address',
+      'Dam 1, Amsterdam',
+      '--country',
+      'NL',
+      '--postal-code',
+      '1012 JS',
+      '--yes',
+    ]);
     await run(['agent', 'backup-now']);
 
     step('the data centre receives the drives, verifies every block and imports them into the container');
@@ -71,10 +126,17 @@ export async function runDemo(work: string, givenData: string | undefined): Prom
     step('a change on the server, then the next backup: seed completion in the vault, and an incremental over the network');
     const changed = await changeOneFile(data, givenData !== undefined);
     const output = await run(['agent', 'backup-now', '--json']);
-    const result = JSON.parse(output) as { traffic: { sent: number; received: number }; seed?: { copy: { copied: number; bytesCopied: number } }; filesChanged: number; bytesSent: number };
+    const result = JSON.parse(output) as {
+      traffic: { sent: number; received: number };
+      seed?: { copy: { copied: number; bytesCopied: number } };
+      filesChanged: number;
+      bytesSent: number;
+    };
     console.log(`  seed: ${result.seed?.copy.copied ?? 0} files (${formatBytes(result.seed?.copy.bytesCopied ?? 0)}) copied inside the service`);
-    console.log(`  incremental: ${result.filesChanged} changed file${changed ? ` (${changed})` : ''}; over the network: ${formatBytes(result.traffic.sent)} sent, ${formatBytes(result.traffic.received)} received` +
-      ` = ${((100 * (result.traffic.sent + result.traffic.received)) / Math.max(1, tree.bytes)).toFixed(2)}% of the data`);
+    console.log(
+      `  incremental: ${result.filesChanged} changed file${changed ? ` (${changed})` : ''}; over the network: ${formatBytes(result.traffic.sent)} sent, ${formatBytes(result.traffic.received)} received` +
+        ` = ${((100 * (result.traffic.sent + result.traffic.received)) / Math.max(1, tree.bytes)).toFixed(2)}% of the data`,
+    );
 
     step('agent status');
     await run(['agent', 'status']);

@@ -17,7 +17,7 @@ const GROUPS: Record<string, { description: string; subcommands: string[] }> = {
     subcommands: ['start', 'publish-settings'],
   },
   certgen: {
-    description: 'identity for offline backup: applications with X.509 certificates (the seed\'s CertGen)',
+    description: "identity for offline backup: applications with X.509 certificates (the seed's CertGen)",
     subcommands: ['create-app', 'add-registry', 'export-cert', 'upload-cert', 'set-thumbprint'],
   },
   agent: {
@@ -25,7 +25,7 @@ const GROUPS: Record<string, { description: string; subcommands: string[] }> = {
     subcommands: ['register', 'protect', 'backup-now', 'status', 'estimate', 'restore', 'run'],
   },
   datacenter: {
-    description: 'the data centre\'s side of the import service: incoming jobs, receiving and importing drives, deadlines',
+    description: "the data centre's side of the import service: incoming jobs, receiving and importing drives, deadlines",
     subcommands: ['jobs', 'receive', 'ship-back', 'tick'],
   },
 };

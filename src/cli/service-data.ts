@@ -13,9 +13,9 @@ export interface ServiceFlags {
 
 export function addServiceOptions(cmd: Command): Command {
   return cmd
-    .option('--data-dir <dir>', 'the service\'s data directory', './driveseed-data')
+    .option('--data-dir <dir>', "the service's data directory", './driveseed-data')
     .option('--db <url>', 'postgres://… when the service uses PostgreSQL')
-    .option('--blob <url>', 'the service\'s blob storage, as given to service start');
+    .option('--blob <url>', "the service's blob storage, as given to service start");
 }
 
 /**

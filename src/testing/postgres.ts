@@ -19,7 +19,15 @@ export async function startPostgres(): Promise<Postgres> {
   await chmod(dir, 0o777);
   const port = await freePort();
   const password = 'driveseed-test';
-  const server = new EmbeddedPostgres({ databaseDir: join(dir, 'data'), user: 'postgres', password, port, persistent: false, onLog: () => undefined, onError: () => undefined });
+  const server = new EmbeddedPostgres({
+    databaseDir: join(dir, 'data'),
+    user: 'postgres',
+    password,
+    port,
+    persistent: false,
+    onLog: () => undefined,
+    onError: () => undefined,
+  });
   await server.initialise();
   await server.start();
   return {

@@ -13,7 +13,10 @@ export function bytes(n: number): string {
 /** Times in UTC, as the service and the CLI print them, so a screen and a log line compare at a glance. */
 export function time(iso: string | undefined): string {
   if (!iso) return '—';
-  return iso.replace('T', ' ').replace(/\.\d+Z$/, ' UTC').replace(/Z$/, ' UTC');
+  return iso
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC')
+    .replace(/Z$/, ' UTC');
 }
 
 export function duration(fromIso: string, toIso?: string): string {

@@ -31,7 +31,12 @@ async function newCertificate(name: string, validDays: number): Promise<Certific
 }
 
 /** A new application that signs in with a new certificate of this machine, recorded as the one it uses. */
-export async function createCertifiedApplication(owner: ServiceClient, subscriptionId: string, name: string, validDays: number): Promise<{ app: Application; thumbprint: string }> {
+export async function createCertifiedApplication(
+  owner: ServiceClient,
+  subscriptionId: string,
+  name: string,
+  validDays: number,
+): Promise<{ app: Application; thumbprint: string }> {
   const cert = await newCertificate(name, validDays);
   const app = await owner.createApplication(subscriptionId, { name, certificate: cert.certificatePem });
   await updateAgentConfig((c) => {
@@ -41,7 +46,12 @@ export async function createCertifiedApplication(owner: ServiceClient, subscript
 }
 
 /** `certgen create-app`: the offline-backup application, its parameters written to `out` for add-registry. */
-export async function createOfflineApplication(options: { publishSettings: string; name: string; validDays: number; out: string }): Promise<OfflineApplicationParams> {
+export async function createOfflineApplication(options: {
+  publishSettings: string;
+  name: string;
+  validDays: number;
+  out: string;
+}): Promise<OfflineApplicationParams> {
   const settings = await readPublishSettings(options.publishSettings);
   const client = new ServiceClient(settings.serviceUrl, { ownerKey: settings.ownerKey });
   const existing = await client.findApplication(settings.subscriptionId, options.name);
@@ -64,12 +74,19 @@ export async function createOfflineApplication(options: { publishSettings: strin
 }
 
 /** `certgen add-registry`: a storage account's imports sign in with the application of `paramsFile`. */
-export async function addStorageAccountParams(options: { publishSettings: string; paramsFile: string; storageAccount: string }): Promise<OfflineApplicationParams> {
+export async function addStorageAccountParams(options: {
+  publishSettings: string;
+  paramsFile: string;
+  storageAccount: string;
+}): Promise<OfflineApplicationParams> {
   const settings = await readPublishSettings(options.publishSettings);
   const params = JSON.parse(await readFile(options.paramsFile, 'utf8')) as OfflineApplicationParams;
   if (params.version !== 1 || !params.applicationId) throw new DriveseedError('USAGE', `${options.paramsFile} is not an application parameters file`);
   if (params.subscriptionId !== settings.subscriptionId) {
-    throw new DriveseedError('USAGE', `${options.paramsFile} belongs to subscription ${params.subscriptionId}, the publish settings to ${settings.subscriptionId}`);
+    throw new DriveseedError(
+      'USAGE',
+      `${options.paramsFile} belongs to subscription ${params.subscriptionId}, the publish settings to ${settings.subscriptionId}`,
+    );
   }
   await loadCertificate(params.certificateThumbprint);
   await updateAgentConfig((c) => {
@@ -114,9 +131,13 @@ async function thumbprintFor(app: string | undefined): Promise<string> {
   const entries = Object.entries(config.applicationCertThumbprints);
   const match = app ? entries.find(([id]) => id === app) : entries.length === 1 ? entries[0] : undefined;
   if (!match) {
-    throw new DriveseedError('USAGE', app ? `no certificate recorded for application ${app}` : `${entries.length} applications are recorded; name one with --app`, {
-      hint: 'or make a new certificate with --new',
-    });
+    throw new DriveseedError(
+      'USAGE',
+      app ? `no certificate recorded for application ${app}` : `${entries.length} applications are recorded; name one with --app`,
+      {
+        hint: 'or make a new certificate with --new',
+      },
+    );
   }
   return match[1];
 }

@@ -39,12 +39,16 @@ export async function backupNow(password: string, onProgress?: (p: BackupProgres
   const session = await openVaultSession();
   const repository = new RepositoryOpener(password);
   const policy = session.config.policy;
-  if (!policy || policy.paths.length === 0) throw new DriveseedError('USAGE', 'nothing to back up: no protected paths', { hint: 'run `driveseed agent protect PATH…`' });
+  if (!policy || policy.paths.length === 0)
+    throw new DriveseedError('USAGE', 'nothing to back up: no protected paths', { hint: 'run `driveseed agent protect PATH…`' });
   const offline = policy.offline;
   if (!offline || offline.seeded) return { ...(await onlineBackup(session, policy, repository, onProgress)), traffic: session.client.traffic };
 
   const record = await readStagingRecord(offline.staging, offline.jobName);
-  if (!record) throw new DriveseedError('NOT_FOUND', `the staging directory of job ${offline.jobName} is gone from ${offline.staging}`, { hint: 'run `agent protect … --offline` again' });
+  if (!record)
+    throw new DriveseedError('NOT_FOUND', `the staging directory of job ${offline.jobName} is gone from ${offline.staging}`, {
+      hint: 'run `agent protect … --offline` again',
+    });
   if (record.state === 'staging') return { ...(await stagedBackup(session, policy, offline, repository, onProgress)), traffic: session.client.traffic };
 
   const importJob = await findImportJob(session.client, session.registration.subscriptionId, offline.jobName);
@@ -56,11 +60,20 @@ export async function backupNow(password: string, onProgress?: (p: BackupProgres
     });
   }
   if (!importJob || !importSettled(importJob)) {
-    const state = importJob ? `import job ${offline.jobName} is ${importJob.state}` : `import job ${offline.jobName} is not created yet: run \`driveseed diskprep --staging ${offline.staging}\``;
-    return { ...(await backupInTransit(session, policy, offline, repository, `${WAITING_FOR_IMPORT} (${state})`, onProgress)), traffic: session.client.traffic };
+    const state = importJob
+      ? `import job ${offline.jobName} is ${importJob.state}`
+      : `import job ${offline.jobName} is not created yet: run \`driveseed diskprep --staging ${offline.staging}\``;
+    return {
+      ...(await backupInTransit(session, policy, offline, repository, `${WAITING_FOR_IMPORT} (${state})`, onProgress)),
+      traffic: session.client.traffic,
+    };
   }
   const repairWait = await waitingForRepair(session, record);
-  if (repairWait) return { ...(await backupInTransit(session, policy, offline, repository, `${WAITING_FOR_IMPORT} (${repairWait})`, onProgress)), traffic: session.client.traffic };
+  if (repairWait)
+    return {
+      ...(await backupInTransit(session, policy, offline, repository, `${WAITING_FOR_IMPORT} (${repairWait})`, onProgress)),
+      traffic: session.client.traffic,
+    };
   const seed = await completeSeed(session, offline, repository);
   const online = await onlineBackup(session, policy, repository, onProgress);
   return { ...online, seed, traffic: session.client.traffic };
@@ -99,7 +112,14 @@ function reportingTo(live: LiveProgress, onProgress?: (p: BackupProgress) => voi
  * does not hold yet, so the job stays Waiting and names no recovery point; the seed copy
  * later skips what the vault already holds, and the next backup after it is restorable.
  */
-async function backupInTransit(session: VaultSession, policy: Policy, offline: OfflinePolicy, repository: RepositoryOpener, waiting: string, onProgress?: (p: BackupProgress) => void) {
+async function backupInTransit(
+  session: VaultSession,
+  policy: Policy,
+  offline: OfflinePolicy,
+  repository: RepositoryOpener,
+  waiting: string,
+  onProgress?: (p: BackupProgress) => void,
+) {
   const staged = new FsStore(stagedRepositoryDirectory(offline.staging, offline.jobName));
   return recordedBackup(session, 'online', session.store, async (live) => {
     await shareSeedMetadata(staged, live.store);
@@ -125,7 +145,13 @@ async function adoptVaultIdentity(vault: BlobStore, staging: BlobStore): Promise
 }
 
 /** The first full backup, into the staging directory: nothing goes over the network but the job record. */
-async function stagedBackup(session: VaultSession, policy: Policy, offline: OfflinePolicy, repository: RepositoryOpener, onProgress?: (p: BackupProgress) => void) {
+async function stagedBackup(
+  session: VaultSession,
+  policy: Policy,
+  offline: OfflinePolicy,
+  repository: RepositoryOpener,
+  onProgress?: (p: BackupProgress) => void,
+) {
   const staged = new FsStore(stagedRepositoryDirectory(offline.staging, offline.jobName));
   return recordedBackup(session, 'offline', staged, async (live) => {
     // A run killed half-way left a repository behind: go on in it, reusing what it wrote.
@@ -135,7 +161,10 @@ async function stagedBackup(session: VaultSession, policy: Policy, offline: Offl
     const result = await lockedBackup(repo, policy, reportingTo(live, onProgress));
     const record = (await readStagingRecord(offline.staging, offline.jobName))!;
     await writeStagingRecord(offline.staging, { ...record, state: 'staged', snapshotId: result.snapshotId });
-    return { result, waiting: `first backup staged in ${staged.root}; next: \`driveseed diskprep --staging ${offline.staging} --job ${offline.jobName}\`. ${WAITING_FOR_IMPORT}` };
+    return {
+      result,
+      waiting: `first backup staged in ${staged.root}; next: \`driveseed diskprep --staging ${offline.staging} --job ${offline.jobName}\`. ${WAITING_FOR_IMPORT}`,
+    };
   });
 }
 
@@ -154,7 +183,12 @@ async function lockedBackup(repo: Repository, policy: Policy, onProgress?: (p: B
  * console never shows a job running forever; a recovery point is only named once every blob
  * it needs is stored — and an offline one not before the vault holds it.
  */
-async function recordedBackup(session: VaultSession, kind: 'online' | 'offline', store: BlobStore, run: (live: LiveProgress) => Promise<{ result: BackupResult; waiting?: string }>) {
+async function recordedBackup(
+  session: VaultSession,
+  kind: 'online' | 'offline',
+  store: BlobStore,
+  run: (live: LiveProgress) => Promise<{ result: BackupResult; waiting?: string }>,
+) {
   const job = await session.client.request('startJob', { params: session.server, body: { kind } });
   const finish = (body: FinishJob) => session.client.request('finishJob', { params: { ...session.server, jobId: job.id }, body });
   const live = liveProgress(store, (progress) => session.client.request('reportProgress', { params: { ...session.server, jobId: job.id }, body: progress }));
@@ -162,7 +196,13 @@ async function recordedBackup(session: VaultSession, kind: 'online' | 'offline',
     const { result, waiting } = await run(live);
     live.stop();
     const s = result.summary;
-    const counts = { filesNew: s.filesNew, filesChanged: s.filesChanged, filesUnchanged: s.filesUnchanged, bytesRead: s.bytesRead, warnings: result.warnings.length };
+    const counts = {
+      filesNew: s.filesNew,
+      filesChanged: s.filesChanged,
+      filesUnchanged: s.filesUnchanged,
+      bytesRead: s.bytesRead,
+      warnings: result.warnings.length,
+    };
     const done = waiting
       ? await finish({ state: 'Waiting', ...counts, bytesSent: kind === 'offline' ? 0 : s.bytesAdded, message: waiting })
       : await finish({
@@ -174,7 +214,16 @@ async function recordedBackup(session: VaultSession, kind: 'online' | 'offline',
     return { job: done, snapshotId: result.snapshotId, warnings: result.warnings };
   } catch (e) {
     live.stop();
-    await finish({ state: 'Failed', filesNew: 0, filesChanged: 0, filesUnchanged: 0, bytesRead: 0, bytesSent: 0, warnings: 0, error: (e as Error).message.slice(0, 2000) }).catch(() => undefined);
+    await finish({
+      state: 'Failed',
+      filesNew: 0,
+      filesChanged: 0,
+      filesUnchanged: 0,
+      bytesRead: 0,
+      bytesSent: 0,
+      warnings: 0,
+      error: (e as Error).message.slice(0, 2000),
+    }).catch(() => undefined);
     throw e;
   }
 }

@@ -16,12 +16,24 @@ export async function prepareOfflineSeeding(session: VaultSession, offline: Offl
   const existing = await readStagingRecord(offline.staging, offline.jobName);
   if (!existing) {
     const taken = (await findImportJob(session.client, subscriptionId, offline.jobName)) !== undefined;
-    if (taken) throw new DriveseedError('CONFLICT', `import job name ${offline.jobName} is taken in this subscription`, { hint: 'job names are unique: choose another --job' });
+    if (taken)
+      throw new DriveseedError('CONFLICT', `import job name ${offline.jobName} is taken in this subscription`, {
+        hint: 'job names are unique: choose another --job',
+      });
   }
   const r = session.registration;
   await claimStaging(offline.staging, {
-    format: STAGING_RECORD_FORMAT, version: STAGING_RECORD_VERSION, jobName: offline.jobName, storageAccount: offline.storageAccount, container: offline.container,
-    serviceUrl: r.serviceUrl, subscriptionId: r.subscriptionId, vault: r.vault, serverId: r.serverId, serverName: r.serverName, createdAt: new Date().toISOString(), state: 'staging',
+    format: STAGING_RECORD_FORMAT,
+    version: STAGING_RECORD_VERSION,
+    jobName: offline.jobName,
+    storageAccount: offline.storageAccount,
+    container: offline.container,
+    serviceUrl: r.serviceUrl,
+    subscriptionId: r.subscriptionId,
+    vault: r.vault,
+    serverId: r.serverId,
+    serverName: r.serverName,
+    createdAt: new Date().toISOString(),
+    state: 'staging',
   });
 }
-

@@ -37,14 +37,18 @@ describe('live progress of a backup job', () => {
     let calls = 0;
     let inFlight = 0;
     let maxInFlight = 0;
-    const live = liveProgress(new MemoryStore(), async () => {
-      calls++;
-      inFlight++;
-      maxInFlight = Math.max(maxInFlight, inFlight);
-      await sleep(40);
-      inFlight--;
-      throw new Error('service down');
-    }, 5);
+    const live = liveProgress(
+      new MemoryStore(),
+      async () => {
+        calls++;
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await sleep(40);
+        inFlight--;
+        throw new Error('service down');
+      },
+      5,
+    );
     live.update({ files: 1, bytes: 1, errors: 0 });
     await until(() => calls >= 3, 'retries of the unsent report');
     live.stop();

@@ -26,8 +26,17 @@ export async function protect(request: Protecting): Promise<Policy> {
   // A seed given up for another (or for none) takes back what it put in the vault in transit.
   const previous = session.config.policy?.offline;
   if (previous && previous.jobName !== offline?.jobName) await withdrawSeed(session.store, previous);
-  const policy = { paths: request.paths.map((p) => resolve(p)), excludes: request.excludes, schedule: request.schedule, limitUpload: request.limitUpload, offline };
-  await session.client.request('setPolicy', { params: session.server, body: { paths: policy.paths, ...(policy.schedule ? { schedule: policy.schedule } : {}) } });
+  const policy = {
+    paths: request.paths.map((p) => resolve(p)),
+    excludes: request.excludes,
+    schedule: request.schedule,
+    limitUpload: request.limitUpload,
+    offline,
+  };
+  await session.client.request('setPolicy', {
+    params: session.server,
+    body: { paths: policy.paths, ...(policy.schedule ? { schedule: policy.schedule } : {}) },
+  });
   await updateAgentConfig((c) => {
     c.policy = policy;
   });

@@ -29,7 +29,14 @@ export async function registerAgent(flags: Registering): Promise<Server> {
   const applicationId = await agentApplication(owner, settings.subscriptionId, flags.serverName);
   const server = await owner.request('registerServer', { params: vault, body: { name: flags.serverName, applicationId } });
   await updateAgentConfig((c) => {
-    c.registration = { serviceUrl: settings.serviceUrl, subscriptionId: settings.subscriptionId, vault: flags.vault, serverId: server.id, serverName: server.name, applicationId };
+    c.registration = {
+      serviceUrl: settings.serviceUrl,
+      subscriptionId: settings.subscriptionId,
+      vault: flags.vault,
+      serverId: server.id,
+      serverName: server.name,
+      applicationId,
+    };
     if (flags.passwordFile) c.passwordFile = resolve(flags.passwordFile);
   });
   return server;

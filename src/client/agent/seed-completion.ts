@@ -59,7 +59,16 @@ export async function completeSeed(session: VaultSession, offline: OfflinePolicy
     await rm(stagedRepositoryDirectory(offline.staging, offline.jobName), { recursive: true, force: true });
     return { job: done, copy, healed, snapshot };
   } catch (e) {
-    await finish({ state: 'Failed', filesNew: 0, filesChanged: 0, filesUnchanged: 0, bytesRead: 0, bytesSent: 0, warnings: 0, error: (e as Error).message.slice(0, 2000) }).catch(() => undefined);
+    await finish({
+      state: 'Failed',
+      filesNew: 0,
+      filesChanged: 0,
+      filesUnchanged: 0,
+      bytesRead: 0,
+      bytesSent: 0,
+      warnings: 0,
+      error: (e as Error).message.slice(0, 2000),
+    }).catch(() => undefined);
     throw e;
   }
 }
@@ -76,12 +85,21 @@ export const DEFAULT_HEAL_LIMIT = 1024 ** 3;
  * copy, so a vault that has a config is a vault that has everything. More than `limit` bytes
  * to send is refused before anything is sent.
  */
-export async function healFromStaging(staged: BlobStore, vault: BlobStore, limit = Infinity, over: { hint?: string } = {}): Promise<{ files: number; bytes: number }> {
+export async function healFromStaging(
+  staged: BlobStore,
+  vault: BlobStore,
+  limit = Infinity,
+  over: { hint?: string } = {},
+): Promise<{ files: number; bytes: number }> {
   const wanted = (await listAll(staged, '')).filter((f) => !isLockFile(f.name));
   const missing = await missingFrom(vault, wanted);
   const total = missing.reduce((n, f) => n + f.size, 0);
   if (total > limit) {
-    throw new DriveseedError('CONFLICT', `the import did not deliver ${missing.length} files (${megabytes(total)} MB), more than the ${megabytes(limit)} MB the seed may heal over the network`, { hint: over.hint });
+    throw new DriveseedError(
+      'CONFLICT',
+      `the import did not deliver ${missing.length} files (${megabytes(total)} MB), more than the ${megabytes(limit)} MB the seed may heal over the network`,
+      { hint: over.hint },
+    );
   }
   missing.sort((a, b) => Number(a.name === CONFIG_FILE) - Number(b.name === CONFIG_FILE));
   let bytes = 0;

@@ -37,7 +37,10 @@ describe('ship or upload', () => {
     assert.ok(thin.upload.seconds > thin.ship.seconds);
     const fast = await estimateSeed({ paths: [join(dir, 'random')], bandwidth: 1e9, shippingDays: 1 });
     assert.equal(fast.advice, 'upload');
-    await assert.rejects(estimateSeed({ paths: [join(dir, 'nowhere')], bandwidth: 1e6 }), (e) => isDriveseedError(e, 'USAGE') && /is not there/.test((e as Error).message));
+    await assert.rejects(
+      estimateSeed({ paths: [join(dir, 'nowhere')], bandwidth: 1e6 }),
+      (e) => isDriveseedError(e, 'USAGE') && /is not there/.test((e as Error).message),
+    );
   });
 
   it('reads link speeds in bits or bytes', () => {
@@ -45,6 +48,9 @@ describe('ship or upload', () => {
     assert.equal(parseLinkSpeed('100 Mbit/s'), 12.5e6);
     assert.equal(parseLinkSpeed('1Gbps'), 125e6);
     assert.equal(parseLinkSpeed('2MB/s'), 2e6);
-    assert.throws(() => parseLinkSpeed('fast'), (e) => isDriveseedError(e, 'USAGE'));
+    assert.throws(
+      () => parseLinkSpeed('fast'),
+      (e) => isDriveseedError(e, 'USAGE'),
+    );
   });
 });

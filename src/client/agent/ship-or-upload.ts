@@ -43,7 +43,10 @@ const DAY = 86_400;
 const SLICE = 16 * 1024 * 1024;
 
 export async function estimateSeed(options: EstimateOptions): Promise<SeedEstimate> {
-  const files = await listTree(options.paths.map((p) => resolve(p)), options.excludes ?? []);
+  const files = await listTree(
+    options.paths.map((p) => resolve(p)),
+    options.excludes ?? [],
+  );
   const bytes = files.reduce((n, f) => n + f.size, 0);
   if (bytes === 0) throw new DriveseedError('USAGE', `nothing to estimate: ${options.paths.join(', ')} hold no data`);
   const sample = await measureSample(files, options.sampleBytes ?? 512 * 1024 * 1024);
@@ -65,7 +68,8 @@ interface TreeFile {
 
 async function listTree(roots: string[], excludes: string[]): Promise<TreeFile[]> {
   const files: TreeFile[] = [];
-  const excluded = (path: string) => excludes.some((glob) => minimatch(path, glob, { dot: true }) || minimatch(path.slice(path.lastIndexOf('/') + 1), glob, { dot: true }));
+  const excluded = (path: string) =>
+    excludes.some((glob) => minimatch(path, glob, { dot: true }) || minimatch(path.slice(path.lastIndexOf('/') + 1), glob, { dot: true }));
   const visit = async (path: string): Promise<void> => {
     if (excluded(path)) return;
     const info = await lstat(path).catch(() => undefined);
@@ -110,7 +114,7 @@ async function measureSample(files: TreeFile[], budget: number): Promise<{ files
     if (length === undefined) continue;
     result.files++;
     result.bytes += length;
-    for (let from = 0; from < length; ) {
+    for (let from = 0; from < length;) {
       const chunk = chunker.buffer.subarray(from, (from += chunker.nextCut(from, length, true)));
       const id = createHash('sha256').update(chunk).digest('hex');
       if (seen.has(id)) continue;

@@ -27,9 +27,13 @@ export interface VaultSession {
 export async function openVaultSession(): Promise<VaultSession> {
   const config = await loadAgentConfig();
   const registration = config.registration;
-  if (!registration) throw new DriveseedError('USAGE', 'this agent is not registered', { hint: 'run `driveseed agent register --publish-settings FILE --vault NAME`' });
+  if (!registration)
+    throw new DriveseedError('USAGE', 'this agent is not registered', { hint: 'run `driveseed agent register --publish-settings FILE --vault NAME`' });
   const thumbprint = config.applicationCertThumbprints[registration.applicationId];
-  if (!thumbprint) throw new DriveseedError('USAGE', `no certificate recorded for application ${registration.applicationId}`, { hint: 'run `driveseed certgen set-thumbprint`' });
+  if (!thumbprint)
+    throw new DriveseedError('USAGE', `no certificate recorded for application ${registration.applicationId}`, {
+      hint: 'run `driveseed certgen set-thumbprint`',
+    });
   const client = new ServiceClient(registration.serviceUrl, { applicationId: registration.applicationId, certificate: await loadCertificate(thumbprint) });
   const server = { subscriptionId: registration.subscriptionId, vaultName: registration.vault, serverId: registration.serverId };
   const vaultStore = packStore(client, server, new VaultStore(client, registration.subscriptionId, registration.vault, registration.serverId));

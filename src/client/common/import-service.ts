@@ -20,13 +20,18 @@ export async function openImportService(record: Pick<StagingRecord, 'subscriptio
   if (publishSettings) {
     const settings = await readPublishSettings(publishSettings);
     if (settings.subscriptionId !== record.subscriptionId) {
-      throw new DriveseedError('USAGE', `${publishSettings} is for subscription ${settings.subscriptionId}, but the job was staged for ${record.subscriptionId}`);
+      throw new DriveseedError(
+        'USAGE',
+        `${publishSettings} is for subscription ${settings.subscriptionId}, but the job was staged for ${record.subscriptionId}`,
+      );
     }
     client = new ServiceClient(settings.serviceUrl, { ownerKey: settings.ownerKey });
   } else {
     const config = await loadAgentConfig();
     if (config.registration?.subscriptionId !== record.subscriptionId) {
-      throw new DriveseedError('USAGE', 'this machine is not the agent that staged the job', { hint: 'pass --publish-settings FILE (needed when the copy computer is not the source computer)' });
+      throw new DriveseedError('USAGE', 'this machine is not the agent that staged the job', {
+        hint: 'pass --publish-settings FILE (needed when the copy computer is not the source computer)',
+      });
     }
     client = (await openVaultSession()).client;
   }
@@ -37,7 +42,8 @@ export function importServiceOver(client: ServiceClient, subscriptionId: string)
   return {
     get: (name: string) => findImportJob(client, subscriptionId, name),
     create: (job: CreateImportJob) => client.request('createImportJob', { params: { subscriptionId }, body: job }),
-    listContainer: async (account: string, container: string) => (await client.request('listContainerBlobs', { params: { subscriptionId, account, container } })).blobs,
+    listContainer: async (account: string, container: string) =>
+      (await client.request('listContainerBlobs', { params: { subscriptionId, account, container } })).blobs,
     setShipping: (name: string, details: ShippingDetails) => client.request('setShipping', { params: { subscriptionId, jobName: name }, body: details }),
   };
 }

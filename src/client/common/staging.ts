@@ -78,7 +78,8 @@ export async function readStagingRecord(staging: string, jobName: string): Promi
     throw new DriveseedError('CORRUPT', `${recordPath(staging, jobName)} is not valid JSON`);
   }
   if (value.format !== STAGING_RECORD_FORMAT) throw new DriveseedError('CORRUPT', `${recordPath(staging, jobName)} is not a driveseed staging record`);
-  if (!READABLE_RECORD_VERSIONS.includes(value.version as number)) throw new DriveseedError('UNSUPPORTED_VERSION', `${recordPath(staging, jobName)}: staging record version ${value.version} is not supported`);
+  if (!READABLE_RECORD_VERSIONS.includes(value.version as number))
+    throw new DriveseedError('UNSUPPORTED_VERSION', `${recordPath(staging, jobName)}: staging record version ${value.version} is not supported`);
   return value as StagingRecord;
 }
 
@@ -98,12 +99,19 @@ export async function claimStaging(staging: string, record: StagingRecord): Prom
   const existing = await readStagingRecord(staging, record.jobName);
   if (existing) {
     if (existing.serverId !== record.serverId || existing.subscriptionId !== record.subscriptionId) {
-      throw new DriveseedError('CONFLICT', `${jobDirectory(staging, record.jobName)} is the staging directory of job ${existing.jobName} of server ${existing.serverName}, not this server's`, {
-        hint: 'choose another --job name or another --staging directory',
-      });
+      throw new DriveseedError(
+        'CONFLICT',
+        `${jobDirectory(staging, record.jobName)} is the staging directory of job ${existing.jobName} of server ${existing.serverName}, not this server's`,
+        {
+          hint: 'choose another --job name or another --staging directory',
+        },
+      );
     }
     if (existing.storageAccount !== record.storageAccount || existing.container !== record.container) {
-      throw new DriveseedError('CONFLICT', `job ${record.jobName} was staged for ${existing.storageAccount}/${existing.container}; one job goes to one storage account and container`);
+      throw new DriveseedError(
+        'CONFLICT',
+        `job ${record.jobName} was staged for ${existing.storageAccount}/${existing.container}; one job goes to one storage account and container`,
+      );
     }
     return existing;
   }

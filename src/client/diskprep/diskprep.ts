@@ -4,7 +4,15 @@ import { importSettled } from '../../api/contract.js';
 import type { CreateImportJob, ImportJob } from '../../api/schemas.js';
 import { FsStore } from '../../core/storage/fs/fs-store.js';
 import { eraseDrive, inspectDrive } from '../../core/envelope/drive-medium.js';
-import { drivesStarted, listStaged, MAX_DRIVE_BYTES, MAX_DRIVES_PER_JOB, prepareDrives, type PreparedDrive, type PrepareProgress } from '../../core/envelope/drive-writer.js';
+import {
+  drivesStarted,
+  listStaged,
+  MAX_DRIVE_BYTES,
+  MAX_DRIVES_PER_JOB,
+  prepareDrives,
+  type PreparedDrive,
+  type PrepareProgress,
+} from '../../core/envelope/drive-writer.js';
 import { diskprepStateDirectory, listStagedJobs, stagedRepositoryDirectory, writeStagingRecord, type StagingRecord } from '../common/staging.js';
 
 /** Asks the user; `interactive` is false when answers cannot come (no terminal, or all given as flags). */
@@ -55,7 +63,10 @@ export interface DiskprepResult {
  */
 export async function runDiskprep(options: DiskprepOptions): Promise<DiskprepResult> {
   const record = await chooseStagedJob(options.staging, options.jobName, options.prompter);
-  if (record.state === 'staging') throw new DriveseedError('USAGE', `the offline backup of job ${record.jobName} has not finished`, { hint: 'run `driveseed agent backup-now` on the source computer first' });
+  if (record.state === 'staging')
+    throw new DriveseedError('USAGE', `the offline backup of job ${record.jobName} has not finished`, {
+      hint: 'run `driveseed agent backup-now` on the source computer first',
+    });
   const seeded = () => new DriveseedError('USAGE', `job ${record.jobName} is seeded already; its staged copy is gone`);
   if (options.repair && record.state === 'seeded') throw seeded();
   const stateDir = diskprepStateDirectory(options.staging, record.jobName);
@@ -67,7 +78,9 @@ export async function runDiskprep(options: DiskprepOptions): Promise<DiskprepRes
   if (registered) {
     const ours = new Set(started.map((d) => d.driveId));
     if (!registered.drives.every((d) => ours.has(d.driveId))) {
-      throw new DriveseedError('CONFLICT', `import job name ${jobName} belongs to another job in the service`, { hint: 'the staged backup needs a job of its own: protect again with another --job' });
+      throw new DriveseedError('CONFLICT', `import job name ${jobName} belongs to another job in the service`, {
+        hint: 'the staged backup needs a job of its own: protect again with another --job',
+      });
     }
     return { record, job: registered, drives: [], alreadyRegistered: true };
   }
@@ -75,14 +88,24 @@ export async function runDiskprep(options: DiskprepOptions): Promise<DiskprepRes
   const paths = options.drives.map((p) => resolve(p));
   const unfinished = started.filter((d) => !d.done && !paths.includes(d.path));
   if (unfinished.length > 0) {
-    throw new DriveseedError('USAGE', `drive ${unfinished[0].path} was being written when diskprep stopped`, { hint: `give it again with --drive ${unfinished[0].path}` });
+    throw new DriveseedError('USAGE', `drive ${unfinished[0].path} was being written when diskprep stopped`, {
+      hint: `give it again with --drive ${unfinished[0].path}`,
+    });
   }
-  if (paths.length === 0 && started.length === 0) paths.push(await askForDrive(options.prompter, 'Drive to write (a mounted directory, or an image file NAME.img)'));
+  if (paths.length === 0 && started.length === 0)
+    paths.push(await askForDrive(options.prompter, 'Drive to write (a mounted directory, or an image file NAME.img)'));
   for (;;) {
     started = await drivesStarted(stateDir, jobName);
     const targets = [];
     for (const path of paths) targets.push({ path, capacity: await readyDrive(path, started, paths, options) });
-    const result = await prepareDrives({ staging, jobName, only: repair?.files, drives: [...started.filter((d) => d.done && !paths.includes(d.path)).map((d) => ({ path: d.path, capacity: 0 })), ...targets], stateDir, onProgress: options.onProgress });
+    const result = await prepareDrives({
+      staging,
+      jobName,
+      only: repair?.files,
+      drives: [...started.filter((d) => d.done && !paths.includes(d.path)).map((d) => ({ path: d.path, capacity: 0 })), ...targets],
+      stateDir,
+      onProgress: options.onProgress,
+    });
     if (result.remainingFiles === 0) {
       const job = await options.api.create({
         name: jobName,
@@ -110,16 +133,27 @@ export async function runDiskprep(options: DiskprepOptions): Promise<DiskprepRes
  */
 async function planRepair(record: StagingRecord, staging: FsStore, options: DiskprepOptions): Promise<{ jobName: string; files: Set<string>; bytes: number }> {
   const original = await options.api.get(record.jobName);
-  if (!original) throw new DriveseedError('USAGE', `import job ${record.jobName} is not created yet; there is nothing to repair`, { hint: 'run diskprep without --repair first' });
-  if (original.state === 'Canceled') throw new DriveseedError('USAGE', `import job ${record.jobName} was canceled; there is nothing to repair`, { hint: 'protect again with --offline and a new --job name' });
+  if (!original)
+    throw new DriveseedError('USAGE', `import job ${record.jobName} is not created yet; there is nothing to repair`, {
+      hint: 'run diskprep without --repair first',
+    });
+  if (original.state === 'Canceled')
+    throw new DriveseedError('USAGE', `import job ${record.jobName} was canceled; there is nothing to repair`, {
+      hint: 'protect again with --offline and a new --job name',
+    });
   if (!importSettled(original)) {
-    throw new DriveseedError('USAGE', `import job ${record.jobName} is ${original.state}: replacement drives are for what its import did not deliver, once every drive is imported or declared never received`);
+    throw new DriveseedError(
+      'USAGE',
+      `import job ${record.jobName} is ${original.state}: replacement drives are for what its import did not deliver, once every drive is imported or declared never received`,
+    );
   }
   const present = new Map((await options.api.listContainer(record.storageAccount, record.container)).map((b) => [b.name, b.size]));
   const missing = (await listStaged(staging)).filter((f) => present.get(f.name) !== f.size);
   const jobName = record.repairJob ?? repairJobName(record.jobName);
   if (missing.length === 0 && !record.repairJob) {
-    throw new DriveseedError('USAGE', `the import of job ${record.jobName} delivered every staged file; no replacement drive is needed`, { hint: 'the next backup completes the seed' });
+    throw new DriveseedError('USAGE', `the import of job ${record.jobName} delivered every staged file; no replacement drive is needed`, {
+      hint: 'the next backup completes the seed',
+    });
   }
   if (!record.repairJob) await writeStagingRecord(options.staging, { ...record, repairJob: jobName });
   return { jobName, files: new Set(missing.map((f) => f.name)), bytes: missing.reduce((n, f) => n + f.size, 0) };
@@ -136,16 +170,23 @@ export async function chooseStagedJob(staging: string, jobName: string | undefin
   if (jobName) {
     const record = records.find((r) => r.jobName === jobName);
     if (!record) {
-      throw new DriveseedError('USAGE', `${staging} holds no staged backup for import job ${jobName}${records.length > 0 ? ` (it holds: ${records.map((r) => r.jobName).join(', ')})` : ''}`);
+      throw new DriveseedError(
+        'USAGE',
+        `${staging} holds no staged backup for import job ${jobName}${records.length > 0 ? ` (it holds: ${records.map((r) => r.jobName).join(', ')})` : ''}`,
+      );
     }
     return record;
   }
-  if (records.length === 0) throw new DriveseedError('USAGE', `${staging} holds no staged offline backups`, { hint: 'run `driveseed agent protect … --offline --staging DIR` and `agent backup-now` first' });
+  if (records.length === 0)
+    throw new DriveseedError('USAGE', `${staging} holds no staged offline backups`, {
+      hint: 'run `driveseed agent protect … --offline --staging DIR` and `agent backup-now` first',
+    });
   if (records.length === 1) {
     prompter.say(`import job ${records[0].jobName} (server ${records[0].serverName}, into ${records[0].storageAccount}/${records[0].container})`);
     return records[0];
   }
-  if (!prompter.interactive) throw new DriveseedError('USAGE', `${staging} holds several import jobs (${records.map((r) => r.jobName).join(', ')})`, { hint: 'name one with --job' });
+  if (!prompter.interactive)
+    throw new DriveseedError('USAGE', `${staging} holds several import jobs (${records.map((r) => r.jobName).join(', ')})`, { hint: 'name one with --job' });
   records.forEach((r, i) => prompter.say(`  ${i + 1}. ${r.jobName}  server ${r.serverName}, ${r.state}, into ${r.storageAccount}/${r.container}`));
   const answer = (await prompter.ask(`Which import job (1-${records.length})? `)).trim();
   const chosen = records[Number(answer) - 1] ?? records.find((r) => r.jobName === answer);
@@ -169,7 +210,10 @@ async function readyDrive(path: string, started: { path: string; capacity?: numb
   if (drivesSoFar > MAX_DRIVES_PER_JOB) throw new DriveseedError('USAGE', `an import job takes at most ${MAX_DRIVES_PER_JOB} drives`);
   if (contents.length === 0) return capacity;
   if (!options.yes) {
-    if (!options.prompter.interactive) throw new DriveseedError('USAGE', `drive ${path} is not empty (${contents.length} entries); driveseed will not write over data`, { hint: 'pass --yes to erase it' });
+    if (!options.prompter.interactive)
+      throw new DriveseedError('USAGE', `drive ${path} is not empty (${contents.length} entries); driveseed will not write over data`, {
+        hint: 'pass --yes to erase it',
+      });
     const answer = await options.prompter.ask(`Drive ${path} is not empty (${contents.length} entries). Erase everything on it? Type "yes" to erase: `);
     if (answer.trim().toLowerCase() !== 'yes') throw new DriveseedError('USAGE', `drive ${path} left as it was`);
   }

@@ -65,6 +65,7 @@ async function stagingOf(choice: StagedJobChoice): Promise<{ staging: string; jo
 /** With --repair, shipping and status are the repair job's. */
 function serviceJobOf(record: StagingRecord, choice: StagedJobChoice): string {
   if (!choice.repair) return record.jobName;
-  if (!record.repairJob) throw new DriveseedError('USAGE', `job ${record.jobName} has no replacement drives`, { hint: 'write them first: diskprep --repair --drive PATH' });
+  if (!record.repairJob)
+    throw new DriveseedError('USAGE', `job ${record.jobName} has no replacement drives`, { hint: 'write them first: diskprep --repair --drive PATH' });
   return record.repairJob;
 }

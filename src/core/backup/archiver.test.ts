@@ -32,14 +32,26 @@ describe('archiver', () => {
       const repo = await Repository.init(new MemoryStore(), 'pw');
       const first = await backup(repo, { paths: [dir], threads: 2 });
       assert.equal(first.summary.filesNew, 3);
-      for (const [path, name] of [[dir, 'a.txt'], [join(dir, 'sub'), 'b.bin'], [dir, 'empty']] as const) {
+      for (const [path, name] of [
+        [dir, 'a.txt'],
+        [join(dir, 'sub'), 'b.bin'],
+        [dir, 'empty'],
+      ] as const) {
         const node = (await nodesAt(repo, first.snapshot.tree, path)).find((n) => n.name === name)!;
         const st = await lstat(join(path, name), { bigint: true });
         // Key order matters too: equal directories must encode to equal tree blobs.
         assert.deepEqual(Object.keys(node), ['name', 'mode', 'mtimeNs', 'uid', 'gid', 'type', 'inode', 'dev', 'size', 'content']);
         assert.deepEqual(
           { mode: node.mode, mtimeNs: node.mtimeNs, uid: node.uid, gid: node.gid, inode: node.inode, dev: node.dev, size: node.size },
-          { mode: Number(st.mode & 0o7777n), mtimeNs: st.mtimeNs.toString(), uid: Number(st.uid), gid: Number(st.gid), inode: Number(st.ino), dev: Number(st.dev), size: Number(st.size) },
+          {
+            mode: Number(st.mode & 0o7777n),
+            mtimeNs: st.mtimeNs.toString(),
+            uid: Number(st.uid),
+            gid: Number(st.gid),
+            inode: Number(st.ino),
+            dev: Number(st.dev),
+            size: Number(st.size),
+          },
         );
       }
       const link = (await nodesAt(repo, first.snapshot.tree, dir)).find((n) => n.name === 'link')!;

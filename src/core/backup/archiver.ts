@@ -297,7 +297,18 @@ class Archiver {
     this.counts.totalBytes += result.size;
     this.progress();
     // The same key order as saveFile's nodes: equal directories must encode to equal trees.
-    return { name, mode: st.mode, mtimeNs: st.mtimeNs, uid: st.uid, gid: st.gid, type: 'file', inode: st.inode, dev: st.dev, size: result.size, content: result.content };
+    return {
+      name,
+      mode: st.mode,
+      mtimeNs: st.mtimeNs,
+      uid: st.uid,
+      gid: st.gid,
+      type: 'file',
+      inode: st.inode,
+      dev: st.dev,
+      size: result.size,
+      content: result.content,
+    };
   }
 
   private async loadParentNodes(treeId: Id | undefined): Promise<Map<string, TreeNode>> {
@@ -328,4 +339,3 @@ class Archiver {
     this.options.onProgress?.({ files: this.counts.totalFiles, bytes: this.counts.totalBytes, errors: this.warnings.length });
   }
 }
-

@@ -87,7 +87,10 @@ describe('chunk pool', () => {
       }
       const results = await Promise.all(files.map((f) => pool.chunk(f, 300 * 1024)));
       await assert.rejects(pool.drain(), /the link went down/);
-      assert.ok(results.some((r) => r.error === 'the link went down'), 'the files in flight fail with the upload');
+      assert.ok(
+        results.some((r) => r.error === 'the link went down'),
+        'the files in flight fail with the upload',
+      );
     } finally {
       await pool.close();
       await rm(dir, { recursive: true, force: true });

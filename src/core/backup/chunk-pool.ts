@@ -140,7 +140,7 @@ export class ChunkPool {
   }
 
   private dispatch(): void {
-    for (let i = 0; i < this.idle.length; ) {
+    for (let i = 0; i < this.idle.length;) {
       const worker = this.idle[i];
       const task = this.nextTask;
       const msg = this.nextJob(worker, task);

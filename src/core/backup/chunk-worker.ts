@@ -213,7 +213,14 @@ async function cutFile(path: string, onCut: (length: number) => void): Promise<F
   try {
     const st = fstatSync(fd, { bigint: true });
     if (!st.isFile()) return { content: [], size, error: 'not a regular file any more' };
-    const stat: FileStat = { mode: Number(st.mode & 0o7777n), mtimeNs: st.mtimeNs.toString(), uid: Number(st.uid), gid: Number(st.gid), inode: Number(st.ino), dev: Number(st.dev) };
+    const stat: FileStat = {
+      mode: Number(st.mode & 0o7777n),
+      mtimeNs: st.mtimeNs.toString(),
+      uid: Number(st.uid),
+      gid: Number(st.gid),
+      inode: Number(st.ino),
+      dev: Number(st.dev),
+    };
     // Cut while the bytes read decide a cut, and read only when they do not: refilling as soon
     // as less than a maximal chunk was left moved ~3.5 MiB to the buffer's front for every
     // ~4.5 MiB of a large file. A cut depends only on the bytes before it, so the cuts are the same.

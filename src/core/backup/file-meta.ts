@@ -14,10 +14,5 @@ export function metaOf(name: string, st: BigIntStats): Pick<TreeNode, 'name' | '
 
 /** restic's rule: a file with the same size, mtime and inode as in the parent is not read again. */
 export function unchanged(previous: TreeNode | undefined, st: BigIntStats): boolean {
-  return (
-    previous?.type === 'file' &&
-    previous.size === Number(st.size) &&
-    previous.mtimeNs === st.mtimeNs.toString() &&
-    previous.inode === Number(st.ino)
-  );
+  return previous?.type === 'file' && previous.size === Number(st.size) && previous.mtimeNs === st.mtimeNs.toString() && previous.inode === Number(st.ino);
 }

@@ -52,4 +52,4 @@ export interface JobResult {
 }
 
 /** worker → main */
-export type FromRestoreWorker = ({ kind: 'files'; batch: number; results: JobResult[] }) | ({ kind: 'blob'; job: number } & JobResult);
+export type FromRestoreWorker = { kind: 'files'; batch: number; results: JobResult[] } | ({ kind: 'blob'; job: number } & JobResult);

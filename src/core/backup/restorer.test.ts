@@ -65,7 +65,10 @@ describe('restore from a remote store', () => {
     try {
       const data = join(dir, 'data');
       await smallFiles(data, 20);
-      await writeFile(join(data, 'big'), Buffer.alloc(20_000_000, 1).map((_, i) => (i * 2654435761) >>> 24));
+      await writeFile(
+        join(data, 'big'),
+        Buffer.alloc(20_000_000, 1).map((_, i) => (i * 2654435761) >>> 24),
+      );
       const store = new RequestCountingStore();
       const repo = await Repository.init(store, 'pw');
       await backup(repo, { paths: [data], threads: 2 });
@@ -134,7 +137,10 @@ describe('restore and blob ids', () => {
       assert.deepEqual(await readFile(join(dir, 'plain', data, 'f')), wrong);
 
       const report = await checkRepository(repo, { readData: true });
-      assert.ok(report.problems.some((p) => p.message.includes('does not match')), JSON.stringify(report.problems));
+      assert.ok(
+        report.problems.some((p) => p.message.includes('does not match')),
+        JSON.stringify(report.problems),
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

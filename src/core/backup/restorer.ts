@@ -165,7 +165,7 @@ class Restorer {
     }
     closeSync(openSync(target, 'w', 0o600));
     let at = 0;
-    for (let first = 0; first < blobs.length; ) {
+    for (let first = 0; first < blobs.length;) {
       let bytes = 0;
       let end = first;
       while (end < blobs.length && (end === first || bytes + places[end].rawLength <= SEGMENT_BYTES)) bytes += places[end++].rawLength;

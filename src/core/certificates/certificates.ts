@@ -29,4 +29,3 @@ export async function signClientAssertion(applicationId: string, tokenUrl: strin
     .setExpirationTime(iat + ASSERTION_SECONDS)
     .sign(createPrivateKey(cert.privateKeyPem));
 }
-

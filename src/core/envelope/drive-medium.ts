@@ -43,7 +43,9 @@ export async function inspectDrive(path: string): Promise<DriveInspection> {
 }
 
 function notThere(path: string, code: string | undefined): DriveseedError {
-  return new DriveseedError('USAGE', `drive ${path} is not there (${code})`, { hint: `mount it and give its directory, or give an image file (NAME${IMAGE_SUFFIX})` });
+  return new DriveseedError('USAGE', `drive ${path} is not there (${code})`, {
+    hint: `mount it and give its directory, or give an image file (NAME${IMAGE_SUFFIX})`,
+  });
 }
 
 async function freeBytes(path: string): Promise<number> {
@@ -158,7 +160,8 @@ class ImageSink implements DriveSink {
   /** What a killed run wrote past the last journaled entry is simply written over. */
   async resume(journaled: JournaledPayload[]): Promise<void> {
     const header = decodeHeader(await readRange(this.path, 0, TAR_BLOCK));
-    if (!header || header === 'end' || header.name !== HEADER_FILE) throw new DriveseedError('CORRUPT', `image ${this.path} no longer starts with its drive header`);
+    if (!header || header === 'end' || header.name !== HEADER_FILE)
+      throw new DriveseedError('CORRUPT', `image ${this.path} no longer starts with its drive header`);
     this.end = journaled.reduce((at, p) => at + entryFootprint(p.sealedLength), entryFootprint(header.size));
   }
 
@@ -266,7 +269,7 @@ async function scanImage(path: string): Promise<TarEntry[]> {
   const entries: TarEntry[] = [];
   try {
     const block = Buffer.alloc(TAR_BLOCK);
-    for (let at = 0; ; ) {
+    for (let at = 0; ;) {
       const { bytesRead } = await handle.read(block, 0, TAR_BLOCK, at);
       const header = decodeHeader(block.subarray(0, bytesRead));
       if (!header || header === 'end') return entries;

@@ -52,9 +52,11 @@ export async function importDrive(drivePath: string, expected: DriveKeys, target
   }
   const sealedManifest = await drive.read(MANIFEST_FILE);
   if (!sealedManifest) throw new DriveseedError('CORRUPT', `manifest missing on drive ${header.driveId}`);
-  if (sha256(sealedManifest) !== expected.manifestSha256) throw new DriveseedError('CORRUPT', `manifest corrupted on drive ${header.driveId}: its hash differs from the one registered with the job`);
+  if (sha256(sealedManifest) !== expected.manifestSha256)
+    throw new DriveseedError('CORRUPT', `manifest corrupted on drive ${header.driveId}: its hash differs from the one registered with the job`);
   const manifest = openManifest(Buffer.from(expected.key, 'base64'), header.driveId, sealedManifest);
-  if (manifest.version !== header.version) throw new DriveseedError('CORRUPT', `drive ${header.driveId}: its header says envelope version ${header.version}, its manifest ${manifest.version}`);
+  if (manifest.version !== header.version)
+    throw new DriveseedError('CORRUPT', `drive ${header.driveId}: its header says envelope version ${header.version}, its manifest ${manifest.version}`);
   const check = blockCheckOf(manifest.version);
 
   const bytesTotal = manifest.files.reduce((n, f) => n + f.length, 0);
@@ -107,7 +109,15 @@ export async function readDriveHeader(drive: DriveSource) {
   return parseHeader(text.toString('utf8'), drive.path);
 }
 
-async function readVerified(pool: OpenPool, drive: DriveSource, driveId: string, key: Buffer, check: BlockCheck, file: ManifestFile, problems: ImportProblem[]): Promise<Buffer | undefined> {
+async function readVerified(
+  pool: OpenPool,
+  drive: DriveSource,
+  driveId: string,
+  key: Buffer,
+  check: BlockCheck,
+  file: ManifestFile,
+  problems: ImportProblem[],
+): Promise<Buffer | undefined> {
   const where = await drive.locate(file.storedAs);
   if (!where) {
     problems.push({ file: file.name, reason: `missing from the drive (${file.storedAs})` });

@@ -28,7 +28,12 @@ describe('diskprep from a staging directory behind wrappers', () => {
       const log = new RangedReadLog(staging, { localPaths });
       const drive = join(dir, `drive-${localPaths}`);
       await mkdir(drive);
-      const result = await prepareDrives({ staging: new RetryStore(log), jobName: `seed-${localPaths}`, drives: [{ path: drive, capacity: 1e9 }], stateDir: join(dir, `state-${localPaths}`) });
+      const result = await prepareDrives({
+        staging: new RetryStore(log),
+        jobName: `seed-${localPaths}`,
+        drives: [{ path: drive, capacity: 1e9 }],
+        stateDir: join(dir, `state-${localPaths}`),
+      });
       const imported = new MemoryStore();
       const report = await importDrive(drive, result.drives[0], imported);
       assert.deepEqual(report.problems, []);

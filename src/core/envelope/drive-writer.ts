@@ -8,7 +8,19 @@ import { isLockFile } from '../repo/layout.js';
 import { WorkerPool } from '../util/worker-pool.js';
 import { driveSink, inspectDrive, type DriveSink, type PayloadPlace } from './drive-medium.js';
 import type { SealReply, SealRequest } from './seal-worker.js';
-import { BLOCK_SIZE, blockAad, ENVELOPE_FORMAT, ENVELOPE_VERSION, PAYLOAD_DIR, sealedLength, sealManifest, sha256, type DriveHeader, type Manifest, type ManifestFile } from './envelope-format.js';
+import {
+  BLOCK_SIZE,
+  blockAad,
+  ENVELOPE_FORMAT,
+  ENVELOPE_VERSION,
+  PAYLOAD_DIR,
+  sealedLength,
+  sealManifest,
+  sha256,
+  type DriveHeader,
+  type Manifest,
+  type ManifestFile,
+} from './envelope-format.js';
 
 export const MAX_DRIVES_PER_JOB = 10;
 export const MAX_DRIVE_BYTES = 10 * 1000 ** 4;
@@ -127,7 +139,10 @@ export async function prepareDrives(options: {
           const need = sink.footprint(sealed);
           if (used + need > target.capacity) {
             if (placedOnDrive === 0 && need + RESERVE_BYTES > target.capacity) {
-              throw new DriveseedError('USAGE', `drive ${target.path} is too small for even one file (${file.name} needs ${need + RESERVE_BYTES} bytes, the drive has ${target.capacity})`);
+              throw new DriveseedError(
+                'USAGE',
+                `drive ${target.path} is too small for even one file (${file.name} needs ${need + RESERVE_BYTES} bytes, the drive has ${target.capacity})`,
+              );
             }
             break;
           }
@@ -155,7 +170,12 @@ export async function prepareDrives(options: {
         throw e;
       }
       await batch.flush();
-      drive.manifestSha256 = await writeManifest(sink, drive.key, { version: ENVELOPE_VERSION, driveId: drive.driveId, jobName: options.jobName, files: journal });
+      drive.manifestSha256 = await writeManifest(sink, drive.key, {
+        version: ENVELOPE_VERSION,
+        driveId: drive.driveId,
+        jobName: options.jobName,
+        files: journal,
+      });
       drive.done = true;
       await saveState(options.stateDir, state);
     }
@@ -165,7 +185,14 @@ export async function prepareDrives(options: {
   const drives: PreparedDrive[] = [];
   for (const d of state.drives.filter((d) => d.done)) {
     const journal = await readJournal(options.stateDir, d.driveId);
-    drives.push({ driveId: d.driveId, path: d.path, key: d.key, manifestSha256: d.manifestSha256!, files: journal.length, bytes: journal.reduce((n, f) => n + f.length, 0) });
+    drives.push({
+      driveId: d.driveId,
+      path: d.path,
+      key: d.key,
+      manifestSha256: d.manifestSha256!,
+      files: journal.length,
+      bytes: journal.reduce((n, f) => n + f.length, 0),
+    });
   }
   return { drives, remainingFiles: pending.length, remainingBytes: pending.reduce((n, f) => n + f.size, 0) };
 }
@@ -241,7 +268,11 @@ function assertRoomForOneFile(state: JobState, targets: DriveTarget[], next: Sta
   const need = sealedLength(next.size, SEAL_OVERHEAD) + RESERVE_BYTES;
   // Only the first new drive is sure to get this file; later ones start at another.
   const target = targets.find((t) => !state.drives.some((d) => d.path === t.path));
-  if (target && need > target.capacity) throw new DriveseedError('USAGE', `drive ${target.path} is too small for even one file (${next.name} needs ${need} bytes, the drive has ${target.capacity})`);
+  if (target && need > target.capacity)
+    throw new DriveseedError(
+      'USAGE',
+      `drive ${target.path} is too small for even one file (${next.name} needs ${need} bytes, the drive has ${target.capacity})`,
+    );
 }
 
 export async function listStaged(staging: BlobStore): Promise<StagedFile[]> {
@@ -266,7 +297,9 @@ async function openDrive(state: JobState, target: DriveTarget, stateDir: string)
   if (state.drives.length >= MAX_DRIVES_PER_JOB) throw new DriveseedError('USAGE', `an import job takes at most ${MAX_DRIVES_PER_JOB} drives`);
   if (target.capacity > MAX_DRIVE_BYTES) throw new DriveseedError('USAGE', `drive ${target.path} is larger than 10 TB, the most a drive may hold`);
   if (inspection.contents.length > 0) {
-    throw new DriveseedError('USAGE', `drive ${target.path} is not empty; driveseed will not write over data`, { hint: 'erase it first (diskprep asks before it does)' });
+    throw new DriveseedError('USAGE', `drive ${target.path} is not empty; driveseed will not write over data`, {
+      hint: 'erase it first (diskprep asks before it does)',
+    });
   }
   const drive: DriveState = { driveId: randomUUID(), path: target.path, key: randomBytes(32).toString('base64'), done: false, capacity: target.capacity };
   state.drives.push(drive);
@@ -291,7 +324,15 @@ async function copierFor(staging: BlobStore, pool: SealPool | undefined, drivePa
   if (pool && local) {
     const key = Buffer.from(drive.key, 'base64');
     return async (file, storedAs, place) => {
-      const reply = await pool.run({ source: local.localPath(file.name), size: file.size, target: place.file, offset: place.offset, driveId: drive.driveId, storedAs, key });
+      const reply = await pool.run({
+        source: local.localPath(file.name),
+        size: file.size,
+        target: place.file,
+        offset: place.offset,
+        driveId: drive.driveId,
+        storedAs,
+        key,
+      });
       if ('error' in reply) throw reply.code === 'ENOSPC' ? driveFull(drivePath) : new DriveseedError('IO', reply.error);
       return { name: file.name, length: file.size, storedAs, blocks: reply.blocks };
     };
@@ -322,7 +363,15 @@ function payloadName(index: number): string {
 }
 
 /** Encrypts one staged file block by block onto the drive (its sync comes with its batch). */
-async function copyFile(staging: BlobStore, file: StagedFile, drivePath: string, driveId: string, key: CryptoKey, storedAs: string, place: PayloadPlace): Promise<ManifestFile> {
+async function copyFile(
+  staging: BlobStore,
+  file: StagedFile,
+  drivePath: string,
+  driveId: string,
+  key: CryptoKey,
+  storedAs: string,
+  place: PayloadPlace,
+): Promise<ManifestFile> {
   const handle = await open(place.file, place.offset === undefined ? 'w' : 'r+');
   let position = place.offset ?? 0;
   const blocks: string[] = [];
@@ -436,4 +485,3 @@ export async function drivesStarted(stateDir: string, jobName: string): Promise<
   const state = await loadState(stateDir, jobName);
   return state.drives.map((d) => ({ path: d.path, driveId: d.driveId, done: d.done, capacity: d.capacity }));
 }
-

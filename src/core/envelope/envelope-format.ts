@@ -71,11 +71,13 @@ export function openManifest(key: Buffer, driveId: string, sealed: Buffer): Mani
   try {
     manifest = JSON.parse(open(key, sealed, MANIFEST_AAD(driveId), 'manifest').toString('utf8')) as Manifest;
   } catch (e) {
-    if (e instanceof DriveseedError) throw new DriveseedError('CORRUPT', `manifest of drive ${driveId} does not open: wrong drive key, or the manifest is damaged`, { cause: e });
+    if (e instanceof DriveseedError)
+      throw new DriveseedError('CORRUPT', `manifest of drive ${driveId} does not open: wrong drive key, or the manifest is damaged`, { cause: e });
     throw new DriveseedError('CORRUPT', `manifest of drive ${driveId} is not valid JSON`, { cause: e });
   }
   if (!READABLE_VERSIONS.includes(manifest.version)) throw new DriveseedError('UNSUPPORTED_VERSION', `manifest version ${manifest.version} is not supported`);
-  if (manifest.driveId !== driveId) throw new DriveseedError('CORRUPT', `manifest drive id mismatch: the manifest names ${manifest.driveId}, the drive is ${driveId}`);
+  if (manifest.driveId !== driveId)
+    throw new DriveseedError('CORRUPT', `manifest drive id mismatch: the manifest names ${manifest.driveId}, the drive is ${driveId}`);
   return manifest;
 }
 
@@ -87,7 +89,8 @@ export function parseHeader(text: string, where: string): DriveHeader {
     throw new DriveseedError('CORRUPT', `${where}: drive header is not valid JSON`);
   }
   if (header.format !== ENVELOPE_FORMAT) throw new DriveseedError('CORRUPT', `${where} is not a driveseed drive`);
-  if (!READABLE_VERSIONS.includes(header.version)) throw new DriveseedError('UNSUPPORTED_VERSION', `${where}: drive envelope version ${header.version} is not supported`);
+  if (!READABLE_VERSIONS.includes(header.version))
+    throw new DriveseedError('UNSUPPORTED_VERSION', `${where}: drive envelope version ${header.version} is not supported`);
   return header;
 }
 

@@ -65,7 +65,7 @@ function openFile(request: OpenRequest): OpenReply {
         cipherInto(decipher, sealed.subarray(NONCE_LENGTH, want - TAG_LENGTH), block, 0);
         decipher.final();
       } catch {
-        return { problem: { block: i, reason: 'block does not decrypt (damaged, or not this drive\'s key)' } };
+        return { problem: { block: i, reason: "block does not decrypt (damaged, or not this drive's key)" } };
       }
       if (checkValue(request.check, block, sealed.subarray(want - TAG_LENGTH, want)) !== request.blocks[i]) {
         return { problem: { block: i, reason: 'block differs from the one the manifest lists' } };

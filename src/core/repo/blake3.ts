@@ -13,10 +13,14 @@ export function blake3Binding(): typeof BlakeHash {
   try {
     binding ??= createRequire(import.meta.url)('@napi-rs/blake-hash') as typeof BlakeHash;
   } catch (cause) {
-    throw new DriveseedError('UNSUPPORTED_PLATFORM', `BLAKE3 (@napi-rs/blake-hash) does not load on this platform: ${(cause as Error).message.split('\n')[0]}`, {
-      hint: 'reinstall driveseed with `npm ci` on this machine',
-      cause,
-    });
+    throw new DriveseedError(
+      'UNSUPPORTED_PLATFORM',
+      `BLAKE3 (@napi-rs/blake-hash) does not load on this platform: ${(cause as Error).message.split('\n')[0]}`,
+      {
+        hint: 'reinstall driveseed with `npm ci` on this machine',
+        cause,
+      },
+    );
   }
   return binding;
 }

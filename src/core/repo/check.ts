@@ -48,7 +48,11 @@ export async function checkRepository(repo: Repository, options: CheckOptions = 
   }
   const unreferencedPacks = [...present.keys()].filter((id) => !repo.index.hasPack(id)).length;
 
-  await checkTrees(repo, snapshots.map((s) => ({ tree: s.tree, from: `snapshot ${s.id}` })), problems);
+  await checkTrees(
+    repo,
+    snapshots.map((s) => ({ tree: s.tree, from: `snapshot ${s.id}` })),
+    problems,
+  );
 
   let bytesRead = 0;
   if (options.readData) {

@@ -9,7 +9,10 @@ describe('chunker', () => {
   it('cuts within the size limits and covers the input exactly', () => {
     const data = randomBytes(24 * 1024 * 1024);
     const lengths = chunkLengths(gear, data);
-    assert.equal(lengths.reduce((a, b) => a + b, 0), data.length);
+    assert.equal(
+      lengths.reduce((a, b) => a + b, 0),
+      data.length,
+    );
     for (const len of lengths.slice(0, -1)) {
       assert.ok(len > MIN_CHUNK && len <= MAX_CHUNK, `chunk of ${len} bytes`);
     }
@@ -61,7 +64,7 @@ function referenceLengths(gear: GearTable, data: Uint8Array): number[] {
   const small = (((1 << 21) - 1) << 11) | 0;
   const large = (((1 << 17) - 1) << 15) | 0;
   const out: number[] = [];
-  for (let start = 0; start < data.length; ) {
+  for (let start = 0; start < data.length;) {
     const end = Math.min(data.length, start + MAX_CHUNK);
     let cut = end;
     let h = 0;

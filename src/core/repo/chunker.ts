@@ -31,7 +31,10 @@ export type GearTable = Int32Array;
 export function gearTable(seed: Uint8Array): GearTable {
   const table = new Int32Array(256);
   for (let i = 0; i < 256; i += 8) {
-    const block = createHash('sha256').update(seed).update(Buffer.from([i])).digest();
+    const block = createHash('sha256')
+      .update(seed)
+      .update(Buffer.from([i]))
+      .digest();
     for (let j = 0; j < 8; j++) table[i + j] = block.readInt32LE(j * 4);
   }
   return table;
@@ -93,7 +96,7 @@ export function chunkLengths(gear: GearTable, data: Uint8Array): number[] {
   const chunker = new Chunker(gear, data.length);
   chunker.buffer.set(data);
   const out: number[] = [];
-  for (let pos = 0; pos < data.length; ) {
+  for (let pos = 0; pos < data.length;) {
     const len = chunker.nextCut(pos, data.length, true);
     out.push(len);
     pos += len;

@@ -25,6 +25,9 @@ describe('seal', () => {
   it('refuses a message whose nonce was changed', () => {
     const sealed = seal(key, Buffer.from('payload'), aad);
     sealed[0] ^= 1;
-    assert.throws(() => open(key, sealed, aad, 'm'), (e) => isDriveseedError(e) && e.code === 'CORRUPT');
+    assert.throws(
+      () => open(key, sealed, aad, 'm'),
+      (e) => isDriveseedError(e) && e.code === 'CORRUPT',
+    );
   });
 });

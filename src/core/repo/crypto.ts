@@ -1,4 +1,14 @@
-import { createCipheriv, createDecipheriv, type Cipher, type Decipher, createHmac, randomBytes, randomFillSync, scrypt as scryptCb, webcrypto } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  type Cipher,
+  type Decipher,
+  createHmac,
+  randomBytes,
+  randomFillSync,
+  scrypt as scryptCb,
+  webcrypto,
+} from 'node:crypto';
 import { promisify } from 'node:util';
 import { DriveseedError } from '../errors.js';
 import { blake3Binding, bufferView } from './blake3.js';

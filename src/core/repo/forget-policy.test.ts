@@ -13,18 +13,27 @@ const series = Array.from({ length: 80 }, (_, i) => snap(`s${i}`, new Date(Date.
 describe('forget policy', () => {
   it('keep-last keeps the newest N', () => {
     const plan = planForget(series, { last: 3 });
-    assert.deepEqual(plan.keep.map((s) => s.id), ['s79', 's78', 's77']);
+    assert.deepEqual(
+      plan.keep.map((s) => s.id),
+      ['s79', 's78', 's77'],
+    );
     assert.equal(plan.remove.length, 77);
   });
 
   it('keep-daily keeps the newest of each of the last N days', () => {
-    assert.deepEqual(planForget(series, { daily: 3 }).keep.map((s) => s.id), ['s79', 's77', 's75']);
+    assert.deepEqual(
+      planForget(series, { daily: 3 }).keep.map((s) => s.id),
+      ['s79', 's77', 's75'],
+    );
   });
 
   it('rules add up and keep-monthly counts calendar months', () => {
     const plan = planForget(series, { last: 1, monthly: 2 });
     // January's newest is 2026-01-31 12:00 (s61); February's is the newest overall (s79).
-    assert.deepEqual(plan.keep.map((s) => s.id), ['s79', 's61']);
+    assert.deepEqual(
+      plan.keep.map((s) => s.id),
+      ['s79', 's61'],
+    );
   });
 
   it('applies the policy per host and paths', () => {

@@ -35,9 +35,15 @@ describe('index writer', () => {
     await writer.packStored(pack(8));
     const [name] = await indexFiles(store);
     const written = decodeIndexFile(await files.readSealed('index', name), name);
-    assert.deepEqual(written.packs, Array.from({ length: 8 }, (_, i) => pack(i + 1)));
+    assert.deepEqual(
+      written.packs,
+      Array.from({ length: 8 }, (_, i) => pack(i + 1)),
+    );
     assert.equal(index.has(blob), true);
-    assert.deepEqual(writer.writtenPacks.map((p) => p.id), written.packs.map((p) => p.id));
+    assert.deepEqual(
+      writer.writtenPacks.map((p) => p.id),
+      written.packs.map((p) => p.id),
+    );
     const packBytes = written.packs.reduce((n, p) => n + p.size, 0);
     assert.equal(writer.bytesAdded, packBytes + (await store.stat(name)).size);
 

@@ -98,4 +98,3 @@ function parseKeyFile(bytes: Buffer, name: string): KeyFile {
   }
   return file;
 }
-

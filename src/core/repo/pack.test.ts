@@ -32,12 +32,21 @@ describe('pack format', () => {
     const { bytes } = buildPack(2);
     const newer = Buffer.from(bytes);
     newer[newer.length - 1] = 2;
-    assert.throws(() => parsePackTrailer(newer.subarray(newer.length - PACK_TRAILER_LENGTH), newer.length, 'p'), (e) => isDriveseedError(e, 'UNSUPPORTED_VERSION'));
+    assert.throws(
+      () => parsePackTrailer(newer.subarray(newer.length - PACK_TRAILER_LENGTH), newer.length, 'p'),
+      (e) => isDriveseedError(e, 'UNSUPPORTED_VERSION'),
+    );
     const at = parsePackTrailer(bytes.subarray(bytes.length - PACK_TRAILER_LENGTH), bytes.length, 'p');
     const damaged = Buffer.from(bytes.subarray(at.offset, at.offset + at.length));
     damaged[20] ^= 1;
-    assert.throws(() => decodePackHeader(key, damaged, 'p'), (e) => isDriveseedError(e, 'CORRUPT'));
-    assert.throws(() => decodePackHeader(randomBytes(32), bytes.subarray(at.offset, at.offset + at.length), 'p'), (e) => isDriveseedError(e, 'CORRUPT'));
+    assert.throws(
+      () => decodePackHeader(key, damaged, 'p'),
+      (e) => isDriveseedError(e, 'CORRUPT'),
+    );
+    assert.throws(
+      () => decodePackHeader(randomBytes(32), bytes.subarray(at.offset, at.offset + at.length), 'p'),
+      (e) => isDriveseedError(e, 'CORRUPT'),
+    );
   });
 
   it('builds a pack in a fixed buffer: blobs sealed in place, never past the end with their header', () => {

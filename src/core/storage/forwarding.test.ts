@@ -4,7 +4,18 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { localPathsOf, readStreamsOf, urlSignerOf, type BlobStore, type LocalPathAccess, type LocalPaths, type ReadStreaming, type SignedBlobUrls, type StreamingReads, type UrlSigning } from './blob-store.js';
+import {
+  localPathsOf,
+  readStreamsOf,
+  urlSignerOf,
+  type BlobStore,
+  type LocalPathAccess,
+  type LocalPaths,
+  type ReadStreaming,
+  type SignedBlobUrls,
+  type StreamingReads,
+  type UrlSigning,
+} from './blob-store.js';
 import { CountingStore } from './counting.js';
 import { FaultyStore } from './faulty.js';
 import { FsStore } from './fs/fs-store.js';
@@ -54,13 +65,25 @@ const inFolder: Reached = { signed: 'signed read p/a/b', localPath: '/blobs/p/a/
 const wrappers: { name: string; wrap: (backend: BlobStore) => BlobStore; reached: Reached }[] = [
   { name: 'retry passes every capability on', wrap: (b) => new RetryStore(b), reached: passedOn },
   { name: 'prefix maps every capability into its folder', wrap: (b) => new PrefixStore(b, 'p'), reached: inFolder },
-  { name: 'an upload limit withholds signing only', wrap: (b) => new ThrottleStore(b, { uploadBytesPerSecond: 1e9 }), reached: { ...passedOn, signed: undefined } },
-  { name: 'a download limit meters streams and withholds local paths', wrap: (b) => new ThrottleStore(b, { downloadBytesPerSecond: 1e9 }), reached: { streamed: 'top level' } },
+  {
+    name: 'an upload limit withholds signing only',
+    wrap: (b) => new ThrottleStore(b, { uploadBytesPerSecond: 1e9 }),
+    reached: { ...passedOn, signed: undefined },
+  },
+  {
+    name: 'a download limit meters streams and withholds local paths',
+    wrap: (b) => new ThrottleStore(b, { downloadBytesPerSecond: 1e9 }),
+    reached: { streamed: 'top level' },
+  },
   { name: 'counting withholds signing only', wrap: (b) => new CountingStore(b), reached: { ...passedOn, signed: undefined } },
   { name: 'faulty withholds everything', wrap: (b) => new FaultyStore(b), reached: {} },
   { name: 'local copy withholds everything', wrap: (b) => new LocalCopyStore(b, new MemoryStore()), reached: {} },
   { name: 'through layers: a folder over retries', wrap: (b) => new PrefixStore(new RetryStore(b), 'p'), reached: inFolder },
-  { name: 'through layers: retries over counting over a folder', wrap: (b) => new RetryStore(new CountingStore(new PrefixStore(b, 'p'))), reached: { ...inFolder, signed: undefined } },
+  {
+    name: 'through layers: retries over counting over a folder',
+    wrap: (b) => new RetryStore(new CountingStore(new PrefixStore(b, 'p'))),
+    reached: { ...inFolder, signed: undefined },
+  },
 ];
 
 describe('capabilities through wrappers', () => {

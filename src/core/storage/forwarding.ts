@@ -1,4 +1,18 @@
-import { localPathsOf, readStreamsOf, urlSignerOf, type BlobData, type BlobInfo, type BlobStore, type ByteRange, type LocalPathAccess, type LocalPaths, type ReadStreaming, type SignedBlobUrls, type StreamingReads, type UrlSigning } from './blob-store.js';
+import {
+  localPathsOf,
+  readStreamsOf,
+  urlSignerOf,
+  type BlobData,
+  type BlobInfo,
+  type BlobStore,
+  type ByteRange,
+  type LocalPathAccess,
+  type LocalPaths,
+  type ReadStreaming,
+  type SignedBlobUrls,
+  type StreamingReads,
+  type UrlSigning,
+} from './blob-store.js';
 
 /**
  * A store in front of another, passing on every operation and every capability unless the

@@ -1,4 +1,13 @@
-import { assertValidBlobName, type BlobData, type BlobInfo, type BlobStore, type ByteRange, type LocalPaths, type SignedBlobUrls, type StreamingReads } from './blob-store.js';
+import {
+  assertValidBlobName,
+  type BlobData,
+  type BlobInfo,
+  type BlobStore,
+  type ByteRange,
+  type LocalPaths,
+  type SignedBlobUrls,
+  type StreamingReads,
+} from './blob-store.js';
 import { ForwardingStore } from './forwarding.js';
 
 /**

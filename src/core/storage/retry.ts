@@ -50,9 +50,13 @@ export class RetryStore extends ForwardingStore {
       if (attempt >= this.attempts || Date.now() - started + delay > this.maxElapsedMs) break;
       await sleep(delay / 2 + (Math.random() * delay) / 2);
     }
-    throw new DriveseedError('STORAGE', `${op} ${name} at ${this.location} failed ${attempt} times in ${Math.round((Date.now() - started) / 1000)} s: ${(last as Error).message}`, {
-      cause: last,
-    });
+    throw new DriveseedError(
+      'STORAGE',
+      `${op} ${name} at ${this.location} failed ${attempt} times in ${Math.round((Date.now() - started) / 1000)} s: ${(last as Error).message}`,
+      {
+        cause: last,
+      },
+    );
   }
 
   override get(name: string, range?: ByteRange): Promise<Buffer> {

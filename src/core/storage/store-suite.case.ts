@@ -92,7 +92,10 @@ export function runBlobStoreSuite(name: string, makeStore: () => Promise<StoreFi
       assert.deepEqual(await read({ offset: 1_000_000, length: 2_000_000 }), data.subarray(1_000_000, 3_000_000));
       assert.equal((await read({ offset: 5, length: 0 })).length, 0);
       await assert.rejects(streams.openRead('s/missing'), (e) => isDriveseedError(e, 'NOT_FOUND'));
-      await assert.rejects(streams.openRead('s/file', { offset: data.length - 10, length: 11 }), (e) => isDriveseedError(e, 'STORAGE') && /past the end/.test((e as Error).message));
+      await assert.rejects(
+        streams.openRead('s/file', { offset: data.length - 10, length: 11 }),
+        (e) => isDriveseedError(e, 'STORAGE') && /past the end/.test((e as Error).message),
+      );
     });
 
     it('stores a 20 MiB file and many concurrent small ones', async () => {

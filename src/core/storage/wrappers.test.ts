@@ -28,7 +28,10 @@ describe('retry', () => {
     const faulty = new FaultyStore(new MemoryStore());
     const store = new RetryStore(faulty, { attempts: 3, baseDelayMs: 1 });
     faulty.failNext('put', 10);
-    await assert.rejects(store.put('data/x', Buffer.from('x')), (e) => isDriveseedError(e, 'STORAGE') && /put data\/x .* failed 3 times/.test((e as Error).message));
+    await assert.rejects(
+      store.put('data/x', Buffer.from('x')),
+      (e) => isDriveseedError(e, 'STORAGE') && /put data\/x .* failed 3 times/.test((e as Error).message),
+    );
   });
 
   it('does not retry NOT_FOUND', async () => {

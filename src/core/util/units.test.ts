@@ -18,6 +18,11 @@ describe('units', () => {
     assert.equal(parseSize('500GB'), 500e9);
     assert.equal(parseSize('2T'), 2e12);
     assert.equal(parseSize(' 1.5 KiB '), 1536);
-    for (const bad of ['10MB/s', 'big', '0', '-1G', '']) assert.throws(() => parseSize(bad), (e) => isDriveseedError(e, 'USAGE') && /not a size/.test((e as Error).message), bad);
+    for (const bad of ['10MB/s', 'big', '0', '-1G', ''])
+      assert.throws(
+        () => parseSize(bad),
+        (e) => isDriveseedError(e, 'USAGE') && /not a size/.test((e as Error).message),
+        bad,
+      );
   });
 });

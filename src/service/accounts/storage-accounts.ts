@@ -21,7 +21,8 @@ export function containerStore(blobs: BlobStore, storageAccount: string, contain
  */
 export async function ensureStorageAccount(db: Db, subscriptionId: string, name: string, now: Date): Promise<StorageAccountView> {
   const existing = await db.selectFrom('storage_accounts').selectAll().where('name', '=', name).executeTakeFirst();
-  if (existing && existing.subscription_id !== subscriptionId) throw new DriveseedError('CONFLICT', `storage account name ${name} is taken`, { field: 'storageAccount' });
+  if (existing && existing.subscription_id !== subscriptionId)
+    throw new DriveseedError('CONFLICT', `storage account name ${name} is taken`, { field: 'storageAccount' });
   if (!existing) {
     try {
       await db.insertInto('storage_accounts').values({ name, subscription_id: subscriptionId, created_at: now.toISOString() }).execute();

@@ -24,11 +24,18 @@ function toConsoleJob(row: JobRow): ConsoleBackupJob {
   return { ...toJob(row), serverName: row.server_name, vaultName: row.vault_name };
 }
 
-export async function listBackupJobs(db: Db, subscriptionId: string, filter: { state?: string; serverId?: string; limit?: number }): Promise<ConsoleBackupJob[]> {
+export async function listBackupJobs(
+  db: Db,
+  subscriptionId: string,
+  filter: { state?: string; serverId?: string; limit?: number },
+): Promise<ConsoleBackupJob[]> {
   let query = jobsWithNames(db, subscriptionId);
   if (filter.state) query = query.where('backup_jobs.state', '=', filter.state);
   if (filter.serverId) query = query.where('backup_jobs.server_id', '=', filter.serverId);
-  const rows = await query.orderBy('backup_jobs.started_at', 'desc').limit(filter.limit ?? 100).execute();
+  const rows = await query
+    .orderBy('backup_jobs.started_at', 'desc')
+    .limit(filter.limit ?? 100)
+    .execute();
   return rows.map(toConsoleJob);
 }
 
@@ -76,7 +83,11 @@ async function protectedItems(db: Db, subscriptionId: string): Promise<Protected
     .execute();
   const items: ProtectedItem[] = [];
   for (const server of servers) {
-    const last = await jobsWithNames(db, subscriptionId).where('backup_jobs.server_id', '=', server.id).orderBy('backup_jobs.started_at', 'desc').limit(1).executeTakeFirst();
+    const last = await jobsWithNames(db, subscriptionId)
+      .where('backup_jobs.server_id', '=', server.id)
+      .orderBy('backup_jobs.started_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
     const stats = points.find((p) => p.server_id === server.id);
     items.push({
       serverId: server.id,
@@ -94,7 +105,11 @@ async function protectedItems(db: Db, subscriptionId: string): Promise<Protected
 function backupAttention(items: ProtectedItem[]): Attention[] {
   return items
     .filter((item) => item.lastJob?.state === 'Failed')
-    .map((item) => ({ kind: 'backup-failed' as const, message: `The last backup of ${item.serverName} failed: ${item.lastJob!.error ?? 'no reason given'}`, link: `/jobs/${item.lastJob!.id}` }));
+    .map((item) => ({
+      kind: 'backup-failed' as const,
+      message: `The last backup of ${item.serverName} failed: ${item.lastJob!.error ?? 'no reason given'}`,
+      link: `/jobs/${item.lastJob!.id}`,
+    }));
 }
 
 function importAttention(jobs: ImportJobView[], now: Date): Attention[] {
@@ -107,8 +122,10 @@ function importAttention(jobs: ImportJobView[], now: Date): Attention[] {
     for (const drive of job.drives) {
       // A drive shipped back from a Closed job keeps its errors: the data it lacked still needs a look.
       const withErrors = drive.state === 'CompletedMoreInfo' || (drive.state === 'ShippedBack' && drive.hasErrorLog && job.state === 'Closed');
-      if (withErrors) out.push({ kind: 'drive-needs-info', message: `Drive ${drive.driveId} of ${job.name} was imported with errors; read its error log`, link });
-      if (drive.state === 'NeverReceived') out.push({ kind: 'drive-never-received', message: `Drive ${drive.driveId} of ${job.name} never arrived at the data centre`, link });
+      if (withErrors)
+        out.push({ kind: 'drive-needs-info', message: `Drive ${drive.driveId} of ${job.name} was imported with errors; read its error log`, link });
+      if (drive.state === 'NeverReceived')
+        out.push({ kind: 'drive-never-received', message: `Drive ${drive.driveId} of ${job.name} never arrived at the data centre`, link });
     }
   }
   return out;
@@ -124,7 +141,17 @@ export async function datacenterView(db: Db): Promise<DatacenterView> {
   const queued = new Map(rows.map((r) => [r.drive_id, r]));
   const queue = importQueue(jobs).map((drive) => {
     const row = queued.get(drive.driveId);
-    return row ? { ...drive, queue: { state: row.state, ...(row.claimed_by ? { claimedBy: row.claimed_by } : {}), bytesDone: Number(row.bytes_done), bytesTotal: Number(row.bytes_total) } } : drive;
+    return row
+      ? {
+          ...drive,
+          queue: {
+            state: row.state,
+            ...(row.claimed_by ? { claimedBy: row.claimed_by } : {}),
+            bytesDone: Number(row.bytes_done),
+            bytesTotal: Number(row.bytes_total),
+          },
+        }
+      : drive;
   });
   return { incoming: jobs.filter((j) => j.state === 'Shipping'), queue, jobs };
 }
@@ -136,6 +163,10 @@ async function operatorImportJobs(db: Db): Promise<OperatorImportJob[]> {
 
 function importQueue(jobs: OperatorImportJob[]): QueuedDrive[] {
   return jobs
-    .flatMap((job) => job.drives.filter((d) => QUEUED_STATES.has(d.state)).map((d) => ({ subscriptionId: job.subscriptionId, jobName: job.name, driveId: d.driveId, state: d.state, since: d.stateChangedAt, bytes: d.bytes })))
+    .flatMap((job) =>
+      job.drives
+        .filter((d) => QUEUED_STATES.has(d.state))
+        .map((d) => ({ subscriptionId: job.subscriptionId, jobName: job.name, driveId: d.driveId, state: d.state, since: d.stateChangedAt, bytes: d.bytes })),
+    )
     .sort((a, b) => a.since.localeCompare(b.since));
 }

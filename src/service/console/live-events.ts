@@ -32,7 +32,13 @@ export function liveStreams(app: FastifyInstance, pollMs = POLL_MS): LiveStreams
       let seen = serialize(await source.snapshot());
       reply.hijack();
       const raw = reply.raw;
-      raw.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      raw.writeHead(200, {
+        ...headers,
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
       raw.write(`retry: ${RETRY_MS}\n\n`);
       let timer: NodeJS.Timeout | undefined;
       const close = () => {

@@ -11,7 +11,8 @@ export const DEFAULT_CONSOLE_DIR = new URL('../../../web/', import.meta.url).pat
  * Scripts, styles and data only from this origin: Vite's output has no inline script or
  * style, and the console talks to nobody but this service.
  */
-export const CONTENT_SECURITY_POLICY = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 const TYPES: Record<string, string> = {

@@ -32,7 +32,17 @@ export function workerId(): string {
 export async function enqueueDrive(db: Db, drive: QueuedDrive, now: Date): Promise<void> {
   await db
     .insertInto('import_queue')
-    .values({ drive_id: drive.driveId, job_id: drive.jobId, drive_path: drive.path, state: 'queued', claimed_by: null, heartbeat_at: null, bytes_done: 0, bytes_total: 0, enqueued_at: now.toISOString() })
+    .values({
+      drive_id: drive.driveId,
+      job_id: drive.jobId,
+      drive_path: drive.path,
+      state: 'queued',
+      claimed_by: null,
+      heartbeat_at: null,
+      bytes_done: 0,
+      bytes_total: 0,
+      enqueued_at: now.toISOString(),
+    })
     .onConflict((c) => c.column('drive_id').doUpdateSet({ drive_path: drive.path }))
     .execute();
 }
@@ -90,14 +100,24 @@ export async function importClaimed(db: Db, blobs: BlobStore, claim: ImportQueue
   if (drive.state === 'Received') await startDriveTransfer(db, job.id, drive.id, now());
   let progress = { done: 0, total: 0 };
   const beat = () =>
-    db.updateTable('import_queue').set({ heartbeat_at: now().toISOString(), bytes_done: progress.done, bytes_total: progress.total }).where('drive_id', '=', claim.drive_id).where('claimed_by', '=', worker).execute();
+    db
+      .updateTable('import_queue')
+      .set({ heartbeat_at: now().toISOString(), bytes_done: progress.done, bytes_total: progress.total })
+      .where('drive_id', '=', claim.drive_id)
+      .where('claimed_by', '=', worker)
+      .execute();
   const timer = setInterval(() => void beat().catch(() => undefined), HEARTBEAT_MS);
   let report: DriveImportReport;
   try {
-    report = await importDrive(claim.drive_path, { driveId: drive.id, key: drive.drive_key, manifestSha256: drive.manifest_sha256 }, containerStore(blobs, job.storage_account, job.container), {
-      skipExisting: true,
-      onProgress: (done, total) => (progress = { done, total }),
-    });
+    report = await importDrive(
+      claim.drive_path,
+      { driveId: drive.id, key: drive.drive_key, manifestSha256: drive.manifest_sha256 },
+      containerStore(blobs, job.storage_account, job.container),
+      {
+        skipExisting: true,
+        onProgress: (done, total) => (progress = { done, total }),
+      },
+    );
   } catch (e) {
     // A drive that cannot even be opened ends with the reason, as the real service reports "key invalid".
     report = { driveId: drive.id, filesImported: 0, bytesImported: 0, problems: [{ reason: (e as Error).message }], verbose: [] };
@@ -107,7 +127,11 @@ export async function importClaimed(db: Db, blobs: BlobStore, claim: ImportQueue
   const errorLog = report.problems.map((p) => `${p.file ?? '(drive)'}${p.block !== undefined ? ` block ${p.block}` : ''}: ${p.reason}`).join('\n');
   const ok = report.problems.length === 0;
   await finishDrive(db, job.id, drive.id, { ok, errorLog, verboseLog: report.verbose.join('\n') }, now());
-  await db.updateTable('import_queue').set({ state: 'done', heartbeat_at: now().toISOString(), bytes_done: progress.done, bytes_total: progress.total }).where('drive_id', '=', claim.drive_id).execute();
+  await db
+    .updateTable('import_queue')
+    .set({ state: 'done', heartbeat_at: now().toISOString(), bytes_done: progress.done, bytes_total: progress.total })
+    .where('drive_id', '=', claim.drive_id)
+    .execute();
   return { driveId: drive.id, state: ok ? 'Completed' : 'CompletedMoreInfo', report, errorLog };
 }
 
@@ -124,7 +148,11 @@ export async function drainQueue(db: Db, blobs: BlobStore, worker: string, now: 
  * A service instance's import worker: polls the queue and imports what it claims. Several
  * instances on one database share the work; stop() waits for the drive in hand to finish.
  */
-export function startImportWorker(db: Db, blobs: BlobStore, options: { pollMs?: number; now?: () => Date; log?: (message: string) => void } = {}): { stop(): Promise<void> } {
+export function startImportWorker(
+  db: Db,
+  blobs: BlobStore,
+  options: { pollMs?: number; now?: () => Date; log?: (message: string) => void } = {},
+): { stop(): Promise<void> } {
   const worker = workerId();
   const now = options.now ?? (() => new Date());
   let stopped = false;

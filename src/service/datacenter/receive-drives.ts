@@ -49,7 +49,8 @@ async function findJob(db: Db, jobName: string, subscriptionId?: string): Promis
   if (subscriptionId) query = query.where('subscription_id', '=', subscriptionId);
   const jobs = await query.execute();
   if (jobs.length === 0) throw new DriveseedError('NOT_FOUND', `no import job ${jobName}`);
-  if (jobs.length > 1) throw new DriveseedError('AMBIGUOUS', `${jobs.length} subscriptions have an import job ${jobName}`, { hint: 'name one with --subscription' });
+  if (jobs.length > 1)
+    throw new DriveseedError('AMBIGUOUS', `${jobs.length} subscriptions have an import job ${jobName}`, { hint: 'name one with --subscription' });
   return jobs[0];
 }
 

@@ -25,7 +25,11 @@ describe('SQLite statement cache', () => {
   it('compiles a query once however often it runs, with its own parameters each time', async () => {
     const { db, prepared } = openCounted();
     await sql`create table items (id integer primary key, name text)`.execute(db);
-    for (let i = 1; i <= 20; i++) await db.insertInto('items').values({ id: i, name: `item ${i}` }).execute();
+    for (let i = 1; i <= 20; i++)
+      await db
+        .insertInto('items')
+        .values({ id: i, name: `item ${i}` })
+        .execute();
     for (let i = 1; i <= 20; i++) {
       const row = await db.selectFrom('items').selectAll().where('id', '=', i).executeTakeFirstOrThrow();
       assert.equal(row.name, `item ${i}`);
@@ -38,12 +42,21 @@ describe('SQLite statement cache', () => {
   it('streams rows through a compiled statement, which the same query then reuses', async () => {
     const { db, prepared } = openCounted();
     await sql`create table items (id integer primary key, name text)`.execute(db);
-    await db.insertInto('items').values([{ id: 1, name: 'a' }, { id: 2, name: 'b' }]).execute();
+    await db
+      .insertInto('items')
+      .values([
+        { id: 1, name: 'a' },
+        { id: 2, name: 'b' },
+      ])
+      .execute();
     const query = () => db.selectFrom('items').selectAll().where('id', '>', 0).orderBy('id');
     const streamed: string[] = [];
     for await (const row of query().stream()) streamed.push(row.name);
     assert.deepEqual(streamed, ['a', 'b']);
-    assert.deepEqual((await query().execute()).map((row) => row.name), ['a', 'b']);
+    assert.deepEqual(
+      (await query().execute()).map((row) => row.name),
+      ['a', 'b'],
+    );
     assert.equal(prepared.filter((text) => text.startsWith('select')).length, 1);
     await db.destroy();
   });
@@ -60,7 +73,15 @@ describe('SQLite statement cache', () => {
     const before = prepared.length;
     await db.selectFrom('items').select('name').where('id', 'in', [1]).execute();
     assert.equal(prepared.length, before + 1, 'the oldest text was dropped and is compiled again');
-    await db.selectFrom('items').select('name').where('id', 'in', Array.from({ length: 600 }, (_, i) => i + 1)).execute();
+    await db
+      .selectFrom('items')
+      .select('name')
+      .where(
+        'id',
+        'in',
+        Array.from({ length: 600 }, (_, i) => i + 1),
+      )
+      .execute();
     assert.equal(prepared.length, before + 1, 'a recent text is still compiled');
     await db.destroy();
   });

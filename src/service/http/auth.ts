@@ -45,14 +45,16 @@ export async function authenticate(db: Db, request: FastifyRequest, now: Date): 
 async function sessionCaller(db: Db, request: FastifyRequest, now: Date): Promise<Caller> {
   const token = sessionTokenOf(request.headers.cookie);
   if (!token) throw new DriveseedError('UNAUTHORIZED', 'no credentials: send an owner key or a bearer token');
-  if (!SAFE_METHODS.has(request.method) && request.headers[CONSOLE_HEADER] !== '1') throw new DriveseedError('FORBIDDEN', `requests that change something need the ${CONSOLE_HEADER} header`);
+  if (!SAFE_METHODS.has(request.method) && request.headers[CONSOLE_HEADER] !== '1')
+    throw new DriveseedError('FORBIDDEN', `requests that change something need the ${CONSOLE_HEADER} header`);
   const session = await findSession(db, token, now);
   return { subscriptionId: session.subscriptionId ?? '', role: session.role };
 }
 
 /** Every call is scoped to its subscription: credentials of another one get 403, never data. */
 export function requireSubscription(caller: Caller, subscriptionId: string): void {
-  if (caller.role === 'operator' || caller.subscriptionId !== subscriptionId) throw new DriveseedError('FORBIDDEN', 'these credentials are for another subscription');
+  if (caller.role === 'operator' || caller.subscriptionId !== subscriptionId)
+    throw new DriveseedError('FORBIDDEN', 'these credentials are for another subscription');
 }
 
 export function requireOwner(caller: Caller, subscriptionId: string): void {
@@ -61,5 +63,5 @@ export function requireOwner(caller: Caller, subscriptionId: string): void {
 }
 
 export function requireOperator(caller: Caller): void {
-  if (caller.role !== 'operator') throw new DriveseedError('FORBIDDEN', 'only the data centre\'s operator may do this');
+  if (caller.role !== 'operator') throw new DriveseedError('FORBIDDEN', "only the data centre's operator may do this");
 }

@@ -32,7 +32,9 @@ describe('blob bodies: received in parts, bounded', () => {
   before(async () => {
     app = Fastify();
     acceptBlobBodies(app, { maxBytes: LIMIT, budget: new ByteBudget(10 * LIMIT) });
-    app.setErrorHandler((error: Error, _request, reply) => reply.status(error instanceof DriveseedError ? httpStatusOf(error.code) : 500).send({ message: error.message }));
+    app.setErrorHandler((error: Error, _request, reply) =>
+      reply.status(error instanceof DriveseedError ? httpStatusOf(error.code) : 500).send({ message: error.message }),
+    );
     app.put('/blob', async (request) => {
       const body = request.body;
       assert.ok(isReceivedBlob(body));

@@ -25,6 +25,7 @@ export function answerErrors(app: FastifyInstance): void {
 function schemaRefusal(error: FastifyError): DriveseedError | undefined {
   if (!error.validation) return undefined;
   const first = error.validation[0] as { instancePath?: string; params?: { missingProperty?: string; additionalProperty?: string } } | undefined;
-  const field = (first?.params?.missingProperty ?? first?.params?.additionalProperty ?? first?.instancePath?.replace(/^\//, '').replaceAll('/', '.')) || undefined;
+  const field =
+    (first?.params?.missingProperty ?? first?.params?.additionalProperty ?? first?.instancePath?.replace(/^\//, '').replaceAll('/', '.')) || undefined;
   return new DriveseedError('USAGE', `${error.validationContext ?? 'request'}: ${error.message}`, { field });
 }

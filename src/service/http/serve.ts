@@ -13,7 +13,10 @@ export type RouteRequest<R extends Route> = FastifyRequest<{ Params: ParamsOf<R>
  * What the service does for a route: return its answer, which goes out with the route's
  * status, or send bytes or a stream on the reply itself (and return the reply).
  */
-export type RouteHandler<R extends Route> = (request: RouteRequest<R>, reply: FastifyReply) => Promise<R extends { response: TSchema } ? AnswerOf<R> | FastifyReply : FastifyReply | void>;
+export type RouteHandler<R extends Route> = (
+  request: RouteRequest<R>,
+  reply: FastifyReply,
+) => Promise<R extends { response: TSchema } ? AnswerOf<R> | FastifyReply : FastifyReply | void>;
 
 /** Registers a route of the API's table: its method, path and schemas from the table, its handler from the service. */
 export function serve<R extends Route>(app: FastifyInstance, route: R, handle: RouteHandler<R>, options: Pick<RouteOptions, 'exposeHeadRoute'> = {}): void {

@@ -22,7 +22,10 @@ export async function createApplication(db: Db, subscriptionId: string, name: st
   const id = randomUUID();
   await db.transaction().execute(async (tx) => {
     await tx.insertInto('applications').values({ id, subscription_id: subscriptionId, name, created_at: now.toISOString() }).execute();
-    await tx.insertInto('certificates').values(certificateRow(id, subscriptionId, pem, cert, thumbprint, now)).execute();
+    await tx
+      .insertInto('certificates')
+      .values(certificateRow(id, subscriptionId, pem, cert, thumbprint, now))
+      .execute();
   });
   return getApplication(db, subscriptionId, id);
 }
@@ -30,9 +33,23 @@ export async function createApplication(db: Db, subscriptionId: string, name: st
 export async function addCertificate(db: Db, subscriptionId: string, applicationId: string, pem: string, now: Date): Promise<Certificate> {
   await getApplication(db, subscriptionId, applicationId);
   const { cert, thumbprint } = parseCertificate(pem);
-  const existing = await db.selectFrom('certificates').select('thumbprint').where('application_id', '=', applicationId).where('thumbprint', '=', thumbprint).executeTakeFirst();
-  if (!existing) await db.insertInto('certificates').values(certificateRow(applicationId, subscriptionId, pem, cert, thumbprint, now)).execute();
-  const row = await db.selectFrom('certificates').selectAll().where('application_id', '=', applicationId).where('thumbprint', '=', thumbprint).executeTakeFirstOrThrow();
+  const existing = await db
+    .selectFrom('certificates')
+    .select('thumbprint')
+    .where('application_id', '=', applicationId)
+    .where('thumbprint', '=', thumbprint)
+    .executeTakeFirst();
+  if (!existing)
+    await db
+      .insertInto('certificates')
+      .values(certificateRow(applicationId, subscriptionId, pem, cert, thumbprint, now))
+      .execute();
+  const row = await db
+    .selectFrom('certificates')
+    .selectAll()
+    .where('application_id', '=', applicationId)
+    .where('thumbprint', '=', thumbprint)
+    .executeTakeFirstOrThrow();
   return toCertificate(row);
 }
 

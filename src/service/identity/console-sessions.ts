@@ -32,7 +32,13 @@ export async function createSession(db: Db, key: string, now: Date): Promise<{ t
   await db.deleteFrom('console_sessions').where('expires_at', '<', now.toISOString()).execute();
   await db
     .insertInto('console_sessions')
-    .values({ token_hash: hashSecret(token), role: session.role, subscription_id: session.subscriptionId ?? null, created_at: now.toISOString(), expires_at: expiresAt })
+    .values({
+      token_hash: hashSecret(token),
+      role: session.role,
+      subscription_id: session.subscriptionId ?? null,
+      created_at: now.toISOString(),
+      expires_at: expiresAt,
+    })
     .execute();
   return { token, session };
 }

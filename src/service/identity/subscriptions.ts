@@ -11,12 +11,18 @@ export interface NewSubscription {
 export async function createSubscription(db: Db, name: string, now: Date): Promise<NewSubscription> {
   const id = randomUUID();
   const ownerKey = newOwnerKey();
-  await db.insertInto('subscriptions').values({ id, name, owner_key_hash: hashSecret(ownerKey), created_at: now.toISOString() }).execute();
+  await db
+    .insertInto('subscriptions')
+    .values({ id, name, owner_key_hash: hashSecret(ownerKey), created_at: now.toISOString() })
+    .execute();
   return { id, ownerKey };
 }
 
 export async function countSubscriptions(db: Db): Promise<number> {
-  const row = await db.selectFrom('subscriptions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('subscriptions')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 

@@ -26,7 +26,9 @@ const signingKeys = new WeakMap<Db, Promise<webcrypto.CryptoKey>>();
 export function signingKey(db: Db, now: Date): Promise<webcrypto.CryptoKey> {
   let key = signingKeys.get(db);
   if (!key) {
-    key = loadOrCreateSigningKey(db, now).then((bytes) => webcrypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']));
+    key = loadOrCreateSigningKey(db, now).then((bytes) =>
+      webcrypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']),
+    );
     // A failed read (the database down) is not kept: the next request tries again.
     key.catch(() => signingKeys.delete(db));
     signingKeys.set(db, key);
@@ -52,12 +54,7 @@ async function loadOrCreateSigningKey(db: Db, now: Date): Promise<Uint8Array> {
  */
 export async function exchangeAssertion(db: Db, clientId: string, assertion: string, audience: string, now: Date): Promise<TokenResponse> {
   const thumbprint = assertionThumbprint(assertion);
-  const cert = await db
-    .selectFrom('certificates')
-    .selectAll()
-    .where('application_id', '=', clientId)
-    .where('thumbprint', '=', thumbprint)
-    .executeTakeFirst();
+  const cert = await db.selectFrom('certificates').selectAll().where('application_id', '=', clientId).where('thumbprint', '=', thumbprint).executeTakeFirst();
   if (!cert) throw new DriveseedError('UNAUTHORIZED', 'assertion signed by a certificate this application does not have');
   if (cert.revoked_at) throw new DriveseedError('UNAUTHORIZED', 'the certificate that signed the assertion is revoked');
   if (now.toISOString() > cert.not_after) throw new DriveseedError('UNAUTHORIZED', `the certificate expired on ${cert.not_after}`);
@@ -147,7 +144,8 @@ export async function verifyBearerToken(db: Db, token: string, now: Date): Promi
 async function checkBearerToken(db: Db, token: string, now: Date): Promise<VerifiedToken> {
   try {
     const { payload } = await jwtVerify(token, await signingKey(db, now), { issuer: ISSUER, currentDate: now, algorithms: ['HS256'] });
-    if (typeof payload.sid !== 'string' || typeof payload.sub !== 'string' || typeof payload.exp !== 'number') throw new Error('token without subscription or expiry');
+    if (typeof payload.sid !== 'string' || typeof payload.sub !== 'string' || typeof payload.exp !== 'number')
+      throw new Error('token without subscription or expiry');
     return { claims: { subscriptionId: payload.sid, applicationId: payload.sub }, expiresAt: payload.exp * 1000 };
   } catch (e) {
     if (e instanceof joseErrors.JWTExpired) throw new DriveseedError('UNAUTHORIZED', 'the access token has expired; get a new one');

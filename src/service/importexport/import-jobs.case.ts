@@ -11,16 +11,36 @@ import { httpStatusOf } from '../../api/wire-errors.js';
 import type { ShippingDetails } from '../../api/schemas.js';
 import { ensureContainer, ensureStorageAccount } from '../accounts/storage-accounts.js';
 import { isUniqueViolation } from '../db/unique-violation.js';
-import { applyDeadlines, cancelImportJob, createImportJob, driveLogs, finishDrive, getImportJob, receiveDrive, setShipping, shipBack, startDriveTransfer, type NewDrive } from './import-jobs.js';
+import {
+  applyDeadlines,
+  cancelImportJob,
+  createImportJob,
+  driveLogs,
+  finishDrive,
+  getImportJob,
+  receiveDrive,
+  setShipping,
+  shipBack,
+  startDriveTransfer,
+  type NewDrive,
+} from './import-jobs.js';
 import { DAY_MS } from './states.js';
 import { CLAIM_STALE_MS, claimNext, enqueueDrive, pendingDrives } from '../datacenter/import-queue.js';
 
 const drive = (): NewDrive => ({ driveId: randomUUID(), key: 'a2V5', manifestSha256: 'f'.repeat(64), files: 3, bytes: 1000 });
 const shipping = (tracking: string): ShippingDetails => ({
-  carrier: 'DHL', trackingNumber: tracking, shipDate: '2026-11-24', contactName: 'A. Admin', phone: '+31 20 123 4567',
-  email: 'admin@example.org', returnAddress: 'Dam 1, Amsterdam', country: 'NL', postalCode: '1012 JS',
+  carrier: 'DHL',
+  trackingNumber: tracking,
+  shipDate: '2026-11-24',
+  contactName: 'A. Admin',
+  phone: '+31 20 123 4567',
+  email: 'admin@example.org',
+  returnAddress: 'Dam 1, Amsterdam',
+  country: 'NL',
+  postalCode: '1012 JS',
 });
-const rejectsWith = (status: number, field?: string) => (e: unknown) => e instanceof DriveseedError && httpStatusOf(e.code) === status && (field === undefined || e.field === field);
+const rejectsWith = (status: number, field?: string) => (e: unknown) =>
+  e instanceof DriveseedError && httpStatusOf(e.code) === status && (field === undefined || e.field === field);
 
 /** The import service's states, limits and deadlines, run against each database. */
 export function importJobSuite(name: string, databaseUrl: (dir: string) => Promise<string>): void {
@@ -42,7 +62,8 @@ export function importJobSuite(name: string, databaseUrl: (dir: string) => Promi
       await rm(dir, { recursive: true, force: true });
     });
 
-    const create = (jobName: string, drives = [drive()]) => createImportJob(database.db, sub, { name: jobName, storageAccount: 'acct', container: 'seed', drives }, t0);
+    const create = (jobName: string, drives = [drive()]) =>
+      createImportJob(database.db, sub, { name: jobName, storageAccount: 'acct', container: 'seed', drives }, t0);
 
     it('creates a job in Creating with its deadline, and checks name and drive count', async () => {
       const job = await create('seed-a');
@@ -57,10 +78,16 @@ export function importJobSuite(name: string, databaseUrl: (dir: string) => Promi
       const other = (await createSubscription(database.db, 'other', t0)).id;
       await assert.rejects(ensureStorageAccount(database.db, other, 'acct', t0), rejectsWith(409, 'storageAccount'));
       await ensureStorageAccount(database.db, other, 'otheracct', t0);
-      await assert.rejects(createImportJob(database.db, sub, { name: 'stolen', storageAccount: 'otheracct', container: 'seed', drives: [drive()] }, t0), rejectsWith(404));
+      await assert.rejects(
+        createImportJob(database.db, sub, { name: 'stolen', storageAccount: 'otheracct', container: 'seed', drives: [drive()] }, t0),
+        rejectsWith(404),
+      );
       await assert.rejects(getImportJob(database.db, sub, 'stolen'), rejectsWith(404));
       const account = await ensureContainer(database.db, sub, 'acct', 'seed', t0);
-      assert.deepEqual(account.containers.map((c) => c.name), ['seed']);
+      assert.deepEqual(
+        account.containers.map((c) => c.name),
+        ['seed'],
+      );
     });
 
     it('knows a key the database already holds by its code, and two requests making one account both get it', async () => {
@@ -101,10 +128,17 @@ export function importJobSuite(name: string, databaseUrl: (dir: string) => Promi
       const first = await applyDeadlines(database.db, later(14.5));
       assert.ok(first.expired >= 1);
       await assert.rejects(getImportJob(database.db, sub, 'forgotten'), rejectsWith(404));
-      assert.equal((await getImportJob(database.db, sub, 'late-drive')).drives.every((d) => d.state === 'Specified'), true, 'within 14 days of shipping nothing is late');
+      assert.equal(
+        (await getImportJob(database.db, sub, 'late-drive')).drives.every((d) => d.state === 'Specified'),
+        true,
+        'within 14 days of shipping nothing is late',
+      );
       await applyDeadlines(database.db, later(15.5));
       const after = await getImportJob(database.db, sub, 'late-drive');
-      assert.deepEqual(after.drives.map((d) => d.state), ['NeverReceived', 'NeverReceived']);
+      assert.deepEqual(
+        after.drives.map((d) => d.state),
+        ['NeverReceived', 'NeverReceived'],
+      );
       await receiveDrive(database.db, job.id, late.driveId, later(16));
       const turnedUp = await getImportJob(database.db, sub, 'late-drive');
       assert.equal(turnedUp.drives.find((d) => d.driveId === late.driveId)?.state, 'Received');
@@ -115,7 +149,10 @@ export function importJobSuite(name: string, databaseUrl: (dir: string) => Promi
       const [a, b] = [drive(), drive()];
       const clean = await create('clean', [a]);
       const messy = await create('messy', [b]);
-      for (const [job, d, track] of [[clean, a, 'T-CLEAN'], [messy, b, 'T-MESSY']] as const) {
+      for (const [job, d, track] of [
+        [clean, a, 'T-CLEAN'],
+        [messy, b, 'T-MESSY'],
+      ] as const) {
         await setShipping(database.db, sub, job.name, shipping(track), later(1));
         await receiveDrive(database.db, job.id, d.driveId, later(5));
         await startDriveTransfer(database.db, job.id, d.driveId, later(5));
@@ -130,9 +167,18 @@ export function importJobSuite(name: string, databaseUrl: (dir: string) => Promi
       assert.equal(await shipBack(database.db, messy.id, later(7)), 'Closed');
       const history = await getImportJob(database.db, sub, 'clean');
       assert.equal(history.drives[0].state, 'ShippedBack');
-      assert.deepEqual(history.history.map((e) => e.state), ['Creating', 'Shipping', 'Received', 'Transferring', 'Packaging', 'Completed']);
-      assert.deepEqual(history.history.map((e) => e.at), [t0, later(1), later(5), later(5), later(6), later(7)].map((d) => d.toISOString()));
-      assert.deepEqual(history.drives[0].history.map((e) => e.state), ['Specified', 'Received', 'Transferring', 'Completed', 'ShippedBack']);
+      assert.deepEqual(
+        history.history.map((e) => e.state),
+        ['Creating', 'Shipping', 'Received', 'Transferring', 'Packaging', 'Completed'],
+      );
+      assert.deepEqual(
+        history.history.map((e) => e.at),
+        [t0, later(1), later(5), later(5), later(6), later(7)].map((d) => d.toISOString()),
+      );
+      assert.deepEqual(
+        history.drives[0].history.map((e) => e.state),
+        ['Specified', 'Received', 'Transferring', 'Completed', 'ShippedBack'],
+      );
       await applyDeadlines(database.db, later(96));
       assert.equal((await getImportJob(database.db, sub, 'clean')).state, 'Completed', '90 days have not passed yet');
       await applyDeadlines(database.db, later(98));

@@ -39,11 +39,23 @@ export interface StateEvent {
   at: string;
 }
 
-export async function createImportJob(db: Db, subscriptionId: string, input: { name: string; storageAccount: string; container: string; drives: NewDrive[] }, now: Date): Promise<ImportJobView> {
-  if (!IMPORT_JOB_NAME.test(input.name)) throw new DriveseedError('USAGE', 'job names are lower-case letters, digits, - and _, starting with a letter', { field: 'name' });
+export async function createImportJob(
+  db: Db,
+  subscriptionId: string,
+  input: { name: string; storageAccount: string; container: string; drives: NewDrive[] },
+  now: Date,
+): Promise<ImportJobView> {
+  if (!IMPORT_JOB_NAME.test(input.name))
+    throw new DriveseedError('USAGE', 'job names are lower-case letters, digits, - and _, starting with a letter', { field: 'name' });
   if (input.drives.length === 0) throw new DriveseedError('USAGE', 'an import job needs at least one drive', { field: 'drives' });
-  if (input.drives.length > MAX_DRIVES_PER_JOB) throw new DriveseedError('USAGE', `an import job takes at most ${MAX_DRIVES_PER_JOB} drives`, { field: 'drives' });
-  const existing = await db.selectFrom('import_jobs').select('id').where('subscription_id', '=', subscriptionId).where('name', '=', input.name).executeTakeFirst();
+  if (input.drives.length > MAX_DRIVES_PER_JOB)
+    throw new DriveseedError('USAGE', `an import job takes at most ${MAX_DRIVES_PER_JOB} drives`, { field: 'drives' });
+  const existing = await db
+    .selectFrom('import_jobs')
+    .select('id')
+    .where('subscription_id', '=', subscriptionId)
+    .where('name', '=', input.name)
+    .executeTakeFirst();
   if (existing) throw new DriveseedError('CONFLICT', `an import job named ${input.name} exists already`, { field: 'name' });
   // One storage account per job, and it must be this subscription's; the container is made if absent.
   await ensureContainer(db, subscriptionId, input.storageAccount, input.container, now);
@@ -52,13 +64,36 @@ export async function createImportJob(db: Db, subscriptionId: string, input: { n
   await db.transaction().execute(async (tx) => {
     await tx
       .insertInto('import_jobs')
-      .values({ id, subscription_id: subscriptionId, name: input.name, storage_account: input.storageAccount, container: input.container, state: 'Creating', created_at: at, state_changed_at: at, shipped_at: null, shipping: null, tracking_number: null })
+      .values({
+        id,
+        subscription_id: subscriptionId,
+        name: input.name,
+        storage_account: input.storageAccount,
+        container: input.container,
+        state: 'Creating',
+        created_at: at,
+        state_changed_at: at,
+        shipped_at: null,
+        shipping: null,
+        tracking_number: null,
+      })
       .execute();
     await tx.insertInto('import_events').values({ job_id: id, drive_id: null, state: 'Creating', at }).execute();
     for (const d of input.drives) {
       await tx
         .insertInto('import_drives')
-        .values({ id: d.driveId, job_id: id, state: 'Specified', drive_key: d.key, manifest_sha256: d.manifestSha256, files: d.files, bytes: d.bytes, state_changed_at: at, error_log: null, verbose_log: null })
+        .values({
+          id: d.driveId,
+          job_id: id,
+          state: 'Specified',
+          drive_key: d.key,
+          manifest_sha256: d.manifestSha256,
+          files: d.files,
+          bytes: d.bytes,
+          state_changed_at: at,
+          error_log: null,
+          verbose_log: null,
+        })
         .execute();
       await tx.insertInto('import_events').values({ job_id: id, drive_id: d.driveId, state: 'Specified', at }).execute();
     }
@@ -85,14 +120,26 @@ export async function listImportJobs(db: Db, subscriptionId?: string): Promise<I
 export async function setShipping(db: Db, subscriptionId: string, name: string, details: ShippingDetails, now: Date): Promise<ImportJobView> {
   const job = await db.selectFrom('import_jobs').selectAll().where('subscription_id', '=', subscriptionId).where('name', '=', name).executeTakeFirst();
   if (!job) throw new DriveseedError('NOT_FOUND', `no import job ${name}`);
-  if (job.state !== 'Creating' && job.state !== 'Shipping') throw new DriveseedError('CONFLICT', `shipping details cannot change once the job is ${job.state}`, { field: 'state' });
-  const taken = await db.selectFrom('import_jobs').select('name').where('tracking_number', '=', details.trackingNumber).where('id', '!=', job.id).executeTakeFirst();
+  if (job.state !== 'Creating' && job.state !== 'Shipping')
+    throw new DriveseedError('CONFLICT', `shipping details cannot change once the job is ${job.state}`, { field: 'state' });
+  const taken = await db
+    .selectFrom('import_jobs')
+    .select('name')
+    .where('tracking_number', '=', details.trackingNumber)
+    .where('id', '!=', job.id)
+    .executeTakeFirst();
   if (taken) throw trackingNumberTaken(details.trackingNumber, "; one package holds one job's drives");
   const at = now.toISOString();
   try {
     await db
       .updateTable('import_jobs')
-      .set({ shipping: JSON.stringify(details), tracking_number: details.trackingNumber, state: 'Shipping', shipped_at: job.shipped_at ?? at, state_changed_at: job.state === 'Shipping' ? job.state_changed_at : at })
+      .set({
+        shipping: JSON.stringify(details),
+        tracking_number: details.trackingNumber,
+        state: 'Shipping',
+        shipped_at: job.shipped_at ?? at,
+        state_changed_at: job.state === 'Shipping' ? job.state_changed_at : at,
+      })
       .where('id', '=', job.id)
       .execute();
   } catch (e) {
@@ -126,7 +173,13 @@ export async function startDriveTransfer(db: Db, jobId: string, driveId: string,
 }
 
 /** Records a drive's outcome with its logs; when no drive is left to import, the job goes to Packaging. */
-export async function finishDrive(db: Db, jobId: string, driveId: string, outcome: { ok: boolean; errorLog: string; verboseLog: string }, now: Date): Promise<void> {
+export async function finishDrive(
+  db: Db,
+  jobId: string,
+  driveId: string,
+  outcome: { ok: boolean; errorLog: string; verboseLog: string },
+  now: Date,
+): Promise<void> {
   const { drive } = await jobAndDrive(db, jobId, driveId);
   await moveDrive(db, drive, outcome.ok ? 'Completed' : 'CompletedMoreInfo', now, { error_log: outcome.errorLog, verbose_log: outcome.verboseLog });
   const drives = await db.selectFrom('import_drives').select('state').where('job_id', '=', jobId).execute();
@@ -165,7 +218,11 @@ export async function applyDeadlines(db: Db, now: Date): Promise<{ expired: numb
     .execute();
   // The job stays open: a drive that turns up late is still received and imported.
   for (const drive of late) await moveDrive(db, drive, 'NeverReceived', now);
-  const deleted = await db.deleteFrom('import_jobs').where('state', 'in', ['Completed', 'Closed']).where('state_changed_at', '<', at(FINISHED_TTL_MS)).executeTakeFirst();
+  const deleted = await db
+    .deleteFrom('import_jobs')
+    .where('state', 'in', ['Completed', 'Closed'])
+    .where('state_changed_at', '<', at(FINISHED_TTL_MS))
+    .executeTakeFirst();
   return { expired: Number(expired.numDeletedRows), neverReceived: late.length, deleted: Number(deleted.numDeletedRows) };
 }
 
@@ -196,7 +253,12 @@ function trackingNumberTaken(trackingNumber: string, why = ''): DriveseedError {
 /** Moves only from the state read: a concurrent move by another instance makes this one fail, not overwrite. */
 async function moveJob(db: Db, job: ImportJobTable, to: JobState, now: Date): Promise<void> {
   assertJobMove(job.state as JobState, to);
-  const result = await db.updateTable('import_jobs').set({ state: to, state_changed_at: now.toISOString() }).where('id', '=', job.id).where('state', '=', job.state).executeTakeFirst();
+  const result = await db
+    .updateTable('import_jobs')
+    .set({ state: to, state_changed_at: now.toISOString() })
+    .where('id', '=', job.id)
+    .where('state', '=', job.state)
+    .executeTakeFirst();
   if (Number(result.numUpdatedRows) === 0) throw new DriveseedError('CONFLICT', `import job ${job.name} changed state meanwhile`, { field: 'state' });
   job.state = to;
   await recordEvent(db, job.id, null, to, now);
@@ -206,7 +268,13 @@ async function recordEvent(db: Db, jobId: string, driveId: string | null, state:
   await db.insertInto('import_events').values({ job_id: jobId, drive_id: driveId, state, at: now.toISOString() }).execute();
 }
 
-async function moveDrive(db: Db, drive: ImportDriveTable, to: DriveState, now: Date, logs: Partial<Pick<ImportDriveTable, 'error_log' | 'verbose_log'>> = {}): Promise<void> {
+async function moveDrive(
+  db: Db,
+  drive: ImportDriveTable,
+  to: DriveState,
+  now: Date,
+  logs: Partial<Pick<ImportDriveTable, 'error_log' | 'verbose_log'>> = {},
+): Promise<void> {
   assertDriveMove(drive.state as DriveState, to);
   const result = await db
     .updateTable('import_drives')
@@ -224,8 +292,10 @@ async function view(db: Db, job: ImportJobTable): Promise<ImportJobView> {
   const events = await db.selectFrom('import_events').selectAll().where('job_id', '=', job.id).orderBy('at').execute();
   const historyOf = (driveId: string | null) => events.filter((e) => e.drive_id === driveId).map((e) => ({ state: e.state, at: e.at }));
   let deadline: ImportJobView['deadline'];
-  if (job.state === 'Creating') deadline = { what: 'shipping details must be entered by', at: new Date(Date.parse(job.created_at) + CREATING_TTL_MS).toISOString() };
-  if (job.state === 'Shipping' && job.shipped_at) deadline = { what: 'drives must arrive by', at: new Date(Date.parse(job.shipped_at) + ARRIVAL_WINDOW_MS).toISOString() };
+  if (job.state === 'Creating')
+    deadline = { what: 'shipping details must be entered by', at: new Date(Date.parse(job.created_at) + CREATING_TTL_MS).toISOString() };
+  if (job.state === 'Shipping' && job.shipped_at)
+    deadline = { what: 'drives must arrive by', at: new Date(Date.parse(job.shipped_at) + ARRIVAL_WINDOW_MS).toISOString() };
   return {
     id: job.id,
     name: job.name,
@@ -237,7 +307,15 @@ async function view(db: Db, job: ImportJobTable): Promise<ImportJobView> {
     ...(job.shipped_at ? { shippedAt: job.shipped_at } : {}),
     ...(job.shipping ? { shipping: JSON.parse(job.shipping) as ShippingDetails } : {}),
     ...(deadline ? { deadline } : {}),
-    drives: drives.map((d) => ({ driveId: d.id, state: d.state as DriveState, files: Number(d.files), bytes: Number(d.bytes), stateChangedAt: d.state_changed_at, hasErrorLog: !!d.error_log, history: historyOf(d.id) })),
+    drives: drives.map((d) => ({
+      driveId: d.id,
+      state: d.state as DriveState,
+      files: Number(d.files),
+      bytes: Number(d.bytes),
+      stateChangedAt: d.state_changed_at,
+      hasErrorLog: !!d.error_log,
+      history: historyOf(d.id),
+    })),
     history: historyOf(null),
   };
 }

@@ -15,7 +15,14 @@ export const DEFAULT_GRANT_SECONDS = 10 * 60;
  * Everything else in a repository (config, keys, index, snapshots, locks) still goes through
  * the service, which checks each content-addressed file against its name on arrival.
  */
-export async function grantBlobAccess(db: Db, repository: BlobStore, server: ServerTable, request: BlobGrantRequest, now: Date, lifetimeSeconds: number): Promise<BlobGrants> {
+export async function grantBlobAccess(
+  db: Db,
+  repository: BlobStore,
+  server: ServerTable,
+  request: BlobGrantRequest,
+  now: Date,
+  lifetimeSeconds: number,
+): Promise<BlobGrants> {
   const signer = urlSignerOf(repository);
   if (!signer) return { direct: false, grants: [] };
   if (request.access === 'create') await requireRunningJob(db, server);
@@ -26,6 +33,12 @@ export async function grantBlobAccess(db: Db, repository: BlobStore, server: Ser
 }
 
 async function requireRunningJob(db: Db, server: ServerTable): Promise<void> {
-  const running = await db.selectFrom('backup_jobs').select('id').where('server_id', '=', server.id).where('state', '=', 'InProgress').limit(1).executeTakeFirst();
+  const running = await db
+    .selectFrom('backup_jobs')
+    .select('id')
+    .where('server_id', '=', server.id)
+    .where('state', '=', 'InProgress')
+    .limit(1)
+    .executeTakeFirst();
   if (!running) throw new DriveseedError('CONFLICT', 'packs are written only while a backup job of this server runs: start one first', { field: 'access' });
 }

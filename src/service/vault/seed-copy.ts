@@ -30,7 +30,11 @@ export async function copySeed(db: Db, blobs: BlobStore, subscriptionId: string,
   for await (const info of vaultRepository.list('')) present.set(info.name, info.size);
 
   if (present.has('config') && !(await source.get('config')).equals(await vaultRepository.get('config'))) {
-    throw new DriveseedError('CONFLICT', `this server's vault repository is not the one import job ${jobName} seeded; a seed only goes into an empty repository or its own`, { field: 'importJob' });
+    throw new DriveseedError(
+      'CONFLICT',
+      `this server's vault repository is not the one import job ${jobName} seeded; a seed only goes into an empty repository or its own`,
+      { field: 'importJob' },
+    );
   }
   const result: SeedCopy = { importJob: jobName, copied: 0, skipped: 0, bytesCopied: 0, damaged: [] };
   const work: BlobInfo[] = [];

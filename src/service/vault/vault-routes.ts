@@ -99,17 +99,22 @@ export function registerVaultRoutes(app: FastifyInstance, ctx: VaultContext): vo
     });
     acceptBlobBodies(scope, { maxBytes: MAX_BLOB_BYTES, budget: ctx.uploadBudget });
 
-    serve(scope, routes.getBlob, async (request, reply) => {
-      const store = repositoryStore(ctx.blobs, await server(request, request.params));
-      const name = request.params['*'];
-      const range = parseRange(request.headers.range);
-      reply.status(range ? 206 : 200).type('application/octet-stream');
-      // Streamed where the store can: a download then holds a few buffers, not the whole range.
-      const streams = readStreamsOf(store);
-      if (!streams) return reply.send(await withBlobErrors(name, () => store.get(name, range)));
-      const reader = await withBlobErrors(name, () => streams.openRead(name, range));
-      return reply.header('content-length', String(reader.length)).send(reader.stream);
-    }, { exposeHeadRoute: false });
+    serve(
+      scope,
+      routes.getBlob,
+      async (request, reply) => {
+        const store = repositoryStore(ctx.blobs, await server(request, request.params));
+        const name = request.params['*'];
+        const range = parseRange(request.headers.range);
+        reply.status(range ? 206 : 200).type('application/octet-stream');
+        // Streamed where the store can: a download then holds a few buffers, not the whole range.
+        const streams = readStreamsOf(store);
+        if (!streams) return reply.send(await withBlobErrors(name, () => store.get(name, range)));
+        const reader = await withBlobErrors(name, () => streams.openRead(name, range));
+        return reply.header('content-length', String(reader.length)).send(reader.stream);
+      },
+      { exposeHeadRoute: false },
+    );
 
     serve(scope, routes.headBlob, async (request, reply) => {
       const store = repositoryStore(ctx.blobs, await server(request, request.params));

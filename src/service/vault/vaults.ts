@@ -28,7 +28,16 @@ export async function registerServer(db: Db, subscriptionId: string, vaultName: 
   if (!app) throw new DriveseedError('USAGE', `no application ${applicationId} in this subscription`, { field: 'applicationId' });
   await db
     .insertInto('servers')
-    .values({ id: randomUUID(), vault_id: vault.id, subscription_id: subscriptionId, name, application_id: applicationId, paths: '[]', schedule: null, registered_at: now.toISOString() })
+    .values({
+      id: randomUUID(),
+      vault_id: vault.id,
+      subscription_id: subscriptionId,
+      name,
+      application_id: applicationId,
+      paths: '[]',
+      schedule: null,
+      registered_at: now.toISOString(),
+    })
     .onConflict((oc) => oc.columns(['vault_id', 'name']).doUpdateSet({ application_id: applicationId }))
     .execute();
   const row = await db.selectFrom('servers').selectAll().where('vault_id', '=', vault.id).where('name', '=', name).executeTakeFirstOrThrow();
@@ -46,12 +55,17 @@ export async function serverFor(db: Db, caller: Caller, vaultName: string, serve
     .where('servers.subscription_id', '=', caller.subscriptionId)
     .executeTakeFirst();
   if (!row) throw new DriveseedError('NOT_FOUND', `no server ${serverId} in vault ${vaultName}`);
-  if (caller.role !== 'owner' && caller.applicationId !== row.application_id) throw new DriveseedError('FORBIDDEN', 'this application is not the one registered for the server');
+  if (caller.role !== 'owner' && caller.applicationId !== row.application_id)
+    throw new DriveseedError('FORBIDDEN', 'this application is not the one registered for the server');
   return row;
 }
 
 export async function setPolicy(db: Db, server: ServerTable, policy: ProtectionPolicy): Promise<Server> {
-  await db.updateTable('servers').set({ paths: JSON.stringify(policy.paths), schedule: policy.schedule ?? null }).where('id', '=', server.id).execute();
+  await db
+    .updateTable('servers')
+    .set({ paths: JSON.stringify(policy.paths), schedule: policy.schedule ?? null })
+    .where('id', '=', server.id)
+    .execute();
   return toServer(await db.selectFrom('servers').selectAll().where('id', '=', server.id).executeTakeFirstOrThrow());
 }
 
@@ -84,8 +98,10 @@ export async function finishJob(db: Db, server: ServerTable, jobId: string, resu
   const job = await db.selectFrom('backup_jobs').selectAll().where('id', '=', jobId).where('server_id', '=', server.id).executeTakeFirst();
   if (!job) throw new DriveseedError('NOT_FOUND', `no job ${jobId} for this server`);
   if (job.state !== 'InProgress') throw new DriveseedError('USAGE', `job ${jobId} has ended already (${job.state})`, { field: 'state' });
-  if ((result.state === 'Completed' || result.state === 'CompletedWithWarnings') && !result.recoveryPoint) throw new DriveseedError('USAGE', 'a successful job needs its recovery point', { field: 'recoveryPoint' });
-  if (result.state === 'Waiting' && result.recoveryPoint) throw new DriveseedError('USAGE', 'a waiting job has no recovery point yet', { field: 'recoveryPoint' });
+  if ((result.state === 'Completed' || result.state === 'CompletedWithWarnings') && !result.recoveryPoint)
+    throw new DriveseedError('USAGE', 'a successful job needs its recovery point', { field: 'recoveryPoint' });
+  if (result.state === 'Waiting' && result.recoveryPoint)
+    throw new DriveseedError('USAGE', 'a waiting job has no recovery point yet', { field: 'recoveryPoint' });
   await db.transaction().execute(async (tx) => {
     await tx
       .updateTable('backup_jobs')
@@ -116,7 +132,11 @@ export async function finishJob(db: Db, server: ServerTable, jobId: string, resu
         added_bytes: result.bytesSent,
         files: result.recoveryPoint.files,
       };
-      await tx.insertInto('recovery_points').values(point).onConflict((oc) => oc.column('id').doNothing()).execute();
+      await tx
+        .insertInto('recovery_points')
+        .values(point)
+        .onConflict((oc) => oc.column('id').doNothing())
+        .execute();
     }
   });
   return toJob(await db.selectFrom('backup_jobs').selectAll().where('id', '=', jobId).executeTakeFirstOrThrow());
@@ -147,7 +167,13 @@ function toServer(row: ServerTable): Server {
 export async function recordProgress(db: Db, server: ServerTable, jobId: string, progress: JobProgress, now: Date): Promise<void> {
   const result = await db
     .updateTable('backup_jobs')
-    .set({ progress_files: progress.files, progress_bytes: progress.bytes, progress_errors: progress.errors, progress_sent: progress.sent, progress_at: now.toISOString() })
+    .set({
+      progress_files: progress.files,
+      progress_bytes: progress.bytes,
+      progress_errors: progress.errors,
+      progress_sent: progress.sent,
+      progress_at: now.toISOString(),
+    })
     .where('id', '=', jobId)
     .where('server_id', '=', server.id)
     .where('state', '=', 'InProgress')
@@ -178,7 +204,15 @@ export function toJob(row: BackupJobTable): BackupJob {
     ...(row.message ? { message: row.message } : {}),
     ...(row.snapshot_id ? { snapshotId: row.snapshot_id } : {}),
     ...(row.progress_at
-      ? { progress: { files: Number(row.progress_files ?? 0), bytes: Number(row.progress_bytes ?? 0), errors: Number(row.progress_errors ?? 0), sent: Number(row.progress_sent ?? 0), at: row.progress_at } }
+      ? {
+          progress: {
+            files: Number(row.progress_files ?? 0),
+            bytes: Number(row.progress_bytes ?? 0),
+            errors: Number(row.progress_errors ?? 0),
+            sent: Number(row.progress_sent ?? 0),
+            at: row.progress_at,
+          },
+        }
       : {}),
   };
 }

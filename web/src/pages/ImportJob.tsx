@@ -111,7 +111,13 @@ function Drives({ path, job }: { path: string; job: ImportJob }) {
                 <td>{d.files}</td>
                 <td>{bytes(d.bytes)}</td>
                 <td>
-                  <button type="button" className="secondary" aria-expanded={open === d.driveId} aria-controls="drive-logs" onClick={() => setOpen(open === d.driveId ? undefined : d.driveId)}>
+                  <button
+                    type="button"
+                    className="secondary"
+                    aria-expanded={open === d.driveId}
+                    aria-controls="drive-logs"
+                    onClick={() => setOpen(open === d.driveId ? undefined : d.driveId)}
+                  >
                     {open === d.driveId ? 'Hide logs' : 'Show logs'}
                     <span className="visually-hidden"> of drive {d.driveId}</span>
                   </button>
@@ -129,12 +135,22 @@ function Drives({ path, job }: { path: string; job: ImportJob }) {
 
 function DriveStates({ state, since, history }: { state: string; since: string; history?: { state: string; at: string }[] }) {
   const entered = new Map((history ?? []).map((e) => [e.state, e.at]));
-  const steps = state === 'NeverReceived' ? ['Specified', 'NeverReceived'] : state === 'CompletedMoreInfo' || DRIVE_PATH.indexOf(state) < 0 ? [...DRIVE_PATH.slice(0, 3), 'CompletedMoreInfo', 'ShippedBack'] : DRIVE_PATH;
+  const steps =
+    state === 'NeverReceived'
+      ? ['Specified', 'NeverReceived']
+      : state === 'CompletedMoreInfo' || DRIVE_PATH.indexOf(state) < 0
+        ? [...DRIVE_PATH.slice(0, 3), 'CompletedMoreInfo', 'ShippedBack']
+        : DRIVE_PATH;
   const at = steps.indexOf(state);
   return (
     <ol className="drive-states" aria-label={`Drive states; now ${state} since ${time(since)}`}>
       {steps.map((s, i) => (
-        <li key={s} className={i < at ? 'done' : i === at ? 'current' : 'todo'} aria-current={i === at ? 'step' : undefined} title={entered.has(s) ? `${s} ${time(entered.get(s))}` : undefined}>
+        <li
+          key={s}
+          className={i < at ? 'done' : i === at ? 'current' : 'todo'}
+          aria-current={i === at ? 'step' : undefined}
+          title={entered.has(s) ? `${s} ${time(entered.get(s))}` : undefined}
+        >
           {s}
           {i === at && <span className="when"> {time(entered.get(s) ?? since)}</span>}
         </li>

@@ -53,7 +53,9 @@ export function OverviewPage({ sub }: { sub: string }) {
 
       <h2>Protected items</h2>
       {data.items.length === 0 ? (
-        <p>No server is registered yet: run <code>driveseed agent register</code> on one.</p>
+        <p>
+          No server is registered yet: run <code>driveseed agent register</code> on one.
+        </p>
       ) : (
         <div className="table-wrap">
           <table>

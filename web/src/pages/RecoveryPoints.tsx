@@ -28,7 +28,15 @@ export default function RecoveryPointsPage({ sub, serverId }: { sub: string; ser
           </ul>
         </nav>
       )}
-      {!item ? serverId ? <NotFoundText what={`No protected item ${serverId} in this subscription.`} /> : <p>No protected items yet.</p> : <ItemPoints sub={sub} vaultName={item.vaultName} serverId={item.serverId} serverName={item.serverName} />}
+      {!item ? (
+        serverId ? (
+          <NotFoundText what={`No protected item ${serverId} in this subscription.`} />
+        ) : (
+          <p>No protected items yet.</p>
+        )
+      ) : (
+        <ItemPoints sub={sub} vaultName={item.vaultName} serverId={item.serverId} serverName={item.serverName} />
+      )}
     </section>
   );
 }

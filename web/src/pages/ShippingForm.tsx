@@ -6,7 +6,7 @@ type Shipping = NonNullable<ImportJob['shipping']>;
 
 const FIELDS: { name: keyof Shipping; label: string; type?: string; hint?: string; multiline?: boolean; autoComplete?: string }[] = [
   { name: 'carrier', label: 'Carrier', hint: 'e.g. DHL, FedEx, UPS' },
-  { name: 'trackingNumber', label: 'Tracking number', hint: 'letters, digits and dashes; one package holds one job\'s drives' },
+  { name: 'trackingNumber', label: 'Tracking number', hint: "letters, digits and dashes; one package holds one job's drives" },
   { name: 'shipDate', label: 'Ship date', type: 'date' },
   { name: 'contactName', label: 'Contact name', autoComplete: 'name' },
   { name: 'phone', label: 'Phone', type: 'tel', autoComplete: 'tel' },
@@ -16,7 +16,17 @@ const FIELDS: { name: keyof Shipping; label: string; type?: string; hint?: strin
   { name: 'postalCode', label: 'Postal code', autoComplete: 'postal-code' },
 ];
 
-const EMPTY: Shipping = { carrier: '', trackingNumber: '', shipDate: '', contactName: '', phone: '', email: '', returnAddress: '', country: '', postalCode: '' };
+const EMPTY: Shipping = {
+  carrier: '',
+  trackingNumber: '',
+  shipDate: '',
+  contactName: '',
+  phone: '',
+  email: '',
+  returnAddress: '',
+  country: '',
+  postalCode: '',
+};
 
 /**
  * The shipping details, checked by the service alone (the same rules as the CLI's): the form

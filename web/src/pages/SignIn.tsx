@@ -14,7 +14,9 @@ export function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void 
     try {
       onSignedIn(await api<Session>('POST', '/v1/session', { key: key.trim() }));
     } catch (err) {
-      setError(err instanceof ApiError && err.status === 401 ? 'That key was not accepted. Check it and try again.' : err instanceof Error ? err.message : String(err));
+      setError(
+        err instanceof ApiError && err.status === 401 ? 'That key was not accepted. Check it and try again.' : err instanceof Error ? err.message : String(err),
+      );
     } finally {
       setBusy(false);
     }
@@ -37,7 +39,8 @@ export function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void 
           aria-describedby={error ? 'key-error key-hint' : 'key-hint'}
         />
         <p id="key-hint" className="hint">
-          The subscription's owner key, printed by <code>driveseed service start</code> and kept in the data directory's bootstrap.json. The data centre's operator signs in with the operator key.
+          The subscription's owner key, printed by <code>driveseed service start</code> and kept in the data directory's bootstrap.json. The data centre's
+          operator signs in with the operator key.
         </p>
         {error && (
           <p id="key-error" className="error" role="alert">

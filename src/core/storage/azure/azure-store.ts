@@ -1,7 +1,20 @@
 import { BlobSASPermissions, BlobServiceClient, RestError, SASProtocol, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
 import { DriveseedError } from '../../errors.js';
 import { Readable } from 'node:stream';
-import { assertValidBlobName, blobDataBuffer, type BlobAccess, type BlobData, type BlobInfo, type BlobReader, type BlobStore, type ByteRange, type ReadStreaming, type SignedBlobUrls, type StreamingReads, type UrlSigning } from '../blob-store.js';
+import {
+  assertValidBlobName,
+  blobDataBuffer,
+  type BlobAccess,
+  type BlobData,
+  type BlobInfo,
+  type BlobReader,
+  type BlobStore,
+  type ByteRange,
+  type ReadStreaming,
+  type SignedBlobUrls,
+  type StreamingReads,
+  type UrlSigning,
+} from '../blob-store.js';
 
 /** SAS permissions for each kind of access: `create` writes a new blob only (no overwrite, no delete). */
 const SAS_PERMISSIONS: Record<BlobAccess, string> = { read: 'r', create: 'c' };
@@ -162,7 +175,8 @@ function mapError(e: unknown, name: string, location: string): Error {
   if (e instanceof DriveseedError) return e;
   if (e instanceof RestError) {
     if (e.statusCode === 404) return new DriveseedError('NOT_FOUND', `${name} not found in ${location}`, { cause: e });
-    if (e.statusCode === 403) return new DriveseedError('STORAGE', `${location}: access denied for ${name}`, { hint: 'check AZURE_STORAGE_CONNECTION_STRING', cause: e });
+    if (e.statusCode === 403)
+      return new DriveseedError('STORAGE', `${location}: access denied for ${name}`, { hint: 'check AZURE_STORAGE_CONNECTION_STRING', cause: e });
     return new DriveseedError('STORAGE', `${location}: ${name}: ${e.statusCode ?? ''} ${e.code ?? e.message}`.trim(), { cause: e });
   }
   return new DriveseedError('STORAGE', `${location}: ${name}: ${(e as Error).message}`, { cause: e });

@@ -67,7 +67,8 @@ function signedUrlError(e: unknown, url: string, creating: boolean): DriveseedEr
   if (!(e instanceof RestError)) return new DriveseedError('STORAGE', `${where}: ${(e as Error).message}`, { cause: e });
   const code = e.code ?? '';
   // A create-only signature may not replace a blob: Azure answers 409 to If-None-Match, or 403 for the missing write permission.
-  if (creating && (e.statusCode === 409 || code === 'AuthorizationPermissionMismatch')) return new DriveseedError('CONFLICT', `${where} exists already`, { cause: e });
+  if (creating && (e.statusCode === 409 || code === 'AuthorizationPermissionMismatch'))
+    return new DriveseedError('CONFLICT', `${where} exists already`, { cause: e });
   if (e.statusCode === 403) return new DriveseedError('FORBIDDEN', `${where}: blob storage refused the signed URL (${code || 'HTTP 403'})`, { cause: e });
   if (e.statusCode === 404) return new DriveseedError('NOT_FOUND', `${where} not found`, { cause: e });
   return new DriveseedError('STORAGE', `${where}: ${e.statusCode ?? ''} ${code || e.message}`.trim(), { cause: e });

@@ -3,7 +3,19 @@ import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 
 import { dirname, join, resolve } from 'node:path';
 import { DriveseedError } from '../../errors.js';
 import { Readable } from 'node:stream';
-import { assertValidBlobName, existsByStat, type BlobData, type BlobInfo, type BlobReader, type BlobStore, type ByteRange, type LocalPathAccess, type LocalPaths, type ReadStreaming, type StreamingReads } from '../blob-store.js';
+import {
+  assertValidBlobName,
+  existsByStat,
+  type BlobData,
+  type BlobInfo,
+  type BlobReader,
+  type BlobStore,
+  type ByteRange,
+  type LocalPathAccess,
+  type LocalPaths,
+  type ReadStreaming,
+  type StreamingReads,
+} from '../blob-store.js';
 
 const TEMP_MARK = '.tmp-';
 
@@ -164,7 +176,8 @@ function mapError(e: unknown, name: string, location: string): Error {
   if (e instanceof DriveseedError) return e;
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return new DriveseedError('NOT_FOUND', `${name} not found in ${location}`, { cause: e });
-  if (code === 'ENOSPC') return new DriveseedError('IO', `disk full at ${location} while writing ${name}`, { hint: 'free space or use a larger disk', cause: e });
+  if (code === 'ENOSPC')
+    return new DriveseedError('IO', `disk full at ${location} while writing ${name}`, { hint: 'free space or use a larger disk', cause: e });
   if (code === 'EACCES' || code === 'EPERM') return new DriveseedError('IO', `permission denied for ${name} in ${location}`, { cause: e });
   return new DriveseedError('IO', `${name} in ${location}: ${(e as Error).message}`, { cause: e });
 }
