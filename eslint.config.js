@@ -13,6 +13,8 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      // A variable a closure reads before its one assignment cannot be const (it would throw in the TDZ).
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },
   },
   // Tests read JSON answers and node:test contexts loosely; the code under test is typed.

@@ -20,6 +20,8 @@ import autocannon from 'autocannon';
 import { startAzurite, freePort } from '../dist/src/testing/azurite.js';
 import { createLoopbackServerCertificate } from '../dist/src/testing/tls-certificate.js';
 import { Settler } from './settle.mjs';
+import { CLIENT_ASSERTION_TYPE } from '../dist/src/api/contract.js';
+import { routePath, routes } from '../dist/src/api/routes.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin', 'driveseed.js');
@@ -264,10 +266,10 @@ async function main() {
   // A small authenticated metadata call: the server's status (jobs, recovery points) with a bearer token.
   const token = await bearerToken(fs);
   const config = JSON.parse(readFileSync(join(fs.agentEnv.DRIVESEED_HOME, 'config.json'), 'utf8')).registration;
-  const path = `/v1/subscriptions/${config.subscriptionId}/vaults/${config.vault}/servers/${config.serverId}`;
+  const path = routePath(routes.serverStatus, { subscriptionId: config.subscriptionId, vaultName: config.vault, serverId: config.serverId });
   const results = [];
   for (const [label, url, headers] of [
-    ['GET /health', `${fs.service.url}/health`, {}],
+    ['GET /health', `${fs.service.url}${routes.health.path}`, {}],
     [`GET server status (bearer)`, `${fs.service.url}${path}`, { authorization: `Bearer ${token}` }],
   ]) {
     const r = await autocannon({ url, connections: 50, duration: Number(args.seconds), headers });
@@ -289,16 +291,12 @@ async function bearerToken(fs) {
   const config = await loadAgentConfig();
   const appId = config.registration.applicationId;
   const cert = await loadCertificate(config.applicationCertThumbprints[appId]);
-  const assertion = await signClientAssertion(appId, `${fs.service.url}/v1/token`, cert);
-  const response = await fetch(`${fs.service.url}/v1/token`, {
-    method: 'POST',
+  const tokenUrl = `${fs.service.url}${routes.token.path}`;
+  const assertion = await signClientAssertion(appId, tokenUrl, cert);
+  const response = await fetch(tokenUrl, {
+    method: routes.token.method,
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      grant_type: 'client_credentials',
-      client_id: appId,
-      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-      client_assertion: assertion,
-    }),
+    body: JSON.stringify({ grant_type: 'client_credentials', client_id: appId, client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: assertion }),
   });
   return (await response.json()).access_token;
 }

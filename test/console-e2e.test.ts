@@ -9,7 +9,6 @@ import { backup } from '../src/core/backup/archiver.js';
 import { writeSampleTree } from '../src/core/backup/sample-tree.js';
 import { Repository } from '../src/core/repo/repository.js';
 import { prepareDrives } from '../src/core/envelope/drive-writer.js';
-import type { ImportJob } from '../src/api/schemas.js';
 import { FsStore } from '../src/core/storage/fs/fs-store.js';
 import { freePort } from '../src/testing/azurite.js';
 import { launchChromium } from '../src/testing/chromium.js';
@@ -93,15 +92,24 @@ describe('web console in headless Chromium', () => {
 
       // Two import jobs: one already shipped (its tracking number is taken), one to follow in the browser.
       const owner = new ServiceClient(url, { ownerKey: bootstrap.ownerKey });
-      const jobs = `/v1/subscriptions/${bootstrap.subscriptionId}/import-jobs`;
-      await owner.call('PUT', `/v1/subscriptions/${bootstrap.subscriptionId}/storage-accounts/seedacct`);
+      const subscription = { subscriptionId: bootstrap.subscriptionId };
+      await owner.request('ensureStorageAccount', { params: { ...subscription, account: 'seedacct' } });
       const other = await prepareSeedDrives(dir, 'seed-other');
-      await owner.call('POST', jobs, { name: 'seed-other', storageAccount: 'seedacct', container: 'other', drives: other.drives });
-      await owner.call('PUT', `${jobs}/seed-other/shipping`, shipping('TRK-TAKEN-1'));
+      await owner.request('createImportJob', {
+        params: subscription,
+        body: { name: 'seed-other', storageAccount: 'seedacct', container: 'other', drives: other.drives },
+      });
+      await owner.request('setShipping', { params: { ...subscription, jobName: 'seed-other' }, body: shipping('TRK-TAKEN-1') });
       const seed = await prepareSeedDrives(dir, 'seed-main');
-      await owner.call<ImportJob>('POST', jobs, { name: 'seed-main', storageAccount: 'seedacct', container: 'seed-data', drives: seed.drives });
+      await owner.request('createImportJob', {
+        params: subscription,
+        body: { name: 'seed-main', storageAccount: 'seedacct', container: 'seed-data', drives: seed.drives },
+      });
       const unused = { driveId: randomUUID(), key: randomBytes(32).toString('base64'), manifestSha256: 'a'.repeat(64), files: 1, bytes: 1 };
-      await owner.call<ImportJob>('POST', jobs, { name: 'seed-unwanted', storageAccount: 'seedacct', container: 'unwanted', drives: [unused] });
+      await owner.request('createImportJob', {
+        params: subscription,
+        body: { name: 'seed-unwanted', storageAccount: 'seedacct', container: 'unwanted', drives: [unused] },
+      });
 
       const chromium = await launchChromium();
       t.after(() => chromium.close());

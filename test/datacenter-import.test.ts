@@ -7,7 +7,6 @@ import { backup } from '../src/core/backup/archiver.js';
 import { writeSampleTree } from '../src/core/backup/sample-tree.js';
 import { Repository } from '../src/core/repo/repository.js';
 import { prepareDrives } from '../src/core/envelope/drive-writer.js';
-import type { ImportJob } from '../src/api/schemas.js';
 import { startService } from '../src/service/start-service.js';
 import { FsStore } from '../src/core/storage/fs/fs-store.js';
 import { cli, json, PASSWORD, tempDir } from './cli-harness.js';
@@ -25,15 +24,23 @@ const shipping = (trackingNumber: string) => ({
   postalCode: '1012 JS',
 });
 
-/** A service, a staged first backup on two drives, and an import job registered and shipped. */
-async function shippedJob(t: any, jobName: string, tracking: string) {
+/** A service whose subscription has the storage account seedacct; its owner's client, and the data dir the CLI works on. */
+async function serviceWithAccount(t: any) {
   const dir = await tempDir(t);
   const dataDir = join(dir, 'service');
   // The test's own CLI runs the import; a worker in this process would compete with it while spawnSync blocks.
   const service = await startService({ dataDir, listen: '127.0.0.1:0', importWorker: false });
   t.after(() => service.stop());
   const owner = new ServiceClient(service.url, { ownerKey: service.bootstrap!.ownerKey });
-  const base = `/v1/subscriptions/${service.bootstrap!.subscriptionId}/import-jobs`;
+  const subscriptionId = service.bootstrap!.subscriptionId;
+  await owner.request('ensureStorageAccount', { params: { subscriptionId, account: 'seedacct' } });
+  const importJob = (name: string) => owner.request('getImportJob', { params: { subscriptionId, jobName: name } });
+  return { dir, dataDir, owner, subscriptionId, importJob };
+}
+
+/** A service, a staged first backup on two drives, and an import job registered and shipped. */
+async function shippedJob(t: any, jobName: string, tracking: string) {
+  const { dir, dataDir, owner, subscriptionId, importJob } = await serviceWithAccount(t);
   const data = join(dir, 'data');
   await writeSampleTree(data, 8, 60);
   const staging = new FsStore(join(dir, 'staging'));
@@ -43,15 +50,13 @@ async function shippedJob(t: any, jobName: string, tracking: string) {
   const prepared = await prepareDrives({ staging, jobName, drives: drives.map((path) => ({ path, capacity: 6 * 1024 * 1024 })), stateDir: join(dir, 'state') });
   assert.equal(prepared.remainingFiles, 0);
   assert.equal(prepared.drives.length, 2);
-  await owner.call('PUT', `/v1/subscriptions/${service.bootstrap!.subscriptionId}/storage-accounts/seedacct`);
-  await owner.call('POST', base, {
-    name: jobName,
-    storageAccount: 'seedacct',
-    container: 'seed-data',
-    drives: prepared.drives.map(({ driveId, key, manifestSha256, files, bytes }) => ({ driveId, key, manifestSha256, files, bytes })),
+  const drivesOfJob = prepared.drives.map(({ driveId, key, manifestSha256, files, bytes }) => ({ driveId, key, manifestSha256, files, bytes }));
+  await owner.request('createImportJob', {
+    params: { subscriptionId },
+    body: { name: jobName, storageAccount: 'seedacct', container: 'seed-data', drives: drivesOfJob },
   });
-  await owner.call('PUT', `${base}/${jobName}/shipping`, shipping(tracking));
-  return { dir, dataDir, owner, base, drives, data, container: join(dataDir, 'blobs', 'accounts', 'seedacct', 'containers', 'seed-data') };
+  await owner.request('setShipping', { params: { subscriptionId, jobName }, body: shipping(tracking) });
+  return { dir, dataDir, owner, subscriptionId, importJob, drives, data, container: join(dataDir, 'blobs', 'accounts', 'seedacct', 'containers', 'seed-data') };
 }
 
 describe('data-centre import', () => {
@@ -62,7 +67,7 @@ describe('data-centre import', () => {
       r.drives.map((d: any) => d.state),
       ['Completed', 'Completed'],
     );
-    const job = await s.owner.call<ImportJob>('GET', `${s.base}/seed-ok`);
+    const job = await s.importJob('seed-ok');
     assert.equal(job.state, 'Packaging');
     const check = cli(['check', '--repo', s.container, '--read-data']);
     assert.equal(check.code, 0, check.stdout + check.stderr);
@@ -72,7 +77,7 @@ describe('data-centre import', () => {
     assert.equal(jobs.jobs[0].name, 'seed-ok');
     const shipped = cli(['datacenter', 'ship-back', '--data-dir', s.dataDir, '--job', 'seed-ok']);
     assert.match(shipped.stdout, /the job is Completed/);
-    const done = await s.owner.call<ImportJob>('GET', `${s.base}/seed-ok`);
+    const done = await s.importJob('seed-ok');
     assert.deepEqual(
       done.drives.map((d) => d.state),
       ['ShippedBack', 'ShippedBack'],
@@ -87,9 +92,9 @@ describe('data-centre import', () => {
       r.drives.map((d: any) => d.state),
       ['CompletedMoreInfo', 'Completed'],
     );
-    const job = await s.owner.call<ImportJob>('GET', `${s.base}/seed-bad`);
+    const job = await s.importJob('seed-bad');
     const bad = job.drives.find((d) => d.state === 'CompletedMoreInfo')!;
-    const logs = await s.owner.call<{ errorLog: string }>('GET', `${s.base}/seed-bad/drives/${bad.driveId}/logs`);
+    const logs = await s.owner.request('driveLogs', { params: { subscriptionId: s.subscriptionId, jobName: 'seed-bad', driveId: bad.driveId } });
     assert.match(logs.errorLog, /^data\/[0-9a-f]{2}\/[0-9a-f]{64} block 0: block does not decrypt/m);
     const shipped = cli(['datacenter', 'ship-back', '--data-dir', s.dataDir, '--job', 'seed-bad']);
     assert.match(shipped.stdout, /the job is Closed/);
@@ -102,7 +107,20 @@ describe('data-centre import', () => {
     assert.equal(r.code, 1);
     assert.equal(r.stderr.trim().split('\n').length, 1);
     assert.match(r.stderr, /belongs to another import job/);
-    const job = await a.owner.call<ImportJob>('GET', `${a.base}/seed-a`);
+    const job = await a.importJob('seed-a');
     assert.equal(job.state, 'Shipping');
+  });
+
+  it('a ship-back in the wrong state is refused in one line and changes nothing', async (t) => {
+    const s = await serviceWithAccount(t);
+    const drive = { driveId: 'drive-1', key: 'k'.repeat(44), manifestSha256: 'a'.repeat(64), files: 1, bytes: 1 };
+    await s.owner.request('createImportJob', {
+      params: { subscriptionId: s.subscriptionId },
+      body: { name: 'seed-early', storageAccount: 'seedacct', container: 'seed-data', drives: [drive] },
+    });
+    const r = cli(['datacenter', 'ship-back', '--data-dir', s.dataDir, '--job', 'seed-early']);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, 'driveseed: an import job in state Creating cannot become Closed\n');
+    assert.equal((await s.importJob('seed-early')).state, 'Creating');
   });
 });

@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServiceClient } from '../src/api/service-client.js';
 import { isDriveseedError } from '../src/core/errors.js';
-import type { ImportJob } from '../src/api/schemas.js';
 import { startService, type RunningService } from '../src/service/start-service.js';
 
 const shipping = (trackingNumber: string) => ({
@@ -25,14 +24,14 @@ describe('import jobs over HTTP', () => {
   let service: RunningService;
   let dir: string;
   let owner: ServiceClient;
-  let base: string;
+  let subscriptionId: string;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'import-api-'));
     service = await startService({ dataDir: dir, listen: '127.0.0.1:0' });
     owner = new ServiceClient(service.url, { ownerKey: service.bootstrap!.ownerKey });
-    base = `/v1/subscriptions/${service.bootstrap!.subscriptionId}/import-jobs`;
-    await owner.call('PUT', `/v1/subscriptions/${service.bootstrap!.subscriptionId}/storage-accounts/seedacct`);
+    subscriptionId = service.bootstrap!.subscriptionId;
+    await owner.request('ensureStorageAccount', { params: { subscriptionId, account: 'seedacct' } });
   });
   after(async () => {
     await service.stop();
@@ -40,7 +39,9 @@ describe('import jobs over HTTP', () => {
   });
 
   const drive = () => ({ driveId: randomUUID(), key: Buffer.alloc(32, 7).toString('base64'), manifestSha256: 'a'.repeat(64), files: 5, bytes: 1234 });
-  const create = (name: string) => owner.call<ImportJob>('POST', base, { name, storageAccount: 'seedacct', container: 'seed-data', drives: [drive()] });
+  const create = (name: string) =>
+    owner.request('createImportJob', { params: { subscriptionId }, body: { name, storageAccount: 'seedacct', container: 'seed-data', drives: [drive()] } });
+  const named = (jobName: string) => ({ subscriptionId, jobName });
 
   it('creates a job, shows its deadline and the shipping address, takes shipping details', async () => {
     const job = await create('first-seed');
@@ -48,7 +49,7 @@ describe('import jobs over HTTP', () => {
     assert.match(job.deadline!.what, /shipping details/);
     assert.ok(job.shippingAddress);
     assert.equal(JSON.stringify(job).includes(Buffer.alloc(32, 7).toString('base64')), false, 'drive keys are never served back');
-    const shipped = await owner.call<ImportJob>('PUT', `${base}/first-seed/shipping`, shipping('PNL-0001'));
+    const shipped = await owner.request('setShipping', { params: named('first-seed'), body: shipping('PNL-0001') });
     assert.equal(shipped.state, 'Shipping');
     assert.match(shipped.deadline!.what, /drives must arrive/);
   });
@@ -56,26 +57,26 @@ describe('import jobs over HTTP', () => {
   it('refuses a tracking number used by another job with 409 naming the field', async () => {
     await create('second-seed');
     await assert.rejects(
-      owner.call('PUT', `${base}/second-seed/shipping`, shipping('PNL-0001')),
+      owner.request('setShipping', { params: named('second-seed'), body: shipping('PNL-0001') }),
       (e) => isDriveseedError(e, 'CONFLICT') && /trackingNumber/.test((e as Error).message),
     );
-    const job = await owner.call<ImportJob>('GET', `${base}/second-seed`);
+    const job = await owner.request('getImportJob', { params: named('second-seed') });
     assert.equal(job.state, 'Creating');
   });
 
   it('validates names and shipping fields with 400 naming the field', async () => {
     await assert.rejects(create('Not Valid'), (e) => isDriveseedError(e, 'USAGE') && /name/.test((e as Error).message));
     await assert.rejects(
-      owner.call('PUT', `${base}/second-seed/shipping`, { ...shipping('PNL-0002'), email: 'not-an-email' }),
+      owner.request('setShipping', { params: named('second-seed'), body: { ...shipping('PNL-0002'), email: 'not-an-email' } }),
       (e) => isDriveseedError(e, 'USAGE') && /email/.test((e as Error).message),
     );
   });
 
   it("cancels only in Creating, lists jobs, and hides other subscriptions' jobs", async () => {
-    const canceled = await owner.call<ImportJob>('POST', `${base}/second-seed/cancel`);
+    const canceled = await owner.request('cancelImportJob', { params: named('second-seed') });
     assert.equal(canceled.state, 'Canceled');
-    await assert.rejects(owner.call('POST', `${base}/first-seed/cancel`), (e) => isDriveseedError(e, 'CONFLICT'));
-    const list = await owner.call<{ jobs: ImportJob[] }>('GET', base);
+    await assert.rejects(owner.request('cancelImportJob', { params: named('first-seed') }), (e) => isDriveseedError(e, 'CONFLICT'));
+    const list = await owner.request('listImportJobs', { params: { subscriptionId } });
     assert.deepEqual(list.jobs.map((j) => j.name).sort(), ['first-seed', 'second-seed']);
     const response = await fetch(`${service.url}/v1/subscriptions/${randomUUID()}/import-jobs`, {
       headers: { authorization: `OwnerKey ${service.bootstrap!.ownerKey}` },

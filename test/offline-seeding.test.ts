@@ -345,7 +345,7 @@ describe('offline seeding end to end', () => {
     assert.equal(s.ship('TRACK-4004').code, 0, 'a job may enter its own tracking number again');
     // A canceled job will never be imported: the agent says so instead of waiting forever.
     const owner = new ServiceClient(s.url, { ownerKey: s.bootstrap.ownerKey });
-    await owner.call('POST', `/v1/subscriptions/${s.bootstrap.subscriptionId}/import-jobs/seed-two/cancel`);
+    await owner.request('cancelImportJob', { params: { subscriptionId: s.bootstrap.subscriptionId, jobName: 'seed-two' } });
     oneLine(cli(['agent', 'backup-now'], otherEnv), /import job seed-two was canceled.*protect again/);
   });
 
@@ -355,7 +355,7 @@ describe('offline seeding end to end', () => {
     assert.equal(json(cli(['agent', 'backup-now', '--json'], s.env)).state, 'Waiting');
     json(s.diskprep([s.drives[0]], ['--json']));
     const owner = new ServiceClient(s.url, { ownerKey: s.bootstrap.ownerKey });
-    await owner.call('POST', `/v1/subscriptions/${s.bootstrap.subscriptionId}/import-jobs/${JOB}/cancel`);
+    await owner.request('cancelImportJob', { params: { subscriptionId: s.bootstrap.subscriptionId, jobName: JOB } });
     assert.notEqual(cli(['agent', 'backup-now'], s.env).code, 0);
 
     const again = ['--staging', s.staging, '--publish-settings', s.settings, '--job', 'seed-again'];

@@ -10,7 +10,7 @@ import { ServiceClient } from '../src/api/service-client.js';
 import { isDriveseedError } from '../src/core/errors.js';
 import { startService, type RunningService } from '../src/service/start-service.js';
 import { createSubscription } from '../src/service/identity/subscriptions.js';
-import { CLIENT_ASSERTION_TYPE } from '../src/api/schemas.js';
+import { CLIENT_ASSERTION_TYPE } from '../src/api/contract.js';
 
 /** The identity and authorization rules, run against each database the service supports. */
 export function identitySuite(name: string, databaseUrl: () => Promise<string | undefined>): void {
@@ -73,7 +73,7 @@ export function identitySuite(name: string, databaseUrl: () => Promise<string | 
       const { client } = await newApp('scoped');
       await assert.rejects(client.whoami(other.id), (e) => isDriveseedError(e, 'FORBIDDEN'));
       // An application may not act as the owner.
-      await assert.rejects(client.call('GET', `/v1/subscriptions/${subscriptionId}/applications`), (e) => isDriveseedError(e, 'FORBIDDEN'));
+      await assert.rejects(client.request('listApplications', { params: { subscriptionId } }), (e) => isDriveseedError(e, 'FORBIDDEN'));
       const badKey = new ServiceClient(service.url, { ownerKey: 'dsok_wrong' });
       await assert.rejects(badKey.whoami(subscriptionId), (e) => isDriveseedError(e, 'UNAUTHORIZED'));
     });
@@ -122,7 +122,7 @@ export function identitySuite(name: string, databaseUrl: () => Promise<string | 
       const { app, certificate } = await newApp('revoked');
       const spare = await createSelfSignedCertificate('revoked-spare', 30);
       await owner.uploadCertificate(subscriptionId, app.id, { certificate: spare.certificatePem });
-      await owner.call('DELETE', `/v1/subscriptions/${subscriptionId}/applications/${app.id}/certificates/${certificate.thumbprint}`);
+      await owner.request('revokeCertificate', { params: { subscriptionId, applicationId: app.id, thumbprint: certificate.thumbprint } });
       const response = await tokenRequest(assertionBody(app.id, await signClientAssertion(app.id, `${service.url}/v1/token`, certificate)));
       assert.equal(response.status, 401);
       assert.match((await response.json()).message, /revoked/);
@@ -199,7 +199,7 @@ export function identitySuite(name: string, databaseUrl: () => Promise<string | 
       const body = await response.json();
       assert.equal(body.error, 'BAD_REQUEST');
       assert.ok(body.field === 'name' || body.field === 'certificate', JSON.stringify(body));
-      const list = await owner.call<{ applications: { name: string }[] }>('GET', `/v1/subscriptions/${subscriptionId}/applications`);
+      const list = await owner.request('listApplications', { params: { subscriptionId } });
       assert.ok(!list.applications.some((a) => a.name === 'has spaces'));
     });
 

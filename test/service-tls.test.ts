@@ -7,7 +7,7 @@ import { signClientAssertion } from '../src/core/certificates/certificates.js';
 import { createSelfSignedCertificate } from '../src/core/certificates/certificate-factory.js';
 import { ServiceClient } from '../src/api/service-client.js';
 import { startService } from '../src/service/start-service.js';
-import { CLIENT_ASSERTION_TYPE } from '../src/api/schemas.js';
+import { CLIENT_ASSERTION_TYPE } from '../src/api/contract.js';
 import { createLoopbackServerCertificate } from '../src/testing/tls-certificate.js';
 import { cli, tempDir } from './cli-harness.js';
 import { setUpAgent } from './service-harness.js';

@@ -8,10 +8,11 @@ import type { FastifyInstance } from 'fastify';
 import { createSelfSignedCertificate } from '../src/core/certificates/certificate-factory.js';
 import { DirectVaultStore } from '../src/client/agent/direct-vault-store.js';
 import { PackGrants } from '../src/client/agent/pack-grants.js';
-import { ServiceClient } from '../src/api/service-client.js';
+import { ServiceClient, type CallOf } from '../src/api/service-client.js';
+import { routePath, routes, type AnswerOf, type JsonRouteName, type Routes } from '../src/api/routes.js';
 import { VaultStore } from '../src/client/agent/vault-store.js';
 import { isDriveseedError } from '../src/core/errors.js';
-import type { BackupJob, BlobGrants, Server } from '../src/api/schemas.js';
+import type { BackupJob, BlobGrantRequest } from '../src/api/schemas.js';
 import { openDatabase, type OpenedDatabase } from '../src/service/db/open-database.js';
 import { createSubscription } from '../src/service/identity/subscriptions.js';
 import { buildServer } from '../src/service/server.js';
@@ -61,7 +62,7 @@ export function directSuite(name: string, databaseUrl: (dir: string) => Promise<
       subscriptionId = sub.id;
       ownerKey = sub.ownerKey;
       owner = new ServiceClient(url, { ownerKey });
-      vaultId = (await owner.call<{ id: string }>('PUT', `/v1/subscriptions/${subscriptionId}/vaults/main`)).id;
+      vaultId = (await owner.request('ensureVault', { params: { subscriptionId, vaultName: 'main' } })).id;
     });
     after(async () => {
       await app.close();
@@ -74,28 +75,22 @@ export function directSuite(name: string, databaseUrl: (dir: string) => Promise<
     async function newServer(serverName: string) {
       const certificate = await createSelfSignedCertificate(serverName, 30);
       const application = await owner.createApplication(subscriptionId, { name: serverName, certificate: certificate.certificatePem });
-      const server = await owner.call<Server>('POST', `/v1/subscriptions/${subscriptionId}/vaults/main/servers`, {
-        name: serverName,
-        applicationId: application.id,
+      const server = await owner.request('registerServer', {
+        params: { subscriptionId, vaultName: 'main' },
+        body: { name: serverName, applicationId: application.id },
       });
       const credentials = { applicationId: application.id, certificate };
       const client = new ServiceClient(url, credentials);
-      const path = `/v1/subscriptions/${subscriptionId}/vaults/main/servers/${server.id}`;
-      const grants = (access: 'create' | 'read', names: string[], as = client) => as.call<BlobGrants>('POST', `${path}/blob-grants`, { access, names });
-      const startJob = () => client.call<BackupJob>('POST', `${path}/jobs`, { kind: 'online' });
+      const params = { subscriptionId, vaultName: 'main', serverId: server.id };
+      const grants = (access: 'create' | 'read', names: string[], as = client) => as.request('grantBlobAccess', { params, body: { access, names } });
+      const startJob = () => client.request('startJob', { params, body: { kind: 'online' } });
       const failJob = (job: BackupJob) =>
-        client.call('PUT', `${path}/jobs/${job.id}`, {
-          state: 'Failed',
-          filesNew: 0,
-          filesChanged: 0,
-          filesUnchanged: 0,
-          bytesRead: 0,
-          bytesSent: 0,
-          warnings: 0,
-          error: 'test',
+        client.request('finishJob', {
+          params: { ...params, jobId: job.id },
+          body: { state: 'Failed', filesNew: 0, filesChanged: 0, filesUnchanged: 0, bytesRead: 0, bytesSent: 0, warnings: 0, error: 'test' },
         });
       const viaService = new VaultStore(client, subscriptionId, 'main', server.id);
-      return { server, client, credentials, path, grants, startJob, failJob, viaService };
+      return { server, client, credentials, params, grants, startJob, failJob, viaService };
     }
 
     it('create URLs for its own packs, only while one of its jobs runs; they land in its folder', async () => {
@@ -123,7 +118,7 @@ export function directSuite(name: string, databaseUrl: (dir: string) => Promise<
       await rejectsWith(a.grants('create', [pack().name], b.client), 'FORBIDDEN', /not the one registered/);
       const other = await createSubscription(database.db, 'elsewhere', new Date());
       await rejectsWith(a.grants('read', [pack().name], new ServiceClient(url, { ownerKey: other.ownerKey })), 'FORBIDDEN', /another subscription/);
-      const anonymous = await fetch(`${url}${a.path}/blob-grants`, {
+      const anonymous = await fetch(url + routePath(routes.grantBlobAccess, a.params), {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ access: 'read', names: [pack().name] }),
@@ -140,7 +135,7 @@ export function directSuite(name: string, databaseUrl: (dir: string) => Promise<
       const a = await newServer('names');
       await a.startJob();
       for (const names of [['config'], [`index/${pack().name.slice(8)}`], ['data/ab/../../other'], ['keys/x'], []]) {
-        const response = await fetch(`${url}${a.path}/blob-grants`, {
+        const response = await fetch(url + routePath(routes.grantBlobAccess, a.params), {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `OwnerKey ${ownerKey}` },
           body: JSON.stringify({ access: 'create', names }),
@@ -156,7 +151,8 @@ export function directSuite(name: string, databaseUrl: (dir: string) => Promise<
         'USAGE',
         /names/,
       );
-      await rejectsWith(a.client.call('POST', `${a.path}/blob-grants`, { access: 'delete', names: [pack().name] }), 'USAGE', /access/);
+      const refusedAccess = { access: 'delete', names: [pack().name] } as unknown as BlobGrantRequest;
+      await rejectsWith(a.client.request('grantBlobAccess', { params: a.params, body: refusedAccess }), 'USAGE', /access/);
     });
 
     it('read URLs read its packs; a second create URL cannot overwrite one', async () => {
@@ -165,7 +161,7 @@ export function directSuite(name: string, databaseUrl: (dir: string) => Promise<
       const p = pack();
       await putWithSignedUrl((await a.grants('create', [p.name])).grants[0].url, p.bytes);
       await rejectsWith(putWithSignedUrl((await a.grants('create', [p.name])).grants[0].url, randomBytes(2000)), 'CONFLICT');
-      const store = new DirectVaultStore(a.viaService, new PackGrants(a.client, a.path), { sent: 0, received: 0 });
+      const store = new DirectVaultStore(a.viaService, new PackGrants(a.client, a.params), { sent: 0, received: 0 });
       assert.deepEqual(await store.get(p.name), p.bytes);
       assert.deepEqual(await store.get(p.name, { offset: 10, length: 20 }), p.bytes.subarray(10, 30));
       // The agent's own retry of a pack already there: read back, checked, kept.
@@ -194,9 +190,9 @@ export function directSuite(name: string, databaseUrl: (dir: string) => Promise<
       let grantCalls = 0;
       /** The agent's client, with the service's clock put back to right after the first grant. */
       class CountingClient extends ServiceClient {
-        override async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-          const answer = await super.call<T>(method, path, body);
-          if (path.endsWith('/blob-grants')) {
+        override async request<N extends JsonRouteName>(name: N, call: CallOf<N>): Promise<AnswerOf<Routes[N]>> {
+          const answer = await super.request(name, call);
+          if (name === 'grantBlobAccess') {
             grantCalls++;
             if (resetAfterFirst) offset = 0;
           }
@@ -206,7 +202,7 @@ export function directSuite(name: string, databaseUrl: (dir: string) => Promise<
       let resetAfterFirst = true;
       const client = new CountingClient(url, a.credentials);
       await client.whoami(subscriptionId);
-      const store = new DirectVaultStore(a.viaService, new PackGrants(client, a.path), { sent: 0, received: 0 });
+      const store = new DirectVaultStore(a.viaService, new PackGrants(client, a.params), { sent: 0, received: 0 });
       const p = pack();
       offset = -(GRANT_SECONDS + 120) * 1000;
       await store.put(p.name, p.bytes);
@@ -237,12 +233,12 @@ export function directSuite(name: string, databaseUrl: (dir: string) => Promise<
       const packs = Array.from({ length: 10 }, () => pack());
       let calls = 0;
       const client = new (class extends ServiceClient {
-        override async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-          if (path.endsWith('/blob-grants')) calls++;
-          return super.call<T>(method, path, body);
+        override async request<N extends JsonRouteName>(name: N, call: CallOf<N>): Promise<AnswerOf<Routes[N]>> {
+          if (name === 'grantBlobAccess') calls++;
+          return super.request(name, call);
         }
       })(url, a.credentials);
-      const store = new DirectVaultStore(a.viaService, new PackGrants(client, a.path), { sent: 0, received: 0 });
+      const store = new DirectVaultStore(a.viaService, new PackGrants(client, a.params), { sent: 0, received: 0 });
       await Promise.all(packs.map((p) => store.put(p.name, p.bytes)));
       assert.equal(calls, 1);
       for (const p of packs) assert.deepEqual(await a.viaService.get(p.name), p.bytes);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createSelfSignedCertificate } from '../src/core/certificates/certificate-factory.js';
 import { ServiceClient } from '../src/api/service-client.js';
-import type { Server } from '../src/api/schemas.js';
+import { routePath, routes } from '../src/api/routes.js';
 import { openDatabase } from '../src/service/db/open-database.js';
 import { createSubscription } from '../src/service/identity/subscriptions.js';
 import { buildServer } from '../src/service/server.js';
@@ -57,13 +57,16 @@ describe('blob downloads through the service', () => {
     const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
     const { id: subscriptionId, ownerKey } = await createSubscription(database.db, 'downloads', new Date());
     const owner = new ServiceClient(url, { ownerKey });
-    const vault = await owner.call<{ id: string }>('PUT', `/v1/subscriptions/${subscriptionId}/vaults/main`);
+    const vault = await owner.request('ensureVault', { params: { subscriptionId, vaultName: 'main' } });
     const certificate = await createSelfSignedCertificate('big', 30);
     const application = await owner.createApplication(subscriptionId, { name: 'big', certificate: certificate.certificatePem });
-    const server = await owner.call<Server>('POST', `/v1/subscriptions/${subscriptionId}/vaults/main/servers`, { name: 'big', applicationId: application.id });
+    const server = await owner.request('registerServer', {
+      params: { subscriptionId, vaultName: 'main' },
+      body: { name: 'big', applicationId: application.id },
+    });
     const data = randomBytes(BLOB);
     await blobs.put(`vaults/${vault.id}/servers/${server.id}/data/ab/big`, data);
-    const blobUrl = `${url}/v1/subscriptions/${subscriptionId}/vaults/main/servers/${server.id}/blobs/data/ab/big`;
+    const blobUrl = url + routePath(routes.getBlob, { subscriptionId, vaultName: 'main', serverId: server.id, '*': 'data/ab/big' });
 
     const baseline = process.memoryUsage().arrayBuffers;
     const downloads = Array.from({ length: CLIENTS }, () => slowDownload(blobUrl, { authorization: `OwnerKey ${ownerKey}` }));

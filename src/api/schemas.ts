@@ -1,13 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CLIENT_ASSERTION_TYPE, MAX_GRANTS_PER_REQUEST, PACK_NAME_PATTERN } from './contract.js';
 
-export { CLIENT_ASSERTION_TYPE, IMPORT_JOB_NAME, importSettled, MAX_GRANTS_PER_REQUEST, PACK_NAME_PATTERN, SETTLED_DRIVE_STATES } from './contract.js';
-
-/**
- * The HTTP API's request and response shapes, declared once: the server validates with them
- * (fastify + ajv), publishes them at /openapi.json, and the clients in agent/ take their
- * types from here.
+/*
+ * The HTTP API's request and response shapes, declared once: the server validates requests
+ * with them (fastify + ajv) and publishes them at /openapi.json, and the typed client checks
+ * answers with them (routes.ts pairs each route with its shapes). The plain values they are
+ * built from (patterns, limits) are in contract.ts.
  */
+
 export const Id = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_-]+$' });
 
 export const ErrorBody = Type.Object({
@@ -82,6 +82,8 @@ export type WhoAmI = Static<typeof WhoAmI>;
 
 export const VaultParams = Type.Object({ subscriptionId: Id, vaultName: Type.String({ pattern: '^[a-z][a-z0-9-]{1,49}$' }) });
 export const ServerParams = Type.Object({ subscriptionId: Id, vaultName: VaultParams.properties.vaultName, serverId: Id });
+/** Names a server in the API: the path parameters every call about it carries. */
+export type ServerParams = Static<typeof ServerParams>;
 export const JobParams = Type.Object({ subscriptionId: Id, vaultName: VaultParams.properties.vaultName, serverId: Id, jobId: Id });
 
 export const Vault = Type.Object({ id: Type.String(), name: Type.String(), createdAt: Type.String() });
@@ -107,7 +109,7 @@ export const Server = Type.Object({
 });
 export type Server = Static<typeof Server>;
 
-/** Waiting: an offline backup whose data travels on drives; nothing restorable yet. */
+/** A backup job's states. Waiting: an offline backup whose data travels on drives; nothing restorable yet. */
 export const JobState = Type.Union([
   Type.Literal('InProgress'),
   Type.Literal('Completed'),
@@ -194,6 +196,8 @@ export type ServerStatus = Static<typeof ServerStatus>;
 
 export const BlobListQuery = Type.Object({ prefix: Type.Optional(Type.String({ maxLength: 1000 })) });
 export const BlobList = Type.Object({ blobs: Type.Array(Type.Object({ name: Type.String(), size: Type.Integer() })) });
+/** A blob of a server's repository: its name is the rest of the path (`data/ab/ab…`). */
+export const BlobParams = Type.Object({ ...ServerParams.properties, '*': Type.String({ minLength: 1, maxLength: 1000 }) });
 
 /** Direct access to packs in the vault's blob storage, so pack bytes need not pass through the service. */
 export const BlobGrantRequest = Type.Object(

@@ -1,7 +1,8 @@
 /**
  * One error class for everything a user can cause or fix. The CLI prints `message` (and the
  * hint) as one line; anything that is not a DriveseedError is a bug and prints a trace only
- * with --debug. `code` is stable so scripts and tests can match on it.
+ * with --debug. `code` is stable so scripts and tests can match on it; the service answers
+ * each code with its own HTTP status (src/api/wire-errors.ts).
  */
 export type ErrorCode =
   | 'USAGE'
@@ -19,22 +20,32 @@ export type ErrorCode =
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
   | 'CONFLICT'
+  | 'TOO_LARGE'
   | 'UNTRUSTED'
   | 'SERVICE';
+
+export interface DriveseedErrorOptions {
+  hint?: string;
+  /** The input at fault (a request field, a flag's value), so a form or a script can point at it. */
+  field?: string;
+  cause?: unknown;
+}
 
 export class DriveseedError extends Error {
   readonly code: ErrorCode;
   readonly hint?: string;
+  readonly field?: string;
 
-  constructor(code: ErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: DriveseedErrorOptions = {}) {
     super(message, { cause: options.cause });
     this.name = 'DriveseedError';
     this.code = code;
     this.hint = options.hint;
+    this.field = options.field;
   }
 
-  toJSON(): { code: ErrorCode; message: string; hint?: string } {
-    return { code: this.code, message: this.message, hint: this.hint };
+  toJSON(): { code: ErrorCode; message: string; hint?: string; field?: string } {
+    return { code: this.code, message: this.message, hint: this.hint, field: this.field };
   }
 }
 

@@ -1,27 +1,12 @@
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import {
-  Application,
-  ApplicationList,
-  ApplicationParams,
-  ApplicationQuery,
-  Certificate,
-  CertificateParams,
-  CreateApplication,
-  ErrorBody,
-  Health,
-  SubscriptionParams,
-  TokenRequest,
-  TokenResponse,
-  UploadCertificate,
-  WhoAmI,
-} from '../api/schemas.js';
+import { routes } from '../api/routes.js';
 import type { OpenedDatabase } from './db/open-database.js';
 import { addCertificate, createApplication, getApplication, listApplications, revokeCertificate } from './identity/applications.js';
 import { exchangeAssertion } from './identity/tokens.js';
 import { authenticate, requireOwner, requireSubscription, type Caller } from './http/auth.js';
-import { HttpError } from './http/http-error.js';
+import { answerErrors } from './http/error-answers.js';
+import { serve } from './http/serve.js';
 import { registerVaultRoutes } from './vault/vault-routes.js';
 import { registerImportRoutes } from './importexport/import-routes.js';
 import { registerAccountRoutes } from './accounts/account-routes.js';
@@ -61,8 +46,6 @@ export interface ServiceOptions {
   trustProxy?: string;
 }
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
-
 /** Builds the service's HTTP API. Stateless between requests: everything lasting is in the database. */
 export async function buildServer(options: ServiceOptions): Promise<FastifyInstance> {
   const { db } = options.database;
@@ -73,28 +56,13 @@ export async function buildServer(options: ServiceOptions): Promise<FastifyInsta
     logger: options.logger ? { level: 'info' } : false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     bodyLimit: 1024 * 1024,
-  }).withTypeProvider<TypeBoxTypeProvider>();
+  });
 
   await app.register(fastifySwagger, {
     openapi: { info: { title: 'driveseed service', version: SERVICE_VERSION } },
   });
 
-  app.setErrorHandler((error: Error & { validation?: unknown[]; statusCode?: number; validationContext?: string }, _request, reply) => {
-    if (error instanceof HttpError) {
-      return reply.status(error.status).send({ error: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) });
-    }
-    if (error.validation) {
-      const first = (error.validation as { instancePath?: string; params?: { missingProperty?: string; additionalProperty?: string } }[])[0];
-      const field =
-        (first?.params?.missingProperty ?? first?.params?.additionalProperty ?? first?.instancePath?.replace(/^\//, '').replaceAll('/', '.')) || undefined;
-      return reply
-        .status(400)
-        .send({ error: 'BAD_REQUEST', message: `${error.validationContext ?? 'request'}: ${error.message}`, ...(field ? { field } : {}) });
-    }
-    if (error.statusCode && error.statusCode < 500) return reply.status(error.statusCode).send({ error: 'BAD_REQUEST', message: error.message });
-    app.log.error(error);
-    return reply.status(500).send({ error: 'INTERNAL', message: 'internal error; see the service log' });
-  });
+  answerErrors(app);
 
   app.addHook('onSend', async (_request, reply) => {
     reply.headers(securityHeaders());
@@ -102,73 +70,46 @@ export async function buildServer(options: ServiceOptions): Promise<FastifyInsta
 
   const caller = (request: FastifyRequest): Promise<Caller> => authenticate(db, request, now());
 
-  app.get('/health', { schema: { response: { 200: Health } } }, async () => ({
-    status: 'ok' as const,
-    database: options.database.kind,
-    version: SERVICE_VERSION,
-  }));
+  serve(app, routes.health, async () => ({ status: 'ok' as const, database: options.database.kind, version: SERVICE_VERSION }));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  app.post('/v1/token', { schema: { body: TokenRequest, response: { 200: TokenResponse, ...errors } } }, async (request) => {
+  serve(app, routes.token, async (request) => {
     // The address the agent used, as it signed it: behind a trusted proxy, the one it forwards.
-    const audience = `${request.protocol}://${request.host}/v1/token`;
+    const audience = `${request.protocol}://${request.host}${routes.token.path}`;
     return exchangeAssertion(db, request.body.client_id, request.body.client_assertion, audience, now());
   });
 
-  app.get('/v1/subscriptions/:subscriptionId/whoami', { schema: { params: SubscriptionParams, response: { 200: WhoAmI, ...errors } } }, async (request) => {
+  serve(app, routes.whoami, async (request) => {
     const who = await caller(request);
     requireSubscription(who, request.params.subscriptionId);
     return { subscriptionId: who.subscriptionId, role: who.role, ...(who.applicationId ? { applicationId: who.applicationId } : {}) };
   });
 
-  app.post(
-    '/v1/subscriptions/:subscriptionId/applications',
-    { schema: { params: SubscriptionParams, body: CreateApplication, response: { 201: Application, ...errors } } },
-    async (request, reply) => {
-      requireOwner(await caller(request), request.params.subscriptionId);
-      const created = await createApplication(db, request.params.subscriptionId, request.body.name, request.body.certificate, now());
-      return reply.status(201).send(created);
-    },
-  );
+  serve(app, routes.createApplication, async (request) => {
+    requireOwner(await caller(request), request.params.subscriptionId);
+    return createApplication(db, request.params.subscriptionId, request.body.name, request.body.certificate, now());
+  });
 
-  app.get(
-    '/v1/subscriptions/:subscriptionId/applications',
-    { schema: { params: SubscriptionParams, querystring: ApplicationQuery, response: { 200: ApplicationList, ...errors } } },
-    async (request) => {
-      requireOwner(await caller(request), request.params.subscriptionId);
-      return { applications: await listApplications(db, request.params.subscriptionId, request.query.name) };
-    },
-  );
+  serve(app, routes.listApplications, async (request) => {
+    requireOwner(await caller(request), request.params.subscriptionId);
+    return { applications: await listApplications(db, request.params.subscriptionId, request.query.name) };
+  });
 
-  app.get(
-    '/v1/subscriptions/:subscriptionId/applications/:applicationId',
-    { schema: { params: ApplicationParams, response: { 200: Application, ...errors } } },
-    async (request) => {
-      const who = await caller(request);
-      requireSubscription(who, request.params.subscriptionId);
-      return getApplication(db, request.params.subscriptionId, request.params.applicationId);
-    },
-  );
+  serve(app, routes.getApplication, async (request) => {
+    const who = await caller(request);
+    requireSubscription(who, request.params.subscriptionId);
+    return getApplication(db, request.params.subscriptionId, request.params.applicationId);
+  });
 
-  app.post(
-    '/v1/subscriptions/:subscriptionId/applications/:applicationId/certificates',
-    { schema: { params: ApplicationParams, body: UploadCertificate, response: { 201: Certificate, ...errors } } },
-    async (request, reply) => {
-      requireOwner(await caller(request), request.params.subscriptionId);
-      const cert = await addCertificate(db, request.params.subscriptionId, request.params.applicationId, request.body.certificate, now());
-      return reply.status(201).send(cert);
-    },
-  );
+  serve(app, routes.uploadCertificate, async (request) => {
+    requireOwner(await caller(request), request.params.subscriptionId);
+    return addCertificate(db, request.params.subscriptionId, request.params.applicationId, request.body.certificate, now());
+  });
 
-  app.delete(
-    '/v1/subscriptions/:subscriptionId/applications/:applicationId/certificates/:thumbprint',
-    { schema: { params: CertificateParams, response: { 204: { type: 'null' }, ...errors } } },
-    async (request, reply) => {
-      requireOwner(await caller(request), request.params.subscriptionId);
-      await revokeCertificate(db, request.params.subscriptionId, request.params.applicationId, request.params.thumbprint, now());
-      return reply.status(204).send(null);
-    },
-  );
+  serve(app, routes.revokeCertificate, async (request) => {
+    requireOwner(await caller(request), request.params.subscriptionId);
+    await revokeCertificate(db, request.params.subscriptionId, request.params.applicationId, request.params.thumbprint, now());
+  });
 
   const uploadBudget = options.uploadBudget ?? new ByteBudget(DEFAULT_UPLOAD_MEMORY);
   registerVaultRoutes(app, { db, blobs: options.blobs, now, caller, blobGrantSeconds: options.blobGrantSeconds, uploadBudget });

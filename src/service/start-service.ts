@@ -55,7 +55,7 @@ export function parseListen(listen: string): { host: string; port: number } {
   const at = listen.lastIndexOf(':');
   const host = at > 0 ? listen.slice(0, at).replace(/^\[|\]$/g, '') : '127.0.0.1';
   const port = Number(at >= 0 ? listen.slice(at + 1) : listen);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`not a HOST:PORT: ${listen}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new DriveseedError('USAGE', `not a HOST:PORT: ${listen}`, { field: 'listen' });
   return { host, port };
 }
 

@@ -2,7 +2,8 @@ import { backup, type BackupProgress, type BackupResult } from '../../core/backu
 import { DriveseedError } from '../../core/errors.js';
 import type { Repository } from '../../core/repo/repository.js';
 import { importSettled } from '../../api/contract.js';
-import type { BackupJob, FinishJob, ImportJob } from '../../api/schemas.js';
+import type { BackupJob, FinishJob } from '../../api/schemas.js';
+import { findImportJob } from '../common/import-service.js';
 import { FsStore } from '../../core/storage/fs/fs-store.js';
 import { LocalCopyStore } from '../../core/storage/local-copy.js';
 import type { OfflinePolicy, Policy } from './agent-config.js';
@@ -50,7 +51,7 @@ export async function backupNow(password: string, onProgress?: (p: BackupProgres
     });
   if (record.state === 'staging') return { ...(await stagedBackup(session, policy, offline, repository, onProgress)), traffic: session.client.traffic };
 
-  const importJob = await findImportJob(session, offline.jobName);
+  const importJob = await findImportJob(session.client, session.registration.subscriptionId, offline.jobName);
   if (importJob?.state === 'Canceled') {
     // No import will come: waiting would be forever. The staged copy stays for a new job.
     await withdrawSeed(session.store, offline);
@@ -85,7 +86,7 @@ export async function backupNow(password: string, onProgress?: (p: BackupProgres
  */
 async function waitingForRepair(session: VaultSession, record: StagingRecord): Promise<string | undefined> {
   if (!record.repairJob) return undefined;
-  const repair = await findImportJob(session, record.repairJob);
+  const repair = await findImportJob(session.client, session.registration.subscriptionId, record.repairJob);
   if (repair?.state === 'Canceled' || (repair && importSettled(repair))) return undefined;
   return `replacement drives: import job ${record.repairJob} is ${repair ? repair.state : 'not created yet (diskprep --repair has not finished)'}`;
 }
@@ -188,9 +189,9 @@ async function recordedBackup(
   store: BlobStore,
   run: (live: LiveProgress) => Promise<{ result: BackupResult; waiting?: string }>,
 ) {
-  const job = await session.client.call<BackupJob>('POST', `${session.serverPath}/jobs`, { kind });
-  const finish = (body: FinishJob) => session.client.call<BackupJob>('PUT', `${session.serverPath}/jobs/${job.id}`, body);
-  const live = liveProgress(store, (progress) => session.client.call('POST', `${session.serverPath}/jobs/${job.id}/progress`, progress));
+  const job = await session.client.request('startJob', { params: session.server, body: { kind } });
+  const finish = (body: FinishJob) => session.client.request('finishJob', { params: { ...session.server, jobId: job.id }, body });
+  const live = liveProgress(store, (progress) => session.client.request('reportProgress', { params: { ...session.server, jobId: job.id }, body: progress }));
   try {
     const { result, waiting } = await run(live);
     live.stop();
@@ -223,15 +224,6 @@ async function recordedBackup(
       warnings: 0,
       error: (e as Error).message.slice(0, 2000),
     }).catch(() => undefined);
-    throw e;
-  }
-}
-
-async function findImportJob(session: VaultSession, name: string): Promise<ImportJob | undefined> {
-  try {
-    return await session.client.call<ImportJob>('GET', `/v1/subscriptions/${session.registration.subscriptionId}/import-jobs/${name}`);
-  } catch (e) {
-    if (e instanceof DriveseedError && e.code === 'NOT_FOUND') return undefined;
     throw e;
   }
 }

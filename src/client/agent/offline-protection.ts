@@ -2,6 +2,7 @@ import { DriveseedError } from '../../core/errors.js';
 import { claimStaging, readStagingRecord, STAGING_RECORD_FORMAT, STAGING_RECORD_VERSION } from '../common/staging.js';
 import type { OfflinePolicy } from './agent-config.js';
 import type { VaultSession } from './vault-session.js';
+import { findImportJob } from '../common/import-service.js';
 
 /**
  * Checks everything an offline seed needs before any data is written: the storage account
@@ -9,15 +10,12 @@ import type { VaultSession } from './vault-session.js';
  * folder is this server's (or new).
  */
 export async function prepareOfflineSeeding(session: VaultSession, offline: OfflinePolicy): Promise<void> {
-  const sub = `/v1/subscriptions/${session.registration.subscriptionId}`;
-  await session.client.call('PUT', `${sub}/storage-accounts/${offline.storageAccount}`);
-  await session.client.call('PUT', `${sub}/storage-accounts/${offline.storageAccount}/containers/${offline.container}`);
+  const { subscriptionId } = session.registration;
+  await session.client.request('ensureStorageAccount', { params: { subscriptionId, account: offline.storageAccount } });
+  await session.client.request('ensureContainer', { params: { subscriptionId, account: offline.storageAccount, container: offline.container } });
   const existing = await readStagingRecord(offline.staging, offline.jobName);
   if (!existing) {
-    const taken = await session.client.call('GET', `${sub}/import-jobs/${offline.jobName}`).then(
-      () => true,
-      (e: unknown) => (e instanceof DriveseedError && e.code === 'NOT_FOUND' ? false : Promise.reject(e)),
-    );
+    const taken = (await findImportJob(session.client, subscriptionId, offline.jobName)) !== undefined;
     if (taken)
       throw new DriveseedError('CONFLICT', `import job name ${offline.jobName} is taken in this subscription`, {
         hint: 'job names are unique: choose another --job',

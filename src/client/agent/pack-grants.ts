@@ -1,5 +1,5 @@
 import { MAX_GRANTS_PER_REQUEST } from '../../api/contract.js';
-import type { BlobGrants } from '../../api/schemas.js';
+import type { ServerParams } from '../../api/schemas.js';
 import type { BlobAccess } from '../../core/storage/blob-store.js';
 import type { ServiceClient } from '../../api/service-client.js';
 
@@ -32,7 +32,7 @@ export class PackGrants {
 
   constructor(
     private readonly client: ServiceClient,
-    private readonly serverPath: string,
+    private readonly server: ServerParams,
   ) {}
 
   /** A usable signed URL for the pack, or undefined when packs go through the service. */
@@ -82,7 +82,7 @@ export class PackGrants {
 
   private async request(access: BlobAccess, names: string[]): Promise<Map<string, string> | undefined> {
     const asked = Date.now();
-    const answer = await this.client.call<BlobGrants>('POST', `${this.serverPath}/blob-grants`, { access, names });
+    const answer = await this.client.request('grantBlobAccess', { params: this.server, body: { access, names } });
     this.direct = answer.direct;
     if (!answer.direct) return undefined;
     // Counted from when we asked, on our clock; renewed with a quarter of the lifetime (at most a minute) to spare.

@@ -33,7 +33,10 @@ export async function protect(request: Protecting): Promise<Policy> {
     limitUpload: request.limitUpload,
     offline,
   };
-  await session.client.call('PUT', `${session.serverPath}/policy`, { paths: policy.paths, ...(policy.schedule ? { schedule: policy.schedule } : {}) });
+  await session.client.request('setPolicy', {
+    params: session.server,
+    body: { paths: policy.paths, ...(policy.schedule ? { schedule: policy.schedule } : {}) },
+  });
   await updateAgentConfig((c) => {
     c.policy = policy;
   });

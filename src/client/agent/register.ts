@@ -24,10 +24,10 @@ export interface Registering {
 export async function registerAgent(flags: Registering): Promise<Server> {
   const settings = await readPublishSettings(flags.publishSettings);
   const owner = new ServiceClient(settings.serviceUrl, { ownerKey: settings.ownerKey });
-  const base = `/v1/subscriptions/${settings.subscriptionId}/vaults/${flags.vault}`;
-  await owner.call('PUT', base);
+  const vault = { subscriptionId: settings.subscriptionId, vaultName: flags.vault };
+  await owner.request('ensureVault', { params: vault });
   const applicationId = await agentApplication(owner, settings.subscriptionId, flags.serverName);
-  const server = await owner.call<Server>('POST', `${base}/servers`, { name: flags.serverName, applicationId });
+  const server = await owner.request('registerServer', { params: vault, body: { name: flags.serverName, applicationId } });
   await updateAgentConfig((c) => {
     c.registration = {
       serviceUrl: settings.serviceUrl,

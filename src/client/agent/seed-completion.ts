@@ -26,12 +26,12 @@ export interface SeedResult {
  * copy deleted. Every step is idempotent, so a run killed anywhere is simply run again.
  */
 export async function completeSeed(session: VaultSession, offline: OfflinePolicy, repository: RepositoryOpener): Promise<SeedResult> {
-  const job = await session.client.call<BackupJob>('POST', `${session.serverPath}/jobs`, { kind: 'seed' });
-  const finish = (body: FinishJob) => session.client.call<BackupJob>('PUT', `${session.serverPath}/jobs/${job.id}`, body);
+  const job = await session.client.request('startJob', { params: session.server, body: { kind: 'seed' } });
+  const finish = (body: FinishJob) => session.client.request('finishJob', { params: { ...session.server, jobId: job.id }, body });
   try {
     const record = await readStagingRecord(offline.staging, offline.jobName);
     if (!record?.snapshotId) throw new DriveseedError('NOT_FOUND', `no staged backup of job ${offline.jobName} in ${offline.staging}`);
-    const copy = await session.client.call<SeedCopy>('POST', `${session.serverPath}/seed`, { importJob: offline.jobName });
+    const copy = await session.client.request('completeSeed', { params: session.server, body: { importJob: offline.jobName } });
     const staged = new FsStore(stagedRepositoryDirectory(offline.staging, offline.jobName));
     const healed = await healFromStaging(staged, session.store, offline.healLimit ?? DEFAULT_HEAL_LIMIT, {
       hint: `write them onto a replacement drive (driveseed diskprep --repair --staging ${offline.staging} --job ${offline.jobName} --drive PATH), or raise --heal-limit with agent protect`,

@@ -13,6 +13,6 @@ export interface AgentStatus {
 /** `agent status`. */
 export async function agentStatus(): Promise<AgentStatus> {
   const session = await openVaultSession();
-  const status = await session.client.call<ServerStatus>('GET', session.serverPath);
+  const status = await session.client.request('serverStatus', { params: session.server });
   return { status, registration: session.registration, offline: session.config.policy?.offline };
 }

@@ -5,6 +5,7 @@ import { ThrottleStore } from '../../core/storage/throttle.js';
 import type { BlobStore } from '../../core/storage/blob-store.js';
 import { loadAgentConfig, loadCertificate, type AgentConfig, type Registration } from './agent-config.js';
 import { ServiceClient } from '../../api/service-client.js';
+import type { ServerParams } from '../../api/schemas.js';
 import { VaultStore } from './vault-store.js';
 import { DirectVaultStore } from './direct-vault-store.js';
 import { PackGrants } from './pack-grants.js';
@@ -14,7 +15,8 @@ export interface VaultSession {
   registration: Registration;
   client: ServiceClient;
   store: BlobStore;
-  serverPath: string;
+  /** The server's path parameters, for every call about it. */
+  server: ServerParams;
 }
 
 /**
@@ -33,11 +35,11 @@ export async function openVaultSession(): Promise<VaultSession> {
       hint: 'run `driveseed certgen set-thumbprint`',
     });
   const client = new ServiceClient(registration.serviceUrl, { applicationId: registration.applicationId, certificate: await loadCertificate(thumbprint) });
-  const serverPath = `/v1/subscriptions/${registration.subscriptionId}/vaults/${registration.vault}/servers/${registration.serverId}`;
-  const vaultStore = packStore(client, serverPath, new VaultStore(client, registration.subscriptionId, registration.vault, registration.serverId));
+  const server = { subscriptionId: registration.subscriptionId, vaultName: registration.vault, serverId: registration.serverId };
+  const vaultStore = packStore(client, server, new VaultStore(client, registration.subscriptionId, registration.vault, registration.serverId));
   const limited = config.policy?.limitUpload ? new ThrottleStore(vaultStore, { uploadBytesPerSecond: config.policy.limitUpload }) : vaultStore;
   const store = new RetryStore(limited, { attempts: Infinity, baseDelayMs: 250, maxDelayMs: 5000, maxElapsedMs: retrySeconds() * 1000 });
-  return { config, registration, client, store, serverPath };
+  return { config, registration, client, store, server };
 }
 
 /**
@@ -45,9 +47,9 @@ export async function openVaultSession(): Promise<VaultSession> {
  * DRIVESEED_DIRECT_BLOBS=off sends them through the service (an agent that cannot reach the
  * storage endpoint, or a comparison of the two paths).
  */
-function packStore(client: ServiceClient, serverPath: string, viaService: VaultStore): BlobStore {
+function packStore(client: ServiceClient, server: ServerParams, viaService: VaultStore): BlobStore {
   if (process.env.DRIVESEED_DIRECT_BLOBS === 'off') return viaService;
-  return new DirectVaultStore(viaService, new PackGrants(client, serverPath), client.traffic);
+  return new DirectVaultStore(viaService, new PackGrants(client, server), client.traffic);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { DriveseedError } from '../../core/errors.js';
+import { DriveseedError, isDriveseedError } from '../../core/errors.js';
 import type { CreateImportJob, ImportJob } from '../../api/schemas.js';
 import type { ImportJobsApi } from '../diskprep/diskprep.js';
 import type { ShippingApi, ShippingDetails } from '../diskprep/shipping.js';
@@ -39,24 +39,21 @@ export async function openImportService(record: Pick<StagingRecord, 'subscriptio
 }
 
 export function importServiceOver(client: ServiceClient, subscriptionId: string): ImportService {
-  const base = `/v1/subscriptions/${subscriptionId}/import-jobs`;
   return {
-    async get(name: string) {
-      try {
-        return await client.call<ImportJob>('GET', `${base}/${name}`);
-      } catch (e) {
-        if (e instanceof DriveseedError && e.code === 'NOT_FOUND') return undefined;
-        throw e;
-      }
-    },
-    create: (job: CreateImportJob) => client.call<ImportJob>('POST', base, job),
+    get: (name: string) => findImportJob(client, subscriptionId, name),
+    create: (job: CreateImportJob) => client.request('createImportJob', { params: { subscriptionId }, body: job }),
     listContainer: async (account: string, container: string) =>
-      (
-        await client.call<{ blobs: { name: string; size: number }[] }>(
-          'GET',
-          `/v1/subscriptions/${subscriptionId}/storage-accounts/${account}/containers/${container}/blobs`,
-        )
-      ).blobs,
-    setShipping: (name: string, details: ShippingDetails) => client.call<ImportJob>('PUT', `${base}/${name}/shipping`, details),
+      (await client.request('listContainerBlobs', { params: { subscriptionId, account, container } })).blobs,
+    setShipping: (name: string, details: ShippingDetails) => client.request('setShipping', { params: { subscriptionId, jobName: name }, body: details }),
   };
+}
+
+/** The subscription's import job of that name, or undefined when it has none (not created yet, or expired). */
+export async function findImportJob(client: ServiceClient, subscriptionId: string, name: string): Promise<ImportJob | undefined> {
+  try {
+    return await client.request('getImportJob', { params: { subscriptionId, jobName: name } });
+  } catch (e) {
+    if (isDriveseedError(e, 'NOT_FOUND')) return undefined;
+    throw e;
+  }
 }

@@ -68,7 +68,7 @@ const SEGMENT = /^[A-Za-z0-9._-]+$/;
 export function assertValidBlobName(name: string): void {
   const segments = name.split('/');
   if (name.length === 0 || segments.some((s) => !SEGMENT.test(s) || s === '.' || s === '..')) {
-    throw new DriveseedError('USAGE', `invalid blob name: ${JSON.stringify(name)}`);
+    throw new DriveseedError('USAGE', `invalid blob name: ${JSON.stringify(name)}`, { field: 'name' });
   }
 }
 

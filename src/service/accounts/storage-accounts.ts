@@ -1,7 +1,8 @@
 import type { BlobStore } from '../../core/storage/blob-store.js';
 import { PrefixStore } from '../../core/storage/prefix.js';
 import type { Db } from '../db/open-database.js';
-import { conflict, notFound } from '../http/http-error.js';
+import { isUniqueViolation } from '../db/unique-violation.js';
+import { DriveseedError } from '../../core/errors.js';
 
 export interface StorageAccountView {
   name: string;
@@ -20,12 +21,13 @@ export function containerStore(blobs: BlobStore, storageAccount: string, contain
  */
 export async function ensureStorageAccount(db: Db, subscriptionId: string, name: string, now: Date): Promise<StorageAccountView> {
   const existing = await db.selectFrom('storage_accounts').selectAll().where('name', '=', name).executeTakeFirst();
-  if (existing && existing.subscription_id !== subscriptionId) throw conflict(`storage account name ${name} is taken`, 'storageAccount');
+  if (existing && existing.subscription_id !== subscriptionId)
+    throw new DriveseedError('CONFLICT', `storage account name ${name} is taken`, { field: 'storageAccount' });
   if (!existing) {
     try {
       await db.insertInto('storage_accounts').values({ name, subscription_id: subscriptionId, created_at: now.toISOString() }).execute();
     } catch (e) {
-      if (!/unique|duplicate/i.test((e as Error).message)) throw e;
+      if (!isUniqueViolation(e)) throw e;
       // Another request made it meanwhile: fine if it was for this subscription.
       return ensureStorageAccount(db, subscriptionId, name, now);
     }
@@ -46,7 +48,7 @@ export async function ensureContainer(db: Db, subscriptionId: string, account: s
 /** Another subscription's account is "not found", never "forbidden": names do not leak. */
 export async function getStorageAccount(db: Db, subscriptionId: string, name: string): Promise<StorageAccountView> {
   const account = await db.selectFrom('storage_accounts').selectAll().where('name', '=', name).where('subscription_id', '=', subscriptionId).executeTakeFirst();
-  if (!account) throw notFound(`no storage account ${name} in this subscription`);
+  if (!account) throw new DriveseedError('NOT_FOUND', `no storage account ${name} in this subscription`);
   const containers = await db.selectFrom('storage_containers').selectAll().where('account', '=', name).orderBy('name').execute();
   return { name, createdAt: account.created_at, containers: containers.map((c) => ({ name: c.name, createdAt: c.created_at })) };
 }

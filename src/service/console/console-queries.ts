@@ -1,7 +1,7 @@
 import type { Attention, ConsoleBackupJob, DatacenterView, OperatorImportJob, Overview, ProtectedItem, QueuedDrive } from '../../api/schemas.js';
 import type { Db } from '../db/open-database.js';
 import type { BackupJobTable } from '../db/schema.js';
-import { notFound } from '../http/http-error.js';
+import { DriveseedError } from '../../core/errors.js';
 import { listImportJobs, type ImportJobView } from '../importexport/import-jobs.js';
 import { toJob } from '../vault/vaults.js';
 
@@ -42,7 +42,7 @@ export async function listBackupJobs(
 /** A job of this subscription; another subscription's job id is simply not found. */
 export async function getBackupJob(db: Db, subscriptionId: string, jobId: string): Promise<ConsoleBackupJob> {
   const row = await jobsWithNames(db, subscriptionId).where('backup_jobs.id', '=', jobId).executeTakeFirst();
-  if (!row) throw notFound(`no backup job ${jobId}`);
+  if (!row) throw new DriveseedError('NOT_FOUND', `no backup job ${jobId}`);
   return toConsoleJob(row);
 }
 

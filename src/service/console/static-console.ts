@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { extname, join, relative, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { notFound } from '../http/http-error.js';
+import { DriveseedError } from '../../core/errors.js';
 
 /** Where `npm ci` (vite build web) puts the console: dist/web, next to the compiled service. */
 export const DEFAULT_CONSOLE_DIR = new URL('../../../web/', import.meta.url).pathname;
@@ -54,10 +54,10 @@ export async function registerConsole(app: FastifyInstance, dir = DEFAULT_CONSOL
 
   app.get('/*', { schema: { hide: true } }, async (request, reply) => {
     const path = request.url.split('?')[0];
-    if (path.startsWith('/v1/') || path === '/v1') throw notFound(`no API route ${request.method} ${path}`);
+    if (path.startsWith('/v1/') || path === '/v1') throw new DriveseedError('NOT_FOUND', `no API route ${request.method} ${path}`);
     const asset = assets.get(path);
     if (asset) return send(request, reply, asset);
-    if (path.startsWith('/assets/')) throw notFound(`no console file ${path}`);
+    if (path.startsWith('/assets/')) throw new DriveseedError('NOT_FOUND', `no console file ${path}`);
     if (!index) return reply.status(503).type('text/plain; charset=utf-8').send('The web console is not built: run `npm run build` (npm ci does it).');
     return send(request, reply, index);
   });

@@ -1,7 +1,8 @@
-/**
+/*
  * The service's one relational schema, the same on SQLite and PostgreSQL. Timestamps are ISO
  * 8601 text in UTC and ids are text, so both engines store and compare them the same way.
  */
+
 export interface SubscriptionTable {
   id: string;
   name: string;

@@ -3,7 +3,7 @@ import type { Db } from '../db/open-database.js';
 import { findSession, isOperatorKey, sessionTokenOf } from '../identity/console-sessions.js';
 import { subscriptionOfOwnerKey } from '../identity/subscriptions.js';
 import { verifyBearerToken } from '../identity/tokens.js';
-import { forbidden, unauthorized } from './http-error.js';
+import { DriveseedError } from '../../core/errors.js';
 
 export interface Caller {
   /** Empty for the operator, who belongs to no subscription. */
@@ -29,38 +29,39 @@ export async function authenticate(db: Db, request: FastifyRequest, now: Date): 
   const header = request.headers.authorization;
   if (!header) return sessionCaller(db, request, now);
   const [scheme, value] = header.split(' ', 2);
-  if (!value) throw unauthorized('malformed Authorization header');
+  if (!value) throw new DriveseedError('UNAUTHORIZED', 'malformed Authorization header');
   if (scheme === 'OwnerKey') return { subscriptionId: await subscriptionOfOwnerKey(db, value), role: 'owner' };
   if (scheme === 'Bearer') {
     const claims = await verifyBearerToken(db, value, now);
     return { subscriptionId: claims.subscriptionId, role: 'application', applicationId: claims.applicationId };
   }
   if (scheme === 'OperatorKey') {
-    if (!(await isOperatorKey(db, value))) throw unauthorized('unknown operator key');
+    if (!(await isOperatorKey(db, value))) throw new DriveseedError('UNAUTHORIZED', 'unknown operator key');
     return { subscriptionId: '', role: 'operator' };
   }
-  throw unauthorized(`unsupported authorization scheme ${scheme}`);
+  throw new DriveseedError('UNAUTHORIZED', `unsupported authorization scheme ${scheme}`);
 }
 
 async function sessionCaller(db: Db, request: FastifyRequest, now: Date): Promise<Caller> {
   const token = sessionTokenOf(request.headers.cookie);
-  if (!token) throw unauthorized('no credentials: send an owner key or a bearer token');
+  if (!token) throw new DriveseedError('UNAUTHORIZED', 'no credentials: send an owner key or a bearer token');
   if (!SAFE_METHODS.has(request.method) && request.headers[CONSOLE_HEADER] !== '1')
-    throw forbidden(`requests that change something need the ${CONSOLE_HEADER} header`);
+    throw new DriveseedError('FORBIDDEN', `requests that change something need the ${CONSOLE_HEADER} header`);
   const session = await findSession(db, token, now);
   return { subscriptionId: session.subscriptionId ?? '', role: session.role };
 }
 
 /** Every call is scoped to its subscription: credentials of another one get 403, never data. */
 export function requireSubscription(caller: Caller, subscriptionId: string): void {
-  if (caller.role === 'operator' || caller.subscriptionId !== subscriptionId) throw forbidden('these credentials are for another subscription');
+  if (caller.role === 'operator' || caller.subscriptionId !== subscriptionId)
+    throw new DriveseedError('FORBIDDEN', 'these credentials are for another subscription');
 }
 
 export function requireOwner(caller: Caller, subscriptionId: string): void {
   requireSubscription(caller, subscriptionId);
-  if (caller.role !== 'owner') throw forbidden('only the subscription owner may do this');
+  if (caller.role !== 'owner') throw new DriveseedError('FORBIDDEN', 'only the subscription owner may do this');
 }
 
 export function requireOperator(caller: Caller): void {
-  if (caller.role !== 'operator') throw forbidden("only the data centre's operator may do this");
+  if (caller.role !== 'operator') throw new DriveseedError('FORBIDDEN', "only the data centre's operator may do this");
 }

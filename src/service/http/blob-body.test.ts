@@ -6,7 +6,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { exchange } from '../../api/http-exchange.js';
 import { acceptBlobBodies, isReceivedBlob } from './blob-body.js';
 import { ByteBudget } from './byte-budget.js';
-import { HttpError } from './http-error.js';
+import { DriveseedError } from '../../core/errors.js';
+import { httpStatusOf } from '../../api/wire-errors.js';
 
 const LIMIT = 100_000;
 
@@ -31,7 +32,9 @@ describe('blob bodies: received in parts, bounded', () => {
   before(async () => {
     app = Fastify();
     acceptBlobBodies(app, { maxBytes: LIMIT, budget: new ByteBudget(10 * LIMIT) });
-    app.setErrorHandler((error: Error, _request, reply) => reply.status(error instanceof HttpError ? error.status : 500).send({ message: error.message }));
+    app.setErrorHandler((error: Error, _request, reply) =>
+      reply.status(error instanceof DriveseedError ? httpStatusOf(error.code) : 500).send({ message: error.message }),
+    );
     app.put('/blob', async (request) => {
       const body = request.body;
       assert.ok(isReceivedBlob(body));

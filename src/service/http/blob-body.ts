@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ByteBudget } from './byte-budget.js';
-import { HttpError } from './http-error.js';
+import { DriveseedError } from '../../core/errors.js';
 
 /**
  * A blob upload as it came off the socket: its chunks, never joined into one buffer. Joining a
@@ -50,7 +50,7 @@ function isBlobUpload(request: FastifyRequest): boolean {
   return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase() === 'application/octet-stream';
 }
 
-const tooLarge = (maxBytes: number) => new HttpError(413, 'TOO_LARGE', `a blob may have at most ${maxBytes} bytes`, 'body');
+const tooLarge = (maxBytes: number) => new DriveseedError('TOO_LARGE', `a blob may have at most ${maxBytes} bytes`, { field: 'body' });
 
 async function reserveRoom(request: FastifyRequest, reply: FastifyReply, limits: BlobBodyLimits): Promise<void> {
   const declared = request.headers['content-length'];

@@ -2,22 +2,22 @@ import { randomUUID, X509Certificate } from 'node:crypto';
 import type { Application, Certificate } from '../../api/schemas.js';
 import type { Db } from '../db/open-database.js';
 import type { CertificateTable } from '../db/schema.js';
-import { badRequest, conflict, notFound } from '../http/http-error.js';
+import { DriveseedError } from '../../core/errors.js';
 
-/** Thumbprints are the SHA-256 of the certificate's DER, in hex (the JOSE x5t#S256 value, hex-encoded). */
+/** The certificate and its thumbprint: the SHA-256 of its DER, in hex (the JOSE x5t#S256 value, hex-encoded). */
 export function parseCertificate(pem: string): { cert: X509Certificate; thumbprint: string } {
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(pem);
   } catch {
-    throw badRequest('certificate is not a valid PEM X.509 certificate', 'certificate');
+    throw new DriveseedError('USAGE', 'certificate is not a valid PEM X.509 certificate', { field: 'certificate' });
   }
   return { cert, thumbprint: cert.fingerprint256.replaceAll(':', '').toLowerCase() };
 }
 
 export async function createApplication(db: Db, subscriptionId: string, name: string, pem: string, now: Date): Promise<Application> {
   const existing = await db.selectFrom('applications').select('id').where('subscription_id', '=', subscriptionId).where('name', '=', name).executeTakeFirst();
-  if (existing) throw conflict(`application ${name} exists already (id ${existing.id})`, 'name');
+  if (existing) throw new DriveseedError('CONFLICT', `application ${name} exists already (id ${existing.id})`, { field: 'name' });
   const { cert, thumbprint } = parseCertificate(pem);
   const id = randomUUID();
   await db.transaction().execute(async (tx) => {
@@ -61,12 +61,12 @@ export async function revokeCertificate(db: Db, subscriptionId: string, applicat
     .where('application_id', '=', applicationId)
     .where('thumbprint', '=', thumbprint)
     .executeTakeFirst();
-  if (Number(result.numUpdatedRows) === 0) throw notFound(`no certificate ${thumbprint} on application ${applicationId}`);
+  if (Number(result.numUpdatedRows) === 0) throw new DriveseedError('NOT_FOUND', `no certificate ${thumbprint} on application ${applicationId}`);
 }
 
 export async function getApplication(db: Db, subscriptionId: string, applicationId: string): Promise<Application> {
   const app = await db.selectFrom('applications').selectAll().where('subscription_id', '=', subscriptionId).where('id', '=', applicationId).executeTakeFirst();
-  if (!app) throw notFound(`no application ${applicationId} in this subscription`);
+  if (!app) throw new DriveseedError('NOT_FOUND', `no application ${applicationId} in this subscription`);
   const certs = await db.selectFrom('certificates').selectAll().where('application_id', '=', app.id).orderBy('created_at').execute();
   return { id: app.id, subscriptionId: app.subscription_id, name: app.name, createdAt: app.created_at, certificates: certs.map(toCertificate) };
 }

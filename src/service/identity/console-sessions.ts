@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../db/open-database.js';
-import { unauthorized } from '../http/http-error.js';
+import { DriveseedError } from '../../core/errors.js';
 import { hashSecret, secretMatches } from './secrets.js';
 
 export const SESSION_COOKIE = 'driveseed_session';
@@ -15,7 +15,7 @@ export interface ConsoleSession {
 }
 
 /** One message for every refused key: which part was wrong is nobody's business. */
-const refused = () => unauthorized('this key was not accepted');
+const refused = () => new DriveseedError('UNAUTHORIZED', 'this key was not accepted');
 
 /**
  * Signs in with an owner key (one subscription) or the operator key (the data centre) and
@@ -45,7 +45,7 @@ export async function createSession(db: Db, key: string, now: Date): Promise<{ t
 
 export async function findSession(db: Db, token: string, now: Date): Promise<ConsoleSession> {
   const row = await db.selectFrom('console_sessions').selectAll().where('token_hash', '=', hashSecret(token)).executeTakeFirst();
-  if (!row || row.expires_at <= now.toISOString()) throw unauthorized('your console session has ended; sign in again');
+  if (!row || row.expires_at <= now.toISOString()) throw new DriveseedError('UNAUTHORIZED', 'your console session has ended; sign in again');
   return { role: row.role as ConsoleSession['role'], ...(row.subscription_id ? { subscriptionId: row.subscription_id } : {}), expiresAt: row.expires_at };
 }
 

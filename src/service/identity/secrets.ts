@@ -1,10 +1,11 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-/** Owner keys are 32 random bytes; the database keeps only their SHA-256 (they are not guessable, so no slow hash is needed). */
+/** Owner keys are 32 random bytes. */
 export function newOwnerKey(): string {
   return `dsok_${randomBytes(32).toString('base64url')}`;
 }
 
+/** What the database keeps of a key or token: its SHA-256. They are random, not guessable, so no slow hash is needed. */
 export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('hex');
 }

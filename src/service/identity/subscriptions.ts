@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/open-database.js';
-import { unauthorized } from '../http/http-error.js';
-import { hashSecret, newOwnerKey, secretMatches } from './secrets.js';
+import { DriveseedError } from '../../core/errors.js';
+import { hashSecret, newOwnerKey } from './secrets.js';
 
 export interface NewSubscription {
   id: string;
@@ -26,15 +26,9 @@ export async function countSubscriptions(db: Db): Promise<number> {
   return Number(row.n);
 }
 
-/** The owner key proves ownership of exactly one subscription. */
-export async function verifyOwnerKey(db: Db, subscriptionId: string, ownerKey: string): Promise<void> {
-  const row = await db.selectFrom('subscriptions').select('owner_key_hash').where('id', '=', subscriptionId).executeTakeFirst();
-  if (!row || !secretMatches(ownerKey, row.owner_key_hash)) throw unauthorized('owner key does not match this subscription');
-}
-
-/** Finds the subscription an owner key belongs to (the console signs in with the key alone). */
+/** The subscription an owner key belongs to: the key proves ownership of exactly one (the console signs in with the key alone). */
 export async function subscriptionOfOwnerKey(db: Db, ownerKey: string): Promise<string> {
   const row = await db.selectFrom('subscriptions').select('id').where('owner_key_hash', '=', hashSecret(ownerKey)).executeTakeFirst();
-  if (!row) throw unauthorized('unknown owner key');
+  if (!row) throw new DriveseedError('UNAUTHORIZED', 'unknown owner key');
   return row.id;
 }

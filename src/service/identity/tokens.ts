@@ -2,7 +2,7 @@ import { createPublicKey, randomBytes, webcrypto, X509Certificate } from 'node:c
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import type { TokenResponse } from '../../api/schemas.js';
 import type { Db } from '../db/open-database.js';
-import { unauthorized } from '../http/http-error.js';
+import { DriveseedError } from '../../core/errors.js';
 
 /** Bearer tokens live an hour, like Azure AD's; assertions may live 10 minutes at most. */
 export const TOKEN_LIFETIME_SECONDS = 3600;
@@ -55,10 +55,10 @@ async function loadOrCreateSigningKey(db: Db, now: Date): Promise<Uint8Array> {
 export async function exchangeAssertion(db: Db, clientId: string, assertion: string, audience: string, now: Date): Promise<TokenResponse> {
   const thumbprint = assertionThumbprint(assertion);
   const cert = await db.selectFrom('certificates').selectAll().where('application_id', '=', clientId).where('thumbprint', '=', thumbprint).executeTakeFirst();
-  if (!cert) throw unauthorized('assertion signed by a certificate this application does not have');
-  if (cert.revoked_at) throw unauthorized('the certificate that signed the assertion is revoked');
-  if (now.toISOString() > cert.not_after) throw unauthorized(`the certificate expired on ${cert.not_after}`);
-  if (now.toISOString() < cert.not_before) throw unauthorized(`the certificate is not valid before ${cert.not_before}`);
+  if (!cert) throw new DriveseedError('UNAUTHORIZED', 'assertion signed by a certificate this application does not have');
+  if (cert.revoked_at) throw new DriveseedError('UNAUTHORIZED', 'the certificate that signed the assertion is revoked');
+  if (now.toISOString() > cert.not_after) throw new DriveseedError('UNAUTHORIZED', `the certificate expired on ${cert.not_after}`);
+  if (now.toISOString() < cert.not_before) throw new DriveseedError('UNAUTHORIZED', `the certificate is not valid before ${cert.not_before}`);
 
   const publicKey = createPublicKey(new X509Certificate(cert.certificate_pem).publicKey.export({ type: 'spki', format: 'pem' }));
   let payload;
@@ -74,8 +74,8 @@ export async function exchangeAssertion(db: Db, clientId: string, assertion: str
       requiredClaims: ['exp', 'iat', 'jti'],
     }));
   } catch (e) {
-    if (e instanceof joseErrors.JWTExpired) throw unauthorized('the client assertion has expired');
-    throw unauthorized(`the client assertion is not valid: ${(e as Error).message}`);
+    if (e instanceof joseErrors.JWTExpired) throw new DriveseedError('UNAUTHORIZED', 'the client assertion has expired');
+    throw new DriveseedError('UNAUTHORIZED', `the client assertion is not valid: ${(e as Error).message}`);
   }
   await rememberAssertion(db, payload.jti!, clientId, new Date(payload.exp! * 1000), now);
 
@@ -95,10 +95,10 @@ function assertionThumbprint(assertion: string): string {
   try {
     header = decodeProtectedHeader(assertion);
   } catch {
-    throw unauthorized('the client assertion is not a JWT');
+    throw new DriveseedError('UNAUTHORIZED', 'the client assertion is not a JWT');
   }
   const x5t = header['x5t#S256'];
-  if (typeof x5t !== 'string') throw unauthorized('the client assertion has no x5t#S256 header naming its certificate');
+  if (typeof x5t !== 'string') throw new DriveseedError('UNAUTHORIZED', 'the client assertion has no x5t#S256 header naming its certificate');
   return Buffer.from(x5t, 'base64url').toString('hex');
 }
 
@@ -109,7 +109,7 @@ async function rememberAssertion(db: Db, jti: string, applicationId: string, exp
     .values({ jti: `${applicationId}:${jti}`, application_id: applicationId, expires_at: expires.toISOString() })
     .onConflict((oc) => oc.column('jti').doNothing())
     .executeTakeFirst();
-  if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) throw unauthorized('the client assertion was used before (replay)');
+  if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) throw new DriveseedError('UNAUTHORIZED', 'the client assertion was used before (replay)');
 }
 
 interface VerifiedToken {
@@ -148,7 +148,7 @@ async function checkBearerToken(db: Db, token: string, now: Date): Promise<Verif
       throw new Error('token without subscription or expiry');
     return { claims: { subscriptionId: payload.sid, applicationId: payload.sub }, expiresAt: payload.exp * 1000 };
   } catch (e) {
-    if (e instanceof joseErrors.JWTExpired) throw unauthorized('the access token has expired; get a new one');
-    throw unauthorized('the access token is not valid');
+    if (e instanceof joseErrors.JWTExpired) throw new DriveseedError('UNAUTHORIZED', 'the access token has expired; get a new one');
+    throw new DriveseedError('UNAUTHORIZED', 'the access token is not valid');
   }
 }

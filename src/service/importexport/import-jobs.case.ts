@@ -6,8 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type OpenedDatabase } from '../db/open-database.js';
 import { createSubscription } from '../identity/subscriptions.js';
-import { HttpError } from '../http/http-error.js';
+import { DriveseedError } from '../../core/errors.js';
+import { httpStatusOf } from '../../api/wire-errors.js';
+import type { ShippingDetails } from '../../api/schemas.js';
 import { ensureContainer, ensureStorageAccount } from '../accounts/storage-accounts.js';
+import { isUniqueViolation } from '../db/unique-violation.js';
 import {
   applyDeadlines,
   cancelImportJob,
@@ -20,7 +23,6 @@ import {
   shipBack,
   startDriveTransfer,
   type NewDrive,
-  type ShippingDetails,
 } from './import-jobs.js';
 import { DAY_MS } from './states.js';
 import { CLAIM_STALE_MS, claimNext, enqueueDrive, pendingDrives } from '../datacenter/import-queue.js';
@@ -38,7 +40,7 @@ const shipping = (tracking: string): ShippingDetails => ({
   postalCode: '1012 JS',
 });
 const rejectsWith = (status: number, field?: string) => (e: unknown) =>
-  e instanceof HttpError && e.status === status && (field === undefined || e.field === field);
+  e instanceof DriveseedError && httpStatusOf(e.code) === status && (field === undefined || e.field === field);
 
 /** The import service's states, limits and deadlines, run against each database. */
 export function importJobSuite(name: string, databaseUrl: (dir: string) => Promise<string>): void {
@@ -86,6 +88,14 @@ export function importJobSuite(name: string, databaseUrl: (dir: string) => Promi
         account.containers.map((c) => c.name),
         ['seed'],
       );
+    });
+
+    it('knows a key the database already holds by its code, and two requests making one account both get it', async () => {
+      const duplicate = database.db.insertInto('storage_accounts').values({ name: 'acct', subscription_id: sub, created_at: t0.toISOString() }).execute();
+      await assert.rejects(duplicate, (e) => isUniqueViolation(e));
+      assert.equal(isUniqueViolation(new Error('UNIQUE constraint failed: storage_accounts.name')), false, 'by its code, not its message');
+      const [a, b] = await Promise.all([ensureStorageAccount(database.db, sub, 'raced', t0), ensureStorageAccount(database.db, sub, 'raced', t0)]);
+      assert.deepEqual(a, b);
     });
 
     it('shipping details move it to Shipping; a tracking number of another job is refused and changes nothing', async () => {

@@ -1,20 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/open-database.js';
 import type { ImportDriveTable, ImportJobTable } from '../db/schema.js';
+import { isUniqueViolation } from '../db/unique-violation.js';
 import { ensureContainer } from '../accounts/storage-accounts.js';
 import type { ShippingDetails } from '../../api/schemas.js';
-import { badRequest, conflict, notFound } from '../http/http-error.js';
-import {
-  ARRIVAL_WINDOW_MS,
-  assertDriveMove,
-  assertJobMove,
-  CREATING_TTL_MS,
-  FINISHED_TTL_MS,
-  JOB_NAME,
-  StateError,
-  type DriveState,
-  type JobState,
-} from './states.js';
+import { IMPORT_JOB_NAME } from '../../api/contract.js';
+import { DriveseedError } from '../../core/errors.js';
+import { ARRIVAL_WINDOW_MS, assertDriveMove, assertJobMove, CREATING_TTL_MS, FINISHED_TTL_MS, type DriveState, type JobState } from './states.js';
 
 export const MAX_DRIVES_PER_JOB = 10;
 
@@ -25,8 +17,6 @@ export interface NewDrive {
   files: number;
   bytes: number;
 }
-
-export type { ShippingDetails };
 
 export interface ImportJobView {
   id: string;
@@ -55,16 +45,18 @@ export async function createImportJob(
   input: { name: string; storageAccount: string; container: string; drives: NewDrive[] },
   now: Date,
 ): Promise<ImportJobView> {
-  if (!JOB_NAME.test(input.name)) throw badRequest('job names are lower-case letters, digits, - and _, starting with a letter', 'name');
-  if (input.drives.length === 0) throw badRequest('an import job needs at least one drive', 'drives');
-  if (input.drives.length > MAX_DRIVES_PER_JOB) throw badRequest(`an import job takes at most ${MAX_DRIVES_PER_JOB} drives`, 'drives');
+  if (!IMPORT_JOB_NAME.test(input.name))
+    throw new DriveseedError('USAGE', 'job names are lower-case letters, digits, - and _, starting with a letter', { field: 'name' });
+  if (input.drives.length === 0) throw new DriveseedError('USAGE', 'an import job needs at least one drive', { field: 'drives' });
+  if (input.drives.length > MAX_DRIVES_PER_JOB)
+    throw new DriveseedError('USAGE', `an import job takes at most ${MAX_DRIVES_PER_JOB} drives`, { field: 'drives' });
   const existing = await db
     .selectFrom('import_jobs')
     .select('id')
     .where('subscription_id', '=', subscriptionId)
     .where('name', '=', input.name)
     .executeTakeFirst();
-  if (existing) throw conflict(`an import job named ${input.name} exists already`, 'name');
+  if (existing) throw new DriveseedError('CONFLICT', `an import job named ${input.name} exists already`, { field: 'name' });
   // One storage account per job, and it must be this subscription's; the container is made if absent.
   await ensureContainer(db, subscriptionId, input.storageAccount, input.container, now);
   const id = randomUUID();
@@ -111,7 +103,7 @@ export async function createImportJob(
 
 export async function getImportJob(db: Db, subscriptionId: string, name: string): Promise<ImportJobView> {
   const job = await db.selectFrom('import_jobs').selectAll().where('subscription_id', '=', subscriptionId).where('name', '=', name).executeTakeFirst();
-  if (!job) throw notFound(`no import job ${name}`);
+  if (!job) throw new DriveseedError('NOT_FOUND', `no import job ${name}`);
   return view(db, job);
 }
 
@@ -127,15 +119,16 @@ export async function listImportJobs(db: Db, subscriptionId?: string): Promise<I
  */
 export async function setShipping(db: Db, subscriptionId: string, name: string, details: ShippingDetails, now: Date): Promise<ImportJobView> {
   const job = await db.selectFrom('import_jobs').selectAll().where('subscription_id', '=', subscriptionId).where('name', '=', name).executeTakeFirst();
-  if (!job) throw notFound(`no import job ${name}`);
-  if (job.state !== 'Creating' && job.state !== 'Shipping') throw conflict(`shipping details cannot change once the job is ${job.state}`, 'state');
+  if (!job) throw new DriveseedError('NOT_FOUND', `no import job ${name}`);
+  if (job.state !== 'Creating' && job.state !== 'Shipping')
+    throw new DriveseedError('CONFLICT', `shipping details cannot change once the job is ${job.state}`, { field: 'state' });
   const taken = await db
     .selectFrom('import_jobs')
     .select('name')
     .where('tracking_number', '=', details.trackingNumber)
     .where('id', '!=', job.id)
     .executeTakeFirst();
-  if (taken) throw conflict(`tracking number ${details.trackingNumber} belongs to another import job; one package holds one job's drives`, 'trackingNumber');
+  if (taken) throw trackingNumberTaken(details.trackingNumber, "; one package holds one job's drives");
   const at = now.toISOString();
   try {
     await db
@@ -151,8 +144,7 @@ export async function setShipping(db: Db, subscriptionId: string, name: string, 
       .execute();
   } catch (e) {
     // Two jobs racing for one number: the unique constraint decides.
-    if (/unique|duplicate/i.test((e as Error).message))
-      throw conflict(`tracking number ${details.trackingNumber} belongs to another import job`, 'trackingNumber');
+    if (isUniqueViolation(e)) throw trackingNumberTaken(details.trackingNumber);
     throw e;
   }
   if (job.state === 'Creating') await recordEvent(db, job.id, null, 'Shipping', now);
@@ -161,7 +153,7 @@ export async function setShipping(db: Db, subscriptionId: string, name: string, 
 
 export async function cancelImportJob(db: Db, subscriptionId: string, name: string, now: Date): Promise<ImportJobView> {
   const job = await db.selectFrom('import_jobs').selectAll().where('subscription_id', '=', subscriptionId).where('name', '=', name).executeTakeFirst();
-  if (!job) throw notFound(`no import job ${name}`);
+  if (!job) throw new DriveseedError('NOT_FOUND', `no import job ${name}`);
   await moveJob(db, job, 'Canceled', now);
   return getImportJob(db, subscriptionId, name);
 }
@@ -199,11 +191,11 @@ export async function finishDrive(
 /** Drives go back to the customer; the job ends Completed if every drive imported cleanly, else Closed. */
 export async function shipBack(db: Db, jobId: string, now: Date): Promise<JobState> {
   const job = await db.selectFrom('import_jobs').selectAll().where('id', '=', jobId).executeTakeFirst();
-  if (!job) throw notFound(`no import job ${jobId}`);
+  if (!job) throw new DriveseedError('NOT_FOUND', `no import job ${jobId}`);
   const drives = await db.selectFrom('import_drives').selectAll().where('job_id', '=', jobId).execute();
   const clean = drives.every((d) => d.state === 'Completed');
   const end: JobState = clean ? 'Completed' : 'Closed';
-  assertJobMoveAsConflict(job.state as JobState, end);
+  assertJobMove(job.state as JobState, end);
   for (const d of drives) if (d.state === 'Completed' || d.state === 'CompletedMoreInfo') await moveDrive(db, d, 'ShippedBack', now);
   await moveJob(db, job, end, now);
   return end;
@@ -243,36 +235,31 @@ export async function driveLogs(db: Db, subscriptionId: string, name: string, dr
     .where('import_jobs.name', '=', name)
     .where('import_drives.id', '=', driveId)
     .executeTakeFirst();
-  if (!row) throw notFound(`no drive ${driveId} in import job ${name}`);
+  if (!row) throw new DriveseedError('NOT_FOUND', `no drive ${driveId} in import job ${name}`);
   return { errorLog: row.error_log ?? '', verboseLog: row.verbose_log ?? '' };
 }
 
 async function jobAndDrive(db: Db, jobId: string, driveId: string): Promise<{ job: ImportJobTable; drive: ImportDriveTable }> {
   const job = await db.selectFrom('import_jobs').selectAll().where('id', '=', jobId).executeTakeFirst();
   const drive = await db.selectFrom('import_drives').selectAll().where('id', '=', driveId).where('job_id', '=', jobId).executeTakeFirst();
-  if (!job || !drive) throw notFound(`drive ${driveId} is not part of import job ${jobId}`);
+  if (!job || !drive) throw new DriveseedError('NOT_FOUND', `drive ${driveId} is not part of import job ${jobId}`);
   return { job, drive };
 }
 
-function assertJobMoveAsConflict(from: JobState, to: JobState): void {
-  try {
-    assertJobMove(from, to);
-  } catch (e) {
-    if (e instanceof StateError) throw conflict(e.message, 'state');
-    throw e;
-  }
+function trackingNumberTaken(trackingNumber: string, why = ''): DriveseedError {
+  return new DriveseedError('CONFLICT', `tracking number ${trackingNumber} belongs to another import job${why}`, { field: 'trackingNumber' });
 }
 
 /** Moves only from the state read: a concurrent move by another instance makes this one fail, not overwrite. */
 async function moveJob(db: Db, job: ImportJobTable, to: JobState, now: Date): Promise<void> {
-  assertJobMoveAsConflict(job.state as JobState, to);
+  assertJobMove(job.state as JobState, to);
   const result = await db
     .updateTable('import_jobs')
     .set({ state: to, state_changed_at: now.toISOString() })
     .where('id', '=', job.id)
     .where('state', '=', job.state)
     .executeTakeFirst();
-  if (Number(result.numUpdatedRows) === 0) throw conflict(`import job ${job.name} changed state meanwhile`, 'state');
+  if (Number(result.numUpdatedRows) === 0) throw new DriveseedError('CONFLICT', `import job ${job.name} changed state meanwhile`, { field: 'state' });
   job.state = to;
   await recordEvent(db, job.id, null, to, now);
 }
@@ -288,19 +275,14 @@ async function moveDrive(
   now: Date,
   logs: Partial<Pick<ImportDriveTable, 'error_log' | 'verbose_log'>> = {},
 ): Promise<void> {
-  try {
-    assertDriveMove(drive.state as DriveState, to);
-  } catch (e) {
-    if (e instanceof StateError) throw conflict(e.message, 'state');
-    throw e;
-  }
+  assertDriveMove(drive.state as DriveState, to);
   const result = await db
     .updateTable('import_drives')
     .set({ state: to, state_changed_at: now.toISOString(), ...logs })
     .where('id', '=', drive.id)
     .where('state', '=', drive.state)
     .executeTakeFirst();
-  if (Number(result.numUpdatedRows) === 0) throw conflict(`drive ${drive.id} changed state meanwhile`, 'state');
+  if (Number(result.numUpdatedRows) === 0) throw new DriveseedError('CONFLICT', `drive ${drive.id} changed state meanwhile`, { field: 'state' });
   drive.state = to;
   await recordEvent(db, drive.job_id, drive.id, to, now);
 }

@@ -1,6 +1,9 @@
+import { DriveseedError } from '../../core/errors.js';
+
 /**
- * The Import/Export service's job and drive states (docs: workflow.md) and the only moves
- * between them. Everything that changes a state goes through `assertJobMove` / `assertDriveMove`.
+ * The Import/Export service's job and drive states and the only moves between them.
+ * Everything that changes a state goes through `assertJobMove` / `assertDriveMove`; a move
+ * they refuse is a CONFLICT on the `state` field, for the API and the data centre's CLI alike.
  */
 export type JobState = 'Creating' | 'Shipping' | 'Received' | 'Transferring' | 'Packaging' | 'Completed' | 'Closed' | 'Canceled';
 export type DriveState = 'Specified' | 'Received' | 'Transferring' | 'Completed' | 'CompletedMoreInfo' | 'ShippedBack' | 'NeverReceived';
@@ -27,18 +30,12 @@ const DRIVE_MOVES: Record<DriveState, DriveState[]> = {
   ShippedBack: [],
 };
 
-export class StateError extends Error {}
-
-export function canMoveJob(from: JobState, to: JobState): boolean {
-  return JOB_MOVES[from].includes(to);
-}
-
 export function assertJobMove(from: JobState, to: JobState): void {
-  if (!canMoveJob(from, to)) throw new StateError(`an import job in state ${from} cannot become ${to}`);
+  if (!JOB_MOVES[from].includes(to)) throw new DriveseedError('CONFLICT', `an import job in state ${from} cannot become ${to}`, { field: 'state' });
 }
 
 export function assertDriveMove(from: DriveState, to: DriveState): void {
-  if (!DRIVE_MOVES[from].includes(to)) throw new StateError(`a drive in state ${from} cannot become ${to}`);
+  if (!DRIVE_MOVES[from].includes(to)) throw new DriveseedError('CONFLICT', `a drive in state ${from} cannot become ${to}`, { field: 'state' });
 }
 
 export const DAY_MS = 86_400_000;
@@ -48,5 +45,3 @@ export const CREATING_TTL_MS = 14 * DAY_MS;
 export const ARRIVAL_WINDOW_MS = 14 * DAY_MS;
 /** Completed and Closed jobs are deleted after 90 days. */
 export const FINISHED_TTL_MS = 90 * DAY_MS;
-
-export { IMPORT_JOB_NAME as JOB_NAME } from '../../api/schemas.js';

@@ -2,7 +2,7 @@ import type { BlobGrantRequest, BlobGrants } from '../../api/schemas.js';
 import { urlSignerOf, type BlobStore } from '../../core/storage/blob-store.js';
 import type { Db } from '../db/open-database.js';
 import type { ServerTable } from '../db/schema.js';
-import { conflict } from '../http/http-error.js';
+import { DriveseedError } from '../../core/errors.js';
 
 /** Long enough for a pack over a slow link, short enough that a leaked URL soon stops working. */
 export const DEFAULT_GRANT_SECONDS = 10 * 60;
@@ -40,5 +40,5 @@ async function requireRunningJob(db: Db, server: ServerTable): Promise<void> {
     .where('state', '=', 'InProgress')
     .limit(1)
     .executeTakeFirst();
-  if (!running) throw conflict('packs are written only while a backup job of this server runs: start one first', 'access');
+  if (!running) throw new DriveseedError('CONFLICT', 'packs are written only while a backup job of this server runs: start one first', { field: 'access' });
 }

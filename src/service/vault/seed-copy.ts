@@ -4,8 +4,9 @@ import { expectedContentHash, isLockFile } from '../../core/repo/layout.js';
 import type { BlobInfo, BlobStore } from '../../core/storage/blob-store.js';
 import { containerStore } from '../accounts/storage-accounts.js';
 import type { Db } from '../db/open-database.js';
-import { conflict, notFound } from '../http/http-error.js';
-import { SETTLED_DRIVE_STATES, type SeedCopy } from '../../api/schemas.js';
+import { DriveseedError } from '../../core/errors.js';
+import type { SeedCopy } from '../../api/schemas.js';
+import { importSettled } from '../../api/contract.js';
 
 const PARALLEL_COPIES = 4;
 
@@ -18,20 +19,21 @@ const PARALLEL_COPIES = 4;
  */
 export async function copySeed(db: Db, blobs: BlobStore, subscriptionId: string, jobName: string, vaultRepository: BlobStore): Promise<SeedCopy> {
   const job = await db.selectFrom('import_jobs').selectAll().where('subscription_id', '=', subscriptionId).where('name', '=', jobName).executeTakeFirst();
-  if (!job) throw notFound(`no import job ${jobName}`);
+  if (!job) throw new DriveseedError('NOT_FOUND', `no import job ${jobName}`);
   const drives = await db.selectFrom('import_drives').select('state').where('job_id', '=', job.id).execute();
   // A drive that never arrived does not hold the seed up: what it carried is healed over the network.
-  if (job.state === 'Canceled' || !drives.every((d) => SETTLED_DRIVE_STATES.includes(d.state))) {
-    throw conflict(`import job ${jobName} is ${job.state}; its data is not imported yet`, 'state');
+  if (!importSettled({ state: job.state, drives })) {
+    throw new DriveseedError('CONFLICT', `import job ${jobName} is ${job.state}; its data is not imported yet`, { field: 'state' });
   }
   const source = containerStore(blobs, job.storage_account, job.container);
   const present = new Map<string, number>();
   for await (const info of vaultRepository.list('')) present.set(info.name, info.size);
 
   if (present.has('config') && !(await source.get('config')).equals(await vaultRepository.get('config'))) {
-    throw conflict(
+    throw new DriveseedError(
+      'CONFLICT',
       `this server's vault repository is not the one import job ${jobName} seeded; a seed only goes into an empty repository or its own`,
-      'importJob',
+      { field: 'importJob' },
     );
   }
   const result: SeedCopy = { importJob: jobName, copied: 0, skipped: 0, bytesCopied: 0, damaged: [] };

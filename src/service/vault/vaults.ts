@@ -3,7 +3,7 @@ import type { BackupJob, FinishJob, JobProgress, ProtectionPolicy, RecoveryPoint
 import type { Db } from '../db/open-database.js';
 import type { BackupJobTable, RecoveryPointTable, ServerTable } from '../db/schema.js';
 import type { Caller } from '../http/auth.js';
-import { badRequest, conflict, forbidden, notFound } from '../http/http-error.js';
+import { DriveseedError } from '../../core/errors.js';
 
 /** Vaults are made on first registration, as the seed's users create one in the portal first. */
 export async function ensureVault(db: Db, subscriptionId: string, name: string, now: Date): Promise<Vault> {
@@ -17,7 +17,7 @@ export async function ensureVault(db: Db, subscriptionId: string, name: string, 
 
 export async function getVault(db: Db, subscriptionId: string, name: string): Promise<Vault> {
   const row = await db.selectFrom('vaults').selectAll().where('subscription_id', '=', subscriptionId).where('name', '=', name).executeTakeFirst();
-  if (!row) throw notFound(`no vault ${name} in this subscription`);
+  if (!row) throw new DriveseedError('NOT_FOUND', `no vault ${name} in this subscription`);
   return { id: row.id, name: row.name, createdAt: row.created_at };
 }
 
@@ -25,7 +25,7 @@ export async function getVault(db: Db, subscriptionId: string, name: string): Pr
 export async function registerServer(db: Db, subscriptionId: string, vaultName: string, name: string, applicationId: string, now: Date): Promise<Server> {
   const vault = await getVault(db, subscriptionId, vaultName);
   const app = await db.selectFrom('applications').select('id').where('id', '=', applicationId).where('subscription_id', '=', subscriptionId).executeTakeFirst();
-  if (!app) throw badRequest(`no application ${applicationId} in this subscription`, 'applicationId');
+  if (!app) throw new DriveseedError('USAGE', `no application ${applicationId} in this subscription`, { field: 'applicationId' });
   await db
     .insertInto('servers')
     .values({
@@ -54,8 +54,9 @@ export async function serverFor(db: Db, caller: Caller, vaultName: string, serve
     .where('vaults.name', '=', vaultName)
     .where('servers.subscription_id', '=', caller.subscriptionId)
     .executeTakeFirst();
-  if (!row) throw notFound(`no server ${serverId} in vault ${vaultName}`);
-  if (caller.role !== 'owner' && caller.applicationId !== row.application_id) throw forbidden('this application is not the one registered for the server');
+  if (!row) throw new DriveseedError('NOT_FOUND', `no server ${serverId} in vault ${vaultName}`);
+  if (caller.role !== 'owner' && caller.applicationId !== row.application_id)
+    throw new DriveseedError('FORBIDDEN', 'this application is not the one registered for the server');
   return row;
 }
 
@@ -95,11 +96,12 @@ export async function startJob(db: Db, server: ServerTable, kind: string, now: D
 /** Ends a job and, with it, records its recovery point: both or neither. */
 export async function finishJob(db: Db, server: ServerTable, jobId: string, result: FinishJob, now: Date): Promise<BackupJob> {
   const job = await db.selectFrom('backup_jobs').selectAll().where('id', '=', jobId).where('server_id', '=', server.id).executeTakeFirst();
-  if (!job) throw notFound(`no job ${jobId} for this server`);
-  if (job.state !== 'InProgress') throw badRequest(`job ${jobId} has ended already (${job.state})`, 'state');
+  if (!job) throw new DriveseedError('NOT_FOUND', `no job ${jobId} for this server`);
+  if (job.state !== 'InProgress') throw new DriveseedError('USAGE', `job ${jobId} has ended already (${job.state})`, { field: 'state' });
   if ((result.state === 'Completed' || result.state === 'CompletedWithWarnings') && !result.recoveryPoint)
-    throw badRequest('a successful job needs its recovery point', 'recoveryPoint');
-  if (result.state === 'Waiting' && result.recoveryPoint) throw badRequest('a waiting job has no recovery point yet', 'recoveryPoint');
+    throw new DriveseedError('USAGE', 'a successful job needs its recovery point', { field: 'recoveryPoint' });
+  if (result.state === 'Waiting' && result.recoveryPoint)
+    throw new DriveseedError('USAGE', 'a waiting job has no recovery point yet', { field: 'recoveryPoint' });
   await db.transaction().execute(async (tx) => {
     await tx
       .updateTable('backup_jobs')
@@ -178,12 +180,12 @@ export async function recordProgress(db: Db, server: ServerTable, jobId: string,
     .executeTakeFirst();
   if (Number(result.numUpdatedRows) === 0) {
     const exists = await db.selectFrom('backup_jobs').select('state').where('id', '=', jobId).where('server_id', '=', server.id).executeTakeFirst();
-    if (!exists) throw notFound(`no job ${jobId} for this server`);
-    throw conflict(`job ${jobId} has ended already (${exists.state})`, 'state');
+    if (!exists) throw new DriveseedError('NOT_FOUND', `no job ${jobId} for this server`);
+    throw new DriveseedError('CONFLICT', `job ${jobId} has ended already (${exists.state})`, { field: 'state' });
   }
 }
 
-/** PostgreSQL returns bigint columns as strings; the API speaks numbers. */
+/** A job row as the API shows it. PostgreSQL returns bigint columns as strings; the API speaks numbers. */
 export function toJob(row: BackupJobTable): BackupJob {
   return {
     id: row.id,
