@@ -123,6 +123,7 @@ export const StartJob = Type.Object(
   { kind: Type.Union([Type.Literal('online'), Type.Literal('offline'), Type.Literal('seed')]) },
   { additionalProperties: false },
 );
+export type StartJob = Static<typeof StartJob>;
 
 export const FinishJob = Type.Object(
   {

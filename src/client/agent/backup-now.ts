@@ -2,7 +2,8 @@ import { backup, type BackupProgress, type BackupResult } from '../../core/backu
 import { DriveseedError } from '../../core/errors.js';
 import type { Repository } from '../../core/repo/repository.js';
 import { importSettled } from '../../api/contract.js';
-import type { BackupJob, FinishJob } from '../../api/schemas.js';
+import type { BackupJob } from '../../api/schemas.js';
+import { startVaultJob } from './vault-job.js';
 import { findImportJob } from '../common/import-service.js';
 import { FsStore } from '../../core/storage/fs/fs-store.js';
 import { LocalCopyStore } from '../../core/storage/local-copy.js';
@@ -106,7 +107,7 @@ function reportingTo(live: LiveProgress, onProgress?: (p: BackupProgress) => voi
 }
 
 /**
- * A backup while the drives travel (workflow.md: backups do not stop): the vault repository
+ * A backup while the drives travel (backups do not stop while a seed is on its way): the vault repository
  * becomes the staged one (its small files go over the network), and an ordinary incremental
  * against the staged snapshot sends only what changed. Its packs join seed packs the vault
  * does not hold yet, so the job stays Waiting and names no recovery point; the seed copy
@@ -189,8 +190,7 @@ async function recordedBackup(
   store: BlobStore,
   run: (live: LiveProgress) => Promise<{ result: BackupResult; waiting?: string }>,
 ) {
-  const job = await session.client.request('startJob', { params: session.server, body: { kind } });
-  const finish = (body: FinishJob) => session.client.request('finishJob', { params: { ...session.server, jobId: job.id }, body });
+  const { job, finish, fail } = await startVaultJob(session, { kind });
   const live = liveProgress(store, (progress) => session.client.request('reportProgress', { params: { ...session.server, jobId: job.id }, body: progress }));
   try {
     const { result, waiting } = await run(live);
@@ -214,16 +214,7 @@ async function recordedBackup(
     return { job: done, snapshotId: result.snapshotId, warnings: result.warnings };
   } catch (e) {
     live.stop();
-    await finish({
-      state: 'Failed',
-      filesNew: 0,
-      filesChanged: 0,
-      filesUnchanged: 0,
-      bytesRead: 0,
-      bytesSent: 0,
-      warnings: 0,
-      error: (e as Error).message.slice(0, 2000),
-    }).catch(() => undefined);
+    await fail(e);
     throw e;
   }
 }

@@ -2,7 +2,8 @@ import { rm } from 'node:fs/promises';
 import { DriveseedError } from '../../core/errors.js';
 import { CONFIG_FILE, DATA_DIR, INDEX_DIR, isLockFile, SNAPSHOTS_DIR } from '../../core/repo/layout.js';
 import type { StoredSnapshot } from '../../core/repo/snapshot.js';
-import type { BackupJob, FinishJob, SeedCopy } from '../../api/schemas.js';
+import type { BackupJob, SeedCopy } from '../../api/schemas.js';
+import { startVaultJob } from './vault-job.js';
 import { listAll, type BlobInfo, type BlobStore } from '../../core/storage/blob-store.js';
 import { FsStore } from '../../core/storage/fs/fs-store.js';
 import { updateAgentConfig, type OfflinePolicy } from './agent-config.js';
@@ -26,8 +27,7 @@ export interface SeedResult {
  * copy deleted. Every step is idempotent, so a run killed anywhere is simply run again.
  */
 export async function completeSeed(session: VaultSession, offline: OfflinePolicy, repository: RepositoryOpener): Promise<SeedResult> {
-  const job = await session.client.request('startJob', { params: session.server, body: { kind: 'seed' } });
-  const finish = (body: FinishJob) => session.client.request('finishJob', { params: { ...session.server, jobId: job.id }, body });
+  const { finish, fail } = await startVaultJob(session, { kind: 'seed' });
   try {
     const record = await readStagingRecord(offline.staging, offline.jobName);
     if (!record?.snapshotId) throw new DriveseedError('NOT_FOUND', `no staged backup of job ${offline.jobName} in ${offline.staging}`);
@@ -59,16 +59,7 @@ export async function completeSeed(session: VaultSession, offline: OfflinePolicy
     await rm(stagedRepositoryDirectory(offline.staging, offline.jobName), { recursive: true, force: true });
     return { job: done, copy, healed, snapshot };
   } catch (e) {
-    await finish({
-      state: 'Failed',
-      filesNew: 0,
-      filesChanged: 0,
-      filesUnchanged: 0,
-      bytesRead: 0,
-      bytesSent: 0,
-      warnings: 0,
-      error: (e as Error).message.slice(0, 2000),
-    }).catch(() => undefined);
+    await fail(e);
     throw e;
   }
 }

@@ -8,7 +8,7 @@ import { encodePayload } from '../../core/repo/compression.js';
 import { MAX_DRIVE_BYTES } from '../../core/envelope/drive-writer.js';
 
 /**
- * "Ship or upload?" (workflow.md): how many bytes the first full backup will store, from a
+ * "Ship or upload?": how many bytes the first full backup will store, from a
  * sample of the real data run through the engine's own chunker and zstd level, and how long
  * those bytes take over the link against on drives. Deduplication is counted inside the
  * sample only, so the estimate errs towards more bytes, never fewer.
