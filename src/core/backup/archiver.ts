@@ -189,7 +189,7 @@ class Archiver {
 
   /** Listing more directories while thousands of files already wait only grows the heap. */
   private async filesMoved(): Promise<void> {
-    while (this.inFlight.queued > MAX_FILES_WAITING) await this.inFlight.nextRelease();
+    await this.inFlight.queueAtMost(MAX_FILES_WAITING);
   }
 
   private async saveListed(path: string, previous: Map<string, TreeNode>, entries: Dirent[]): Promise<Id> {

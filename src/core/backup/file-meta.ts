@@ -14,23 +14,12 @@ export function metaOf(name: string, st: BigIntStats): Pick<TreeNode, 'name' | '
 }
 
 /**
- * A file's node in one object literal, keys in the order every writer uses (equal directories
- * must encode to equal trees): spreading metaOf into a second object cost an unchanged backup
- * two objects and a copy per file.
+ * A file's node, keys in the order every writer uses (equal directories must encode to equal
+ * trees). Assigned onto metaOf's object: spreading it into a second one cost an unchanged
+ * backup a copy per file.
  */
 export function fileNode(name: string, st: BigIntStats, size: number, content: Id[]): TreeNode {
-  return {
-    name,
-    mode: Number(st.mode & 0o7777n),
-    mtimeNs: st.mtimeNs.toString(),
-    uid: Number(st.uid),
-    gid: Number(st.gid),
-    type: 'file',
-    inode: Number(st.ino),
-    dev: Number(st.dev),
-    size,
-    content,
-  };
+  return Object.assign(metaOf(name, st), { type: 'file' as const, inode: Number(st.ino), dev: Number(st.dev), size, content });
 }
 
 /** restic's rule: a file with the same size, mtime and inode as in the parent is not read again. */
