@@ -5,7 +5,7 @@
 // with driveseed and restic 0.18 in the same run, and reports medians and the per-file
 // slope between the sizes (what one more file costs in time and memory).
 //
-//   npm run bench:scale -- [--files 100000,1000000] [--runs 1] [--sections files] [--workdir .bench-scale] [--json]
+//   npm run bench:scale -- [--files 100000,1000000] [--runs 1] [--sections files] [--workdir .bench-scale] [--restic PATH] [--json]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -20,6 +20,8 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '1' },
     sections: { type: 'string', default: 'files' },
     workdir: { type: 'string', default: join(ROOT, '.bench-scale') },
+    /** restic 0.18's binary; by default installed once by the shared helper script. */
+    restic: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -33,6 +35,7 @@ const log = (...m) => {
 
 /** restic 0.18 exactly (the issue's peer), installed once by the shared helper script. */
 function restic018() {
+  if (args.restic) return args.restic;
   const out = execFileSync('/work/shared/tools/restic-0.18.sh', ['/tmp/restic-0.18'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   return out.trim().split('\n').at(-1);
 }
