@@ -53,6 +53,12 @@ const PARALLEL_REMOTE_FILES = 1024;
  * waited for the first second of the restore.
  */
 const PARALLEL_TREE_LOADS = 4;
+/**
+ * Files waiting for a slot before the walk loads another tree. Without it every directory was
+ * loaded and queued its files at once, so a restore held a node and a promise for every file
+ * of the snapshot.
+ */
+const MAX_FILES_WAITING = 1024;
 /** A file larger than this is restored in segments of about this size, one job each. */
 const SEGMENT_BYTES = 32 * 1024 * 1024;
 
@@ -95,6 +101,7 @@ class Restorer {
   async restoreTree(treeId: Id, snapshotPath: string, wholeSubtree: boolean): Promise<void> {
     const tree = await this.treeLoads.run(async () => {
       await turnOfTheEventLoop();
+      await this.slots.queueAtMost(MAX_FILES_WAITING);
       return decodeTree(await this.repo.loadBlob('tree', treeId), `tree ${treeId}`);
     });
     const work: Promise<void>[] = [];

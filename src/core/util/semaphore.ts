@@ -23,9 +23,9 @@ export class Semaphore {
     return this.waiting.length - this.head;
   }
 
-  /** Resolves at the next release: lets a producer pause until the queue has moved. */
-  nextRelease(): Promise<void> {
-    return new Promise((resolve) => this.releaseListeners.push(resolve));
+  /** Resolves once at most `limit` wait for a slot: lets a producer pause until the queue has moved. */
+  async queueAtMost(limit: number): Promise<void> {
+    while (this.queued > limit) await new Promise<void>((resolve) => this.releaseListeners.push(resolve));
   }
 
   release(): void {
