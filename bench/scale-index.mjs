@@ -23,6 +23,7 @@ const { values: args } = parseArgs({
     repeat: { type: 'string', default: '3' },
     workdir: { type: 'string', default: '/tmp/driveseed-scale-index' },
     json: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
     child: { type: 'string' },
   },
 });
@@ -36,10 +37,16 @@ const log = (...m) => {
   if (!args.json) console.error(...m);
 };
 
-/** The same ids in every process: an AES-CTR keystream under a fixed key, 32 bytes an id. */
-function idStream() {
-  const cipher = createCipheriv('aes-256-ctr', Buffer.alloc(32, 1), Buffer.alloc(16));
-  return (count) => cipher.update(Buffer.alloc(count * 32));
+/**
+ * The same ids in every process, from an AES-CTR keystream under a fixed key: `count` ids in
+ * order, as an index file holds them — uniform over the id space, the first word of id i
+ * drawn from its i-th share of it.
+ */
+function sortedIds(file, count) {
+  const cipher = createCipheriv('aes-256-ctr', Buffer.alloc(32, 1), Buffer.alloc(16, file));
+  const ids = cipher.update(Buffer.alloc(count * 32));
+  for (let i = 0; i < count; i++) ids.writeUInt32BE(Math.floor(((i + ids.readUInt32BE(i * 32) / 2 ** 32) / count) * 2 ** 32), i * 32);
+  return ids;
 }
 
 async function writeRepository(dir, blobs) {
@@ -47,22 +54,29 @@ async function writeRepository(dir, blobs) {
   const { RepositoryFiles } = await import(dist('repo/repository-files.js'));
   const { IndexFileBuilder } = await import(dist('repo/index-file.js'));
   const files = new RepositoryFiles(new FsStore(dir), KEY, 'blake3');
-  const nextIds = idStream();
-  for (let first = 0; first < blobs; first += BLOBS_PER_FILE) {
+  for (let file = 0, first = 0; first < blobs; file++, first += BLOBS_PER_FILE) {
     const count = Math.min(BLOBS_PER_FILE, blobs - first);
     const packs = Math.ceil(count / BLOBS_PER_PACK);
     const builder = new IndexFileBuilder(packs, count);
-    const ids = nextIds(count);
-    for (let p = 0, b = 0; p < packs; p++) {
-      const inPack = Math.min(BLOBS_PER_PACK, count - b);
+    for (let p = 0; p < packs; p++) {
       const packId = randomBytes(32);
-      builder.pack((to, at) => packId.copy(to, at), 16 * 1024 * 1024, inPack);
-      for (let i = 0; i < inPack; i++, b++) {
-        builder.blob((to, at) => ids.copy(to, at, b * 32, b * 32 + 32), false, i * 524_316, 524_316, 524_288);
-      }
+      builder.pack((to, at) => packId.copy(to, at), 16 * 1024 * 1024);
+    }
+    const ids = sortedIds(file, count);
+    for (let i = 0; i < count; i++) {
+      const slot = Math.floor(i / packs);
+      builder.blob((to, at) => ids.copy(to, at, i * 32, i * 32 + 32), i % packs, false, slot * 524_316, 524_316, 524_288);
     }
     await files.writeSealedPayload('index', 'index/', builder.finish());
   }
+}
+
+/** Memory once the garbage is collected: external buffers go a moment after their objects. */
+async function settledMemory() {
+  globalThis.gc();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  globalThis.gc();
+  return process.memoryUsage();
 }
 
 /** In a fresh process: load, measure, look up. */
@@ -72,7 +86,7 @@ async function child(dir, blobs) {
   const { MasterIndex } = await import(dist('repo/master-index.js'));
   const { IndexLoader } = await import(dist('repo/index-loader.js'));
   const { IndexWriter } = await import(dist('repo/index-writer.js'));
-  const hits = idStream()(LOOKUPS).toString('hex').match(/.{64}/g);
+  const hits = sortedIds(0, Math.min(BLOBS_PER_FILE, blobs)).toString('hex').match(/.{64}/g).slice(0, LOOKUPS);
   const misses = randomBytes(LOOKUPS * 32)
     .toString('hex')
     .match(/.{64}/g);
@@ -84,8 +98,11 @@ async function child(dir, blobs) {
   const problems = await new IndexLoader(files, KEY, index, new IndexWriter(files, index)).loadIndex();
   const loadSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (problems.length > 0 || index.blobCount !== blobs) throw new Error(`loaded ${index.blobCount} of ${blobs} blobs: ${JSON.stringify(problems)}`);
-  globalThis.gc();
-  const after = process.memoryUsage();
+  const after = await settledMemory();
+  const hits = sortedIds(0, Math.min(BLOBS_PER_FILE, blobs)).toString('hex').match(/.{64}/g).slice(0, LOOKUPS);
+  const misses = randomBytes(LOOKUPS * 32)
+    .toString('hex')
+    .match(/.{64}/g);
   const bytes = after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers;
   const rate = (ids, expected) => {
     const t = process.hrtime.bigint();
@@ -145,7 +162,7 @@ async function main() {
         `has(): ${(summary.hitsPerSecond / 1e6).toFixed(2)} M hits/s, ${(summary.missesPerSecond / 1e6).toFixed(2)} M misses/s, ` +
         `lookup(): ${(summary.lookupsPerSecond / 1e6).toFixed(2)} M/s — medians of ${repeat}`,
     );
-    rmSync(dir, { recursive: true, force: true });
+    if (!args.keep) rmSync(dir, { recursive: true, force: true });
   }
   if (args.json) console.log(JSON.stringify(results, null, 2));
 }

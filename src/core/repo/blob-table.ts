@@ -4,8 +4,9 @@ import { hexToWords, ID_WORDS } from './id-words.js';
 /*
  * The blob records of the compact index (docs/format.md, "The index in memory"): 46 bytes a
  * blob, no object per blob. Most records sit in one table sorted by id and found through a
- * directory of buckets on the ids' leading bits; blobs added since the last sort wait in an
- * overflow, which the sorted table absorbs in batches.
+ * directory of buckets on the ids' leading bits. Index files come as runs sorted already and
+ * are merged in; blobs a writer adds wait in an overflow, which the sorted table absorbs in
+ * batches.
  */
 
 /** Words of a record's location: pack number (top bit: tree blob), offset, sealed length, plaintext length. */
@@ -108,14 +109,6 @@ class RecordBlocks {
     return this.locate(pack, offset, length, rawLength);
   }
 
-  /** The same with the id as 32 bytes at `bytes[at]`. */
-  appendBytes(bytes: Uint8Array, at: number, pack: number, offset: number, length: number, rawLength: number): number {
-    const to = this.next() * ID_WORDS;
-    for (let w = 0, b = at; w < ID_WORDS; w++, b += 4)
-      this.idBlock[to + w] = ((bytes[b] << 24) | (bytes[b + 1] << 16) | (bytes[b + 2] << 8) | bytes[b + 3]) >>> 0;
-    return this.locate(pack, offset, length, rawLength);
-  }
-
   location(i: number, word: number): number {
     return this.locations[Math.floor(i / BLOCK_RECORDS)][(i % BLOCK_RECORDS) * LOCATION_WORDS + word];
   }
@@ -151,12 +144,13 @@ export class BlobTable {
   private overflow = new RecordBlocks();
   /** The overflow's records by hex id, for lookups before they are sorted; bulk adds skip it. */
   private overflowIds = new Map<Id, number>();
-  /** Overflow records added in bulk, not in overflowIds: a lookup sorts them in first. */
-  private unmapped = 0;
+  /** Runs of sorted records from index files, merged in at the next lookup or settle(). */
+  private runs: SortedRun[] = [];
+  private runRecords = 0;
   private readonly key = new Uint32Array(ID_WORDS);
 
   get count(): number {
-    return this.sorted.count + this.overflow.count;
+    return this.sorted.count + this.overflow.count + this.runRecords;
   }
 
   /**
@@ -169,15 +163,20 @@ export class BlobTable {
     if (this.overflow.count >= Math.max(BLOCK_RECORDS, this.sorted.count / OVERFLOW_SHARE)) this.settle();
   }
 
-  /** Records a blob of a bulk load (its id as 32 bytes at `bytes[at]`): findable after the next settle(), which a lookup makes. */
-  addBulk(bytes: Uint8Array, at: number, pack: number, offset: number, length: number, rawLength: number): void {
-    this.overflow.appendBytes(bytes, at, pack, offset, length, rawLength);
-    this.unmapped++;
+  /**
+   * Takes an index file's records (sorted by id) in bulk: they are merged in at the next
+   * lookup or settle(), all files in one pass.
+   */
+  addRun(run: SortedRun): void {
+    let kept = 0;
+    for (let i = 0; i < run.count; i++) if (run.packs[runPackIndex(run, i)] >= 0) kept++;
+    this.runs.push(run);
+    this.runRecords += kept;
   }
 
   /** The first record of `id`, or −1. */
   find(id: Id): number {
-    if (this.unmapped > 0) this.settle();
+    if (this.runs.length > 0) this.settle();
     hexToWords(id, this.key, 0);
     const i = this.sorted.find(this.key);
     if (i >= 0) return i;
@@ -190,13 +189,16 @@ export class BlobTable {
     return ref < n ? this.sorted.locations[ref * LOCATION_WORDS + word] : this.overflow.location(ref - n, word);
   }
 
-  /** Sorts the overflow into the sorted table. */
+  /** Sorts the overflow and merges the runs into the sorted table. */
   settle(): void {
+    if (this.runs.length > 0 && this.sorted.count === 0 && this.overflow.count === 0) this.sorted = mergeRuns(this.runs, this.runRecords);
+    else for (const run of this.runs) appendRun(run, this.overflow);
+    this.runs = [];
+    this.runRecords = 0;
     if (this.overflow.count === 0) return;
     this.sorted = sortRecords(this.sorted, this.overflow);
     this.overflow = new RecordBlocks();
     this.overflowIds = new Map();
-    this.unmapped = 0;
   }
 
   /**
@@ -209,10 +211,164 @@ export class BlobTable {
     for (let b = 0; b + 1 < directory.length; b++) for (let i = directory[b]; i < directory[b + 1]; i++) visit(i, b);
   }
 
-  /** The id words of a sorted record (refs from forEach or find after settle). */
-  idWords(ref: number, to: Uint32Array): void {
-    this.settle();
-    this.sorted.idWords(ref, this.sorted.bucketOf(ref), to);
+  /** The id words of a sorted record (refs from forEach or find after settle); `bucket` from forEach saves a search. */
+  idWords(ref: number, to: Uint32Array, bucket = this.sorted.bucketOf(ref)): void {
+    this.sorted.idWords(ref, bucket, to);
+  }
+}
+
+/**
+ * Blob records sorted by id in an index file's layout (index-file.ts): 48 bytes each, the id's
+ * 32 bytes, then pack index (top bit: tree), offset, sealed length and plaintext length as
+ * u32 LE.
+ */
+export interface SortedRun {
+  bytes: Uint8Array;
+  /** Where record 0 starts. */
+  at: number;
+  count: number;
+  /** The table's pack number for each pack index of the run; −1 for a pack indexed already, whose records are skipped. */
+  packs: Int32Array;
+}
+
+const RUN_RECORD = 48;
+
+function u32le(bytes: Uint8Array, at: number): number {
+  return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0;
+}
+
+function runPackIndex(run: SortedRun, i: number): number {
+  return u32le(run.bytes, run.at + i * RUN_RECORD + 32) & ~TREE_BIT;
+}
+
+/** Record i's first location word: the table's pack number, with the tree bit; −1 to skip the record. */
+function runPackWord(run: SortedRun, i: number): number {
+  const word = u32le(run.bytes, run.at + i * RUN_RECORD + 32);
+  const pack = run.packs[word & ~TREE_BIT];
+  return pack < 0 ? -1 : (pack | (word & TREE_BIT)) >>> 0;
+}
+
+function runIdWords(run: SortedRun, i: number, to: Uint32Array, at: number): void {
+  const b = run.at + i * RUN_RECORD;
+  for (let w = 0; w < ID_WORDS; w++) {
+    const x = b + w * 4;
+    to[at + w] = ((run.bytes[x] << 24) | (run.bytes[x + 1] << 16) | (run.bytes[x + 2] << 8) | run.bytes[x + 3]) >>> 0;
+  }
+}
+
+/** Location word 1 (offset), 2 (sealed length) or 3 (plaintext length) of record i. */
+function runLocation(run: SortedRun, i: number, word: number): number {
+  return u32le(run.bytes, run.at + i * RUN_RECORD + 32 + word * 4);
+}
+
+/** A run's records into the overflow: for runs that come when the table is not empty. */
+function appendRun(run: SortedRun, to: RecordBlocks): void {
+  const id = new Uint32Array(ID_WORDS);
+  for (let i = 0; i < run.count; i++) {
+    const pack = runPackWord(run, i);
+    if (pack < 0) continue;
+    runIdWords(run, i, id, 0);
+    to.append(id, 0, pack, runLocation(run, i, 1), runLocation(run, i, 2), runLocation(run, i, 3));
+  }
+}
+
+/**
+ * One sorted table of sorted runs, by a k-way merge on a heap of the runs' heads: every
+ * record is read and written once, in order, so a load costs no sort. Of equal ids the
+ * earlier run's comes first, as the first location of a blob stored twice wins.
+ */
+function mergeRuns(runs: SortedRun[], total: number): SortedRecords {
+  const bits = bucketBitsFor(total);
+  const shift = 32 - bits;
+  const directory = new Uint32Array((1 << bits) + 1);
+  const low = new Uint16Array(total);
+  const rest = new Uint32Array(total * 7);
+  const locations = new Uint32Array(total * LOCATION_WORDS);
+  const heads = new Uint32Array(runs.length * ID_WORDS);
+  const headPacks = new Uint32Array(runs.length);
+  const next = new Uint32Array(runs.length);
+  /** Moves run r's head to its next record that is kept; false when it has none. */
+  const advance = (r: number): boolean => {
+    const run = runs[r];
+    let pack = -1;
+    while (next[r] < run.count && (pack = runPackWord(run, next[r])) < 0) next[r]++;
+    if (next[r] === run.count) return false;
+    headPacks[r] = pack;
+    runIdWords(run, next[r], heads, r * ID_WORDS);
+    return true;
+  };
+  const before = (a: number, b: number): boolean => {
+    for (let w = 0; w < ID_WORDS; w++) {
+      const x = heads[a * ID_WORDS + w];
+      const y = heads[b * ID_WORDS + w];
+      if (x !== y) return x < y;
+    }
+    return a < b;
+  };
+  const heap = new MinHeap(before);
+  for (let r = 0; r < runs.length; r++) if (advance(r)) heap.push(r);
+  for (let out = 0; heap.size > 0; out++) {
+    const r = heap.top();
+    const run = runs[r];
+    const at = run.at + next[r] * RUN_RECORD + 36;
+    const word0 = heads[r * ID_WORDS];
+    directory[(word0 >>> shift) + 1]++;
+    low[out] = word0 & 0xffff;
+    for (let w = 1; w < ID_WORDS; w++) rest[out * 7 + w - 1] = heads[r * ID_WORDS + w];
+    locations[out * LOCATION_WORDS] = headPacks[r];
+    locations[out * LOCATION_WORDS + 1] = u32le(run.bytes, at);
+    locations[out * LOCATION_WORDS + 2] = u32le(run.bytes, at + 4);
+    locations[out * LOCATION_WORDS + 3] = u32le(run.bytes, at + 8);
+    next[r]++;
+    if (!advance(r)) heap.pop();
+    else if (heap.size > 1) heap.replaceTop(r);
+  }
+  for (let b = 1; b < directory.length; b++) directory[b] += directory[b - 1];
+  return new SortedRecords(bits, directory, low, rest, locations);
+}
+
+/** A binary min-heap of small integers under `before`. */
+class MinHeap {
+  private readonly items: number[] = [];
+
+  constructor(private readonly before: (a: number, b: number) => boolean) {}
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  top(): number {
+    return this.items[0];
+  }
+
+  push(item: number): void {
+    const items = this.items;
+    let i = items.push(item) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.before(items[i], items[parent])) break;
+      [items[i], items[parent]] = [items[parent], items[i]];
+      i = parent;
+    }
+  }
+
+  pop(): void {
+    const last = this.items.pop()!;
+    if (this.items.length > 0) this.replaceTop(last);
+  }
+
+  /** Replaces the top (whose key changed) and restores the order. */
+  replaceTop(item: number): void {
+    const items = this.items;
+    items[0] = item;
+    for (let i = 0; ;) {
+      const left = 2 * i + 1;
+      if (left >= items.length) break;
+      const child = left + 1 < items.length && this.before(items[left + 1], items[left]) ? left + 1 : left;
+      if (!this.before(items[child], items[i])) break;
+      [items[i], items[child]] = [items[child], items[i]];
+      i = child;
+    }
   }
 }
 
@@ -221,59 +377,106 @@ function bucketBitsFor(count: number): number {
   return Math.min(MAX_BUCKET_BITS, Math.max(MIN_BUCKET_BITS, bits));
 }
 
+/** Records go to 2^PARTITION_BITS partitions first, then to buckets inside each (sortRecords). */
+const PARTITION_BITS = 8;
+
+/** Columns of records: the low half of id word 0, id words 1 … 7, location words. */
+interface Columns {
+  low: Uint16Array;
+  rest: Uint32Array;
+  locations: Uint32Array;
+}
+
+function columns(count: number): Columns {
+  return { low: new Uint16Array(count), rest: new Uint32Array(count * 7), locations: new Uint32Array(count * LOCATION_WORDS) };
+}
+
+function copyRecord(from: Columns, i: number, to: Columns, j: number): void {
+  to.low[j] = from.low[i];
+  for (let w = 0; w < 7; w++) to.rest[j * 7 + w] = from.rest[i * 7 + w];
+  for (let w = 0; w < LOCATION_WORDS; w++) to.locations[j * LOCATION_WORDS + w] = from.locations[i * LOCATION_WORDS + w];
+}
+
 /**
- * One sorted table of both: a counting sort on the bucket bits (ids are uniform hashes, so
- * buckets fill evenly), then an insertion sort inside each bucket. Stable, so of two records
- * of one id (a blob stored twice) the older stays first, and lookups keep finding it. Loops
- * written out: this runs once a record on every load.
+ * One sorted table of both, by a radix sort on the bucket bits (ids are uniform hashes, so
+ * buckets fill evenly): records go to 256 partitions on their leading 8 bits, then each
+ * partition — small enough for the processor's cache — to its buckets, and each bucket is
+ * insertion sorted. Straight to the buckets was slower by far: every record a cache miss.
+ * Stable, so of two records of one id (a blob stored twice) the older stays first, and
+ * lookups keep finding it.
  */
 function sortRecords(old: SortedRecords, added: RecordBlocks): SortedRecords {
   const total = old.count + added.count;
   const bits = bucketBitsFor(total);
-  const shift = 32 - bits;
-  const directory = new Uint32Array((1 << bits) + 1);
-  const oldShift = old.bits - MIN_BUCKET_BITS;
+  const directory = bucketDirectory(old, added, bits);
+  const sorted = new SortedRecords(bits, directory, new Uint16Array(total), new Uint32Array(total * 7), new Uint32Array(total * LOCATION_WORDS));
+  const perPartition = 1 << (bits - PARTITION_BITS);
+  // Each record's bucket inside its partition, from the first pass to the second.
+  const buckets = new Uint16Array(total);
+  const next = new Uint32Array(1 << PARTITION_BITS);
+  for (let p = 0; p < next.length; p++) next[p] = directory[p * perPartition];
+  const place = (word0: number): number => {
+    const to = next[word0 >>> (32 - PARTITION_BITS)]++;
+    sorted.low[to] = word0 & 0xffff;
+    buckets[to] = (word0 >>> (32 - bits)) & (perPartition - 1);
+    return to;
+  };
   for (let b = 0; b + 1 < old.directory.length; b++) {
-    const high = (b >>> oldShift) << 16;
-    for (let i = old.directory[b]; i < old.directory[b + 1]; i++) directory[((high | old.low[i]) >>> shift) + 1]++;
-  }
-  for (let i = 0; i < added.count; i++) directory[(added.ids[Math.floor(i / BLOCK_RECORDS)][(i % BLOCK_RECORDS) * ID_WORDS] >>> shift) + 1]++;
-  for (let b = 1; b < directory.length; b++) directory[b] += directory[b - 1];
-
-  const low = new Uint16Array(total);
-  const rest = new Uint32Array(total * 7);
-  const locations = new Uint32Array(total * LOCATION_WORDS);
-  const next = directory.slice(0, directory.length - 1);
-  for (let b = 0; b + 1 < old.directory.length; b++) {
-    const high = (b >>> oldShift) << 16;
-    for (let i = old.directory[b]; i < old.directory[b + 1]; i++) {
-      const to = next[(high | old.low[i]) >>> shift]++;
-      low[to] = old.low[i];
-      for (let w = 0; w < 7; w++) rest[to * 7 + w] = old.rest[i * 7 + w];
-      for (let w = 0; w < LOCATION_WORDS; w++) locations[to * LOCATION_WORDS + w] = old.locations[i * LOCATION_WORDS + w];
-    }
+    const high = (b >>> (old.bits - MIN_BUCKET_BITS)) << 16;
+    for (let i = old.directory[b]; i < old.directory[b + 1]; i++) copyRecord(old, i, sorted, place((high | old.low[i]) >>> 0));
   }
   for (let block = 0; block < added.ids.length; block++) {
     const ids = added.ids[block];
-    const from = added.locations[block];
+    const locations = added.locations[block];
     const end = Math.min(BLOCK_RECORDS, added.count - block * BLOCK_RECORDS);
     for (let slot = 0; slot < end; slot++) {
-      const first = ids[slot * ID_WORDS];
-      const to = next[first >>> shift]++;
-      low[to] = first & 0xffff;
-      for (let w = 0; w < 7; w++) rest[to * 7 + w] = ids[slot * ID_WORDS + w + 1];
-      for (let w = 0; w < LOCATION_WORDS; w++) locations[to * LOCATION_WORDS + w] = from[slot * LOCATION_WORDS + w];
+      const to = place(ids[slot * ID_WORDS]);
+      for (let w = 0; w < 7; w++) sorted.rest[to * 7 + w] = ids[slot * ID_WORDS + w + 1];
+      for (let w = 0; w < LOCATION_WORDS; w++) sorted.locations[to * LOCATION_WORDS + w] = locations[slot * LOCATION_WORDS + w];
     }
   }
-  const sorted = new SortedRecords(bits, directory, low, rest, locations);
+
+  let scratch = columns(0);
+  let scratchBuckets = new Uint16Array(0);
+  for (let p = 0; p < next.length; p++) {
+    const start = directory[p * perPartition];
+    const count = directory[(p + 1) * perPartition] - start;
+    if (scratch.low.length < count) {
+      scratch = columns(count);
+      scratchBuckets = new Uint16Array(count);
+    }
+    for (let i = 0; i < count; i++) copyRecord(sorted, start + i, scratch, i);
+    scratchBuckets.set(buckets.subarray(start, start + count));
+    const cursor = directory.slice(p * perPartition, (p + 1) * perPartition);
+    for (let i = 0; i < count; i++) copyRecord(scratch, i, sorted, cursor[scratchBuckets[i]]++);
+  }
   for (let b = 0; b + 1 < directory.length; b++) sortBucket(sorted, directory[b], directory[b + 1]);
   return sorted;
 }
 
+/** Where each bucket of the sorted table of both starts. */
+function bucketDirectory(old: SortedRecords, added: RecordBlocks, bits: number): Uint32Array {
+  const shift = 32 - bits;
+  const directory = new Uint32Array((1 << bits) + 1);
+  for (let b = 0; b + 1 < old.directory.length; b++) {
+    const high = (b >>> (old.bits - MIN_BUCKET_BITS)) << 16;
+    for (let i = old.directory[b]; i < old.directory[b + 1]; i++) directory[((high | old.low[i]) >>> shift) + 1]++;
+  }
+  for (let block = 0; block < added.ids.length; block++) {
+    const ids = added.ids[block];
+    const end = Math.min(BLOCK_RECORDS, added.count - block * BLOCK_RECORDS);
+    for (let slot = 0; slot < end; slot++) directory[(ids[slot * ID_WORDS] >>> shift) + 1]++;
+  }
+  for (let b = 1; b < directory.length; b++) directory[b] += directory[b - 1];
+  return directory;
+}
+
+const HELD = new Uint32Array(7 + LOCATION_WORDS);
+
 /** Insertion sort of records start … end − 1 (one bucket: a few dozen records). */
 function sortBucket(t: SortedRecords, start: number, end: number): void {
   const { low, rest, locations } = t;
-  const held = new Uint32Array(7 + LOCATION_WORDS);
+  const held = HELD;
   for (let i = start + 1; i < end; i++) {
     if (!less(t, i, i - 1)) continue;
     const heldLow = low[i];

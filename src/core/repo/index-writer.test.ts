@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { MemoryStore } from '../storage/memory/memory-store.js';
-import { readIndexFile, type IndexSink, type PackEntry } from './index-file.js';
+import type { PackEntry } from './index-file.js';
 import { MasterIndex } from './master-index.js';
 import { IndexWriter } from './index-writer.js';
 import { RepositoryFiles } from './repository-files.js';
@@ -61,20 +61,38 @@ describe('index writer', () => {
     assert.equal(index.packSize(pack(9).id), pack(9).size);
   });
 
-  it('writes index files in version 2, the binary format', async () => {
+  it('writes index files in version 2, byte for byte as docs/format.md says', async () => {
     const files = new RepositoryFiles(new MemoryStore(), randomBytes(32), 'blake3');
     const writer = new IndexWriter(files, new MasterIndex());
-    const id = await writer.writeFile([pack(1)]);
-    const payload = await files.readSealedPayload('index', `index/${id}`);
-    assert.equal(payload.subarray(0, 4).toString('latin1'), 'DSI\x02');
-    assert.equal(payload.length, 12 + 40 + 45, 'header, one pack, one blob');
-    const seen: string[] = [];
-    const sink: IndexSink = {
-      pack: (bytes, at, size) => seen.push(`pack ${Buffer.from(bytes.subarray(at, at + 32)).toString('hex')} ${size}`) > 0,
-      blob: (bytes, at, tree, offset, length, rawLength) =>
-        seen.push(`blob ${Buffer.from(bytes.subarray(at, at + 32)).toString('hex')} ${tree} ${offset} ${length} ${rawLength}`),
+    const [packId, later, earlier] = ['aa', 'cc', 'bb'].map((b) => b.repeat(32));
+    const blobs = [
+      { type: 'data' as const, id: later, offset: 0, length: 100, rawLength: 90 },
+      { type: 'tree' as const, id: earlier, offset: 100, length: 7, rawLength: 300 },
+    ];
+    const id = await writer.writeFile([{ id: packId, size: 1234, blobs }]);
+    const u32 = (n: number) => {
+      const bytes = Buffer.alloc(4);
+      bytes.writeUInt32LE(n);
+      return bytes;
     };
-    readIndexFile(payload, 'file', sink);
-    assert.deepEqual(seen, [`pack ${pack(1).id} 1001`, `blob ${pack(1).blobs[0].id} false 0 100 90`]);
+    const expected = Buffer.concat([
+      Buffer.from('DSI\x02', 'latin1'),
+      u32(1),
+      u32(2),
+      Buffer.from(packId, 'hex'),
+      u32(1234),
+      // Records sorted by id; the pack index's top bit marks a tree blob.
+      Buffer.from(earlier, 'hex'),
+      u32(0x8000_0000),
+      u32(100),
+      u32(7),
+      u32(300),
+      Buffer.from(later, 'hex'),
+      u32(0),
+      u32(0),
+      u32(100),
+      u32(90),
+    ]);
+    assert.deepEqual(await files.readSealedPayload('index', `index/${id}`), expected);
   });
 });

@@ -59,11 +59,26 @@ describe('master index', () => {
     }
   });
 
+  it('merges version 2 files: a pack in two files counts once, a blob in two packs keeps its first', () => {
+    const [a, b, shared] = [randomPack(40), randomPack(40), randomPack(3)];
+    const twice = { ...randomPack(1), blobs: [{ ...a.blobs[7], offset: 0 }] };
+    const index = new MasterIndex();
+    index.addIndexFile({ name: 'index/1', size: 1 }, encodeIndexFile([a, shared]));
+    index.addIndexFile({ name: 'index/2', size: 1 }, encodeIndexFile([shared, twice, b]));
+    assert.equal(index.blobCount, 40 + 3 + 1 + 40);
+    assert.equal(index.packCount, 4);
+    assert.equal(index.lookup(a.blobs[7].id)?.pack, a.id);
+    for (const pack of [a, b, shared]) for (const blob of pack.blobs) assert.deepEqual(index.lookup(blob.id), { ...blob, pack: pack.id });
+    index.addPack(randomPack(2));
+    assert.equal(index.lookup(b.blobs[39].id)?.pack, b.id, 'found still, once blobs are added after the load');
+  });
+
   it('refuses a damaged or unknown index file whole, with one line', () => {
     const index = new MasterIndex();
     const good = encodeIndexFile([randomPack(2)]);
     const cases: [Buffer, string][] = [
       [good.subarray(0, good.length - 1), 'CORRUPT'],
+      [Buffer.concat([good.subarray(0, good.length - 96), good.subarray(good.length - 48), good.subarray(good.length - 96, good.length - 48)]), 'CORRUPT'],
       [Buffer.concat([good.subarray(0, 3), Buffer.from([3]), good.subarray(4)]), 'UNSUPPORTED_VERSION'],
       [Buffer.from(JSON.stringify({ version: 7, packs: [] })), 'UNSUPPORTED_VERSION'],
       [Buffer.from(JSON.stringify({ version: 1, packs: [{ ...randomPack(1), size: -1 }] })), 'CORRUPT'],

@@ -1,7 +1,7 @@
 import { BlobTable, TREE_BIT } from './blob-table.js';
 import { bytesToWords, hexToWords, ID_WORDS, wordsToBytes, wordsToHex } from './id-words.js';
 import type { Id } from './ids.js';
-import { IndexFileBuilder, readIndexFile, type IndexSink, type PackEntry } from './index-file.js';
+import { BinaryIndexFile, decodeIndexFile, IndexFileBuilder, type PackEntry } from './index-file.js';
 import type { PackedBlob } from './pack.js';
 import { NO_SOURCE, PackTable } from './pack-table.js';
 
@@ -31,13 +31,26 @@ export class MasterIndex {
   private readonly words = new Uint32Array(ID_WORDS);
 
   /**
-   * Adds the content of an index file (its payload, index-file.ts). Its blobs come in bulk:
-   * they are sorted in at the next lookup or settle(), not one by one. A file that does not
-   * decode adds nothing.
+   * Adds the content of an index file (its payload, index-file.ts). A version 2 file's blobs
+   * come in bulk: they are merged in at the next lookup or settle(), not one by one. A file
+   * that does not decode adds nothing.
    */
   addIndexFile(file: IndexFileInfo, payload: Buffer): void {
-    readIndexFile(payload, file.name, this.sink(this.indexFiles.length));
-    this.addFile(file);
+    const content = decodeIndexFile(payload, file.name);
+    const source = this.addFile(file);
+    if (content.version === 1) for (const pack of content.packs) this.addPack(pack, source);
+    else this.addBinaryFile(content.file, source);
+  }
+
+  private addBinaryFile(file: BinaryIndexFile, source: number): void {
+    const packs = new Int32Array(file.packCount);
+    for (let i = 0; i < file.packCount; i++) {
+      bytesToWords(file.payload, file.packIdAt(i), this.words, 0);
+      const known = this.packs.findWords(this.words, 0);
+      if (known >= 0) this.packs.setSource(known, source);
+      packs[i] = known >= 0 ? -1 : this.packs.add(this.words, 0, file.packSize(i), source);
+    }
+    this.blobs.addRun({ bytes: file.payload, at: file.recordsAt, count: file.blobCount, packs });
   }
 
   /** Numbers an index file, so the packs it names can say they came from it. */
@@ -71,23 +84,6 @@ export class MasterIndex {
       hexToWords(blob.id, this.words, 0);
       this.blobs.add(blob.id, this.words, packWord(n, blob.type === 'tree'), blob.offset, blob.length, blob.rawLength);
     }
-  }
-
-  private sink(source: number): IndexSink {
-    let pack = -1;
-    return {
-      pack: (bytes, at, size) => {
-        bytesToWords(bytes, at, this.words, 0);
-        const known = this.packs.findWords(this.words, 0);
-        if (known >= 0) {
-          this.packs.setSource(known, source);
-          return false;
-        }
-        pack = this.packs.add(this.words, 0, size, source);
-        return true;
-      },
-      blob: (bytes, at, tree, offset, length, rawLength) => this.blobs.addBulk(bytes, at, packWord(pack, tree), offset, length, rawLength),
-    };
   }
 
   /** Sorts in what came in bulk and gives back the room the tables grew into. */
@@ -153,22 +149,27 @@ export class MasterIndex {
 
   /** The version 2 payload of one index file naming every pack the files `sources` name. */
   encodeFiles(sources: ReadonlySet<number>): Buffer {
-    const groups = [...this.groupByPack((n) => sources.has(this.packs.sourceOf(n)))];
-    const builder = new IndexFileBuilder(
-      groups.length,
-      groups.reduce((sum, [, refs]) => sum + refs.length, 0),
-    );
+    this.blobs.settle();
+    const local = new Int32Array(this.packs.count).fill(-1);
+    let packCount = 0;
+    for (let n = 0; n < this.packs.count; n++) if (sources.has(this.packs.sourceOf(n))) local[n] = packCount++;
+    let blobCount = 0;
+    this.blobs.forEach((ref) => (blobCount += Number(local[this.blobs.location(ref, 0) & ~TREE_BIT] >= 0)));
+    const builder = new IndexFileBuilder(packCount, blobCount);
     const words = new Uint32Array(ID_WORDS);
     const writeId = (to: Buffer, at: number) => wordsToBytes(words, 0, to, at);
-    for (const [n, refs] of groups) {
+    for (let n = 0; n < this.packs.count; n++) {
+      if (local[n] < 0) continue;
       words.set(this.packs.idWords(n));
-      builder.pack(writeId, this.packs.sizeOf(n), refs.length);
-      for (const ref of refs) {
-        this.blobs.idWords(ref, words);
-        const packWord = this.blobs.location(ref, 0);
-        builder.blob(writeId, (packWord & TREE_BIT) !== 0, this.blobs.location(ref, 1), this.blobs.location(ref, 2), this.blobs.location(ref, 3));
-      }
+      builder.pack(writeId, this.packs.sizeOf(n));
     }
+    this.blobs.forEach((ref, bucket) => {
+      const packWord = this.blobs.location(ref, 0);
+      const pack = local[packWord & ~TREE_BIT];
+      if (pack < 0) return;
+      this.blobs.idWords(ref, words, bucket);
+      builder.blob(writeId, pack, (packWord & TREE_BIT) !== 0, this.blobs.location(ref, 1), this.blobs.location(ref, 2), this.blobs.location(ref, 3));
+    });
     return builder.finish();
   }
 
