@@ -86,12 +86,7 @@ async function child(dir, blobs) {
   const { MasterIndex } = await import(dist('repo/master-index.js'));
   const { IndexLoader } = await import(dist('repo/index-loader.js'));
   const { IndexWriter } = await import(dist('repo/index-writer.js'));
-  const hits = sortedIds(0, Math.min(BLOBS_PER_FILE, blobs)).toString('hex').match(/.{64}/g).slice(0, LOOKUPS);
-  const misses = randomBytes(LOOKUPS * 32)
-    .toString('hex')
-    .match(/.{64}/g);
-  globalThis.gc();
-  const before = process.memoryUsage();
+  const before = await settledMemory();
   const files = new RepositoryFiles(new FsStore(dir), KEY, 'blake3');
   const index = new MasterIndex();
   const started = process.hrtime.bigint();
