@@ -132,12 +132,11 @@ async function main() {
     const dir = join(resolve(args.workdir), String(blobs));
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    let t = Date.now();
+    const t = Date.now();
     await writeRepository(dir, blobs);
     log(`${blobs} blobs: index files written in ${((Date.now() - t) / 1000).toFixed(1)} s`);
     const runs = [];
     for (let r = 0; r < repeat; r++) {
-      t = Date.now();
       const run = spawnSync(
         process.execPath,
         ['--expose-gc', '--max-old-space-size=8192', new URL(import.meta.url).pathname, '--child', dir, '--blobs', String(blobs)],

@@ -1,5 +1,6 @@
 import type { Id } from './ids.js';
 import { hexToWords, ID_WORDS } from './id-words.js';
+import { RECORD_LENGTH as RUN_RECORD, RECORD_TREE_BIT } from './index-file.js';
 
 /*
  * The blob records of the compact index (docs/format.md, "The index in memory"): 46 bytes a
@@ -11,7 +12,8 @@ import { hexToWords, ID_WORDS } from './id-words.js';
 
 /** Words of a record's location: pack number (top bit: tree blob), offset, sealed length, plaintext length. */
 export const LOCATION_WORDS = 4;
-export const TREE_BIT = 0x8000_0000;
+/** The same bit as in an index file's records, so a run's pack word keeps it as it is. */
+export const TREE_BIT = RECORD_TREE_BIT;
 /** A sorted record keeps only the low half of the id's first word: the bucket gives the high half. */
 const MIN_BUCKET_BITS = 16;
 const MAX_BUCKET_BITS = 24;
@@ -230,8 +232,6 @@ export interface SortedRun {
   /** The table's pack number for each pack index of the run; −1 for a pack indexed already, whose records are skipped. */
   packs: Int32Array;
 }
-
-const RUN_RECORD = 48;
 
 function u32le(bytes: Uint8Array, at: number): number {
   return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0;

@@ -1,7 +1,7 @@
 import { BlobTable, TREE_BIT } from './blob-table.js';
 import { bytesToWords, hexToWords, ID_WORDS, wordsToBytes, wordsToHex } from './id-words.js';
 import type { Id } from './ids.js';
-import { BinaryIndexFile, decodeIndexFile, IndexFileBuilder, type PackEntry } from './index-file.js';
+import { decodeIndexFile, IndexFileBuilder, type BinaryIndexFile, type PackEntry } from './index-file.js';
 import type { PackedBlob } from './pack.js';
 import { NO_SOURCE, PackTable } from './pack-table.js';
 
