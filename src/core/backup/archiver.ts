@@ -65,6 +65,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
     const tree = await archiver.saveVirtual(virtualRoot(paths), '/', parent?.tree);
     await pool.drain();
     await repo.flush();
+    await repo.consolidateIndex();
     const summary: SnapshotSummary = {
       ...archiver.counts,
       bytesAdded: repo.bytesAdded - bytesAddedBefore,

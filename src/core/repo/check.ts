@@ -1,4 +1,5 @@
 import type { Id } from './ids.js';
+import type { PackEntry } from './master-index.js';
 import { packName } from './layout.js';
 import type { Repository } from './repository.js';
 import { decodeTree, referencedBlobs } from './tree.js';
@@ -59,7 +60,7 @@ export async function checkRepository(repo: Repository, options: CheckOptions = 
     const packs = [...repo.index.allPacks()].filter((p) => present.get(p.id) === p.size);
     let done = 0;
     for (const pack of packs) {
-      bytesRead += await checkPackData(repo, pack.id, problems);
+      bytesRead += await checkPackData(repo, pack, problems);
       options.onProgress?.(++done, packs.length);
     }
   }
@@ -92,8 +93,8 @@ async function checkTrees(repo: Repository, roots: { tree: Id; from: string }[],
   }
 }
 
-async function checkPackData(repo: Repository, packId: Id, problems: CheckProblem[]): Promise<number> {
-  const file = packName(packId);
+async function checkPackData(repo: Repository, indexed: PackEntry, problems: CheckProblem[]): Promise<number> {
+  const file = packName(indexed.id);
   let bytes: Buffer;
   try {
     bytes = await repo.store.get(file);
@@ -101,8 +102,7 @@ async function checkPackData(repo: Repository, packId: Id, problems: CheckProble
     problems.push({ file, message: messageOf(e) });
     return 0;
   }
-  if (repo.fileId(bytes) !== packId) problems.push({ file, message: 'pack content does not match its name (file damaged)' });
-  const indexed = repo.index.pack(packId)!;
+  if (repo.fileId(bytes) !== indexed.id) problems.push({ file, message: 'pack content does not match its name (file damaged)' });
   try {
     const at = parsePackTrailer(bytes.subarray(bytes.length - PACK_TRAILER_LENGTH), bytes.length, file);
     const header = decodePackHeader(repo.key.encryption, bytes.subarray(at.offset, at.offset + at.length), file);

@@ -1,8 +1,9 @@
-import { DriveseedError } from '../errors.js';
+import { DriveseedError, isDriveseedError } from '../errors.js';
+import type { BlobInfo } from '../storage/blob-store.js';
 import type { Id } from './ids.js';
 import type { IndexWriter } from './index-writer.js';
 import { DATA_DIR, idFromName, INDEX_DIR, packName } from './layout.js';
-import { decodeIndexFile, type MasterIndex, type PackEntry } from './master-index.js';
+import type { MasterIndex, PackEntry } from './master-index.js';
 import { decodePackHeader, PACK_TRAILER_LENGTH, parsePackTrailer, type PackedBlob } from './pack.js';
 import type { RepositoryFiles } from './repository-files.js';
 
@@ -10,6 +11,12 @@ export interface FileProblem {
   file: string;
   message: string;
 }
+
+/**
+ * Listings a load makes when index files vanish under it: each vanishing means a writer
+ * consolidated them, and its new file holds what they held.
+ */
+const LISTINGS_PER_LOAD = 4;
 
 /**
  * Fills the in-memory index from the store: from the index files, and from the packs' own
@@ -29,16 +36,27 @@ export class IndexLoader {
    */
   async loadIndex(): Promise<FileProblem[]> {
     const problems: FileProblem[] = [];
-    for await (const info of this.files.store.list(INDEX_DIR)) {
-      try {
-        const file = decodeIndexFile(await this.files.readSealed('index', info.name), info.name);
-        for (const pack of file.packs) this.index.addPack(pack);
-      } catch (e) {
-        problems.push({ file: info.name, message: (e as Error).message });
+    for (let listing = 1; ; listing++) {
+      let vanished = 0;
+      for await (const info of this.files.store.list(INDEX_DIR)) {
+        if (this.index.knowsFile(info.name)) continue;
+        try {
+          await this.loadFile(info);
+        } catch (e) {
+          if (isDriveseedError(e, 'NOT_FOUND') && listing < LISTINGS_PER_LOAD) vanished++;
+          else problems.push({ file: info.name, message: (e as Error).message });
+        }
       }
+      if (vanished === 0) break;
     }
+    this.index.settle();
     if (problems.length > 0) await this.indexPacksFromHeaders(false);
     return problems;
+  }
+
+  private async loadFile(info: BlobInfo): Promise<void> {
+    const payload = await this.files.readSealedPayload('index', info.name);
+    this.index.addIndexFile({ name: info.name, size: info.size }, payload);
   }
 
   /**
@@ -57,7 +75,7 @@ export class IndexLoader {
       }
     }
     if (found.length > 0 && persist) await this.writer.writeFile(found);
-    for (const pack of found) this.index.addPack(pack);
+    else for (const pack of found) this.index.addPack(pack);
     return found.length;
   }
 

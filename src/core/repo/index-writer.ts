@@ -1,6 +1,7 @@
 import type { Id } from './ids.js';
+import { encodeIndexFile } from './index-file.js';
 import { INDEX_DIR } from './layout.js';
-import { INDEX_VERSION, type MasterIndex, type PackEntry } from './master-index.js';
+import type { MasterIndex, PackEntry } from './master-index.js';
 import type { RepositoryFiles } from './repository-files.js';
 
 /** An index checkpoint after this many new packs, so a killed backup loses little. */
@@ -51,15 +52,15 @@ export class IndexWriter {
     if (packs.length === 0) return;
     this.unindexed = [];
     await this.writeFile(packs);
-    for (const pack of packs) {
-      this.index.addPack(pack);
-      for (const blob of pack.blobs) this.claimed.delete(blob.id);
-    }
+    for (const pack of packs) for (const blob of pack.blobs) this.claimed.delete(blob.id);
   }
 
+  /** Writes an index file that names `packs` and indexes them as named by it; returns its id. */
   async writeFile(packs: PackEntry[]): Promise<Id> {
-    const { id, size } = await this.files.writeSealed('index', INDEX_DIR, { version: INDEX_VERSION, packs });
+    const { id, size } = await this.files.writeSealedPayload('index', INDEX_DIR, encodeIndexFile(packs));
     this.bytesAdded += size;
+    const source = this.index.addFile({ name: INDEX_DIR + id, size });
+    for (const pack of packs) this.index.addPack(pack, source);
     return id;
   }
 }

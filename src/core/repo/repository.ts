@@ -5,6 +5,7 @@ import { BlobReader } from './blob-reader.js';
 import { encodePayload } from './compression.js';
 import { blobIdFunction, generateMasterKey, seal, type BlobIdFunction, type BlobIdScheme, type MasterKey } from './crypto.js';
 import type { FileIdScheme, Id } from './ids.js';
+import { consolidateIndex, type ConsolidationReport } from './index-consolidation.js';
 import { IndexLoader, type FileProblem } from './index-loader.js';
 import { IndexWriter } from './index-writer.js';
 import { openMasterKey, writeKeyFile } from './key-file.js';
@@ -182,6 +183,11 @@ export class Repository {
   /** Writes an index file that names `packs`; returns its id. */
   writeIndexFile(packs: PackEntry[]): Promise<Id> {
     return this.indexWriter.writeFile(packs);
+  }
+
+  /** Merges index files while too many of a size have piled up (index-consolidation.ts); after flush. */
+  consolidateIndex(): Promise<ConsolidationReport> {
+    return consolidateIndex(this.files, this.index);
   }
 
   /** Closes the open packs, waits for uploads and indexes everything written. */
