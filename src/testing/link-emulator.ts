@@ -1,8 +1,11 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
-export interface LinkOptions {
+export interface LinkOptions extends LinkShape {
   /** `http://host:port` of the server behind the link. */
   target: string;
+}
+
+export interface LinkShape {
   /** One-way delay of every chunk, each direction. */
   latencyMs: number;
   /** Bandwidth cap client→server; undefined = unlimited. */
@@ -27,6 +30,8 @@ export interface Link {
   stats: LinkStats;
   /** Sets every counter back to zero, to measure one operation. */
   resetStats(): void;
+  /** Changes the latency and caps for the chunks sent from now on (a fast first backup, then a thin link). */
+  shape(shape: LinkShape): void;
   close(): Promise<void>;
 }
 
@@ -69,6 +74,10 @@ export async function startLink(options: LinkOptions): Promise<Link> {
   return {
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
     stats,
+    shape: (shape) => {
+      up.shape(shape.latencyMs, shape.upBytesPerSecond);
+      down.shape(shape.latencyMs, shape.downBytesPerSecond);
+    },
     resetStats: () => Object.assign(stats, { bytesUp: 0, bytesDown: 0, connections: 0, requests: 0 }),
     close: () =>
       new Promise<void>((resolve) => {
@@ -83,9 +92,14 @@ class Direction {
   private freeAt = 0;
 
   constructor(
-    private readonly latencyMs: number,
-    private readonly bytesPerSecond: number | undefined,
+    private latencyMs: number,
+    private bytesPerSecond: number | undefined,
   ) {}
+
+  shape(latencyMs: number, bytesPerSecond: number | undefined): void {
+    this.latencyMs = latencyMs;
+    this.bytesPerSecond = bytesPerSecond;
+  }
 
   /** The time (ms, performance clock) at which a chunk sent now arrives at the far end. */
   arrival(length: number): number {
