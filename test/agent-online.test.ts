@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { compareTrees } from '../src/core/backup/compare-trees.js';
@@ -67,6 +67,8 @@ describe('agent and vault over the network', () => {
     const bytes = await readFile(file);
     bytes[40] ^= 0x40;
     await writeFile(file, bytes);
+    // A restore on another machine: no verified local copy of the index to fall back on.
+    await rm(join(s.env.DRIVESEED_HOME, 'cache'), { recursive: true, force: true });
     const target = join(s.dir, 'restore');
     const r = cli(['agent', 'restore', 'latest', '--target', target], s.env);
     assert.equal(r.code, 0, r.stderr);

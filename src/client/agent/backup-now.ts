@@ -12,6 +12,7 @@ import { readStagingRecord, stagedRepositoryDirectory, writeStagingRecord, type 
 import { completeSeed, shareSeedMetadata, withdrawSeed, type SeedResult } from './seed-completion.js';
 import { openVaultSession, type VaultSession } from './vault-session.js';
 import { RepositoryOpener } from './repository-opener.js';
+import { withMetadataCache } from './metadata-cache-directory.js';
 import { liveProgress, type LiveProgress } from './progress-reporter.js';
 import { listAll, type BlobStore } from '../../core/storage/blob-store.js';
 import { CONFIG_FILE, KEYS_DIR } from '../../core/repo/layout.js';
@@ -94,7 +95,7 @@ async function waitingForRepair(session: VaultSession, record: StagingRecord): P
 
 async function onlineBackup(session: VaultSession, policy: Policy, repository: RepositoryOpener, onProgress?: (p: BackupProgress) => void) {
   return recordedBackup(session, 'online', session.store, async (live) => {
-    const repo = await repository.openOrInit(live.store);
+    const repo = await withMetadataCache(await repository.openOrInit(live.store));
     return { result: await lockedBackup(repo, policy, reportingTo(live, onProgress)) };
   });
 }
