@@ -3,6 +3,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 export interface LinkOptions extends LinkShape {
   /** `http://host:port` of the server behind the link. */
   target: string;
+  /** Which requests `stats.requests` counts, by their request line (`PUT /path HTTP/1.1`); default all. */
+  countsRequest?: (requestLine: string) => boolean;
 }
 
 export interface LinkShape {
@@ -55,7 +57,9 @@ export async function startLink(options: LinkOptions): Promise<Link> {
   const server: Server = createServer({ allowHalfOpen: true }, (client) => {
     stats.connections++;
     const upstream = connect({ port: Number(target.port), host: target.hostname, allowHalfOpen: true });
-    const requests = new HttpRequestStarts(() => stats.requests++);
+    const requests = new HttpRequestStarts((line) => {
+      if (options.countsRequest?.(line) ?? true) stats.requests++;
+    });
     for (const socket of [client, upstream]) {
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
@@ -153,7 +157,7 @@ class HttpRequestStarts {
   private bodyLeft = 0;
   private chunked = false;
 
-  constructor(private readonly onRequest: () => void) {}
+  constructor(private readonly onRequest: (requestLine: string) => void) {}
 
   scan(chunk: Buffer): void {
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
@@ -171,9 +175,11 @@ class HttpRequestStarts {
     if (this.chunked) return this.chunkSizeLine();
     const end = this.pending.indexOf('\r\n\r\n');
     if (end < 0) return false;
-    const headers = this.pending.subarray(0, end).toString('latin1').toLowerCase();
+    const head = this.pending.subarray(0, end).toString('latin1');
+    const headers = head.toLowerCase();
     this.pending = this.pending.subarray(end + 4);
-    this.onRequest();
+    const lineEnd = head.indexOf('\r\n');
+    this.onRequest(lineEnd < 0 ? head : head.slice(0, lineEnd));
     this.chunked = /\r\ntransfer-encoding:[^\r]*chunked/.test(headers);
     this.bodyLeft = this.chunked ? 0 : Number(/\r\ncontent-length:\s*(\d+)/.exec(headers)?.[1] ?? 0);
     return this.pending.length > 0;
