@@ -70,6 +70,8 @@ async function answerCheck(name: RouteName, response: TSchema): Promise<TypeChec
 export class ServiceClient {
   readonly traffic: Traffic = { sent: 0, received: 0 };
   private token?: { value: string; expires: number };
+  /** The token request in flight: calls made at once share it rather than each signing in. */
+  private signingIn?: Promise<{ value: string; expires: number }>;
 
   constructor(
     readonly serviceUrl: string,
@@ -119,19 +121,24 @@ export class ServiceClient {
   private async authorization(): Promise<string> {
     if ('ownerKey' in this.credentials) return `OwnerKey ${this.credentials.ownerKey}`;
     if (!this.token || Date.now() > this.token.expires - 60_000) {
-      const route: Route = (await loadRoutes()).routes.token;
-      const assertion = await signClientAssertion(this.credentials.applicationId, `${this.serviceUrl}${route.path}`, this.credentials.certificate);
-      const request = {
-        grant_type: 'client_credentials',
-        client_id: this.credentials.applicationId,
-        client_assertion_type: CLIENT_ASSERTION_TYPE,
-        client_assertion: assertion,
-      };
-      const answer = await this.send(route.path, route.method, { 'content-type': 'application/json' }, JSON.stringify(request));
-      const token = (await this.checkedAnswer('token', route, answer, 'token request')) as TokenResponse;
-      this.token = { value: token.access_token, expires: Date.now() + token.expires_in * 1000 };
+      this.signingIn ??= this.signIn(this.credentials).finally(() => (this.signingIn = undefined));
+      this.token = await this.signingIn;
     }
     return `Bearer ${this.token.value}`;
+  }
+
+  private async signIn(credentials: { applicationId: string; certificate: CertificateWithKey }): Promise<{ value: string; expires: number }> {
+    const route: Route = (await loadRoutes()).routes.token;
+    const assertion = await signClientAssertion(credentials.applicationId, `${this.serviceUrl}${route.path}`, credentials.certificate);
+    const request = {
+      grant_type: 'client_credentials',
+      client_id: credentials.applicationId,
+      client_assertion_type: CLIENT_ASSERTION_TYPE,
+      client_assertion: assertion,
+    };
+    const answer = await this.send(route.path, route.method, { 'content-type': 'application/json' }, JSON.stringify(request));
+    const token = (await this.checkedAnswer('token', route, answer, 'token request')) as TokenResponse;
+    return { value: token.access_token, expires: Date.now() + token.expires_in * 1000 };
   }
 
   private async send(path: string, method: string, headers: Record<string, string>, body?: string | readonly Uint8Array[]): Promise<HttpAnswer> {

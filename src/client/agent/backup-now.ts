@@ -1,4 +1,4 @@
-import { backup, type BackupProgress, type BackupResult } from '../../core/backup/archiver.js';
+import { backup, findParent, type BackupProgress, type BackupResult } from '../../core/backup/archiver.js';
 import { DriveseedError } from '../../core/errors.js';
 import type { Repository } from '../../core/repo/repository.js';
 import { importSettled } from '../../api/contract.js';
@@ -94,8 +94,11 @@ async function waitingForRepair(session: VaultSession, record: StagingRecord): P
 }
 
 async function onlineBackup(session: VaultSession, policy: Policy, repository: RepositoryOpener, onProgress?: (p: BackupProgress) => void) {
+  // Opened while the job starts: two round trips at once. The job's live store wraps the same store.
+  const opening = repository.openOrInit(session.store);
+  opening.catch(() => undefined); // a job that fails to start leaves this rejection unread
   return recordedBackup(session, 'online', session.store, async (live) => {
-    const repo = await withMetadataCache(await repository.openOrInit(live.store));
+    const repo = withMetadataCache((await opening).wrappedIn(live.store));
     return { result: await lockedBackup(repo, policy, reportingTo(live, onProgress)) };
   });
 }
@@ -170,13 +173,21 @@ async function stagedBackup(
   });
 }
 
+/**
+ * The lock, the index and the parent snapshot are each a round trip or more over the link,
+ * and none needs another: they are asked for at once. Loading the index before the lock is
+ * held is safe, as a pruner's exclusive lock, written before or after, makes one of the two fail.
+ */
 async function lockedBackup(repo: Repository, policy: Policy, onProgress?: (p: BackupProgress) => void): Promise<BackupResult> {
-  const lock = await repo.lock(false, 'agent backup-now');
+  const ready = Promise.all([repo.loadIndex(), findParent(repo, policy.paths)]);
+  const locked = repo.lock(false, 'agent backup-now');
+  const [lock, loaded] = await Promise.allSettled([locked, ready]);
+  if (lock.status === 'rejected') throw lock.reason;
   try {
-    await repo.loadIndex();
-    return await backup(repo, { paths: policy.paths, excludes: policy.excludes, tags: ['agent'], onProgress });
+    if (loaded.status === 'rejected') throw loaded.reason;
+    return await backup(repo, { paths: policy.paths, excludes: policy.excludes, tags: ['agent'], parent: loaded.value[1], onProgress });
   } finally {
-    await lock.release();
+    await lock.value.release();
   }
 }
 

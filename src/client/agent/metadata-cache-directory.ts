@@ -22,6 +22,11 @@ export function metadataCacheDirectory(repositoryId: string): string {
  * The repository read through the agent's local metadata cache, so a backup or restore over
  * the network downloads only the index and snapshot files it has not seen before.
  */
-export function withMetadataCache(repo: Repository): Promise<Repository> {
-  return repo.through(new MetadataCacheStore(repo.store, { directory: metadataCacheDirectory(repo.config.id), maxBytes: cacheMaxBytes() }));
+export function withMetadataCache(repo: Repository): Repository {
+  const directory = metadataCacheDirectory(repo.config.id);
+  const cached = repo.wrappedIn(new MetadataCacheStore(repo.store, { directory, maxBytes: cacheMaxBytes() }));
+  // The journal of packs not yet indexed lives beside the cache: a killed backup's packs are
+  // found through it, not by listing every pack of the vault.
+  cached.journalPacksIn(join(directory, 'unindexed'));
+  return cached;
 }

@@ -1,4 +1,4 @@
-import { CONFIG_FILE } from '../../core/repo/layout.js';
+import { isDriveseedError } from '../../core/errors.js';
 import { Repository } from '../../core/repo/repository.js';
 import type { BlobStore } from '../../core/storage/blob-store.js';
 
@@ -21,7 +21,12 @@ export class RepositoryOpener {
 
   /** As `open`, but a store without a repository gets a new one: the first backup makes it. */
   async openOrInit(store: BlobStore): Promise<Repository> {
-    if (this.opened || (await store.exists(CONFIG_FILE))) return this.open(store);
+    try {
+      return await this.open(store);
+    } catch (e) {
+      // Asking is the open itself: an exists() first would cost every backup a round trip.
+      if (this.opened || !isDriveseedError(e, 'NOT_A_REPOSITORY')) throw e;
+    }
     this.opened = await Repository.init(store, this.password);
     return this.opened;
   }

@@ -55,8 +55,8 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
   const started = Date.now();
   const paths = [...new Set(options.paths.map((p) => resolve(p)))].sort();
   for (const path of paths) await statOrExplain(path);
-  const parent = options.parent === undefined ? await findParent(repo, paths) : options.parent;
-  await repo.indexPacksFromHeaders(true);
+  const parent = options.parent === undefined ? await findParent(repo, options.paths) : options.parent;
+  await repo.indexUnindexedPacks();
   const bytesAddedBefore = repo.bytesAdded;
 
   const pool = new ChunkPool(repo, options.threads);
@@ -99,8 +99,9 @@ async function statOrExplain(path: string): Promise<void> {
   }
 }
 
-async function findParent(repo: Repository, paths: string[]): Promise<StoredSnapshot | null> {
-  const key = JSON.stringify(paths);
+/** The latest snapshot of this host with the same paths: the parent a backup of `paths` compares against. */
+export async function findParent(repo: Repository, paths: string[]): Promise<StoredSnapshot | null> {
+  const key = JSON.stringify([...new Set(paths.map((p) => resolve(p)))].sort());
   const host = hostname();
   const candidates = (await repo.listSnapshots()).filter((s) => s.hostname === host && JSON.stringify([...s.paths].sort()) === key);
   return candidates.sort(byTime).at(-1) ?? null;

@@ -47,6 +47,9 @@ export function planConsolidation<F extends { size: number }>(files: readonly F[
  * drives, and a seed withdrawn takes those files back by name (seed-completion.ts).
  */
 export async function consolidateIndex(files: RepositoryFiles, index: MasterIndex): Promise<ConsolidationReport> {
+  // What the index knows decides whether there is anything to do: most backups find no tier
+  // full and so make no request (a listing is a round trip over the link, each backup).
+  if (planConsolidation(index.files).length === 0) return { written: 0, deleted: 0 };
   const candidates = await storedFiles(files, index);
   if (planConsolidation(candidates).length === 0) return { written: 0, deleted: 0 };
   const unheld = await filesNamingUnheldPacks(files, index);

@@ -2,6 +2,8 @@ import { DriveseedError, isDriveseedError } from '../errors.js';
 import type { BlobInfo } from '../storage/blob-store.js';
 import type { Id } from './ids.js';
 import type { IndexWriter } from './index-writer.js';
+import type { PackJournal } from './pack-journal.js';
+import { mapLimited } from '../util/semaphore.js';
 import { DATA_DIR, idFromName, INDEX_DIR, packName } from './layout.js';
 import type { MasterIndex, PackEntry } from './master-index.js';
 import { decodePackHeader, PACK_TRAILER_LENGTH, parsePackTrailer, type PackedBlob } from './pack.js';
@@ -17,6 +19,8 @@ export interface FileProblem {
  * consolidated them, and its new file holds what they held.
  */
 const LISTINGS_PER_LOAD = 4;
+/** Pack headers read at once when packs are indexed from their headers. */
+const HEADERS_READ_AT_ONCE = 8;
 
 /**
  * Fills the in-memory index from the store: from the index files, and from the packs' own
@@ -65,15 +69,34 @@ export class IndexLoader {
    * so nothing is stored twice and nothing readable is lost.
    */
   async indexPacksFromHeaders(persist: boolean): Promise<number> {
-    const found: PackEntry[] = [];
-    for (const [id, size] of await this.listPacks()) {
-      if (this.index.hasPack(id)) continue;
+    return this.indexFromHeaders(await this.listPacks(), persist);
+  }
+
+  /**
+   * The packs a killed run of this writer stored without indexing them, as its journal
+   * recorded them, indexed from their headers and written into an index file: a backup's way
+   * of finding them without listing every pack. With no journal, the listing it replaces.
+   */
+  async indexJournaledPacks(journal: PackJournal | undefined): Promise<number> {
+    if (!journal) return this.indexPacksFromHeaders(true);
+    const recorded = await journal.recorded();
+    const found = await this.indexFromHeaders(new Map(recorded.map((p) => [p.id, p.size])), true);
+    await journal.clearRecorded();
+    return found;
+  }
+
+  /** Reads the headers of the packs no index names, a few at a time (each is two ranged reads, a round trip over a link). */
+  private async indexFromHeaders(packs: Map<Id, number>, persist: boolean): Promise<number> {
+    const unindexed = [...packs].filter(([id]) => !this.index.hasPack(id));
+    const read = await mapLimited(unindexed, HEADERS_READ_AT_ONCE, async ([id, size]): Promise<PackEntry | undefined> => {
       try {
-        found.push({ id, size, blobs: await this.readPackHeader(id, size) });
+        return { id, size, blobs: await this.readPackHeader(id, size) };
       } catch {
-        // A damaged pack is check's business; it must not stop a backup or a restore.
+        // A damaged or vanished pack is check's business; it must not stop a backup or a restore.
+        return undefined;
       }
-    }
+    });
+    const found = read.filter((pack): pack is PackEntry => pack !== undefined);
     if (found.length > 0 && persist) await this.writer.writeFile(found);
     else for (const pack of found) this.index.addPack(pack);
     return found.length;

@@ -2,6 +2,7 @@ import type { Id } from './ids.js';
 import { encodeIndexFile } from './index-file.js';
 import { INDEX_DIR } from './layout.js';
 import type { MasterIndex, PackEntry } from './master-index.js';
+import type { PackJournal } from './pack-journal.js';
 import type { RepositoryFiles } from './repository-files.js';
 
 /** An index checkpoint after this many new packs, so a killed backup loses little. */
@@ -21,6 +22,9 @@ export class IndexWriter {
   readonly writtenPacks: PackEntry[] = [];
   /** Bytes of the packs and index files this writer stored. */
   bytesAdded = 0;
+
+  /** Where the packs stored but not yet indexed are recorded, so a killed run's are found without a listing. */
+  journal?: PackJournal;
 
   constructor(
     private readonly files: RepositoryFiles,
@@ -44,6 +48,7 @@ export class IndexWriter {
     this.writtenPacks.push(pack);
     this.unindexed.push(pack);
     if (this.unindexed.length >= CHECKPOINT_EVERY_PACKS) await this.checkpoint();
+    else await this.journal?.record(this.unindexed);
   }
 
   /** Writes an index file of the packs stored since the last one, and indexes them. */
@@ -53,6 +58,7 @@ export class IndexWriter {
     this.unindexed = [];
     await this.writeFile(packs);
     for (const pack of packs) for (const blob of pack.blobs) this.claimed.delete(blob.id);
+    await this.journal?.record(this.unindexed);
   }
 
   /** Writes an index file that names `packs` and indexes them as named by it; returns its id. */

@@ -57,10 +57,19 @@ export class MetadataCacheStore extends OpaqueForwardingStore {
     return bytes;
   }
 
-  /** The agent's own index and snapshot files are kept as they go up; its packs are not: the store cannot tell tree packs from data packs. */
+  /**
+   * The agent's own index and snapshot files are kept as they go up. Packs are kept only when
+   * the writer says they hold trees (keepCopy), as the store cannot tell them from data packs:
+   * the next backup walks these trees, and would otherwise download what it has just sent.
+   */
   override async put(name: string, data: BlobData): Promise<void> {
     await this.inner.put(name, data);
     if (isListed(name)) await this.keep(name, blobDataBuffer(data));
+  }
+
+  /** Keeps a copy of a file just stored through this cache (a tree pack). */
+  async keepCopy(name: string, data: BlobData): Promise<void> {
+    if (isCached(name)) await this.keep(name, blobDataBuffer(data));
   }
 
   override async delete(name: string): Promise<void> {
@@ -166,6 +175,15 @@ export class MetadataCacheStore extends OpaqueForwardingStore {
   private pathOf(name: string): string {
     return join(this.directory, name);
   }
+}
+
+/** A store that can keep a local copy of what a writer stored through it: the metadata cache. */
+export interface CopyKeeping {
+  keepCopy(name: string, data: BlobData): Promise<void>;
+}
+
+export function copyKeeperOf(store: BlobStore): CopyKeeping | undefined {
+  return store instanceof MetadataCacheStore ? store : undefined;
 }
 
 function isCached(name: string): boolean {

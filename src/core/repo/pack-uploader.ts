@@ -1,5 +1,6 @@
 import type { BlobData, BlobStore } from '../storage/blob-store.js';
 import { packName } from './layout.js';
+import { copyKeeperOf } from './metadata-cache.js';
 import type { PackEntry } from './master-index.js';
 
 /** Uploads in flight before writers wait: bounds memory at about (2 + this) packs. */
@@ -45,8 +46,10 @@ export class PackUploader {
     this.throwFailure();
   }
 
-  private put(pack: PackEntry, data: BlobData): Promise<void> {
-    return this.store.put(packName(pack.id), data).then(() => this.onStored(pack));
+  private async put(pack: PackEntry, data: BlobData): Promise<void> {
+    await this.store.put(packName(pack.id), data);
+    if (pack.blobs.every((b) => b.type === 'tree')) await copyKeeperOf(this.store)?.keepCopy(packName(pack.id), data);
+    await this.onStored(pack);
   }
 
   private track(upload: Promise<void>): void {

@@ -19,6 +19,7 @@ import { RepositoryFiles } from './repository-files.js';
 import { SnapshotFiles } from './snapshot-files.js';
 import type { Snapshot, StoredSnapshot } from './snapshot.js';
 import { RepositoryLock } from './lock.js';
+import { PackJournal } from './pack-journal.js';
 
 /**
  * An open repository: what its readers and writers see, composed of one part per job —
@@ -40,6 +41,7 @@ export class Repository {
   private readonly uploader: PackUploader;
   private readonly openPacks: OpenPacks;
   private readonly snapshots: SnapshotFiles;
+  private journal?: PackJournal;
 
   private constructor(
     readonly store: BlobStore,
@@ -74,10 +76,12 @@ export class Repository {
     return new Repository(store, config, key);
   }
 
+  /** Reads the config and the key files at once (each is a round trip over a long link); a missing config is the error that counts. */
   static async open(store: BlobStore, password: string): Promise<Repository> {
-    const config = await readConfig(store);
-    const key = await openMasterKey(store, password);
-    return new Repository(store, config, key);
+    const [config, key] = await Promise.allSettled([readConfig(store), openMasterKey(store, password)]);
+    if (config.status === 'rejected') throw config.reason;
+    if (key.status === 'rejected') throw key.reason;
+    return new Repository(store, config.value, key.value);
   }
 
   /**
@@ -91,6 +95,14 @@ export class Repository {
       throw new DriveseedError('CONFLICT', `${store.location} holds repository ${config.id.slice(0, 8)}, not ${this.config.id.slice(0, 8)}`);
     }
     return new Repository(store, config, this.key);
+  }
+
+  /**
+   * This repository through a wrapper of its own store (a local cache in front of it): the
+   * wrapper cannot hold another repository, so the config is not read again.
+   */
+  wrappedIn(wrapper: BlobStore): Repository {
+    return new Repository(wrapper, this.config, this.key);
   }
 
   lock(exclusive: boolean, command: string): Promise<RepositoryLock> {
@@ -125,6 +137,20 @@ export class Repository {
   /** Indexes the packs no index file names from their headers; with `persist`, writes an index file of them. */
   indexPacksFromHeaders(persist: boolean): Promise<number> {
     return this.indexLoader.indexPacksFromHeaders(persist);
+  }
+
+  /**
+   * Keeps a journal of the packs stored but not yet indexed in `directory` (local, this
+   * client's own), and finds a killed run's packs through it instead of a listing of every pack.
+   */
+  journalPacksIn(directory: string): void {
+    this.journal = new PackJournal(directory);
+    this.indexWriter.journal = this.journal;
+  }
+
+  /** Indexes what a killed writer stored without indexing: from the journal if there is one, else from a listing of every pack. */
+  indexUnindexedPacks(): Promise<number> {
+    return this.indexLoader.indexJournaledPacks(this.journal);
   }
 
   listPacks(): Promise<Map<Id, number>> {
