@@ -131,4 +131,22 @@ describe('agent over a long, thin link', () => {
     assert.equal(r.stderr.includes('warning'), false, r.stderr);
     await assert.rejects(stat(join(s.cache, foreign)), { code: 'ENOENT' });
   });
+
+  it('kill -9 while the cache fills leaves only whole, verified files (or none), and the next backup uses them', async (t) => {
+    const s = await agentOverLink(t);
+    await rm(s.cache, { recursive: true });
+    const child = cliAsync(['agent', 'backup-now', '--json'], s.env);
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    // Killed as soon as the first cached file appears: the run is then filling the cache.
+    while ((await cachedFiles(s.cache).catch(() => [])).length === 0 && child.exitCode === null) await new Promise((r) => setTimeout(r, 2));
+    child.kill('SIGKILL');
+    await exited;
+    for (const file of await cachedFiles(s.cache)) {
+      assert.equal(fileId(await readFile(join(s.cache, file)), 'blake3'), file.split('/').at(-1), `${file} is whole`);
+    }
+    const after = await run(['agent', 'backup-now', '--json'], s.env);
+    assert.equal(after.code, 0, after.stderr);
+    const warm = await unchangedBackup(s);
+    assert.ok(warm.bytesDown <= 256 * 1024, `received ${warm.bytesDown} bytes after the cache was refilled`);
+  });
 });
