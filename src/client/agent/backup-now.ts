@@ -12,7 +12,7 @@ import { readStagingRecord, stagedRepositoryDirectory, writeStagingRecord, type 
 import { completeSeed, shareSeedMetadata, withdrawSeed, type SeedResult } from './seed-completion.js';
 import { openVaultSession, type VaultSession } from './vault-session.js';
 import { RepositoryOpener } from './repository-opener.js';
-import { withMetadataCache } from './metadata-cache-directory.js';
+import { trimMetadataCache, withMetadataCache } from './metadata-cache-directory.js';
 import { liveProgress, type LiveProgress } from './progress-reporter.js';
 import { listAll, type BlobStore } from '../../core/storage/blob-store.js';
 import { CONFIG_FILE, KEYS_DIR } from '../../core/repo/layout.js';
@@ -99,7 +99,9 @@ async function onlineBackup(session: VaultSession, policy: Policy, repository: R
   opening.catch(() => undefined); // a job that fails to start leaves this rejection unread
   return recordedBackup(session, 'online', session.store, async (live) => {
     const repo = withMetadataCache((await opening).wrappedIn(live.store));
-    return { result: await lockedBackup(repo, policy, reportingTo(live, onProgress)) };
+    const result = await lockedBackup(repo, policy, reportingTo(live, onProgress));
+    await trimMetadataCache(repo, result.summary.totalBytes);
+    return { result };
   });
 }
 

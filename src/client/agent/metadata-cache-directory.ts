@@ -1,16 +1,31 @@
 import { join } from 'node:path';
-import { MetadataCacheStore } from '../../core/repo/metadata-cache.js';
+import { MetadataCacheStore, metadataCacheOf } from '../../core/repo/metadata-cache.js';
 import type { Repository } from '../../core/repo/repository.js';
 import { agentHome } from './agent-config.js';
 
+/** The least the cache may keep: a small repository's index, snapshots and trees whole. */
+export const MIN_CACHE_BYTES = 64 * 1024 * 1024;
+/** The cache keeps at most this share of the data it describes (the issue's bound: 1 %). */
+const CACHE_SHARE_OF_DATA = 0.01;
+
 /**
- * What the cache may hold. Index and snapshot files take about 0.04 % of the data they
- * describe (an index entry of some 200 bytes per 512 KiB chunk), so this bound is reached
- * only by a repository of some 2.5 TB; DRIVESEED_CACHE_MAX_BYTES changes it.
+ * A fixed bound, applied as files are kept: DRIVESEED_CACHE_MAX_BYTES, for an agent whose
+ * disk is small. Without it the cache grows during a run and is trimmed at its end.
  */
-function cacheMaxBytes(): number {
-  const value = Number(process.env.DRIVESEED_CACHE_MAX_BYTES ?? 1 << 30);
-  return Number.isFinite(value) && value >= 0 ? value : 1 << 30;
+function fixedBound(): number | undefined {
+  const value = Number(process.env.DRIVESEED_CACHE_MAX_BYTES);
+  return process.env.DRIVESEED_CACHE_MAX_BYTES !== undefined && Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+/**
+ * What the cache may hold after a backup of `protectedBytes`: 1 % of it, and never less than
+ * MIN_CACHE_BYTES. Index and snapshot files take about 0.04 % of the data they describe and
+ * tree packs up to a few tenths of a percent for small files, so the cache holds a vault's
+ * metadata whole at any size; a fixed bound (1 GiB, say) would not at 10 TB, whose index alone
+ * is about 1 GB, and every backup would download what it had just evicted.
+ */
+export function cacheBoundFor(protectedBytes: number): number {
+  return fixedBound() ?? Math.max(MIN_CACHE_BYTES, Math.ceil(protectedBytes * CACHE_SHARE_OF_DATA));
 }
 
 /** The agent's metadata cache of one repository: a directory under the agent's home named by the repository's id. */
@@ -24,9 +39,14 @@ export function metadataCacheDirectory(repositoryId: string): string {
  */
 export function withMetadataCache(repo: Repository): Repository {
   const directory = metadataCacheDirectory(repo.config.id);
-  const cached = repo.wrappedIn(new MetadataCacheStore(repo.store, { directory, maxBytes: cacheMaxBytes() }));
+  const cached = repo.wrappedIn(new MetadataCacheStore(repo.store, { directory, maxBytes: fixedBound() ?? Infinity }));
   // The journal of packs not yet indexed lives beside the cache: a killed backup's packs are
   // found through it, not by listing every pack of the vault.
   cached.journalPacksIn(join(directory, 'unindexed'));
   return cached;
+}
+
+/** Trims the cache a repository reads through to its bound for `protectedBytes` (after a backup, when that is known). */
+export async function trimMetadataCache(repo: Repository, protectedBytes: number): Promise<void> {
+  await metadataCacheOf(repo.store)?.trimTo(cacheBoundFor(protectedBytes));
 }

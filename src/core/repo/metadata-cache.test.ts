@@ -83,6 +83,19 @@ describe('metadata cache', () => {
     assert.deepEqual(left.sort(), [files[1], files[2]].map((f) => f.name.slice('index/'.length)).sort());
   });
 
+  it('trims to a bound known only after a run, least recently used first', async (t) => {
+    const { directory, cache } = await setUp(t, Infinity);
+    const files = [indexFile(), indexFile(), indexFile()];
+    for (const [i, file] of files.entries()) {
+      await cache.put(file.name, file.bytes);
+      const at = new Date(Date.now() - (10 - i) * 1000);
+      await utimes(join(directory, file.name), at, at);
+    }
+    assert.equal((await readdir(join(directory, 'index'))).length, 3, 'no bound while the run goes on');
+    await cache.trimTo(files[2].bytes.length);
+    assert.deepEqual(await readdir(join(directory, 'index')), [files[2].name.slice('index/'.length)]);
+  });
+
   it('ranged reads and reads of other files pass through untouched', async (t) => {
     const { directory, remote, counter, cache } = await setUp(t);
     const file = indexFile();

@@ -141,12 +141,20 @@ export class MetadataCacheStore extends OpaqueForwardingStore {
     for (const file of await this.filesIn(dir)) if (!listed.has(file.name)) await this.drop(file.name);
   }
 
-  /** Drops the files read or written longest ago until the cache is within its bound again. */
-  private async evictLeastRecentlyUsed(): Promise<void> {
+  /**
+   * Drops the least recently used files until the cache holds at most `bytes`: for a bound
+   * known only once a run is done (the agent's, a share of the data it protected).
+   */
+  async trimTo(bytes: number): Promise<void> {
+    if ((await this.heldBytes()) > bytes) await this.evictLeastRecentlyUsed(bytes);
+  }
+
+  /** Drops the files read or written longest ago until the cache is within `bound` again. */
+  private async evictLeastRecentlyUsed(bound = this.maxBytes): Promise<void> {
     const files = (await Promise.all(CACHED_DIRS.map((dir) => this.filesIn(dir)))).flat().sort((a, b) => a.mtimeMs - b.mtimeMs);
     let total = files.reduce((n, f) => n + f.size, 0);
     for (const file of files) {
-      if (total <= this.maxBytes) break;
+      if (total <= bound) break;
       await unlink(this.pathOf(file.name)).catch(() => undefined);
       total -= file.size;
     }
@@ -183,6 +191,11 @@ export interface CopyKeeping {
 }
 
 export function copyKeeperOf(store: BlobStore): CopyKeeping | undefined {
+  return metadataCacheOf(store);
+}
+
+/** The metadata cache a repository reads through, if it does. */
+export function metadataCacheOf(store: BlobStore): MetadataCacheStore | undefined {
   return store instanceof MetadataCacheStore ? store : undefined;
 }
 
