@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Engine benchmark: driveseed against restic and borg (Debian's packages) on the same data,
-// in the same run, so the ratios mean something on a shared, noisy machine. Reports medians.
+// Engine benchmark: driveseed against restic and borg (Debian's packages: restic 0.14, borg
+// 1.2) and restic 0.18 (the current release, from ../shared/tools/restic-0.18.sh) on the same
+// data, in the same run, so the ratios mean something on a shared, noisy machine. Reports medians.
 //
 //   npm run bench -- [--size-gb 2] [--repeat 1] [--workdir .bench] [--json]
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -9,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { applyChange as applyTreeChange, listFiles } from './tree-change.mjs';
 import { Settler } from './settle.mjs';
+import { repositoryBreakdown } from './repo-breakdown.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const { values: args } = parseArgs({
@@ -125,17 +127,29 @@ function du(path) {
 }
 
 const DRIVESEED = [process.execPath, join(ROOT, 'bin', 'driveseed.js')];
+/** restic 0.18 exactly (issue 14's peer), installed once by the shared helper script. */
+function restic018() {
+  const out = execFileSync('/work/shared/tools/restic-0.18.sh', ['/tmp/restic-0.18'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return out.trim().split('\n').at(-1);
+}
+
+function resticTool(binary) {
+  return {
+    init: (repo) => timed(binary, ['init', '-q', '--repo', repo]),
+    backup: (repo) => timed(binary, ['backup', '-q', '--compression', 'auto', '--repo', repo, DATA]),
+    restore: (repo, target) => timed(binary, ['restore', '-q', '--repo', repo, 'latest', '--target', target]),
+  };
+}
+
+const RESTIC_018 = restic018();
 const tools = {
   driveseed: {
     init: (repo) => timed(DRIVESEED[0], [DRIVESEED[1], 'init', '--repo', repo]),
     backup: (repo) => timed(DRIVESEED[0], [DRIVESEED[1], 'backup', '--repo', repo, DATA]),
     restore: (repo, target) => timed(DRIVESEED[0], [DRIVESEED[1], 'restore', '--repo', repo, 'latest', '--target', target]),
   },
-  restic: {
-    init: (repo) => timed('restic', ['init', '-q', '--repo', repo]),
-    backup: (repo) => timed('restic', ['backup', '-q', '--compression', 'auto', '--repo', repo, DATA]),
-    restore: (repo, target) => timed('restic', ['restore', '-q', '--repo', repo, 'latest', '--target', target]),
-  },
+  restic: resticTool('restic'),
+  restic018: resticTool(RESTIC_018),
   borg: {
     init: (repo) => timed('borg', ['init', '-e', 'repokey-blake2', repo]),
     backup: (repo) => timed('borg', ['create', '--compression', 'zstd,3', `${repo}::b${Date.now()}`, DATA]),
@@ -176,7 +190,7 @@ function runTool(name, tool, round) {
   return { repo, target, first, repoSize, unchanged, name, round };
 }
 
-function main() {
+async function main() {
   ensureTools();
   mkdirSync(WORK, { recursive: true });
   log(`building a ${args['size-gb']} GB dataset in ${DATA}…`);
@@ -185,6 +199,7 @@ function main() {
   execFileSync('sh', ['-c', `find ${DATA} -type f -exec cat {} + > /dev/null`]);
   const versions = {
     restic: execFileSync('restic', ['version'], { encoding: 'utf8' }).trim(),
+    restic018: execFileSync(RESTIC_018, ['version'], { encoding: 'utf8' }).trim(),
     borg: execFileSync('borg', ['--version'], { encoding: 'utf8' }).trim(),
     node: process.version,
   };
@@ -192,15 +207,16 @@ function main() {
   settler = new Settler(WORK);
   log(`filled ${(settler.settle() / 1e9).toFixed(1)} GB of free memory with page cache (bench/settle.mjs)`);
   try {
-    return report(dataset, versions);
+    return await report(dataset, versions);
   } finally {
     settler.close();
   }
 }
 
-function report(dataset, versions) {
-  const results = { driveseed: [], restic: [], borg: [] };
+async function report(dataset, versions) {
+  const results = { driveseed: [], restic: [], restic018: [], borg: [] };
   const floor = [];
+  const growth = [];
   for (let round = 0; round < REPEAT; round++) {
     floor.push(timed('sh', ['-c', `tar cf - -C ${DATA} . | zstd -3 -T2 -q > /dev/null`]).seconds);
     const runs = {};
@@ -217,8 +233,13 @@ function report(dataset, versions) {
       log(`round ${round + 1}: ${name} incremental backup and restore…`);
       try {
         const before = du(run.repo);
+        const parts = name === 'driveseed' ? await repositoryBreakdown(run.repo, PASSWORD) : undefined;
         const incremental = tools[name].backup(run.repo);
         const grown = du(run.repo) - before;
+        if (parts) {
+          const after = await repositoryBreakdown(run.repo, PASSWORD);
+          growth.push(Object.fromEntries(Object.keys(after).map((k) => [k, ((after[k] - parts[k]) / dataset.bytes) * 100])));
+        }
         const restore = tools[name].restore(run.repo, run.target);
         results[name].push({
           first: run.first.seconds,
@@ -250,8 +271,15 @@ function report(dataset, versions) {
     ['repository ≤ 1.05× restic', ratio('repoSize', 'restic'), (x) => x <= 1.05],
     ['1% change adds ≤ 2% of the tree', d.addedPct, (x) => x <= 2],
     ['peak RSS < 400 MB', d.peakMB, (x) => x < 400],
+    // Issue 14's goals, against restic 0.18.
+    ['first backup ≤ 0.4× restic 0.18', ratio('first', 'restic018'), (x) => x <= 0.4],
+    ['unchanged backup ≤ 0.8× restic 0.18', ratio('unchanged', 'restic018'), (x) => x <= 0.8],
+    ['restore ≤ 0.5× restic 0.18', ratio('restore', 'restic018'), (x) => x <= 0.5],
+    ['repository ≤ 1.05× restic 0.18', ratio('repoSize', 'restic018'), (x) => x <= 1.05],
+    ['peak RSS ≤ 1.5× restic 0.18', ratio('peakMB', 'restic018'), (x) => x <= 1.5],
   ].map(([goal, value, ok]) => ({ goal, value, met: ok(value) }));
-  const report = { dataset, versions, repeat: REPEAT, zstdFloorSeconds: median(floor), summary, goals };
+  const growthPct = growth.length ? Object.fromEntries(Object.keys(growth[0]).map((k) => [k, median(growth.map((g) => g[k]))])) : undefined;
+  const report = { dataset, versions, repeat: REPEAT, zstdFloorSeconds: median(floor), summary, driveseedGrowthPct: growthPct, goals };
   if (args.json) {
     console.log(JSON.stringify(report, null, 2));
     return;
@@ -259,18 +287,25 @@ function report(dataset, versions) {
   const fmt = (m, v) =>
     m === 'repoSize' ? `${(v / 1e6).toFixed(0)} MB` : m === 'addedPct' ? `${v.toFixed(2)} %` : m === 'peakMB' ? `${v.toFixed(0)} MB` : `${v.toFixed(2)} s`;
   console.log(
-    `\ndataset ${dataset.files} files, ${(dataset.bytes / 1e9).toFixed(2)} GB; ${versions.restic}; ${versions.borg}; node ${versions.node}; medians of ${REPEAT}`,
+    `\ndataset ${dataset.files} files, ${(dataset.bytes / 1e9).toFixed(2)} GB; ${versions.restic}; ${versions.restic018}; ${versions.borg}; node ${versions.node}; medians of ${REPEAT}`,
   );
   console.log(`floor: tar | zstd -3 -T2 took ${median(floor).toFixed(2)} s\n`);
   console.log(
-    `${'metric'.padEnd(12)}${'driveseed'.padStart(12)}${'restic'.padStart(12)}${'borg'.padStart(12)}${'ds/restic'.padStart(11)}${'ds/borg'.padStart(9)}`,
+    `${'metric'.padEnd(12)}${'driveseed'.padStart(12)}${'restic0.14'.padStart(12)}${'restic0.18'.padStart(12)}${'borg'.padStart(12)}` +
+      `${'ds/r0.14'.padStart(10)}${'ds/r0.18'.padStart(10)}${'ds/borg'.padStart(9)}`,
   );
   for (const m of metrics) {
-    const row = ['driveseed', 'restic', 'borg'].map((t) => (summary[t] ? fmt(m, summary[t][m]) : 'failed').padStart(12)).join('');
-    console.log(`${m.padEnd(12)}${row}${ratio(m, 'restic').toFixed(2).padStart(11)}${ratio(m, 'borg').toFixed(2).padStart(9)}`);
+    const row = ['driveseed', 'restic', 'restic018', 'borg'].map((t) => (summary[t] ? fmt(m, summary[t][m]) : 'failed').padStart(12)).join('');
+    console.log(
+      `${m.padEnd(12)}${row}${ratio(m, 'restic').toFixed(2).padStart(10)}${ratio(m, 'restic018').toFixed(2).padStart(10)}${ratio(m, 'borg').toFixed(2).padStart(9)}`,
+    );
+  }
+  if (growthPct) {
+    const parts = Object.entries(growthPct).map(([k, v]) => `${k} ${v.toFixed(3)} %`);
+    console.log(`\ndriveseed's growth from the 1 % change, in % of the tree: ${parts.join(', ')}`);
   }
   console.log('');
   for (const g of goals) console.log(`${g.met ? 'met   ' : 'MISSED'}  ${g.goal}: ${g.value.toFixed(2)}`);
 }
 
-main();
+await main();

@@ -26,6 +26,7 @@ const { values: args } = parseArgs({
     rtt: { type: 'string', default: '300' },
     mbit: { type: 'string', default: '20' },
     change: { type: 'string', default: '1' },
+    json: { type: 'boolean', default: false },
   },
 });
 const work = mkdtempSync(join(tmpdir(), 'link-bench-'));
@@ -70,16 +71,19 @@ try {
   mkdirSync(extra);
   await run(['agent', 'protect', args.data, extra]);
 
+  const rows = [];
   const measure = async (label) => {
     link.resetStats();
     const started = performance.now();
     const job = JSON.parse(await run(['agent', 'backup-now', '--json']));
     const seconds = (performance.now() - started) / 1000;
     const s = link.stats;
-    console.log(
-      `${label.padEnd(34)} ${seconds.toFixed(1).padStart(6)} s  received ${String(s.bytesDown).padStart(10)} B  sent ${String(s.bytesUp).padStart(10)} B  ` +
-        `${String(s.requests).padStart(5)} requests  ${s.connections} connections  (files new ${job.filesNew}, changed ${job.filesChanged}, unchanged ${job.filesUnchanged})`,
-    );
+    rows.push({ label, seconds, received: s.bytesDown, sent: s.bytesUp, requests: s.requests, connections: s.connections });
+    if (!args.json)
+      console.log(
+        `${label.padEnd(34)} ${seconds.toFixed(1).padStart(6)} s  received ${String(s.bytesDown).padStart(10)} B  sent ${String(s.bytesUp).padStart(10)} B  ` +
+          `${String(s.requests).padStart(5)} requests  ${s.connections} connections  (files new ${job.filesNew}, changed ${job.filesChanged}, unchanged ${job.filesUnchanged})`,
+      );
     return job;
   };
 
@@ -92,6 +96,7 @@ try {
   writeChange(extra, Math.round((Number(args.change) / 100) * first.bytesRead));
   await measure(`${args.change} % added, ${args.rtt} ms RTT ${args.mbit} Mbit/s`);
   await link.close();
+  if (args.json) console.log(JSON.stringify({ data: args.data, rttMs: Number(args.rtt), mbit: Number(args.mbit), rows }, null, 2));
 } finally {
   service.kill();
   rmSync(work, { recursive: true, force: true });

@@ -5,7 +5,11 @@
 // with driveseed and restic 0.18 in the same run, and reports medians and the per-file
 // slope between the sizes (what one more file costs in time and memory).
 //
-//   npm run bench:scale -- [--files 100000,1000000] [--runs 1] [--sections files] [--workdir .bench-scale] [--restic PATH] [--json]
+// The index section (bench/scale-index.mjs) loads synthetic indexes of --blobs blobs; the link
+// section (bench/link-bench.mjs) runs online incrementals over the link emulator.
+//
+//   npm run bench:scale -- [--files 100000,1000000] [--blobs 10000000,50000000] [--link-data /usr/share]
+//                          [--runs 1] [--sections files,index,link] [--workdir .bench-scale] [--restic PATH] [--json]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -18,7 +22,9 @@ const { values: args } = parseArgs({
   options: {
     files: { type: 'string', default: '100000,1000000' },
     runs: { type: 'string', default: '1' },
-    sections: { type: 'string', default: 'files' },
+    sections: { type: 'string', default: 'files,index,link' },
+    blobs: { type: 'string', default: '10000000,50000000' },
+    'link-data': { type: 'string', default: '/usr/share' },
     workdir: { type: 'string', default: join(ROOT, '.bench-scale') },
     /** restic 0.18's binary; by default installed once by the shared helper script. */
     restic: { type: 'string' },
@@ -167,12 +173,46 @@ function clearRestoreTargets() {
   execFileSync('sh', ['-c', `rm -rf ${WORK}/restore-*`]);
 }
 
-/**
- * The sections, by name. Each gets the shared context (work directory, peers, timed runner)
- * and returns its figures. The index section (bench/scale-index.mjs) and the link section
- * (over src/testing/link-emulator.ts) are added here by name when they exist.
- */
-const SECTIONS = { files: filesSection };
+/** A section that is a bench of its own, run as a child that prints JSON; its table goes to stderr unless --json. */
+function childBench(script, argv) {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bench', script), ...argv, '--json'], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (r.status !== 0) throw new Error(`${script} failed (${r.status})`);
+  return JSON.parse(r.stdout);
+}
+
+/** Synthetic repositories of --blobs blobs (bench/scale-index.mjs): load time, bytes a blob, lookups a second. */
+function indexSection() {
+  const results = childBench('scale-index.mjs', ['--blobs', args.blobs]);
+  if (!args.json) {
+    console.log(`\nindex (restic 0.18's in-memory entry: 56 bytes; goals: ≤ 48 B a blob, ≥ 2M blobs/s at 50M)`);
+    for (const r of results)
+      console.log(
+        `${String(r.blobs).padEnd(10)} load ${r.loadSeconds.toFixed(2)} s, ${(r.blobsPerSecond / 1e6).toFixed(2)} M blobs/s, ${r.bytesPerBlob.toFixed(1)} B a blob, ` +
+          `has() ${(r.hitsPerSecond / 1e6).toFixed(2)} M hits/s ${(r.missesPerSecond / 1e6).toFixed(2)} M misses/s`,
+      );
+  }
+  return results;
+}
+
+/** The agent against a local service over the link emulator (bench/link-bench.mjs); restic is not run: it has no agent and service to put behind the link. */
+function linkSection() {
+  const result = childBench('link-bench.mjs', ['--data', args['link-data']]);
+  if (!args.json) {
+    console.log(`\nlink: ${result.data} over ${result.rttMs} ms RTT, ${result.mbit} Mbit/s`);
+    for (const r of result.rows)
+      console.log(
+        `${r.label.padEnd(36)} ${r.seconds.toFixed(1).padStart(6)} s  received ${String(r.received).padStart(10)} B  sent ${String(r.sent).padStart(10)} B  ${r.requests} requests`,
+      );
+  }
+  return result;
+}
+
+/** The sections, by name. Each gets the shared context (work directory, peers, timed runner) and returns its figures. */
+const SECTIONS = { files: filesSection, index: indexSection, link: linkSection };
 
 function main() {
   mkdirSync(WORK, { recursive: true });
