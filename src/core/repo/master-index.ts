@@ -149,10 +149,41 @@ export class MasterIndex {
 
   /** The version 2 payload of one index file naming every pack the files `sources` name. */
   encodeFiles(sources: ReadonlySet<number>): Buffer {
+    return this.encodePacks((n) => sources.has(this.packs.sourceOf(n)));
+  }
+
+  /** The version 2 payload of one index file naming every pack but `excluded` (prune's new index, written from the tables, not from objects). */
+  encodeAllPacksBut(excluded: ReadonlySet<Id>): Buffer {
+    return this.encodePacks((n) => !excluded.has(this.packs.idOf(n)));
+  }
+
+  /**
+   * A mark for every blob, by its record: which blobs a walk of the snapshots reached, at
+   * one byte a blob where a set of ids took some 100. Good until the next blob is added.
+   */
+  blobMarks(): { mark(id: Id): 'new' | 'seen' | 'unknown'; marked(id: Id): boolean } {
+    this.blobs.settle();
+    const marks = new Uint8Array(this.blobs.count);
+    return {
+      mark: (id) => {
+        const ref = this.blobs.find(id);
+        if (ref < 0) return 'unknown';
+        if (marks[ref]) return 'seen';
+        marks[ref] = 1;
+        return 'new';
+      },
+      marked: (id) => {
+        const ref = this.blobs.find(id);
+        return ref >= 0 && marks[ref] === 1;
+      },
+    };
+  }
+
+  private encodePacks(wanted: (pack: number) => boolean): Buffer {
     this.blobs.settle();
     const local = new Int32Array(this.packs.count).fill(-1);
     let packCount = 0;
-    for (let n = 0; n < this.packs.count; n++) if (sources.has(this.packs.sourceOf(n))) local[n] = packCount++;
+    for (let n = 0; n < this.packs.count; n++) if (wanted(n)) local[n] = packCount++;
     let blobCount = 0;
     this.blobs.forEach((ref) => (blobCount += Number(local[this.blobs.location(ref, 0) & ~TREE_BIT] >= 0)));
     const builder = new IndexFileBuilder(packCount, blobCount);

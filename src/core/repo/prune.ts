@@ -2,6 +2,7 @@ import { DriveseedError } from '../errors.js';
 import type { Id } from './ids.js';
 import { idFromName, INDEX_DIR, packName } from './layout.js';
 import type { PackEntry } from './master-index.js';
+import type { PackedBlob } from './pack.js';
 import type { Repository } from './repository.js';
 import { decodeTree, referencedBlobs } from './tree.js';
 
@@ -26,52 +27,56 @@ export async function prune(repo: Repository): Promise<PruneReport> {
   for await (const info of repo.store.list(INDEX_DIR)) oldIndexFiles.push(info.name);
   const present = await repo.listPacks();
 
-  const drop: PackEntry[] = [];
-  const repack: PackEntry[] = [];
-  const keep: PackEntry[] = [];
+  // Packs go by one at a time; only those to rewrite are kept, with their live blobs (the
+  // marks are good only until the rewrite adds blobs). The rest is counted, not held.
+  const gone = new Set<Id>();
+  const repack: { pack: PackEntry; live: PackedBlob[] }[] = [];
+  let packsDeleted = 0;
+  let packsKept = 0;
   for (const pack of repo.index.allPacks()) {
-    const live = pack.blobs.filter((b) => used.has(b.id) && repo.index.lookup(b.id)?.pack === pack.id);
+    const live = pack.blobs.filter((b) => used.marked(b.id) && repo.index.lookup(b.id)?.pack === pack.id);
     const liveBytes = live.reduce((n, b) => n + b.length, 0);
     const totalBytes = pack.blobs.reduce((n, b) => n + b.length, 0);
-    if (live.length === 0) drop.push(pack);
-    else if (totalBytes - liveBytes >= REPACK_UNUSED_SHARE * totalBytes) repack.push(pack);
-    else keep.push(pack);
+    if (live.length === 0) packsDeleted++;
+    else if (totalBytes - liveBytes >= REPACK_UNUSED_SHARE * totalBytes) repack.push({ pack, live });
+    else {
+      packsKept++;
+      continue;
+    }
+    gone.add(pack.id);
   }
 
-  for (const pack of repack) {
+  for (const { pack, live } of repack) {
     const bytes = await repo.store.get(packName(pack.id));
-    for (const blob of pack.blobs) {
-      if (!used.has(blob.id) || repo.index.lookup(blob.id)?.pack !== pack.id) continue;
-      // Blobs move as ciphertext: their AEAD binds id and type, not position, so no key work.
-      await repo.addSealedBlob(blob.type, blob.id, bytes.subarray(blob.offset, blob.offset + blob.length), blob.rawLength);
-    }
+    // Blobs move as ciphertext: their AEAD binds id and type, not position, so no key work.
+    for (const blob of live) await repo.addSealedBlob(blob.type, blob.id, bytes.subarray(blob.offset, blob.offset + blob.length), blob.rawLength);
   }
   await repo.flush();
   const written = repo.writtenPacks;
 
-  const fullIndex = await repo.writeIndexFile([...keep, ...written]);
+  // One index file of every pack that stays: those kept and those just written (the flush indexed them).
+  const fullIndex = await repo.writeIndexPayload(repo.index.encodeAllPacksBut(gone));
   for (const name of oldIndexFiles) await repo.store.delete(name);
   for await (const info of repo.store.list(INDEX_DIR)) {
     if (idFromName(info.name) !== fullIndex) await repo.store.delete(info.name);
   }
-  const keepIds = new Set([...keep, ...written].map((p) => p.id));
   let bytesFreed = 0;
   for (const [id, size] of present) {
-    if (keepIds.has(id)) continue;
+    if (repo.index.hasPack(id) && !gone.has(id)) continue;
     await repo.store.delete(packName(id));
     bytesFreed += size;
   }
   bytesFreed -= written.reduce((n, p) => n + p.size, 0);
-  return { packsDeleted: drop.length, packsRepacked: repack.length, packsKept: keep.length, bytesFreed };
+  return { packsDeleted, packsRepacked: repack.length, packsKept, bytesFreed };
 }
 
-async function usedBlobs(repo: Repository): Promise<Set<Id>> {
-  const used = new Set<Id>();
+/** Marks every blob a snapshot reaches, in the index's own records (one byte a blob). */
+async function usedBlobs(repo: Repository): Promise<{ marked(id: Id): boolean }> {
   const queue = (await repo.listSnapshots()).map((s) => s.tree);
+  const used = repo.index.blobMarks();
   while (queue.length > 0) {
     const id = queue.pop()!;
-    if (used.has(id)) continue;
-    used.add(id);
+    if (used.mark(id) === 'seen') continue;
     let refs: { data: Id[]; trees: Id[] };
     try {
       refs = referencedBlobs(decodeTree(await repo.loadBlob('tree', id), `tree ${id}`));
@@ -81,7 +86,7 @@ async function usedBlobs(repo: Repository): Promise<Set<Id>> {
         cause,
       });
     }
-    for (const data of refs.data) used.add(data);
+    for (const data of refs.data) used.mark(data);
     queue.push(...refs.trees);
   }
   return used;

@@ -9,7 +9,7 @@ import { consolidateIndex, type ConsolidationReport } from './index-consolidatio
 import { IndexLoader, type FileProblem } from './index-loader.js';
 import { IndexWriter } from './index-writer.js';
 import { openMasterKey, writeKeyFile } from './key-file.js';
-import { CONFIG_FILE } from './layout.js';
+import { CONFIG_FILE, INDEX_DIR } from './layout.js';
 import { MasterIndex, type BlobLocation, type PackEntry } from './master-index.js';
 import { OpenPacks } from './open-packs.js';
 import { blobAad, type BlobType } from './pack.js';
@@ -204,6 +204,11 @@ export class Repository {
    */
   storePack(entry: PackEntry, bytes: Uint8Array): Promise<void> {
     return this.uploader.uploadAndWait(entry, bytes);
+  }
+
+  /** Writes an index file of a payload encoded already (MasterIndex.encodeAllPacksBut); returns its id. The index is not changed. */
+  async writeIndexPayload(payload: Buffer): Promise<Id> {
+    return (await this.files.writeSealedPayload('index', INDEX_DIR, payload)).id;
   }
 
   /** Writes an index file that names `packs`; returns its id. */
