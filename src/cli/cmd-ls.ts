@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { listSnapshotFiles, openSnapshot } from '../core/repo/snapshot-reader.js';
-import { addRepoOptions, openRepository, printJson, warnIndexProblem, type RepoFlags } from './common.js';
+import { openSnapshot, snapshotFiles } from '../core/repo/snapshot-reader.js';
+import { addRepoOptions, openRepository, warnIndexProblem, type RepoFlags } from './common.js';
 
 export default function lsCommand(): Command {
   return addRepoOptions(new Command('ls').description('list the files of a snapshot'))
@@ -9,20 +9,18 @@ export default function lsCommand(): Command {
     .option('--json', 'print one JSON array of entries')
     .action(async (ref: string, path: string, flags: RepoFlags & { json?: boolean }) => {
       const repo = await openRepository(flags);
-      const entries = await listSnapshotFiles(repo, await openSnapshot(repo, ref, warnIndexProblem), path);
-      if (flags.json) {
-        printJson(
-          entries.map(({ path: p, node }) => ({
-            path: p,
-            type: node.type,
-            size: node.size,
-            mode: node.mode,
-            mtimeNs: node.mtimeNs,
-            linkTarget: node.linkTarget,
-          })),
-        );
-      } else {
-        for (const e of entries) console.log(e.node.type === 'dir' ? `${e.path}/` : e.path);
+      const entries = await snapshotFiles(repo, await openSnapshot(repo, ref, warnIndexProblem), path);
+      // Printed as the walk goes, also as JSON (one array, an entry a line): nothing is held.
+      let printed = 0;
+      if (flags.json) process.stdout.write('[');
+      for await (const { path: p, node } of entries) {
+        if (!flags.json) console.log(node.type === 'dir' ? `${p}/` : p);
+        else {
+          const entry = { path: p, type: node.type, size: node.size, mode: node.mode, mtimeNs: node.mtimeNs, linkTarget: node.linkTarget };
+          process.stdout.write(`${printed > 0 ? ',' : ''}\n  ${JSON.stringify(entry)}`);
+        }
+        printed++;
       }
+      if (flags.json) process.stdout.write(printed > 0 ? '\n]\n' : ']\n');
     });
 }

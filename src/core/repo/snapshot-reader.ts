@@ -22,11 +22,14 @@ export async function openSnapshot(repo: Repository, ref: string, onIndexProblem
 }
 
 /** Every entry below `path` in the snapshot, depth first, directories before what they hold. */
-export async function listSnapshotFiles(repo: Repository, snapshot: StoredSnapshot, path: string): Promise<SnapshotEntry[]> {
-  const entries: SnapshotEntry[] = [];
+/**
+ * Every entry below `path`, depth first in tree order, one directory's tree in memory at a
+ * time per level: a listing of ten million files prints as it goes instead of holding them.
+ */
+export async function snapshotFiles(repo: Repository, snapshot: StoredSnapshot, path: string): Promise<AsyncGenerator<SnapshotEntry>> {
+  // Found before the first entry is asked for: a path that is not there fails before any output.
   const start = await descend(repo, snapshot.tree, path);
-  await walk(repo, start.tree, start.path, (p, node) => entries.push({ path: p, node }));
-  return entries;
+  return walk(repo, start.tree, start.path);
 }
 
 /** Finds the tree of `path` inside the snapshot. */
@@ -42,10 +45,10 @@ async function descend(repo: Repository, root: Id, path: string): Promise<{ tree
   return { tree, path: at };
 }
 
-async function walk(repo: Repository, tree: Id, path: string, visit: (path: string, node: TreeNode) => void): Promise<void> {
+async function* walk(repo: Repository, tree: Id, path: string): AsyncGenerator<SnapshotEntry> {
   for (const node of decodeTree(await repo.loadBlob('tree', tree), `tree ${tree}`).nodes) {
     const p = join(path, node.name);
-    visit(p, node);
-    if (node.type === 'dir') await walk(repo, node.subtree!, p, visit);
+    yield { path: p, node };
+    if (node.type === 'dir') yield* walk(repo, node.subtree!, p);
   }
 }
