@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareTrees } from '../src/core/backup/compare-trees.js';
 import { writeSampleTree } from '../src/core/backup/sample-tree.js';
@@ -19,7 +20,8 @@ describe('repository engine on Azure Blob Storage (Azurite)', () => {
     const dir = await tempDir(t);
     const data = join(dir, 'data');
     await writeSampleTree(data, 9, 40);
-    const env = { AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString };
+    const cache = join(dir, 'cache');
+    const env = { AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString, DRIVESEED_CACHE_DIR: cache };
     const repo = 'azure://engine-test';
     assert.equal(cli(['init', '--repo', repo], env).code, 0);
     const first = json(cli(['backup', '--repo', repo, data, '--json'], env));
@@ -32,6 +34,16 @@ describe('repository engine on Azure Blob Storage (Azurite)', () => {
     assert.deepEqual(await compareTrees(data, join(target, data)), []);
     const check = cli(['check', '--repo', repo, '--read-data'], env);
     assert.equal(check.code, 0, check.stdout);
+    // A remote repository is read through a local metadata cache, one directory per repository id.
+    const [repositoryId] = await readdir(cache);
+    const cached = await readdir(join(cache, repositoryId), { recursive: true });
+    assert.ok(cached.some((f) => f.startsWith('index/')) && cached.some((f) => f.startsWith('snapshots/')), cached.join(' '));
+    const uncached = cli(['check', '--repo', repo, '--no-cache'], {
+      AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString,
+      DRIVESEED_CACHE_DIR: join(dir, 'unused'),
+    });
+    assert.equal(uncached.code, 0, uncached.stdout);
+    await assert.rejects(readdir(join(dir, 'unused')), { code: 'ENOENT' });
 
     const store = AzureStore.fromConnectionString(azurite.connectionString, 'engine-test');
     const names = (await listAll(store, '')).map((b) => b.name);

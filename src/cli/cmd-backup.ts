@@ -3,6 +3,7 @@ import { backup } from '../core/backup/archiver.js';
 import { shortId } from '../core/repo/ids.js';
 import { addRepoOptions, collect, openRepository, printJson, warnIndexProblem, wholeNumber, withLock, type RepoFlags } from './common.js';
 import { EXIT_PARTIAL } from './exit-codes.js';
+import { trimRepositoryCache } from '../client/common/repository-cache.js';
 import { formatBytes, ProgressLine, renderTransfer } from './progress.js';
 
 interface BackupFlags extends RepoFlags {
@@ -39,6 +40,7 @@ export default function backupCommand(): Command {
         });
       });
       progress.done();
+      await trimRepositoryCache(repo, result.summary.totalBytes);
       const s = result.summary;
       if (flags.json) {
         printJson({ snapshotId: result.snapshotId, ...s, warnings: result.warnings });

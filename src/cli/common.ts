@@ -5,16 +5,25 @@ import { Repository } from '../core/repo/repository.js';
 import type { FileProblem } from '../core/repo/index-loader.js';
 import type { RepositoryLock } from '../core/repo/lock.js';
 import { openStore } from '../core/storage/open-store.js';
+import { localPathsOf } from '../core/storage/blob-store.js';
+import { withRepositoryCache } from '../client/common/repository-cache.js';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 
 export interface RepoFlags {
   repo?: string;
   passwordFile?: string;
+  cacheDir?: string;
+  /** False with --no-cache. */
+  cache?: boolean;
 }
 
 export function addRepoOptions(cmd: Command): Command {
   return cmd
     .option('-r, --repo <loc>', 'repository location: a directory or azure://CONTAINER (env DRIVESEED_REPO)')
-    .option('--password-file <file>', 'read the repository password from FILE (env DRIVESEED_PASSWORD)');
+    .option('--password-file <file>', 'read the repository password from FILE (env DRIVESEED_PASSWORD)')
+    .option('--cache-dir <dir>', 'local metadata cache of a remote repository (env DRIVESEED_CACHE_DIR; default ~/.cache/driveseed)')
+    .option('--no-cache', 'read a remote repository without the local metadata cache');
 }
 
 export function repoLocation(flags: RepoFlags): string {
@@ -37,8 +46,20 @@ export function readPassword(flags: RepoFlags): string {
   throw new DriveseedError('USAGE', 'no repository password given', { hint: 'set DRIVESEED_PASSWORD or pass --password-file FILE' });
 }
 
+/**
+ * The repository at --repo. One that is not a local directory (Azure) is read through a local
+ * metadata cache (docs/cache.md): its index, snapshot and tree files are downloaded once, not
+ * by every command. A local directory needs none: its files are on this disk already.
+ */
 export async function openRepository(flags: RepoFlags): Promise<Repository> {
-  return Repository.open(await openStore(repoLocation(flags)), readPassword(flags));
+  const store = await openStore(repoLocation(flags));
+  const repo = await Repository.open(store, readPassword(flags));
+  if (localPathsOf(store) || flags.cache === false) return repo;
+  return withRepositoryCache(repo, join(cacheRoot(flags), repo.config.id));
+}
+
+function cacheRoot(flags: RepoFlags): string {
+  return flags.cacheDir ?? process.env.DRIVESEED_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'driveseed');
 }
 
 /**

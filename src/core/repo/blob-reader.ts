@@ -6,6 +6,7 @@ import type { Id } from './ids.js';
 import { packName } from './layout.js';
 import type { BlobLocation, MasterIndex } from './master-index.js';
 import { blobAad, type BlobType } from './pack.js';
+import { copyKeeperOf } from './metadata-cache.js';
 
 /** Whole tree packs kept in memory (each at most PACK_TARGET_SIZE plus one blob). */
 const TREE_PACKS_CACHED = 8;
@@ -52,7 +53,12 @@ export class BlobReader {
   private treePack(packId: Id): Promise<Buffer> {
     let pack = this.treePacks.get(packId);
     if (!pack) {
-      pack = this.store.get(packName(packId));
+      const name = packName(packId);
+      // A local metadata cache keeps tree packs (the next backup walks them again), not data packs.
+      pack = this.store.get(name).then(async (bytes) => {
+        await copyKeeperOf(this.store)?.keepCopy(name, bytes);
+        return bytes;
+      });
       pack.catch(() => this.treePacks.delete(packId));
       this.treePacks.set(packId, pack);
       if (this.treePacks.size > TREE_PACKS_CACHED) this.treePacks.delete(this.treePacks.keys().next().value!);

@@ -96,6 +96,18 @@ describe('metadata cache', () => {
     assert.deepEqual(await readdir(join(directory, 'index')), [files[2].name.slice('index/'.length)]);
   });
 
+  it('keeps a pack read whole only when its reader asks (check --read-data reads data packs whole too)', async (t) => {
+    const { directory, remote, counter, cache } = await setUp(t);
+    const bytes = randomBytes(3000);
+    const name = `data/${fileId(bytes, 'blake3').slice(0, 2)}/${fileId(bytes, 'blake3')}`;
+    await remote.put(name, bytes);
+    await cache.get(name);
+    assert.deepEqual(await readdir(directory), [], 'a data pack read whole is not kept');
+    await cache.keepCopy(name, await cache.get(name));
+    assert.deepEqual(await cache.get(name), bytes);
+    assert.equal(counter.reads, 2, 'the tree pack kept is read locally from then on');
+  });
+
   it('ranged reads and reads of other files pass through untouched', async (t) => {
     const { directory, remote, counter, cache } = await setUp(t);
     const file = indexFile();

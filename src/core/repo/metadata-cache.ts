@@ -16,8 +16,8 @@ export interface MetadataCacheOptions {
 /** The folders whose files every backup reads whole and lists: index and snapshot files. */
 const LISTED_DIRS = [INDEX_DIR, SNAPSHOTS_DIR];
 /**
- * Packs are cached when read whole, which only tree packs are (data blobs are read by range):
- * a backup walks its parent's trees, a restore its snapshot's. They are not listed per backup,
+ * Tree packs are cached when their reader or writer says so (keepCopy): a backup walks its
+ * parent's trees, a restore its snapshot's. They are not listed per backup,
  * so a pack prune removed stays until it is the least recently used: harmless, as nothing
  * reads a pack the index does not name.
  */
@@ -30,7 +30,7 @@ const STALE_TEMP_MS = 10 * 60 * 1000;
  * A local copy of a remote repository's index and snapshot files, so that a backup over a
  * thin link downloads only those it has not seen. Never trusted: every file is named by the
  * hash of its bytes, and a cached file that does not hash to its name is dropped and fetched
- * again. Tree packs are kept too, when read whole. Listings always ask the remote store (the cache never decides what exists), and a
+ * again. Tree packs are kept too, when their reader or writer asks for it. Listings always ask the remote store (the cache never decides what exists), and a
  * listing evicts the cached files it no longer names; files this agent writes go into the
  * cache as they are uploaded. Writes are atomic (temp file, rename), so a killed agent
  * leaves each file whole or absent; the least recently used files go when the cache is
@@ -53,7 +53,9 @@ export class MetadataCacheStore extends OpaqueForwardingStore {
     const local = await this.readVerified(name);
     if (local) return local;
     const bytes = await this.inner.get(name);
-    await this.keep(name, bytes);
+    // A pack is kept only when its reader says it holds trees (keepCopy): check --read-data and
+    // prune read data packs whole too, and those would fill the cache with the repository.
+    if (isListed(name)) await this.keep(name, bytes);
     return bytes;
   }
 
@@ -67,7 +69,7 @@ export class MetadataCacheStore extends OpaqueForwardingStore {
     if (isListed(name)) await this.keep(name, blobDataBuffer(data));
   }
 
-  /** Keeps a copy of a file just stored through this cache (a tree pack). */
+  /** Keeps a copy of a file just stored or read whole through this cache (a tree pack). */
   async keepCopy(name: string, data: BlobData): Promise<void> {
     if (isCached(name)) await this.keep(name, blobDataBuffer(data));
   }

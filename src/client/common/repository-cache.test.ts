@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cacheBoundFor, MIN_CACHE_BYTES } from './metadata-cache-directory.js';
+import { cacheBoundFor, MIN_CACHE_BYTES } from './repository-cache.js';
 
 describe('the agent cache bound', () => {
   it('is 1 % of the protected data, never less than the minimum', (t) => {
