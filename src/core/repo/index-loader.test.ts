@@ -28,7 +28,7 @@ describe('index loader', () => {
     for (const data of old) oldIds.push(await writer.saveBlob('data', data));
     await writer.flush();
     // Today's index files become what the version 1 writer wrote: the same packs, as JSON.
-    const packs = [...writer.writtenPacks];
+    const packs = [...writer.index.allPacks()];
     for (const name of await indexNames(store)) await store.delete(name);
     const files = new RepositoryFiles(store, writer.key.encryption, writer.fileIdScheme);
     await files.writeSealed('index', INDEX_DIR, { version: 1, packs });

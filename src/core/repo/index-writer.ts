@@ -5,6 +5,12 @@ import type { MasterIndex, PackEntry } from './master-index.js';
 import type { PackJournal } from './pack-journal.js';
 import type { RepositoryFiles } from './repository-files.js';
 
+/** A pack a writer stored. */
+export interface StoredPack {
+  id: Id;
+  size: number;
+}
+
 /** An index checkpoint after this many new packs, so a killed backup loses little. */
 const CHECKPOINT_EVERY_PACKS = 8;
 
@@ -18,8 +24,12 @@ export class IndexWriter {
   /** Blobs claimed for a pack that no index file names yet. */
   private readonly claimed = new Set<Id>();
   private unindexed: PackEntry[] = [];
-  /** Every pack this writer stored, in order. */
-  readonly writtenPacks: PackEntry[] = [];
+  /**
+   * Every pack this writer stored, in order, by id and size only: its blobs are in the index,
+   * and a list of them all held an object a blob for the whole run (half a kilobyte a file
+   * in a first backup of a million small files).
+   */
+  readonly writtenPacks: StoredPack[] = [];
   /** Bytes of the packs and index files this writer stored. */
   bytesAdded = 0;
 
@@ -45,7 +55,7 @@ export class IndexWriter {
 
   async packStored(pack: PackEntry): Promise<void> {
     this.bytesAdded += pack.size;
-    this.writtenPacks.push(pack);
+    this.writtenPacks.push({ id: pack.id, size: pack.size });
     this.unindexed.push(pack);
     if (this.unindexed.length >= CHECKPOINT_EVERY_PACKS) await this.checkpoint();
     else await this.journal?.record(this.unindexed);

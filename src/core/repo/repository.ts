@@ -7,7 +7,7 @@ import { blobIdFunction, generateMasterKey, seal, type BlobIdFunction, type Blob
 import type { FileIdScheme, Id } from './ids.js';
 import { consolidateIndex, type ConsolidationReport } from './index-consolidation.js';
 import { IndexLoader, type FileProblem } from './index-loader.js';
-import { IndexWriter } from './index-writer.js';
+import { IndexWriter, type StoredPack } from './index-writer.js';
 import { openMasterKey, writeKeyFile } from './key-file.js';
 import { CONFIG_FILE, INDEX_DIR } from './layout.js';
 import { MasterIndex, type BlobLocation, type PackEntry } from './master-index.js';
@@ -110,7 +110,7 @@ export class Repository {
   }
 
   /** Every pack this writer uploaded, in order. */
-  get writtenPacks(): PackEntry[] {
+  get writtenPacks(): StoredPack[] {
     return this.indexWriter.writtenPacks;
   }
 
