@@ -43,6 +43,8 @@ export interface BackupResult {
 const MAX_FILES_IN_FLIGHT = 512;
 /** Files waiting for a pool slot before the walk stops listing new directories. */
 const MAX_FILES_WAITING = 1024;
+/** Entries of one directory started at once (tree order is kept: windows complete in turn). */
+const ENTRIES_STARTED_AT_ONCE = 2048;
 /** Directories read (and their parent trees loaded) at once. */
 const DIRS_LISTED_AT_ONCE = 16;
 
@@ -198,19 +200,26 @@ class Archiver {
     // path is absolute and normalized and a name has no separator: concatenation is the join
     // (path.join re-normalizes character by character; it was the walk's largest allocator).
     const prefix = path.endsWith(sep) ? path : path + sep;
-    const nodes = entries
-      .filter((entry) => !this.excluded(prefix + entry.name))
-      .map((entry) => {
-        const childPath = prefix + entry.name;
-        const before = previous.get(entry.name);
-        if (entry.isFile()) {
-          // A file the parent snapshot does not have needs no lstat here: the worker fstat's what it opens.
-          return this.inFlight.run(() => (before?.type === 'file' ? this.saveEntry(childPath, entry.name, before) : this.saveNewFile(childPath, entry.name)));
-        }
-        if (entry.isDirectory()) return this.saveSubdir(childPath, entry.name, before);
-        return this.saveEntry(childPath, entry.name, before);
-      });
-    return this.saveTree(await Promise.all(nodes));
+    const nodes: (TreeNode | undefined)[] = [];
+    // A window of entries at a time: a directory of a million entries started a promise and a
+    // closure for each at once (a third of its 3 GB). The semaphore bounds files in flight
+    // across directories; this bounds what one directory holds waiting for it.
+    for (let start = 0; start < entries.length; start += ENTRIES_STARTED_AT_ONCE) {
+      const window = entries.slice(start, start + ENTRIES_STARTED_AT_ONCE).map((entry) => this.saveListedEntry(prefix, entry, previous.get(entry.name)));
+      for (const node of await Promise.all(window)) nodes.push(node);
+    }
+    return this.saveTree(nodes);
+  }
+
+  private saveListedEntry(prefix: string, entry: Dirent, before: TreeNode | undefined): Promise<TreeNode | undefined> {
+    const childPath = prefix + entry.name;
+    if (this.excluded(childPath)) return Promise.resolve(undefined);
+    if (entry.isFile()) {
+      // A file the parent snapshot does not have needs no lstat here: the worker fstat's what it opens.
+      return this.inFlight.run(() => (before?.type === 'file' ? this.saveEntry(childPath, entry.name, before) : this.saveNewFile(childPath, entry.name)));
+    }
+    if (entry.isDirectory()) return this.saveSubdir(childPath, entry.name, before);
+    return this.saveEntry(childPath, entry.name, before);
   }
 
   /** A directory's entries and its node in the parent snapshot: the walk's transient memory, so it is bounded. */
