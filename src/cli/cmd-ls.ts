@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { listSnapshotFiles, openSnapshot } from '../core/repo/snapshot-reader.js';
-import { addRepoOptions, openRepository, printJson, warnIndexProblem, type RepoFlags } from './common.js';
+import { addRepoOptions, openRepository, printJson, warnDamagedFile, type RepoFlags } from './common.js';
 
 export default function lsCommand(): Command {
   return addRepoOptions(new Command('ls').description('list the files of a snapshot'))
@@ -9,7 +9,7 @@ export default function lsCommand(): Command {
     .option('--json', 'print one JSON array of entries')
     .action(async (ref: string, path: string, flags: RepoFlags & { json?: boolean }) => {
       const repo = await openRepository(flags);
-      const entries = await listSnapshotFiles(repo, await openSnapshot(repo, ref, warnIndexProblem), path);
+      const entries = await listSnapshotFiles(repo, await openSnapshot(repo, ref, warnDamagedFile), path);
       if (flags.json) {
         printJson(
           entries.map(({ path: p, node }) => ({

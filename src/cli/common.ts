@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { DriveseedError } from '../core/errors.js';
 import { Repository } from '../core/repo/repository.js';
 import type { FileProblem } from '../core/repo/index-loader.js';
+import { SNAPSHOTS_DIR } from '../core/repo/layout.js';
 import type { RepositoryLock } from '../core/repo/lock.js';
 import { openStore } from '../core/storage/open-store.js';
 
@@ -88,9 +89,15 @@ export function wholeNumber(value: string): number {
   return Number(value);
 }
 
-/** Readers go on past a damaged index file (its packs are read from their headers); say so. */
-export function warnIndexProblem(problem: FileProblem): void {
-  process.stderr.write(`warning: ${problem.file}: ${problem.message} (packs indexed from their headers instead)\n`);
+/**
+ * Readers go on past a damaged file: a damaged index file's packs are read from their
+ * headers, a damaged snapshot is passed over. Say so, and what repairs it.
+ */
+export function warnDamagedFile(problem: FileProblem): void {
+  const instead = problem.file.startsWith(SNAPSHOTS_DIR)
+    ? 'passed over; `driveseed repair snapshots` removes it'
+    : 'packs indexed from their headers instead; `driveseed repair index` rebuilds it';
+  process.stderr.write(`warning: ${problem.file}: ${problem.message} (${instead})\n`);
 }
 
 /** Resolves on Ctrl-C or SIGTERM: a foreground command's cue to stop gracefully. */

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { restoreSnapshot, type SnapshotRestore } from '../core/backup/restore-snapshot.js';
 import type { Repository } from '../core/repo/repository.js';
-import { warnIndexProblem } from './common.js';
+import { warnDamagedFile } from './common.js';
 import { ProgressLine, renderTransfer } from './progress.js';
 
 export interface RestoreFlags {
@@ -17,7 +17,7 @@ export async function restoreWithProgress(repo: Repository, ref: string, flags: 
     target: resolve(flags.target),
     includes: flags.include,
     verify: flags.verify,
-    onIndexProblem: warnIndexProblem,
+    onDamagedFile: warnDamagedFile,
     onProgress: (p, totalBytes) => progress.update((t) => renderTransfer(t, p.files, p.bytes, totalBytes)),
     onWarning: (path, message) => process.stderr.write(`warning: ${path}: ${message}\n`),
   });
