@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { repairIndex } from '../core/repo/repair.js';
-import { addRepoOptions, openRepository, printJson, withLock, type RepoFlags } from './common.js';
+import { addRepoOptions, openRepository, printJson, problemMessage, withLock, type RepoFlags } from './common.js';
 
 export default function repairIndexCommand(): Command {
   return addRepoOptions(
@@ -18,8 +18,8 @@ export default function repairIndexCommand(): Command {
         return;
       }
       const would = flags.dryRun ? 'would be ' : '';
-      for (const p of result.damaged) console.log(`${flags.dryRun ? 'would remove' : 'removed'} ${p.file}: ${p.message}`);
-      for (const p of result.unread) console.log(`left alone ${p.file}: ${p.message} (not damaged, only not read)`);
+      for (const p of result.damaged) console.log(`${flags.dryRun ? 'would remove' : 'removed'} ${p.file}: ${problemMessage(p)}`);
+      for (const p of result.unread) console.log(`left alone ${p.file}: ${problemMessage(p)} (not damaged, only not read)`);
       console.log(
         `${result.packsIndexed} packs ${would}indexed from their headers into a new index file, ${result.damaged.length} damaged index files ${would}removed`,
       );

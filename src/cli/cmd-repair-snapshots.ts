@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { repairSnapshots } from '../core/repo/repair.js';
-import { addRepoOptions, openRepository, printJson, withLock, type RepoFlags } from './common.js';
+import { addRepoOptions, openRepository, printJson, problemMessage, withLock, type RepoFlags } from './common.js';
 
 export default function repairSnapshotsCommand(): Command {
   return addRepoOptions(
@@ -16,8 +16,8 @@ export default function repairSnapshotsCommand(): Command {
         return;
       }
       const verb = flags.dryRun ? 'would remove' : 'removed';
-      for (const p of result.damaged) console.log(`${verb} ${p.file}: ${p.message}`);
-      for (const p of result.unread) console.log(`left alone ${p.file}: ${p.message} (not damaged, only not read)`);
+      for (const p of result.damaged) console.log(`${verb} ${p.file}: ${problemMessage(p)}`);
+      for (const p of result.unread) console.log(`left alone ${p.file}: ${problemMessage(p)} (not damaged, only not read)`);
       console.log(`${result.intact} snapshots intact, ${result.damaged.length} damaged ${flags.dryRun ? 'would be ' : ''}removed`);
       if (result.unread.length > 0) process.exitCode = 1;
     });

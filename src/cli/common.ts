@@ -97,7 +97,13 @@ export function warnDamagedFile(problem: FileProblem): void {
   const instead = problem.file.startsWith(SNAPSHOTS_DIR)
     ? 'passed over; `driveseed repair snapshots` removes it'
     : 'packs indexed from their headers instead; `driveseed repair index` rebuilds it';
-  process.stderr.write(`warning: ${problem.file}: ${problem.message} (${instead})\n`);
+  process.stderr.write(`warning: ${problem.file}: ${problemMessage(problem)} (${instead})\n`);
+}
+
+/** What is wrong with the file, without its name again (the reader's own message usually starts with it). */
+export function problemMessage(problem: FileProblem): string {
+  const named = `${problem.file}: `;
+  return problem.message.startsWith(named) ? problem.message.slice(named.length) : problem.message;
 }
 
 /** Resolves on Ctrl-C or SIGTERM: a foreground command's cue to stop gracefully. */
