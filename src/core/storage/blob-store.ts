@@ -139,6 +139,24 @@ export function readStreamsOf(store: BlobStore): StreamingReads | undefined {
 }
 
 /**
+ * Writing a file from a stream, never whole in memory, with `put`'s guarantees: a reader sees
+ * no file or the whole file. A source that fails (a check on the way that refuses the bytes,
+ * say) leaves no file and rejects with the source's error.
+ */
+export interface StreamingWrites {
+  putStream(name: string, source: Readable): Promise<void>;
+}
+
+/** Optional on a BlobStore; undefined when the store writes whole files only, or a wrapper withholds it. */
+export interface WriteStreaming {
+  writeStreams(): StreamingWrites | undefined;
+}
+
+export function writeStreamsOf(store: BlobStore): StreamingWrites | undefined {
+  return (store as Partial<WriteStreaming>).writeStreams?.();
+}
+
+/**
  * The file on this machine's disk that holds a blob, for readers that open it themselves: a
  * worker thread reading packs for a restore, or sealing staged files onto a drive, costs the
  * main thread nothing per byte. For reading only: writes go through `put`, which keeps them
