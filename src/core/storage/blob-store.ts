@@ -44,11 +44,11 @@ export function blobDataBuffer(data: BlobData): Buffer {
  * - `get` of a missing file and `stat` of a missing file throw a DriveseedError NOT_FOUND.
  * - `delete` of a missing file is not an error (deletes are idempotent so prune can resume).
  *
- * Some backends can do more than these six operations: sign a URL for one blob, stream a read,
- * name the local file a blob is kept in. Those are optional capabilities (below), asked for
- * with `urlSignerOf`, `readStreamsOf` and `localPathsOf`, never with `instanceof`: a wrapper
- * (ForwardingStore) passes each one on from the store under it, maps it or withholds it, so
- * the question reaches the backend through any number of layers.
+ * Some backends can do more than these six operations: sign a URL for one blob, stream a read
+ * or a write, name the local file a blob is kept in. Those are optional capabilities (below),
+ * asked for with `urlSignerOf`, `readStreamsOf`, `writeStreamsOf` and `localPathsOf`, never
+ * with `instanceof`: a wrapper (ForwardingStore) passes each one on from the store under it,
+ * maps it or withholds it, so the question reaches the backend through any number of layers.
  */
 export interface BlobStore {
   /** A human-readable location, for messages ("/srv/repo", "azure://container"). */
