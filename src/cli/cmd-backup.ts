@@ -25,7 +25,7 @@ export default function backupCommand(): Command {
       const repo = await openRepository(flags);
       const progress = new ProgressLine();
       const result = await withLock(repo, false, 'backup', async () => {
-        (await repo.loadIndex()).forEach(warnDamagedFile);
+        for (const problem of await repo.loadIndex()) warnDamagedFile(problem);
         return backup(repo, {
           paths,
           excludes: flags.exclude,

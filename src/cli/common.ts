@@ -91,13 +91,14 @@ export function wholeNumber(value: string): number {
 
 /**
  * Readers go on past a damaged file: a damaged index file's packs are read from their
- * headers, a damaged snapshot is passed over. Say so, and what repairs it.
+ * headers, a damaged snapshot is passed over. Say so, and, for a repository the user runs
+ * the engine on (not the agent's vault, which the service keeps), what repairs it.
  */
-export function warnDamagedFile(problem: FileProblem): void {
-  const instead = problem.file.startsWith(SNAPSHOTS_DIR)
-    ? 'passed over; `driveseed repair snapshots` removes it'
-    : 'packs indexed from their headers instead; `driveseed repair index` rebuilds it';
-  process.stderr.write(`warning: ${problem.file}: ${problemMessage(problem)} (${instead})\n`);
+export function warnDamagedFile(problem: FileProblem, repairable = true): void {
+  const snapshot = problem.file.startsWith(SNAPSHOTS_DIR);
+  const instead = snapshot ? 'passed over' : 'packs indexed from their headers instead';
+  const repair = repairable ? `; \`driveseed repair ${snapshot ? 'snapshots` removes' : 'index` rebuilds'} it` : '';
+  process.stderr.write(`warning: ${problem.file}: ${problemMessage(problem)} (${instead}${repair})\n`);
 }
 
 /** What is wrong with the file, without its name again (the reader's own message usually starts with it). */

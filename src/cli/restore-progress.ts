@@ -10,14 +10,17 @@ export interface RestoreFlags {
   verify?: boolean;
 }
 
-/** The restore of `restore` and `agent restore` alike: a progress line, and warnings on stderr. */
-export async function restoreWithProgress(repo: Repository, ref: string, flags: RestoreFlags): Promise<SnapshotRestore> {
+/**
+ * The restore of `restore` and `agent restore` alike: a progress line, and warnings on stderr
+ * (naming the repair command only where the user can run it: `repairable`).
+ */
+export async function restoreWithProgress(repo: Repository, ref: string, flags: RestoreFlags, repairable = true): Promise<SnapshotRestore> {
   const progress = new ProgressLine();
   const restored = await restoreSnapshot(repo, ref, {
     target: resolve(flags.target),
     includes: flags.include,
     verify: flags.verify,
-    onDamagedFile: warnDamagedFile,
+    onDamagedFile: (problem) => warnDamagedFile(problem, repairable),
     onProgress: (p, totalBytes) => progress.update((t) => renderTransfer(t, p.files, p.bytes, totalBytes)),
     onWarning: (path, message) => process.stderr.write(`warning: ${path}: ${message}\n`),
   });
