@@ -1,5 +1,5 @@
 import { DriveseedError } from '../errors.js';
-import { mapLimited } from '../util/semaphore.js';
+import { mapLimited, Semaphore } from '../util/semaphore.js';
 import { WorkerPool } from '../util/worker-pool.js';
 import type { OpenReply, OpenRequest } from './open-worker.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -89,17 +89,21 @@ export async function importDrive(drivePath: string, expected: DriveKeys, target
   // Several files at once, decrypted and checked in worker threads (one per core); the report
   // still lists files in manifest order.
   const pool: OpenPool = new WorkerPool(new URL('./open-worker.js', import.meta.url));
+  const largeFiles = new Semaphore(1);
   const outcomes = await mapLimited(manifest.files, PARALLEL_FILES, async (file) => {
     const outcome: FileOutcome = { problems: [], verbose: [], bytes: 0 };
     if (options.skipExisting && (await target.exists(file.name))) {
       outcome.verbose.push(`${file.name}: already in the container, skipped`);
     } else {
-      const data = await readVerified(pool, drive, header.driveId, key, check, file, outcome.problems);
-      if (data && (await written(target, file.name, data, outcome.problems))) {
-        outcome.bytes = data.length;
-        outcome.imported = true;
-        outcome.verbose.push(`${file.name}: ${data.length} bytes, ${file.blocks.length} blocks verified`);
-      }
+      const importFile = async () => {
+        const data = await readVerified(pool, drive, header.driveId, key, check, file, outcome.problems);
+        if (data && (await written(target, file.name, data, outcome.problems))) {
+          outcome.bytes = data.length;
+          outcome.imported = true;
+          outcome.verbose.push(`${file.name}: ${data.length} bytes, ${file.blocks.length} blocks verified`);
+        }
+      };
+      await (file.length > LARGE_FILE_BYTES ? largeFiles.run(importFile) : importFile());
     }
     bytesDone += file.length;
     options.onProgress?.(bytesDone, bytesTotal);
@@ -124,6 +128,11 @@ interface FileOutcome {
 }
 
 const PARALLEL_FILES = 4;
+/**
+ * A file is held whole while it is checked and written, so one larger than this goes alone:
+ * the import holds at most one such file (up to MAX_FILE_BYTES) and three packs at once.
+ */
+const LARGE_FILE_BYTES = 64 * 1024 * 1024;
 
 type OpenPool = WorkerPool<OpenRequest, OpenReply>;
 
