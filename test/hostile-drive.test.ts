@@ -151,21 +151,30 @@ describe('the import treats a drive as hostile', () => {
     assert.equal(good.state, 'Completed', good.errorLog);
   });
 
-  it('a header that is a FIFO, or null, is refused by `datacenter receive` in one line instead of hanging', { timeout: 120_000 }, async (t) => {
-    const p = await provider(t);
-    const drive = await p.craftedJob('fifo-header');
-    await rm(join(drive.path, HEADER_FILE));
-    mkfifo(join(drive.path, HEADER_FILE));
-    const r = await cliWithin(20_000, ['datacenter', 'receive', '--data-dir', p.dataDir, '--job', 'fifo-header', '--drive', drive.path]);
-    assert.equal(r.hung, false, 'receive hung on a FIFO header');
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /^driveseed: .*driveseed-drive\.json is not a regular file on the drive \(the import reads nothing else\)\n$/);
-    await rm(join(drive.path, HEADER_FILE));
-    await writeFile(join(drive.path, HEADER_FILE), 'null');
-    const n = await cliWithin(20_000, ['datacenter', 'receive', '--data-dir', p.dataDir, '--job', 'fifo-header', '--drive', drive.path]);
-    assert.match(n.stderr, /^driveseed: .* is not a driveseed drive\n$/);
-    await p.health();
-  });
+  it(
+    'a header that is a FIFO or null, or a drive that is a FIFO, is refused by `datacenter receive` in one line instead of hanging',
+    { timeout: 120_000 },
+    async (t) => {
+      const p = await provider(t);
+      const drive = await p.craftedJob('fifo-header');
+      await rm(join(drive.path, HEADER_FILE));
+      mkfifo(join(drive.path, HEADER_FILE));
+      const r = await cliWithin(20_000, ['datacenter', 'receive', '--data-dir', p.dataDir, '--job', 'fifo-header', '--drive', drive.path]);
+      assert.equal(r.hung, false, 'receive hung on a FIFO header');
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /^driveseed: .*driveseed-drive\.json is not a regular file on the drive \(the import reads nothing else\)\n$/);
+      await rm(join(drive.path, HEADER_FILE));
+      await writeFile(join(drive.path, HEADER_FILE), 'null');
+      const n = await cliWithin(20_000, ['datacenter', 'receive', '--data-dir', p.dataDir, '--job', 'fifo-header', '--drive', drive.path]);
+      assert.match(n.stderr, /^driveseed: .* is not a driveseed drive\n$/);
+      const fifoDrive = join(p.dir, 'drive-fifo.img');
+      mkfifo(fifoDrive);
+      const f = await cliWithin(20_000, ['datacenter', 'receive', '--data-dir', p.dataDir, '--job', 'fifo-header', '--drive', fifoDrive]);
+      assert.equal(f.hung, false, 'receive hung on a FIFO given as the drive');
+      assert.match(f.stderr, /^driveseed: .*volume not found \(neither a mounted directory nor an image file\)\n$/);
+      await p.health();
+    },
+  );
 
   it(
     'a payload file that is a FIFO or a symlink to a host file is not opened; the rest imports and the report counts exactly the container',
