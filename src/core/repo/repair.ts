@@ -32,9 +32,9 @@ export interface IndexRepair {
 }
 
 export async function repairSnapshots(repo: Repository, options: { dryRun: boolean }): Promise<SnapshotRepair> {
-  const problems: FileProblem[] = [];
-  const intact = await repo.listSnapshots((file, e) => problems.push({ file, message: (e as Error).message, damaged: isDamage(e) } as Problem));
-  const { damaged, unread } = sorted(problems as Problem[]);
+  const problems: Problem[] = [];
+  const intact = await repo.listSnapshots((file, e) => problems.push({ file, message: (e as Error).message, damaged: isDriveseedError(e, 'CORRUPT') }));
+  const { damaged, unread } = sorted(problems);
   if (!options.dryRun) for (const p of damaged) await repo.store.delete(p.file);
   return { intact: intact.length, damaged, unread, dryRun: options.dryRun };
 }
@@ -63,10 +63,6 @@ export async function repairIndex(repo: Repository, options: { dryRun: boolean }
 
 interface Problem extends FileProblem {
   damaged?: boolean;
-}
-
-function isDamage(e: unknown): boolean {
-  return isDriveseedError(e, 'CORRUPT');
 }
 
 /**
