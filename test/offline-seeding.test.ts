@@ -102,7 +102,7 @@ describe('offline seeding end to end', () => {
       'an image file among the drives',
     );
     for (const d of prep.drives) {
-      const header = JSON.parse((await (await openDriveSource(d.path)).read('driveseed-drive.json'))!.toString('utf8'));
+      const header = JSON.parse((await (await openDriveSource(d.path)).read('driveseed-drive.json', 1 << 16))!.toString('utf8'));
       assert.deepEqual(Object.keys(header).sort(), ['createdAt', 'driveId', 'format', 'jobName', 'version'], 'nothing but the header in clear');
     }
     assert.equal(json(s.diskprep(s.drives.slice(0, 3), ['--json'])).alreadyRegistered, true, 'a rerun after success changes nothing');

@@ -15,7 +15,7 @@ export default function agentRestoreCommand(): Command {
     .option('--password-file <file>', 'repository password file (env DRIVESEED_PASSWORD)')
     .action(async (ref: string, flags: RestoreFlags & { passwordFile?: string }) => {
       const repo = await openVaultRepository(await agentPassword(flags));
-      const { snapshot, result } = await restoreWithProgress(repo, ref, flags);
+      const { snapshot, result } = await restoreWithProgress(repo, ref, flags, false);
       console.log(`restored ${result.files} files (${formatBytes(result.bytes)}) from recovery point ${snapshot.id.slice(0, 8)}`);
       if (result.warnings.length > 0) process.exitCode = 1;
     });

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { backup } from '../core/backup/archiver.js';
 import { shortId } from '../core/repo/ids.js';
-import { addRepoOptions, collect, openRepository, printJson, warnIndexProblem, wholeNumber, withLock, type RepoFlags } from './common.js';
+import { addRepoOptions, collect, openRepository, printJson, warnDamagedFile, wholeNumber, withLock, type RepoFlags } from './common.js';
 import { EXIT_PARTIAL } from './exit-codes.js';
 import { trimRepositoryCache } from '../client/common/repository-cache.js';
 import { formatBytes, ProgressLine, renderTransfer } from './progress.js';
@@ -26,13 +26,14 @@ export default function backupCommand(): Command {
       const repo = await openRepository(flags);
       const progress = new ProgressLine();
       const result = await withLock(repo, false, 'backup', async () => {
-        (await repo.loadIndex()).forEach(warnIndexProblem);
+        for (const problem of await repo.loadIndex()) warnDamagedFile(problem);
         return backup(repo, {
           paths,
           excludes: flags.exclude,
           tags: flags.tag,
           parent: flags.force ? null : undefined,
           threads: flags.threads,
+          onDamagedFile: warnDamagedFile,
           onProgress: (p) => progress.update((t) => renderTransfer(t, p.files, p.bytes) + (p.errors ? `  ${p.errors} errors` : '')),
           onWarning: (path, message) => {
             if (!flags.json) process.stderr.write(`warning: ${path}: ${message}\n`);

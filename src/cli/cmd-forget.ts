@@ -3,7 +3,7 @@ import { DriveseedError } from '../core/errors.js';
 import { forgetSnapshots } from '../core/repo/forget.js';
 import { policyIsEmpty, type KeepPolicy } from '../core/repo/forget-policy.js';
 import { shortId } from '../core/repo/ids.js';
-import { addRepoOptions, openRepository, printJson, wholeNumber, withLock, type RepoFlags } from './common.js';
+import { addRepoOptions, openRepository, printJson, warnDamagedFile, wholeNumber, withLock, type RepoFlags } from './common.js';
 import { formatBytes } from './progress.js';
 
 interface ForgetFlags extends RepoFlags {
@@ -31,7 +31,9 @@ export default function forgetCommand(): Command {
         throw new DriveseedError('USAGE', 'no keep policy given; refusing to remove every snapshot', { hint: 'pass at least one --keep-… option' });
       }
       const repo = await openRepository(flags);
-      const result = await withLock(repo, true, 'forget', () => forgetSnapshots(repo, policy, { prune: flags.prune, dryRun: flags.dryRun }));
+      const result = await withLock(repo, true, 'forget', () =>
+        forgetSnapshots(repo, policy, { prune: flags.prune, dryRun: flags.dryRun, onDamagedFile: warnDamagedFile }),
+      );
       if (flags.json) {
         printJson({ kept: result.plan.keep.map((s) => s.id), removed: result.plan.remove.map((s) => s.id), prune: result.pruned, dryRun: !!flags.dryRun });
         return;

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { openSnapshot, snapshotFiles } from '../core/repo/snapshot-reader.js';
-import { addRepoOptions, openRepository, warnIndexProblem, type RepoFlags } from './common.js';
+import { addRepoOptions, openRepository, warnDamagedFile, type RepoFlags } from './common.js';
 
 export default function lsCommand(): Command {
   return addRepoOptions(new Command('ls').description('list the files of a snapshot'))
@@ -9,7 +9,7 @@ export default function lsCommand(): Command {
     .option('--json', 'print one JSON array of entries')
     .action(async (ref: string, path: string, flags: RepoFlags & { json?: boolean }) => {
       const repo = await openRepository(flags);
-      const entries = await snapshotFiles(repo, await openSnapshot(repo, ref, warnIndexProblem), path);
+      const entries = await snapshotFiles(repo, await openSnapshot(repo, ref, warnDamagedFile), path);
       // Printed as the walk goes, also as JSON (one array, an entry a line): nothing is held.
       let printed = 0;
       if (flags.json) process.stdout.write('[');

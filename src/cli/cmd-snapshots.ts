@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { shortId } from '../core/repo/ids.js';
 import { byTime } from '../core/repo/snapshot.js';
-import { addRepoOptions, openRepository, printJson, type RepoFlags } from './common.js';
+import { readableSnapshots } from '../core/repo/snapshot-reader.js';
+import { addRepoOptions, openRepository, printJson, warnDamagedFile, type RepoFlags } from './common.js';
 import { formatBytes } from './progress.js';
 
 export default function snapshotsCommand(): Command {
@@ -9,7 +10,7 @@ export default function snapshotsCommand(): Command {
     .option('--json', 'print as JSON')
     .action(async (flags: RepoFlags & { json?: boolean }) => {
       const repo = await openRepository(flags);
-      const snapshots = (await repo.listSnapshots()).sort(byTime);
+      const snapshots = (await readableSnapshots(repo, warnDamagedFile)).sort(byTime);
       if (flags.json) {
         printJson(snapshots.map((s) => ({ ...s, shortId: shortId(s.id) })));
         return;

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { DriveseedError } from '../core/errors.js';
 import { Repository } from '../core/repo/repository.js';
 import type { FileProblem } from '../core/repo/index-loader.js';
+import { SNAPSHOTS_DIR } from '../core/repo/layout.js';
 import type { RepositoryLock } from '../core/repo/lock.js';
 import { openStore } from '../core/storage/open-store.js';
 import { localPathsOf } from '../core/storage/blob-store.js';
@@ -109,9 +110,22 @@ export function wholeNumber(value: string): number {
   return Number(value);
 }
 
-/** Readers go on past a damaged index file (its packs are read from their headers); say so. */
-export function warnIndexProblem(problem: FileProblem): void {
-  process.stderr.write(`warning: ${problem.file}: ${problem.message} (packs indexed from their headers instead)\n`);
+/**
+ * Readers go on past a damaged file: a damaged index file's packs are read from their
+ * headers, a damaged snapshot is passed over. Say so, and, for a repository the user runs
+ * the engine on (not the agent's vault, which the service keeps), what repairs it.
+ */
+export function warnDamagedFile(problem: FileProblem, repairable = true): void {
+  const snapshot = problem.file.startsWith(SNAPSHOTS_DIR);
+  const instead = snapshot ? 'passed over' : 'packs indexed from their headers instead';
+  const repair = repairable ? `; \`driveseed repair ${snapshot ? 'snapshots` removes' : 'index` rebuilds'} it` : '';
+  process.stderr.write(`warning: ${problem.file}: ${problemMessage(problem)} (${instead}${repair})\n`);
+}
+
+/** What is wrong with the file, without its name again (the reader's own message usually starts with it). */
+export function problemMessage(problem: FileProblem): string {
+  const named = `${problem.file}: `;
+  return problem.message.startsWith(named) ? problem.message.slice(named.length) : problem.message;
 }
 
 /** Resolves on Ctrl-C or SIGTERM: a foreground command's cue to stop gracefully. */

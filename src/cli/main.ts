@@ -8,10 +8,30 @@ interface CommandModule {
 }
 
 /** The commands, in the order help lists them; each is made by `cmd-NAME.ts`. */
-const COMMANDS = ['init', 'backup', 'snapshots', 'ls', 'restore', 'check', 'forget', 'unlock', 'service', 'certgen', 'agent', 'diskprep', 'datacenter', 'demo'];
+const COMMANDS = [
+  'init',
+  'backup',
+  'snapshots',
+  'ls',
+  'restore',
+  'check',
+  'forget',
+  'unlock',
+  'repair',
+  'service',
+  'certgen',
+  'agent',
+  'diskprep',
+  'datacenter',
+  'demo',
+];
 
 /** The commands made of subcommands, each made by `cmd-GROUP-NAME.ts`. */
 const GROUPS: Record<string, { description: string; subcommands: string[] }> = {
+  repair: {
+    description: 'remove or rebuild damaged repository files (snapshots, index), after a --dry-run that says what it would do',
+    subcommands: ['snapshots', 'index'],
+  },
   service: {
     description: 'the cloud side: identity, vault and import service in one HTTP server',
     subcommands: ['start', 'publish-settings'],

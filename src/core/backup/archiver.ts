@@ -6,7 +6,9 @@ import { basename, join, resolve, sep } from 'node:path';
 import { minimatch } from 'minimatch';
 import { DriveseedError } from '../errors.js';
 import type { Id } from '../repo/ids.js';
+import type { FileProblem } from '../repo/index-loader.js';
 import type { Repository } from '../repo/repository.js';
+import { readableSnapshots } from '../repo/snapshot-reader.js';
 import { byTime, SNAPSHOT_VERSION, type Snapshot, type SnapshotSummary, type StoredSnapshot } from '../repo/snapshot.js';
 import { decodeTree, encodeTree, type Tree, type TreeNode } from '../repo/tree.js';
 import { ChunkPool } from './chunk-pool.js';
@@ -30,6 +32,8 @@ export interface BackupOptions {
   onProgress?: (p: BackupProgress) => void;
   /** Per-file problems (unreadable, vanished): reported, and the backup goes on. */
   onWarning?: (path: string, message: string) => void;
+  /** A snapshot file that does not load, passed over when looking for the parent. */
+  onDamagedFile?: (problem: FileProblem) => void;
 }
 
 export interface BackupResult {
@@ -57,7 +61,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
   const started = Date.now();
   const paths = [...new Set(options.paths.map((p) => resolve(p)))].sort();
   for (const path of paths) await statOrExplain(path);
-  const parent = options.parent === undefined ? await findParent(repo, options.paths) : options.parent;
+  const parent = options.parent === undefined ? await findParent(repo, options.paths, options.onDamagedFile) : options.parent;
   await repo.indexUnindexedPacks();
   const bytesAddedBefore = repo.bytesAdded;
 
@@ -102,10 +106,15 @@ async function statOrExplain(path: string): Promise<void> {
 }
 
 /** The latest snapshot of this host with the same paths: the parent a backup of `paths` compares against. */
-export async function findParent(repo: Repository, paths: string[]): Promise<StoredSnapshot | null> {
+export async function findParent(
+  repo: Repository,
+  paths: string[],
+  onDamagedFile: (problem: FileProblem) => void = () => undefined,
+): Promise<StoredSnapshot | null> {
   const key = JSON.stringify([...new Set(paths.map((p) => resolve(p)))].sort());
   const host = hostname();
-  const candidates = (await repo.listSnapshots()).filter((s) => s.hostname === host && JSON.stringify([...s.paths].sort()) === key);
+  // A damaged snapshot is never a parent: passed over, it costs at most a re-read of the files.
+  const candidates = (await readableSnapshots(repo, onDamagedFile)).filter((s) => s.hostname === host && JSON.stringify([...s.paths].sort()) === key);
   return candidates.sort(byTime).at(-1) ?? null;
 }
 

@@ -5,6 +5,7 @@ import { packName } from '../repo/layout.js';
 import { takeBatch } from './batches.js';
 import { coalesce, type BlobRead } from './pack-ranges.js';
 import type { RestorePool } from './restore-pool.js';
+import { CREATE_FILE_FLAGS } from './restore-protocol.js';
 import { mapLimited } from '../util/semaphore.js';
 
 /** Files restored together: their blobs are read by pack, in few ranged requests. */
@@ -81,7 +82,7 @@ export class RemoteFiles {
     const bytes = files.map(() => 0);
     const handles = await Promise.all(
       files.map((f, i) =>
-        open(f.target, 'w', 0o600).catch((e: Error) => {
+        open(f.target, CREATE_FILE_FLAGS, 0o600).catch((e: Error) => {
           errors[i] = e.message;
           return undefined;
         }),

@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import type { BlobIdScheme } from '../repo/crypto.js';
 
 /* Messages between the restorer (main thread) and its worker threads. */
@@ -38,6 +39,12 @@ export interface FileJob {
   blobs: LocalBlob[];
   meta?: FileMetaJob;
 }
+
+/**
+ * How every restored file is opened for writing: never through a symlink at the target path
+ * (planted there, or a link of the snapshot's own), so a file lands where its name says.
+ */
+export const CREATE_FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
 
 /** main → worker */
 export type ToRestoreWorker =

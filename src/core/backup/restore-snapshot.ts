@@ -5,7 +5,8 @@ import type { StoredSnapshot } from '../repo/snapshot.js';
 import { restore, type RestoreOptions, type RestoreProgress, type RestoreResult } from './restorer.js';
 
 export interface SnapshotRestoreOptions extends Omit<RestoreOptions, 'onProgress'> {
-  onIndexProblem: (problem: FileProblem) => void;
+  /** A damaged index or snapshot file, passed over. */
+  onDamagedFile: (problem: FileProblem) => void;
   /** `totalBytes`: what the whole restore writes, when known (a restore of everything). */
   onProgress?: (progress: RestoreProgress, totalBytes: number | undefined) => void;
 }
@@ -17,11 +18,11 @@ export interface SnapshotRestore {
 
 /**
  * A restore by reference, as every restore runs it (the engine's from any repository, the
- * agent's from its vault): the index loaded past damaged files, the snapshot found, restored.
+ * agent's from its vault): the index and snapshots read past damaged files, the snapshot found, restored.
  */
 export async function restoreSnapshot(repo: Repository, ref: string, options: SnapshotRestoreOptions): Promise<SnapshotRestore> {
-  const { onIndexProblem, onProgress, ...restoreOptions } = options;
-  const snapshot = await openSnapshot(repo, ref, onIndexProblem);
+  const { onDamagedFile, onProgress, ...restoreOptions } = options;
+  const snapshot = await openSnapshot(repo, ref, onDamagedFile);
   const totalBytes = options.includes ? undefined : snapshot.summary?.totalBytes;
   const result = await restore(repo, snapshot, { ...restoreOptions, onProgress: onProgress && ((p) => onProgress(p, totalBytes)) });
   return { snapshot, result };

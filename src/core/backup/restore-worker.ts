@@ -3,7 +3,15 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { decodePayloadReusing } from '../repo/compression.js';
 import { blobIdFunction, openInto } from '../repo/crypto.js';
 import { blobAad } from '../repo/pack.js';
-import type { FileJob, FromRestoreWorker, JobResult, LocalBlob, RestoreWorkerInit, ToRestoreWorker } from './restore-protocol.js';
+import {
+  CREATE_FILE_FLAGS,
+  type FileJob,
+  type FromRestoreWorker,
+  type JobResult,
+  type LocalBlob,
+  type RestoreWorkerInit,
+  type ToRestoreWorker,
+} from './restore-protocol.js';
 
 /*
  * A restorer thread: decrypt (authenticated, bound to the blob's id) → decompress → with
@@ -63,14 +71,13 @@ function writeAll(fd: number, data: Buffer, offset: number): number {
   return data.length;
 }
 
-/** Never follow a symlink planted at the target path; a segment opens the file main created. */
-const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
+/** A segment opens the file main created, again without following a link. */
 const SEGMENT_FLAGS = constants.O_WRONLY | constants.O_NOFOLLOW;
 
 function restoreFile(job: FileJob): JobResult {
   let fd: number;
   try {
-    fd = openSync(job.target, job.create ? CREATE_FLAGS : SEGMENT_FLAGS, 0o600);
+    fd = openSync(job.target, job.create ? CREATE_FILE_FLAGS : SEGMENT_FLAGS, 0o600);
   } catch (e) {
     return { bytes: 0, error: (e as Error).message };
   }

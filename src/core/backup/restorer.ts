@@ -1,4 +1,5 @@
-import { chmodSync, chownSync, closeSync, lchownSync, lutimesSync, mkdirSync, openSync, symlinkSync, unlinkSync, utimesSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, symlinkSync, unlinkSync, utimesSync } from 'node:fs';
+import { DriveseedError } from '../errors.js';
 import { localPathsOf, type LocalPaths } from '../storage/blob-store.js';
 import { join } from 'node:path';
 import { setImmediate as turnOfTheEventLoop } from 'node:timers/promises';
@@ -10,7 +11,7 @@ import { decodeTree, type TreeNode } from '../repo/tree.js';
 import { Semaphore } from '../util/semaphore.js';
 import { RestorePool } from './restore-pool.js';
 import { RemoteFiles } from './remote-files.js';
-import type { FileMetaJob, LocalBlob } from './restore-protocol.js';
+import { CREATE_FILE_FLAGS, type FileMetaJob, type LocalBlob } from './restore-protocol.js';
 import { packName } from '../repo/layout.js';
 
 export interface RestoreProgress {
@@ -71,6 +72,9 @@ export async function restore(repo: Repository, snapshot: StoredSnapshot, option
   const pool = new RestorePool(repo.key, repo.blobIdScheme, options.verify ?? false);
   try {
     const restorer = new Restorer(repo, pool, options);
+    // The target itself may be anything the user names (a link to a big disk, say); below it
+    // every directory is one this restore made or verified as a real directory.
+    mkdirSync(options.target, { recursive: true });
     await restorer.restoreTree(snapshot.tree, '/', false);
     return restorer.result;
   } finally {
@@ -110,7 +114,12 @@ class Restorer {
       const selected = wholeSubtree || this.included(path);
       if (node.type === 'dir') {
         if (!selected && !this.leadsToInclude(path)) continue;
-        mkdirSync(this.targetOf(path), { recursive: true });
+        try {
+          makeRealDir(this.targetOf(path));
+        } catch (e) {
+          this.warn(path, e);
+          continue;
+        }
         this.result.dirs++;
         work.push(this.restoreTree(node.subtree!, path, selected).then(() => this.finishDir(path, node)));
       } else if (selected) {
@@ -170,7 +179,7 @@ class Restorer {
       this.written(await this.pool.restoreFile({ target, at: 0, create: true, blobs, meta: this.metaJob(node) }, size));
       return;
     }
-    closeSync(openSync(target, 'w', 0o600));
+    closeSync(openSync(target, CREATE_FILE_FLAGS, 0o600));
     let at = 0;
     for (let first = 0; first < blobs.length;) {
       let bytes = 0;
@@ -258,6 +267,20 @@ class Restorer {
     const message = (e as Error).message;
     this.result.warnings.push({ path, message });
     this.options.onWarning?.(path, message);
+  }
+}
+
+/**
+ * Makes one directory beneath one already verified, or accepts a real directory already there.
+ * Never recursive and never through a symlink: a link at that name (planted, or left by an
+ * earlier restore into the same target) would send everything below it elsewhere.
+ */
+function makeRealDir(path: string): void {
+  try {
+    mkdirSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    if (!lstatSync(path).isDirectory()) throw new DriveseedError('CONFLICT', `${path} exists and is not a directory: nothing restored below it`);
   }
 }
 

@@ -46,7 +46,7 @@ async function stagedBackup(t: { after: (fn: () => Promise<void>) => void }, kin
 /** The payload files of a prepared drive, read from its own manifest. */
 async function payloadOf(drive: PreparedDrive): Promise<ManifestFile[]> {
   const source = await openDriveSource(drive.path);
-  return openManifest(Buffer.from(drive.key, 'base64'), drive.driveId, (await source.read(MANIFEST_FILE))!).files;
+  return openManifest(Buffer.from(drive.key, 'base64'), drive.driveId, (await source.read(MANIFEST_FILE, 1 << 20))!).files;
 }
 
 /** Flips one bit of an entry where it lies on the drive, whether a directory or an image. */

@@ -1,7 +1,7 @@
-import { mkdir, open, readdir, readFile, rename, rm, stat, statfs, truncate, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, realpath, rename, rm, stat, statfs, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { DriveseedError } from '../errors.js';
-import { HEADER_FILE, MANIFEST_FILE, PAYLOAD_DIR } from './envelope-format.js';
+import { DriveseedError, isDriveseedError } from '../errors.js';
+import { DRIVE_OPEN_FLAGS, HEADER_FILE, MANIFEST_FILE, MAX_MANIFEST_FILES, PAYLOAD_DIR } from './envelope-format.js';
 import { decodeHeader, encodeHeader, entryFootprint, paddedSize, TAR_BLOCK, type TarEntry } from './ustar.js';
 
 /**
@@ -216,35 +216,113 @@ export interface EntryLocation {
   available: number;
 }
 
-/** The reading side of a drive, at the data centre. */
+/**
+ * The reading side of a drive, at the data centre. A drive is hostile: entries are named
+ * relative to it and never reach outside it, only regular files are opened (never a FIFO,
+ * a device or a symlink, and never with an open that can block), and what is read whole is
+ * capped. Messages name the drive by `label` and entries by their names on it, never by host
+ * paths, because they go into the customer's drive log.
+ */
 export interface DriveSource {
   readonly path: string;
-  /** A small entry whole (the header, the manifest); undefined when it is not there. */
-  read(name: string): Promise<Buffer | undefined>;
+  /** A small entry whole (the header, the manifest); undefined when it is not there, CORRUPT when larger than `maxBytes` or not a regular file. */
+  read(name: string, maxBytes: number): Promise<Buffer | undefined>;
+  /** Undefined when the entry is not there; CORRUPT when it is there but not a regular file. */
   locate(name: string): Promise<EntryLocation | undefined>;
 }
 
-export async function openDriveSource(path: string): Promise<DriveSource> {
-  const info = await stat(path).catch(() => {
-    throw new DriveseedError('NOT_FOUND', `${path}: volume not found (nothing there)`);
+export async function openDriveSource(given: string, label = given): Promise<DriveSource> {
+  // The operator's path may be a link (to a mount, to an image); nothing below it is followed.
+  const path = await realpath(given).catch(() => {
+    throw new DriveseedError('NOT_FOUND', `${label}: volume not found (nothing there)`);
   });
-  if (info.isDirectory()) return directorySource(path);
-  return imageSource(path, info.size, await scanImage(path));
+  const info = await stat(path);
+  if (info.isDirectory()) return directorySource(path, label);
+  if (!info.isFile()) throw new DriveseedError('CORRUPT', `${label}: volume not found (neither a mounted directory nor an image file)`);
+  return imageSource(path, label, info.size, await scanImage(path, label));
 }
 
-function directorySource(path: string): DriveSource {
+function directorySource(root: string, label: string): DriveSource {
   return {
-    path,
-    read: (name) => readFile(join(path, name)).catch(() => undefined),
+    path: root,
+    read: async (name, maxBytes) => {
+      try {
+        const file = await entryPath(root, name);
+        const handle = file && (await openRegular(file, name));
+        if (!handle) return undefined;
+        try {
+          const { size } = await handle.stat();
+          if (size > maxBytes) throw new DriveseedError('CORRUPT', `${name} is ${size} bytes, more than the ${maxBytes} it may have`);
+          return await readWhole(handle, size);
+        } finally {
+          await handle.close();
+        }
+      } catch (e) {
+        throw isDriveseedError(e) ? new DriveseedError(e.code, `${label}: ${e.message}`) : e;
+      }
+    },
     locate: async (name) => {
-      const file = join(path, name);
-      const info = await stat(file).catch(() => undefined);
-      return info?.isFile() ? { file, offset: 0, available: info.size } : undefined;
+      const file = await entryPath(root, name);
+      const info = file && (await lstat(file).catch(() => undefined));
+      if (!info) return undefined;
+      if (!info.isFile()) throw notRegular(name);
+      return { file, offset: 0, available: info.size };
     },
   };
 }
 
-function imageSource(path: string, size: number, entries: TarEntry[]): DriveSource {
+/**
+ * The host path of an entry, below the drive's root only: each folder on the way must be a
+ * real directory (a symlink `payload` would send every read elsewhere). Undefined when a
+ * folder on the way is missing.
+ */
+async function entryPath(root: string, name: string): Promise<string | undefined> {
+  const parts = name.split('/');
+  if (parts.some((p) => p === '' || p === '.' || p === '..' || p.includes('\0')))
+    throw new DriveseedError('CORRUPT', `${JSON.stringify(name)} is not a name on a drive`);
+  for (let depth = 1; depth < parts.length; depth++) {
+    const folder = parts.slice(0, depth).join('/');
+    const info = await lstat(join(root, folder)).catch(() => undefined);
+    if (!info) return undefined;
+    if (!info.isDirectory()) throw notRegular(folder, 'a directory');
+  }
+  return join(root, ...parts);
+}
+
+/** Opens a regular file of the drive without blocking or following a link; undefined when it is not there. */
+async function openRegular(file: string, name: string): Promise<FileHandle | undefined> {
+  const before = await lstat(file).catch(() => undefined);
+  if (!before) return undefined;
+  // Checked before opening too: opening a device can have effects of its own (a tape rewinds).
+  if (!before.isFile()) throw notRegular(name);
+  const handle = await open(file, DRIVE_OPEN_FLAGS).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw e.code === 'ELOOP' ? notRegular(name) : new DriveseedError('IO', `${name} cannot be opened (${e.code})`);
+  });
+  if (handle && !(await handle.stat()).isFile()) {
+    await handle.close();
+    throw notRegular(name);
+  }
+  return handle;
+}
+
+/** Names the entry by its place on the drive only: the message goes into the customer's log. */
+function notRegular(name: string, what = 'a regular file'): DriveseedError {
+  return new DriveseedError('CORRUPT', `${name} is not ${what} on the drive (the import reads nothing else)`);
+}
+
+async function readWhole(handle: FileHandle, size: number): Promise<Buffer> {
+  const buffer = Buffer.alloc(size);
+  let done = 0;
+  while (done < size) {
+    const { bytesRead } = await handle.read(buffer, done, size - done, done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return buffer.subarray(0, done);
+}
+
+function imageSource(path: string, label: string, size: number, entries: TarEntry[]): DriveSource {
   const byName = new Map(entries.map((e) => [e.name, e]));
   const locate = async (name: string) => {
     const entry = byName.get(name);
@@ -253,8 +331,10 @@ function imageSource(path: string, size: number, entries: TarEntry[]): DriveSour
   return {
     path,
     locate,
-    read: async (name) => {
+    read: async (name, maxBytes) => {
       const where = await locate(name);
+      if (where && where.available > maxBytes)
+        throw new DriveseedError('CORRUPT', `${label}: ${name} is ${where.available} bytes, more than the ${maxBytes} it may have`);
       return where ? readRange(path, where.offset, where.available) : undefined;
     },
   };
@@ -264,12 +344,15 @@ function imageSource(path: string, size: number, entries: TarEntry[]): DriveSour
  * The entries of an image, read header by header. A damaged header ends the scan: the
  * entries after it count as missing, which the import reports file by file.
  */
-async function scanImage(path: string): Promise<TarEntry[]> {
-  const handle = await open(path, 'r');
+async function scanImage(path: string, label = path): Promise<TarEntry[]> {
+  const handle = await open(path, DRIVE_OPEN_FLAGS);
   const entries: TarEntry[] = [];
   try {
+    if (!(await handle.stat()).isFile()) throw new DriveseedError('CORRUPT', `${label}: volume not found (not an image file)`);
     const block = Buffer.alloc(TAR_BLOCK);
     for (let at = 0; ;) {
+      // The manifest's files, the header and the manifest itself: an image listing more is not one diskprep wrote.
+      if (entries.length > MAX_MANIFEST_FILES + 2) throw new DriveseedError('CORRUPT', `${label}: the image holds more than ${MAX_MANIFEST_FILES + 2} entries`);
       const { bytesRead } = await handle.read(block, 0, TAR_BLOCK, at);
       const header = decodeHeader(block.subarray(0, bytesRead));
       if (!header || header === 'end') return entries;

@@ -1,9 +1,9 @@
 import { createDecipheriv, createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { cipherInto, NONCE_LENGTH, SEAL_OVERHEAD, TAG_LENGTH } from '../repo/crypto.js';
 import { contentMatchesId } from '../repo/ids.js';
-import { BLOCK_SIZE, blockAad, type BlockCheck } from './envelope-format.js';
+import { BLOCK_SIZE, blockAad, DRIVE_OPEN_FLAGS, type BlockCheck } from './envelope-format.js';
 
 /*
  * The data centre's read of one file from a drive, in a worker thread: every block is
@@ -36,11 +36,12 @@ function openFile(request: OpenRequest): OpenReply {
   const key = Buffer.from(request.key);
   let fd: number;
   try {
-    fd = openSync(request.path, 'r');
+    fd = openSync(request.path, DRIVE_OPEN_FLAGS);
   } catch {
     return { problem: { reason: `missing from the drive (${request.storedAs})` } };
   }
   try {
+    if (!fstatSync(fd).isFile()) return { problem: { reason: `not a regular file on the drive (${request.storedAs})` } };
     const buffer = new ArrayBuffer(request.length);
     const out = Buffer.from(buffer);
     const end = request.offset + request.available;

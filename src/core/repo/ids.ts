@@ -44,6 +44,19 @@ export function contentMatchesId(bytes: FileBytes, id: Id): boolean {
   return fileId(bytes, 'blake3') === id || fileId(bytes, 'sha256') === id;
 }
 
+/** contentMatchesId for bytes that go by in parts and are not kept (a streamed copy): both hashes at once. */
+export function contentCheck(): { update(part: Uint8Array): void; matches(id: Id): boolean } {
+  const blake3 = new (blake3Binding().Blake3Hasher)();
+  const sha256 = createHash('sha256');
+  return {
+    update(part) {
+      blake3.update(bufferView(part));
+      sha256.update(part);
+    },
+    matches: (id) => blake3.digest('hex') === id || sha256.digest('hex') === id,
+  };
+}
+
 export function shortId(id: Id): string {
   return id.slice(0, 8);
 }

@@ -13,12 +13,18 @@ export interface SnapshotEntry {
 
 /**
  * The snapshot `ref` names (an id, a unique prefix of one, or "latest"), with the index
- * loaded to read it. A damaged index file does not stop a reader: the packs it described are
- * indexed from their own headers, and `onIndexProblem` hears of each such file.
+ * loaded to read it. A damaged file does not stop a reader: the packs a damaged index file
+ * described are indexed from their own headers, a damaged snapshot is passed over, and
+ * `onDamagedFile` hears of each such file.
  */
-export async function openSnapshot(repo: Repository, ref: string, onIndexProblem: (problem: FileProblem) => void): Promise<StoredSnapshot> {
-  for (const problem of await repo.loadIndex()) onIndexProblem(problem);
-  return findSnapshot(await repo.listSnapshots(), ref);
+export async function openSnapshot(repo: Repository, ref: string, onDamagedFile: (problem: FileProblem) => void): Promise<StoredSnapshot> {
+  for (const problem of await repo.loadIndex()) onDamagedFile(problem);
+  return findSnapshot(await readableSnapshots(repo, onDamagedFile), ref);
+}
+
+/** Every snapshot that loads; each one that does not is reported and passed over. */
+export function readableSnapshots(repo: Repository, onDamagedFile: (problem: FileProblem) => void): Promise<StoredSnapshot[]> {
+  return repo.listSnapshots((file, e) => onDamagedFile({ file, message: (e as Error).message }));
 }
 
 /** Every entry below `path` in the snapshot, depth first, directories before what they hold. */

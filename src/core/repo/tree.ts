@@ -47,7 +47,46 @@ export function decodeTree(bytes: Buffer, what: string): Tree {
     throw new DriveseedError('CORRUPT', `${what}: tree is not valid JSON`, { cause });
   }
   if (!tree || !Array.isArray(tree.nodes)) throw new DriveseedError('CORRUPT', `${what}: tree has no node list`);
+  checkNodes(tree.nodes, what);
   return tree;
+}
+
+const NODE_TYPES: ReadonlySet<unknown> = new Set<NodeType>(['file', 'dir', 'symlink']);
+
+/**
+ * A tree is read as hostile: whoever holds the key can write any tree, and the restorer joins
+ * each name onto the target. A name is one path component, so `/`, NUL, `.` and `..` (which
+ * no file system lists) are refused, as are two nodes of one name: a symlink `x` beside a
+ * directory `x` would have the restore write through the link.
+ */
+function checkNodes(nodes: unknown[], what: string): void {
+  const names = new Set<string>();
+  for (const node of nodes as Partial<TreeNode>[]) {
+    if (typeof node !== 'object' || node === null) throw new DriveseedError('CORRUPT', `${what}: a node is not an object`);
+    const name = node.name;
+    if (typeof name !== 'string') throw new DriveseedError('CORRUPT', `${what}: a node's name is not a string`);
+    if (!isPathComponent(name)) throw new DriveseedError('CORRUPT', `${what}: node name ${JSON.stringify(name)} is not a file name`);
+    if (names.has(name)) throw new DriveseedError('CORRUPT', `${what}: node name ${JSON.stringify(name)} appears twice`);
+    names.add(name);
+    if (!NODE_TYPES.has(node.type)) throw new DriveseedError('CORRUPT', `${what}: node ${JSON.stringify(name)} has unknown type ${JSON.stringify(node.type)}`);
+    if (!hasWhatItsTypeNeeds(node))
+      throw new DriveseedError('CORRUPT', `${what}: ${node.type} node ${JSON.stringify(name)} lacks its ${fieldOfType(node.type!)}`);
+  }
+}
+
+/** One component of a path: not empty, not `.` or `..`, without `/` or NUL. */
+export function isPathComponent(name: string): boolean {
+  return name !== '' && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\0');
+}
+
+function hasWhatItsTypeNeeds(node: Partial<TreeNode>): boolean {
+  if (node.type === 'dir') return typeof node.subtree === 'string';
+  if (node.type === 'symlink') return typeof node.linkTarget === 'string';
+  return Array.isArray(node.content) && node.content.every((id) => typeof id === 'string');
+}
+
+function fieldOfType(type: NodeType): string {
+  return type === 'dir' ? 'subtree' : type === 'symlink' ? 'linkTarget' : 'content';
 }
 
 /** Every blob a tree references directly: its files' data blobs and its subtrees. */

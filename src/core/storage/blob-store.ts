@@ -44,11 +44,11 @@ export function blobDataBuffer(data: BlobData): Buffer {
  * - `get` of a missing file and `stat` of a missing file throw a DriveseedError NOT_FOUND.
  * - `delete` of a missing file is not an error (deletes are idempotent so prune can resume).
  *
- * Some backends can do more than these six operations: sign a URL for one blob, stream a read,
- * name the local file a blob is kept in. Those are optional capabilities (below), asked for
- * with `urlSignerOf`, `readStreamsOf` and `localPathsOf`, never with `instanceof`: a wrapper
- * (ForwardingStore) passes each one on from the store under it, maps it or withholds it, so
- * the question reaches the backend through any number of layers.
+ * Some backends can do more than these six operations: sign a URL for one blob, stream a read
+ * or a write, name the local file a blob is kept in. Those are optional capabilities (below),
+ * asked for with `urlSignerOf`, `readStreamsOf`, `writeStreamsOf` and `localPathsOf`, never
+ * with `instanceof`: a wrapper (ForwardingStore) passes each one on from the store under it,
+ * maps it or withholds it, so the question reaches the backend through any number of layers.
  */
 export interface BlobStore {
   /** A human-readable location, for messages ("/srv/repo", "azure://container"). */
@@ -136,6 +136,24 @@ export interface ReadStreaming {
 
 export function readStreamsOf(store: BlobStore): StreamingReads | undefined {
   return (store as Partial<ReadStreaming>).readStreams?.();
+}
+
+/**
+ * Writing a file from a stream, never whole in memory, with `put`'s guarantees: a reader sees
+ * no file or the whole file. A source that fails (a check on the way that refuses the bytes,
+ * say) leaves no file and rejects with the source's error.
+ */
+export interface StreamingWrites {
+  putStream(name: string, source: Readable): Promise<void>;
+}
+
+/** Optional on a BlobStore; undefined when the store writes whole files only, or a wrapper withholds it. */
+export interface WriteStreaming {
+  writeStreams(): StreamingWrites | undefined;
+}
+
+export function writeStreamsOf(store: BlobStore): StreamingWrites | undefined {
+  return (store as Partial<WriteStreaming>).writeStreams?.();
 }
 
 /**

@@ -11,7 +11,9 @@ import {
   type ReadStreaming,
   type SignedBlobUrls,
   type StreamingReads,
+  type StreamingWrites,
   type UrlSigning,
+  type WriteStreaming,
 } from './blob-store.js';
 
 /**
@@ -22,7 +24,7 @@ import {
  * writes must also decide, for each capability, whether to pass it on, map it, or withhold it
  * (return undefined) so that it cannot bypass what the wrapper is for.
  */
-export abstract class ForwardingStore implements BlobStore, UrlSigning, ReadStreaming, LocalPathAccess {
+export abstract class ForwardingStore implements BlobStore, UrlSigning, ReadStreaming, WriteStreaming, LocalPathAccess {
   constructor(
     protected readonly inner: BlobStore,
     readonly location: string = inner.location,
@@ -62,6 +64,15 @@ export abstract class ForwardingStore implements BlobStore, UrlSigning, ReadStre
 
   localPaths(): LocalPaths | undefined {
     return localPathsOf(this.inner);
+  }
+
+  /**
+   * Withheld unless a wrapper passes it on, unlike the capabilities above: it came after the
+   * wrappers, and a write that goes around one (its retries, its limit, its count, its faults,
+   * the agent's direct transfer) is one it never saw.
+   */
+  writeStreams(): StreamingWrites | undefined {
+    return undefined;
   }
 }
 

@@ -7,7 +7,9 @@ import {
   type LocalPaths,
   type SignedBlobUrls,
   type StreamingReads,
+  type StreamingWrites,
 } from './blob-store.js';
+import { writeStreamsOf } from './blob-store.js';
 import { ForwardingStore } from './forwarding.js';
 
 /**
@@ -39,6 +41,12 @@ export class PrefixStore extends ForwardingStore {
     const inner = super.readStreams();
     if (!inner) return undefined;
     return { openRead: async (name, range) => inner.openRead(this.full(name), range) };
+  }
+
+  override writeStreams(): StreamingWrites | undefined {
+    const inner = writeStreamsOf(this.inner);
+    if (!inner) return undefined;
+    return { putStream: async (name, source) => inner.putStream(this.full(name), source) };
   }
 
   override localPaths(): LocalPaths | undefined {

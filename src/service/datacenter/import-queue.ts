@@ -5,6 +5,7 @@ import type { ImportQueueTable } from '../db/schema.js';
 import type { BlobStore } from '../../core/storage/blob-store.js';
 import { importDrive, type DriveImportReport } from '../../core/envelope/drive-reader.js';
 import { containerStore } from '../accounts/storage-accounts.js';
+import { isDriveseedError } from '../../core/errors.js';
 import { finishDrive, startDriveTransfer } from '../importexport/import-jobs.js';
 
 /** A worker that stops beating for this long is presumed dead; its drive is taken over. */
@@ -111,7 +112,7 @@ export async function importClaimed(db: Db, blobs: BlobStore, claim: ImportQueue
   try {
     report = await importDrive(
       claim.drive_path,
-      { driveId: drive.id, key: drive.drive_key, manifestSha256: drive.manifest_sha256 },
+      { driveId: drive.id, key: drive.drive_key, manifestSha256: drive.manifest_sha256, files: Number(drive.files), bytes: Number(drive.bytes) },
       containerStore(blobs, job.storage_account, job.container),
       {
         skipExisting: true,
@@ -120,7 +121,7 @@ export async function importClaimed(db: Db, blobs: BlobStore, claim: ImportQueue
     );
   } catch (e) {
     // A drive that cannot even be opened ends with the reason, as the real service reports "key invalid".
-    report = { driveId: drive.id, filesImported: 0, bytesImported: 0, problems: [{ reason: (e as Error).message }], verbose: [] };
+    report = { driveId: drive.id, filesImported: 0, bytesImported: 0, problems: [{ reason: customerReason(e) }], verbose: [] };
   } finally {
     clearInterval(timer);
   }
@@ -133,6 +134,15 @@ export async function importClaimed(db: Db, blobs: BlobStore, claim: ImportQueue
     .where('drive_id', '=', claim.drive_id)
     .execute();
   return { driveId: drive.id, state: ok ? 'Completed' : 'CompletedMoreInfo', report, errorLog };
+}
+
+/**
+ * The reason a drive failed, for the customer's drive log: the import's own errors name the
+ * drive by id and its entries by their names on it; anything else (a system call's message,
+ * with the data centre's paths in it) is not theirs to read.
+ */
+function customerReason(e: unknown): string {
+  return isDriveseedError(e) ? e.message : 'the drive could not be read';
 }
 
 /** Works the queue until it is empty (or, with jobId, until that job has nothing left to claim). */

@@ -1,7 +1,8 @@
 import { mapLimited } from '../../core/util/semaphore.js';
-import { contentMatchesId } from '../../core/repo/ids.js';
+import { Readable } from 'node:stream';
+import { contentCheck, contentMatchesId } from '../../core/repo/ids.js';
 import { expectedContentHash, isLockFile } from '../../core/repo/layout.js';
-import type { BlobInfo, BlobStore } from '../../core/storage/blob-store.js';
+import { readStreamsOf, writeStreamsOf, type BlobInfo, type BlobStore } from '../../core/storage/blob-store.js';
 import { containerStore } from '../accounts/storage-accounts.js';
 import type { Db } from '../db/open-database.js';
 import { DriveseedError } from '../../core/errors.js';
@@ -15,7 +16,8 @@ const PARALLEL_COPIES = 4;
  * repository inside the service (the agent's link carries none of it). Every
  * content-addressed file is verified against its name on the way, so a file damaged on a
  * drive or in the container is reported, never copied. Files already in the vault with the
- * same size are skipped, which makes a rerun after a kill continue where it stopped.
+ * same size are skipped, which makes a rerun after a kill continue where it stopped. Files
+ * are streamed where both stores allow it (copyVerified).
  */
 export async function copySeed(db: Db, blobs: BlobStore, subscriptionId: string, jobName: string, vaultRepository: BlobStore): Promise<SeedCopy> {
   const job = await db.selectFrom('import_jobs').selectAll().where('subscription_id', '=', subscriptionId).where('name', '=', jobName).executeTakeFirst();
@@ -44,15 +46,13 @@ export async function copySeed(db: Db, blobs: BlobStore, subscriptionId: string,
     else work.push(info);
   }
   const copyOne = async (info: BlobInfo) => {
-    const data = await source.get(info.name);
-    const expected = expectedContentHash(info.name);
-    if (expected && !contentMatchesId(data, expected)) {
+    const copied = await copyVerified(source, vaultRepository, info.name);
+    if (copied === 'damaged') {
       result.damaged.push(info.name);
       return;
     }
-    await vaultRepository.put(info.name, data);
     result.copied++;
-    result.bytesCopied += data.length;
+    result.bytesCopied += copied;
   };
   // The config (what makes a folder a repository) goes last, so a half-copied seed never looks complete.
   work.sort((a, b) => Number(a.name === 'config') - Number(b.name === 'config'));
@@ -61,4 +61,43 @@ export async function copySeed(db: Db, blobs: BlobStore, subscriptionId: string,
   if (last) await copyOne(last);
   result.damaged.sort();
   return result;
+}
+
+/**
+ * Copies one file, checked against the name that promises its hash. When the source streams
+ * reads and the vault streams writes (a local blob directory does both), the bytes go by in
+ * parts and are hashed on the way: a few MiB held per copy, however large the file, and a
+ * file that does not match leaves nothing in the vault. Otherwise it is read whole.
+ * Resolves to the bytes copied, or 'damaged'.
+ */
+export async function copyVerified(source: BlobStore, target: BlobStore, name: string): Promise<number | 'damaged'> {
+  const expected = expectedContentHash(name);
+  const reads = readStreamsOf(source);
+  const writes = writeStreamsOf(target);
+  if (!reads || !writes) {
+    const data = await source.get(name);
+    if (expected && !contentMatchesId(data, expected)) return 'damaged';
+    await target.put(name, data);
+    return data.length;
+  }
+  const { length, stream } = await reads.openRead(name);
+  try {
+    await writes.putStream(name, Readable.from(checkedOnTheWay(stream, name, expected)));
+  } catch (e) {
+    if (e instanceof ContentMismatch) return 'damaged';
+    throw e;
+  }
+  return length;
+}
+
+class ContentMismatch extends DriveseedError {}
+
+/** The stream's parts as they come, failing at its end when they do not hash to `expected`. */
+async function* checkedOnTheWay(stream: AsyncIterable<Buffer>, name: string, expected: string | undefined): AsyncGenerator<Buffer> {
+  const check = expected ? contentCheck() : undefined;
+  for await (const part of stream) {
+    check?.update(part);
+    yield part;
+  }
+  if (expected && !check!.matches(expected)) throw new ContentMismatch('CORRUPT', `${name}: content does not match its name`);
 }

@@ -15,6 +15,8 @@ import {
   type LocalPaths,
   type ReadStreaming,
   type StreamingReads,
+  type StreamingWrites,
+  type WriteStreaming,
 } from '../blob-store.js';
 
 const TEMP_MARK = '.tmp-';
@@ -23,7 +25,7 @@ const TEMP_MARK = '.tmp-';
 const STREAM_CHUNK = 1024 * 1024;
 
 /** A BlobStore in a local directory. Atomic puts: temp file, fsync, rename. Its blobs are files, so it has local paths. */
-export class FsStore implements BlobStore, ReadStreaming, LocalPathAccess {
+export class FsStore implements BlobStore, ReadStreaming, WriteStreaming, LocalPathAccess {
   readonly location: string;
 
   constructor(readonly root: string) {
@@ -82,6 +84,32 @@ export class FsStore implements BlobStore, ReadStreaming, LocalPathAccess {
       return { length, stream: handle.createReadStream({ start: offset, end: offset + length - 1, highWaterMark: STREAM_CHUNK }) };
     } catch (e) {
       await handle?.close().catch(() => undefined);
+      throw mapError(e, name, this.location);
+    }
+  }
+
+  writeStreams(): StreamingWrites {
+    return { putStream: (name, source) => this.putStream(name, source) };
+  }
+
+  /** As `put`, from a stream: into a temp file, synced, renamed over the name only once the source has ended well. */
+  private async putStream(name: string, source: Readable): Promise<void> {
+    const path = this.path(name);
+    const temp = `${path}${TEMP_MARK}${randomBytes(6).toString('hex')}`;
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      const handle = await open(temp, 'w', 0o644);
+      try {
+        // One part at a time: the source is not read ahead of the disk, so a copy holds a part or two.
+        for await (const part of source as AsyncIterable<Uint8Array>) await writeAll(handle, [part]);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, path);
+    } catch (e) {
+      source.destroy();
+      await unlink(temp).catch(() => undefined);
       throw mapError(e, name, this.location);
     }
   }
