@@ -1,0 +1,19 @@
+import type { Policy } from '../client/agent/agent-config.js';
+import { jobDirectory } from '../client/common/staging.js';
+import { formatBytes } from './progress.js';
+
+/** The whole protection policy, one line per part, as `agent protect` and `agent policy` print it. */
+export function printPolicy(policy: Policy): void {
+  console.log(`paths: ${policy.paths.join(', ')}`);
+  if (policy.excludes.length > 0) console.log(`excludes: ${policy.excludes.join(', ')}`);
+  console.log(`schedule: ${policy.schedule ?? 'none (backups run only with `agent backup-now`)'}`);
+  console.log(`upload limit: ${policy.limitUpload ? `${formatBytes(policy.limitUpload)}/s` : 'none'}`);
+  const offline = policy.offline;
+  if (!offline) {
+    console.log('offline seeding: off (backups go over the network)');
+    return;
+  }
+  const state = offline.seeded ? 'seed completed; backups are online incrementals' : `staging in ${jobDirectory(offline.staging, offline.jobName)}`;
+  console.log(`offline seeding: import job ${offline.jobName} into ${offline.storageAccount}/${offline.container}, ${state}`);
+  if (offline.healLimit !== undefined) console.log(`heal limit: ${formatBytes(offline.healLimit)}`);
+}
