@@ -108,6 +108,8 @@ export const Server = Type.Object({
   registeredAt: Type.String(),
 });
 export type Server = Static<typeof Server>;
+export const ServerList = Type.Object({ servers: Type.Array(Server) });
+export const ServerQuery = Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) });
 
 /** A backup job's states. Waiting: an offline backup whose data travels on drives; nothing restorable yet. */
 export const JobState = Type.Union([

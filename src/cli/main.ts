@@ -22,7 +22,7 @@ const GROUPS: Record<string, { description: string; subcommands: string[] }> = {
   },
   agent: {
     description: 'the protected server: register with a vault, protect paths, back up, restore',
-    subcommands: ['register', 'protect', 'policy', 'backup-now', 'status', 'estimate', 'restore', 'run'],
+    subcommands: ['register', 'protect', 'policy', 'backup-now', 'status', 'recovery-points', 'estimate', 'restore', 'run'],
   },
   datacenter: {
     description: "the data centre's side of the import service: incoming jobs, receiving and importing drives, deadlines",

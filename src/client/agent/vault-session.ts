@@ -24,7 +24,7 @@ export interface VaultSession {
  * signs in with the application's certificate, and the repository's store behind retries
  * (a service restart mid-backup is waited out) and the upload limit.
  */
-export async function openVaultSession(): Promise<VaultSession> {
+export async function openVaultSession(options: SessionOptions = {}): Promise<VaultSession> {
   const config = await loadAgentConfig();
   const registration = config.registration;
   if (!registration)
@@ -36,10 +36,24 @@ export async function openVaultSession(): Promise<VaultSession> {
     });
   const client = new ServiceClient(registration.serviceUrl, { applicationId: registration.applicationId, certificate: await loadCertificate(thumbprint) });
   const server = { subscriptionId: registration.subscriptionId, vaultName: registration.vault, serverId: registration.serverId };
-  const vaultStore = packStore(client, server, new VaultStore(client, registration.subscriptionId, registration.vault, registration.serverId));
-  const limited = config.policy?.limitUpload ? new ThrottleStore(vaultStore, { uploadBytesPerSecond: config.policy.limitUpload }) : vaultStore;
-  const store = new RetryStore(limited, { attempts: Infinity, baseDelayMs: 250, maxDelayMs: 5000, maxElapsedMs: retrySeconds() * 1000 });
+  const store = vaultRepositoryStore(client, server, { ...options, limitUpload: config.policy?.limitUpload });
   return { config, registration, client, store, server };
+}
+
+export interface SessionOptions {
+  /**
+   * A person waits for this command (a restore, a listing): when the service cannot be
+   * reached, say so within seconds rather than wait out a service restart as a backup does.
+   */
+  interactive?: boolean;
+}
+
+/** A server's repository in the vault, through `client`: packs direct where they can go, behind the upload limit and retries. */
+export function vaultRepositoryStore(client: ServiceClient, server: ServerParams, options: SessionOptions & { limitUpload?: number } = {}): BlobStore {
+  const vaultStore = packStore(client, server, new VaultStore(client, server.subscriptionId, server.vaultName, server.serverId));
+  const limited = options.limitUpload ? new ThrottleStore(vaultStore, { uploadBytesPerSecond: options.limitUpload }) : vaultStore;
+  const seconds = retrySeconds(options.interactive ? INTERACTIVE_RETRY_SECONDS : BACKUP_RETRY_SECONDS);
+  return new RetryStore(limited, { attempts: Infinity, baseDelayMs: 250, maxDelayMs: 5000, maxElapsedMs: seconds * 1000 });
 }
 
 /**
@@ -52,13 +66,15 @@ function packStore(client: ServiceClient, server: ServerParams, viaService: Vaul
   return new DirectVaultStore(viaService, new PackGrants(client, server), client.traffic);
 }
 
-/**
- * How long a storage call keeps retrying before the backup fails: two minutes covers a
- * service restart or a blob-store hiccup; DRIVESEED_RETRY_SECONDS changes it.
- */
-function retrySeconds(): number {
-  const value = Number(process.env.DRIVESEED_RETRY_SECONDS ?? 120);
-  return Number.isFinite(value) && value >= 0 ? value : 120;
+/** Two minutes covers a service restart or a blob-store hiccup mid-backup. */
+const BACKUP_RETRY_SECONDS = 120;
+/** A few tries over some five seconds: a blip is ridden out, a service that is down is reported. */
+const INTERACTIVE_RETRY_SECONDS = 5;
+
+/** How long a storage call keeps retrying before the command fails; DRIVESEED_RETRY_SECONDS changes it. */
+function retrySeconds(fallback: number): number {
+  const value = Number(process.env.DRIVESEED_RETRY_SECONDS ?? fallback);
+  return Number.isFinite(value) && value >= 0 ? value : fallback;
 }
 
 export function defaultServerName(): string {

@@ -13,7 +13,7 @@ import { requireOwner, requireSubscription, type Caller } from '../http/auth.js'
 import { serve } from '../http/serve.js';
 import { acceptBlobBodies, isReceivedBlob } from '../http/blob-body.js';
 import type { ByteBudget } from '../http/byte-budget.js';
-import { ensureVault, finishJob, recordProgress, registerServer, serverFor, serverStatus, setPolicy, startJob } from './vaults.js';
+import { ensureVault, finishJob, listServers, recordProgress, registerServer, serverFor, serverStatus, setPolicy, startJob } from './vaults.js';
 import type { ServerTable } from '../db/schema.js';
 
 /** Packs are 16 MiB; room for larger ones from other writers. */
@@ -59,6 +59,11 @@ export function registerVaultRoutes(app: FastifyInstance, ctx: VaultContext): vo
   serve(app, routes.registerServer, async (request) => {
     requireOwner(await ctx.caller(request), request.params.subscriptionId);
     return registerServer(ctx.db, request.params.subscriptionId, request.params.vaultName, request.body.name, request.body.applicationId, ctx.now());
+  });
+
+  serve(app, routes.listServers, async (request) => {
+    requireOwner(await ctx.caller(request), request.params.subscriptionId);
+    return { servers: await listServers(ctx.db, request.params.subscriptionId, request.params.vaultName, request.query.name) };
   });
 
   serve(app, routes.setPolicy, async (request) => setPolicy(ctx.db, await server(request, request.params), request.body));

@@ -44,6 +44,14 @@ export async function registerServer(db: Db, subscriptionId: string, vaultName: 
   return toServer(row);
 }
 
+/** The vault's servers, by name; `name` picks one. */
+export async function listServers(db: Db, subscriptionId: string, vaultName: string, name?: string): Promise<Server[]> {
+  const vault = await getVault(db, subscriptionId, vaultName);
+  let query = db.selectFrom('servers').selectAll().where('vault_id', '=', vault.id);
+  if (name !== undefined) query = query.where('name', '=', name);
+  return (await query.orderBy('name').execute()).map(toServer);
+}
+
 /** The server row, if the caller may act for it: the owner, or the server's own application. */
 export async function serverFor(db: Db, caller: Caller, vaultName: string, serverId: string): Promise<ServerTable> {
   const row = await db
