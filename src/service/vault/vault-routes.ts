@@ -15,6 +15,8 @@ import { acceptBlobBodies, isReceivedBlob } from '../http/blob-body.js';
 import type { ByteBudget } from '../http/byte-budget.js';
 import { ensureVault, finishJob, listServers, recordProgress, registerServer, serverFor, serverStatus, setPolicy, startJob } from './vaults.js';
 import type { ServerTable } from '../db/schema.js';
+import { recordHeartbeat } from './job-liveness.js';
+import { settleWaitingJobs } from './waiting-jobs.js';
 
 /** Packs are 16 MiB; room for larger ones from other writers. */
 const MAX_BLOB_BYTES = 128 * 1024 * 1024;
@@ -78,6 +80,12 @@ export function registerVaultRoutes(app: FastifyInstance, ctx: VaultContext): vo
     const target = await server(request, request.params);
     return copySeed(ctx.db, ctx.blobs, request.params.subscriptionId, request.body.importJob, repositoryStore(ctx.blobs, target));
   });
+
+  serve(app, routes.heartbeat, async (request) => {
+    await recordHeartbeat(ctx.db, await server(request, request.params), request.params.jobId, ctx.now());
+  });
+
+  serve(app, routes.settleWaitingJobs, async (request) => settleWaitingJobs(ctx.db, await server(request, request.params), request.body, ctx.now()));
 
   serve(app, routes.reportProgress, async (request) => {
     await recordProgress(ctx.db, await server(request, request.params), request.params.jobId, request.body, ctx.now());
