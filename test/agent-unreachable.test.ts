@@ -29,8 +29,10 @@ describe('agent commands say what is wrong, at once', () => {
     assert.ok(seconds < 15, `restore gave up after ${seconds} s`);
     assert.match(
       restore.stderr,
-      /^driveseed: get .* failed \d+ times in \d+ s: cannot reach the driveseed service at http:\/\/127\.0\.0\.1:\d+: .* \(check that the service runs and this machine reaches it \(http:\/\/127\.0\.0\.1:\d+\/health\)\)\n$/,
+      /^driveseed: cannot reach the driveseed service at http:\/\/127\.0\.0\.1:\d+: .* \(tried 4 times in \d+ s\) \(check that the service runs and this machine reaches it \(http:\/\/127\.0\.0\.1:\d+\/health\)\)\n$/,
     );
+    const points = cli(['agent', 'recovery-points', '--publish-settings', s.settings, '--server', s.registered.name], s.env);
+    assert.match(points.stderr, /^driveseed: cannot reach the driveseed service at .* \(tried 4 times in \d+ s\)/);
     for (const command of [['status'], ['recovery-points']]) {
       const r = cli(['agent', ...command], s.env);
       assert.equal(r.code, 1);

@@ -6,7 +6,7 @@ import type { BlobStore } from '../../core/storage/blob-store.js';
 import { readPublishSettings } from '../common/publish-settings.js';
 import { loadAgentConfig } from './agent-config.js';
 import { withMetadataCache } from './metadata-cache-directory.js';
-import { openVaultSession, vaultRepositoryStore } from './vault-session.js';
+import { openVaultSession, probeService, vaultRepositoryStore } from './vault-session.js';
 
 /**
  * Whose recovery points a command reads: this agent's server by default; another server of
@@ -46,9 +46,10 @@ async function chooseServer(choice: ServerChoice): Promise<ChosenServer> {
   if (!name) throw new DriveseedError('USAGE', 'which server? pass --server NAME');
   const settings = await readPublishSettings(choice.publishSettings);
   const client = new ServiceClient(settings.serviceUrl, { ownerKey: settings.ownerKey });
+  await probeService(client);
   const server = await findServer(client, settings.subscriptionId, vault, name);
   const params = { subscriptionId: settings.subscriptionId, vaultName: vault, serverId: server.id };
-  return { client, params, name, store: vaultRepositoryStore(client, params, { interactive: true }) };
+  return { client, params, name, store: vaultRepositoryStore(client, params) };
 }
 
 /** The vault's server of that name, as the owner sees it; a missing one is named with the ones there are. */

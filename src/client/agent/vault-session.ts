@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
-import { DriveseedError } from '../../core/errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DriveseedError, isDriveseedError } from '../../core/errors.js';
 import { RetryStore } from '../../core/storage/retry.js';
 import { ThrottleStore } from '../../core/storage/throttle.js';
 import type { BlobStore } from '../../core/storage/blob-store.js';
@@ -36,24 +37,46 @@ export async function openVaultSession(options: SessionOptions = {}): Promise<Va
     });
   const client = new ServiceClient(registration.serviceUrl, { applicationId: registration.applicationId, certificate: await loadCertificate(thumbprint) });
   const server = { subscriptionId: registration.subscriptionId, vaultName: registration.vault, serverId: registration.serverId };
-  const store = vaultRepositoryStore(client, server, { ...options, limitUpload: config.policy?.limitUpload });
+  if (options.interactive) await probeService(client);
+  const store = vaultRepositoryStore(client, server, { limitUpload: config.policy?.limitUpload });
   return { config, registration, client, store, server };
 }
 
 export interface SessionOptions {
   /**
-   * A person waits for this command (a restore, a listing): when the service cannot be
-   * reached, say so within seconds rather than wait out a service restart as a backup does.
+   * A person waits for this command (a restore, a listing): a service that cannot be reached
+   * is reported within seconds, rather than waited for as a backup waits out a restart. Once
+   * the service answered, the work itself rides out hiccups as a backup does.
    */
   interactive?: boolean;
 }
 
+/** A few tries over some five seconds: a blip is ridden out, a service that is down is reported. */
+const PROBE_DELAYS_MS = [500, 1500, 3000];
+
+/** Asks the service's health route until it answers; after the last try, one line that says how often it was tried. */
+export async function probeService(client: ServiceClient): Promise<void> {
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.request('health', {});
+      return;
+    } catch (e) {
+      if (!isDriveseedError(e, 'SERVICE') || attempt > PROBE_DELAYS_MS.length) {
+        if (!isDriveseedError(e, 'SERVICE')) throw e;
+        const seconds = Math.round((Date.now() - started) / 1000);
+        throw new DriveseedError('SERVICE', `${e.message} (tried ${attempt} times in ${seconds} s)`, { hint: e.hint, cause: e });
+      }
+      await sleep(PROBE_DELAYS_MS[attempt - 1]);
+    }
+  }
+}
+
 /** A server's repository in the vault, through `client`: packs direct where they can go, behind the upload limit and retries. */
-export function vaultRepositoryStore(client: ServiceClient, server: ServerParams, options: SessionOptions & { limitUpload?: number } = {}): BlobStore {
+export function vaultRepositoryStore(client: ServiceClient, server: ServerParams, options: { limitUpload?: number } = {}): BlobStore {
   const vaultStore = packStore(client, server, new VaultStore(client, server.subscriptionId, server.vaultName, server.serverId));
   const limited = options.limitUpload ? new ThrottleStore(vaultStore, { uploadBytesPerSecond: options.limitUpload }) : vaultStore;
-  const seconds = retrySeconds(options.interactive ? INTERACTIVE_RETRY_SECONDS : BACKUP_RETRY_SECONDS);
-  return new RetryStore(limited, { attempts: Infinity, baseDelayMs: 250, maxDelayMs: 5000, maxElapsedMs: seconds * 1000 });
+  return new RetryStore(limited, { attempts: Infinity, baseDelayMs: 250, maxDelayMs: 5000, maxElapsedMs: retrySeconds() * 1000 });
 }
 
 /**
@@ -66,15 +89,13 @@ function packStore(client: ServiceClient, server: ServerParams, viaService: Vaul
   return new DirectVaultStore(viaService, new PackGrants(client, server), client.traffic);
 }
 
-/** Two minutes covers a service restart or a blob-store hiccup mid-backup. */
-const BACKUP_RETRY_SECONDS = 120;
-/** A few tries over some five seconds: a blip is ridden out, a service that is down is reported. */
-const INTERACTIVE_RETRY_SECONDS = 5;
-
-/** How long a storage call keeps retrying before the command fails; DRIVESEED_RETRY_SECONDS changes it. */
-function retrySeconds(fallback: number): number {
-  const value = Number(process.env.DRIVESEED_RETRY_SECONDS ?? fallback);
-  return Number.isFinite(value) && value >= 0 ? value : fallback;
+/**
+ * How long a storage call keeps retrying before the backup fails: two minutes covers a
+ * service restart or a blob-store hiccup; DRIVESEED_RETRY_SECONDS changes it.
+ */
+function retrySeconds(): number {
+  const value = Number(process.env.DRIVESEED_RETRY_SECONDS ?? 120);
+  return Number.isFinite(value) && value >= 0 ? value : 120;
 }
 
 export function defaultServerName(): string {
