@@ -54,7 +54,9 @@ async function recover(flags: RegisterFlags, serverName: string): Promise<void> 
   }
   const { server, revoked } = recovered;
   console.log(`took over server ${server.name} (${server.id}) in vault ${flags.vault}; this machine signs in with certificate ${recovered.thumbprint}`);
-  console.log(`revoked ${revoked.length} certificate${revoked.length === 1 ? '' : 's'} of the lost machine: they get no token any more`);
+  console.log(
+    `revoked ${revoked.length} certificate${revoked.length === 1 ? ' of the lost machine: it gets' : 's of the lost machine: they get'} no token any more`,
+  );
   if (!recovered.passwordChecked) console.log('the server has no backups in the vault yet, so the password could not be checked');
   console.log('next: `driveseed agent recovery-points`, then `driveseed agent restore latest --target DIR`');
 }
