@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ServiceClient } from '../src/api/service-client.js';
 import { compareTrees } from '../src/core/backup/compare-trees.js';
 import { cli, json } from './cli-harness.js';
 import { setUpAgent } from './service-harness.js';
@@ -17,9 +18,23 @@ describe('disaster recovery: a lost server restored on a new machine', () => {
     await writeFile(changed, 'changed after the first recovery point\n');
     assert.equal(json(cli(['agent', 'backup-now', '--json'], s.env)).state, 'Completed');
 
-    // The server is lost. What a thief (or a resurrected old disk) would still hold is kept aside.
+    // The server is lost. What a thief (or a resurrected old disk) would still hold is kept aside,
+    // with a token it got just before: the takeover must end that too, not let it live out its hour.
     const oldDisk = join(s.dir, 'old-disk');
     await cp(s.env.DRIVESEED_HOME, oldDisk, { recursive: true });
+    const oldConfig = JSON.parse(await readFile(join(oldDisk, 'config.json'), 'utf8'));
+    const applicationId = oldConfig.registration.applicationId as string;
+    const oldThumbprint = oldConfig.applicationCertThumbprints[applicationId] as string;
+    const thief = new ServiceClient(s.url, {
+      applicationId,
+      certificate: {
+        thumbprint: oldThumbprint,
+        certificatePem: await readFile(join(oldDisk, 'certs', `${oldThumbprint}.pem`), 'utf8'),
+        privateKeyPem: await readFile(join(oldDisk, 'certs', `${oldThumbprint}.key`), 'utf8'),
+      },
+    });
+    const serverParams = { subscriptionId: s.bootstrap.subscriptionId, vaultName: 'main', serverId: s.registered.id };
+    assert.equal((await thief.request('serverStatus', { params: serverParams })).server.id, s.registered.id);
     await rm(s.env.DRIVESEED_HOME, { recursive: true, force: true });
     const fresh = { DRIVESEED_HOME: join(s.dir, 'new-machine') };
     const recover = ['agent', 'register', '--publish-settings', s.settings, '--vault', 'main', '--recover', name, '--json'];
@@ -41,6 +56,7 @@ describe('disaster recovery: a lost server restored on a new machine', () => {
     const stolen = cli(['agent', 'status'], { DRIVESEED_HOME: oldDisk });
     assert.equal(stolen.code, 1);
     assert.match(stolen.stderr, /certificate that signed the assertion is revoked/);
+    await assert.rejects(thief.request('serverStatus', { params: serverParams }), /the certificate this token was issued for is revoked/);
 
     const points = json(cli(['agent', 'recovery-points', '--server', name, '--json'], fresh));
     assert.equal(points.server, name);
