@@ -8,7 +8,23 @@ interface CommandModule {
 }
 
 /** The commands, in the order help lists them; each is made by `cmd-NAME.ts`. */
-const COMMANDS = ['init', 'backup', 'snapshots', 'ls', 'restore', 'check', 'forget', 'unlock', 'service', 'certgen', 'agent', 'diskprep', 'datacenter', 'demo'];
+const COMMANDS = [
+  'init',
+  'backup',
+  'snapshots',
+  'ls',
+  'restore',
+  'check',
+  'forget',
+  'unlock',
+  'key',
+  'service',
+  'certgen',
+  'agent',
+  'diskprep',
+  'datacenter',
+  'demo',
+];
 
 /** The commands made of subcommands, each made by `cmd-GROUP-NAME.ts`. */
 const GROUPS: Record<string, { description: string; subcommands: string[] }> = {
@@ -23,6 +39,10 @@ const GROUPS: Record<string, { description: string; subcommands: string[] }> = {
   agent: {
     description: 'the protected server: register with a vault, protect paths, back up, restore',
     subcommands: ['register', 'protect', 'policy', 'backup-now', 'status', 'recovery-points', 'estimate', 'restore', 'run'],
+  },
+  key: {
+    description: "the repository's passwords: each is a key file wrapping the one master key",
+    subcommands: ['list', 'add', 'remove', 'passwd'],
   },
   datacenter: {
     description: "the data centre's side of the import service: incoming jobs, receiving and importing drives, deadlines",
