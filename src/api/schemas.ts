@@ -392,7 +392,13 @@ export const ProtectedItem = Type.Object({
 export type ProtectedItem = Static<typeof ProtectedItem>;
 
 export const Attention = Type.Object({
-  kind: Type.Union([Type.Literal('backup-failed'), Type.Literal('deadline-near'), Type.Literal('drive-needs-info'), Type.Literal('drive-never-received')]),
+  kind: Type.Union([
+    Type.Literal('backup-failed'),
+    Type.Literal('no-recovery-point'),
+    Type.Literal('deadline-near'),
+    Type.Literal('drive-needs-info'),
+    Type.Literal('drive-never-received'),
+  ]),
   message: Type.String(),
   /** The console path that shows the detail. */
   link: Type.String(),
