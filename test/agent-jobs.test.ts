@@ -65,6 +65,23 @@ describe('backup jobs always end', () => {
     assert.equal(closed.state, 'Failed');
     assert.match(closed.error!, /^no heartbeat from the agent for 3 s: closed by the service/);
 
+    // A job whose agent keeps sending heartbeats stays open past the timeout; and an agent that
+    // was only cut off may still finish the job the service closed.
+    const owner = new ServiceClient(s.url, { ownerKey: s.bootstrap.ownerKey });
+    const server = { subscriptionId: s.bootstrap.subscriptionId, vaultName: 'main', serverId: s.registered.id };
+    const live = await owner.request('startJob', { params: server, body: { kind: 'online' } });
+    for (let i = 0; i < 10; i++) {
+      await owner.request('heartbeat', { params: { ...server, jobId: live.id } });
+      await sleep(500);
+    }
+    assert.equal(jobs(s).find((j) => j.id === live.id)!.state, 'InProgress', 'heartbeats keep it open');
+    const late = await owner.request('finishJob', {
+      params: { ...server, jobId: closed.id },
+      body: { state: 'Failed', filesNew: 0, filesChanged: 0, filesUnchanged: 0, bytesRead: 0, bytesSent: 0, warnings: 0, error: 'the late agent' },
+    });
+    assert.equal(late.error, 'the late agent');
+    await assert.rejects(owner.request('heartbeat', { params: { ...server, jobId: closed.id } }), /has ended already \(Failed\)/);
+
     // The service's timeout is long here; the next run finds the dead one's record.
     const long = await setUpAgent(t, { data: slowData });
     assert.equal(cli(['agent', 'protect', long.data, '--limit-upload', '2M'], long.env).code, 0);
