@@ -213,6 +213,7 @@ function consoleApiCases(label: string, openDatabase: () => Promise<TestDatabase
       assert.equal(late.status, 409);
       const overview = (await (await request(`/v1/subscriptions/${subscriptionId}/overview`, { cookie })).json()) as Overview;
       assert.ok(overview.attention.some((a) => a.kind === 'backup-failed' && a.message.includes('disk gone') && a.link === `/jobs/${job.id}`));
+      assert.ok(overview.attention.some((a) => a.kind === 'no-recovery-point' && a.message.startsWith('web-01 in vault ') && a.link === `/jobs/${job.id}`));
     });
 
     it("the operator key (in bootstrap.json) sees every subscription's import jobs; owners do not", async () => {

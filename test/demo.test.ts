@@ -13,6 +13,9 @@ it('driveseed demo runs the whole seed workflow and ends with a verified restore
     'Completed, ',
     'seed: ',
     'the restore matches the source byte for byte',
+    'took over server',
+    'revoked 1 certificate of the lost machine',
+    "the new machine's restore matches the source byte for byte",
   ]) {
     assert.ok(r.stdout.includes(step), `demo output lacks "${step}"`);
   }

@@ -271,7 +271,11 @@ describe('offline seeding end to end', () => {
       ),
       /breaks the naming rules/,
     );
-    oneLine(cli(['agent', 'protect', s.data, '--offline', '--staging', s.staging], s.env), /--offline needs --job, --storage-account, --container/);
+    // An agent with an offline policy keeps the flags not given (agent-policy.test.ts); a first one needs them all.
+    oneLine(
+      cli(['agent', 'protect', s.data, '--offline', '--staging', s.staging], { DRIVESEED_HOME: join(s.dir, 'fresh-agent') }),
+      /--offline needs --job, --storage-account, --container/,
+    );
     oneLine(s.diskprep([join(s.dir, 'nowhere')]), /drive .*nowhere is not there/);
     oneLine(
       cli(['diskprep', '--staging', s.staging, '--publish-settings', s.settings, '--job', 'other-job', '--drive', s.drives[0]], s.env),

@@ -28,7 +28,8 @@ export async function startServiceProcess(dataDir: string, port: number, extra: 
 }
 
 export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child.exitCode !== null) return;
+  // Killed by a signal, a process has no exit code but a signal code: it has exited all the same.
+  if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill(signal);
   await new Promise((resolve) => child.once('exit', resolve));
 }

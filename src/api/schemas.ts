@@ -108,14 +108,21 @@ export const Server = Type.Object({
   registeredAt: Type.String(),
 });
 export type Server = Static<typeof Server>;
+export const ServerList = Type.Object({ servers: Type.Array(Server) });
+export const ServerQuery = Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) });
 
-/** A backup job's states. Waiting: an offline backup whose data travels on drives; nothing restorable yet. */
+/**
+ * A backup job's states. Waiting: an offline backup whose data travels on drives; nothing
+ * restorable yet. When the seed lands a Waiting job becomes Completed (its snapshot is now
+ * restorable) or Superseded (it left nothing restorable; the seed's recovery points replace it).
+ */
 export const JobState = Type.Union([
   Type.Literal('InProgress'),
   Type.Literal('Completed'),
   Type.Literal('CompletedWithWarnings'),
   Type.Literal('Failed'),
   Type.Literal('Waiting'),
+  Type.Literal('Superseded'),
 ]);
 export type JobState = Static<typeof JobState>;
 
@@ -136,6 +143,8 @@ export const FinishJob = Type.Object(
     warnings: Type.Integer({ minimum: 0 }),
     error: Type.Optional(Type.String({ maxLength: 2000 })),
     message: Type.Optional(Type.String({ maxLength: 2000 })),
+    /** A Waiting job's snapshot, restorable once the seed lands. */
+    pendingSnapshotId: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
     recoveryPoint: Type.Optional(
       Type.Object({
         snapshotId: Type.String({ pattern: '^[0-9a-f]{64}$' }),
@@ -148,6 +157,23 @@ export const FinishJob = Type.Object(
   { additionalProperties: false },
 );
 export type FinishJob = Static<typeof FinishJob>;
+
+/** A recovery point as the agent names it: a snapshot of the server's repository. */
+const PointOfSnapshot = Type.Object({
+  snapshotId: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+  time: Type.String(),
+  totalBytes: Type.Integer({ minimum: 0 }),
+  files: Type.Integer({ minimum: 0 }),
+});
+
+/** The seed landed: Waiting jobs whose snapshot is among `points` complete with it, the others are superseded. */
+export const SettleWaitingJobs = Type.Object(
+  { importJob: Type.String({ minLength: 2, maxLength: 64 }), points: Type.Array(PointOfSnapshot, { maxItems: 10_000 }) },
+  { additionalProperties: false },
+);
+export type SettleWaitingJobs = Static<typeof SettleWaitingJobs>;
+export const SettledJobs = Type.Object({ completed: Type.Integer(), superseded: Type.Integer() });
+export type SettledJobs = Static<typeof SettledJobs>;
 
 export const BackupJob = Type.Object({
   id: Type.String(),
@@ -366,7 +392,13 @@ export const ProtectedItem = Type.Object({
 export type ProtectedItem = Static<typeof ProtectedItem>;
 
 export const Attention = Type.Object({
-  kind: Type.Union([Type.Literal('backup-failed'), Type.Literal('deadline-near'), Type.Literal('drive-needs-info'), Type.Literal('drive-never-received')]),
+  kind: Type.Union([
+    Type.Literal('backup-failed'),
+    Type.Literal('no-recovery-point'),
+    Type.Literal('deadline-near'),
+    Type.Literal('drive-needs-info'),
+    Type.Literal('drive-never-received'),
+  ]),
   message: Type.String(),
   /** The console path that shows the detail. */
   link: Type.String(),

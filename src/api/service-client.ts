@@ -158,7 +158,10 @@ export class ServiceClient {
           },
         );
       }
-      throw new DriveseedError('SERVICE', `cannot reach the driveseed service at ${this.serviceUrl}: ${(cause as Error).message}`, { cause });
+      throw new DriveseedError('SERVICE', `cannot reach the driveseed service at ${this.serviceUrl}: ${(cause as Error).message}`, {
+        hint: `check that the service runs and this machine reaches it (${this.serviceUrl}/health)`,
+        cause,
+      });
     }
   }
 

@@ -1,32 +1,39 @@
 import { Command } from 'commander';
-import { resolve } from 'node:path';
-import type { OfflinePolicy } from '../client/agent/agent-config.js';
-import { protect } from '../client/agent/protect.js';
-import { assertJobName, jobDirectory } from '../client/common/staging.js';
+import { protect, type Protecting } from '../client/agent/protect.js';
+import { assertJobName } from '../client/common/staging.js';
 import { DriveseedError } from '../core/errors.js';
 import { parseRate, parseSize } from '../core/util/units.js';
 import { excludeOption } from './options.js';
+import { printPolicy } from './policy-output.js';
 
 interface ProtectFlags {
-  schedule?: string;
+  schedule?: string | false;
   exclude?: string[];
+  excludes?: false;
   limitUpload?: string;
   offline?: boolean;
+  online?: boolean;
   staging?: string;
   job?: string;
   storageAccount?: string;
   container?: string;
   healLimit?: string;
+  force?: boolean;
 }
 
 export default function agentProtectCommand(): Command {
   return new Command('protect')
-    .description('set what this server backs up, and when; with --offline, the first full backup goes to staging and travels on drives')
-    .argument('<path...>', 'files and directories to protect')
+    .description(
+      'set what this server backs up, and when; changes only what it is given. With --offline, the first full backup goes to staging and travels on drives',
+    )
+    .argument('[path...]', 'files and directories to protect (replace the current ones; kept when none are given)')
     .option('--schedule <cron>', 'cron expression for `agent run` (e.g. "0 2 * * *")')
+    .option('--no-schedule', 'remove the schedule')
     .addOption(excludeOption())
-    .option('--limit-upload <rate>', 'upload bandwidth limit, e.g. 2M or 512KiB (bytes per second)')
-    .option('--offline', 'offline seeding: stage the first full backup for shipping on drives')
+    .option('--no-excludes', 'remove all exclude patterns')
+    .option('--limit-upload <rate>', 'upload bandwidth limit, e.g. 2M or 512KiB (bytes per second); "off" removes it')
+    .option('--offline', 'offline seeding: stage the first full backup for shipping on drives (flags not given keep their values)')
+    .option('--online', 'stop offline seeding; a seed staged or shipped is then given up only with --force')
     .option('--staging <dir>', 'staging location for the offline backup (a local disk or a share the copy computer reads)')
     .option('--job <name>', 'import job name: lower-case letters, digits, - and _, starting with a letter')
     .option('--storage-account <name>', 'storage account the import lands in (made if absent)')
@@ -35,33 +42,28 @@ export default function agentProtectCommand(): Command {
       '--heal-limit <size>',
       'most the seed completion sends over the network for what the import did not deliver; more needs replacement drives (default 1GiB)',
     )
+    .option('--force', 'give up a staged or shipped seed for online backups (its data then goes over the network)')
     .action(async (paths: string[], flags: ProtectFlags) => {
-      const offline = flags.offline ? offlinePolicyOf(flags) : undefined;
-      const policy = await protect({
-        paths,
-        excludes: flags.exclude ?? [],
-        schedule: flags.schedule,
-        limitUpload: flags.limitUpload ? parseRate(flags.limitUpload) : undefined,
-        offline,
-      });
-      console.log(`protecting ${policy.paths.join(', ')}${policy.schedule ? ` on schedule "${policy.schedule}"` : ''}`);
-      if (offline)
-        console.log(
-          `offline seeding: the next backup goes to ${jobDirectory(offline.staging, offline.jobName)} for import job ${offline.jobName} into ${offline.storageAccount}/${offline.container}`,
-        );
+      const { policy, changed, abandonedSeed } = await protect({ ...changeOf(flags), ...(paths.length > 0 ? { paths } : {}), force: flags.force });
+      console.log(changed.length > 0 ? `changed: ${changed.join(', ')}` : 'nothing changed');
+      if (abandonedSeed)
+        console.log(`gave up the seed of import job ${abandonedSeed.jobName}: the next backup sends about ${abandonedSeed.bytes} bytes over the network`);
+      printPolicy(policy);
     });
 }
 
-function offlinePolicyOf(flags: ProtectFlags): OfflinePolicy {
-  const missing = (['staging', 'job', 'storageAccount', 'container'] as const).filter((k) => !flags[k]);
-  if (missing.length > 0)
-    throw new DriveseedError('USAGE', `--offline needs ${missing.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`);
-  assertJobName(flags.job!);
+/** The flags given, as a change: what is not given stays as the policy has it. */
+function changeOf(flags: ProtectFlags): Protecting {
+  if (flags.offline && flags.online) throw new DriveseedError('USAGE', '--offline and --online exclude each other');
+  const offlineFlags = { staging: flags.staging, jobName: flags.job, storageAccount: flags.storageAccount, container: flags.container };
+  const givenOffline = Object.entries(offlineFlags).filter(([, v]) => v !== undefined);
+  if (!flags.offline && givenOffline.length > 0) throw new DriveseedError('USAGE', '--staging, --job, --storage-account and --container go with --offline');
+  if (flags.job) assertJobName(flags.job);
   return {
-    staging: resolve(flags.staging!),
-    jobName: flags.job!,
-    storageAccount: flags.storageAccount!,
-    container: flags.container!,
+    ...(flags.exclude ? { excludes: flags.exclude } : flags.excludes === false ? { excludes: [] } : {}),
+    ...(typeof flags.schedule === 'string' ? { schedule: flags.schedule } : flags.schedule === false ? { schedule: null } : {}),
+    ...(flags.limitUpload !== undefined ? { limitUpload: /^(off|none|0)$/i.test(flags.limitUpload) ? null : parseRate(flags.limitUpload) } : {}),
+    ...(flags.offline ? { offline: Object.fromEntries(givenOffline) } : flags.online ? { offline: null } : {}),
     ...(flags.healLimit ? { healLimit: parseSize(flags.healLimit) } : {}),
   };
 }

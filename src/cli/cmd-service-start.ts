@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { DriveseedError } from '../core/errors.js';
 import { parseSize } from '../core/util/units.js';
 import { parseListen, startService } from '../service/start-service.js';
+import { DEFAULT_JOB_TIMEOUT_SECONDS } from '../service/vault/job-liveness.js';
 import { untilInterrupted } from './common.js';
 
 interface StartFlags {
@@ -17,12 +18,20 @@ interface StartFlags {
   tlsCert?: string;
   tlsKey?: string;
   trustProxy?: string;
+  jobTimeout: number;
 }
 
 /** Minutes, not hours: a leaked URL should soon be worthless; long enough for a pack on a slow link. */
 function parseGrantLifetime(value: string): number {
   const seconds = Number(value);
   if (!Number.isInteger(seconds) || seconds < 60 || seconds > 3600) throw new InvalidArgumentError('give whole seconds from 60 to 3600');
+  return seconds;
+}
+
+/** Whole seconds, at least 1: agents send a heartbeat every 30 s, so a timeout under a minute suits tests only. */
+function parseJobTimeout(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds < 1) throw new InvalidArgumentError('give whole seconds, 1 or more');
   return seconds;
 }
 
@@ -51,6 +60,12 @@ export default function serviceStartCommand(): Command {
     .option('--tls-key <file>', "the TLS certificate's private key (PEM)")
     .option('--trust-proxy <addresses>', 'believe X-Forwarded-Proto/-Host from these TLS-terminating proxies (IPs or CIDRs, comma-separated)')
     .option('--upload-memory <size>', 'upload bodies held in memory at once, over all clients; more uploads wait for room (default 256MiB)')
+    .option(
+      '--job-timeout <seconds>',
+      'close a running backup job as Failed when its agent has shown no sign of life for this long',
+      parseJobTimeout,
+      DEFAULT_JOB_TIMEOUT_SECONDS,
+    )
     .action(async (flags: StartFlags) => {
       const running = await startService({
         dataDir: flags.dataDir,
@@ -65,6 +80,7 @@ export default function serviceStartCommand(): Command {
         tlsCertFile: flags.tlsCert,
         tlsKeyFile: flags.tlsKey,
         trustProxy: flags.trustProxy,
+        jobTimeoutSeconds: flags.jobTimeout,
       });
       if (running.bootstrap) {
         console.log(`created subscription ${running.bootstrap.subscriptionId}`);

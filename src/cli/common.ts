@@ -36,11 +36,16 @@ export function repoLocation(flags: RepoFlags): string {
 /** Secrets come from the environment or a file, never from a flag's value. */
 export function readPassword(flags: RepoFlags): string {
   if (flags.passwordFile) {
+    let password: string;
     try {
-      return readFileSync(flags.passwordFile, 'utf8').replace(/\r?\n$/, '');
+      password = readFileSync(flags.passwordFile, 'utf8').replace(/\r?\n$/, '');
     } catch (e) {
       throw new DriveseedError('USAGE', `cannot read password file ${flags.passwordFile}: ${(e as NodeJS.ErrnoException).code}`);
     }
+    // An empty file is a mistake (a truncated secret, the wrong path), never a password: a
+    // repository made with it would be readable by anyone.
+    if (password === '') throw new DriveseedError('USAGE', `password file ${flags.passwordFile} is empty`, { hint: 'write the repository password into it' });
+    return password;
   }
   const env = process.env.DRIVESEED_PASSWORD;
   if (env !== undefined && env !== '') return env;

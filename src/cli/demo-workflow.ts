@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compareTrees } from '../core/backup/compare-trees.js';
@@ -10,7 +11,7 @@ import { formatBytes } from './progress.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/driveseed.js', import.meta.url));
 const JOB = 'demo-seed';
-const STEPS = 12;
+const STEPS = 13;
 
 /**
  * The whole seed workflow on the embedded defaults, each step as the real command a user
@@ -148,10 +149,29 @@ export async function runDemo(work: string, givenData: string | undefined): Prom
     const diffs = await compareTrees(data, join(target, data));
     if (diffs.length > 0) throw new DriveseedError('CORRUPT', `the restore differs from the source: ${diffs.slice(0, 5).join('; ')}`);
     step(`the restore matches the source byte for byte (${tree.files} files, ${formatBytes(tree.bytes)})`);
-    console.log('\ndemo finished: offline seed, import, seed completion, incremental and restore all verified');
+
+    await recoverOnNewMachine(work, settings, password, data, step);
+    console.log('\ndemo finished: offline seed, import, seed completion, incremental, restore and disaster recovery all verified');
   } finally {
     await service.stop();
   }
+}
+
+/**
+ * The day the server is gone: a new machine with nothing but the publish settings and the
+ * password takes the server over (the old machine's certificate is revoked) and restores it.
+ */
+async function recoverOnNewMachine(work: string, settings: string, password: string, data: string, step: (text: string) => void): Promise<void> {
+  step('disaster recovery: the server is lost; a new machine with only the publish settings and the password takes it over and restores it');
+  const run = (args: string[]) => runCli(args, { DRIVESEED_HOME: join(work, 'new-machine'), DRIVESEED_PASSWORD: '' });
+  await run(['agent', 'register', '--publish-settings', settings, '--vault', 'demo', '--recover', hostname(), '--password-file', password]);
+  await run(['agent', 'recovery-points']);
+  const target = join(work, 'restore-new-machine');
+  await rm(target, { recursive: true, force: true });
+  await run(['agent', 'restore', 'latest', '--target', target, '--password-file', password]);
+  const diffs = await compareTrees(data, join(target, data));
+  if (diffs.length > 0) throw new DriveseedError('CORRUPT', `the new machine's restore differs from the source: ${diffs.slice(0, 5).join('; ')}`);
+  console.log("  the new machine's restore matches the source byte for byte");
 }
 
 /** Runs the real CLI and shows what it prints, indented; a failing step stops the demo with its message. */

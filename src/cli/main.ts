@@ -18,6 +18,7 @@ const COMMANDS = [
   'forget',
   'unlock',
   'repair',
+  'key',
   'service',
   'certgen',
   'agent',
@@ -42,7 +43,11 @@ const GROUPS: Record<string, { description: string; subcommands: string[] }> = {
   },
   agent: {
     description: 'the protected server: register with a vault, protect paths, back up, restore',
-    subcommands: ['register', 'protect', 'backup-now', 'status', 'estimate', 'restore', 'run'],
+    subcommands: ['register', 'protect', 'policy', 'backup-now', 'status', 'recovery-points', 'estimate', 'restore', 'run'],
+  },
+  key: {
+    description: "the repository's passwords: each is a key file wrapping the one master key",
+    subcommands: ['list', 'add', 'remove', 'passwd'],
   },
   datacenter: {
     description: "the data centre's side of the import service: incoming jobs, receiving and importing drives, deadlines",

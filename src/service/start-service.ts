@@ -9,6 +9,7 @@ import { ensureOperatorKey } from './identity/console-sessions.js';
 import { buildServer } from './server.js';
 import { ByteBudget } from './http/byte-budget.js';
 import { startImportWorker } from './datacenter/import-queue.js';
+import { DEFAULT_JOB_TIMEOUT_SECONDS, startJobSweeper } from './vault/job-liveness.js';
 import { openStore } from '../core/storage/open-store.js';
 
 export interface StartOptions {
@@ -31,6 +32,8 @@ export interface StartOptions {
   tlsKeyFile?: string;
   /** Addresses of TLS-terminating proxies in front, whose X-Forwarded-* headers are believed. */
   trustProxy?: string;
+  /** A running backup job without a sign of life from its agent for this long is closed as Failed. */
+  jobTimeoutSeconds?: number;
 }
 
 export interface RunningService {
@@ -122,6 +125,11 @@ export async function startService(options: StartOptions): Promise<RunningServic
   const address = app.server.address() as { port: number };
   const url = `${options.tlsCertFile ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
   const worker = options.importWorker === false ? undefined : startImportWorker(database.db, blobs, { now, log: (message) => app.log.info(message) });
+  const sweeper = startJobSweeper(database.db, {
+    now,
+    timeoutSeconds: options.jobTimeoutSeconds ?? DEFAULT_JOB_TIMEOUT_SECONDS,
+    log: (message) => app.log.info(message),
+  });
   return {
     url,
     app,
@@ -129,6 +137,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
     bootstrap,
     ...(operatorKey ? { operatorKey } : {}),
     async stop() {
+      sweeper.stop();
       await worker?.stop();
       await app.close();
       await database.close();

@@ -45,6 +45,25 @@ export async function createCertifiedApplication(
   return { app, thumbprint: cert.thumbprint };
 }
 
+/**
+ * A new certificate of this machine added to an existing application and recorded as the one
+ * it uses: how a replacement machine signs in as a lost server's application.
+ */
+export async function addMachineCertificate(
+  owner: ServiceClient,
+  subscriptionId: string,
+  applicationId: string,
+  name: string,
+  validDays: number,
+): Promise<string> {
+  const cert = await newCertificate(name, validDays);
+  await owner.uploadCertificate(subscriptionId, applicationId, { certificate: cert.certificatePem });
+  await updateAgentConfig((c) => {
+    c.applicationCertThumbprints[applicationId] = cert.thumbprint;
+  });
+  return cert.thumbprint;
+}
+
 /** `certgen create-app`: the offline-backup application, its parameters written to `out` for add-registry. */
 export async function createOfflineApplication(options: {
   publishSettings: string;

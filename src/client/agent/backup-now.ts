@@ -218,7 +218,7 @@ async function recordedBackup(
       warnings: result.warnings.length,
     };
     const done = waiting
-      ? await finish({ state: 'Waiting', ...counts, bytesSent: kind === 'offline' ? 0 : s.bytesAdded, message: waiting })
+      ? await finish({ state: 'Waiting', ...counts, bytesSent: kind === 'offline' ? 0 : s.bytesAdded, message: waiting, pendingSnapshotId: result.snapshotId })
       : await finish({
           state: result.warnings.length > 0 ? 'CompletedWithWarnings' : 'Completed',
           ...counts,

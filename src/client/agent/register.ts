@@ -49,9 +49,12 @@ async function agentApplication(owner: ServiceClient, subscriptionId: string, se
   if (known && config.applicationCertThumbprints[known]) return known;
   const name = `DriveseedAgent_${serverName}`.replace(/[^A-Za-z0-9_.@-]/g, '-');
   const existing = await owner.findApplication(subscriptionId, name);
+  // The manual path (export-cert, upload-cert, set-thumbprint) records the thumbprint for the
+  // existing application: that is this machine's certificate for it.
+  if (existing && config.applicationCertThumbprints[existing.id]) return existing.id;
   if (existing) {
     throw new DriveseedError('CONFLICT', `application ${name} exists already (id ${existing.id}) but this machine has no certificate for it`, {
-      hint: `export-cert --new, upload-cert --app ${existing.id}, then set-thumbprint, and register again`,
+      hint: `a lost server's? take it over with \`agent register --recover ${serverName}\`; else export-cert --new, upload-cert --app ${existing.id}, then set-thumbprint, and register again`,
     });
   }
   return (await createCertifiedApplication(owner, subscriptionId, name, AGENT_CERTIFICATE_DAYS)).app.id;

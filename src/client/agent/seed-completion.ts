@@ -10,6 +10,7 @@ import { updateAgentConfig, type OfflinePolicy } from './agent-config.js';
 import { readStagingRecord, stagedRepositoryDirectory, writeStagingRecord } from '../common/staging.js';
 import type { VaultSession } from './vault-session.js';
 import type { RepositoryOpener } from './repository-opener.js';
+import type { Repository } from '../../core/repo/repository.js';
 
 export interface SeedResult {
   job: BackupJob;
@@ -51,6 +52,7 @@ export async function completeSeed(session: VaultSession, offline: OfflinePolicy
       message: `seed of import job ${offline.jobName}: ${copy.copied} files copied in the service, ${healed.files} healed over the network`,
       recoveryPoint: { snapshotId: snapshot.id, time: snapshot.time, totalBytes: s?.totalBytes ?? 0, files: s?.totalFiles ?? 0 },
     });
+    await settleWaitingJobs(session, vault, offline.jobName, [record.snapshotId, ...(record.inTransitSnapshots ?? [])]);
     await updateAgentConfig((c) => {
       if (c.policy?.offline) c.policy.offline.seeded = true;
     });
@@ -62,6 +64,20 @@ export async function completeSeed(session: VaultSession, offline: OfflinePolicy
     await fail(e);
     throw e;
   }
+}
+
+/**
+ * The jobs that waited for this seed end now: those whose snapshot (the staged one, or one made
+ * while the drives travelled) the vault can read complete with it; the rest are superseded.
+ */
+async function settleWaitingJobs(session: VaultSession, vault: Repository, importJob: string, snapshotIds: string[]): Promise<void> {
+  const points = [];
+  for (const id of new Set(snapshotIds)) {
+    const snapshot = await vault.loadSnapshot(id).catch(() => undefined);
+    if (!snapshot) continue;
+    points.push({ snapshotId: snapshot.id, time: snapshot.time, totalBytes: snapshot.summary?.totalBytes ?? 0, files: snapshot.summary?.totalFiles ?? 0 });
+  }
+  await session.client.request('settleWaitingJobs', { params: session.server, body: { importJob, points } });
 }
 
 /**

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
-import { DriveseedError } from '../../core/errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DriveseedError, isDriveseedError } from '../../core/errors.js';
 import { RetryStore } from '../../core/storage/retry.js';
 import { ThrottleStore } from '../../core/storage/throttle.js';
 import type { BlobStore } from '../../core/storage/blob-store.js';
@@ -24,7 +25,7 @@ export interface VaultSession {
  * signs in with the application's certificate, and the repository's store behind retries
  * (a service restart mid-backup is waited out) and the upload limit.
  */
-export async function openVaultSession(): Promise<VaultSession> {
+export async function openVaultSession(options: SessionOptions = {}): Promise<VaultSession> {
   const config = await loadAgentConfig();
   const registration = config.registration;
   if (!registration)
@@ -36,10 +37,46 @@ export async function openVaultSession(): Promise<VaultSession> {
     });
   const client = new ServiceClient(registration.serviceUrl, { applicationId: registration.applicationId, certificate: await loadCertificate(thumbprint) });
   const server = { subscriptionId: registration.subscriptionId, vaultName: registration.vault, serverId: registration.serverId };
-  const vaultStore = packStore(client, server, new VaultStore(client, registration.subscriptionId, registration.vault, registration.serverId));
-  const limited = config.policy?.limitUpload ? new ThrottleStore(vaultStore, { uploadBytesPerSecond: config.policy.limitUpload }) : vaultStore;
-  const store = new RetryStore(limited, { attempts: Infinity, baseDelayMs: 250, maxDelayMs: 5000, maxElapsedMs: retrySeconds() * 1000 });
+  if (options.interactive) await probeService(client);
+  const store = vaultRepositoryStore(client, server, { limitUpload: config.policy?.limitUpload });
   return { config, registration, client, store, server };
+}
+
+export interface SessionOptions {
+  /**
+   * A person waits for this command (a restore, a listing): a service that cannot be reached
+   * is reported within seconds, rather than waited for as a backup waits out a restart. Once
+   * the service answered, the work itself rides out hiccups as a backup does.
+   */
+  interactive?: boolean;
+}
+
+/** A few tries over some five seconds: a blip is ridden out, a service that is down is reported. */
+const PROBE_DELAYS_MS = [500, 1500, 3000];
+
+/** Asks the service's health route until it answers; after the last try, one line that says how often it was tried. */
+export async function probeService(client: ServiceClient): Promise<void> {
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.request('health', {});
+      return;
+    } catch (e) {
+      if (!isDriveseedError(e, 'SERVICE') || attempt > PROBE_DELAYS_MS.length) {
+        if (!isDriveseedError(e, 'SERVICE')) throw e;
+        const seconds = Math.round((Date.now() - started) / 1000);
+        throw new DriveseedError('SERVICE', `${e.message} (tried ${attempt} times in ${seconds} s)`, { hint: e.hint, cause: e });
+      }
+      await sleep(PROBE_DELAYS_MS[attempt - 1]);
+    }
+  }
+}
+
+/** A server's repository in the vault, through `client`: packs direct where they can go, behind the upload limit and retries. */
+export function vaultRepositoryStore(client: ServiceClient, server: ServerParams, options: { limitUpload?: number } = {}): BlobStore {
+  const vaultStore = packStore(client, server, new VaultStore(client, server.subscriptionId, server.vaultName, server.serverId));
+  const limited = options.limitUpload ? new ThrottleStore(vaultStore, { uploadBytesPerSecond: options.limitUpload }) : vaultStore;
+  return new RetryStore(limited, { attempts: Infinity, baseDelayMs: 250, maxDelayMs: 5000, maxElapsedMs: retrySeconds() * 1000 });
 }
 
 /**

@@ -62,6 +62,24 @@ export async function writeKeyFile(store: BlobStore, master: MasterKey, password
 
 /** Tries every key file; WRONG_PASSWORD if none opens. */
 export async function openMasterKey(store: BlobStore, password: string): Promise<MasterKey> {
+  return (await openKeyFile(store, password)).master;
+}
+
+/** What a key file tells without the password: for `key list`. */
+export interface KeyFileInfo {
+  id: string;
+  created: string;
+  hostname: string;
+  username: string;
+}
+
+export function keyFileInfo(bytes: Buffer, name: string): KeyFileInfo {
+  const file = parseKeyFile(bytes, name);
+  return { id: name.slice(KEYS_DIR.length), created: file.created, hostname: file.hostname, username: file.username };
+}
+
+/** As openMasterKey, also naming the key file the password opened (the one `key passwd` replaces). */
+export async function openKeyFile(store: BlobStore, password: string): Promise<{ master: MasterKey; keyId: string }> {
   let tried = 0;
   for await (const info of store.list(KEYS_DIR)) {
     const file = parseKeyFile(await store.get(info.name), info.name);
@@ -74,11 +92,12 @@ export async function openMasterKey(store: BlobStore, password: string): Promise
       continue;
     }
     const secret = JSON.parse(plaintext.toString('utf8')) as MasterKeyJson;
-    return {
+    const master = {
       encryption: Buffer.from(secret.encryption, 'base64'),
       mac: Buffer.from(secret.mac, 'base64'),
       chunkerSeed: Buffer.from(secret.chunkerSeed, 'base64'),
     };
+    return { master, keyId: info.name.slice(KEYS_DIR.length) };
   }
   if (tried === 0) throw new DriveseedError('CORRUPT', `${store.location}: repository has no key files`);
   throw new DriveseedError('WRONG_PASSWORD', `wrong password for repository ${store.location}`, {

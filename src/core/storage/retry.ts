@@ -53,9 +53,8 @@ export class RetryStore extends ForwardingStore {
     throw new DriveseedError(
       'STORAGE',
       `${op} ${name} at ${this.location} failed ${attempt} times in ${Math.round((Date.now() - started) / 1000)} s: ${(last as Error).message}`,
-      {
-        cause: last,
-      },
+      // The last failure's hint (what to check when a service cannot be reached) is the user's next step.
+      { cause: last, hint: isDriveseedError(last) ? last.hint : undefined },
     );
   }
 

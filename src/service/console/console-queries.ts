@@ -103,12 +103,28 @@ async function protectedItems(db: Db, subscriptionId: string): Promise<Protected
 }
 
 function backupAttention(items: ProtectedItem[]): Attention[] {
-  return items
+  const failed = items
     .filter((item) => item.lastJob?.state === 'Failed')
     .map((item) => ({
       kind: 'backup-failed' as const,
       message: `The last backup of ${item.serverName} failed: ${item.lastJob!.error ?? 'no reason given'}`,
       link: `/jobs/${item.lastJob!.id}`,
+    }));
+  return [...failed, ...unprotected(items)];
+}
+
+/**
+ * A protected server without a single recovery point has nothing to restore on the day it is
+ * lost. One whose first backup runs, or whose seed is on its way, is on track and not listed.
+ */
+function unprotected(items: ProtectedItem[]): Attention[] {
+  const onTrack = (state: string | undefined) => state === 'InProgress' || state === 'Waiting';
+  return items
+    .filter((item) => item.paths.length > 0 && item.recoveryPoints === 0 && !onTrack(item.lastJob?.state))
+    .map((item) => ({
+      kind: 'no-recovery-point' as const,
+      message: `${item.serverName} in vault ${item.vaultName} has no recovery point: nothing of it could be restored`,
+      link: item.lastJob ? `/jobs/${item.lastJob.id}` : '/',
     }));
 }
 

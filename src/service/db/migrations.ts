@@ -205,6 +205,15 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('import_events_job').on('import_events').columns(['job_id', 'at']).execute();
     },
   },
+  '0007_job_liveness': {
+    async up(db: Kysely<any>) {
+      // The agent's last sign of life for a running job: a job whose heartbeats stop is closed
+      // by the service, so no job shows InProgress forever.
+      await db.schema.alterTable('backup_jobs').addColumn('heartbeat_at', 'text').execute();
+      // The snapshot a Waiting job made, restorable once its seed lands: the job then completes with it.
+      await db.schema.alterTable('backup_jobs').addColumn('pending_snapshot_id', 'text').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -85,6 +85,10 @@ export interface BackupJobTable {
   progress_errors?: number | null;
   progress_sent?: number | null;
   progress_at?: string | null;
+  /** The agent's last heartbeat while the job runs. */
+  heartbeat_at?: string | null;
+  /** The snapshot a Waiting job made, to become its recovery point when the seed lands. */
+  pending_snapshot_id?: string | null;
 }
 
 export interface RecoveryPointTable {

@@ -3,6 +3,7 @@ import type { Application, Certificate } from '../../api/schemas.js';
 import type { Db } from '../db/open-database.js';
 import type { CertificateTable } from '../db/schema.js';
 import { DriveseedError } from '../../core/errors.js';
+import { forgetRevokedCache } from './tokens.js';
 
 /** The certificate and its thumbprint: the SHA-256 of its DER, in hex (the JOSE x5t#S256 value, hex-encoded). */
 export function parseCertificate(pem: string): { cert: X509Certificate; thumbprint: string } {
@@ -62,6 +63,7 @@ export async function revokeCertificate(db: Db, subscriptionId: string, applicat
     .where('thumbprint', '=', thumbprint)
     .executeTakeFirst();
   if (Number(result.numUpdatedRows) === 0) throw new DriveseedError('NOT_FOUND', `no certificate ${thumbprint} on application ${applicationId}`);
+  forgetRevokedCache(db);
 }
 
 export async function getApplication(db: Db, subscriptionId: string, applicationId: string): Promise<Application> {

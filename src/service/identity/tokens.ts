@@ -13,6 +13,8 @@ const SIGNING_KEY = 'token-signing-key';
 export interface TokenClaims {
   subscriptionId: string;
   applicationId: string;
+  /** The certificate whose assertion the token was exchanged for (tokens of older services have none). */
+  thumbprint?: string;
 }
 
 /**
@@ -80,7 +82,7 @@ export async function exchangeAssertion(db: Db, clientId: string, assertion: str
   await rememberAssertion(db, payload.jti!, clientId, new Date(payload.exp! * 1000), now);
 
   const app = await db.selectFrom('applications').select('subscription_id').where('id', '=', clientId).executeTakeFirstOrThrow();
-  const token = await new SignJWT({ sid: app.subscription_id })
+  const token = await new SignJWT({ sid: app.subscription_id, x5t: thumbprint })
     .setProtectedHeader({ alg: 'HS256' })
     .setIssuer(ISSUER)
     .setSubject(clientId)
@@ -128,6 +130,16 @@ const verifiedTokens = new WeakMap<Db, Map<string, VerifiedToken>>();
 const MAX_VERIFIED_TOKENS = 10_000;
 
 export async function verifyBearerToken(db: Db, token: string, now: Date): Promise<TokenClaims> {
+  const claims = await verifiedClaims(db, token, now);
+  if (claims.thumbprint && (await revokedThumbprints(db)).has(claims.thumbprint))
+    throw new DriveseedError(
+      'UNAUTHORIZED',
+      'the certificate this token was issued for is revoked (the server was taken over by another machine, or its owner revoked it)',
+    );
+  return claims;
+}
+
+async function verifiedClaims(db: Db, token: string, now: Date): Promise<TokenClaims> {
   let verified = verifiedTokens.get(db);
   if (!verified) verifiedTokens.set(db, (verified = new Map()));
   const known = verified.get(token);
@@ -141,12 +153,40 @@ export async function verifyBearerToken(db: Db, token: string, now: Date): Promi
   return checked.claims;
 }
 
+/**
+ * Revoking a certificate also ends the tokens already issued for it: a lost server taken over
+ * by a new machine must not go on acting for up to an hour on a token it still holds. The
+ * revoked thumbprints are read at most every few seconds per database, not on every request.
+ */
+const REVOKED_REFRESH_MS = 2000;
+const revokedCache = new WeakMap<Db, { at: number; thumbprints: Promise<Set<string>> }>();
+
+function revokedThumbprints(db: Db): Promise<Set<string>> {
+  const cached = revokedCache.get(db);
+  if (cached && Date.now() - cached.at < REVOKED_REFRESH_MS) return cached.thumbprints;
+  const thumbprints = db
+    .selectFrom('certificates')
+    .select('thumbprint')
+    .where('revoked_at', 'is not', null)
+    .execute()
+    .then((rows) => new Set(rows.map((r) => r.thumbprint)));
+  thumbprints.catch(() => revokedCache.delete(db));
+  revokedCache.set(db, { at: Date.now(), thumbprints });
+  return thumbprints;
+}
+
+/** Called on revocation: this instance stops honouring the certificate's tokens at once, others within seconds. */
+export function forgetRevokedCache(db: Db): void {
+  revokedCache.delete(db);
+}
+
 async function checkBearerToken(db: Db, token: string, now: Date): Promise<VerifiedToken> {
   try {
     const { payload } = await jwtVerify(token, await signingKey(db, now), { issuer: ISSUER, currentDate: now, algorithms: ['HS256'] });
     if (typeof payload.sid !== 'string' || typeof payload.sub !== 'string' || typeof payload.exp !== 'number')
       throw new Error('token without subscription or expiry');
-    return { claims: { subscriptionId: payload.sid, applicationId: payload.sub }, expiresAt: payload.exp * 1000 };
+    const thumbprint = typeof payload.x5t === 'string' ? payload.x5t : undefined;
+    return { claims: { subscriptionId: payload.sid, applicationId: payload.sub, ...(thumbprint ? { thumbprint } : {}) }, expiresAt: payload.exp * 1000 };
   } catch (e) {
     if (e instanceof joseErrors.JWTExpired) throw new DriveseedError('UNAUTHORIZED', 'the access token has expired; get a new one');
     throw new DriveseedError('UNAUTHORIZED', 'the access token is not valid');

@@ -13,8 +13,10 @@ import { requireOwner, requireSubscription, type Caller } from '../http/auth.js'
 import { serve } from '../http/serve.js';
 import { acceptBlobBodies, isReceivedBlob } from '../http/blob-body.js';
 import type { ByteBudget } from '../http/byte-budget.js';
-import { ensureVault, finishJob, recordProgress, registerServer, serverFor, serverStatus, setPolicy, startJob } from './vaults.js';
+import { ensureVault, finishJob, listServers, recordProgress, registerServer, serverFor, serverStatus, setPolicy, startJob } from './vaults.js';
 import type { ServerTable } from '../db/schema.js';
+import { recordHeartbeat } from './job-liveness.js';
+import { settleWaitingJobs } from './waiting-jobs.js';
 
 /** Packs are 16 MiB; room for larger ones from other writers. */
 const MAX_BLOB_BYTES = 128 * 1024 * 1024;
@@ -61,6 +63,11 @@ export function registerVaultRoutes(app: FastifyInstance, ctx: VaultContext): vo
     return registerServer(ctx.db, request.params.subscriptionId, request.params.vaultName, request.body.name, request.body.applicationId, ctx.now());
   });
 
+  serve(app, routes.listServers, async (request) => {
+    requireOwner(await ctx.caller(request), request.params.subscriptionId);
+    return { servers: await listServers(ctx.db, request.params.subscriptionId, request.params.vaultName, request.query.name) };
+  });
+
   serve(app, routes.setPolicy, async (request) => setPolicy(ctx.db, await server(request, request.params), request.body));
 
   serve(app, routes.serverStatus, async (request) => serverStatus(ctx.db, await server(request, request.params)));
@@ -73,6 +80,12 @@ export function registerVaultRoutes(app: FastifyInstance, ctx: VaultContext): vo
     const target = await server(request, request.params);
     return copySeed(ctx.db, ctx.blobs, request.params.subscriptionId, request.body.importJob, repositoryStore(ctx.blobs, target));
   });
+
+  serve(app, routes.heartbeat, async (request) => {
+    await recordHeartbeat(ctx.db, await server(request, request.params), request.params.jobId, ctx.now());
+  });
+
+  serve(app, routes.settleWaitingJobs, async (request) => settleWaitingJobs(ctx.db, await server(request, request.params), request.body, ctx.now()));
 
   serve(app, routes.reportProgress, async (request) => {
     await recordProgress(ctx.db, await server(request, request.params), request.params.jobId, request.body, ctx.now());

@@ -4,6 +4,7 @@ import type { Db } from '../db/open-database.js';
 import type { BackupJobTable, RecoveryPointTable, ServerTable } from '../db/schema.js';
 import type { Caller } from '../http/auth.js';
 import { DriveseedError } from '../../core/errors.js';
+import { CLOSED_BY_SERVICE } from './job-liveness.js';
 
 /** Vaults are made on first registration, as the seed's users create one in the portal first. */
 export async function ensureVault(db: Db, subscriptionId: string, name: string, now: Date): Promise<Vault> {
@@ -42,6 +43,14 @@ export async function registerServer(db: Db, subscriptionId: string, vaultName: 
     .execute();
   const row = await db.selectFrom('servers').selectAll().where('vault_id', '=', vault.id).where('name', '=', name).executeTakeFirstOrThrow();
   return toServer(row);
+}
+
+/** The vault's servers, by name; `name` picks one. */
+export async function listServers(db: Db, subscriptionId: string, vaultName: string, name?: string): Promise<Server[]> {
+  const vault = await getVault(db, subscriptionId, vaultName);
+  let query = db.selectFrom('servers').selectAll().where('vault_id', '=', vault.id);
+  if (name !== undefined) query = query.where('name', '=', name);
+  return (await query.orderBy('name').execute()).map(toServer);
 }
 
 /** The server row, if the caller may act for it: the owner, or the server's own application. */
@@ -97,7 +106,11 @@ export async function startJob(db: Db, server: ServerTable, kind: string, now: D
 export async function finishJob(db: Db, server: ServerTable, jobId: string, result: FinishJob, now: Date): Promise<BackupJob> {
   const job = await db.selectFrom('backup_jobs').selectAll().where('id', '=', jobId).where('server_id', '=', server.id).executeTakeFirst();
   if (!job) throw new DriveseedError('NOT_FOUND', `no job ${jobId} for this server`);
-  if (job.state !== 'InProgress') throw new DriveseedError('USAGE', `job ${jobId} has ended already (${job.state})`, { field: 'state' });
+  // A job the service closed for lack of heartbeats may still be finished by its agent: it was alive after all.
+  const closedByService = job.state === 'Failed' && (job.error ?? '').startsWith(CLOSED_BY_SERVICE);
+  if (job.state !== 'InProgress' && !closedByService) throw new DriveseedError('USAGE', `job ${jobId} has ended already (${job.state})`, { field: 'state' });
+  if (result.pendingSnapshotId && result.state !== 'Waiting')
+    throw new DriveseedError('USAGE', 'only a waiting job has a pending snapshot', { field: 'pendingSnapshotId' });
   if ((result.state === 'Completed' || result.state === 'CompletedWithWarnings') && !result.recoveryPoint)
     throw new DriveseedError('USAGE', 'a successful job needs its recovery point', { field: 'recoveryPoint' });
   if (result.state === 'Waiting' && result.recoveryPoint)
@@ -117,6 +130,7 @@ export async function finishJob(db: Db, server: ServerTable, jobId: string, resu
         error: result.error ?? null,
         message: result.message ?? null,
         snapshot_id: result.recoveryPoint?.snapshotId ?? null,
+        pending_snapshot_id: result.pendingSnapshotId ?? null,
       })
       .where('id', '=', jobId)
       .execute();

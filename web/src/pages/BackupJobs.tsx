@@ -5,7 +5,7 @@ import { useLiveEvent, useResource } from '../live.js';
 import { Link } from '../router.js';
 import { Problem, StateBadge } from './common.js';
 
-const STATES = ['InProgress', 'Completed', 'CompletedWithWarnings', 'Failed', 'Waiting'];
+const STATES = ['InProgress', 'Completed', 'CompletedWithWarnings', 'Failed', 'Waiting', 'Superseded'];
 
 export function BackupJobsPage({ sub }: { sub: string }) {
   const [state, setState] = useState('');

@@ -1,0 +1,25 @@
+import type { Policy } from '../client/agent/agent-config.js';
+import { jobDirectory } from '../client/common/staging.js';
+import { formatBytes } from './progress.js';
+
+/** The whole protection policy, one line per part, as `agent protect` and `agent policy` print it. */
+export function printPolicy(policy: Policy): void {
+  console.log(`paths: ${policy.paths.join(', ')}`);
+  if (policy.excludes.length > 0) console.log(`excludes: ${policy.excludes.join(', ')}`);
+  console.log(`schedule: ${policy.schedule ?? 'none (backups run only with `agent backup-now`)'}`);
+  console.log(`upload limit: ${policy.limitUpload ? `${decimalRate(policy.limitUpload)} (${policy.limitUpload} bytes/s)` : 'none'}`);
+  const offline = policy.offline;
+  if (!offline) {
+    console.log('offline seeding: off (backups go over the network)');
+    return;
+  }
+  const state = offline.seeded ? 'seed completed; backups are online incrementals' : `staging in ${jobDirectory(offline.staging, offline.jobName)}`;
+  console.log(`offline seeding: import job ${offline.jobName} into ${offline.storageAccount}/${offline.container}, ${state}`);
+  if (offline.healLimit !== undefined) console.log(`heal limit: ${formatBytes(offline.healLimit)}`);
+}
+
+/** In the decimal units `--limit-upload` takes (2M is 2,000,000 bytes a second), so what was given reads back the same. */
+function decimalRate(bytesPerSecond: number): string {
+  const [unit, scale] = bytesPerSecond >= 1e9 ? ['G', 1e9] : bytesPerSecond >= 1e6 ? ['M', 1e6] : bytesPerSecond >= 1e3 ? ['K', 1e3] : ['', 1];
+  return `${Number((bytesPerSecond / scale).toFixed(2))}${unit}/s`;
+}

@@ -1,0 +1,64 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { isDriveseedError } from '../../core/errors.js';
+import type { Policy } from './agent-config.js';
+import { changedFields, mergePolicy } from './policy-merge.js';
+
+const offline = { staging: '/mnt/staging', jobName: 'seed-one', storageAccount: 'acct1', container: 'seeds' };
+const full: Policy = { paths: ['/srv/data'], excludes: ['*.tmp'], schedule: '0 2 * * *', limitUpload: 2_000_000, offline: { ...offline, healLimit: 5000 } };
+
+describe('protection policies merge', () => {
+  it('a schedule alone changes the schedule and keeps offline seeding, the upload limit, paths and excludes', () => {
+    const merged = mergePolicy(full, { schedule: '0 3 * * *' });
+    assert.deepEqual(merged, { ...full, schedule: '0 3 * * *' });
+    assert.deepEqual(changedFields(full, merged), ['schedule']);
+  });
+
+  it('paths alone replace the paths; excludes alone replace the excludes', () => {
+    assert.deepEqual(mergePolicy(full, { paths: ['/etc'] }), { ...full, paths: ['/etc'] });
+    assert.deepEqual(mergePolicy(full, { excludes: ['*.log'] }), { ...full, excludes: ['*.log'] });
+    assert.deepEqual(mergePolicy(full, { excludes: [] }).excludes, []);
+  });
+
+  it('null clears the schedule and the upload limit, and nothing else', () => {
+    const merged = mergePolicy(full, { schedule: null, limitUpload: null });
+    assert.equal('schedule' in merged, false);
+    assert.equal('limitUpload' in merged, false);
+    assert.deepEqual(merged.offline, full.offline);
+    assert.deepEqual(changedFields(full, merged), ['schedule', 'upload limit']);
+  });
+
+  it('offline flags not given keep their values; another job is another seed, the same job keeps seeded and its heal limit', () => {
+    const other = mergePolicy(full, { offline: { jobName: 'seed-two' } });
+    assert.deepEqual(other.offline, { ...offline, jobName: 'seed-two' });
+    const seeded = { ...full, offline: { ...full.offline!, seeded: true } };
+    assert.deepEqual(mergePolicy(seeded, { offline: { staging: '/mnt/other' } }).offline, { ...seeded.offline, staging: '/mnt/other' });
+    assert.deepEqual(mergePolicy(full, { healLimit: 9000 }).offline, { ...full.offline, healLimit: 9000 });
+  });
+
+  it('offline: null turns it off; a heal limit then, or a first --offline without its flags, is refused', () => {
+    assert.equal(mergePolicy(full, { offline: null }).offline, undefined);
+    assert.throws(
+      () => mergePolicy(full, { offline: null, healLimit: 1 }),
+      (e) => isDriveseedError(e, 'USAGE'),
+    );
+    assert.throws(
+      () => mergePolicy({ paths: ['/a'], excludes: [] }, { offline: { jobName: 'x1' } }),
+      (e) => isDriveseedError(e, 'USAGE') && /--offline needs --staging, --storage-account, --container/.test(e.message),
+    );
+    assert.throws(
+      () => mergePolicy({ paths: ['/a'], excludes: [] }, { healLimit: 1 }),
+      (e) => isDriveseedError(e, 'USAGE'),
+    );
+  });
+
+  it('a first policy needs paths; later ones keep theirs', () => {
+    assert.throws(
+      () => mergePolicy(undefined, { schedule: '0 2 * * *' }),
+      (e) => isDriveseedError(e, 'USAGE') && /nothing to protect/.test(e.message),
+    );
+    assert.deepEqual(mergePolicy(undefined, { paths: ['/a'] }), { paths: ['/a'], excludes: [] });
+    assert.deepEqual(mergePolicy(full, {}), full);
+    assert.deepEqual(changedFields(full, mergePolicy(full, {})), []);
+  });
+});

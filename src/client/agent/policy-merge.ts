@@ -1,0 +1,80 @@
+import { DriveseedError } from '../../core/errors.js';
+import type { OfflinePolicy, Policy } from './agent-config.js';
+
+/**
+ * What one `agent protect` asks to change. A field left undefined keeps what the policy has:
+ * re-running protect to add a schedule must never drop offline seeding or the upload limit
+ * (it once did, and the next backup sent the whole data set over a thin link). `null` clears.
+ */
+export interface PolicyChange {
+  paths?: string[];
+  excludes?: string[];
+  schedule?: string | null;
+  limitUpload?: number | null;
+  /** Offline seeding fields to set; missing ones come from the current offline policy. `null`: back to online. */
+  offline?: Partial<Omit<OfflinePolicy, 'seeded'>> | null;
+  /** The seed's heal limit alone, on an offline policy as it is. */
+  healLimit?: number;
+}
+
+const OFFLINE_FIELDS = ['staging', 'jobName', 'storageAccount', 'container'] as const;
+const FLAG_OF: Record<(typeof OFFLINE_FIELDS)[number], string> = {
+  staging: '--staging',
+  jobName: '--job',
+  storageAccount: '--storage-account',
+  container: '--container',
+};
+
+/** The policy after `change`: everything it does not name stays as it was. */
+export function mergePolicy(previous: Policy | undefined, change: PolicyChange): Policy {
+  const paths = change.paths ?? previous?.paths ?? [];
+  if (paths.length === 0) throw new DriveseedError('USAGE', 'nothing to protect yet', { hint: 'give the paths: `driveseed agent protect PATH…`' });
+  const schedule = change.schedule === undefined ? previous?.schedule : (change.schedule ?? undefined);
+  const limitUpload = change.limitUpload === undefined ? previous?.limitUpload : (change.limitUpload ?? undefined);
+  const offline = mergeOffline(previous?.offline, change);
+  return {
+    paths,
+    excludes: change.excludes ?? previous?.excludes ?? [],
+    ...(schedule !== undefined ? { schedule } : {}),
+    ...(limitUpload !== undefined ? { limitUpload } : {}),
+    ...(offline ? { offline } : {}),
+  };
+}
+
+function mergeOffline(previous: OfflinePolicy | undefined, change: PolicyChange): OfflinePolicy | undefined {
+  if (change.offline === null) {
+    if (change.healLimit !== undefined) throw new DriveseedError('USAGE', '--heal-limit is for offline seeding; it cannot go with --online');
+    return undefined;
+  }
+  if (change.offline === undefined) {
+    if (change.healLimit === undefined) return previous;
+    if (!previous) throw new DriveseedError('USAGE', '--heal-limit is for offline seeding, and this policy has none', { hint: 'add --offline and its flags' });
+    return { ...previous, healLimit: change.healLimit };
+  }
+  const given = change.offline;
+  const merged: Partial<OfflinePolicy> = {};
+  for (const field of OFFLINE_FIELDS) merged[field] = given[field] ?? previous?.[field];
+  const missing = OFFLINE_FIELDS.filter((f) => !merged[f]);
+  if (missing.length > 0) throw new DriveseedError('USAGE', `--offline needs ${missing.map((f) => FLAG_OF[f]).join(', ')}`);
+  // The same import job is the same seed: what it reached (seeded) and its heal limit stay.
+  const sameSeed = previous !== undefined && previous.jobName === merged.jobName;
+  const healLimit = change.healLimit ?? given.healLimit ?? (sameSeed ? previous.healLimit : undefined);
+  return {
+    ...(merged as OfflinePolicy),
+    ...(healLimit !== undefined ? { healLimit } : {}),
+    ...(sameSeed && previous.seeded ? { seeded: true } : {}),
+  };
+}
+
+/** The names of what differs between two policies, for a line that says what protect changed. */
+export function changedFields(before: Policy | undefined, after: Policy): string[] {
+  if (!before) return ['everything (new policy)'];
+  const fields: string[] = [];
+  const differs = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify(b);
+  if (differs(before.paths, after.paths)) fields.push('paths');
+  if (differs(before.excludes, after.excludes)) fields.push('excludes');
+  if (before.schedule !== after.schedule) fields.push('schedule');
+  if (before.limitUpload !== after.limitUpload) fields.push('upload limit');
+  if (differs(before.offline, after.offline)) fields.push('offline seeding');
+  return fields;
+}
