@@ -19,6 +19,14 @@ export interface ThreadEvents<Reply> {
  * the restore pool's file batches and round-robin blobs, and the drive pools' one request
  * per thread: each pool reads simpler on its own, and each was tuned by measurement.
  */
+/**
+ * The young generation of each worker's heap, in MB. The workers move data in Buffers and
+ * allocate little on their heaps, but V8 let each one's young generation grow to its default
+ * (48 MB): a first backup of 100,000 small files peaked at 440 MB of RSS, 336–366 MB with
+ * this limit, for the same CPU time (3.7–3.9 s user either way).
+ */
+const WORKER_YOUNG_GENERATION_MB = 6;
+
 export class WorkerThreads<Reply> {
   private readonly threads: Worker[] = [];
   private readonly failed = new Set<Worker>();
@@ -35,7 +43,7 @@ export class WorkerThreads<Reply> {
 
   /** Starts one more thread; what `transferList` names moves to it instead of being copied. */
   spawn(workerData?: unknown, transferList?: TransferListItem[]): Worker {
-    const worker = new Worker(this.script, { workerData, transferList });
+    const worker = new Worker(this.script, { workerData, transferList, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
     worker.on('message', (reply: Reply) => this.events.message(worker, reply));
     worker.on('error', (error) => this.fail(worker, error));
     worker.on('exit', (code) => {
