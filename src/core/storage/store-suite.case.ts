@@ -73,6 +73,19 @@ export function runBlobStoreSuite(name: string, makeStore: () => Promise<StoreFi
       }
     });
 
+    it('lists by name prefix only: a prefix that is a path is refused before anything is read', async () => {
+      await store.put('p/inside', Buffer.from('x'));
+      for (const bad of ['../', '../../../', '/', '/etc', 'p//', 'p/./', 'p/../', './p', 'p/\0', 'p\\x', 'p/ sp']) {
+        await assert.rejects(listAll(store, bad), (e) => isDriveseedError(e, 'USAGE') && /invalid blob prefix/.test((e as Error).message), bad);
+      }
+      // ".." without a slash is the start of a valid name such as "..x": it filters names and names no directory.
+      assert.deepEqual(await listAll(store, '..'), []);
+      assert.deepEqual(
+        (await listAll(store, 'p/in')).map((b) => b.name),
+        ['p/inside'],
+      );
+    });
+
     it('streams whole files and ranges as get reads them, when it can stream; refuses what get refuses, before a byte', async (t) => {
       const streams = readStreamsOf(store);
       if (!streams) return t.skip('this store reads whole files only');

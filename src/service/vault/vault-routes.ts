@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { readStreamsOf, type BlobStore } from '../../core/storage/blob-store.js';
+import { assertValidBlobPrefix, readStreamsOf, type BlobStore } from '../../core/storage/blob-store.js';
 import { PrefixStore } from '../../core/storage/prefix.js';
 import { DriveseedError, isDriveseedError } from '../../core/errors.js';
 import { contentMatchesId } from '../../core/repo/ids.js';
@@ -80,8 +80,11 @@ export function registerVaultRoutes(app: FastifyInstance, ctx: VaultContext): vo
 
   serve(app, routes.listBlobs, async (request) => {
     const store = repositoryStore(ctx.blobs, await server(request, request.params));
+    const prefix = request.query.prefix ?? '';
+    // At the edge as well as in every store: `?prefix=../../../` reached other vaults and the host.
+    assertValidBlobPrefix(prefix);
     const blobs = [];
-    for await (const info of store.list(request.query.prefix ?? '')) blobs.push(info);
+    for await (const info of store.list(prefix)) blobs.push(info);
     return { blobs };
   });
 

@@ -3,6 +3,7 @@ import { DriveseedError } from '../../errors.js';
 import { Readable } from 'node:stream';
 import {
   assertValidBlobName,
+  assertValidBlobPrefix,
   blobDataBuffer,
   type BlobAccess,
   type BlobData,
@@ -149,6 +150,8 @@ export class AzureStore implements BlobStore, UrlSigning, ReadStreaming {
   }
 
   async *list(prefix: string): AsyncIterable<BlobInfo> {
+    // Azure matches prefixes as strings, so `../` escapes nothing here; refused as every store refuses it.
+    assertValidBlobPrefix(prefix);
     try {
       for await (const blob of this.container.listBlobsFlat({ prefix })) {
         yield { name: blob.name, size: blob.properties.contentLength ?? 0 };

@@ -5,6 +5,7 @@ import { DriveseedError } from '../../errors.js';
 import { Readable } from 'node:stream';
 import {
   assertValidBlobName,
+  assertValidBlobPrefix,
   existsByStat,
   type BlobData,
   type BlobInfo,
@@ -120,6 +121,8 @@ export class FsStore implements BlobStore, ReadStreaming, LocalPathAccess {
   }
 
   async *list(prefix: string): AsyncIterable<BlobInfo> {
+    // The directory walked is worked out from the prefix: `../` would walk outside the root.
+    assertValidBlobPrefix(prefix);
     // Walk only the directory the prefix points into; the rest of the prefix filters names.
     const slash = prefix.lastIndexOf('/');
     const dir = slash >= 0 ? prefix.slice(0, slash) : '';
