@@ -13,7 +13,8 @@ import { registerAccountRoutes } from './accounts/account-routes.js';
 import type { BlobStore } from '../core/storage/blob-store.js';
 import { registerConsoleRoutes } from './console/console-routes.js';
 import { registerConsole, securityHeaders } from './console/static-console.js';
-import { ByteBudget } from './http/byte-budget.js';
+import { UploadBudget } from './http/upload-budget.js';
+import type { BodyTimeouts } from './http/blob-body.js';
 
 export const SERVICE_VERSION = '0.1.0';
 /** Sixteen 16 MiB packs on their way in at once; more uploads wait, unread, for room. */
@@ -35,8 +36,12 @@ export interface ServiceOptions {
   livePollMs?: number;
   /** Lifetime of the signed URLs agents get for direct pack transfer (default ten minutes). */
   blobGrantSeconds?: number;
-  /** Upload bodies held in memory at once, over all clients (default DEFAULT_UPLOAD_MEMORY bytes). */
-  uploadBudget?: ByteBudget;
+  /** Upload bodies held in memory at once, each subscription's share and slots (default DEFAULT_UPLOAD_MEMORY bytes). */
+  uploadBudget?: UploadBudget;
+  /** How long an upload body may stall, or take, while it is read (blob-body.ts has the defaults). */
+  bodyTimeouts?: BodyTimeouts;
+  /** Live event streams one subscription (or the operator) may hold open at once. */
+  eventStreamsPerCaller?: number;
   /** Serve HTTPS with this certificate (PEM, chain first) and key. */
   tls?: { cert: string; key: string };
   /**
@@ -111,11 +116,26 @@ export async function buildServer(options: ServiceOptions): Promise<FastifyInsta
     await revokeCertificate(db, request.params.subscriptionId, request.params.applicationId, request.params.thumbprint, now());
   });
 
-  const uploadBudget = options.uploadBudget ?? new ByteBudget(DEFAULT_UPLOAD_MEMORY);
-  registerVaultRoutes(app, { db, blobs: options.blobs, now, caller, blobGrantSeconds: options.blobGrantSeconds, uploadBudget });
+  const uploadBudget = options.uploadBudget ?? new UploadBudget({ capacity: DEFAULT_UPLOAD_MEMORY });
+  registerVaultRoutes(app, {
+    db,
+    blobs: options.blobs,
+    now,
+    caller,
+    blobGrantSeconds: options.blobGrantSeconds,
+    uploadBudget,
+    bodyTimeouts: options.bodyTimeouts,
+  });
   registerAccountRoutes(app, { db, blobs: options.blobs, now, caller });
   registerImportRoutes(app, { db, now, caller, shippingAddress: options.shippingAddress ?? DEFAULT_SHIPPING_ADDRESS });
-  registerConsoleRoutes(app, { db, now, caller, shippingAddress: options.shippingAddress ?? DEFAULT_SHIPPING_ADDRESS, livePollMs: options.livePollMs });
+  registerConsoleRoutes(app, {
+    db,
+    now,
+    caller,
+    shippingAddress: options.shippingAddress ?? DEFAULT_SHIPPING_ADDRESS,
+    livePollMs: options.livePollMs,
+    eventStreamsPerCaller: options.eventStreamsPerCaller,
+  });
   await registerConsole(app, options.consoleDir);
 
   return app;

@@ -6,8 +6,9 @@ import type { FastifyInstance } from 'fastify';
 import { openDatabase, type OpenedDatabase } from './db/open-database.js';
 import { countSubscriptions, createSubscription } from './identity/subscriptions.js';
 import { ensureOperatorKey } from './identity/console-sessions.js';
-import { buildServer } from './server.js';
-import { ByteBudget } from './http/byte-budget.js';
+import { buildServer, DEFAULT_UPLOAD_MEMORY } from './server.js';
+import { UploadBudget } from './http/upload-budget.js';
+import type { BodyTimeouts } from './http/blob-body.js';
 import { startImportWorker } from './datacenter/import-queue.js';
 import { openStore } from '../core/storage/open-store.js';
 
@@ -26,6 +27,12 @@ export interface StartOptions {
   blobGrantSeconds?: number;
   /** Bytes of upload bodies held in memory at once, over all clients. */
   uploadMemoryBytes?: number;
+  /** Bytes of upload bodies one subscription may hold at once (default a quarter of the upload memory). */
+  uploadShareBytes?: number;
+  /** Uploads one subscription may have open at once. */
+  uploadsPerSubscription?: number;
+  bodyTimeouts?: BodyTimeouts;
+  eventStreamsPerSubscription?: number;
   /** PEM files of the certificate (chain first) and key: serve HTTPS. */
   tlsCertFile?: string;
   tlsKeyFile?: string;
@@ -113,7 +120,13 @@ export async function startService(options: StartOptions): Promise<RunningServic
     logger: options.logger,
     shippingAddress: options.shippingAddress,
     blobGrantSeconds: options.blobGrantSeconds,
-    uploadBudget: options.uploadMemoryBytes ? new ByteBudget(options.uploadMemoryBytes) : undefined,
+    uploadBudget: new UploadBudget({
+      capacity: options.uploadMemoryBytes ?? DEFAULT_UPLOAD_MEMORY,
+      perCaller: options.uploadShareBytes,
+      streamsPerCaller: options.uploadsPerSubscription,
+    }),
+    bodyTimeouts: options.bodyTimeouts,
+    eventStreamsPerCaller: options.eventStreamsPerSubscription,
     tls: await readTls(options),
     trustProxy: options.trustProxy,
   });

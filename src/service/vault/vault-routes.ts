@@ -11,8 +11,8 @@ import { copySeed } from './seed-copy.js';
 import type { Db } from '../db/open-database.js';
 import { requireOwner, requireSubscription, type Caller } from '../http/auth.js';
 import { serve } from '../http/serve.js';
-import { acceptBlobBodies, isReceivedBlob } from '../http/blob-body.js';
-import type { ByteBudget } from '../http/byte-budget.js';
+import { acceptBlobBodies, isReceivedBlob, type BodyTimeouts } from '../http/blob-body.js';
+import type { UploadBudget } from '../http/upload-budget.js';
 import { ensureVault, finishJob, recordProgress, registerServer, serverFor, serverStatus, setPolicy, startJob } from './vaults.js';
 import type { ServerTable } from '../db/schema.js';
 
@@ -26,8 +26,9 @@ export interface VaultContext {
   caller: (request: FastifyRequest) => Promise<Caller>;
   /** Lifetime of the signed URLs agents get for direct pack transfer (default ten minutes). */
   blobGrantSeconds?: number;
-  /** The body bytes of blob uploads held in memory at once, over all clients. */
-  uploadBudget: ByteBudget;
+  /** The body bytes of blob uploads held in memory at once, over all clients, and each subscription's share. */
+  uploadBudget: UploadBudget;
+  bodyTimeouts?: BodyTimeouts;
 }
 
 /** Each server's repository is a folder of the service's blob store; the service sees only ciphertext. */
@@ -100,7 +101,13 @@ export function registerVaultRoutes(app: FastifyInstance, ctx: VaultContext): vo
       await server(request, request.params as ServerParams);
       return payload;
     });
-    acceptBlobBodies(scope, { maxBytes: MAX_BLOB_BYTES, budget: ctx.uploadBudget });
+    acceptBlobBodies(scope, {
+      maxBytes: MAX_BLOB_BYTES,
+      budget: ctx.uploadBudget,
+      // The hook above let only callers of this subscription through: uploads are shared out by subscription.
+      callerOf: (request) => (request.params as ServerParams).subscriptionId,
+      timeouts: ctx.bodyTimeouts,
+    });
 
     serve(
       scope,
