@@ -28,6 +28,8 @@ export interface HostileSetting {
   attacker: Tenant;
   /** /health, which must answer through every attack. */
   health(): Promise<number>;
+  /** Connections a test holds open: closed before the service stops, which waits for open requests. */
+  holdOpen(close: () => void): void;
 }
 
 /**
@@ -39,7 +41,11 @@ export async function startHostileSetting(t: any, options: Partial<StartOptions>
   const dir = await tempDir(t, 'hostile-service-');
   const dataDir = join(dir, 'service');
   const service = await startService({ dataDir, listen: '127.0.0.1:0', importWorker: false, ...options });
-  t.after(() => service.stop());
+  const held: (() => void)[] = [];
+  t.after(async () => {
+    for (const close of held) close();
+    await service.stop();
+  });
   const url = service.url;
   const tenant = async (name: string): Promise<Tenant> => {
     const { id: subscriptionId, ownerKey } = await createSubscription(service.database.db, name, new Date());
@@ -64,7 +70,7 @@ export async function startHostileSetting(t: any, options: Partial<StartOptions>
   const attacker = await tenant('attacker');
   const health = async () => (await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) })).status;
   assert.equal(await health(), 200);
-  return { service, url, dataDir, victim, attacker, health };
+  return { service, url, dataDir, victim, attacker, health, holdOpen: (close) => held.push(close) };
 }
 
 /** A refusal is one line: no stack, no newline, nothing of the service's own paths. */

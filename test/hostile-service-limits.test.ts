@@ -34,13 +34,13 @@ function stalledUpload(tenant: Tenant, name: string, first: Buffer, declared?: n
   return { sent, answer, req };
 }
 
-async function upload(tenant: Tenant, name: string, body: Buffer, timeoutMs: number): Promise<Answer & { ms: number }> {
+async function upload(tenant: Tenant, name: string, body: Buffer, timeoutMs: number, abort?: AbortSignal): Promise<Answer & { ms: number }> {
   const started = performance.now();
   const answer = await fetch(tenant.blobUrl(name), {
     method: 'PUT',
     headers: { ...tenant.headers, 'content-type': 'application/octet-stream' },
     body: new Uint8Array(body),
-    signal: AbortSignal.timeout(timeoutMs),
+    signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(abort ? [abort] : [])]),
   }).then(
     async (r) => ({ status: r.status, body: await r.text() }),
     (e: Error) => ({ status: 0, body: `no answer: ${e.message}` }),
@@ -54,16 +54,19 @@ const PER_SLOT = 4 * 1024 * 1024;
 
 describe('hostile tenants: one cannot stall the uploads of another', () => {
   it('a victim uploads a 16 MiB pack in under a second while the attacker holds every upload slot and its whole share', async (t) => {
-    const { victim, attacker, health } = await startHostileSetting(t);
+    const { victim, attacker, health, holdOpen } = await startHostileSetting(t);
     // Every slot the attacker is allowed, half of them chunked and half declaring 128 MiB,
     // each sending 4 MiB (64 MiB together, its share) and then nothing.
     const held = Array.from({ length: SLOTS }, (_, i) =>
       stalledUpload(attacker, `locks/hold-${i}`, randomBytes(PER_SLOT), i % 2 ? 128 * 1024 * 1024 : undefined),
     );
-    t.after(() => held.forEach((h) => h.req.destroy()));
-    await Promise.all(held.map((h) => h.sent));
+    holdOpen(() => held.forEach((h) => h.req.destroy()));
+    // Their bytes are read (they fit the attacker's share); a service that left them unread would hold these sends back.
+    await Promise.race([Promise.all(held.map((h) => h.sent)), sleep(3000)]);
     // One more of the attacker's, complete: it must wait for a slot of the attacker's own.
-    const overSlots = upload(attacker, 'locks/one-too-many', Buffer.from('0123456789'), 30_000);
+    const giveUp = new AbortController();
+    holdOpen(() => giveUp.abort());
+    const overSlots = upload(attacker, 'locks/one-too-many', Buffer.from('0123456789'), 30_000, giveUp.signal);
     await sleep(300);
     assert.equal(await health(), 200);
 
@@ -86,11 +89,13 @@ describe('hostile tenants: one cannot stall the uploads of another', () => {
   });
 
   it('a body that stalls gets a one-line 408 after the idle timeout, and gives its slot and memory back', async (t) => {
-    const { victim, attacker, dataDir, health } = await startHostileSetting(t, { uploadsPerSubscription: 2, bodyTimeouts: { idleMs: 400 } });
+    const { victim, attacker, dataDir, health, holdOpen } = await startHostileSetting(t, { uploadsPerSubscription: 2, bodyTimeouts: { idleMs: 400 } });
     const stalled = [stalledUpload(attacker, 'locks/a', Buffer.from('x')), stalledUpload(attacker, 'locks/b', Buffer.from('y'), 1000)];
-    t.after(() => stalled.forEach((s) => s.req.destroy()));
+    holdOpen(() => stalled.forEach((s) => s.req.destroy()));
     const started = performance.now();
-    const answers = await Promise.all(stalled.map((s) => s.answer));
+    // Bounded, so a service without timeouts fails here rather than hangs.
+    const noAnswer = sleep(5000).then(() => ({ status: 0, body: 'no answer within 5 s' }));
+    const answers = await Promise.all(stalled.map((s) => Promise.race([s.answer, noAnswer])));
     const ms = performance.now() - started;
     t.diagnostic(`stalled uploads answered after ${ms.toFixed(0)} ms: ${answers.map((a) => a.status).join(', ')}`);
     for (const answer of answers) {
@@ -113,7 +118,7 @@ describe('hostile tenants: one cannot stall the uploads of another', () => {
   });
 
   it('caps the live event streams of a subscription with a one-line 429; other tenants and closed streams free', async (t) => {
-    const { url, victim, attacker, dataDir, health } = await startHostileSetting(t);
+    const { url, victim, attacker, dataDir, health, holdOpen } = await startHostileSetting(t);
     const eventsUrl = (tenant: Tenant) => url + routePath(routes.subscriptionEvents, { subscriptionId: tenant.subscriptionId });
     const open = async (tenant: Tenant) => {
       const controller = new AbortController();
@@ -122,7 +127,7 @@ describe('hostile tenants: one cannot stall the uploads of another', () => {
     };
     const streams: Awaited<ReturnType<typeof open>>[] = [];
     for (let i = 0; i < 8; i++) streams.push(await open(attacker));
-    t.after(() => streams.forEach((s) => s.close()));
+    holdOpen(() => streams.forEach((s) => s.close()));
     for (const s of streams) assert.equal(s.answer.status, 200);
     const refused = await open(attacker);
     assert.equal(refused.answer.status, 429);

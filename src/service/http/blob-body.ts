@@ -126,12 +126,16 @@ function receive(payload: IncomingMessage, lease: UploadLease, limits: BlobBodyL
       timers.waiting();
       void lease.take(chunk.length).then(() => !failed && keep(chunk));
     });
+    let ended = false;
     payload.on('end', () => {
       if (failed) return;
+      ended = true;
       timers.stop();
       resolve({ parts, length });
     });
     payload.on('error', (e) => fail(e));
+    // A client gone mid-body: its bytes are dropped and its handler never waits on it.
+    payload.on('close', () => ended || fail(new DriveseedError('USAGE', 'the upload was cut off before its end', { field: 'body' })));
   });
 }
 
