@@ -66,17 +66,23 @@ export default function serviceStartCommand(): Command {
         tlsKeyFile: flags.tlsKey,
         trustProxy: flags.trustProxy,
       });
+      // With --log, stdout is the JSON log stream, which gets collected and shipped: no key goes
+      // into it. The people starting the service read stderr; keys show there only on a terminal.
+      const say = flags.log ? (line: string) => console.error(line) : (line: string) => console.log(line);
+      const showKeys = !flags.log || process.stderr.isTTY === true;
+      const bootstrapFile = `${flags.dataDir}/bootstrap.json`;
       if (running.bootstrap) {
-        console.log(`created subscription ${running.bootstrap.subscriptionId}`);
-        console.log(`owner key: ${running.bootstrap.ownerKey}`);
-        console.log(`(also in ${flags.dataDir}/bootstrap.json, mode 0600; keep it secret)`);
+        say(`created subscription ${running.bootstrap.subscriptionId}`);
+        if (showKeys) say(`owner key: ${running.bootstrap.ownerKey}`);
+        say(`(${showKeys ? 'also ' : 'the owner key is '}in ${bootstrapFile}, mode 0600; keep it secret)`);
       }
-      if (running.operatorKey) console.log(`operator key (data centre console): ${running.operatorKey} (in bootstrap.json too)`);
-      console.log(`web console: ${running.url}/ (sign in with the owner key)`);
-      console.log(`driveseed service listening on ${running.url} (database: ${running.database.kind})`);
+      if (running.operatorKey)
+        say(`operator key (data centre console): ${showKeys ? `${running.operatorKey} (in bootstrap.json too)` : `in ${bootstrapFile}`}`);
+      say(`web console: ${running.url}/ (sign in with the owner key)`);
+      say(`driveseed service listening on ${running.url} (database: ${running.database.kind})`);
       // Graceful: stop taking requests, finish the running ones, close the database.
       await untilInterrupted();
       await running.stop();
-      console.log('driveseed service stopped');
+      say('driveseed service stopped');
     });
 }

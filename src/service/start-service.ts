@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { DriveseedError } from '../core/errors.js';
@@ -94,10 +94,26 @@ async function readTls(options: StartOptions): Promise<{ cert: string; key: stri
   return tls;
 }
 
+/**
+ * The data directory holds the database (the token-signing key, drive keys) and the bootstrap
+ * file (owner and operator keys). One that other users can enter was made by hand or by an
+ * older version: refused, with the command that fixes it, rather than silently changed.
+ */
+async function refuseOpenDataDir(dataDir: string): Promise<void> {
+  const mode = (await stat(dataDir)).mode & 0o777;
+  if ((mode & 0o077) !== 0)
+    throw new DriveseedError(
+      'USAGE',
+      `the data directory ${dataDir} is open to other users (mode ${mode.toString(8).padStart(4, '0')}) and holds the service's keys: run chmod 700 ${dataDir}`,
+      { field: 'dataDir' },
+    );
+}
+
 /** Opens the database, makes the first subscription if there is none, and listens. */
 export async function startService(options: StartOptions): Promise<RunningService> {
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await refuseOpenDataDir(dataDir);
   const database = await openDatabase(options.db ?? join(dataDir, 'driveseed.db'));
   const now = options.now ?? (() => new Date());
   let bootstrap: RunningService['bootstrap'];

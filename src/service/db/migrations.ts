@@ -205,6 +205,12 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('import_events_job').on('import_events').columns(['job_id', 'at']).execute();
     },
   },
+  '0007_forget_settled_drive_keys': {
+    async up(db: Kysely<any>) {
+      // Drives imported before keys were forgotten at the end of their import (import-jobs.ts, finishDrive).
+      await db.updateTable('import_drives').set({ drive_key: '' }).where('state', 'in', ['Completed', 'CompletedMoreInfo', 'ShippedBack']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {
