@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { DriveseedError } from '../core/errors.js';
 import { parseSize } from '../core/util/units.js';
 import { parseListen, startService } from '../service/start-service.js';
+import { parsePublicUrl } from '../service/http/token-audience.js';
 import { untilInterrupted } from './common.js';
 
 interface StartFlags {
@@ -17,6 +18,7 @@ interface StartFlags {
   tlsCert?: string;
   tlsKey?: string;
   trustProxy?: string;
+  publicUrl?: string;
 }
 
 /** Minutes, not hours: a leaked URL should soon be worthless; long enough for a pack on a slow link. */
@@ -36,6 +38,12 @@ function listenAddress(value: string): string {
   return value;
 }
 
+/** Checked while parsing, like --listen: a bad address is a usage error before anything is created. */
+function publicUrl(value: string): string {
+  parsePublicUrl(value);
+  return value;
+}
+
 export default function serviceStartCommand(): Command {
   return new Command('start')
     .description('run the service in the foreground until Ctrl-C')
@@ -50,6 +58,7 @@ export default function serviceStartCommand(): Command {
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM, chain first); needs --tls-key')
     .option('--tls-key <file>', "the TLS certificate's private key (PEM)")
     .option('--trust-proxy <addresses>', 'believe X-Forwarded-Proto/-Host from these TLS-terminating proxies (IPs or CIDRs, comma-separated)')
+    .option('--public-url <url>', 'the address agents reach the service at (https://backup.example.com); tokens are for it alone', publicUrl)
     .option('--upload-memory <size>', 'upload bodies held in memory at once, over all clients; more uploads wait for room (default 256MiB)')
     .action(async (flags: StartFlags) => {
       const running = await startService({
@@ -65,6 +74,7 @@ export default function serviceStartCommand(): Command {
         tlsCertFile: flags.tlsCert,
         tlsKeyFile: flags.tlsKey,
         trustProxy: flags.trustProxy,
+        publicUrl: flags.publicUrl,
       });
       // With --log, stdout is the JSON log stream, which gets collected and shipped: no key goes
       // into it. The people starting the service read stderr; keys show there only on a terminal.

@@ -7,6 +7,7 @@ import { exchangeAssertion } from './identity/tokens.js';
 import { authenticate, requireOwner, requireSubscription, type Caller } from './http/auth.js';
 import { answerErrors } from './http/error-answers.js';
 import { serve } from './http/serve.js';
+import { tokenAudiences } from './http/token-audience.js';
 import { registerVaultRoutes } from './vault/vault-routes.js';
 import { registerImportRoutes } from './importexport/import-routes.js';
 import { registerAccountRoutes } from './accounts/account-routes.js';
@@ -49,6 +50,8 @@ export interface ServiceOptions {
    * comma-separated): their X-Forwarded-Proto and -Host say what address agents used.
    */
   trustProxy?: string;
+  /** The address agents reach the service at (`--public-url`): token audiences are checked against it alone. */
+  publicUrl?: string;
 }
 
 /** Builds the service's HTTP API. Stateless between requests: everything lasting is in the database. */
@@ -79,9 +82,8 @@ export async function buildServer(options: ServiceOptions): Promise<FastifyInsta
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   serve(app, routes.token, async (request) => {
-    // The address the agent used, as it signed it: behind a trusted proxy, the one it forwards.
-    const audience = `${request.protocol}://${request.host}${routes.token.path}`;
-    return exchangeAssertion(db, request.body.client_id, request.body.client_assertion, audience, now());
+    const audiences = tokenAudiences(request, routes.token.path, { publicUrl: options.publicUrl, trustProxy: Boolean(options.trustProxy) });
+    return exchangeAssertion(db, request.body.client_id, request.body.client_assertion, audiences, now());
   });
 
   serve(app, routes.whoami, async (request) => {

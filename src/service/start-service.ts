@@ -7,6 +7,7 @@ import { openDatabase, type OpenedDatabase } from './db/open-database.js';
 import { countSubscriptions, createSubscription } from './identity/subscriptions.js';
 import { ensureOperatorKey } from './identity/console-sessions.js';
 import { buildServer, DEFAULT_UPLOAD_MEMORY } from './server.js';
+import { parsePublicUrl } from './http/token-audience.js';
 import { UploadBudget } from './http/upload-budget.js';
 import type { BodyTimeouts } from './http/blob-body.js';
 import { startImportWorker } from './datacenter/import-queue.js';
@@ -38,6 +39,8 @@ export interface StartOptions {
   tlsKeyFile?: string;
   /** Addresses of TLS-terminating proxies in front, whose X-Forwarded-* headers are believed. */
   trustProxy?: string;
+  /** The address agents reach the service at; token audiences are checked against it alone. */
+  publicUrl?: string;
 }
 
 export interface RunningService {
@@ -111,6 +114,7 @@ async function refuseOpenDataDir(dataDir: string): Promise<void> {
 
 /** Opens the database, makes the first subscription if there is none, and listens. */
 export async function startService(options: StartOptions): Promise<RunningService> {
+  const publicUrl = options.publicUrl === undefined ? undefined : parsePublicUrl(options.publicUrl);
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await refuseOpenDataDir(dataDir);
@@ -145,6 +149,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
     eventStreamsPerCaller: options.eventStreamsPerSubscription,
     tls: await readTls(options),
     trustProxy: options.trustProxy,
+    publicUrl,
   });
   const { host, port } = parseListen(options.listen);
   await app.listen({ host, port });
