@@ -9,7 +9,7 @@ export interface BlobInfo {
 
 export interface ByteRange {
   offset: number;
-  /** Number of bytes; the range must lie within the file. */
+  /** Number of bytes; the range must lie within the file (else a DriveseedError BAD_RANGE). */
   length: number;
 }
 

@@ -50,7 +50,7 @@ export class FsStore implements BlobStore, ReadStreaming, LocalPathAccess {
         let done = 0;
         while (done < length) {
           const { bytesRead } = await handle.read(buf, done, length - done, (range?.offset ?? 0) + done);
-          if (bytesRead === 0) throw new DriveseedError('STORAGE', `${name}: range ${range?.offset}+${length} is past the end of the file`);
+          if (bytesRead === 0) throw new DriveseedError('BAD_RANGE', `${name}: range ${range?.offset}+${length} is past the end of the file`);
           done += bytesRead;
         }
         return buf;
@@ -74,7 +74,7 @@ export class FsStore implements BlobStore, ReadStreaming, LocalPathAccess {
       const size = (await handle.stat()).size;
       const offset = range?.offset ?? 0;
       const length = range ? range.length : size;
-      if (offset + length > size) throw new DriveseedError('STORAGE', `${name}: range ${offset}+${length} is past the end of the file`);
+      if (offset + length > size) throw new DriveseedError('BAD_RANGE', `${name}: range ${offset}+${length} is past the end of the file`);
       if (length === 0) {
         await handle.close();
         return { length, stream: Readable.from([]) };

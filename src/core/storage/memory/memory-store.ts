@@ -10,7 +10,7 @@ export class MemoryStore implements BlobStore {
     const data = this.find(name);
     if (!range) return Buffer.from(data);
     if (range.offset + range.length > data.length) {
-      throw new DriveseedError('STORAGE', `${name}: range ${range.offset}+${range.length} is past the end of the file`);
+      throw new DriveseedError('BAD_RANGE', `${name}: range ${range.offset}+${range.length} is past the end of the file`);
     }
     return Buffer.from(data.subarray(range.offset, range.offset + range.length));
   }
