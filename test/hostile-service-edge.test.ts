@@ -41,7 +41,7 @@ describe('hostile clients at the edge: audiences, ranges, damaged key files', ()
     const setting = await startHostileSetting(t);
     const port = new URL(setting.url).port;
     // Captured from (or made for) another service, replayed here with that service's Host.
-    const replayed = await exchange(setting, 'https://other-service.example/v1/token', 'other-service.example');
+    const replayed = await exchange(setting, 'http://other-service.example/v1/token', 'other-service.example');
     assert.equal(replayed.status, 401, replayed.body);
     assert.match(JSON.parse(replayed.body).message, /client assertion is not valid/);
     // Made out to this service, by the address the connection reached, or localhost on loopback: accepted.
@@ -55,7 +55,7 @@ describe('hostile clients at the edge: audiences, ranges, damaged key files', ()
     const accepted = await exchange(setting, 'https://backup.example.com/v1/token');
     assert.equal(accepted.status, 200, accepted.body);
     assert.equal((await exchange(setting, `${setting.url}/v1/token`)).status, 401, 'the listening address is not the public one');
-    assert.equal((await exchange(setting, 'https://other.example/v1/token', 'other.example')).status, 401);
+    assert.equal((await exchange(setting, 'http://other.example/v1/token', 'other.example')).status, 401);
     assert.equal(await setting.health(), 200);
 
     const dir = await tempDir(t, 'public-url-');
