@@ -117,6 +117,38 @@ describe('hostile tenants: one cannot stall the uploads of another', () => {
     assert.equal(await health(), 200);
   });
 
+  it("a tenant's stalled downloads hold its own download slots only: the victim's download is not held up", async (t) => {
+    const { victim, attacker, health, holdOpen } = await startHostileSetting(t, { downloadsPerSubscription: 3 });
+    const blob = randomBytes(4 * 1024 * 1024);
+    for (const tenant of [victim, attacker]) assert.equal((await upload(tenant, 'locks/big', blob, 5000)).status, 204);
+    /** A download that takes its first bytes and then stops reading. */
+    const stalledDownload = () => {
+      const req = request(attacker.blobUrl('locks/big'), { headers: attacker.headers });
+      const started = new Promise<boolean>((resolve) => {
+        req.on('response', (res) => res.once('data', () => (res.pause(), resolve(true))));
+        req.on('error', () => resolve(false));
+      });
+      req.end();
+      holdOpen(() => req.destroy());
+      return { req, started };
+    };
+    const stalled = [stalledDownload(), stalledDownload(), stalledDownload()];
+    assert.deepEqual(await Promise.all(stalled.map((d) => d.started)), [true, true, true]);
+    const fourth = stalledDownload();
+    assert.equal(await Promise.race([fourth.started, sleep(300).then(() => 'waiting')]), 'waiting', "the attacker's fourth download waits for one of its own");
+
+    const started = performance.now();
+    const got = await fetch(victim.blobUrl('locks/big'), { headers: victim.headers, signal: AbortSignal.timeout(5000) });
+    assert.ok(Buffer.from(await got.arrayBuffer()).equals(blob));
+    const ms = performance.now() - started;
+    t.diagnostic(`victim's 4 MiB download while the attacker stalls 3 of its own: ${ms.toFixed(0)} ms`);
+    assert.ok(ms < 1000, `the victim waited ${ms.toFixed(0)} ms`);
+
+    stalled[0]!.req.destroy();
+    assert.equal(await fourth.started, true, 'a download that ends frees its slot');
+    assert.equal(await health(), 200);
+  });
+
   it('caps the live event streams of a subscription with a one-line 429; other tenants and closed streams free', async (t) => {
     const { url, victim, attacker, dataDir, health, holdOpen } = await startHostileSetting(t);
     const eventsUrl = (tenant: Tenant) => url + routePath(routes.subscriptionEvents, { subscriptionId: tenant.subscriptionId });

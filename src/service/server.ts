@@ -15,11 +15,14 @@ import type { BlobStore } from '../core/storage/blob-store.js';
 import { registerConsoleRoutes } from './console/console-routes.js';
 import { registerConsole, securityHeaders } from './console/static-console.js';
 import { UploadBudget } from './http/upload-budget.js';
+import { CallerSlots } from './http/caller-slots.js';
 import type { BodyTimeouts } from './http/blob-body.js';
 
 export const SERVICE_VERSION = '0.1.0';
 /** Sixteen 16 MiB packs on their way in at once; more uploads wait, unread, for room. */
 export const DEFAULT_UPLOAD_MEMORY = 256 * 1024 * 1024;
+/** A restore reads a few packs at a time; 32 leaves room for several at once, and bounds a stalling tenant. */
+export const DEFAULT_DOWNLOADS_PER_CALLER = 32;
 const DEFAULT_SHIPPING_ADDRESS = 'driveseed data centre, Receiving, (set with service start --shipping-address)';
 
 export interface ServiceOptions {
@@ -43,6 +46,8 @@ export interface ServiceOptions {
   bodyTimeouts?: BodyTimeouts;
   /** Live event streams one subscription (or the operator) may hold open at once. */
   eventStreamsPerCaller?: number;
+  /** Blob downloads one subscription may have open at once (default DEFAULT_DOWNLOADS_PER_CALLER). */
+  downloadsPerCaller?: number;
   /** Serve HTTPS with this certificate (PEM, chain first) and key. */
   tls?: { cert: string; key: string };
   /**
@@ -127,6 +132,7 @@ export async function buildServer(options: ServiceOptions): Promise<FastifyInsta
     blobGrantSeconds: options.blobGrantSeconds,
     uploadBudget,
     bodyTimeouts: options.bodyTimeouts,
+    downloadSlots: new CallerSlots(options.downloadsPerCaller ?? DEFAULT_DOWNLOADS_PER_CALLER),
   });
   registerAccountRoutes(app, { db, blobs: options.blobs, now, caller });
   registerImportRoutes(app, { db, now, caller, shippingAddress: options.shippingAddress ?? DEFAULT_SHIPPING_ADDRESS });

@@ -34,6 +34,7 @@ export interface StartOptions {
   uploadsPerSubscription?: number;
   bodyTimeouts?: BodyTimeouts;
   eventStreamsPerSubscription?: number;
+  downloadsPerSubscription?: number;
   /** PEM files of the certificate (chain first) and key: serve HTTPS. */
   tlsCertFile?: string;
   tlsKeyFile?: string;
@@ -147,6 +148,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
     }),
     bodyTimeouts: options.bodyTimeouts,
     eventStreamsPerCaller: options.eventStreamsPerSubscription,
+    downloadsPerCaller: options.downloadsPerSubscription,
     tls: await readTls(options),
     trustProxy: options.trustProxy,
     publicUrl,

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DriveseedError } from '../../core/errors.js';
+import { CallerSlots } from '../http/caller-slots.js';
 
 /** One poll of the database per open stream and second: any instance sees every instance's writes. */
 export const POLL_MS = 1000;
@@ -29,7 +30,7 @@ export interface LiveStreams {
  */
 export function liveStreams(app: FastifyInstance, pollMs = POLL_MS, streamsPerCaller = DEFAULT_STREAMS_PER_CALLER): LiveStreams {
   const closers = new Set<() => void>();
-  const openBy = new Map<string, number>();
+  const slots = new CallerSlots(streamsPerCaller);
   // Open streams would keep a graceful shutdown waiting forever.
   app.addHook('preClose', async () => {
     for (const close of [...closers]) close();
@@ -37,19 +38,10 @@ export function liveStreams(app: FastifyInstance, pollMs = POLL_MS, streamsPerCa
 
   return {
     async open(request, reply, caller, source, headers) {
-      const held = openBy.get(caller) ?? 0;
-      if (held >= streamsPerCaller)
+      // Taken before the first await, so streams opened at the same moment cannot all pass.
+      const uncount = slots.tryAcquire(caller);
+      if (!uncount)
         throw new DriveseedError('BUSY', `${streamsPerCaller} live event streams are open for these credentials already; close one (a console tab) first`);
-      // Counted before the first await, so streams opened at the same moment cannot all pass.
-      openBy.set(caller, held + 1);
-      let counted = true;
-      const uncount = () => {
-        if (!counted) return;
-        counted = false;
-        const left = (openBy.get(caller) ?? 1) - 1;
-        if (left > 0) openBy.set(caller, left);
-        else openBy.delete(caller);
-      };
       let seen: Map<string, string>;
       try {
         seen = serialize(await source.snapshot());

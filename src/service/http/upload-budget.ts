@@ -1,3 +1,5 @@
+import { CallerSlots } from './caller-slots.js';
+
 /**
  * The memory and the upload slots the service gives blob bodies, shared fairly between
  * callers (subscriptions). Blob uploads are read whole before they are checked and stored
@@ -47,8 +49,6 @@ interface Lease {
 interface CallerState {
   held: number;
   open: Set<Lease>;
-  /** Uploads waiting for a slot of this caller, in arrival order. */
-  queued: (() => void)[];
 }
 
 export class UploadBudget {
@@ -58,6 +58,7 @@ export class UploadBudget {
   private held = 0;
   private seq = 0;
   private readonly callers = new Map<string, CallerState>();
+  private readonly slots: CallerSlots;
   /** Leases whose take waits, in the order they started waiting. */
   private readonly waiting: Lease[] = [];
 
@@ -65,6 +66,7 @@ export class UploadBudget {
     this.capacity = options.capacity;
     this.perCaller = options.perCaller ?? Math.ceil(options.capacity / 4);
     this.streamsPerCaller = options.streamsPerCaller ?? DEFAULT_STREAMS_PER_CALLER;
+    this.slots = new CallerSlots(this.streamsPerCaller);
     for (const [what, value] of [
       ['capacity', this.capacity],
       ['share per caller', this.perCaller],
@@ -91,19 +93,15 @@ export class UploadBudget {
 
   /** Uploads of `caller` that have a slot, and those waiting for one. */
   uploadsOf(caller: string): { open: number; queued: number } {
-    const state = this.callers.get(caller);
-    return { open: state?.open.size ?? 0, queued: state?.queued.length ?? 0 };
+    return this.slots.count(caller);
   }
 
   /** Resolves with a lease once `caller` has a free upload slot. */
-  open(caller: string): Promise<UploadLease> {
-    const state = this.stateOf(caller);
-    if (state.open.size < this.streamsPerCaller) return Promise.resolve(this.lease(caller));
-    // The slot is taken when it is handed over, so no newcomer can slip into it meanwhile.
-    return new Promise((resolve) => state.queued.push(() => resolve(this.lease(caller))));
+  async open(caller: string): Promise<UploadLease> {
+    return this.lease(caller, await this.slots.acquire(caller));
   }
 
-  private lease(caller: string): UploadLease {
+  private lease(caller: string, freeSlot: () => void): UploadLease {
     const lease: Lease = { seq: this.seq++, caller, held: 0 };
     this.stateOf(caller).open.add(lease);
     let released = false;
@@ -114,13 +112,14 @@ export class UploadBudget {
         if (released) return;
         released = true;
         this.release(lease);
+        freeSlot();
       },
     };
   }
 
   private stateOf(caller: string): CallerState {
     let state = this.callers.get(caller);
-    if (!state) this.callers.set(caller, (state = { held: 0, open: new Set(), queued: [] }));
+    if (!state) this.callers.set(caller, (state = { held: 0, open: new Set() }));
     return state;
   }
 
@@ -158,8 +157,7 @@ export class UploadBudget {
     const at = this.waiting.indexOf(lease);
     if (at >= 0) this.waiting.splice(at, 1);
     lease.want = undefined;
-    state.queued.shift()?.();
-    if (state.open.size === 0 && state.queued.length === 0) this.callers.delete(lease.caller);
+    if (state.open.size === 0) this.callers.delete(lease.caller);
     this.admitWaiters();
   }
 

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { assertValidBlobPrefix, readStreamsOf, type BlobStore } from '../../core/storage/blob-store.js';
 import { PrefixStore } from '../../core/storage/prefix.js';
 import { DriveseedError, isDriveseedError } from '../../core/errors.js';
@@ -13,6 +13,7 @@ import { requireOwner, requireSubscription, type Caller } from '../http/auth.js'
 import { serve } from '../http/serve.js';
 import { acceptBlobBodies, isReceivedBlob, type BodyTimeouts } from '../http/blob-body.js';
 import type { UploadBudget } from '../http/upload-budget.js';
+import type { CallerSlots } from '../http/caller-slots.js';
 import { ensureVault, finishJob, recordProgress, registerServer, serverFor, serverStatus, setPolicy, startJob } from './vaults.js';
 import type { ServerTable } from '../db/schema.js';
 
@@ -29,6 +30,8 @@ export interface VaultContext {
   /** The body bytes of blob uploads held in memory at once, over all clients, and each subscription's share. */
   uploadBudget: UploadBudget;
   bodyTimeouts?: BodyTimeouts;
+  /** Downloads each subscription may have open at once; more wait for one of its own to end. */
+  downloadSlots: CallerSlots;
 }
 
 /** Each server's repository is a folder of the service's blob store; the service sees only ciphertext. */
@@ -116,6 +119,7 @@ export function registerVaultRoutes(app: FastifyInstance, ctx: VaultContext): vo
         const store = repositoryStore(ctx.blobs, await server(request, request.params));
         const name = request.params['*'];
         const range = parseRange(request.headers.range);
+        await holdDownloadSlot(ctx.downloadSlots, request.params.subscriptionId, reply);
         reply.status(range ? 206 : 200).type('application/octet-stream');
         // Streamed where the store can: a download then holds a few buffers, not the whole range.
         const streams = readStreamsOf(store);
@@ -148,6 +152,22 @@ export function registerVaultRoutes(app: FastifyInstance, ctx: VaultContext): vo
       await withBlobErrors(request.params['*'], () => store.delete(request.params['*']));
     });
   });
+}
+
+/**
+ * A download holds a file and a buffer or two while its client reads, however slowly: one
+ * subscription's stalled downloads must not add up to the service's memory. The slot is
+ * freed when the response closes, sent or cut off.
+ */
+async function holdDownloadSlot(slots: CallerSlots, subscriptionId: string, reply: FastifyReply): Promise<void> {
+  let free: (() => void) | undefined;
+  let closed = false;
+  reply.raw.once('close', () => {
+    closed = true;
+    free?.();
+  });
+  free = await slots.acquire(subscriptionId);
+  if (closed) free();
 }
 
 function parseRange(header: string | undefined): { offset: number; length: number } | undefined {
