@@ -117,6 +117,25 @@ describe('hostile tenants: one cannot stall the uploads of another', () => {
     assert.equal(await health(), 200);
   });
 
+  it('a JSON body that stalls loses its connection after the idle timeout; the service goes on', async (t) => {
+    const { url, health, holdOpen } = await startHostileSetting(t, { bodyTimeouts: { idleMs: 400 } });
+    const started = performance.now();
+    const ended = await new Promise<string>((resolve) => {
+      const req = request(`${url}/v1/token`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '200' } });
+      holdOpen(() => req.destroy());
+      req.on('response', (res) => resolve(`answered ${res.statusCode}`));
+      req.on('error', () => resolve('cut off'));
+      req.on('close', () => resolve('cut off'));
+      req.write('{"grant_ty');
+      setTimeout(() => resolve('still open after 5 s'), 5000);
+    });
+    const ms = performance.now() - started;
+    t.diagnostic(`a stalled JSON body: ${ended} after ${ms.toFixed(0)} ms`);
+    assert.match(ended, /cut off|answered 408/);
+    assert.ok(ms < 3000, `${ms.toFixed(0)} ms`);
+    assert.equal(await health(), 200);
+  });
+
   it("a tenant's stalled downloads hold its own download slots only: the victim's download is not held up", async (t) => {
     const { victim, attacker, health, holdOpen } = await startHostileSetting(t, { downloadsPerSubscription: 3 });
     const blob = randomBytes(4 * 1024 * 1024);

@@ -16,7 +16,7 @@ import { registerConsoleRoutes } from './console/console-routes.js';
 import { registerConsole, securityHeaders } from './console/static-console.js';
 import { UploadBudget } from './http/upload-budget.js';
 import { CallerSlots } from './http/caller-slots.js';
-import type { BodyTimeouts } from './http/blob-body.js';
+import { limitBodyPauses, type BodyTimeouts } from './http/body-timeouts.js';
 
 export const SERVICE_VERSION = '0.1.0';
 /** Sixteen 16 MiB packs on their way in at once; more uploads wait, unread, for room. */
@@ -76,6 +76,7 @@ export async function buildServer(options: ServiceOptions): Promise<FastifyInsta
   });
 
   answerErrors(app);
+  limitBodyPauses(app, options.bodyTimeouts);
 
   app.addHook('onSend', async (_request, reply) => {
     reply.headers(securityHeaders());

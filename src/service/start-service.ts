@@ -9,7 +9,7 @@ import { ensureOperatorKey } from './identity/console-sessions.js';
 import { buildServer, DEFAULT_UPLOAD_MEMORY } from './server.js';
 import { parsePublicUrl } from './http/token-audience.js';
 import { UploadBudget } from './http/upload-budget.js';
-import type { BodyTimeouts } from './http/blob-body.js';
+import type { BodyTimeouts } from './http/body-timeouts.js';
 import { startImportWorker } from './datacenter/import-queue.js';
 import { openStore } from '../core/storage/open-store.js';
 

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { UploadBudget, UploadLease } from './upload-budget.js';
+import { BODY_IDLE_MS, BODY_READ_MS, bodyTimers, isOctetStream, type BodyTimeouts } from './body-timeouts.js';
 import { DriveseedError, isDriveseedError } from '../../core/errors.js';
 
 /**
@@ -28,18 +29,6 @@ export interface BlobBodyLimits {
   timeouts?: BodyTimeouts;
 }
 
-export interface BodyTimeouts {
-  /** The longest pause between two chunks of a body that is being read (default BODY_IDLE_MS). */
-  idleMs?: number;
-  /** The longest a body may take to read, not counting the time it waits for room (default BODY_READ_MS). */
-  readMs?: number;
-}
-
-/** A client that sends nothing for this long while its body is read is gone or stalling: it gets 408. */
-export const BODY_IDLE_MS = 30_000;
-/** A 128 MiB blob at 600 kbit/s: generous for thin links, finite for a slow sender. */
-export const BODY_READ_MS = 30 * 60_000;
-
 /**
  * Makes `application/octet-stream` bodies ReceivedBlobs, in this scope only: a route outside it
  * answers such a body with 415 and never buffers it. Before a body's first byte is read, a
@@ -54,7 +43,7 @@ export function acceptBlobBodies(scope: FastifyInstance, limits: BlobBodyLimits)
   // The parser is given the request only: its lease and reply are kept from the hook.
   const uploads = new WeakMap<FastifyRequest, { lease: UploadLease; reply: FastifyReply }>();
   scope.addHook('preParsing', async (request, reply, payload) => {
-    if (isBlobUpload(request)) uploads.set(request, { lease: await openUpload(request, reply, limits), reply });
+    if (isOctetStream(request)) uploads.set(request, { lease: await openUpload(request, reply, limits), reply });
     return payload;
   });
   scope.addContentTypeParser('application/octet-stream', (request, payload, done) => {
@@ -68,10 +57,6 @@ export function acceptBlobBodies(scope: FastifyInstance, limits: BlobBodyLimits)
       },
     );
   });
-}
-
-function isBlobUpload(request: FastifyRequest): boolean {
-  return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase() === 'application/octet-stream';
 }
 
 const tooLarge = (maxBytes: number) => new DriveseedError('TOO_LARGE', `a blob may have at most ${maxBytes} bytes`, { field: 'body' });
@@ -137,36 +122,4 @@ function receive(payload: IncomingMessage, lease: UploadLease, limits: BlobBodyL
     // A client gone mid-body: its bytes are dropped and its handler never waits on it.
     payload.on('close', () => ended || fail(new DriveseedError('USAGE', 'the upload was cut off before its end', { field: 'body' })));
   });
-}
-
-/**
- * The idle and read timeouts of one body. Both stop while the body waits for room in the
- * budget: that wait is the service's doing, not the client's.
- */
-function bodyTimers(idleMs: number, readMs: number, expire: (e: DriveseedError) => void) {
-  let idle: NodeJS.Timeout | undefined;
-  let read: NodeJS.Timeout | undefined;
-  let readLeft = readMs;
-  let readSince = 0;
-  const timeout = (what: string) => () => expire(new DriveseedError('TIMEOUT', `the upload ${what}; send the blob again`, { field: 'body' }));
-  const pause = () => {
-    clearTimeout(idle);
-    if (read) {
-      clearTimeout(read);
-      read = undefined;
-      readLeft -= Date.now() - readSince;
-    }
-  };
-  return {
-    reading() {
-      clearTimeout(idle);
-      idle = setTimeout(timeout(`sent nothing for ${Math.round(idleMs / 1000)} s`), idleMs);
-      if (!read) {
-        readSince = Date.now();
-        read = setTimeout(timeout(`took longer than ${Math.round(readMs / 1000)} s`), Math.max(0, readLeft));
-      }
-    },
-    waiting: pause,
-    stop: pause,
-  };
 }
