@@ -112,6 +112,20 @@ describe('hostile local users: the service’s secrets at rest', () => {
     assert.equal(await keyOf(), '', 'imported: the key is gone');
     await shipBack(db, job.id, now);
     assert.equal(await keyOf(), '');
+    // A canceled job imports nothing: its drives' keys go at once.
+    const canceledDrive = randomUUID();
+    await owner.request('createImportJob', {
+      params: { subscriptionId },
+      body: {
+        name: 'dropped',
+        storageAccount: 'seedacct',
+        container: 'seed',
+        drives: [{ driveId: canceledDrive, key, manifestSha256: 'b'.repeat(64), files: 1, bytes: 1 }],
+      },
+    });
+    await owner.request('cancelImportJob', { params: { subscriptionId, jobName: 'dropped' } });
+    const canceled = await db.selectFrom('import_drives').select('drive_key').where('id', '=', canceledDrive).executeTakeFirstOrThrow();
+    assert.equal(canceled.drive_key, '', 'canceled: the key is gone');
     // Written through to the file and the WAL emptied: the key's bytes are nowhere on disk.
     await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db);
     for (const name of ['driveseed.db', 'driveseed.db-wal']) {

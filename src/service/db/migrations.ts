@@ -207,8 +207,13 @@ const migrations: Record<string, Migration> = {
   },
   '0007_forget_settled_drive_keys': {
     async up(db: Kysely<any>) {
-      // Drives imported before keys were forgotten at the end of their import (import-jobs.ts, finishDrive).
-      await db.updateTable('import_drives').set({ drive_key: '' }).where('state', 'in', ['Completed', 'CompletedMoreInfo', 'ShippedBack']).execute();
+      // Drives imported, and jobs ended, before keys were forgotten then (import-jobs.ts: finishDrive, shipBack, cancel).
+      const ended = db.selectFrom('import_jobs').select('id').where('state', 'in', ['Completed', 'Closed', 'Canceled']);
+      await db
+        .updateTable('import_drives')
+        .set({ drive_key: '' })
+        .where((eb) => eb.or([eb('state', 'in', ['Completed', 'CompletedMoreInfo', 'ShippedBack']), eb('job_id', 'in', ended)]))
+        .execute();
     },
   },
 };

@@ -155,6 +155,7 @@ export async function cancelImportJob(db: Db, subscriptionId: string, name: stri
   const job = await db.selectFrom('import_jobs').selectAll().where('subscription_id', '=', subscriptionId).where('name', '=', name).executeTakeFirst();
   if (!job) throw new DriveseedError('NOT_FOUND', `no import job ${name}`);
   await moveJob(db, job, 'Canceled', now);
+  await forgetDriveKeys(db, job.id);
   return getImportJob(db, subscriptionId, name);
 }
 
@@ -207,7 +208,13 @@ export async function shipBack(db: Db, jobId: string, now: Date): Promise<JobSta
   assertJobMove(job.state as JobState, end);
   for (const d of drives) if (d.state === 'Completed' || d.state === 'CompletedMoreInfo') await moveDrive(db, d, 'ShippedBack', now);
   await moveJob(db, job, end, now);
+  await forgetDriveKeys(db, jobId);
   return end;
+}
+
+/** A job that ended (shipped back or canceled) imports nothing more: no key of its drives is kept, received or not. */
+async function forgetDriveKeys(db: Db, jobId: string): Promise<void> {
+  await db.updateTable('import_drives').set({ drive_key: FORGOTTEN_KEY }).where('job_id', '=', jobId).execute();
 }
 
 /**
