@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { ServiceClient } from '../src/api/service-client.js';
 import { startService } from '../src/service/start-service.js';
-import { finishDrive, receiveDrive, shipBack, startDriveTransfer } from '../src/service/importexport/import-jobs.js';
+import { createImportJob, finishDrive, receiveDrive, shipBack, startDriveTransfer } from '../src/service/importexport/import-jobs.js';
+import { openDatabase } from '../src/service/db/open-database.js';
+import { createSubscription } from '../src/service/identity/subscriptions.js';
+import { ensureStorageAccount } from '../src/service/accounts/storage-accounts.js';
 import { freePort } from '../src/testing/azurite.js';
 import { cliAsync, tempDir } from './cli-harness.js';
 import { stopProcess } from './service-harness.js';
@@ -131,6 +134,51 @@ describe('hostile local users: the service’s secrets at rest', () => {
     for (const name of ['driveseed.db', 'driveseed.db-wal']) {
       const bytes = await readFile(join(dataDir, name));
       assert.equal(bytes.includes(key), false, `${name} still holds the drive key`);
+    }
+  });
+
+  it('forgets, on upgrade, the keys an older version kept of imported drives and ended jobs, and keeps those still needed', async (t) => {
+    const dir = await tempDir(t, 'secrets-');
+    const path = join(dir, 'driveseed.db');
+    let database = await openDatabase(path);
+    const { db } = database;
+    const { id: subscriptionId } = await createSubscription(db, 'upgrade', new Date());
+    await ensureStorageAccount(db, subscriptionId, 'seedacct', new Date());
+    const drive = (driveId: string) => ({ driveId, key: randomBytes(32).toString('base64'), manifestSha256: 'c'.repeat(64), files: 1, bytes: 1 });
+    const job = async (name: string) =>
+      createImportJob(
+        db,
+        subscriptionId,
+        { name, storageAccount: 'seedacct', container: 'seed', drives: [drive(randomUUID()), drive(randomUUID())] },
+        new Date(),
+      );
+    // As an older version left them: keys kept whatever the state.
+    const states: [string, string, string][] = [
+      ['imported', 'Transferring', 'ShippedBack'],
+      ['failed', 'Transferring', 'CompletedMoreInfo'],
+      ['ended', 'Closed', 'NeverReceived'],
+      ['canceled', 'Canceled', 'Specified'],
+      ['waiting', 'Shipping', 'Specified'],
+      ['importing', 'Transferring', 'Received'],
+    ];
+    const expected: { jobId: string; name: string; kept: boolean }[] = [];
+    for (const [name, jobState, driveState] of states) {
+      const made = await job(name);
+      await db.updateTable('import_jobs').set({ state: jobState }).where('id', '=', made.id).execute();
+      await db.updateTable('import_drives').set({ state: driveState }).where('job_id', '=', made.id).execute();
+      expected.push({ jobId: made.id, name, kept: ['waiting', 'importing'].includes(name) });
+    }
+    await sql`DELETE FROM kysely_migration WHERE name = '0007_forget_settled_drive_keys'`.execute(db);
+    await database.close();
+    database = await openDatabase(path);
+    t.after(() => database.close());
+    for (const { jobId, name, kept } of expected) {
+      const keys = await database.db.selectFrom('import_drives').select('drive_key').where('job_id', '=', jobId).execute();
+      assert.deepEqual(
+        keys.map((k) => k.drive_key !== ''),
+        [kept, kept],
+        `the ${name} job's keys ${kept ? 'are still needed' : 'are to be forgotten'}`,
+      );
     }
   });
 
