@@ -68,6 +68,8 @@ export function liveStreams(app: FastifyInstance, pollMs = POLL_MS, streamsPerCa
       };
       closers.add(close);
       request.raw.once('close', close);
+      // Gone while the first snapshot was taken: 'close' came before anyone listened, and the slot must not stay taken.
+      if (raw.destroyed) return close();
       const tick = async () => {
         try {
           const now = serialize(await source.snapshot());
