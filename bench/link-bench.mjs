@@ -46,12 +46,13 @@ function run(argv) {
 
 const dataDir = join(work, 'service');
 const port = await freePort();
-const service = spawn(process.execPath, [BIN, 'service', 'start', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`], {
+// Agents know the service by the link's address, which is therefore its public one (token audiences).
+const link = await startLink({ target: `http://127.0.0.1:${port}`, latencyMs: 0 });
+const service = spawn(process.execPath, [BIN, 'service', 'start', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--public-url', link.url], {
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 try {
   await new Promise((resolve) => service.stdout.on('data', (c) => String(c).includes('listening on') && resolve()));
-  const link = await startLink({ target: `http://127.0.0.1:${port}`, latencyMs: 0 });
   const bootstrap = JSON.parse(readFileSync(join(dataDir, 'bootstrap.json'), 'utf8'));
   const settings = join(work, 'publish.json');
   await run([
@@ -95,9 +96,9 @@ try {
   await measure(`unchanged, ${args.rtt} ms RTT ${args.mbit} Mbit/s`);
   writeChange(extra, Math.round((Number(args.change) / 100) * first.bytesRead));
   await measure(`${args.change} % added, ${args.rtt} ms RTT ${args.mbit} Mbit/s`);
-  await link.close();
   if (args.json) console.log(JSON.stringify({ data: args.data, rttMs: Number(args.rtt), mbit: Number(args.mbit), rows }, null, 2));
 } finally {
+  await link.close();
   service.kill();
   rmSync(work, { recursive: true, force: true });
 }

@@ -32,8 +32,6 @@ async function agentOverLink(t: any) {
   const dir = await tempDir(t);
   const dataDir = join(dir, 'service');
   const port = await freePort();
-  const service = await startServiceProcess(dataDir, port);
-  t.after(() => stopProcess(service));
   // Progress reports go on a timer while a backup runs, one at a time and never waited for: their
   // number follows how long the run took on this machine, not the files or packs, so the round
   // trips counted here are the others.
@@ -41,6 +39,9 @@ async function agentOverLink(t: any) {
   const counted = (line: string) => !/^POST \S+\/progress /.test(line) && requestLines.push(line) > 0;
   const link: Link = await startLink({ target: `http://127.0.0.1:${port}`, latencyMs: 0, countsRequest: counted });
   t.after(() => link.close());
+  // Agents know the service by the link's address, which is therefore its public one (token audiences).
+  const service = await startServiceProcess(dataDir, port, ['--public-url', link.url]);
+  t.after(() => stopProcess(service));
   const bootstrap = JSON.parse(await readFile(join(dataDir, 'bootstrap.json'), 'utf8'));
   const home = join(dir, 'agent');
   const env = { DRIVESEED_HOME: home };

@@ -20,6 +20,9 @@ const CODES: ErrorCode[] = [
   'FORBIDDEN',
   'CONFLICT',
   'TOO_LARGE',
+  'TIMEOUT',
+  'BUSY',
+  'BAD_RANGE',
   'UNTRUSTED',
   'SERVICE',
 ];

@@ -25,6 +25,12 @@ const WIRE_ERRORS: Record<ErrorCode, WireError> = {
   REPOSITORY_EXISTS: { status: 409, error: 'REPOSITORY_EXISTS' },
   LOCKED: { status: 409, error: 'LOCKED' },
   TOO_LARGE: { status: 413, error: 'TOO_LARGE' },
+  /** A request body that stalled or took too long to send. */
+  TIMEOUT: { status: 408, error: 'TIMEOUT' },
+  /** A caller at its limit of something it holds open (event streams): close one, or try later. */
+  BUSY: { status: 429, error: 'BUSY' },
+  /** A byte range that does not lie within the blob. */
+  BAD_RANGE: { status: 416, error: 'BAD_RANGE' },
   CORRUPT: { status: 500, error: 'CORRUPT' },
   IO: { status: 500, error: 'IO' },
   UNSUPPORTED_VERSION: { status: 500, error: 'UNSUPPORTED_VERSION' },

@@ -3,6 +3,7 @@ import { DriveseedError } from '../core/errors.js';
 import { parseSize } from '../core/util/units.js';
 import { parseListen, startService } from '../service/start-service.js';
 import { DEFAULT_JOB_TIMEOUT_SECONDS } from '../service/vault/job-liveness.js';
+import { parsePublicUrl } from '../service/http/token-audience.js';
 import { untilInterrupted } from './common.js';
 
 interface StartFlags {
@@ -19,6 +20,7 @@ interface StartFlags {
   tlsKey?: string;
   trustProxy?: string;
   jobTimeout: number;
+  publicUrl?: string;
 }
 
 /** Minutes, not hours: a leaked URL should soon be worthless; long enough for a pack on a slow link. */
@@ -45,6 +47,12 @@ function listenAddress(value: string): string {
   return value;
 }
 
+/** Checked while parsing, like --listen: a bad address is a usage error before anything is created. */
+function publicUrl(value: string): string {
+  parsePublicUrl(value);
+  return value;
+}
+
 export default function serviceStartCommand(): Command {
   return new Command('start')
     .description('run the service in the foreground until Ctrl-C')
@@ -59,6 +67,7 @@ export default function serviceStartCommand(): Command {
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM, chain first); needs --tls-key')
     .option('--tls-key <file>', "the TLS certificate's private key (PEM)")
     .option('--trust-proxy <addresses>', 'believe X-Forwarded-Proto/-Host from these TLS-terminating proxies (IPs or CIDRs, comma-separated)')
+    .option('--public-url <url>', 'the address agents reach the service at (https://backup.example.com); tokens are for it alone', publicUrl)
     .option('--upload-memory <size>', 'upload bodies held in memory at once, over all clients; more uploads wait for room (default 256MiB)')
     .option(
       '--job-timeout <seconds>',
@@ -81,18 +90,25 @@ export default function serviceStartCommand(): Command {
         tlsKeyFile: flags.tlsKey,
         trustProxy: flags.trustProxy,
         jobTimeoutSeconds: flags.jobTimeout,
+        publicUrl: flags.publicUrl,
       });
+      // With --log, stdout is the JSON log stream, which gets collected and shipped: no key goes
+      // into it. The people starting the service read stderr; keys show there only on a terminal.
+      const say = flags.log ? (line: string) => console.error(line) : (line: string) => console.log(line);
+      const showKeys = !flags.log || process.stderr.isTTY === true;
+      const bootstrapFile = `${flags.dataDir}/bootstrap.json`;
       if (running.bootstrap) {
-        console.log(`created subscription ${running.bootstrap.subscriptionId}`);
-        console.log(`owner key: ${running.bootstrap.ownerKey}`);
-        console.log(`(also in ${flags.dataDir}/bootstrap.json, mode 0600; keep it secret)`);
+        say(`created subscription ${running.bootstrap.subscriptionId}`);
+        if (showKeys) say(`owner key: ${running.bootstrap.ownerKey}`);
+        say(`(${showKeys ? 'also ' : 'the owner key is '}in ${bootstrapFile}, mode 0600; keep it secret)`);
       }
-      if (running.operatorKey) console.log(`operator key (data centre console): ${running.operatorKey} (in bootstrap.json too)`);
-      console.log(`web console: ${running.url}/ (sign in with the owner key)`);
-      console.log(`driveseed service listening on ${running.url} (database: ${running.database.kind})`);
+      if (running.operatorKey)
+        say(`operator key (data centre console): ${showKeys ? `${running.operatorKey} (in bootstrap.json too)` : `in ${bootstrapFile}`}`);
+      say(`web console: ${running.url}/ (sign in with the owner key)`);
+      say(`driveseed service listening on ${running.url} (database: ${running.database.kind})`);
       // Graceful: stop taking requests, finish the running ones, close the database.
       await untilInterrupted();
       await running.stop();
-      console.log('driveseed service stopped');
+      say('driveseed service stopped');
     });
 }

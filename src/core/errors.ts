@@ -21,6 +21,9 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'CONFLICT'
   | 'TOO_LARGE'
+  | 'TIMEOUT'
+  | 'BUSY'
+  | 'BAD_RANGE'
   | 'UNTRUSTED'
   | 'SERVICE';
 

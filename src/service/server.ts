@@ -7,17 +7,22 @@ import { exchangeAssertion } from './identity/tokens.js';
 import { authenticate, requireOwner, requireSubscription, type Caller } from './http/auth.js';
 import { answerErrors } from './http/error-answers.js';
 import { serve } from './http/serve.js';
+import { tokenAudiences } from './http/token-audience.js';
 import { registerVaultRoutes } from './vault/vault-routes.js';
 import { registerImportRoutes } from './importexport/import-routes.js';
 import { registerAccountRoutes } from './accounts/account-routes.js';
 import type { BlobStore } from '../core/storage/blob-store.js';
 import { registerConsoleRoutes } from './console/console-routes.js';
 import { registerConsole, securityHeaders } from './console/static-console.js';
-import { ByteBudget } from './http/byte-budget.js';
+import { UploadBudget } from './http/upload-budget.js';
+import { CallerSlots } from './http/caller-slots.js';
+import { limitBodyPauses, type BodyTimeouts } from './http/body-timeouts.js';
 
 export const SERVICE_VERSION = '0.1.0';
 /** Sixteen 16 MiB packs on their way in at once; more uploads wait, unread, for room. */
 export const DEFAULT_UPLOAD_MEMORY = 256 * 1024 * 1024;
+/** A restore reads a few packs at a time; 32 leaves room for several at once, and bounds a stalling tenant. */
+export const DEFAULT_DOWNLOADS_PER_CALLER = 32;
 const DEFAULT_SHIPPING_ADDRESS = 'driveseed data centre, Receiving, (set with service start --shipping-address)';
 
 export interface ServiceOptions {
@@ -35,8 +40,14 @@ export interface ServiceOptions {
   livePollMs?: number;
   /** Lifetime of the signed URLs agents get for direct pack transfer (default ten minutes). */
   blobGrantSeconds?: number;
-  /** Upload bodies held in memory at once, over all clients (default DEFAULT_UPLOAD_MEMORY bytes). */
-  uploadBudget?: ByteBudget;
+  /** Upload bodies held in memory at once, each subscription's share and slots (default DEFAULT_UPLOAD_MEMORY bytes). */
+  uploadBudget?: UploadBudget;
+  /** How long an upload body may stall, or take, while it is read (blob-body.ts has the defaults). */
+  bodyTimeouts?: BodyTimeouts;
+  /** Live event streams one subscription (or the operator) may hold open at once. */
+  eventStreamsPerCaller?: number;
+  /** Blob downloads one subscription may have open at once (default DEFAULT_DOWNLOADS_PER_CALLER). */
+  downloadsPerCaller?: number;
   /** Serve HTTPS with this certificate (PEM, chain first) and key. */
   tls?: { cert: string; key: string };
   /**
@@ -44,6 +55,8 @@ export interface ServiceOptions {
    * comma-separated): their X-Forwarded-Proto and -Host say what address agents used.
    */
   trustProxy?: string;
+  /** The address agents reach the service at (`--public-url`): token audiences are checked against it alone. */
+  publicUrl?: string;
 }
 
 /** Builds the service's HTTP API. Stateless between requests: everything lasting is in the database. */
@@ -63,6 +76,7 @@ export async function buildServer(options: ServiceOptions): Promise<FastifyInsta
   });
 
   answerErrors(app);
+  limitBodyPauses(app, options.bodyTimeouts);
 
   app.addHook('onSend', async (_request, reply) => {
     reply.headers(securityHeaders());
@@ -74,9 +88,8 @@ export async function buildServer(options: ServiceOptions): Promise<FastifyInsta
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   serve(app, routes.token, async (request) => {
-    // The address the agent used, as it signed it: behind a trusted proxy, the one it forwards.
-    const audience = `${request.protocol}://${request.host}${routes.token.path}`;
-    return exchangeAssertion(db, request.body.client_id, request.body.client_assertion, audience, now());
+    const audiences = tokenAudiences(request, routes.token.path, { publicUrl: options.publicUrl, trustProxy: Boolean(options.trustProxy) });
+    return exchangeAssertion(db, request.body.client_id, request.body.client_assertion, audiences, now());
   });
 
   serve(app, routes.whoami, async (request) => {
@@ -111,11 +124,27 @@ export async function buildServer(options: ServiceOptions): Promise<FastifyInsta
     await revokeCertificate(db, request.params.subscriptionId, request.params.applicationId, request.params.thumbprint, now());
   });
 
-  const uploadBudget = options.uploadBudget ?? new ByteBudget(DEFAULT_UPLOAD_MEMORY);
-  registerVaultRoutes(app, { db, blobs: options.blobs, now, caller, blobGrantSeconds: options.blobGrantSeconds, uploadBudget });
+  const uploadBudget = options.uploadBudget ?? new UploadBudget({ capacity: DEFAULT_UPLOAD_MEMORY });
+  registerVaultRoutes(app, {
+    db,
+    blobs: options.blobs,
+    now,
+    caller,
+    blobGrantSeconds: options.blobGrantSeconds,
+    uploadBudget,
+    bodyTimeouts: options.bodyTimeouts,
+    downloadSlots: new CallerSlots(options.downloadsPerCaller ?? DEFAULT_DOWNLOADS_PER_CALLER),
+  });
   registerAccountRoutes(app, { db, blobs: options.blobs, now, caller });
   registerImportRoutes(app, { db, now, caller, shippingAddress: options.shippingAddress ?? DEFAULT_SHIPPING_ADDRESS });
-  registerConsoleRoutes(app, { db, now, caller, shippingAddress: options.shippingAddress ?? DEFAULT_SHIPPING_ADDRESS, livePollMs: options.livePollMs });
+  registerConsoleRoutes(app, {
+    db,
+    now,
+    caller,
+    shippingAddress: options.shippingAddress ?? DEFAULT_SHIPPING_ADDRESS,
+    livePollMs: options.livePollMs,
+    eventStreamsPerCaller: options.eventStreamsPerCaller,
+  });
   await registerConsole(app, options.consoleDir);
 
   return app;

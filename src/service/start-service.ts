@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { DriveseedError } from '../core/errors.js';
@@ -6,8 +6,10 @@ import type { FastifyInstance } from 'fastify';
 import { openDatabase, type OpenedDatabase } from './db/open-database.js';
 import { countSubscriptions, createSubscription } from './identity/subscriptions.js';
 import { ensureOperatorKey } from './identity/console-sessions.js';
-import { buildServer } from './server.js';
-import { ByteBudget } from './http/byte-budget.js';
+import { buildServer, DEFAULT_UPLOAD_MEMORY } from './server.js';
+import { parsePublicUrl } from './http/token-audience.js';
+import { UploadBudget } from './http/upload-budget.js';
+import type { BodyTimeouts } from './http/body-timeouts.js';
 import { startImportWorker } from './datacenter/import-queue.js';
 import { DEFAULT_JOB_TIMEOUT_SECONDS, startJobSweeper } from './vault/job-liveness.js';
 import { openStore } from '../core/storage/open-store.js';
@@ -27,6 +29,13 @@ export interface StartOptions {
   blobGrantSeconds?: number;
   /** Bytes of upload bodies held in memory at once, over all clients. */
   uploadMemoryBytes?: number;
+  /** Bytes of upload bodies one subscription may hold at once (default a quarter of the upload memory). */
+  uploadShareBytes?: number;
+  /** Uploads one subscription may have open at once. */
+  uploadsPerSubscription?: number;
+  bodyTimeouts?: BodyTimeouts;
+  eventStreamsPerSubscription?: number;
+  downloadsPerSubscription?: number;
   /** PEM files of the certificate (chain first) and key: serve HTTPS. */
   tlsCertFile?: string;
   tlsKeyFile?: string;
@@ -34,6 +43,8 @@ export interface StartOptions {
   trustProxy?: string;
   /** A running backup job without a sign of life from its agent for this long is closed as Failed. */
   jobTimeoutSeconds?: number;
+  /** The address agents reach the service at; token audiences are checked against it alone. */
+  publicUrl?: string;
 }
 
 export interface RunningService {
@@ -90,10 +101,27 @@ async function readTls(options: StartOptions): Promise<{ cert: string; key: stri
   return tls;
 }
 
+/**
+ * The data directory holds the database (the token-signing key, drive keys) and the bootstrap
+ * file (owner and operator keys). One that other users can enter was made by hand or by an
+ * older version: refused, with the command that fixes it, rather than silently changed.
+ */
+async function refuseOpenDataDir(dataDir: string): Promise<void> {
+  const mode = (await stat(dataDir)).mode & 0o777;
+  if ((mode & 0o077) !== 0)
+    throw new DriveseedError(
+      'USAGE',
+      `the data directory ${dataDir} is open to other users (mode ${mode.toString(8).padStart(4, '0')}) and holds the service's keys: run chmod 700 ${dataDir}`,
+      { field: 'dataDir' },
+    );
+}
+
 /** Opens the database, makes the first subscription if there is none, and listens. */
 export async function startService(options: StartOptions): Promise<RunningService> {
+  const publicUrl = options.publicUrl === undefined ? undefined : parsePublicUrl(options.publicUrl);
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await refuseOpenDataDir(dataDir);
   const database = await openDatabase(options.db ?? join(dataDir, 'driveseed.db'));
   const now = options.now ?? (() => new Date());
   let bootstrap: RunningService['bootstrap'];
@@ -116,9 +144,17 @@ export async function startService(options: StartOptions): Promise<RunningServic
     logger: options.logger,
     shippingAddress: options.shippingAddress,
     blobGrantSeconds: options.blobGrantSeconds,
-    uploadBudget: options.uploadMemoryBytes ? new ByteBudget(options.uploadMemoryBytes) : undefined,
+    uploadBudget: new UploadBudget({
+      capacity: options.uploadMemoryBytes ?? DEFAULT_UPLOAD_MEMORY,
+      perCaller: options.uploadShareBytes,
+      streamsPerCaller: options.uploadsPerSubscription,
+    }),
+    bodyTimeouts: options.bodyTimeouts,
+    eventStreamsPerCaller: options.eventStreamsPerSubscription,
+    downloadsPerCaller: options.downloadsPerSubscription,
     tls: await readTls(options),
     trustProxy: options.trustProxy,
+    publicUrl,
   });
   const { host, port } = parseListen(options.listen);
   await app.listen({ host, port });

@@ -9,7 +9,7 @@ export interface BlobInfo {
 
 export interface ByteRange {
   offset: number;
-  /** Number of bytes; the range must lie within the file. */
+  /** Number of bytes; the range must lie within the file (else a DriveseedError BAD_RANGE). */
   length: number;
 }
 
@@ -41,6 +41,7 @@ export function blobDataBuffer(data: BlobData): Buffer {
  * - `put` of an existing name replaces it whole (repository files are content-addressed, so
  *   in practice a replace writes the same bytes).
  * - names are `/`-separated relative paths of [A-Za-z0-9._-] segments; no `..`, no leading `/`.
+ * - a listing prefix is the start of such a name, checked as strictly: `list('../')` is refused.
  * - `get` of a missing file and `stat` of a missing file throw a DriveseedError NOT_FOUND.
  * - `delete` of a missing file is not an error (deletes are idempotent so prune can resume).
  *
@@ -57,7 +58,7 @@ export interface BlobStore {
   put(name: string, data: BlobData): Promise<void>;
   stat(name: string): Promise<BlobInfo>;
   exists(name: string): Promise<boolean>;
-  /** All files whose name starts with `prefix`, in no particular order. */
+  /** All files whose name starts with `prefix` (a name prefix, never a path: assertValidBlobPrefix), in no particular order. */
   list(prefix: string): AsyncIterable<BlobInfo>;
   delete(name: string): Promise<void>;
 }
@@ -69,6 +70,26 @@ export function assertValidBlobName(name: string): void {
   const segments = name.split('/');
   if (name.length === 0 || segments.some((s) => !SEGMENT.test(s) || s === '.' || s === '..')) {
     throw new DriveseedError('USAGE', `invalid blob name: ${JSON.stringify(name)}`, { field: 'name' });
+  }
+}
+
+/** What may follow the last `/` of a prefix: the start of a segment, possibly empty. */
+const PARTIAL_SEGMENT = /^[A-Za-z0-9._-]*$/;
+
+/**
+ * Rejects a listing prefix that no valid blob name starts with. A prefix is a name prefix,
+ * never a path: the segments before its last `/` are whole segments of the name grammar, and
+ * what follows is the start of one. So `../`, `/etc`, `a//` and `a/./` are refused, which a
+ * store that walks directories (fs) would otherwise resolve outside its root.
+ */
+export function assertValidBlobPrefix(prefix: string): void {
+  const segments = prefix.split('/');
+  const partial = segments.pop()!;
+  if (!PARTIAL_SEGMENT.test(partial) || segments.some((s) => !SEGMENT.test(s) || s === '.' || s === '..')) {
+    throw new DriveseedError('USAGE', `invalid blob prefix ${JSON.stringify(prefix)}: a prefix is the start of a blob name, never a path`, {
+      field: 'prefix',
+      hint: 'names are segments of A-Z a-z 0-9 . _ - between single slashes, without . or .. segments',
+    });
   }
 }
 

@@ -142,7 +142,7 @@ describe('capabilities through wrappers', () => {
 runBlobStoreSuite('retry(throttle(prefix(fs))), downloads limited', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'forwarding-'));
   const limited = new ThrottleStore(new PrefixStore(new FsStore(dir), 'vaults/v'), { downloadBytesPerSecond: 1e10 });
-  // Quick retries: a range past the end is a STORAGE error, which a RetryStore tries again.
+  // Quick retries, should anything be retried: a range past the end (BAD_RANGE) is an answer, not retried.
   const store = new RetryStore(limited, { baseDelayMs: 1 });
   return { store, cleanup: () => rm(dir, { recursive: true, force: true }) };
 });

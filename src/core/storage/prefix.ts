@@ -1,5 +1,6 @@
 import {
   assertValidBlobName,
+  assertValidBlobPrefix,
   type BlobData,
   type BlobInfo,
   type BlobStore,
@@ -73,6 +74,8 @@ export class PrefixStore extends ForwardingStore {
   }
 
   override async *list(prefix: string): AsyncIterable<BlobInfo> {
+    // Checked here, not only below: the store under it would name the folder in its refusal.
+    assertValidBlobPrefix(prefix);
     for await (const info of this.inner.list(this.prefix + prefix)) yield { name: info.name.slice(this.prefix.length), size: info.size };
   }
 

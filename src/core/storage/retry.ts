@@ -12,8 +12,8 @@ export interface RetryOptions {
 }
 
 /**
- * Retries transient failures with exponential backoff, half of each delay random. NOT_FOUND
- * and usage errors are answers, not failures, and pass straight through. Safe because every
+ * Retries transient failures with exponential backoff, half of each delay random. NOT_FOUND,
+ * bad ranges and usage errors are answers, not failures, and pass straight through. Safe because every
  * operation of a BlobStore is idempotent (puts of content-addressed files write the same bytes).
  * Capabilities pass on, retried where they can fail on the way: signing (Azure may create the
  * container first) and opening a stream; a stream cut off mid-way is its reader's to handle,
@@ -103,5 +103,5 @@ export class RetryStore extends ForwardingStore {
 
 /** Answers another try cannot change: a missing file, bad usage, refused credentials, a peer whose certificate is not trusted. */
 function isFinal(e: unknown): boolean {
-  return (['NOT_FOUND', 'USAGE', 'UNAUTHORIZED', 'FORBIDDEN', 'UNTRUSTED'] as const).some((code) => isDriveseedError(e, code));
+  return (['NOT_FOUND', 'USAGE', 'BAD_RANGE', 'UNAUTHORIZED', 'FORBIDDEN', 'UNTRUSTED'] as const).some((code) => isDriveseedError(e, code));
 }

@@ -36,6 +36,14 @@ export function runBlobStoreSuite(name: string, makeStore: () => Promise<StoreFi
       assert.deepEqual(await store.get('r/file', { offset: 0, length: 1 }), data.subarray(0, 1));
       assert.deepEqual(await store.get('r/file', { offset: 4999, length: 1 }), data.subarray(4999));
       assert.deepEqual(await store.get('r/file', { offset: 100, length: 2000 }), data.subarray(100, 2100));
+      // A range that runs past the end, or starts there, is the caller's mistake (HTTP 416), never a storage fault.
+      for (const range of [
+        { offset: 4990, length: 11 },
+        { offset: 5000, length: 1 },
+        { offset: 1e9, length: 10 },
+      ]) {
+        await assert.rejects(store.get('r/file', range), (e) => isDriveseedError(e, 'BAD_RANGE'), JSON.stringify(range));
+      }
     });
 
     it('replaces a file whole on a second put', async () => {
@@ -73,6 +81,19 @@ export function runBlobStoreSuite(name: string, makeStore: () => Promise<StoreFi
       }
     });
 
+    it('lists by name prefix only: a prefix that is a path is refused before anything is read', async () => {
+      await store.put('p/inside', Buffer.from('x'));
+      for (const bad of ['../', '../../../', '/', '/etc', 'p//', 'p/./', 'p/../', './p', 'p/\0', 'p\\x', 'p/ sp']) {
+        await assert.rejects(listAll(store, bad), (e) => isDriveseedError(e, 'USAGE') && /invalid blob prefix/.test((e as Error).message), bad);
+      }
+      // ".." without a slash is the start of a valid name such as "..x": it filters names and names no directory.
+      assert.deepEqual(await listAll(store, '..'), []);
+      assert.deepEqual(
+        (await listAll(store, 'p/in')).map((b) => b.name),
+        ['p/inside'],
+      );
+    });
+
     it('streams whole files and ranges as get reads them, when it can stream; refuses what get refuses, before a byte', async (t) => {
       const streams = readStreamsOf(store);
       if (!streams) return t.skip('this store reads whole files only');
@@ -94,7 +115,7 @@ export function runBlobStoreSuite(name: string, makeStore: () => Promise<StoreFi
       await assert.rejects(streams.openRead('s/missing'), (e) => isDriveseedError(e, 'NOT_FOUND'));
       await assert.rejects(
         streams.openRead('s/file', { offset: data.length - 10, length: 11 }),
-        (e) => isDriveseedError(e, 'STORAGE') && /past the end/.test((e as Error).message),
+        (e) => isDriveseedError(e, 'BAD_RANGE') && /past the end/.test((e as Error).message),
       );
     });
 

@@ -3,7 +3,7 @@ import { routes } from '../../api/routes.js';
 import type { Db } from '../db/open-database.js';
 import { requireSubscription, type Caller } from '../http/auth.js';
 import { serve } from '../http/serve.js';
-import type { BlobStore } from '../../core/storage/blob-store.js';
+import { assertValidBlobPrefix, type BlobStore } from '../../core/storage/blob-store.js';
 import { DriveseedError } from '../../core/errors.js';
 import { containerStore, ensureContainer, ensureStorageAccount, getStorageAccount, listStorageAccounts } from './storage-accounts.js';
 
@@ -46,10 +46,12 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: AccountContext)
   serve(app, routes.listContainerBlobs, async (request) => {
     const { subscriptionId, account, container } = request.params;
     await scoped(request, subscriptionId);
+    const prefix = request.query.prefix ?? '';
+    assertValidBlobPrefix(prefix);
     const view = await getStorageAccount(ctx.db, subscriptionId, account);
     if (!view.containers.some((c) => c.name === container)) throw new DriveseedError('NOT_FOUND', `no container ${container} in storage account ${account}`);
     const blobs = [];
-    for await (const info of containerStore(ctx.blobs, account, container).list(request.query.prefix ?? '')) blobs.push({ name: info.name, size: info.size });
+    for await (const info of containerStore(ctx.blobs, account, container).list(prefix)) blobs.push({ name: info.name, size: info.size });
     return { blobs };
   });
 }

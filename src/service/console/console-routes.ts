@@ -19,11 +19,13 @@ export interface ConsoleContext {
   caller: (request: FastifyRequest) => Promise<Caller>;
   shippingAddress: string;
   livePollMs?: number;
+  /** Live event streams one subscription (or the operator) may hold open at once. */
+  eventStreamsPerCaller?: number;
 }
 
 /** What the web console needs beyond the agent's API: sign-in, overview, job lists, live events, the operator's view. */
 export function registerConsoleRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
-  const live = liveStreams(app, ctx.livePollMs);
+  const live = liveStreams(app, ctx.livePollMs, ctx.eventStreamsPerCaller);
   const secure = (request: FastifyRequest) => request.protocol === 'https';
 
   serve(app, routes.signIn, async (request, reply) => {
@@ -65,7 +67,7 @@ export function registerConsoleRoutes(app: FastifyInstance, ctx: ConsoleContext)
   serve(app, routes.subscriptionEvents, async (request, reply) => {
     const subscriptionId = request.params.subscriptionId;
     requireOwner(await ctx.caller(request), subscriptionId);
-    await live.open(request, reply, subscriptionSource(ctx, subscriptionId), securityHeaders());
+    await live.open(request, reply, subscriptionId, subscriptionSource(ctx, subscriptionId), securityHeaders());
   });
 
   serve(app, routes.datacenterView, async (request) => {
@@ -76,7 +78,7 @@ export function registerConsoleRoutes(app: FastifyInstance, ctx: ConsoleContext)
   serve(app, routes.datacenterEvents, async (request, reply) => {
     requireOperator(await ctx.caller(request));
     const source: LiveSource = { snapshot: async () => new Map((await datacenterView(ctx.db)).jobs.map((job) => [`import-job:${job.id}`, job])) };
-    await live.open(request, reply, source, securityHeaders());
+    await live.open(request, reply, '(operator)', source, securityHeaders());
   });
 }
 

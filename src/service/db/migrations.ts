@@ -214,6 +214,17 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('backup_jobs').addColumn('pending_snapshot_id', 'text').execute();
     },
   },
+  '0008_forget_settled_drive_keys': {
+    async up(db: Kysely<any>) {
+      // Drives imported, and jobs ended, before keys were forgotten then (import-jobs.ts: finishDrive, shipBack, cancel).
+      const ended = db.selectFrom('import_jobs').select('id').where('state', 'in', ['Completed', 'Closed', 'Canceled']);
+      await db
+        .updateTable('import_drives')
+        .set({ drive_key: '' })
+        .where((eb) => eb.or([eb('state', 'in', ['Completed', 'CompletedMoreInfo', 'ShippedBack']), eb('job_id', 'in', ended)]))
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import { Migrator } from 'kysely/migration';
@@ -27,15 +27,36 @@ export async function openDatabase(url: string): Promise<OpenedDatabase> {
 
 async function openSqlite(path: string): Promise<OpenedDatabase> {
   const { default: SqliteDatabase } = await import('better-sqlite3');
-  mkdirSync(dirname(path), { recursive: true });
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  ownerOnly(path);
   const sqlite = new SqliteDatabase(path);
   // WAL: readers never wait for the writer; synchronous=FULL: an acknowledged write survives a kill.
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  // Keys the service forgets (a settled drive's) are overwritten with zeros, not left in free pages.
+  sqlite.pragma('secure_delete = ON');
+  // SQLite makes the WAL and shared-memory files with the database file's mode; these were made before it was fixed.
+  ownerOnly(path);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return { db, kind: 'sqlite', close: () => db.destroy() };
+}
+
+/**
+ * The database file holds the token-signing key and drive keys: another local user who reads
+ * it can mint tokens. So it is made 0600 before SQLite opens it, whatever the umask, and so
+ * are its WAL and shared-memory files and any an older version left readable.
+ */
+function ownerOnly(path: string): void {
+  closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`, `${path}-journal`]) {
+    try {
+      chmodSync(file, 0o600);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
 }
 
 async function openPostgres(url: string): Promise<OpenedDatabase> {

@@ -122,7 +122,7 @@ export interface ImportDriveTable {
   id: string;
   job_id: string;
   state: string;
-  /** The drive key (base64): the service needs it to unlock the drive; it never leaves the service. */
+  /** The drive key (base64): the service needs it to unlock the drive; it never leaves the service, and is emptied once the drive's import is over. */
   drive_key: string;
   manifest_sha256: string;
   files: number;

@@ -5,7 +5,7 @@ import { request } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { exchange } from '../../api/http-exchange.js';
 import { acceptBlobBodies, isReceivedBlob } from './blob-body.js';
-import { ByteBudget } from './byte-budget.js';
+import { UploadBudget } from './upload-budget.js';
 import { DriveseedError } from '../../core/errors.js';
 import { httpStatusOf } from '../../api/wire-errors.js';
 
@@ -31,7 +31,7 @@ describe('blob bodies: received in parts, bounded', () => {
 
   before(async () => {
     app = Fastify();
-    acceptBlobBodies(app, { maxBytes: LIMIT, budget: new ByteBudget(10 * LIMIT) });
+    acceptBlobBodies(app, { maxBytes: LIMIT, budget: new UploadBudget({ capacity: 10 * LIMIT }), callerOf: () => 'one' });
     app.setErrorHandler((error: Error, _request, reply) =>
       reply.status(error instanceof DriveseedError ? httpStatusOf(error.code) : 500).send({ message: error.message }),
     );
@@ -85,14 +85,14 @@ describe('blob bodies: a shared budget of memory', () => {
   const BODY = 40_000;
   let app: FastifyInstance;
   let url: string;
-  const budget = new ByteBudget(BODY * 1.5);
+  const budget = new UploadBudget({ capacity: BODY * 1.5, perCaller: BODY * 1.5 });
   const entered: string[] = [];
   let openGate!: () => void;
   const gate = new Promise<void>((resolve) => (openGate = resolve));
 
   before(async () => {
     app = Fastify();
-    acceptBlobBodies(app, { maxBytes: LIMIT, budget });
+    acceptBlobBodies(app, { maxBytes: LIMIT, budget, callerOf: () => 'one' });
     app.put('/blob/:name', async (request) => {
       const { name } = request.params as { name: string };
       entered.push(name);
@@ -104,13 +104,14 @@ describe('blob bodies: a shared budget of memory', () => {
   });
   after(() => app.close());
 
-  it('a body that does not fit waits, unread, until an earlier response is sent, then goes through', async () => {
+  it('a body that does not fit is read as far as there is room, then waits until an earlier response is sent, then goes through', async () => {
     const first = exchange(`${url}/first`, 'PUT', { 'content-type': 'application/octet-stream' }, [randomBytes(BODY)]);
     await waitFor(() => entered.length > 0, 'the first body reaches its handler');
     assert.equal(budget.inUse, BODY);
     const second = exchange(`${url}/second`, 'PUT', { 'content-type': 'application/octet-stream' }, [randomBytes(BODY)]);
-    await waitFor(() => budget.waiting > 0, 'the second body waits for room');
-    assert.deepEqual(entered, ['first'], 'the second body is not read while the first holds the room');
+    await waitFor(() => budget.waitingForRoom > 0, 'the second body waits for room');
+    assert.deepEqual(entered, ['first'], 'the second body is not complete while the first holds the room');
+    assert.ok(budget.inUse <= BODY * 1.5, `the budget holds (${budget.inUse} bytes in use)`);
     openGate();
     assert.equal((await first).status, 200);
     const answer = await second;
@@ -118,7 +119,7 @@ describe('blob bodies: a shared budget of memory', () => {
     assert.equal(JSON.parse(answer.body.toString()).length, BODY);
     assert.deepEqual(entered, ['first', 'second']);
     await waitFor(() => budget.inUse === 0, 'both responses give their room back');
-    assert.equal(budget.waiting, 0);
+    assert.equal(budget.waitingForRoom, 0);
   });
 
   it('a client that gives up gives its room back', async () => {

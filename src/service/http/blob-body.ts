@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ByteBudget } from './byte-budget.js';
-import { DriveseedError } from '../../core/errors.js';
+import type { UploadBudget, UploadLease } from './upload-budget.js';
+import { BODY_IDLE_MS, BODY_READ_MS, bodyTimers, isOctetStream, type BodyTimeouts } from './body-timeouts.js';
+import { DriveseedError, isDriveseedError } from '../../core/errors.js';
 
 /**
  * A blob upload as it came off the socket: its chunks, never joined into one buffer. Joining a
@@ -21,67 +22,104 @@ export function isReceivedBlob(body: unknown): body is ReceivedBlob {
 export interface BlobBodyLimits {
   /** The largest blob accepted. */
   maxBytes: number;
-  /** Shared by every upload of the service: the body bytes held in memory at once. */
-  budget: ByteBudget;
+  /** Shared by every upload of the service: the body bytes held in memory at once, and each caller's share. */
+  budget: UploadBudget;
+  /** Whose share an upload is read under (its subscription); asked after the scope's earlier hooks authenticated it. */
+  callerOf: (request: FastifyRequest) => string;
+  timeouts?: BodyTimeouts;
 }
 
 /**
  * Makes `application/octet-stream` bodies ReceivedBlobs, in this scope only: a route outside it
  * answers such a body with 415 and never buffers it. Before a body's first byte is read, a
- * declared length over the limit gets 413, and the body waits for room in the budget (a
- * streamed one, of unknown length, reserves the limit); the room is given back when the
- * response closes, sent or cut off. Hooks the scope added before this run first: that is where
- * callers are authenticated, so a stranger's body is never read at all.
+ * declared length over the limit gets 413, and the upload waits for one of its caller's slots;
+ * then every chunk is taken from the budget as it arrives, and the body stops being read
+ * while its chunk waits for room. A body that stalls (idle) or takes too long gets 408. The
+ * room and the slot are given back when the response closes, sent or cut off. Hooks the scope
+ * added before this run first: that is where callers are authenticated, so a stranger's body is
+ * never read at all.
  */
 export function acceptBlobBodies(scope: FastifyInstance, limits: BlobBodyLimits): void {
+  // The parser is given the request only: its lease and reply are kept from the hook.
+  const uploads = new WeakMap<FastifyRequest, { lease: UploadLease; reply: FastifyReply }>();
   scope.addHook('preParsing', async (request, reply, payload) => {
-    if (isBlobUpload(request)) await reserveRoom(request, reply, limits);
+    if (isOctetStream(request)) uploads.set(request, { lease: await openUpload(request, reply, limits), reply });
     return payload;
   });
-  scope.addContentTypeParser('application/octet-stream', (_request, payload, done) => {
-    receive(payload as IncomingMessage, limits.maxBytes).then(
+  scope.addContentTypeParser('application/octet-stream', (request, payload, done) => {
+    const { lease, reply } = uploads.get(request)!;
+    receive(payload as IncomingMessage, lease, limits).then(
       (blob) => done(null, blob),
-      (e: Error) => done(e, undefined),
+      (e: Error) => {
+        // A body that timed out is not read further: the connection ends with the answer.
+        if (isDriveseedError(e, 'TIMEOUT')) reply.header('connection', 'close');
+        done(e, undefined);
+      },
     );
   });
 }
 
-function isBlobUpload(request: FastifyRequest): boolean {
-  return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase() === 'application/octet-stream';
-}
-
 const tooLarge = (maxBytes: number) => new DriveseedError('TOO_LARGE', `a blob may have at most ${maxBytes} bytes`, { field: 'body' });
 
-async function reserveRoom(request: FastifyRequest, reply: FastifyReply, limits: BlobBodyLimits): Promise<void> {
+async function openUpload(request: FastifyRequest, reply: FastifyReply, limits: BlobBodyLimits): Promise<UploadLease> {
   const declared = request.headers['content-length'];
-  const length = declared === undefined ? limits.maxBytes : Number(declared);
-  if (length > limits.maxBytes) throw tooLarge(limits.maxBytes);
-  // Listen first: a client that gives up while its body waits must not keep the room it gets later.
-  let release: (() => void) | undefined;
+  if (declared !== undefined && Number(declared) > limits.maxBytes) throw tooLarge(limits.maxBytes);
+  // Listen first: a client that gives up while its upload waits must not keep the slot it gets later.
+  let lease: UploadLease | undefined;
   let closed = false;
   reply.raw.once('close', () => {
     closed = true;
-    release?.();
+    lease?.release();
   });
-  release = await limits.budget.reserve(length);
-  if (closed) release();
+  lease = await limits.budget.open(limits.callerOf(request));
+  if (closed) lease.release();
+  return lease;
 }
 
-function receive(payload: IncomingMessage, maxBytes: number): Promise<ReceivedBlob> {
+function receive(payload: IncomingMessage, lease: UploadLease, limits: BlobBodyLimits): Promise<ReceivedBlob> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     let length = 0;
-    payload.on('data', (chunk: Buffer) => {
-      if (length > maxBytes) return; // refused already: the rest is read and dropped
-      length += chunk.length;
-      if (length > maxBytes) {
-        parts.length = 0;
-        reject(tooLarge(maxBytes));
-        return;
-      }
+    let failed = false;
+    // Refused: what was held goes back at once. The rest of a body too large is read and
+    // dropped, so its client reads the answer; one that timed out is not read any more.
+    const fail = (e: Error) => {
+      if (failed) return;
+      failed = true;
+      timers.stop();
+      parts.length = 0;
+      lease.release();
+      if (isDriveseedError(e, 'TIMEOUT')) payload.pause();
+      else payload.resume();
+      reject(e);
+    };
+    const timers = bodyTimers(limits.timeouts?.idleMs ?? BODY_IDLE_MS, limits.timeouts?.readMs ?? BODY_READ_MS, fail);
+    timers.reading();
+    const keep = (chunk: Buffer) => {
       parts.push(chunk);
+      timers.reading();
+      payload.resume();
+    };
+    payload.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      length += chunk.length;
+      if (length > limits.maxBytes) return fail(tooLarge(limits.maxBytes));
+      timers.reading();
+      if (lease.tryTake(chunk.length)) return void parts.push(chunk);
+      // No room: stop reading (TCP holds the client back) and take the chunk in when there is.
+      payload.pause();
+      timers.waiting();
+      void lease.take(chunk.length).then(() => !failed && keep(chunk));
     });
-    payload.on('end', () => length <= maxBytes && resolve({ parts, length }));
-    payload.on('error', reject);
+    let ended = false;
+    payload.on('end', () => {
+      if (failed) return;
+      ended = true;
+      timers.stop();
+      resolve({ parts, length });
+    });
+    payload.on('error', (e) => fail(e));
+    // A client gone mid-body: its bytes are dropped and its handler never waits on it.
+    payload.on('close', () => ended || fail(new DriveseedError('USAGE', 'the upload was cut off before its end', { field: 'body' })));
   });
 }

@@ -54,7 +54,7 @@ async function loadOrCreateSigningKey(db: Db, now: Date): Promise<Uint8Array> {
  * on the application, unrevoked and within its validity, addressed to this token endpoint,
  * unexpired, and never seen before (its jti is kept until it expires).
  */
-export async function exchangeAssertion(db: Db, clientId: string, assertion: string, audience: string, now: Date): Promise<TokenResponse> {
+export async function exchangeAssertion(db: Db, clientId: string, assertion: string, audience: string | string[], now: Date): Promise<TokenResponse> {
   const thumbprint = assertionThumbprint(assertion);
   const cert = await db.selectFrom('certificates').selectAll().where('application_id', '=', clientId).where('thumbprint', '=', thumbprint).executeTakeFirst();
   if (!cert) throw new DriveseedError('UNAUTHORIZED', 'assertion signed by a certificate this application does not have');
@@ -77,6 +77,11 @@ export async function exchangeAssertion(db: Db, clientId: string, assertion: str
     }));
   } catch (e) {
     if (e instanceof joseErrors.JWTExpired) throw new DriveseedError('UNAUTHORIZED', 'the client assertion has expired');
+    if (e instanceof joseErrors.JWTClaimValidationFailed && e.claim === 'aud')
+      throw new DriveseedError(
+        'UNAUTHORIZED',
+        'the client assertion is not valid: it is made out to another address than this token endpoint (a service known by a DNS name or behind a proxy is started with --public-url)',
+      );
     throw new DriveseedError('UNAUTHORIZED', `the client assertion is not valid: ${(e as Error).message}`);
   }
   await rememberAssertion(db, payload.jti!, clientId, new Date(payload.exp! * 1000), now);

@@ -155,6 +155,7 @@ export async function cancelImportJob(db: Db, subscriptionId: string, name: stri
   const job = await db.selectFrom('import_jobs').selectAll().where('subscription_id', '=', subscriptionId).where('name', '=', name).executeTakeFirst();
   if (!job) throw new DriveseedError('NOT_FOUND', `no import job ${name}`);
   await moveJob(db, job, 'Canceled', now);
+  await forgetDriveKeys(db, job.id);
   return getImportJob(db, subscriptionId, name);
 }
 
@@ -172,6 +173,9 @@ export async function startDriveTransfer(db: Db, jobId: string, driveId: string,
   return drive;
 }
 
+/** What a drive's key becomes once its import is over. */
+export const FORGOTTEN_KEY = '';
+
 /** Records a drive's outcome with its logs; when no drive is left to import, the job goes to Packaging. */
 export async function finishDrive(
   db: Db,
@@ -181,7 +185,13 @@ export async function finishDrive(
   now: Date,
 ): Promise<void> {
   const { drive } = await jobAndDrive(db, jobId, driveId);
-  await moveDrive(db, drive, outcome.ok ? 'Completed' : 'CompletedMoreInfo', now, { error_log: outcome.errorLog, verbose_log: outcome.verboseLog });
+  // The drive's import is over (no state leads back to Transferring): its key is forgotten, so
+  // a copy of the database cannot open the drive on its way back or after.
+  await moveDrive(db, drive, outcome.ok ? 'Completed' : 'CompletedMoreInfo', now, {
+    error_log: outcome.errorLog,
+    verbose_log: outcome.verboseLog,
+    drive_key: FORGOTTEN_KEY,
+  });
   const drives = await db.selectFrom('import_drives').select('state').where('job_id', '=', jobId).execute();
   const busy = drives.some((d) => ['Specified', 'Received', 'Transferring'].includes(d.state));
   const job = await db.selectFrom('import_jobs').selectAll().where('id', '=', jobId).executeTakeFirstOrThrow();
@@ -198,7 +208,13 @@ export async function shipBack(db: Db, jobId: string, now: Date): Promise<JobSta
   assertJobMove(job.state as JobState, end);
   for (const d of drives) if (d.state === 'Completed' || d.state === 'CompletedMoreInfo') await moveDrive(db, d, 'ShippedBack', now);
   await moveJob(db, job, end, now);
+  await forgetDriveKeys(db, jobId);
   return end;
+}
+
+/** A job that ended (shipped back or canceled) imports nothing more: no key of its drives is kept, received or not. */
+async function forgetDriveKeys(db: Db, jobId: string): Promise<void> {
+  await db.updateTable('import_drives').set({ drive_key: FORGOTTEN_KEY }).where('job_id', '=', jobId).execute();
 }
 
 /**
@@ -273,7 +289,7 @@ async function moveDrive(
   drive: ImportDriveTable,
   to: DriveState,
   now: Date,
-  logs: Partial<Pick<ImportDriveTable, 'error_log' | 'verbose_log'>> = {},
+  logs: Partial<Pick<ImportDriveTable, 'error_log' | 'verbose_log' | 'drive_key'>> = {},
 ): Promise<void> {
   assertDriveMove(drive.state as DriveState, to);
   const result = await db

@@ -1,5 +1,5 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { readStreamsOf, type BlobStore } from '../../core/storage/blob-store.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { assertValidBlobPrefix, readStreamsOf, type BlobStore } from '../../core/storage/blob-store.js';
 import { PrefixStore } from '../../core/storage/prefix.js';
 import { DriveseedError, isDriveseedError } from '../../core/errors.js';
 import { contentMatchesId } from '../../core/repo/ids.js';
@@ -12,7 +12,9 @@ import type { Db } from '../db/open-database.js';
 import { requireOwner, requireSubscription, type Caller } from '../http/auth.js';
 import { serve } from '../http/serve.js';
 import { acceptBlobBodies, isReceivedBlob } from '../http/blob-body.js';
-import type { ByteBudget } from '../http/byte-budget.js';
+import type { BodyTimeouts } from '../http/body-timeouts.js';
+import type { UploadBudget } from '../http/upload-budget.js';
+import type { CallerSlots } from '../http/caller-slots.js';
 import { ensureVault, finishJob, listServers, recordProgress, registerServer, serverFor, serverStatus, setPolicy, startJob } from './vaults.js';
 import type { ServerTable } from '../db/schema.js';
 import { recordHeartbeat } from './job-liveness.js';
@@ -28,8 +30,11 @@ export interface VaultContext {
   caller: (request: FastifyRequest) => Promise<Caller>;
   /** Lifetime of the signed URLs agents get for direct pack transfer (default ten minutes). */
   blobGrantSeconds?: number;
-  /** The body bytes of blob uploads held in memory at once, over all clients. */
-  uploadBudget: ByteBudget;
+  /** The body bytes of blob uploads held in memory at once, over all clients, and each subscription's share. */
+  uploadBudget: UploadBudget;
+  bodyTimeouts?: BodyTimeouts;
+  /** Downloads each subscription may have open at once; more wait for one of its own to end. */
+  downloadSlots: CallerSlots;
 }
 
 /** Each server's repository is a folder of the service's blob store; the service sees only ciphertext. */
@@ -93,8 +98,11 @@ export function registerVaultRoutes(app: FastifyInstance, ctx: VaultContext): vo
 
   serve(app, routes.listBlobs, async (request) => {
     const store = repositoryStore(ctx.blobs, await server(request, request.params));
+    const prefix = request.query.prefix ?? '';
+    // At the edge as well as in every store: `?prefix=../../../` reached other vaults and the host.
+    assertValidBlobPrefix(prefix);
     const blobs = [];
-    for await (const info of store.list(request.query.prefix ?? '')) blobs.push(info);
+    for await (const info of store.list(prefix)) blobs.push(info);
     return { blobs };
   });
 
@@ -110,7 +118,13 @@ export function registerVaultRoutes(app: FastifyInstance, ctx: VaultContext): vo
       await server(request, request.params as ServerParams);
       return payload;
     });
-    acceptBlobBodies(scope, { maxBytes: MAX_BLOB_BYTES, budget: ctx.uploadBudget });
+    acceptBlobBodies(scope, {
+      maxBytes: MAX_BLOB_BYTES,
+      budget: ctx.uploadBudget,
+      // The hook above let only callers of this subscription through: uploads are shared out by subscription.
+      callerOf: (request) => (request.params as ServerParams).subscriptionId,
+      timeouts: ctx.bodyTimeouts,
+    });
 
     serve(
       scope,
@@ -119,6 +133,7 @@ export function registerVaultRoutes(app: FastifyInstance, ctx: VaultContext): vo
         const store = repositoryStore(ctx.blobs, await server(request, request.params));
         const name = request.params['*'];
         const range = parseRange(request.headers.range);
+        await holdDownloadSlot(ctx.downloadSlots, request.params.subscriptionId, reply);
         reply.status(range ? 206 : 200).type('application/octet-stream');
         // Streamed where the store can: a download then holds a few buffers, not the whole range.
         const streams = readStreamsOf(store);
@@ -151,6 +166,22 @@ export function registerVaultRoutes(app: FastifyInstance, ctx: VaultContext): vo
       await withBlobErrors(request.params['*'], () => store.delete(request.params['*']));
     });
   });
+}
+
+/**
+ * A download holds a file and a buffer or two while its client reads, however slowly: one
+ * subscription's stalled downloads must not add up to the service's memory. The slot is
+ * freed when the response closes, sent or cut off.
+ */
+async function holdDownloadSlot(slots: CallerSlots, subscriptionId: string, reply: FastifyReply): Promise<void> {
+  let free: (() => void) | undefined;
+  let closed = false;
+  reply.raw.once('close', () => {
+    closed = true;
+    free?.();
+  });
+  free = await slots.acquire(subscriptionId);
+  if (closed) free();
 }
 
 function parseRange(header: string | undefined): { offset: number; length: number } | undefined {

@@ -3,6 +3,7 @@ import { DriveseedError } from '../../errors.js';
 import { Readable } from 'node:stream';
 import {
   assertValidBlobName,
+  assertValidBlobPrefix,
   blobDataBuffer,
   type BlobAccess,
   type BlobData,
@@ -96,7 +97,7 @@ export class AzureStore implements BlobStore, UrlSigning, ReadStreaming {
       // Blob storage answers a range that runs past the end with what there is: refuse it, as get does.
       if (range && length !== range.length) {
         stream.destroy();
-        throw new DriveseedError('STORAGE', `${name}: range ${range.offset}+${range.length} is past the end of the blob`);
+        throw new DriveseedError('BAD_RANGE', `${name}: range ${range.offset}+${range.length} is past the end of the blob`);
       }
       return { length, stream };
     } catch (e) {
@@ -109,7 +110,10 @@ export class AzureStore implements BlobStore, UrlSigning, ReadStreaming {
     try {
       const blob = this.container.getBlobClient(name);
       if (range && range.length === 0) return Buffer.alloc(0);
-      return await blob.downloadToBuffer(range?.offset ?? 0, range?.length, { concurrency: UPLOAD_CONCURRENCY, blockSize: BLOCK_SIZE });
+      // downloadToBuffer fills a range that runs past the end with zeros, silently: a range is one
+      // Get Blob, whose length says whether the blob had it all.
+      if (range) return await collect(await this.openRead(name, range), name, this.location);
+      return await blob.downloadToBuffer(0, undefined, { concurrency: UPLOAD_CONCURRENCY, blockSize: BLOCK_SIZE });
     } catch (e) {
       throw mapError(e, name, this.location);
     }
@@ -149,6 +153,8 @@ export class AzureStore implements BlobStore, UrlSigning, ReadStreaming {
   }
 
   async *list(prefix: string): AsyncIterable<BlobInfo> {
+    // Azure matches prefixes as strings, so `../` escapes nothing here; refused as every store refuses it.
+    assertValidBlobPrefix(prefix);
     try {
       for await (const blob of this.container.listBlobsFlat({ prefix })) {
         yield { name: blob.name, size: blob.properties.contentLength ?? 0 };
@@ -171,10 +177,19 @@ export class AzureStore implements BlobStore, UrlSigning, ReadStreaming {
   }
 }
 
+async function collect(reader: BlobReader, name: string, location: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of reader.stream) chunks.push(chunk as Buffer);
+  const bytes = Buffer.concat(chunks);
+  if (bytes.length !== reader.length) throw new DriveseedError('STORAGE', `${location}: ${name}: got ${bytes.length} of ${reader.length} bytes`);
+  return bytes;
+}
+
 function mapError(e: unknown, name: string, location: string): Error {
   if (e instanceof DriveseedError) return e;
   if (e instanceof RestError) {
     if (e.statusCode === 404) return new DriveseedError('NOT_FOUND', `${name} not found in ${location}`, { cause: e });
+    if (e.statusCode === 416) return new DriveseedError('BAD_RANGE', `${name}: the range is past the end of the blob`, { cause: e });
     if (e.statusCode === 403)
       return new DriveseedError('STORAGE', `${location}: access denied for ${name}`, { hint: 'check AZURE_STORAGE_CONNECTION_STRING', cause: e });
     return new DriveseedError('STORAGE', `${location}: ${name}: ${e.statusCode ?? ''} ${e.code ?? e.message}`.trim(), { cause: e });

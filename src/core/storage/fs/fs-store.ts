@@ -5,6 +5,7 @@ import { DriveseedError } from '../../errors.js';
 import { Readable } from 'node:stream';
 import {
   assertValidBlobName,
+  assertValidBlobPrefix,
   existsByStat,
   type BlobData,
   type BlobInfo,
@@ -51,7 +52,7 @@ export class FsStore implements BlobStore, ReadStreaming, WriteStreaming, LocalP
         let done = 0;
         while (done < length) {
           const { bytesRead } = await handle.read(buf, done, length - done, (range?.offset ?? 0) + done);
-          if (bytesRead === 0) throw new DriveseedError('STORAGE', `${name}: range ${range?.offset}+${length} is past the end of the file`);
+          if (bytesRead === 0) throw new DriveseedError('BAD_RANGE', `${name}: range ${range?.offset}+${length} is past the end of the file`);
           done += bytesRead;
         }
         return buf;
@@ -75,7 +76,7 @@ export class FsStore implements BlobStore, ReadStreaming, WriteStreaming, LocalP
       const size = (await handle.stat()).size;
       const offset = range?.offset ?? 0;
       const length = range ? range.length : size;
-      if (offset + length > size) throw new DriveseedError('STORAGE', `${name}: range ${offset}+${length} is past the end of the file`);
+      if (offset + length > size) throw new DriveseedError('BAD_RANGE', `${name}: range ${offset}+${length} is past the end of the file`);
       if (length === 0) {
         await handle.close();
         return { length, stream: Readable.from([]) };
@@ -148,6 +149,8 @@ export class FsStore implements BlobStore, ReadStreaming, WriteStreaming, LocalP
   }
 
   async *list(prefix: string): AsyncIterable<BlobInfo> {
+    // The directory walked is worked out from the prefix: `../` would walk outside the root.
+    assertValidBlobPrefix(prefix);
     // Walk only the directory the prefix points into; the rest of the prefix filters names.
     const slash = prefix.lastIndexOf('/');
     const dir = slash >= 0 ? prefix.slice(0, slash) : '';

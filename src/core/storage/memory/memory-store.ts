@@ -1,5 +1,5 @@
 import { DriveseedError } from '../../errors.js';
-import { assertValidBlobName, blobDataBuffer, type BlobData, type BlobInfo, type BlobStore, type ByteRange } from '../blob-store.js';
+import { assertValidBlobName, assertValidBlobPrefix, blobDataBuffer, type BlobData, type BlobInfo, type BlobStore, type ByteRange } from '../blob-store.js';
 
 /** A BlobStore in a Map, for tests and caches. Copies in and out so callers cannot alias stored bytes. */
 export class MemoryStore implements BlobStore {
@@ -10,7 +10,7 @@ export class MemoryStore implements BlobStore {
     const data = this.find(name);
     if (!range) return Buffer.from(data);
     if (range.offset + range.length > data.length) {
-      throw new DriveseedError('STORAGE', `${name}: range ${range.offset}+${range.length} is past the end of the file`);
+      throw new DriveseedError('BAD_RANGE', `${name}: range ${range.offset}+${range.length} is past the end of the file`);
     }
     return Buffer.from(data.subarray(range.offset, range.offset + range.length));
   }
@@ -30,6 +30,8 @@ export class MemoryStore implements BlobStore {
   }
 
   async *list(prefix: string): AsyncIterable<BlobInfo> {
+    // Harmless here, refused anyway: every store answers the same prefix the same way.
+    assertValidBlobPrefix(prefix);
     for (const [name, data] of [...this.files]) if (name.startsWith(prefix)) yield { name, size: data.length };
   }
 
