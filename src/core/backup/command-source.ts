@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { basename } from 'node:path';
 import { DriveseedError } from '../errors.js';
 import type { StreamSource } from './stream-archiver.js';
 
@@ -19,6 +20,8 @@ export interface CommandSource extends StreamSource {
 export function commandSource(argv: string[], onStderr: (chunk: Buffer) => void = () => undefined): CommandSource {
   const [program, ...args] = argv;
   if (!program) throw new DriveseedError('USAGE', 'no command given', { hint: 'put the command after --, e.g. --stdin-from-command -- pg_dump sales' });
+  // Named by its base name in messages: `/usr/lib/postgresql/15/bin/pg_dump exited …` buries the point.
+  const name = basename(program);
   const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
   child.stderr.on('data', (chunk: Buffer) => {
@@ -35,7 +38,7 @@ export function commandSource(argv: string[], onStderr: (chunk: Buffer) => void 
     return line ? `: ${line}` : '';
   };
   return {
-    what: program,
+    what: name,
     data: child.stdout,
     cancel: () => child.kill('SIGTERM'),
     stderrTail: () => tail,
@@ -43,10 +46,10 @@ export function commandSource(argv: string[], onStderr: (chunk: Buffer) => void 
       const { error, code, signal } = await outcome;
       if (error) {
         const why = error.code === 'ENOENT' ? 'not found' : (error.code ?? error.message);
-        throw new DriveseedError('NOT_FOUND', `cannot run ${program}: ${why}; no snapshot saved`, { hint: 'check the command and PATH' });
+        throw new DriveseedError('NOT_FOUND', `cannot run ${name}: ${why}; no snapshot saved`, { hint: 'check the command and PATH' });
       }
-      if (signal) throw new DriveseedError('IO', `${program} was killed by ${signal}${lastLine()}; no snapshot saved`);
-      if (code !== 0) throw new DriveseedError('IO', `${program} exited with status ${code}${lastLine()}; no snapshot saved`);
+      if (signal) throw new DriveseedError('IO', `${name} was killed by ${signal}${lastLine()}; no snapshot saved`);
+      if (code !== 0) throw new DriveseedError('IO', `${name} exited with status ${code}${lastLine()}; no snapshot saved`);
     },
   };
 }
