@@ -19,6 +19,8 @@ interface ProtectFlags {
   container?: string;
   healLimit?: string;
   force?: boolean;
+  preHook?: string | false;
+  postHook?: string | false;
 }
 
 export default function agentProtectCommand(): Command {
@@ -42,6 +44,10 @@ export default function agentProtectCommand(): Command {
       '--heal-limit <size>',
       'most the seed completion sends over the network for what the import did not deliver; more needs replacement drives (default 1GiB)',
     )
+    .option('--pre-hook <cmd>', 'run CMD (through the shell) before each backup; if it fails there is no backup and the job fails')
+    .option('--no-pre-hook', 'remove the pre hook')
+    .option('--post-hook <cmd>', 'run CMD (through the shell) after each backup, whether it succeeded or not; if it fails the job completes with warnings')
+    .option('--no-post-hook', 'remove the post hook')
     .option('--force', 'give up a staged or shipped seed for online backups (its data then goes over the network)')
     .action(async (paths: string[], flags: ProtectFlags) => {
       const { policy, changed, abandonedSeed } = await protect({ ...changeOf(flags), ...(paths.length > 0 ? { paths } : {}), force: flags.force });
@@ -65,5 +71,7 @@ function changeOf(flags: ProtectFlags): Protecting {
     ...(flags.limitUpload !== undefined ? { limitUpload: /^(off|none|0)$/i.test(flags.limitUpload) ? null : parseRate(flags.limitUpload) } : {}),
     ...(flags.offline ? { offline: Object.fromEntries(givenOffline) } : flags.online ? { offline: null } : {}),
     ...(flags.healLimit ? { healLimit: parseSize(flags.healLimit) } : {}),
+    ...(typeof flags.preHook === 'string' ? { preHook: flags.preHook } : flags.preHook === false ? { preHook: null } : {}),
+    ...(typeof flags.postHook === 'string' ? { postHook: flags.postHook } : flags.postHook === false ? { postHook: null } : {}),
   };
 }

@@ -36,6 +36,9 @@ export interface Policy {
   limitUpload?: number;
   /** Offline seeding: the first full backup goes to staging and travels on drives. */
   offline?: OfflinePolicy;
+  /** Shell commands run before and after each backup (docs/workloads.md, "Hooks"). */
+  preHook?: string;
+  postHook?: string;
 }
 
 export interface OfflinePolicy {

@@ -1,5 +1,6 @@
 import { backup, findParent, type BackupProgress, type BackupResult } from '../../core/backup/archiver.js';
 import { DriveseedError } from '../../core/errors.js';
+import { describeHook, hookFailed, withHooks, type HookResult } from '../../core/backup/hooks.js';
 import type { Repository } from '../../core/repo/repository.js';
 import { importSettled } from '../../api/contract.js';
 import type { BackupJob } from '../../api/schemas.js';
@@ -26,7 +27,17 @@ export interface BackupNowResult {
   seed?: SeedResult;
   /** Bytes of payload this run moved to and from the service. */
   traffic: { sent: number; received: number };
+  /** How the policy's hooks ran, when it has any. */
+  hooks?: BackupHooks;
 }
+
+export interface BackupHooks {
+  pre?: HookResult;
+  post?: HookResult;
+}
+
+/** A backup with how its hooks ran. */
+type HookedBackup = BackupResult & { hooks?: BackupHooks };
 
 export const WAITING_FOR_IMPORT = 'Waiting for import job to complete';
 
@@ -180,7 +191,20 @@ async function stagedBackup(
  * and none needs another: they are asked for at once. Loading the index before the lock is
  * held is safe, as a pruner's exclusive lock, written before or after, makes one of the two fail.
  */
-async function lockedBackup(repo: Repository, policy: Policy, onProgress?: (p: BackupProgress) => void): Promise<BackupResult> {
+async function lockedBackup(repo: Repository, policy: Policy, onProgress?: (p: BackupProgress) => void): Promise<HookedBackup> {
+  if (policy.preHook === undefined && policy.postHook === undefined) return archive(repo, policy, onProgress);
+  // Around the lock too: a pre hook that takes an LVM snapshot may run long, and holds no lock meanwhile.
+  const { result, pre, post } = await withHooks(
+    { pre: policy.preHook, post: policy.postHook },
+    () => archive(repo, policy, onProgress),
+    (failed) => new DriveseedError('IO', `${describeHook('pre', failed)}; no backup was made`),
+  );
+  // A failed post hook keeps the backup: as a warning, the job is CompletedWithWarnings.
+  if (post && hookFailed(post)) result.warnings.push({ path: '(post hook)', message: describeHook('post', post) });
+  return { ...result, hooks: { ...(pre ? { pre } : {}), ...(post ? { post } : {}) } };
+}
+
+async function archive(repo: Repository, policy: Policy, onProgress?: (p: BackupProgress) => void): Promise<BackupResult> {
   const ready = Promise.all([repo.loadIndex(), findParent(repo, policy.paths)]);
   const locked = repo.lock(false, 'agent backup-now');
   const [lock, loaded] = await Promise.allSettled([locked, ready]);
@@ -202,7 +226,7 @@ async function recordedBackup(
   session: VaultSession,
   kind: 'online' | 'offline',
   store: BlobStore,
-  run: (live: LiveProgress) => Promise<{ result: BackupResult; waiting?: string }>,
+  run: (live: LiveProgress) => Promise<{ result: HookedBackup; waiting?: string }>,
 ) {
   const { job, finish, fail } = await startVaultJob(session, { kind });
   const live = liveProgress(store, (progress) => session.client.request('reportProgress', { params: { ...session.server, jobId: job.id }, body: progress }));
@@ -225,7 +249,7 @@ async function recordedBackup(
           bytesSent: s.bytesAdded,
           recoveryPoint: { snapshotId: result.snapshotId, time: result.snapshot.time, totalBytes: s.totalBytes, files: s.totalFiles },
         });
-    return { job: done, snapshotId: result.snapshotId, warnings: result.warnings };
+    return { job: done, snapshotId: result.snapshotId, warnings: result.warnings, ...(result.hooks ? { hooks: result.hooks } : {}) };
   } catch (e) {
     live.stop();
     await fail(e);

@@ -20,6 +20,17 @@ describe('protection policies merge', () => {
     assert.deepEqual(mergePolicy(full, { excludes: [] }).excludes, []);
   });
 
+  it('hooks merge like the schedule: one given changes it alone, null removes it', () => {
+    const hooked = mergePolicy(full, { preHook: 'sync', postHook: 'echo done' });
+    assert.deepEqual(hooked, { ...full, preHook: 'sync', postHook: 'echo done' });
+    assert.deepEqual(changedFields(full, hooked), ['pre hook', 'post hook']);
+    assert.deepEqual(mergePolicy(hooked, { schedule: '0 3 * * *' }), { ...hooked, schedule: '0 3 * * *' });
+    const noPre = mergePolicy(hooked, { preHook: null });
+    assert.equal('preHook' in noPre, false);
+    assert.equal(noPre.postHook, 'echo done');
+    assert.deepEqual(changedFields(hooked, noPre), ['pre hook']);
+  });
+
   it('null clears the schedule and the upload limit, and nothing else', () => {
     const merged = mergePolicy(full, { schedule: null, limitUpload: null });
     assert.equal('schedule' in merged, false);

@@ -15,6 +15,8 @@ export interface PolicyChange {
   offline?: Partial<Omit<OfflinePolicy, 'seeded'>> | null;
   /** The seed's heal limit alone, on an offline policy as it is. */
   healLimit?: number;
+  preHook?: string | null;
+  postHook?: string | null;
 }
 
 const OFFLINE_FIELDS = ['staging', 'jobName', 'storageAccount', 'container'] as const;
@@ -32,12 +34,16 @@ export function mergePolicy(previous: Policy | undefined, change: PolicyChange):
   const schedule = change.schedule === undefined ? previous?.schedule : (change.schedule ?? undefined);
   const limitUpload = change.limitUpload === undefined ? previous?.limitUpload : (change.limitUpload ?? undefined);
   const offline = mergeOffline(previous?.offline, change);
+  const preHook = change.preHook === undefined ? previous?.preHook : (change.preHook ?? undefined);
+  const postHook = change.postHook === undefined ? previous?.postHook : (change.postHook ?? undefined);
   return {
     paths,
     excludes: change.excludes ?? previous?.excludes ?? [],
     ...(schedule !== undefined ? { schedule } : {}),
     ...(limitUpload !== undefined ? { limitUpload } : {}),
     ...(offline ? { offline } : {}),
+    ...(preHook !== undefined ? { preHook } : {}),
+    ...(postHook !== undefined ? { postHook } : {}),
   };
 }
 
@@ -76,5 +82,7 @@ export function changedFields(before: Policy | undefined, after: Policy): string
   if (before.schedule !== after.schedule) fields.push('schedule');
   if (before.limitUpload !== after.limitUpload) fields.push('upload limit');
   if (differs(before.offline, after.offline)) fields.push('offline seeding');
+  if (before.preHook !== after.preHook) fields.push('pre hook');
+  if (before.postHook !== after.postHook) fields.push('post hook');
   return fields;
 }
