@@ -1,3 +1,4 @@
+import { itemPath, storeItems } from '../../core/backup/command-items.js';
 import { backup, findParent, type BackupProgress, type BackupResult } from '../../core/backup/archiver.js';
 import { DriveseedError } from '../../core/errors.js';
 import { describeHook, hookFailed, withHooks, type HookResult } from '../../core/backup/hooks.js';
@@ -52,7 +53,7 @@ export async function backupNow(password: string, onProgress?: (p: BackupProgres
   const session = await openVaultSession();
   const repository = new RepositoryOpener(password);
   const policy = session.config.policy;
-  if (!policy || policy.paths.length === 0)
+  if (!policy || (policy.paths.length === 0 && !policy.items?.length))
     throw new DriveseedError('USAGE', 'nothing to back up: no protected paths', { hint: 'run `driveseed agent protect PATH…`' });
   const offline = policy.offline;
   if (!offline || offline.seeded) return { ...(await onlineBackup(session, policy, repository, onProgress)), traffic: session.client.traffic };
@@ -205,13 +206,16 @@ async function lockedBackup(repo: Repository, policy: Policy, onProgress?: (p: B
 }
 
 async function archive(repo: Repository, policy: Policy, onProgress?: (p: BackupProgress) => void): Promise<BackupResult> {
-  const ready = Promise.all([repo.loadIndex(), findParent(repo, policy.paths)]);
+  const items = policy.items ?? [];
+  const ready = Promise.all([repo.loadIndex(), findParent(repo, [...policy.paths, ...items.map((i) => itemPath(i.name))])]);
   const locked = repo.lock(false, 'agent backup-now');
   const [lock, loaded] = await Promise.allSettled([locked, ready]);
   if (lock.status === 'rejected') throw lock.reason;
   try {
     if (loaded.status === 'rejected') throw loaded.reason;
-    return await backup(repo, { paths: policy.paths, excludes: policy.excludes, tags: ['agent'], parent: loaded.value[1], onProgress });
+    // Items first, under the lock: a dump that fails fails the run before any file is read.
+    const extraRoot = await storeItems(repo, items);
+    return await backup(repo, { paths: policy.paths, excludes: policy.excludes, tags: ['agent'], parent: loaded.value[1], onProgress, extraRoot });
   } finally {
     await lock.value.release();
   }

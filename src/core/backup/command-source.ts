@@ -17,11 +17,11 @@ export interface CommandSource extends StreamSource {
  * is what makes a failed dump never a snapshot: it throws one line when the command could not
  * start, exited non-zero or was killed.
  */
-export function commandSource(argv: string[], onStderr: (chunk: Buffer) => void = () => undefined): CommandSource {
+export function commandSource(argv: string[], onStderr: (chunk: Buffer) => void = () => undefined, what?: string): CommandSource {
   const [program, ...args] = argv;
   if (!program) throw new DriveseedError('USAGE', 'no command given', { hint: 'put the command after --, e.g. --stdin-from-command -- pg_dump sales' });
   // Named by its base name in messages: `/usr/lib/postgresql/15/bin/pg_dump exited …` buries the point.
-  const name = basename(program);
+  const name = what ?? basename(program);
   const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
   child.stderr.on('data', (chunk: Buffer) => {

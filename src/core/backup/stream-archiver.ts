@@ -61,16 +61,7 @@ export async function backupStream(repo: Repository, source: StreamSource, optio
   await repo.indexUnindexedPacks();
   const bytesAddedBefore = repo.bytesAdded;
 
-  let chunked: { content: Id[]; size: number };
-  try {
-    chunked = await chunkStream(repo, source.data, options.onProgress);
-  } catch (e) {
-    source.cancel?.();
-    throw e;
-  }
-  const { content, size } = chunked;
-  await source.finished?.();
-  if (size === 0) throw new DriveseedError('IO', `${source.what} gave no data; no snapshot saved`);
+  const { content, size } = await storeStream(repo, source, options.onProgress);
 
   const tree = await saveStreamTree(repo, parts, { size, content });
   await repo.flush();
@@ -101,6 +92,23 @@ export async function backupStream(repo: Repository, source: StreamSource, optio
   };
   const snapshotId = await repo.saveSnapshot(snapshot);
   return { snapshotId, snapshot, summary, warnings: [] };
+}
+
+/**
+ * A stream's blobs, stored: its data blob ids in order and its length, once it ended and its
+ * producer said it succeeded. Throws (and stops the producer) otherwise, or when it was empty.
+ */
+export async function storeStream(repo: Repository, source: StreamSource, onProgress?: (bytes: number) => void): Promise<{ content: Id[]; size: number }> {
+  let chunked: { content: Id[]; size: number };
+  try {
+    chunked = await chunkStream(repo, source.data, onProgress);
+  } catch (e) {
+    source.cancel?.();
+    throw e;
+  }
+  await source.finished?.();
+  if (chunked.size === 0) throw new DriveseedError('IO', `${source.what} gave no data; no snapshot saved`);
+  return chunked;
 }
 
 /** Cuts the stream into chunks and stores each one the repository does not have yet. */
@@ -152,17 +160,20 @@ async function chunkStream(repo: Repository, data: AsyncIterable<Uint8Array>, on
 
 /** The snapshot's trees for one file at `parts`: directories made up on the way, as restic does for --stdin. */
 async function saveStreamTree(repo: Repository, parts: string[], file: { size: number; content: Id[] }): Promise<Id> {
-  const meta = (name: string, mode: number): Pick<TreeNode, 'name' | 'mode' | 'mtimeNs' | 'uid' | 'gid'> => ({
-    name,
-    mode,
-    mtimeNs: (BigInt(Date.now()) * 1_000_000n).toString(),
-    uid: process.getuid?.() ?? 0,
-    gid: process.getgid?.() ?? 0,
-  });
-  let node: TreeNode = { ...meta(parts.at(-1)!, 0o644), type: 'file', size: file.size, content: file.content };
+  let node: TreeNode = streamFileNode(parts.at(-1)!, file);
   for (let i = parts.length - 2; i >= 0; i--) {
     const subtree = await repo.saveBlob('tree', encodeTree({ nodes: [node] }));
-    node = { ...meta(parts[i], 0o755), type: 'dir', subtree };
+    node = { ...madeUpMeta(parts[i], 0o755), type: 'dir', subtree };
   }
   return repo.saveBlob('tree', encodeTree({ nodes: [node] }));
+}
+
+/** A node nothing on disk stands behind: now, this process's owner (docs/format.md, "Trees"). */
+export function madeUpMeta(name: string, mode: number): Pick<TreeNode, 'name' | 'mode' | 'mtimeNs' | 'uid' | 'gid'> {
+  return { name, mode, mtimeNs: (BigInt(Date.now()) * 1_000_000n).toString(), uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+}
+
+/** A stored stream's file node. */
+export function streamFileNode(name: string, file: { size: number; content: Id[] }): TreeNode {
+  return { ...madeUpMeta(name, 0o644), type: 'file', size: file.size, content: file.content };
 }
