@@ -47,6 +47,7 @@ describe('agent items that are commands', () => {
     const second = json(cli(['agent', 'backup-now', '--json'], s.env));
     assert.equal(second.state, 'Completed');
     assert.ok(second.filesUnchanged > 0 && second.filesNew === 1, JSON.stringify(second));
+    t.diagnostic(`item ${rows.length} bytes; first run sent ${first.bytesSent}, second ${second.bytesSent}`);
     assert.ok(second.bytesSent < first.bytesSent / 5, `second sent ${second.bytesSent} against ${first.bytesSent}`);
     const again = join(s.dir, 'again.txt');
     assert.equal(cli(['agent', 'restore', 'latest', '--item', 'sales-db', '--to-command', `cat > ${again}`], s.env).code, 0);
