@@ -71,6 +71,10 @@ describe('agent items that are commands', () => {
     // Removing the item: the paths back up again.
     assert.equal(cli(['agent', 'protect', '--item', 'broken', '--no-command'], s.env).code, 0);
     assert.equal(json(cli(['agent', 'backup-now', '--json'], s.env)).state, 'Completed');
+    const packed = cli(['agent', 'protect', '--item', 'packed', '--command', 'pg_dump -Fc sales'], s.env);
+    assert.equal(packed.code, 0);
+    assert.match(packed.stderr, /^warning: item packed: pg_dump's custom and directory formats compress by default, .*add -Z0$/m);
+    assert.equal(cli(['agent', 'protect', '--item', 'packed', '--no-command'], s.env).code, 0);
     const usage = cli(['agent', 'protect', '--item', 'x'], s.env);
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /--item and --command/);

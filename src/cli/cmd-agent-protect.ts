@@ -1,4 +1,4 @@
-import { assertItemName } from '../core/backup/command-items.js';
+import { assertItemName, dedupWarning } from '../core/backup/command-items.js';
 import { Command } from 'commander';
 import { protect, type Protecting } from '../client/agent/protect.js';
 import { assertJobName } from '../client/common/staging.js';
@@ -58,6 +58,8 @@ export default function agentProtectCommand(): Command {
     .action(async (paths: string[], flags: ProtectFlags) => {
       const { policy, changed, abandonedSeed } = await protect({ ...changeOf(flags), ...(paths.length > 0 ? { paths } : {}), force: flags.force });
       console.log(changed.length > 0 ? `changed: ${changed.join(', ')}` : 'nothing changed');
+      const warning = typeof flags.command === 'string' ? dedupWarning(flags.command) : undefined;
+      if (warning) process.stderr.write(`warning: item ${flags.item}: ${warning}\n`);
       if (abandonedSeed)
         console.log(`gave up the seed of import job ${abandonedSeed.jobName}: the next backup sends about ${abandonedSeed.bytes} bytes over the network`);
       printPolicy(policy);

@@ -51,3 +51,23 @@ export async function storeItems(repo: Repository, items: CommandItem[], onStder
     bytes: files.reduce((n, f) => n + f.size!, 0),
   };
 }
+
+const COMPRESSORS = /\|\s*(gzip|pigz|bzip2|pbzip2|xz|zstd|lz4|brotli)\b/;
+const PG_DUMP = /\bpg_dump\b/;
+const PG_COMPRESSED_FORMAT = /(^|\s)(-F\s*[cd]|--format[= ](c|d|custom|directory))(\s|$)/;
+const PG_NO_COMPRESSION = /(^|\s)(-Z\s*0|--compress[= ](0|none))(\s|$)/;
+const PG_COMPRESSION = /(^|\s)(-Z\s*\S+|--compress[= ]\S+)/;
+
+/**
+ * Why a command's output will not deduplicate from one run to the next, when that is known
+ * from the command alone (docs/workloads.md: compressed dumps change from the first changed
+ * byte on, so each run stores the whole dump again), or undefined.
+ */
+export function dedupWarning(command: string): string | undefined {
+  const compressor = COMPRESSORS.exec(command);
+  if (compressor) return `its output is compressed (${compressor[1]}), so each dump is stored whole: leave the compression to driveseed`;
+  if (!PG_DUMP.test(command) || PG_NO_COMPRESSION.test(command)) return undefined;
+  if (PG_COMPRESSED_FORMAT.test(command)) return "pg_dump's custom and directory formats compress by default, so each dump is stored whole: add -Z0";
+  if (PG_COMPRESSION.test(command)) return 'pg_dump -Z compresses the dump, so each one is stored whole: leave -Z out (or -Z0)';
+  return undefined;
+}
