@@ -47,7 +47,7 @@ export async function startDebianPostgres(bin = debianPostgresBin()): Promise<Po
   const asServer = (program: string, args: string[]) =>
     process.getuid?.() === 0 ? run('runuser', ['-u', 'postgres', '--', join(bin, program), ...args]) : run(join(bin, program), args);
   await asServer('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c autovacuum=off`;
   await asServer('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', 'start']);
   const env = { PGHOST: '127.0.0.1', PGPORT: String(port), PGUSER: 'postgres' };
   const psql = (db: string, sql: string) =>
