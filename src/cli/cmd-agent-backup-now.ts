@@ -21,8 +21,13 @@ export default function agentBackupNowCommand(): Command {
           warningsList: result.warnings,
           ...(result.seed ? { seed: { job: result.seed.job, copy: result.seed.copy, healed: result.seed.healed } } : {}),
           traffic: result.traffic,
+          ...(result.hooks ? { hooks: result.hooks } : {}),
         });
-      else printBackupOutcome(result);
+      else {
+        printBackupOutcome(result);
+        for (const [kind, hook] of Object.entries(result.hooks ?? {}))
+          console.log(`${kind} hook ${JSON.stringify(hook.command)}: exit ${hook.exitCode ?? hook.signal} in ${(hook.durationMs / 1000).toFixed(1)} s`);
+      }
       if (result.warnings.length > 0) process.exitCode = EXIT_PARTIAL;
     });
 }

@@ -1,3 +1,4 @@
+import { assertItemName, dedupWarning } from '../core/backup/command-items.js';
 import { Command } from 'commander';
 import { protect, type Protecting } from '../client/agent/protect.js';
 import { assertJobName } from '../client/common/staging.js';
@@ -19,6 +20,10 @@ interface ProtectFlags {
   container?: string;
   healLimit?: string;
   force?: boolean;
+  item?: string;
+  command?: string | false;
+  preHook?: string | false;
+  postHook?: string | false;
 }
 
 export default function agentProtectCommand(): Command {
@@ -42,10 +47,19 @@ export default function agentProtectCommand(): Command {
       '--heal-limit <size>',
       'most the seed completion sends over the network for what the import did not deliver; more needs replacement drives (default 1GiB)',
     )
+    .option('--item <name>', 'a protected item that is a command (with --command): its output is backed up beside the paths, one file')
+    .option('--command <cmd>', 'the command of --item, run through the shell, e.g. "pg_dump -Fp sales" (uncompressed dumps deduplicate)')
+    .option('--no-command', 'stop protecting --item')
+    .option('--pre-hook <cmd>', 'run CMD (through the shell) before each backup; if it fails there is no backup and the job fails')
+    .option('--no-pre-hook', 'remove the pre hook')
+    .option('--post-hook <cmd>', 'run CMD (through the shell) after each backup, whether it succeeded or not; if it fails the job completes with warnings')
+    .option('--no-post-hook', 'remove the post hook')
     .option('--force', 'give up a staged or shipped seed for online backups (its data then goes over the network)')
     .action(async (paths: string[], flags: ProtectFlags) => {
       const { policy, changed, abandonedSeed } = await protect({ ...changeOf(flags), ...(paths.length > 0 ? { paths } : {}), force: flags.force });
       console.log(changed.length > 0 ? `changed: ${changed.join(', ')}` : 'nothing changed');
+      const warning = typeof flags.command === 'string' ? dedupWarning(flags.command) : undefined;
+      if (warning) process.stderr.write(`warning: item ${flags.item}: ${warning}\n`);
       if (abandonedSeed)
         console.log(`gave up the seed of import job ${abandonedSeed.jobName}: the next backup sends about ${abandonedSeed.bytes} bytes over the network`);
       printPolicy(policy);
@@ -59,11 +73,16 @@ function changeOf(flags: ProtectFlags): Protecting {
   const givenOffline = Object.entries(offlineFlags).filter(([, v]) => v !== undefined);
   if (!flags.offline && givenOffline.length > 0) throw new DriveseedError('USAGE', '--staging, --job, --storage-account and --container go with --offline');
   if (flags.job) assertJobName(flags.job);
+  if (flags.item !== undefined) assertItemName(flags.item);
+  if ((flags.item === undefined) !== (flags.command === undefined)) throw new DriveseedError('USAGE', '--item and --command (or --no-command) go together');
   return {
     ...(flags.exclude ? { excludes: flags.exclude } : flags.excludes === false ? { excludes: [] } : {}),
     ...(typeof flags.schedule === 'string' ? { schedule: flags.schedule } : flags.schedule === false ? { schedule: null } : {}),
     ...(flags.limitUpload !== undefined ? { limitUpload: /^(off|none|0)$/i.test(flags.limitUpload) ? null : parseRate(flags.limitUpload) } : {}),
     ...(flags.offline ? { offline: Object.fromEntries(givenOffline) } : flags.online ? { offline: null } : {}),
     ...(flags.healLimit ? { healLimit: parseSize(flags.healLimit) } : {}),
+    ...(flags.item !== undefined ? { item: { name: flags.item, command: flags.command === false ? null : flags.command! } } : {}),
+    ...(typeof flags.preHook === 'string' ? { preHook: flags.preHook } : flags.preHook === false ? { preHook: null } : {}),
+    ...(typeof flags.postHook === 'string' ? { postHook: flags.postHook } : flags.postHook === false ? { postHook: null } : {}),
   };
 }

@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { openVaultRepository, type ServerChoice } from '../client/agent/restore.js';
-import { collect } from './common.js';
+import { collect, warnDamagedFile } from './common.js';
+import { restoreItem } from '../client/agent/restore-item.js';
+import { DriveseedError } from '../core/errors.js';
 import { agentPassword } from './agent-password.js';
 import { formatBytes } from './progress.js';
 import { restoreWithProgress, type RestoreFlags } from './restore-progress.js';
@@ -11,12 +13,24 @@ export default function agentRestoreCommand(): Command {
     new Command('restore')
       .description('restore a recovery point from the vault, whole or by path, on this machine or a new one')
       .argument('[recovery-point]', 'recovery point id (or a unique prefix), or "latest"', 'latest')
-      .requiredOption('-t, --target <dir>', 'directory to restore into')
+      .option('-t, --target <dir>', 'directory to restore into')
+      .option('--item <name>', 'restore one command item (agent protect --item) instead of the paths')
+      .option('--to-command <cmd>', "with --item: feed the item's output to CMD's stdin (run through the shell), e.g. 'psql sales_restored'")
       .option('-i, --include <glob>', 'restore only matching paths (repeatable)', collect)
       .option('--verify', "also recompute every data blob's id from its restored content (slower; decryption is authenticated either way)")
       .option('--password-file <file>', 'repository password file (env DRIVESEED_PASSWORD)'),
-  ).action(async (ref: string, flags: RestoreFlags & ServerChoice & { passwordFile?: string }) => {
+  ).action(async (ref: string, flags: RestoreFlags & ServerChoice & { passwordFile?: string; item?: string; toCommand?: string }) => {
+    if (flags.toCommand !== undefined && flags.item === undefined) throw new DriveseedError('USAGE', '--to-command goes with --item');
+    if (flags.item !== undefined && (flags.target === undefined) === (flags.toCommand === undefined))
+      throw new DriveseedError('USAGE', '--item needs --target DIR or --to-command CMD (one of them)');
+    if (flags.target === undefined && flags.item === undefined) throw new DriveseedError('USAGE', 'give --target DIR to restore into');
     const repo = await openVaultRepository(await agentPassword(flags), serverChoiceOf(flags));
+    if (flags.item !== undefined) {
+      const sink = flags.toCommand !== undefined ? { toCommand: flags.toCommand } : { target: flags.target! };
+      const { snapshot, bytes } = await restoreItem(repo, ref, flags.item, sink, warnDamagedFile);
+      console.log(`restored item ${flags.item} (${formatBytes(bytes)}) from recovery point ${snapshot.id.slice(0, 8)}`);
+      return;
+    }
     const { snapshot, result } = await restoreWithProgress(repo, ref, flags, false);
     console.log(`restored ${result.files} files (${formatBytes(result.bytes)}) from recovery point ${snapshot.id.slice(0, 8)}`);
     if (result.warnings.length > 0) process.exitCode = 1;

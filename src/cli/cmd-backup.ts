@@ -1,5 +1,9 @@
 import { Command } from 'commander';
 import { backup } from '../core/backup/archiver.js';
+import { commandSource } from '../core/backup/command-source.js';
+import { describeHook, hookFailed, withHooks, type HookResult } from '../core/backup/hooks.js';
+import { backupStream, type StreamSource } from '../core/backup/stream-archiver.js';
+import { DriveseedError } from '../core/errors.js';
 import { shortId } from '../core/repo/ids.js';
 import { addRepoOptions, collect, openRepository, printJson, warnDamagedFile, wholeNumber, withLock, type RepoFlags } from './common.js';
 import { EXIT_PARTIAL } from './exit-codes.js';
@@ -12,45 +16,100 @@ interface BackupFlags extends RepoFlags {
   json?: boolean;
   force?: boolean;
   threads?: number;
+  stdin?: boolean;
+  stdinFilename: string;
+  stdinFromCommand?: boolean;
+  preHook?: string;
+  postHook?: string;
 }
 
 export default function backupCommand(): Command {
-  return addRepoOptions(new Command('backup').description('back up files and directories into a new snapshot'))
-    .argument('<path...>', 'files or directories to back up')
+  return addRepoOptions(new Command('backup').description("back up files and directories (or a stream: stdin, a command's output) into a new snapshot"))
+    .argument('[path...]', 'files or directories to back up; with --stdin-from-command, the command and its arguments after --')
     .option('-e, --exclude <glob>', 'leave out paths or names matching GLOB (repeatable)', collect)
     .option('--tag <tag>', 'add a tag to the snapshot (repeatable)', collect)
     .option('--force', 'read every file, even unchanged ones')
     .option('--threads <n>', 'worker threads (default: one per core)', wholeNumber)
+    .option('--stdin', 'back up what arrives on stdin, as one file')
+    .option('--stdin-filename <name>', 'the path the stream is stored under in the snapshot', 'stdin')
+    .option('--stdin-from-command', 'back up the output of the command after --; it must exit 0 for a snapshot')
+    .option('--pre-hook <cmd>', 'run CMD (through the shell) first; if it fails there is no backup')
+    .option('--post-hook <cmd>', 'run CMD (through the shell) after the backup, whether it succeeded or not')
     .option('--json', 'print a JSON summary')
     .action(async (paths: string[], flags: BackupFlags) => {
+      const stream = streamOf(paths, flags);
       const repo = await openRepository(flags);
       const progress = new ProgressLine();
-      const result = await withLock(repo, false, 'backup', async () => {
-        for (const problem of await repo.loadIndex()) warnDamagedFile(problem);
-        return backup(repo, {
-          paths,
-          excludes: flags.exclude,
-          tags: flags.tag,
-          parent: flags.force ? null : undefined,
-          threads: flags.threads,
-          onDamagedFile: warnDamagedFile,
-          onProgress: (p) => progress.update((t) => renderTransfer(t, p.files, p.bytes) + (p.errors ? `  ${p.errors} errors` : '')),
-          onWarning: (path, message) => {
-            if (!flags.json) process.stderr.write(`warning: ${path}: ${message}\n`);
-          },
-        });
-      });
+      const hooked = await withHooks(
+        { pre: flags.preHook, post: flags.postHook, onOutput: (chunk) => process.stderr.write(chunk) },
+        () =>
+          withLock(repo, false, 'backup', async () => {
+            for (const problem of await repo.loadIndex()) warnDamagedFile(problem);
+            if (stream) {
+              return backupStream(repo, stream(), {
+                filename: flags.stdinFilename,
+                tags: flags.tag,
+                onProgress: (bytes) => progress.update((t) => renderTransfer(t, 1, bytes)),
+              });
+            }
+            return backup(repo, {
+              paths,
+              excludes: flags.exclude,
+              tags: flags.tag,
+              parent: flags.force ? null : undefined,
+              threads: flags.threads,
+              onDamagedFile: warnDamagedFile,
+              onProgress: (p) => progress.update((t) => renderTransfer(t, p.files, p.bytes) + (p.errors ? `  ${p.errors} errors` : '')),
+              onWarning: (path, message) => {
+                if (!flags.json) process.stderr.write(`warning: ${path}: ${message}\n`);
+              },
+            });
+          }),
+        (pre) => new DriveseedError('IO', `${describeHook('pre', pre)}; no backup was made`),
+      );
       progress.done();
+      const result = hooked.result;
       await trimRepositoryCache(repo, result.summary.totalBytes);
       const s = result.summary;
+      const hooks = hooksReport(hooked.pre, hooked.post);
       if (flags.json) {
-        printJson({ snapshotId: result.snapshotId, ...s, warnings: result.warnings });
+        printJson({ snapshotId: result.snapshotId, ...s, warnings: result.warnings, ...(hooks ? { hooks } : {}) });
+      } else if (stream) {
+        console.log(`stored ${result.snapshot.paths[0]}: read ${formatBytes(s.bytesRead)}, added ${formatBytes(s.bytesAdded)} to the repository`);
+        console.log(`snapshot ${shortId(result.snapshotId)} saved in ${(s.durationMs / 1000).toFixed(1)} s`);
       } else {
         console.log(`files: ${s.filesNew} new, ${s.filesChanged} changed, ${s.filesUnchanged} unchanged; ${s.dirs} directories`);
         console.log(`read ${formatBytes(s.bytesRead)} of ${formatBytes(s.totalBytes)}, added ${formatBytes(s.bytesAdded)} to the repository`);
         console.log(`snapshot ${shortId(result.snapshotId)} saved in ${(s.durationMs / 1000).toFixed(1)} s`);
         if (result.warnings.length > 0) console.log(`${result.warnings.length} files could not be read (listed above); the rest is saved`);
       }
-      if (result.warnings.length > 0) process.exitCode = EXIT_PARTIAL;
+      if (hookFailed(hooked.post)) process.stderr.write(`warning: ${describeHook('post', hooked.post!)}; the snapshot is saved\n`);
+      if (result.warnings.length > 0 || hookFailed(hooked.post)) process.exitCode = EXIT_PARTIAL;
     });
+}
+
+/** The stream a --stdin or --stdin-from-command backup reads, made once the lock is held; undefined for a backup of paths. */
+function streamOf(args: string[], flags: BackupFlags): (() => StreamSource) | undefined {
+  if (flags.stdin && flags.stdinFromCommand) throw new DriveseedError('USAGE', '--stdin and --stdin-from-command exclude each other');
+  if (flags.stdinFromCommand) {
+    if (args.length === 0)
+      throw new DriveseedError('USAGE', '--stdin-from-command needs a command', { hint: 'put it after --: --stdin-from-command -- pg_dump sales' });
+    return () => commandSource(args, (chunk) => process.stderr.write(chunk));
+  }
+  if (flags.stdin) {
+    if (args.length > 0)
+      throw new DriveseedError('USAGE', '--stdin backs up stdin only; leave out the paths', { hint: 'or back up the paths in a backup of their own' });
+    if (process.stdin.isTTY)
+      throw new DriveseedError('USAGE', '--stdin reads a pipe, and stdin is a terminal', {
+        hint: 'pipe the data in: pg_dump sales | driveseed backup --stdin …',
+      });
+    return () => ({ data: process.stdin, what: 'stdin' });
+  }
+  if (args.length === 0) throw new DriveseedError('USAGE', 'name at least one path to back up', { hint: 'or --stdin / --stdin-from-command for a stream' });
+  return undefined;
+}
+
+function hooksReport(pre: HookResult | undefined, post: HookResult | undefined): { pre?: HookResult; post?: HookResult } | undefined {
+  if (!pre && !post) return undefined;
+  return { ...(pre ? { pre } : {}), ...(post ? { post } : {}) };
 }

@@ -13,6 +13,7 @@ const COMMANDS = [
   'backup',
   'snapshots',
   'ls',
+  'dump',
   'restore',
   'check',
   'forget',

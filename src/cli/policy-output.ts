@@ -8,6 +8,9 @@ export function printPolicy(policy: Policy): void {
   if (policy.excludes.length > 0) console.log(`excludes: ${policy.excludes.join(', ')}`);
   console.log(`schedule: ${policy.schedule ?? 'none (backups run only with `agent backup-now`)'}`);
   console.log(`upload limit: ${policy.limitUpload ? `${decimalRate(policy.limitUpload)} (${policy.limitUpload} bytes/s)` : 'none'}`);
+  for (const item of policy.items ?? []) console.log(`item ${item.name}: ${item.command}`);
+  if (policy.preHook !== undefined) console.log(`pre hook: ${policy.preHook}`);
+  if (policy.postHook !== undefined) console.log(`post hook: ${policy.postHook}`);
   const offline = policy.offline;
   if (!offline) {
     console.log('offline seeding: off (backups go over the network)');

@@ -1,3 +1,4 @@
+import type { CommandItem } from '../../core/backup/command-items.js';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +37,11 @@ export interface Policy {
   limitUpload?: number;
   /** Offline seeding: the first full backup goes to staging and travels on drives. */
   offline?: OfflinePolicy;
+  /** Shell commands run before and after each backup (docs/workloads.md, "Hooks"). */
+  preHook?: string;
+  postHook?: string;
+  /** Commands whose output is backed up beside the paths, one file each (`agent protect --item NAME --command CMD`). */
+  items?: CommandItem[];
 }
 
 export interface OfflinePolicy {

@@ -1,5 +1,7 @@
+import { itemPath, storeItems } from '../../core/backup/command-items.js';
 import { backup, findParent, type BackupProgress, type BackupResult } from '../../core/backup/archiver.js';
 import { DriveseedError } from '../../core/errors.js';
+import { describeHook, hookFailed, withHooks, type HookResult } from '../../core/backup/hooks.js';
 import type { Repository } from '../../core/repo/repository.js';
 import { importSettled } from '../../api/contract.js';
 import type { BackupJob } from '../../api/schemas.js';
@@ -26,7 +28,17 @@ export interface BackupNowResult {
   seed?: SeedResult;
   /** Bytes of payload this run moved to and from the service. */
   traffic: { sent: number; received: number };
+  /** How the policy's hooks ran, when it has any. */
+  hooks?: BackupHooks;
 }
+
+export interface BackupHooks {
+  pre?: HookResult;
+  post?: HookResult;
+}
+
+/** A backup with how its hooks ran. */
+type HookedBackup = BackupResult & { hooks?: BackupHooks };
 
 export const WAITING_FOR_IMPORT = 'Waiting for import job to complete';
 
@@ -41,7 +53,7 @@ export async function backupNow(password: string, onProgress?: (p: BackupProgres
   const session = await openVaultSession();
   const repository = new RepositoryOpener(password);
   const policy = session.config.policy;
-  if (!policy || policy.paths.length === 0)
+  if (!policy || (policy.paths.length === 0 && !policy.items?.length))
     throw new DriveseedError('USAGE', 'nothing to back up: no protected paths', { hint: 'run `driveseed agent protect PATH…`' });
   const offline = policy.offline;
   if (!offline || offline.seeded) return { ...(await onlineBackup(session, policy, repository, onProgress)), traffic: session.client.traffic };
@@ -180,14 +192,30 @@ async function stagedBackup(
  * and none needs another: they are asked for at once. Loading the index before the lock is
  * held is safe, as a pruner's exclusive lock, written before or after, makes one of the two fail.
  */
-async function lockedBackup(repo: Repository, policy: Policy, onProgress?: (p: BackupProgress) => void): Promise<BackupResult> {
-  const ready = Promise.all([repo.loadIndex(), findParent(repo, policy.paths)]);
+async function lockedBackup(repo: Repository, policy: Policy, onProgress?: (p: BackupProgress) => void): Promise<HookedBackup> {
+  if (policy.preHook === undefined && policy.postHook === undefined) return archive(repo, policy, onProgress);
+  // Around the lock too: a pre hook that takes an LVM snapshot may run long, and holds no lock meanwhile.
+  const { result, pre, post } = await withHooks(
+    { pre: policy.preHook, post: policy.postHook },
+    () => archive(repo, policy, onProgress),
+    (failed) => new DriveseedError('IO', `${describeHook('pre', failed)}; no backup was made`),
+  );
+  // A failed post hook keeps the backup: as a warning, the job is CompletedWithWarnings.
+  if (post && hookFailed(post)) result.warnings.push({ path: '(post hook)', message: describeHook('post', post) });
+  return { ...result, hooks: { ...(pre ? { pre } : {}), ...(post ? { post } : {}) } };
+}
+
+async function archive(repo: Repository, policy: Policy, onProgress?: (p: BackupProgress) => void): Promise<BackupResult> {
+  const items = policy.items ?? [];
+  const ready = Promise.all([repo.loadIndex(), findParent(repo, [...policy.paths, ...items.map((i) => itemPath(i.name))])]);
   const locked = repo.lock(false, 'agent backup-now');
   const [lock, loaded] = await Promise.allSettled([locked, ready]);
   if (lock.status === 'rejected') throw lock.reason;
   try {
     if (loaded.status === 'rejected') throw loaded.reason;
-    return await backup(repo, { paths: policy.paths, excludes: policy.excludes, tags: ['agent'], parent: loaded.value[1], onProgress });
+    // Items first, under the lock: a dump that fails fails the run before any file is read.
+    const extraRoot = await storeItems(repo, items);
+    return await backup(repo, { paths: policy.paths, excludes: policy.excludes, tags: ['agent'], parent: loaded.value[1], onProgress, extraRoot });
   } finally {
     await lock.value.release();
   }
@@ -202,7 +230,7 @@ async function recordedBackup(
   session: VaultSession,
   kind: 'online' | 'offline',
   store: BlobStore,
-  run: (live: LiveProgress) => Promise<{ result: BackupResult; waiting?: string }>,
+  run: (live: LiveProgress) => Promise<{ result: HookedBackup; waiting?: string }>,
 ) {
   const { job, finish, fail } = await startVaultJob(session, { kind });
   const live = liveProgress(store, (progress) => session.client.request('reportProgress', { params: { ...session.server, jobId: job.id }, body: progress }));
@@ -225,7 +253,7 @@ async function recordedBackup(
           bytesSent: s.bytesAdded,
           recoveryPoint: { snapshotId: result.snapshotId, time: result.snapshot.time, totalBytes: s.totalBytes, files: s.totalFiles },
         });
-    return { job: done, snapshotId: result.snapshotId, warnings: result.warnings };
+    return { job: done, snapshotId: result.snapshotId, warnings: result.warnings, ...(result.hooks ? { hooks: result.hooks } : {}) };
   } catch (e) {
     live.stop();
     await fail(e);

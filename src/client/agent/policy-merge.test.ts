@@ -20,6 +20,31 @@ describe('protection policies merge', () => {
     assert.deepEqual(mergePolicy(full, { excludes: [] }).excludes, []);
   });
 
+  it('hooks merge like the schedule: one given changes it alone, null removes it', () => {
+    const hooked = mergePolicy(full, { preHook: 'sync', postHook: 'echo done' });
+    assert.deepEqual(hooked, { ...full, preHook: 'sync', postHook: 'echo done' });
+    assert.deepEqual(changedFields(full, hooked), ['pre hook', 'post hook']);
+    assert.deepEqual(mergePolicy(hooked, { schedule: '0 3 * * *' }), { ...hooked, schedule: '0 3 * * *' });
+    const noPre = mergePolicy(hooked, { preHook: null });
+    assert.equal('preHook' in noPre, false);
+    assert.equal(noPre.postHook, 'echo done');
+    assert.deepEqual(changedFields(hooked, noPre), ['pre hook']);
+  });
+
+  it('an item is added or replaced by name, removed with null, and a policy of items alone needs no paths', () => {
+    const one = mergePolicy(full, { item: { name: 'db', command: 'pg_dump db' } });
+    assert.deepEqual(one, { ...full, items: [{ name: 'db', command: 'pg_dump db' }] });
+    assert.deepEqual(changedFields(full, one), ['items']);
+    const two = mergePolicy(one, { item: { name: 'ldap', command: 'slapcat' } });
+    assert.deepEqual(mergePolicy(two, { item: { name: 'db', command: 'pg_dump -Fp db' } }).items, [
+      { name: 'ldap', command: 'slapcat' },
+      { name: 'db', command: 'pg_dump -Fp db' },
+    ]);
+    assert.equal('items' in mergePolicy(one, { item: { name: 'db', command: null } }), false);
+    assert.throws(() => mergePolicy(one, { item: { name: 'nope', command: null } }), /no item nope/);
+    assert.deepEqual(mergePolicy(undefined, { item: { name: 'db', command: 'x' } }), { paths: [], excludes: [], items: [{ name: 'db', command: 'x' }] });
+  });
+
   it('null clears the schedule and the upload limit, and nothing else', () => {
     const merged = mergePolicy(full, { schedule: null, limitUpload: null });
     assert.equal('schedule' in merged, false);

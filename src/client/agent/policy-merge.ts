@@ -1,3 +1,4 @@
+import type { CommandItem } from '../../core/backup/command-items.js';
 import { DriveseedError } from '../../core/errors.js';
 import type { OfflinePolicy, Policy } from './agent-config.js';
 
@@ -15,6 +16,10 @@ export interface PolicyChange {
   offline?: Partial<Omit<OfflinePolicy, 'seeded'>> | null;
   /** The seed's heal limit alone, on an offline policy as it is. */
   healLimit?: number;
+  preHook?: string | null;
+  postHook?: string | null;
+  /** One command item to add or replace (`command`), or to remove (`null`). */
+  item?: { name: string; command: string | null };
 }
 
 const OFFLINE_FIELDS = ['staging', 'jobName', 'storageAccount', 'container'] as const;
@@ -28,17 +33,35 @@ const FLAG_OF: Record<(typeof OFFLINE_FIELDS)[number], string> = {
 /** The policy after `change`: everything it does not name stays as it was. */
 export function mergePolicy(previous: Policy | undefined, change: PolicyChange): Policy {
   const paths = change.paths ?? previous?.paths ?? [];
-  if (paths.length === 0) throw new DriveseedError('USAGE', 'nothing to protect yet', { hint: 'give the paths: `driveseed agent protect PATH…`' });
+  const items = mergeItems(previous?.items, change.item);
+  if (paths.length === 0 && items.length === 0)
+    throw new DriveseedError('USAGE', 'nothing to protect yet', { hint: 'give the paths: `driveseed agent protect PATH…`' });
   const schedule = change.schedule === undefined ? previous?.schedule : (change.schedule ?? undefined);
   const limitUpload = change.limitUpload === undefined ? previous?.limitUpload : (change.limitUpload ?? undefined);
   const offline = mergeOffline(previous?.offline, change);
+  const preHook = change.preHook === undefined ? previous?.preHook : (change.preHook ?? undefined);
+  const postHook = change.postHook === undefined ? previous?.postHook : (change.postHook ?? undefined);
   return {
     paths,
     excludes: change.excludes ?? previous?.excludes ?? [],
     ...(schedule !== undefined ? { schedule } : {}),
     ...(limitUpload !== undefined ? { limitUpload } : {}),
     ...(offline ? { offline } : {}),
+    ...(preHook !== undefined ? { preHook } : {}),
+    ...(postHook !== undefined ? { postHook } : {}),
+    ...(items.length > 0 ? { items } : {}),
   };
+}
+
+/** The items after one is set or removed; the others keep their order. */
+function mergeItems(previous: CommandItem[] = [], change: PolicyChange['item']): CommandItem[] {
+  if (!change) return previous;
+  const others = previous.filter((i) => i.name !== change.name);
+  if (change.command === null) {
+    if (others.length === previous.length) throw new DriveseedError('NOT_FOUND', `no item ${change.name} is protected`);
+    return others;
+  }
+  return [...others, { name: change.name, command: change.command }];
 }
 
 function mergeOffline(previous: OfflinePolicy | undefined, change: PolicyChange): OfflinePolicy | undefined {
@@ -76,5 +99,8 @@ export function changedFields(before: Policy | undefined, after: Policy): string
   if (before.schedule !== after.schedule) fields.push('schedule');
   if (before.limitUpload !== after.limitUpload) fields.push('upload limit');
   if (differs(before.offline, after.offline)) fields.push('offline seeding');
+  if (before.preHook !== after.preHook) fields.push('pre hook');
+  if (before.postHook !== after.postHook) fields.push('post hook');
+  if (differs(before.items ?? [], after.items ?? [])) fields.push('items');
   return fields;
 }

@@ -34,6 +34,16 @@ export interface BackupOptions {
   onWarning?: (path: string, message: string) => void;
   /** A snapshot file that does not load, passed over when looking for the parent. */
   onDamagedFile?: (problem: FileProblem) => void;
+  /** Nodes stored already, put into the snapshot's root beside the paths, and their snapshot paths (the agent's command items). */
+  extraRoot?: ExtraRoot;
+}
+
+/** Nodes stored before the walk (command items): they count in the summary as new files, their bytes as read. */
+export interface ExtraRoot {
+  nodes: TreeNode[];
+  paths: string[];
+  files: number;
+  bytes: number;
 }
 
 export interface BackupResult {
@@ -68,12 +78,23 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
   const pool = new ChunkPool(repo, options.threads);
   const archiver = new Archiver(repo, pool, options);
   try {
-    const tree = await archiver.saveVirtual(virtualRoot(paths), '/', parent?.tree);
+    const walked = await archiver.saveVirtual(virtualRoot(paths), '/', parent?.tree);
     await pool.drain();
     await repo.flush();
+    const tree = await withExtraRoot(repo, walked, options.extraRoot?.nodes);
     await repo.consolidateIndex();
+    const extra = options.extraRoot;
+    const counts = archiver.counts;
     const summary: SnapshotSummary = {
-      ...archiver.counts,
+      ...counts,
+      ...(extra
+        ? {
+            filesNew: counts.filesNew + extra.files,
+            bytesRead: counts.bytesRead + extra.bytes,
+            totalFiles: counts.totalFiles + extra.files,
+            totalBytes: counts.totalBytes + extra.bytes,
+          }
+        : {}),
       bytesAdded: repo.bytesAdded - bytesAddedBefore,
       errors: archiver.warnings.length,
       durationMs: Date.now() - started,
@@ -82,7 +103,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
       version: SNAPSHOT_VERSION,
       time: new Date().toISOString(),
       tree,
-      paths,
+      paths: [...paths, ...(options.extraRoot?.paths ?? [])],
       hostname: hostname(),
       username: currentUsername(),
       tags: options.tags ?? [],
@@ -95,6 +116,17 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
   } finally {
     await pool.close();
   }
+}
+
+/** The root tree with `extra` beside what the walk saved (after a flush: the root is read back); a name in both is refused, not merged. */
+async function withExtraRoot(repo: Repository, root: Id, extra: TreeNode[] | undefined): Promise<Id> {
+  if (!extra || extra.length === 0) return root;
+  const tree = decodeTree(await repo.loadBlob('tree', root), `tree ${root}`);
+  const clash = extra.find((n) => tree.nodes.some((m) => m.name === n.name));
+  if (clash) throw new DriveseedError('CONFLICT', `/${clash.name} is both a backed-up path and where driveseed keeps command items`);
+  const id = await repo.saveBlob('tree', encodeTree({ nodes: [...tree.nodes, ...extra] }));
+  await repo.flush();
+  return id;
 }
 
 async function statOrExplain(path: string): Promise<void> {

@@ -1,0 +1,78 @@
+import { spawn } from 'node:child_process';
+
+/** What of a hook's output is kept for the report and the job's record. */
+const OUTPUT_TAIL = 4096;
+
+export interface HookResult {
+  command: string;
+  /** null when it was killed or could not start. */
+  exitCode: number | null;
+  signal: string | null;
+  /** The end of its stdout and stderr, interleaved as they came. */
+  output: string;
+  durationMs: number;
+}
+
+export interface Hooks {
+  pre?: string;
+  post?: string;
+  /** A hook's output as it comes (the CLI passes it to stderr, where it does not mix with --json). */
+  onOutput?: (chunk: Buffer) => void;
+}
+
+export interface HookedRun<T> {
+  result: T;
+  pre?: HookResult;
+  post?: HookResult;
+}
+
+export function hookFailed(hook: HookResult | undefined): boolean {
+  return hook !== undefined && hook.exitCode !== 0;
+}
+
+/** One line that says how a hook ended: for warnings and errors. */
+export function describeHook(kind: 'pre' | 'post', hook: HookResult): string {
+  const how = hook.signal ? `was killed by ${hook.signal}` : hook.exitCode === null ? 'could not start' : `exited with status ${hook.exitCode}`;
+  const last = hook.output.trim().split('\n').at(-1)?.trim();
+  return `${kind} hook ${JSON.stringify(hook.command)} ${how}${last ? `: ${last}` : ''}`;
+}
+
+/** Runs a hook through the shell (so `pg_ctl … && sync` works) and reports how it ended; never throws. */
+export function runHook(command: string, onOutput: (chunk: Buffer) => void = () => undefined): Promise<HookResult> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    let output = '';
+    const child = spawn(command, { shell: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const take = (chunk: Buffer): void => {
+      onOutput(chunk);
+      output = (output + chunk.toString('utf8')).slice(-OUTPUT_TAIL);
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    const end = (exitCode: number | null, signal: string | null, extra = ''): void =>
+      resolve({ command, exitCode, signal, output: output + extra, durationMs: Date.now() - started });
+    child.once('error', (e) => end(null, null, e.message));
+    child.once('close', (code, signal) => end(code, signal));
+  });
+}
+
+/**
+ * A backup between its hooks: the pre hook first (quiesce a database, take an LVM snapshot);
+ * when it fails the backup does not run. The post hook runs in every case, after the backup
+ * succeeded, failed or never ran, since it undoes what the pre hook may have half done. The
+ * backup's own error wins over a hook's; `onPreFailed` makes the error for a pre hook that failed.
+ */
+export async function withHooks<T>(hooks: Hooks, run: () => Promise<T>, onPreFailed: (pre: HookResult, post?: HookResult) => Error): Promise<HookedRun<T>> {
+  const pre = hooks.pre !== undefined ? await runHook(hooks.pre, hooks.onOutput) : undefined;
+  const post = (): Promise<HookResult | undefined> => (hooks.post !== undefined ? runHook(hooks.post, hooks.onOutput) : Promise.resolve(undefined));
+  if (pre && hookFailed(pre)) throw onPreFailed(pre, await post());
+  let result: T;
+  try {
+    result = await run();
+  } catch (e) {
+    const ran = await post();
+    if (ran && hookFailed(ran)) hooks.onOutput?.(Buffer.from(`warning: ${describeHook('post', ran)}\n`));
+    throw e;
+  }
+  return { result, pre, post: await post() };
+}
