@@ -5,6 +5,7 @@ import { agentPassword } from './agent-password.js';
 import { formatBytes } from './progress.js';
 import { restoreWithProgress, type RestoreFlags } from './restore-progress.js';
 import { addServerOptions, serverChoiceOf } from './server-options.js';
+import { counted } from './counted.js';
 
 export default function agentRestoreCommand(): Command {
   return addServerOptions(
@@ -18,7 +19,7 @@ export default function agentRestoreCommand(): Command {
   ).action(async (ref: string, flags: RestoreFlags & ServerChoice & { passwordFile?: string }) => {
     const repo = await openVaultRepository(await agentPassword(flags), serverChoiceOf(flags));
     const { snapshot, result } = await restoreWithProgress(repo, ref, flags, false);
-    console.log(`restored ${result.files} files (${formatBytes(result.bytes)}) from recovery point ${snapshot.id.slice(0, 8)}`);
+    console.log(`restored ${counted(result.files, 'file')} (${formatBytes(result.bytes)}) from recovery point ${snapshot.id.slice(0, 8)}`);
     if (result.warnings.length > 0) process.exitCode = 1;
   });
 }

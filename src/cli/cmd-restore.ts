@@ -3,6 +3,7 @@ import { shortId } from '../core/repo/ids.js';
 import { addRepoOptions, collect, openRepository, printJson, type RepoFlags } from './common.js';
 import { formatBytes } from './progress.js';
 import { restoreWithProgress, type RestoreFlags } from './restore-progress.js';
+import { counted } from './counted.js';
 
 export default function restoreCommand(): Command {
   return addRepoOptions(new Command('restore').description('restore a snapshot under a target directory, at full original paths'))
@@ -18,7 +19,7 @@ export default function restoreCommand(): Command {
       if (flags.json) printJson({ snapshotId: snapshot.id, ...result, durationMs });
       else
         console.log(
-          `restored ${result.files} files, ${result.dirs} directories, ${result.symlinks} symlinks (${formatBytes(result.bytes)}) from ${shortId(snapshot.id)} in ${(durationMs / 1000).toFixed(1)} s`,
+          `restored ${counted(result.files, 'file')}, ${counted(result.dirs, 'directory', 'directories')}, ${counted(result.symlinks, 'symlink')} (${formatBytes(result.bytes)}) from ${shortId(snapshot.id)} in ${(durationMs / 1000).toFixed(1)} s`,
         );
       if (result.warnings.length > 0) process.exitCode = 1;
     });
