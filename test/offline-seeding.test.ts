@@ -247,7 +247,7 @@ describe('offline seeding end to end', () => {
     assert.equal(s.ship('TRACK-6006').code, 0);
     const queued = cli(['datacenter', 'receive', '--data-dir', s.dataDir, '--job', JOB, '--drive', prep.drives[0].path, '--queue-only']);
     assert.equal(queued.code, 0, queued.stderr);
-    assert.match(queued.stdout, /1 drives received and queued for import/);
+    assert.match(queued.stdout, /^1 drive received and queued for import$/m);
     let state = '';
     for (let i = 0; i < 300 && state !== 'Packaging'; i++) {
       await sleep(100);

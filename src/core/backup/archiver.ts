@@ -2,8 +2,8 @@ import { lstatSync } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import type { BigIntStats, Dirent } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, join, resolve, sep } from 'node:path';
-import { minimatch } from 'minimatch';
+import { join, resolve, sep } from 'node:path';
+import { matchesAny } from './path-match.js';
 import { DriveseedError } from '../errors.js';
 import type { Id } from '../repo/ids.js';
 import type { FileProblem } from '../repo/index-loader.js';
@@ -349,8 +349,7 @@ class Archiver {
   }
 
   private excluded(path: string): boolean {
-    const name = basename(path);
-    return this.excludes.some((glob) => minimatch(path, glob, { dot: true }) || minimatch(name, glob, { dot: true }));
+    return matchesAny(path, this.excludes);
   }
 
   private warn(path: string, e: unknown): void {
