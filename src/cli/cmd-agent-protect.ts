@@ -3,12 +3,15 @@ import { protect, type Protecting } from '../client/agent/protect.js';
 import { assertJobName } from '../client/common/staging.js';
 import { DriveseedError } from '../core/errors.js';
 import { parseRate, parseSize } from '../core/util/units.js';
+import { collect } from './common.js';
+import { readExcludeFile } from './exclude-file.js';
 import { excludeOption } from './options.js';
 import { printPolicy } from './policy-output.js';
 
 interface ProtectFlags {
   schedule?: string | false;
   exclude?: string[];
+  excludeFile?: string[];
   excludes?: false;
   limitUpload?: string;
   offline?: boolean;
@@ -30,6 +33,7 @@ export default function agentProtectCommand(): Command {
     .option('--schedule <cron>', 'cron expression for `agent run` (e.g. "0 2 * * *")')
     .option('--no-schedule', 'remove the schedule')
     .addOption(excludeOption())
+    .option('--exclude-file <file>', "exclude the patterns in FILE, one a line (# comments), with --exclude's (repeatable)", collect)
     .option('--no-excludes', 'remove all exclude patterns')
     .option('--limit-upload <rate>', 'upload bandwidth limit, e.g. 2M or 512KiB (bytes per second); "off" removes it')
     .option('--offline', 'offline seeding: stage the first full backup for shipping on drives (flags not given keep their values)')
@@ -59,8 +63,10 @@ function changeOf(flags: ProtectFlags): Protecting {
   const givenOffline = Object.entries(offlineFlags).filter(([, v]) => v !== undefined);
   if (!flags.offline && givenOffline.length > 0) throw new DriveseedError('USAGE', '--staging, --job, --storage-account and --container go with --offline');
   if (flags.job) assertJobName(flags.job);
+  // The file is read now: the policy keeps the patterns, so the agent's runs do not depend on the file staying there.
+  const excludes = flags.exclude || flags.excludeFile ? [...(flags.exclude ?? []), ...(flags.excludeFile ?? []).flatMap(readExcludeFile)] : undefined;
   return {
-    ...(flags.exclude ? { excludes: flags.exclude } : flags.excludes === false ? { excludes: [] } : {}),
+    ...(excludes ? { excludes } : flags.excludes === false ? { excludes: [] } : {}),
     ...(typeof flags.schedule === 'string' ? { schedule: flags.schedule } : flags.schedule === false ? { schedule: null } : {}),
     ...(flags.limitUpload !== undefined ? { limitUpload: /^(off|none|0)$/i.test(flags.limitUpload) ? null : parseRate(flags.limitUpload) } : {}),
     ...(flags.offline ? { offline: Object.fromEntries(givenOffline) } : flags.online ? { offline: null } : {}),
