@@ -7,7 +7,7 @@ import { ServiceClient } from '../src/api/service-client.js';
 import { backup } from '../src/core/backup/archiver.js';
 import { writeSampleTree } from '../src/core/backup/sample-tree.js';
 import { Repository } from '../src/core/repo/repository.js';
-import { prepareDrives } from '../src/core/envelope/drive-writer.js';
+import { listStaged, prepareDrives } from '../src/core/envelope/drive-writer.js';
 import { startService } from '../src/service/start-service.js';
 import { FsStore } from '../src/core/storage/fs/fs-store.js';
 import { BIN, cli, json, PASSWORD, tempDir } from './cli-harness.js';
@@ -48,7 +48,17 @@ async function shippedJob(t: any, jobName: string, tracking: string) {
   await backup(await Repository.init(staging, PASSWORD), { paths: [data] });
   const drives = [join(dir, 'drive1'), join(dir, 'drive2')];
   for (const d of drives) await mkdir(d);
-  const prepared = await prepareDrives({ staging, jobName, drives: drives.map((path) => ({ path, capacity: 6 * 1024 * 1024 })), stateDir: join(dir, 'state') });
+  // The first drive takes the config and the first data pack (with the writer's 1 MiB reserve and room for the
+  // seals), the second the rest: so both drives carry data. With 6 MiB each the whole seed fit on the first, and the
+  // second joined the job empty (issue 18), which the writer no longer does.
+  const [config, firstPack] = (await listStaged(staging)).filter((f) => f.name === 'config' || f.name.startsWith('data/'));
+  const capacities = [1024 * 1024 + config.size + firstPack.size + 64 * 1024, 64 * 1024 * 1024];
+  const prepared = await prepareDrives({
+    staging,
+    jobName,
+    drives: drives.map((path, i) => ({ path, capacity: capacities[i] })),
+    stateDir: join(dir, 'state'),
+  });
   assert.equal(prepared.remainingFiles, 0);
   assert.equal(prepared.drives.length, 2);
   const drivesOfJob = prepared.drives.map(({ driveId, key, manifestSha256, files, bytes }) => ({ driveId, key, manifestSha256, files, bytes }));
