@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,8 +24,23 @@ describe('agent and vault over the network', () => {
     assert.equal(status.recoveryPoints.length, 2);
     assert.deepEqual(status.server.paths, [s.data]);
     const target = join(s.dir, 'restore');
+    // A dry run says what it would restore and writes nothing (issue 18).
+    const dry = cli(['agent', 'restore', 'latest', '--target', target, '--dry-run'], s.env);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, /^would restore 82 files \(/m);
+    assert.equal(existsSync(target), false);
     const r = cli(['agent', 'restore', 'latest', '--target', target], s.env);
     assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(await compareTrees(s.data, join(target, s.data)), []);
+    // A local edit in the target survives a second restore unless --overwrite says otherwise.
+    const [edited] = (await readdir(join(target, s.data), { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+    const editedPath = join(edited.parentPath, edited.name);
+    await writeFile(editedPath, 'local edit');
+    const again = cli(['agent', 'restore', 'latest', '--target', target], s.env);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /83 paths already in the target were left as they were/);
+    assert.equal(await readFile(editedPath, 'utf8'), 'local edit');
+    assert.equal(cli(['agent', 'restore', 'latest', '--target', target, '--overwrite', 'if-changed'], s.env).code, 0);
     assert.deepEqual(await compareTrees(s.data, join(target, s.data)), []);
   });
 

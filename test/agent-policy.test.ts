@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cli, json } from './cli-harness.js';
 import { setUpAgent } from './service-harness.js';
@@ -30,6 +31,11 @@ describe('agent protect changes only what it is given', () => {
     assert.deepEqual([server.paths, server.schedule], [[other], '30 3 * * *']);
     cli(['agent', 'protect', '--exclude', '*.log', '--exclude', 'cache/'], s.env);
     assert.deepEqual(policyOf(s.env).excludes, ['*.log', 'cache/']);
+    // An exclude file's patterns join the flags' (issue 18); the policy keeps them, not the file's name.
+    await writeFile(join(s.dir, 'excludes'), '# scratch\n*.swp\n\n');
+    assert.equal(cli(['agent', 'protect', '--exclude', '*.log', '--exclude-file', join(s.dir, 'excludes')], s.env).code, 0);
+    assert.deepEqual(policyOf(s.env).excludes, ['*.log', '*.swp']);
+    cli(['agent', 'protect', '--exclude', '*.log', '--exclude', 'cache/'], s.env);
 
     const cleared = cli(['agent', 'protect', '--no-schedule', '--limit-upload', 'off', '--no-excludes'], s.env);
     assert.equal(cleared.code, 0, cleared.stderr);

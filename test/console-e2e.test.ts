@@ -8,7 +8,7 @@ import { ServiceClient } from '../src/api/service-client.js';
 import { backup } from '../src/core/backup/archiver.js';
 import { writeSampleTree } from '../src/core/backup/sample-tree.js';
 import { Repository } from '../src/core/repo/repository.js';
-import { prepareDrives } from '../src/core/envelope/drive-writer.js';
+import { listStaged, prepareDrives } from '../src/core/envelope/drive-writer.js';
 import { FsStore } from '../src/core/storage/fs/fs-store.js';
 import { freePort } from '../src/testing/azurite.js';
 import { launchChromium } from '../src/testing/chromium.js';
@@ -40,10 +40,14 @@ async function prepareSeedDrives(dir: string, jobName: string) {
   await backup(await Repository.init(staging, PASSWORD), { paths: [data] });
   const paths = [join(dir, `${jobName}-drive1`), join(dir, `${jobName}-drive2`)];
   for (const p of paths) await mkdir(p);
+  // The first drive takes the config and the first data pack (plus the writer's 1 MiB reserve), the second the
+  // rest: both carry data. With 6 MiB each the seed fit on one and the second joined the job empty (issue 18).
+  const [config, firstPack] = (await listStaged(staging)).filter((f) => f.name === 'config' || f.name.startsWith('data/'));
+  const capacities = [1024 * 1024 + config.size + firstPack.size + 64 * 1024, 64 * 1024 * 1024];
   const prepared = await prepareDrives({
     staging,
     jobName,
-    drives: paths.map((path) => ({ path, capacity: 6 * 1024 * 1024 })),
+    drives: paths.map((path, i) => ({ path, capacity: capacities[i] })),
     stateDir: join(dir, `${jobName}-state`),
   });
   assert.equal(prepared.remainingFiles, 0);

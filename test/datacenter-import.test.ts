@@ -1,15 +1,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ServiceClient } from '../src/api/service-client.js';
 import { backup } from '../src/core/backup/archiver.js';
 import { writeSampleTree } from '../src/core/backup/sample-tree.js';
 import { Repository } from '../src/core/repo/repository.js';
-import { prepareDrives } from '../src/core/envelope/drive-writer.js';
+import { listStaged, prepareDrives } from '../src/core/envelope/drive-writer.js';
 import { startService } from '../src/service/start-service.js';
 import { FsStore } from '../src/core/storage/fs/fs-store.js';
-import { cli, json, PASSWORD, tempDir } from './cli-harness.js';
+import { BIN, cli, json, PASSWORD, tempDir } from './cli-harness.js';
 import { tamperDrive } from './service-harness.js';
 
 const shipping = (trackingNumber: string) => ({
@@ -47,7 +48,17 @@ async function shippedJob(t: any, jobName: string, tracking: string) {
   await backup(await Repository.init(staging, PASSWORD), { paths: [data] });
   const drives = [join(dir, 'drive1'), join(dir, 'drive2')];
   for (const d of drives) await mkdir(d);
-  const prepared = await prepareDrives({ staging, jobName, drives: drives.map((path) => ({ path, capacity: 6 * 1024 * 1024 })), stateDir: join(dir, 'state') });
+  // The first drive takes the config and the first data pack (with the writer's 1 MiB reserve and room for the
+  // seals), the second the rest: so both drives carry data. With 6 MiB each the whole seed fit on the first, and the
+  // second joined the job empty (issue 18), which the writer no longer does.
+  const [config, firstPack] = (await listStaged(staging)).filter((f) => f.name === 'config' || f.name.startsWith('data/'));
+  const capacities = [1024 * 1024 + config.size + firstPack.size + 64 * 1024, 64 * 1024 * 1024];
+  const prepared = await prepareDrives({
+    staging,
+    jobName,
+    drives: drives.map((path, i) => ({ path, capacity: capacities[i] })),
+    stateDir: join(dir, 'state'),
+  });
   assert.equal(prepared.remainingFiles, 0);
   assert.equal(prepared.drives.length, 2);
   const drivesOfJob = prepared.drives.map(({ driveId, key, manifestSha256, files, bytes }) => ({ driveId, key, manifestSha256, files, bytes }));
@@ -122,5 +133,54 @@ describe('data-centre import', () => {
     assert.equal(r.code, 1);
     assert.equal(r.stderr, 'driveseed: an import job in state Creating cannot become Closed\n');
     assert.equal((await s.importJob('seed-early')).state, 'Creating');
+  });
+
+  it('a ship-back while a drive has not arrived names the drive and changes nothing (issue 18)', async (t) => {
+    const s = await shippedJob(t, 'seed-half', 'TRK-HALF-1');
+    assert.equal(cli(['datacenter', 'receive', '--data-dir', s.dataDir, '--job', 'seed-half', '--drive', s.drives[0]]).code, 0);
+    const before = await s.importJob('seed-half');
+    const waiting = before.drives.filter((d) => d.state === 'Specified');
+    assert.equal(waiting.length, 1, JSON.stringify(before.drives));
+    const r = cli(['datacenter', 'ship-back', '--data-dir', s.dataDir, '--job', 'seed-half']);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /unexpected error/);
+    assert.match(r.stderr, new RegExp(`^driveseed: import job seed-half still waits for drive ${waiting[0].driveId} .*datacenter tick`));
+    const after = await s.importJob('seed-half');
+    assert.equal(after.state, before.state);
+    assert.deepEqual(
+      after.drives.map((d) => d.state),
+      before.drives.map((d) => d.state),
+    );
+  });
+
+  it('the operator commands refuse a data directory that holds no service data, and create nothing (issue 18)', async (t) => {
+    const dir = await tempDir(t);
+    const elsewhere = join(dir, 'elsewhere');
+    await mkdir(elsewhere);
+    for (const args of [
+      ['datacenter', 'jobs'],
+      ['datacenter', 'tick'],
+      ['datacenter', 'ship-back', '--job', 'x'],
+    ]) {
+      // From a directory that is not the service's: the default ./driveseed-data is not there.
+      const r = spawnSync(process.execPath, [BIN, ...args], { cwd: elsewhere, encoding: 'utf8' });
+      assert.equal(r.status, 1, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      assert.equal(r.stdout, '');
+      assert.match(
+        r.stderr,
+        /^driveseed: no service data in .*elsewhere\/driveseed-data \(pass --data-dir DIR, the directory given to service start, or set DRIVESEED_DATA_DIR\)\n$/,
+      );
+      assert.deepEqual(await readdir(elsewhere), [], 'nothing created');
+    }
+    // Through the environment, as a data centre's shell would set it once.
+    const s = await serviceWithAccount(t);
+    const r = spawnSync(process.execPath, [BIN, 'datacenter', 'jobs'], {
+      cwd: elsewhere,
+      encoding: 'utf8',
+      env: { ...process.env, DRIVESEED_DATA_DIR: s.dataDir },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, '0 import jobs\n');
   });
 });

@@ -74,8 +74,9 @@ async function assertEmpty(dir: string): Promise<void> {
   assert.deepEqual(await readdir(dir), [], `${dir} must stay untouched`);
 }
 
+/** With `--overwrite always`: what is at a path in the target is replaced, so each planted link is met, never left aside. */
 function restoreLatest(c: Crafted) {
-  return cli(['restore', '--repo', c.repo, 'latest', '--target', c.target]);
+  return cli(['restore', '--repo', c.repo, 'latest', '--target', c.target, '--overwrite', 'always']);
 }
 
 describe('restore never leaves --target', () => {
@@ -179,11 +180,16 @@ describe('restore never leaves --target', () => {
     await backup(repo, { paths: [data], threads: 1 });
     await mkdir(join(target, data), { recursive: true });
     await symlink(join(elsewhere, 'evil'), join(target, data, 'evil'));
-    const result = await restore(repo, (await repo.listSnapshots())[0], { target });
+    const result = await restore(repo, (await repo.listSnapshots())[0], { target, overwrite: 'always' });
     assert.deepEqual(
       result.warnings.map((w) => w.path),
       [join(data, 'evil')],
     );
+    await assertEmpty(elsewhere);
+    // By default (never) the link is left where it is, and nothing is written through it either.
+    const kept = await restore(repo, (await repo.listSnapshots())[0], { target });
+    assert.deepEqual(kept.warnings, []);
+    assert.equal(kept.skipped, 1);
     await assertEmpty(elsewhere);
   });
 });

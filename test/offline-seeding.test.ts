@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -9,7 +10,7 @@ import { openDatabase } from '../src/service/db/open-database.js';
 import { applyDeadlines } from '../src/service/importexport/import-jobs.js';
 import { DAY_MS } from '../src/service/importexport/states.js';
 import { ServiceClient } from '../src/api/service-client.js';
-import { cli, cliAsync, json } from './cli-harness.js';
+import { BIN, PASSWORD, cli, cliAsync, json } from './cli-harness.js';
 import { setUpAgent } from './service-harness.js';
 import { openDriveSource } from '../src/core/envelope/drive-medium.js';
 
@@ -247,7 +248,7 @@ describe('offline seeding end to end', () => {
     assert.equal(s.ship('TRACK-6006').code, 0);
     const queued = cli(['datacenter', 'receive', '--data-dir', s.dataDir, '--job', JOB, '--drive', prep.drives[0].path, '--queue-only']);
     assert.equal(queued.code, 0, queued.stderr);
-    assert.match(queued.stdout, /1 drives received and queued for import/);
+    assert.match(queued.stdout, /^1 drive received and queued for import$/m);
     let state = '';
     for (let i = 0; i < 300 && state !== 'Packaging'; i++) {
       await sleep(100);
@@ -306,6 +307,22 @@ describe('offline seeding end to end', () => {
       ...s.env,
     });
     assert.notEqual(declined.code, 0);
+    assert.equal(await readFile(join(s.drives[0], 'family-photos.jpg'), 'utf8'), 'precious');
+    // "no" at the erase prompt is "not this drive": another is asked for; Enter there stops, and loses nothing (issue 18).
+    const other = spawnSync(
+      process.execPath,
+      [BIN, 'diskprep', '--staging', s.staging, '--publish-settings', s.settings, '--job', JOB, '--drive', s.drives[0], '--capacity', '24MB'],
+      {
+        env: { ...process.env, DRIVESEED_PASSWORD: PASSWORD, ...s.env },
+        input: 'no\n\n',
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(other.status, 2, other.stderr);
+    assert.match(
+      other.stderr,
+      /Type "yes" to erase: no\nDrive .* left as it was\.\nAnother drive instead \(Enter to stop\): \ndriveseed: no drive given; stopped/,
+    );
     assert.equal(await readFile(join(s.drives[0], 'family-photos.jpg'), 'utf8'), 'precious');
 
     assert.equal(json(s.diskprep([s.drives[0]], ['--yes', '--json'])).job.state, 'Creating');

@@ -4,12 +4,15 @@ import { protect, type Protecting } from '../client/agent/protect.js';
 import { assertJobName } from '../client/common/staging.js';
 import { DriveseedError } from '../core/errors.js';
 import { parseRate, parseSize } from '../core/util/units.js';
+import { collect } from './common.js';
+import { readExcludeFile } from './exclude-file.js';
 import { excludeOption } from './options.js';
 import { printPolicy } from './policy-output.js';
 
 interface ProtectFlags {
   schedule?: string | false;
   exclude?: string[];
+  excludeFile?: string[];
   excludes?: false;
   limitUpload?: string;
   offline?: boolean;
@@ -35,6 +38,7 @@ export default function agentProtectCommand(): Command {
     .option('--schedule <cron>', 'cron expression for `agent run` (e.g. "0 2 * * *")')
     .option('--no-schedule', 'remove the schedule')
     .addOption(excludeOption())
+    .option('--exclude-file <file>', "exclude the patterns in FILE, one a line (# comments), with --exclude's (repeatable)", collect)
     .option('--no-excludes', 'remove all exclude patterns')
     .option('--limit-upload <rate>', 'upload bandwidth limit, e.g. 2M or 512KiB (bytes per second); "off" removes it')
     .option('--offline', 'offline seeding: stage the first full backup for shipping on drives (flags not given keep their values)')
@@ -75,8 +79,10 @@ function changeOf(flags: ProtectFlags): Protecting {
   if (flags.job) assertJobName(flags.job);
   if (flags.item !== undefined) assertItemName(flags.item);
   if ((flags.item === undefined) !== (flags.command === undefined)) throw new DriveseedError('USAGE', '--item and --command (or --no-command) go together');
+  // The file is read now: the policy keeps the patterns, so the agent's runs do not depend on the file staying there.
+  const excludes = flags.exclude || flags.excludeFile ? [...(flags.exclude ?? []), ...(flags.excludeFile ?? []).flatMap(readExcludeFile)] : undefined;
   return {
-    ...(flags.exclude ? { excludes: flags.exclude } : flags.excludes === false ? { excludes: [] } : {}),
+    ...(excludes ? { excludes } : flags.excludes === false ? { excludes: [] } : {}),
     ...(typeof flags.schedule === 'string' ? { schedule: flags.schedule } : flags.schedule === false ? { schedule: null } : {}),
     ...(flags.limitUpload !== undefined ? { limitUpload: /^(off|none|0)$/i.test(flags.limitUpload) ? null : parseRate(flags.limitUpload) } : {}),
     ...(flags.offline ? { offline: Object.fromEntries(givenOffline) } : flags.online ? { offline: null } : {}),

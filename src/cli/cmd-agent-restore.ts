@@ -1,23 +1,21 @@
 import { Command } from 'commander';
 import { openVaultRepository, type ServerChoice } from '../client/agent/restore.js';
-import { collect, warnDamagedFile } from './common.js';
+import { warnDamagedFile } from './common.js';
 import { restoreItem } from '../client/agent/restore-item.js';
 import { DriveseedError } from '../core/errors.js';
 import { agentPassword } from './agent-password.js';
 import { formatBytes } from './progress.js';
-import { restoreWithProgress, type RestoreFlags } from './restore-progress.js';
+import { addRestoreOptions, restoreWithProgress, skippedNote, type RestoreFlags } from './restore-progress.js';
 import { addServerOptions, serverChoiceOf } from './server-options.js';
+import { counted } from './counted.js';
 
 export default function agentRestoreCommand(): Command {
   return addServerOptions(
-    new Command('restore')
+    addRestoreOptions(new Command('restore'), { targetRequired: false })
       .description('restore a recovery point from the vault, whole or by path, on this machine or a new one')
       .argument('[recovery-point]', 'recovery point id (or a unique prefix), or "latest"', 'latest')
-      .option('-t, --target <dir>', 'directory to restore into')
       .option('--item <name>', 'restore one command item (agent protect --item) instead of the paths')
       .option('--to-command <cmd>', "with --item: feed the item's output to CMD's stdin (run through the shell), e.g. 'psql sales_restored'")
-      .option('-i, --include <glob>', 'restore only matching paths (repeatable)', collect)
-      .option('--verify', "also recompute every data blob's id from its restored content (slower; decryption is authenticated either way)")
       .option('--password-file <file>', 'repository password file (env DRIVESEED_PASSWORD)'),
   ).action(async (ref: string, flags: RestoreFlags & ServerChoice & { passwordFile?: string; item?: string; toCommand?: string }) => {
     if (flags.toCommand !== undefined && flags.item === undefined) throw new DriveseedError('USAGE', '--to-command goes with --item');
@@ -32,7 +30,11 @@ export default function agentRestoreCommand(): Command {
       return;
     }
     const { snapshot, result } = await restoreWithProgress(repo, ref, flags, false);
-    console.log(`restored ${result.files} files (${formatBytes(result.bytes)}) from recovery point ${snapshot.id.slice(0, 8)}`);
+    console.log(
+      `${flags.dryRun ? 'would restore' : 'restored'} ${counted(result.files, 'file')} (${formatBytes(result.bytes)}) from recovery point ${snapshot.id.slice(0, 8)}`,
+    );
+    const note = skippedNote(result.skipped, flags.overwrite, flags.dryRun === true);
+    if (note) console.log(note);
     if (result.warnings.length > 0) process.exitCode = 1;
   });
 }

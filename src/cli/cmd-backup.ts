@@ -7,6 +7,7 @@ import { DriveseedError } from '../core/errors.js';
 import { shortId } from '../core/repo/ids.js';
 import { addRepoOptions, collect, openRepository, printJson, warnDamagedFile, wholeNumber, withLock, type RepoFlags } from './common.js';
 import { EXIT_PARTIAL } from './exit-codes.js';
+import { readExcludeFile } from './exclude-file.js';
 import { trimRepositoryCache } from '../client/common/repository-cache.js';
 import { formatBytes, ProgressLine, renderTransfer } from './progress.js';
 
@@ -21,12 +22,18 @@ interface BackupFlags extends RepoFlags {
   stdinFromCommand?: boolean;
   preHook?: string;
   postHook?: string;
+  excludeFile?: string[];
+  oneFileSystem?: boolean;
+  excludeCaches?: boolean;
 }
 
 export default function backupCommand(): Command {
   return addRepoOptions(new Command('backup').description("back up files and directories (or a stream: stdin, a command's output) into a new snapshot"))
     .argument('[path...]', 'files or directories to back up; with --stdin-from-command, the command and its arguments after --')
     .option('-e, --exclude <glob>', 'leave out paths or names matching GLOB (repeatable)', collect)
+    .option('--exclude-file <file>', 'leave out the patterns in FILE, one a line (# comments; repeatable)', collect)
+    .option('-x, --one-file-system', 'stay on the file systems of the paths given (a mount point below is kept, empty)')
+    .option('--exclude-caches', 'leave out the contents of directories tagged with a CACHEDIR.TAG (bford.info/cachedir)')
     .option('--tag <tag>', 'add a tag to the snapshot (repeatable)', collect)
     .option('--force', 'read every file, even unchanged ones')
     .option('--threads <n>', 'worker threads (default: one per core)', wholeNumber)
@@ -38,6 +45,8 @@ export default function backupCommand(): Command {
     .option('--json', 'print a JSON summary')
     .action(async (paths: string[], flags: BackupFlags) => {
       const stream = streamOf(paths, flags);
+      // Read before the repository is opened: a wrong path is a usage error that costs nothing.
+      const excludes = [...(flags.exclude ?? []), ...(flags.excludeFile ?? []).flatMap(readExcludeFile)];
       const repo = await openRepository(flags);
       const progress = new ProgressLine();
       const hooked = await withHooks(
@@ -54,7 +63,9 @@ export default function backupCommand(): Command {
             }
             return backup(repo, {
               paths,
-              excludes: flags.exclude,
+              excludes,
+              oneFileSystem: flags.oneFileSystem,
+              excludeCaches: flags.excludeCaches,
               tags: flags.tag,
               parent: flags.force ? null : undefined,
               threads: flags.threads,

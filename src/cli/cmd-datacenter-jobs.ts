@@ -3,6 +3,7 @@ import { listImportJobs } from '../service/importexport/import-jobs.js';
 import { printJson } from './common.js';
 import { formatBytes } from './progress.js';
 import { addServiceOptions, withServiceData, type ServiceFlags } from './service-data.js';
+import { counted } from './counted.js';
 
 export default function datacenterJobsCommand(): Command {
   return addServiceOptions(new Command('jobs').description('list import jobs and their drives'))
@@ -14,8 +15,8 @@ export default function datacenterJobsCommand(): Command {
         console.log(
           `${job.name}  ${job.state}${job.shipping ? `  ${job.shipping.carrier} ${job.shipping.trackingNumber}` : ''}${job.deadline ? `  (${job.deadline.what} ${job.deadline.at})` : ''}`,
         );
-        for (const d of job.drives) console.log(`  drive ${d.driveId}  ${d.state}  ${d.files} files, ${formatBytes(d.bytes)}`);
+        for (const d of job.drives) console.log(`  drive ${d.driveId}  ${d.state}  ${counted(d.files, 'file')}, ${formatBytes(d.bytes)}`);
       }
-      console.log(`${jobs.length} import jobs`);
+      console.log(counted(jobs.length, 'import job'));
     });
 }

@@ -4,6 +4,7 @@ import { receiveDrives } from '../service/datacenter/receive-drives.js';
 import { printJson } from './common.js';
 import { formatBytes } from './progress.js';
 import { addServiceOptions, withServiceData, type ServiceFlags } from './service-data.js';
+import { counted } from './counted.js';
 
 export default function datacenterReceiveCommand(): Command {
   return addServiceOptions(new Command('receive').description('mark drives received, then unlock, verify and import them'))
@@ -23,7 +24,7 @@ export default function datacenterReceiveCommand(): Command {
           { subscriptionId: flags.subscription, queueOnly: flags.queueOnly },
         ),
       );
-      if (flags.queueOnly && !flags.json) console.log(`${flags.drive.length} drives received and queued for import`);
+      if (flags.queueOnly && !flags.json) console.log(`${counted(flags.drive.length, 'drive')} received and queued for import`);
       if (flags.json)
         return printJson({
           drives: results.map((r) => ({

@@ -8,6 +8,7 @@ import { parseSize } from '../core/util/units.js';
 import { printJson } from './common.js';
 import { formatBytes, ProgressLine, renderTransfer } from './progress.js';
 import { terminalPrompter } from './prompter.js';
+import { counted } from './counted.js';
 
 interface DiskprepFlags {
   staging?: string;
@@ -95,8 +96,8 @@ async function prepare(flags: DiskprepFlags, prompter: Prompter): Promise<void> 
       console.log(
         `replacement drives for import job ${result.record.jobName}: the ${result.repair.files} files (${formatBytes(result.repair.bytes)}) its import did not deliver`,
       );
-    for (const d of result.drives) console.log(`drive ${d.driveId} at ${d.path}: ${d.files} files, ${formatBytes(d.bytes)}`);
-    console.log(`import job ${result.job.name} created with ${result.job.drives.length} drives (${result.job.state})`);
+    for (const d of result.drives) console.log(`drive ${d.driveId} at ${d.path}: ${counted(d.files, 'file')}, ${formatBytes(d.bytes)}`);
+    console.log(`import job ${result.job.name} created with ${counted(result.job.drives.length, 'drive')} (${result.job.state})`);
   }
   console.log(`ship the drives to:\n  ${result.job.shippingAddress ?? '(the service has no shipping address set)'}`);
   console.log(
@@ -141,5 +142,5 @@ function printJob(job: ImportJob): void {
   console.log(`import job ${job.name}: ${job.state} since ${job.stateChangedAt}${job.deadline ? `; ${job.deadline.what} ${job.deadline.at}` : ''}`);
   if (job.shipping) console.log(`  shipped with ${job.shipping.carrier}, tracking ${job.shipping.trackingNumber}, on ${job.shipping.shipDate}`);
   for (const d of job.drives)
-    console.log(`  drive ${d.driveId}: ${d.state}, ${d.files} files, ${formatBytes(d.bytes)}${d.hasErrorLog ? ' (see its error log)' : ''}`);
+    console.log(`  drive ${d.driveId}: ${d.state}, ${counted(d.files, 'file')}, ${formatBytes(d.bytes)}${d.hasErrorLog ? ' (see its error log)' : ''}`);
 }

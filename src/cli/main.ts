@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { DriveseedError } from '../core/errors.js';
 import { EXIT_FAILURE, EXIT_USAGE } from './exit-codes.js';
@@ -87,9 +88,16 @@ async function loadModule(module: string): Promise<Command> {
   return ((await import(`./${module}.js`)) as CommandModule).default();
 }
 
+/** The version npm installed: package.json's, so there is one place to bump it. */
+function packageVersion(): string {
+  // dist/src/cli/main.js → the package's root, three levels up (as bin/driveseed.js finds dist).
+  return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 async function program(argv: string[]): Promise<Command> {
   const root = new Command('driveseed')
     .description('deduplicating, compressed, encrypted backups; the first full backup travels on disks')
+    .version(`driveseed ${packageVersion()} (node ${process.versions.node})`, '-V, --version', 'print the version and exit')
     .option('--debug', 'print stack traces for errors')
     .showHelpAfterError('(run with --help for usage)');
   for (const cmd of await loadCommands(argv.slice(2).filter((arg) => !arg.startsWith('-')))) root.addCommand(cmd);

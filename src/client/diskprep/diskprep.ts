@@ -97,7 +97,11 @@ export async function runDiskprep(options: DiskprepOptions): Promise<DiskprepRes
   for (;;) {
     started = await drivesStarted(stateDir, jobName);
     const targets = [];
-    for (const path of paths) targets.push({ path, capacity: await readyDrive(path, started, paths, options) });
+    for (let i = 0; i < paths.length; i++) {
+      const ready = await readyDrive(paths[i], started, paths, options);
+      paths[i] = ready.path; // the drive given instead of one the user would not erase
+      targets.push(ready);
+    }
     const result = await prepareDrives({
       staging,
       jobName,
@@ -107,13 +111,15 @@ export async function runDiskprep(options: DiskprepOptions): Promise<DiskprepRes
       onProgress: options.onProgress,
     });
     if (result.remainingFiles === 0) {
+      const drives = result.drives;
+      for (const path of paths) if (!drives.some((d) => d.path === path)) options.prompter.say(`drive ${path} was not needed; nothing was written on it`);
       const job = await options.api.create({
         name: jobName,
         storageAccount: record.storageAccount,
         container: record.container,
-        drives: result.drives.map(({ driveId, key, manifestSha256, files, bytes }) => ({ driveId, key, manifestSha256, files, bytes })),
+        drives: drives.map(({ driveId, key, manifestSha256, files, bytes }) => ({ driveId, key, manifestSha256, files, bytes })),
       });
-      return { record, job, drives: result.drives, alreadyRegistered: false, repair: repair && { files: repair.files.size, bytes: repair.bytes } };
+      return { record, job, drives, alreadyRegistered: false, repair: repair && { files: repair.files.size, bytes: repair.bytes } };
     }
     const left = `${result.remainingFiles} files (${result.remainingBytes} bytes) still to copy`;
     if (!options.prompter.interactive) {
@@ -199,27 +205,42 @@ export async function chooseStagedJob(staging: string, jobName: string | undefin
  * drive count and the 10 TB limit first, then (only for a new, non-empty drive) the
  * confirmation to erase it. Returns the drive's usable capacity.
  */
-async function readyDrive(path: string, started: { path: string; capacity?: number }[], allPaths: string[], options: DiskprepOptions): Promise<number> {
+async function readyDrive(
+  path: string,
+  started: { path: string; capacity?: number }[],
+  allPaths: string[],
+  options: DiskprepOptions,
+): Promise<{ path: string; capacity: number }> {
   const known = started.find((d) => d.path === path);
   const { kind, contents, capacity: room } = await inspectDrive(path);
   // A drive begun earlier keeps the capacity it was begun with: its free space now is less by what is on it.
-  if (known) return options.capacity ?? known.capacity ?? room;
+  if (known) return { path, capacity: options.capacity ?? known.capacity ?? room };
   const capacity = options.capacity ?? room;
   if (capacity > MAX_DRIVE_BYTES) throw new DriveseedError('USAGE', `drive ${path} is larger than 10 TB, the most a drive may hold`);
   const drivesSoFar = new Set([...started.map((d) => d.path), ...allPaths]).size;
   if (drivesSoFar > MAX_DRIVES_PER_JOB) throw new DriveseedError('USAGE', `an import job takes at most ${MAX_DRIVES_PER_JOB} drives`);
-  if (contents.length === 0) return capacity;
+  if (contents.length === 0) return { path, capacity };
   if (!options.yes) {
     if (!options.prompter.interactive)
       throw new DriveseedError('USAGE', `drive ${path} is not empty (${contents.length} entries); driveseed will not write over data`, {
         hint: 'pass --yes to erase it',
       });
     const answer = await options.prompter.ask(`Drive ${path} is not empty (${contents.length} entries). Erase everything on it? Type "yes" to erase: `);
-    if (answer.trim().toLowerCase() !== 'yes') throw new DriveseedError('USAGE', `drive ${path} left as it was`);
+    if (answer.trim().toLowerCase() !== 'yes') {
+      // "No" means "not this drive", not "stop": the user has usually picked the wrong one.
+      options.prompter.say(`Drive ${path} left as it was.`);
+      const other = await askForDrive(options.prompter, 'Another drive instead (Enter to stop)');
+      return readyDrive(
+        other,
+        started,
+        allPaths.map((p) => (p === path ? other : p)),
+        options,
+      );
+    }
   }
   await eraseDrive(path, kind);
   // An erased image starts from nothing: its room is its file system's, unless given.
-  return options.capacity ?? (await inspectDrive(path)).capacity;
+  return { path, capacity: options.capacity ?? (await inspectDrive(path)).capacity };
 }
 
 async function askForDrive(prompter: Prompter, question: string): Promise<string> {

@@ -1,9 +1,9 @@
 import { lstatSync } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import type { BigIntStats, Dirent } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, join, resolve, sep } from 'node:path';
-import { minimatch } from 'minimatch';
+import { join, resolve, sep } from 'node:path';
+import { matchesAny } from './path-match.js';
 import { DriveseedError } from '../errors.js';
 import type { Id } from '../repo/ids.js';
 import type { FileProblem } from '../repo/index-loader.js';
@@ -36,6 +36,10 @@ export interface BackupOptions {
   onDamagedFile?: (problem: FileProblem) => void;
   /** Nodes stored already, put into the snapshot's root beside the paths, and their snapshot paths (the agent's command items). */
   extraRoot?: ExtraRoot;
+  /** Stay on the file systems of `paths`: a directory mounted below one is kept, empty (restic's --one-file-system). */
+  oneFileSystem?: boolean;
+  /** Leave out what is in a directory tagged as a cache (CACHEDIR.TAG, bford.info/cachedir), keeping the tag itself. */
+  excludeCaches?: boolean;
 }
 
 /** Nodes stored before the walk (command items): they count in the summary as new files, their bytes as read. */
@@ -129,6 +133,26 @@ async function withExtraRoot(repo: Repository, root: Id, extra: TreeNode[] | und
   return id;
 }
 
+const CACHE_TAG = 'CACHEDIR.TAG';
+/** The spec's signature: a file by this name that does not start with it tags nothing. */
+const CACHE_TAG_SIGNATURE = Buffer.from('Signature: 8a477f597d28d172789f06886806bc55');
+
+async function isCacheDir(path: string, entries: Dirent[]): Promise<boolean> {
+  if (!entries.some((e) => e.name === CACHE_TAG && e.isFile())) return false;
+  try {
+    const handle = await open(join(path, CACHE_TAG), 'r');
+    try {
+      const head = Buffer.alloc(CACHE_TAG_SIGNATURE.length);
+      const { bytesRead } = await handle.read(head, 0, head.length, 0);
+      return bytesRead === head.length && head.equals(CACHE_TAG_SIGNATURE);
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return false; // an unreadable tag tags nothing: the directory is backed up (and its files warn as they are read)
+  }
+}
+
 async function statOrExplain(path: string): Promise<void> {
   try {
     await lstat(path);
@@ -176,6 +200,8 @@ class Archiver {
   private readonly inFlight = new Semaphore(MAX_FILES_IN_FLIGHT);
   private readonly listing = new Semaphore(DIRS_LISTED_AT_ONCE);
   private readonly excludes: string[];
+  /** With oneFileSystem: the devices of the paths given, the only ones walked into. */
+  private readonly devices: Set<bigint> | undefined;
 
   constructor(
     private readonly repo: Repository,
@@ -183,6 +209,7 @@ class Archiver {
     private readonly options: BackupOptions,
   ) {
     this.excludes = options.excludes ?? [];
+    this.devices = options.oneFileSystem ? new Set(options.paths.map((p) => lstatSync(p, { bigint: true }).dev)) : undefined;
   }
 
   async saveVirtual(dir: VirtualDir, path: string, parentTree: Id | undefined): Promise<Id> {
@@ -223,6 +250,8 @@ class Archiver {
       const st = this.statEntry(path);
       if (!st) return 'gone' as const;
       if (!st.isDirectory()) return 'changed' as const;
+      // Another file system mounted here: the mount point is kept, as an empty directory.
+      if (this.devices && !this.devices.has(st.dev)) return { meta: metaOf(name, st), previous: new Map<string, TreeNode>(), entries: [] };
       return { meta: metaOf(name, st), ...(await this.listDir(path, previous?.type === 'dir' ? previous.subtree : undefined)) };
     });
     if (listed === 'gone') return undefined;
@@ -267,7 +296,8 @@ class Archiver {
   private async listDir(path: string, parentTree: Id | undefined): Promise<{ previous: Map<string, TreeNode>; entries: Dirent[] }> {
     const previous = await this.loadParentNodes(parentTree);
     try {
-      return { previous, entries: await readdir(path, { withFileTypes: true }) };
+      const entries = await readdir(path, { withFileTypes: true });
+      return { previous, entries: this.options.excludeCaches && (await isCacheDir(path, entries)) ? entries.filter((e) => e.name === CACHE_TAG) : entries };
     } catch (e) {
       this.warn(path, e);
       return { previous, entries: [] };
@@ -381,8 +411,7 @@ class Archiver {
   }
 
   private excluded(path: string): boolean {
-    const name = basename(path);
-    return this.excludes.some((glob) => minimatch(path, glob, { dot: true }) || minimatch(name, glob, { dot: true }));
+    return matchesAny(path, this.excludes);
   }
 
   private warn(path: string, e: unknown): void {

@@ -23,7 +23,9 @@ export interface SnapshotRestore {
 export async function restoreSnapshot(repo: Repository, ref: string, options: SnapshotRestoreOptions): Promise<SnapshotRestore> {
   const { onDamagedFile, onProgress, ...restoreOptions } = options;
   const snapshot = await openSnapshot(repo, ref, onDamagedFile);
-  const totalBytes = options.includes ? undefined : snapshot.summary?.totalBytes;
+  // A selection, files left as they were, or nothing written: the snapshot's total is not this restore's.
+  const whole = !options.includes?.length && !options.excludes?.length && options.overwrite === 'always' && !options.dryRun;
+  const totalBytes = whole ? snapshot.summary?.totalBytes : undefined;
   const result = await restore(repo, snapshot, { ...restoreOptions, onProgress: onProgress && ((p) => onProgress(p, totalBytes)) });
   return { snapshot, result };
 }

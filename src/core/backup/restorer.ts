@@ -1,9 +1,22 @@
-import { chmodSync, chownSync, closeSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, symlinkSync, unlinkSync, utimesSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  lchownSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  readlinkSync,
+  symlinkSync,
+  unlinkSync,
+  utimesSync,
+  type BigIntStats,
+} from 'node:fs';
 import { DriveseedError } from '../errors.js';
 import { localPathsOf, type LocalPaths } from '../storage/blob-store.js';
 import { join } from 'node:path';
 import { setImmediate as turnOfTheEventLoop } from 'node:timers/promises';
-import { minimatch } from 'minimatch';
 import type { Id } from '../repo/ids.js';
 import type { Repository } from '../repo/repository.js';
 import type { StoredSnapshot } from '../repo/snapshot.js';
@@ -13,6 +26,8 @@ import { RestorePool } from './restore-pool.js';
 import { RemoteFiles } from './remote-files.js';
 import { CREATE_FILE_FLAGS, type FileMetaJob, type LocalBlob } from './restore-protocol.js';
 import { packName } from '../repo/layout.js';
+import { DEFAULT_OVERWRITE, shouldOverwrite, type OverwritePolicy } from './overwrite.js';
+import { matchesAny, mayMatchBelow } from './path-match.js';
 
 export interface RestoreProgress {
   files: number;
@@ -21,8 +36,16 @@ export interface RestoreProgress {
 
 export interface RestoreOptions {
   target: string;
-  /** Globs on the snapshot path (e.g. /srv/data/**); a matching directory brings all below it. */
+  /** Patterns on snapshot paths, by the rule of path-match.ts; a matching directory brings all below it. */
   includes?: string[];
+  /** Patterns, by the same rule, of what not to restore; they win over includes. */
+  excludes?: string[];
+  /** What to do with a file already at a path this restore writes (overwrite.ts; default never). */
+  overwrite?: OverwritePolicy;
+  /** Decide and report everything, write nothing: not even the target directory. */
+  dryRun?: boolean;
+  /** Each file and symlink as it is decided: written (or would be), or left as it was. */
+  onPlanned?: (path: string, action: 'restore' | 'skip', node: TreeNode) => void;
   onProgress?: (p: RestoreProgress) => void;
   onWarning?: (path: string, message: string) => void;
   /**
@@ -40,6 +63,8 @@ export interface RestoreResult {
   dirs: number;
   symlinks: number;
   bytes: number;
+  /** Files and symlinks already there and left as they were (by --overwrite). */
+  skipped: number;
   warnings: { path: string; message: string }[];
 }
 
@@ -74,8 +99,8 @@ export async function restore(repo: Repository, snapshot: StoredSnapshot, option
     const restorer = new Restorer(repo, pool, options);
     // The target itself may be anything the user names (a link to a big disk, say); below it
     // every directory is one this restore made or verified as a real directory.
-    mkdirSync(options.target, { recursive: true });
-    await restorer.restoreTree(snapshot.tree, '/', false);
+    if (!options.dryRun) mkdirSync(options.target, { recursive: true });
+    await restorer.restoreTree(snapshot.tree, '/', false, PendingDir.made(options.target));
     return restorer.result;
   } finally {
     await pool.close();
@@ -83,7 +108,9 @@ export async function restore(repo: Repository, snapshot: StoredSnapshot, option
 }
 
 class Restorer {
-  readonly result: RestoreResult = { files: 0, dirs: 0, symlinks: 0, bytes: 0, warnings: [] };
+  readonly result: RestoreResult = { files: 0, dirs: 0, symlinks: 0, bytes: 0, skipped: 0, warnings: [] };
+  private readonly overwrite: OverwritePolicy;
+  private readonly dryRun: boolean;
   private readonly slots: Semaphore;
   private readonly isRoot = process.getuid?.() === 0;
   /** Packs in a local directory: workers read them themselves, file by file. */
@@ -100,9 +127,16 @@ class Restorer {
     this.localPacks = localPathsOf(repo.store);
     this.slots = new Semaphore(this.localPacks ? PARALLEL_LOCAL_FILES : PARALLEL_REMOTE_FILES);
     this.remoteFiles = new RemoteFiles(repo, pool);
+    this.overwrite = options.overwrite ?? DEFAULT_OVERWRITE;
+    this.dryRun = options.dryRun ?? false;
   }
 
-  async restoreTree(treeId: Id, snapshotPath: string, wholeSubtree: boolean): Promise<void> {
+  /**
+   * `here` is the directory of `snapshotPath` in the target. One that is only walked to find
+   * includes below it is made when the first thing in it is restored, so `--include '*.gz'`
+   * leaves no empty directories where no .gz file was.
+   */
+  async restoreTree(treeId: Id, snapshotPath: string, wholeSubtree: boolean, here: PendingDir): Promise<void> {
     const tree = await this.treeLoads.run(async () => {
       await turnOfTheEventLoop();
       await this.slots.queueAtMost(MAX_FILES_WAITING);
@@ -111,27 +145,39 @@ class Restorer {
     const work: Promise<void>[] = [];
     for (const node of tree.nodes) {
       const path = join(snapshotPath, node.name);
+      if (matchesAny(path, this.options.excludes ?? [])) continue;
       const selected = wholeSubtree || this.included(path);
       if (node.type === 'dir') {
         if (!selected && !this.leadsToInclude(path)) continue;
+        const dir = new PendingDir(this.targetOf(path), here, this.dryRun, () => this.result.dirs++);
         try {
-          makeRealDir(this.targetOf(path));
+          if (selected) dir.ensure();
         } catch (e) {
           this.warn(path, e);
           continue;
         }
-        this.result.dirs++;
-        work.push(this.restoreTree(node.subtree!, path, selected).then(() => this.finishDir(path, node)));
+        work.push(this.restoreTree(node.subtree!, path, selected, dir).then(() => this.finishDir(path, node, dir)));
       } else if (selected) {
-        work.push(this.slots.run(() => this.restoreLeaf(path, node)));
+        work.push(this.slots.run(() => this.restoreLeaf(path, node, here)));
       }
     }
     await Promise.all(work);
   }
 
-  private async restoreLeaf(path: string, node: TreeNode): Promise<void> {
+  private async restoreLeaf(path: string, node: TreeNode, parent: PendingDir): Promise<void> {
     const target = this.targetOf(path);
     try {
+      parent.ensure();
+      const write = this.decide(target, node);
+      this.options.onPlanned?.(path, write ? 'restore' : 'skip', node);
+      if (!write) {
+        this.result.skipped++;
+        return;
+      }
+      if (this.dryRun) {
+        this.countPlanned(node);
+        return;
+      }
       if (node.type === 'symlink') {
         try {
           unlinkSync(target);
@@ -161,6 +207,22 @@ class Restorer {
     } catch (e) {
       this.warn(path, e);
     }
+  }
+
+  /** Whether to write `node` at `target`: always where nothing is, else as --overwrite says. */
+  private decide(target: string, node: TreeNode): boolean {
+    const existing = lstatIfAny(target);
+    return existing === undefined || shouldOverwrite(this.overwrite, existing, node, () => readlinkSync(target));
+  }
+
+  /** A dry run counts what it would write as a restore counts what it wrote. */
+  private countPlanned(node: TreeNode): void {
+    if (node.type === 'symlink') {
+      this.result.symlinks++;
+      return;
+    }
+    this.result.files++;
+    this.result.bytes += node.size ?? 0;
   }
 
   /**
@@ -240,7 +302,10 @@ class Restorer {
    * metadata came before). Done as each subtree completes, not all at the end, so that it
    * runs while the workers write other files instead of after them.
    */
-  private finishDir(path: string, node: TreeNode): void {
+  private finishDir(path: string, node: TreeNode, dir: PendingDir): void {
+    // Nothing made (a dry run, or nothing in it restored), or a directory that was there
+    // already, whose own metadata `never` leaves as it is.
+    if (!dir.made || this.dryRun || (dir.existed && this.overwrite === 'never')) return;
     try {
       this.applyMeta(this.targetOf(path), node);
     } catch (e) {
@@ -254,13 +319,12 @@ class Restorer {
 
   private included(path: string): boolean {
     const includes = this.options.includes ?? [];
-    return includes.length === 0 || includes.some((glob) => minimatch(path, glob, { dot: true }));
+    return includes.length === 0 || matchesAny(path, includes);
   }
 
   /** Could something below this directory match an include? Then it must be walked. */
   private leadsToInclude(path: string): boolean {
-    const includes = this.options.includes ?? [];
-    return includes.some((glob) => minimatch(path, glob, { dot: true, partial: true }));
+    return (this.options.includes ?? []).some((pattern) => mayMatchBelow(path, pattern));
   }
 
   private warn(path: string, e: unknown): void {
@@ -271,17 +335,67 @@ class Restorer {
 }
 
 /**
- * Makes one directory beneath one already verified, or accepts a real directory already there.
- * Never recursive and never through a symlink: a link at that name (planted, or left by an
- * earlier restore into the same target) would send everything below it elsewhere.
+ * A directory of the target, made when it is first needed, after its parent. A dry run only
+ * checks that it could be made (nothing, or a real directory, at its path).
  */
-function makeRealDir(path: string): void {
+class PendingDir {
+  made = false;
+  /** It was there before this restore. */
+  existed = false;
+
+  constructor(
+    private readonly path: string,
+    private readonly parent: PendingDir | undefined,
+    private readonly dryRun: boolean,
+    private readonly onMade: () => void,
+  ) {}
+
+  /** The target directory itself, made (or accepted) before the walk. */
+  static made(path: string): PendingDir {
+    const root = new PendingDir(path, undefined, true, () => undefined);
+    root.made = true;
+    return root;
+  }
+
+  ensure(): void {
+    if (this.made) return;
+    this.parent?.ensure();
+    this.existed = this.dryRun ? realDirIsThere(this.path) : !makeRealDir(this.path);
+    this.made = true;
+    this.onMade();
+  }
+}
+
+/**
+ * Makes one directory beneath one already verified, or accepts a real directory already there
+ * (then returns false). Never recursive and never through a symlink: a link at that name
+ * (planted, or left by an earlier restore into the same target) would send everything below
+ * it elsewhere.
+ */
+function makeRealDir(path: string): boolean {
   try {
     mkdirSync(path);
+    return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    if (!lstatSync(path).isDirectory()) throw new DriveseedError('CONFLICT', `${path} exists and is not a directory: nothing restored below it`);
+    if (!lstatSync(path).isDirectory()) throw notADirectory(path);
+    return false;
   }
+}
+
+/** What makeRealDir would find, without making anything: a directory there (true), nothing (false), or something else (an error). */
+function realDirIsThere(path: string): boolean {
+  const existing = lstatIfAny(path);
+  if (existing && !existing.isDirectory()) throw notADirectory(path);
+  return existing !== undefined;
+}
+
+function notADirectory(path: string): DriveseedError {
+  return new DriveseedError('CONFLICT', `${path} exists and is not a directory: nothing restored below it`);
+}
+
+function lstatIfAny(path: string): BigIntStats | undefined {
+  return lstatSync(path, { bigint: true, throwIfNoEntry: false });
 }
 
 /**

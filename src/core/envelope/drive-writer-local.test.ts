@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backup } from '../backup/archiver.js';
@@ -41,5 +41,23 @@ describe('diskprep from a staging directory behind wrappers', () => {
       if (localPaths) assert.deepEqual(log.rangedReads, [], 'no staged file is read through the store');
       else assert.deepEqual([...new Set(log.rangedReads)].sort(), staged, 'every staged file is read through the store');
     }
+  });
+
+  it('a drive given but not needed is left untouched and is not part of the job (issue 18)', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'envelope-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const data = join(dir, 'data');
+    await writeSampleTree(data, 2, 10);
+    const staging = new FsStore(join(dir, 'staging'));
+    await backup(await Repository.init(staging, 'pw'), { paths: [data] });
+    const drives = [join(dir, 'drive1'), join(dir, 'drive2')];
+    for (const d of drives) await mkdir(d);
+    const result = await prepareDrives({ staging, jobName: 'seed', drives: drives.map((path) => ({ path, capacity: 1e9 })), stateDir: join(dir, 'state') });
+    assert.equal(result.remainingFiles, 0);
+    assert.deepEqual(
+      result.drives.map((d) => d.path),
+      [drives[0]],
+    );
+    assert.deepEqual(await readdir(drives[1]), [], 'nothing written on the drive not needed');
   });
 });

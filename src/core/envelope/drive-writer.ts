@@ -112,6 +112,9 @@ export async function prepareDrives(options: {
   try {
     assertRoomForOneFile(state, options.drives, pending[0]);
     for (const target of options.drives) {
+      // Everything is placed: a drive not begun yet is not needed, and is left untouched. Begun,
+      // it would join the job empty, to be shipped, received and imported for nothing.
+      if (pending.length === 0 && !state.drives.some((d) => d.path === target.path)) continue;
       const now = options.now?.() ?? new Date();
       const { drive, sink } = await openDrive(state, target, options.stateDir);
       if (drive.done || !sink) continue;

@@ -17,13 +17,20 @@ const UNITS: Record<string, number> = {
   tib: 1024 ** 4,
 };
 
-/** "10M", "512KiB", "1.5MB/s", "100000" → bytes per second. Decimal units as on links (Mbit/s ÷ 8 is the user's job). */
+/**
+ * "10M", "512KiB", "1.5MB/s", "100000B/s" → bytes per second. Decimal units as on links
+ * (Mbit/s ÷ 8 is the user's job). A bare number is refused: people mean Mbit/s or MB/s by
+ * "20" far more often than 20 bytes a second, and a limit silently 10⁶ times too low looks
+ * like a hung backup.
+ */
 export function parseRate(text: string): number {
+  refuseBareNumber(text, 'rate', `write ${text.trim()}M for megabytes a second, or ${text.trim()}B/s if you mean bytes`);
   return parseByteCount(text, 'rate', /(?:\/s)?/, 'write it like 10M, 512KiB or 1.5MB/s (bytes per second)');
 }
 
 /** A link's speed as people give it ("10Mbit", "100 Mbit/s", "1Gbps"), or a byte rate as parseRate takes it: bytes per second. */
 export function parseLinkSpeed(text: string): number {
+  refuseBareNumber(text, 'link speed', `write ${text.trim()}Mbit for megabits a second, or ${text.trim()}MB/s for megabytes`);
   const bits = /^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:bit(?:\/s)?|bps)\s*$/i.exec(text);
   if (!bits) return parseRate(text);
   const scale = { '': 1, k: 1e3, m: 1e6, g: 1e9 }[bits[2].toLowerCase() as '' | 'k' | 'm' | 'g'];
@@ -41,4 +48,9 @@ function parseByteCount(text: string, what: string, suffix: RegExp, hint: string
   const unit = match ? UNITS[match[2].toLowerCase()] : undefined;
   if (!match || unit === undefined || Number(match[1]) <= 0) throw new DriveseedError('USAGE', `not a ${what}: "${text}"`, { hint });
   return Math.round(Number(match[1]) * unit);
+}
+
+/** A number without a unit, where the unit changes the meaning a millionfold. */
+function refuseBareNumber(text: string, what: string, hint: string): void {
+  if (/^\s*\d+(?:\.\d+)?\s*$/.test(text) && Number(text) > 0) throw new DriveseedError('USAGE', `a ${what} needs a unit: "${text.trim()}"`, { hint });
 }

@@ -205,6 +205,9 @@ export async function shipBack(db: Db, jobId: string, now: Date): Promise<JobSta
   const drives = await db.selectFrom('import_drives').selectAll().where('job_id', '=', jobId).execute();
   const clean = drives.every((d) => d.state === 'Completed');
   const end: JobState = clean ? 'Completed' : 'Closed';
+  // Once shipped, what is missing is a drive, and naming it says more than the job's state;
+  // before that (Creating), the state is the reason.
+  if (job.state !== 'Creating') assertEveryDriveSettled(job.name, drives);
   assertJobMove(job.state as JobState, end);
   for (const d of drives) if (d.state === 'Completed' || d.state === 'CompletedMoreInfo') await moveDrive(db, d, 'ShippedBack', now);
   await moveJob(db, job, end, now);
@@ -215,6 +218,25 @@ export async function shipBack(db: Db, jobId: string, now: Date): Promise<JobSta
 /** A job that ended (shipped back or canceled) imports nothing more: no key of its drives is kept, received or not. */
 async function forgetDriveKeys(db: Db, jobId: string): Promise<void> {
   await db.updateTable('import_drives').set({ drive_key: FORGOTTEN_KEY }).where('job_id', '=', jobId).execute();
+}
+
+/**
+ * A job's drives go back together, once each is imported or declared never received: a drive
+ * still on its way or in the import would otherwise be left in a closed job, unimported.
+ */
+function assertEveryDriveSettled(jobName: string, drives: ImportDriveTable[]): void {
+  const waiting = drives.filter((d) => d.state === 'Specified').map((d) => d.id);
+  if (waiting.length > 0)
+    throw new DriveseedError('CONFLICT', `import job ${jobName} still waits for drive${waiting.length === 1 ? '' : 's'} ${waiting.join(', ')}`, {
+      hint: 'receive it first; one that never arrives is declared NeverReceived by datacenter tick 14 days after shipping',
+      field: 'state',
+    });
+  const inWork = drives.filter((d) => d.state === 'Received' || d.state === 'Transferring').map((d) => d.id);
+  if (inWork.length > 0)
+    throw new DriveseedError('CONFLICT', `import job ${jobName} is still importing drive${inWork.length === 1 ? '' : 's'} ${inWork.join(', ')}`, {
+      hint: 'ship back once the import has finished (datacenter jobs shows each drive)',
+      field: 'state',
+    });
 }
 
 /**

@@ -98,7 +98,7 @@ export class FsStore implements BlobStore, ReadStreaming, WriteStreaming, LocalP
     const path = this.path(name);
     const temp = `${path}${TEMP_MARK}${randomBytes(6).toString('hex')}`;
     try {
-      await mkdir(dirname(path), { recursive: true });
+      await makeDirs(dirname(path));
       const handle = await open(temp, 'w', 0o644);
       try {
         // One part at a time: the source is not read ahead of the disk, so a copy holds a part or two.
@@ -119,7 +119,7 @@ export class FsStore implements BlobStore, ReadStreaming, WriteStreaming, LocalP
     const path = this.path(name);
     const temp = `${path}${TEMP_MARK}${randomBytes(6).toString('hex')}`;
     try {
-      await mkdir(dirname(path), { recursive: true });
+      await makeDirs(dirname(path));
       const handle = await open(temp, 'w', 0o644);
       try {
         await writeAll(handle, Array.isArray(data) ? (data as readonly Uint8Array[]) : [data as Uint8Array]);
@@ -201,6 +201,40 @@ async function writeAll(handle: FileHandle, parts: readonly Uint8Array[]): Promi
     }
     pending = rest;
   }
+}
+
+/**
+ * `mkdir -p`, one level at a time. Node's own `mkdir(…, { recursive: true })` never returns
+ * under /proc (the kernel answers ENOENT for the parent that exists, and Node climbs and
+ * retries forever: `init --repo /proc/x` spun a core for ten minutes); here each level is
+ * tried at most twice, so a place that cannot hold directories fails at once, by name.
+ */
+async function makeDirs(dir: string): Promise<void> {
+  try {
+    await mkdir(dir);
+    return;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    if (code !== 'ENOENT' || dirname(dir) === dir) throw cannotCreate(dir, e);
+  }
+  await makeDirs(dirname(dir));
+  try {
+    await mkdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw cannotCreate(dir, e);
+  }
+}
+
+function cannotCreate(dir: string, e: unknown): DriveseedError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why =
+    code === 'ENOENT'
+      ? 'this file system does not take new directories there'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : (e as Error).message;
+  return new DriveseedError('IO', `cannot create directory ${dir}: ${why}`, { cause: e });
 }
 
 function mapError(e: unknown, name: string, location: string): Error {
