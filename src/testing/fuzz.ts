@@ -179,7 +179,7 @@ export function checkOutcome(target: FuzzTarget, input: Buffer, run: () => unkno
   return 'value';
 }
 
-function describeInput(input: Buffer): string {
+export function describeInput(input: Buffer): string {
   return `${input.length} bytes ${JSON.stringify(input.subarray(0, 200).toString('latin1'))}`;
 }
 
@@ -212,6 +212,47 @@ export function fuzz(target: FuzzTarget, options: FuzzOptions = {}): FuzzStats {
   );
   if (details.failed) {
     // The failure as one line a reader can act on: what broke, and how to replay it.
+    const why = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+    throw new Error(`fuzz ${target.name} failed after ${details.numRuns} inputs: ${why} (replay with FUZZ_SEED=${seed})`, { cause: details.errorInstance });
+  }
+  const stats = { runs, seconds: (performance.now() - started) / 1000, outcomes };
+  report(target.name, stats);
+  return stats;
+}
+
+/** What a service under fuzz is: like FuzzTarget, but each input is answered asynchronously (a request). */
+export interface AsyncFuzzTarget {
+  name: string;
+  samples: readonly Buffer[];
+  /** Returns the outcome's name for the tally; throws (anything) when the outcome is not allowed. */
+  run: (input: Buffer) => Promise<string>;
+  maxLength?: number;
+}
+
+/** As fuzz(), for targets answered asynchronously: each input within the time bound, seeded the same way. */
+export async function fuzzAsync(target: AsyncFuzzTarget, options: FuzzOptions = {}): Promise<FuzzStats> {
+  const runs = fuzzRuns(options.runs);
+  const timeBoundMs = Number(process.env.FUZZ_TIME_BOUND_MS) || options.timeBoundMs || DEFAULT_TIME_BOUND_MS;
+  const maxLength = target.maxLength ?? Math.max(4096, 2 * Math.max(0, ...target.samples.map((s) => s.length)));
+  const outcomes: Record<string, number> = {};
+  const seed = fuzzSeed();
+  const started = performance.now();
+  const details = await fc.check(
+    fc.asyncProperty(fuzzInputs(target.samples, maxLength), async (input) => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${target.name}: no outcome within ${timeBoundMs} ms on ${describeInput(input)}`)), timeBoundMs);
+      });
+      try {
+        const outcome = await Promise.race([target.run(input), timeout]);
+        outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+    { numRuns: runs, seed, endOnFailure: true },
+  );
+  if (details.failed) {
     const why = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
     throw new Error(`fuzz ${target.name} failed after ${details.numRuns} inputs: ${why} (replay with FUZZ_SEED=${seed})`, { cause: details.errorInstance });
   }
