@@ -46,7 +46,7 @@ export interface FuzzStats {
   outcomes: Record<string, number>;
 }
 
-const DEFAULT_RUNS = 500;
+const DEFAULT_RUNS = 1000;
 const DEFAULT_TIME_BOUND_MS = 2000;
 const DEFAULT_ALLOCATION_BOUND = 64 * 1024 * 1024;
 

@@ -38,10 +38,15 @@ export function decodeLock(value: unknown, what: string): LockInfo {
     new DriveseedError('CORRUPT', `${what}: lock is damaged (${field})`, { hint: `if no driveseed is running, delete ${what}` });
   if (typeof lock.time !== 'string' || Number.isNaN(Date.parse(lock.time))) throw damaged('time');
   if (typeof lock.exclusive !== 'boolean') throw damaged('exclusive');
-  if (typeof lock.hostname !== 'string' || /[\0-\x1f]/.test(lock.hostname)) throw damaged('hostname');
+  if (typeof lock.hostname !== 'string' || hasControlCharacter(lock.hostname)) throw damaged('hostname');
   if (!Number.isSafeInteger(lock.pid) || (lock.pid as number) <= 0) throw damaged('pid');
-  if (typeof lock.command !== 'string' || /[\0-\x1f]/.test(lock.command)) throw damaged('command');
+  if (typeof lock.command !== 'string' || hasControlCharacter(lock.command)) throw damaged('command');
   return { time: lock.time, exclusive: lock.exclusive, hostname: lock.hostname, pid: lock.pid as number, command: lock.command };
+}
+
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) < 0x20) return true;
+  return false;
 }
 
 export function isStale(lock: LockInfo, now = Date.now()): boolean {
