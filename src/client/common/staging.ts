@@ -71,15 +71,35 @@ export async function readStagingRecord(staging: string, jobName: string): Promi
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new DriveseedError('IO', `cannot read ${recordPath(staging, jobName)}: ${(e as NodeJS.ErrnoException).code}`);
   }
-  let value: Partial<StagingRecord>;
+  return parseStagingRecord(text, recordPath(staging, jobName));
+}
+
+const STAGING_STATES: ReadonlySet<unknown> = new Set<StagingState>(['staging', 'staged', 'seeded']);
+const RECORD_STRINGS = ['jobName', 'storageAccount', 'container', 'serviceUrl', 'subscriptionId', 'vault', 'serverId', 'serverName', 'createdAt'] as const;
+
+/**
+ * A staging record's text, checked field by field: the agent and diskprep join its job name
+ * onto paths and compare its ids, so a damaged record is CORRUPT in one line, not a TypeError
+ * (or a path outside the staging directory) later.
+ */
+export function parseStagingRecord(text: string, where: string): StagingRecord {
+  let parsed: unknown;
   try {
-    value = JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch {
-    throw new DriveseedError('CORRUPT', `${recordPath(staging, jobName)} is not valid JSON`);
+    throw new DriveseedError('CORRUPT', `${where} is not valid JSON`);
   }
-  if (value.format !== STAGING_RECORD_FORMAT) throw new DriveseedError('CORRUPT', `${recordPath(staging, jobName)} is not a driveseed staging record`);
+  const value = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Partial<Record<keyof StagingRecord, unknown>>;
+  if (value.format !== STAGING_RECORD_FORMAT) throw new DriveseedError('CORRUPT', `${where} is not a driveseed staging record`);
   if (!READABLE_RECORD_VERSIONS.includes(value.version as number))
-    throw new DriveseedError('UNSUPPORTED_VERSION', `${recordPath(staging, jobName)}: staging record version ${value.version} is not supported`);
+    throw new DriveseedError('UNSUPPORTED_VERSION', `${where}: staging record version ${JSON.stringify(value.version)} is not supported`);
+  const damaged = (field: string) => new DriveseedError('CORRUPT', `${where}: staging record is damaged (${field})`);
+  for (const field of RECORD_STRINGS) if (typeof value[field] !== 'string') throw damaged(field);
+  if (!IMPORT_JOB_NAME.test(value.jobName as string)) throw damaged('jobName');
+  if (!STAGING_STATES.has(value.state)) throw damaged('state');
+  for (const field of ['snapshotId', 'repairJob'] as const) if (value[field] !== undefined && typeof value[field] !== 'string') throw damaged(field);
+  const inTransit = value.inTransitSnapshots;
+  if (inTransit !== undefined && !(Array.isArray(inTransit) && inTransit.every((id) => typeof id === 'string'))) throw damaged('inTransitSnapshots');
   return value as StagingRecord;
 }
 

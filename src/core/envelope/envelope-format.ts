@@ -93,18 +93,28 @@ export function sealManifest(key: Buffer, manifest: Manifest): Buffer {
 }
 
 export function openManifest(key: Buffer, driveId: string, sealed: Buffer): Manifest {
+  let plaintext: Buffer;
+  try {
+    plaintext = open(key, sealed, MANIFEST_AAD(driveId), 'manifest');
+  } catch (e) {
+    throw new DriveseedError('CORRUPT', `manifest of drive ${driveId} does not open: wrong drive key, or the manifest is damaged`, { cause: e });
+  }
+  return decodeManifest(plaintext, driveId);
+}
+
+/** A manifest's plaintext, checked whole before anything is imported: its owner can seal any. */
+export function decodeManifest(plaintext: Buffer, driveId: string): Manifest {
   let manifest: Manifest;
   try {
-    manifest = JSON.parse(open(key, sealed, MANIFEST_AAD(driveId), 'manifest').toString('utf8')) as Manifest;
+    manifest = JSON.parse(plaintext.toString('utf8')) as Manifest;
   } catch (e) {
-    if (e instanceof DriveseedError)
-      throw new DriveseedError('CORRUPT', `manifest of drive ${driveId} does not open: wrong drive key, or the manifest is damaged`, { cause: e });
     throw new DriveseedError('CORRUPT', `manifest of drive ${driveId} is not valid JSON`, { cause: e });
   }
   if (typeof manifest !== 'object' || manifest === null) throw new DriveseedError('CORRUPT', `manifest of drive ${driveId} is not a JSON object`);
-  if (!READABLE_VERSIONS.includes(manifest.version)) throw new DriveseedError('UNSUPPORTED_VERSION', `manifest version ${manifest.version} is not supported`);
+  if (!READABLE_VERSIONS.includes(manifest.version))
+    throw new DriveseedError('UNSUPPORTED_VERSION', `manifest version ${JSON.stringify(manifest.version)} is not supported`);
   if (manifest.driveId !== driveId)
-    throw new DriveseedError('CORRUPT', `manifest drive id mismatch: the manifest names ${manifest.driveId}, the drive is ${driveId}`);
+    throw new DriveseedError('CORRUPT', `manifest drive id mismatch: the manifest names ${JSON.stringify(manifest.driveId)}, the drive is ${driveId}`);
   checkManifestFiles(manifest.files, `manifest of drive ${driveId}`);
   return manifest;
 }
@@ -141,6 +151,9 @@ function checkManifestFiles(files: unknown, what: string): asserts files is Mani
   }
 }
 
+/** What diskprep names drives (UUIDs), and what a header's drive id may be. */
+const DRIVE_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
 export function parseHeader(text: string, where: string): DriveHeader {
   let header: DriveHeader;
   try {
@@ -151,7 +164,9 @@ export function parseHeader(text: string, where: string): DriveHeader {
   if (typeof header !== 'object' || header === null || header.format !== ENVELOPE_FORMAT)
     throw new DriveseedError('CORRUPT', `${where} is not a driveseed drive`);
   if (!READABLE_VERSIONS.includes(header.version))
-    throw new DriveseedError('UNSUPPORTED_VERSION', `${where}: drive envelope version ${header.version} is not supported`);
+    throw new DriveseedError('UNSUPPORTED_VERSION', `${where}: drive envelope version ${JSON.stringify(header.version)} is not supported`);
+  // The drive id goes into the customer-visible drive log and into error lines: one token.
+  if (typeof header.driveId !== 'string' || !DRIVE_ID.test(header.driveId)) throw new DriveseedError('CORRUPT', `${where}: drive header has no valid drive id`);
   return header;
 }
 

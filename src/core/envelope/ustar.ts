@@ -59,9 +59,13 @@ export function decodeHeader(block: Buffer): { name: string; size: number } | 'e
   if (stored !== checksum(copy)) return undefined;
   const type = block[156];
   if (type !== 0x30 && type !== 0) return undefined;
+  const size = readOctal(block, 124, 12);
+  // A size field that is not octal digits parsed as NaN (or, with a sign, negative), which the
+  // image reader then seeks by (found by ustar.fuzz.test.ts): such a block is no header of ours.
+  if (!Number.isSafeInteger(size) || size < 0) return undefined;
   const name = cString(block, 0, 100);
   const prefix = cString(block, 345, 155);
-  return { name: prefix ? `${prefix}/${name}` : name, size: readOctal(block, 124, 12) };
+  return { name: prefix ? `${prefix}/${name}` : name, size };
 }
 
 function checksum(header: Buffer): number {
@@ -76,7 +80,8 @@ function writeOctal(buffer: Buffer, at: number, width: number, value: number): v
 
 function readOctal(buffer: Buffer, at: number, width: number): number {
   const text = cString(buffer, at, width).trim();
-  return text ? parseInt(text, 8) : 0;
+  if (text === '') return 0;
+  return /^[0-7]+$/.test(text) ? parseInt(text, 8) : Number.NaN;
 }
 
 function cString(buffer: Buffer, at: number, width: number): string {

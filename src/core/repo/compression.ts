@@ -106,10 +106,20 @@ function decode(payload: Buffer, what: string, output: (size: number) => Buffer)
   }
 }
 
+/**
+ * The most a valid zstd frame expands: a block holds at most 128 KiB, and the smallest block
+ * (an RLE block: 3 bytes of header, 1 of data) is 4 bytes, so no frame decodes to more than
+ * 32 KiB per byte. A content size above that is a lie, refused before anything is allocated.
+ */
+export const MAX_ZSTD_RATIO = 32 * 1024;
+
 function decompress(frame: Buffer, what: string, output: (size: number) => Buffer): Buffer {
   try {
     const size = zstd.getFrameContentSize(frame);
     if (size === null || size > 0x7fffffff) throw new Error('frame without a usable content size');
+    // Checked before the output is allocated: a damaged header's size was 2 GiB allocated for
+    // a 16-byte payload (found by compression.fuzz.test.ts).
+    if (size > frame.length * MAX_ZSTD_RATIO) throw new Error(`content size ${size} is more than a frame of ${frame.length} bytes holds`);
     const out = output(size);
     dctx ??= new zstd.DCtx();
     if (dctx.decompress(out, frame) !== size) throw new Error('frame shorter than its content size');

@@ -43,23 +43,30 @@ export async function readConfig(store: BlobStore): Promise<RepositoryConfig> {
     }
     throw e;
   }
-  let config: Partial<RepositoryConfig>;
+  return parseConfig(bytes, store.location);
+}
+
+/** A config file's bytes, checked: the first thing a reader reads, so anything but a config is one line. */
+export function parseConfig(bytes: Buffer, location: string): RepositoryConfig {
+  let config: unknown;
   try {
     config = JSON.parse(bytes.toString('utf8'));
   } catch {
-    throw new DriveseedError('NOT_A_REPOSITORY', `${store.location}: config file is not valid JSON`);
+    throw new DriveseedError('NOT_A_REPOSITORY', `${location}: config file is not valid JSON`);
   }
-  if (config.format !== REPOSITORY_FORMAT) {
-    throw new DriveseedError('NOT_A_REPOSITORY', `${store.location} is not a driveseed repository`);
+  const fields = (typeof config === 'object' && config !== null ? config : {}) as Partial<RepositoryConfig>;
+  if (fields.format !== REPOSITORY_FORMAT) {
+    throw new DriveseedError('NOT_A_REPOSITORY', `${location} is not a driveseed repository`);
   }
-  if (typeof config.version !== 'number' || !(config.version in ID_SCHEMES)) {
+  if (typeof fields.version !== 'number' || !Object.hasOwn(ID_SCHEMES, fields.version)) {
     throw new DriveseedError(
       'UNSUPPORTED_VERSION',
-      `${store.location} uses repository format version ${config.version}; this driveseed reads versions 1 to ${REPOSITORY_VERSION}`,
+      `${location} uses repository format version ${JSON.stringify(fields.version)}; this driveseed reads versions 1 to ${REPOSITORY_VERSION}`,
       { hint: 'upgrade driveseed' },
     );
   }
-  return config as RepositoryConfig;
+  if (typeof fields.id !== 'string' || !/^[0-9a-f]{64}$/.test(fields.id)) throw new DriveseedError('CORRUPT', `${location}: config file has no repository id`);
+  return fields as RepositoryConfig;
 }
 
 export function idSchemesOf(config: RepositoryConfig): IdSchemes {

@@ -139,12 +139,21 @@ export function encodeIndexFile(packs: readonly PackEntry[]): Buffer {
 function decodeJsonIndex(value: unknown, what: string): PackEntry[] {
   const file = value as { version?: unknown; packs?: unknown };
   if (typeof file !== 'object' || file === null) throw new DriveseedError('CORRUPT', `${what}: not an index`);
-  if (file.version !== 1) throw new DriveseedError('UNSUPPORTED_VERSION', `${what}: index version ${String(file.version)} is not supported`);
+  if (file.version !== 1) throw new DriveseedError('UNSUPPORTED_VERSION', `${what}: index version ${JSON.stringify(file.version)} is not supported`);
   if (!Array.isArray(file.packs)) throw new DriveseedError('CORRUPT', `${what}: index has no pack list`);
   for (const pack of file.packs as PackEntry[]) {
+    if (typeof pack !== 'object' || pack === null) throw new DriveseedError('CORRUPT', `${what}: malformed pack entry`);
     if (!isId(pack.id) || !isU32(pack.size) || !Array.isArray(pack.blobs)) throw new DriveseedError('CORRUPT', `${what}: malformed pack entry`);
     for (const blob of pack.blobs) {
-      if (!isId(blob.id) || !isBlobType(blob.type) || !isU32(blob.offset) || !isU32(blob.length) || !isU32(blob.rawLength)) {
+      if (
+        typeof blob !== 'object' ||
+        blob === null ||
+        !isId(blob.id) ||
+        !isBlobType(blob.type) ||
+        !isU32(blob.offset) ||
+        !isU32(blob.length) ||
+        !isU32(blob.rawLength)
+      ) {
         throw new DriveseedError('CORRUPT', `${what}: malformed blob entry in pack ${pack.id}`);
       }
     }

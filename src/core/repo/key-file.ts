@@ -139,7 +139,10 @@ function parseKeyFile(bytes: Buffer, name: string): KeyFile {
   const fields = file as Record<string, unknown>;
   if (typeof fields.version !== 'number') throw damaged('version');
   if (fields.version !== KEY_FILE_VERSION || fields.kdf !== 'scrypt') {
-    throw new DriveseedError('UNSUPPORTED_VERSION', `${name}: key file version ${String(fields.version)} (${String(fields.kdf)}) is not supported`);
+    throw new DriveseedError(
+      'UNSUPPORTED_VERSION',
+      `${name}: key file version ${JSON.stringify(fields.version)} (${JSON.stringify(fields.kdf)}) is not supported`,
+    );
   }
   const { N, r, p, salt, data } = fields;
   if (!isInteger(N, 2, MAX_SCRYPT_N) || (N & (N - 1)) !== 0) throw damaged('N');

@@ -27,6 +27,28 @@ export interface StoredLock extends LockInfo {
   name: string;
 }
 
+/**
+ * A lock's JSON, checked: its fields go into the LOCKED message (one line, so a command with a
+ * newline is refused) and into staleness (a time that does not parse would never go stale, a
+ * pid that is not a positive integer would signal a process group).
+ */
+export function decodeLock(value: unknown, what: string): LockInfo {
+  const lock = (typeof value === 'object' && value !== null ? value : {}) as Partial<Record<keyof LockInfo, unknown>>;
+  const damaged = (field: string) =>
+    new DriveseedError('CORRUPT', `${what}: lock is damaged (${field})`, { hint: `if no driveseed is running, delete ${what}` });
+  if (typeof lock.time !== 'string' || Number.isNaN(Date.parse(lock.time))) throw damaged('time');
+  if (typeof lock.exclusive !== 'boolean') throw damaged('exclusive');
+  if (typeof lock.hostname !== 'string' || hasControlCharacter(lock.hostname)) throw damaged('hostname');
+  if (!Number.isSafeInteger(lock.pid) || (lock.pid as number) <= 0) throw damaged('pid');
+  if (typeof lock.command !== 'string' || hasControlCharacter(lock.command)) throw damaged('command');
+  return { time: lock.time, exclusive: lock.exclusive, hostname: lock.hostname, pid: lock.pid as number, command: lock.command };
+}
+
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) < 0x20) return true;
+  return false;
+}
+
 export function isStale(lock: LockInfo, now = Date.now()): boolean {
   if (now - Date.parse(lock.time) > STALE_AFTER_MS) return true;
   return lock.hostname === hostname() && !processAlive(lock.pid);
@@ -51,7 +73,7 @@ export async function readLocks(store: BlobStore, key: Buffer, except?: string):
 
 async function readLock(store: BlobStore, key: Buffer, name: string): Promise<StoredLock | undefined> {
   try {
-    return { ...(decodeSealedJson(key, 'lock', await store.get(name), name) as LockInfo), name };
+    return { ...decodeLock(decodeSealedJson(key, 'lock', await store.get(name), name), name), name };
   } catch (e) {
     // A lock removed between list and get is simply gone.
     if ((e as { code?: string }).code !== 'NOT_FOUND') throw e;

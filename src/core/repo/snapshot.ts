@@ -40,7 +40,7 @@ export function decodeSnapshot(value: unknown, what: string): Snapshot {
     throw new DriveseedError('CORRUPT', `${what}: not a snapshot`);
   }
   if (snap.version !== SNAPSHOT_VERSION) {
-    throw new DriveseedError('UNSUPPORTED_VERSION', `${what}: snapshot version ${snap.version} is not supported`);
+    throw new DriveseedError('UNSUPPORTED_VERSION', `${what}: snapshot version ${JSON.stringify(snap.version)} is not supported`);
   }
   return snap;
 }
