@@ -1,5 +1,5 @@
 import { DriveseedError } from '../errors.js';
-import { planForget, type ForgetPlan, type KeepPolicy } from './forget-policy.js';
+import { planForget, type ForgetPlan, type KeepPolicy, type PlanOptions } from './forget-policy.js';
 import { SNAPSHOTS_DIR } from './layout.js';
 import { prune, type PruneReport } from './prune.js';
 import type { Repository } from './repository.js';
@@ -19,7 +19,14 @@ export interface ForgetOutcome {
 export async function forgetSnapshots(
   repo: Repository,
   policy: KeepPolicy,
-  options: { prune?: boolean; dryRun?: boolean; onDamagedFile?: (problem: FileProblem) => void },
+  options: {
+    prune?: boolean;
+    dryRun?: boolean;
+    onDamagedFile?: (problem: FileProblem) => void;
+    groupBy?: PlanOptions['groupBy'];
+    /** Snapshots kept whatever the policy says (the agent's newest, a seed's that has not landed). */
+    pinned?: ReadonlySet<string>;
+  },
 ): Promise<ForgetOutcome> {
   // A damaged snapshot is neither kept nor removed by the policy: it stays until `repair snapshots`.
   const unreadable: FileProblem[] = [];
@@ -29,7 +36,9 @@ export async function forgetSnapshots(
       options.onDamagedFile?.(p);
     }),
     policy,
+    { groupBy: options.groupBy },
   );
+  pin(plan, options.pinned);
   if (options.dryRun) return { plan };
   for (const snap of plan.remove) await repo.store.delete(SNAPSHOTS_DIR + snap.id);
   if (!options.prune) return { plan };
@@ -46,4 +55,13 @@ export async function forgetSnapshots(
     });
   }
   return { plan, pruned: await prune(repo) };
+}
+
+function pin(plan: ForgetPlan, pinned: ReadonlySet<string> | undefined): void {
+  if (!pinned || pinned.size === 0) return;
+  for (const snap of plan.remove.filter((s) => pinned.has(s.id))) {
+    plan.keep.push(snap);
+    plan.reasons.set(snap.id, ['pinned']);
+  }
+  plan.remove = plan.remove.filter((s) => !pinned.has(s.id));
 }
