@@ -7,7 +7,11 @@ export function describeJob(job: BackupJob): string {
   const counts = `${job.filesNew} new, ${job.filesChanged} changed, ${job.filesUnchanged} unchanged files`;
   if (job.state === 'Waiting') return `${job.kind} job ${job.id.slice(0, 8)} Waiting: ${job.message ?? ''}`;
   if (job.state === 'Failed') return `${job.kind} job ${job.id.slice(0, 8)} Failed: ${job.error ?? ''}`;
-  return `${job.kind} job ${job.id.slice(0, 8)} ${job.state}: ${counts}; sent ${formatBytes(job.bytesSent)}${job.snapshotId ? `; recovery point ${job.snapshotId.slice(0, 8)}` : ''}`;
+  const retention = job.retention?.pointsForgotten
+    ? `; retention forgot ${job.retention.pointsForgotten} points, freed ${formatBytes(job.retention.bytesFreed)}`
+    : '';
+  const note = job.message ? ` (${job.message})` : '';
+  return `${job.kind} job ${job.id.slice(0, 8)} ${job.state}: ${counts}; sent ${formatBytes(job.bytesSent)}${job.snapshotId ? `; recovery point ${job.snapshotId.slice(0, 8)}` : ''}${retention}${note}`;
 }
 
 export function printBackupOutcome(result: BackupNowResult): void {

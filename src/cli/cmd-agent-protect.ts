@@ -1,12 +1,16 @@
 import { Command } from 'commander';
+import type { RetentionChange } from '../client/agent/policy-merge.js';
 import { protect, type Protecting } from '../client/agent/protect.js';
 import { assertJobName } from '../client/common/staging.js';
 import { DriveseedError } from '../core/errors.js';
 import { parseRate, parseSize } from '../core/util/units.js';
 import { excludeOption } from './options.js';
+import { addKeepOptions, keepPolicyOf, type KeepFlags } from './keep-options.js';
 import { printPolicy } from './policy-output.js';
 
-interface ProtectFlags {
+interface ProtectFlags extends Omit<KeepFlags, 'keepTag'> {
+  keepTag?: string[] | false;
+  retention?: false;
   schedule?: string | false;
   exclude?: string[];
   excludes?: false;
@@ -22,7 +26,7 @@ interface ProtectFlags {
 }
 
 export default function agentProtectCommand(): Command {
-  return new Command('protect')
+  const command = new Command('protect')
     .description(
       'set what this server backs up, and when; changes only what it is given. With --offline, the first full backup goes to staging and travels on drives',
     )
@@ -42,7 +46,11 @@ export default function agentProtectCommand(): Command {
       '--heal-limit <size>',
       'most the seed completion sends over the network for what the import did not deliver; more needs replacement drives (default 1GiB)',
     )
-    .option('--force', 'give up a staged or shipped seed for online backups (its data then goes over the network)')
+    .option('--force', 'give up a staged or shipped seed for online backups (its data then goes over the network)');
+  // Retention: applied by the agent after each backup it runs; each rule merges alone.
+  return addKeepOptions(command, 'off')
+    .option('--no-keep-tag', 'remove the --keep-tag rule')
+    .option('--no-retention', 'remove every keep rule: the vault keeps every recovery point')
     .action(async (paths: string[], flags: ProtectFlags) => {
       const { policy, changed, abandonedSeed } = await protect({ ...changeOf(flags), ...(paths.length > 0 ? { paths } : {}), force: flags.force });
       console.log(changed.length > 0 ? `changed: ${changed.join(', ')}` : 'nothing changed');
@@ -65,5 +73,20 @@ function changeOf(flags: ProtectFlags): Protecting {
     ...(flags.limitUpload !== undefined ? { limitUpload: /^(off|none|0)$/i.test(flags.limitUpload) ? null : parseRate(flags.limitUpload) } : {}),
     ...(flags.offline ? { offline: Object.fromEntries(givenOffline) } : flags.online ? { offline: null } : {}),
     ...(flags.healLimit ? { healLimit: parseSize(flags.healLimit) } : {}),
+    ...retentionChangeOf(flags),
   };
+}
+
+function retentionChangeOf(flags: ProtectFlags): Pick<Protecting, 'retention'> {
+  const { keepTag, keepWithin, ...counts } = flags;
+  const change: RetentionChange = {
+    ...keepPolicyOf(counts),
+    ...(keepWithin !== undefined ? { within: keepWithin === 'off' ? null : keepWithin } : {}),
+    ...(keepTag === false ? { tags: [] } : keepTag ? { tags: keepTag } : {}),
+  };
+  if (flags.retention === false) {
+    if (Object.keys(change).length > 0) throw new DriveseedError('USAGE', '--no-retention removes every keep rule; it cannot go with --keep-… flags');
+    return { retention: null };
+  }
+  return Object.keys(change).length > 0 ? { retention: change } : {};
 }

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DriveseedError } from '../../core/errors.js';
 import type { CertificateWithKey } from '../../core/certificates/certificates.js';
+import type { KeepPolicy } from '../../core/repo/forget-policy.js';
 
 /**
  * The agent's "registry": a small JSON file in DRIVESEED_HOME (default ~/.driveseed), plus
@@ -36,6 +37,8 @@ export interface Policy {
   limitUpload?: number;
   /** Offline seeding: the first full backup goes to staging and travels on drives. */
   offline?: OfflinePolicy;
+  /** Which recovery points the vault keeps (restic's keep rules); none: every point is kept. */
+  retention?: KeepPolicy;
 }
 
 export interface OfflinePolicy {

@@ -1,4 +1,5 @@
 import { DriveseedError } from '../../core/errors.js';
+import { COUNTING_RULES, policyIsEmpty, type KeepPolicy } from '../../core/repo/forget-policy.js';
 import type { OfflinePolicy, Policy } from './agent-config.js';
 
 /**
@@ -15,7 +16,11 @@ export interface PolicyChange {
   offline?: Partial<Omit<OfflinePolicy, 'seeded'>> | null;
   /** The seed's heal limit alone, on an offline policy as it is. */
   healLimit?: number;
+  /** Keep rules to change, each alone: a count of 0 or a `within` of null turns that rule off, tags replace the list. `null`: keep every point. */
+  retention?: RetentionChange | null;
 }
+
+export type RetentionChange = Omit<KeepPolicy, 'within'> & { within?: string | null };
 
 const OFFLINE_FIELDS = ['staging', 'jobName', 'storageAccount', 'container'] as const;
 const FLAG_OF: Record<(typeof OFFLINE_FIELDS)[number], string> = {
@@ -32,13 +37,33 @@ export function mergePolicy(previous: Policy | undefined, change: PolicyChange):
   const schedule = change.schedule === undefined ? previous?.schedule : (change.schedule ?? undefined);
   const limitUpload = change.limitUpload === undefined ? previous?.limitUpload : (change.limitUpload ?? undefined);
   const offline = mergeOffline(previous?.offline, change);
+  const retention = change.retention === null ? undefined : mergeRetention(previous?.retention, change.retention ?? {});
   return {
     paths,
     excludes: change.excludes ?? previous?.excludes ?? [],
     ...(schedule !== undefined ? { schedule } : {}),
     ...(limitUpload !== undefined ? { limitUpload } : {}),
     ...(offline ? { offline } : {}),
+    ...(retention ? { retention } : {}),
   };
+}
+
+/** Each rule given replaces that rule alone: `--keep-daily 7` on a policy with weekly and monthly keeps both. */
+function mergeRetention(previous: KeepPolicy | undefined, change: RetentionChange): KeepPolicy | undefined {
+  const merged: KeepPolicy = { ...previous };
+  for (const rule of COUNTING_RULES) {
+    const n = change[rule];
+    if (n === undefined) continue;
+    if (n === 0) delete merged[rule];
+    else merged[rule] = n;
+  }
+  if (change.within === null) delete merged.within;
+  else if (change.within !== undefined) merged.within = change.within;
+  if (change.tags !== undefined) {
+    if (change.tags.length === 0) delete merged.tags;
+    else merged.tags = change.tags;
+  }
+  return policyIsEmpty(merged) ? undefined : merged;
 }
 
 function mergeOffline(previous: OfflinePolicy | undefined, change: PolicyChange): OfflinePolicy | undefined {
@@ -76,5 +101,6 @@ export function changedFields(before: Policy | undefined, after: Policy): string
   if (before.schedule !== after.schedule) fields.push('schedule');
   if (before.limitUpload !== after.limitUpload) fields.push('upload limit');
   if (differs(before.offline, after.offline)) fields.push('offline seeding');
+  if (differs(before.retention, after.retention)) fields.push('retention');
   return fields;
 }

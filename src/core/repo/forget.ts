@@ -8,6 +8,8 @@ import { readableSnapshots } from './snapshot-reader.js';
 
 export interface ForgetOutcome {
   plan: ForgetPlan;
+  /** Snapshot files that could not be read: neither kept nor removed. */
+  unreadable: FileProblem[];
   /** Set when the data only the removed snapshots used was pruned too. */
   pruned?: PruneReport;
 }
@@ -39,9 +41,14 @@ export async function forgetSnapshots(
     { groupBy: options.groupBy },
   );
   pin(plan, options.pinned);
-  if (options.dryRun) return { plan };
+  if (options.dryRun) return { plan, unreadable };
   for (const snap of plan.remove) await repo.store.delete(SNAPSHOTS_DIR + snap.id);
-  if (!options.prune) return { plan };
+  if (!options.prune) return { plan, unreadable };
+  return { plan, unreadable, pruned: await pruneIfSound(repo, unreadable) };
+}
+
+/** Prunes after a forget, unless a damaged snapshot or index file makes "what no snapshot uses" unknowable. */
+export async function pruneIfSound(repo: Repository, unreadable: readonly FileProblem[]): Promise<PruneReport> {
   // Prune deletes what no snapshot uses: with a snapshot it cannot read, it cannot know.
   if (unreadable.length > 0) {
     throw new DriveseedError('CORRUPT', `prune refused: ${unreadable[0].file} cannot be read (${unreadable[0].message})`, {
@@ -54,7 +61,7 @@ export async function forgetSnapshots(
       hint: 'run `driveseed repair index` first; snapshots were forgotten, no data was deleted',
     });
   }
-  return { plan, pruned: await prune(repo) };
+  return prune(repo);
 }
 
 function pin(plan: ForgetPlan, pinned: ReadonlySet<string> | undefined): void {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { BackupJob, FinishJob, JobProgress, ProtectionPolicy, RecoveryPoint, Server, ServerStatus, Vault } from '../../api/schemas.js';
+import type { BackupJob, FinishJob, JobProgress, ProtectionPolicy, RecoveryPoint, Retention, Server, ServerStatus, Vault } from '../../api/schemas.js';
 import type { Db } from '../db/open-database.js';
 import type { BackupJobTable, RecoveryPointTable, ServerTable } from '../db/schema.js';
 import type { Caller } from '../http/auth.js';
@@ -72,7 +72,7 @@ export async function serverFor(db: Db, caller: Caller, vaultName: string, serve
 export async function setPolicy(db: Db, server: ServerTable, policy: ProtectionPolicy): Promise<Server> {
   await db
     .updateTable('servers')
-    .set({ paths: JSON.stringify(policy.paths), schedule: policy.schedule ?? null })
+    .set({ paths: JSON.stringify(policy.paths), schedule: policy.schedule ?? null, retention: policy.retention ? JSON.stringify(policy.retention) : null })
     .where('id', '=', server.id)
     .execute();
   return toServer(await db.selectFrom('servers').selectAll().where('id', '=', server.id).executeTakeFirstOrThrow());
@@ -131,9 +131,20 @@ export async function finishJob(db: Db, server: ServerTable, jobId: string, resu
         message: result.message ?? null,
         snapshot_id: result.recoveryPoint?.snapshotId ?? null,
         pending_snapshot_id: result.pendingSnapshotId ?? null,
+        points_forgotten: result.retention ? result.retention.forgotten.length : null,
+        bytes_freed: result.retention ? result.retention.bytesFreed : null,
       })
       .where('id', '=', jobId)
       .execute();
+    // The agent forgot these snapshots in the repository: their points can no longer be restored.
+    const forgotten = (result.retention?.forgotten ?? []).filter((id) => id !== result.recoveryPoint?.snapshotId);
+    for (let i = 0; i < forgotten.length; i += 500) {
+      await tx
+        .deleteFrom('recovery_points')
+        .where('server_id', '=', server.id)
+        .where('id', 'in', forgotten.slice(i, i + 500))
+        .execute();
+    }
     if (result.recoveryPoint) {
       const point: RecoveryPointTable = {
         id: result.recoveryPoint.snapshotId,
@@ -170,6 +181,7 @@ function toServer(row: ServerTable): Server {
     applicationId: row.application_id,
     paths: JSON.parse(row.paths) as string[],
     ...(row.schedule ? { schedule: row.schedule } : {}),
+    ...(row.retention ? { retention: JSON.parse(row.retention) as Retention } : {}),
     registeredAt: row.registered_at,
   };
 }
@@ -217,6 +229,9 @@ export function toJob(row: BackupJobTable): BackupJob {
     ...(row.error ? { error: row.error } : {}),
     ...(row.message ? { message: row.message } : {}),
     ...(row.snapshot_id ? { snapshotId: row.snapshot_id } : {}),
+    ...(row.points_forgotten !== null && row.points_forgotten !== undefined
+      ? { retention: { pointsForgotten: Number(row.points_forgotten), bytesFreed: Number(row.bytes_freed ?? 0) } }
+      : {}),
     ...(row.progress_at
       ? {
           progress: {
