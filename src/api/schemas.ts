@@ -245,6 +245,8 @@ export const RecoveryPoint = Type.Object({
   totalBytes: Type.Integer(),
   addedBytes: Type.Integer(),
   files: Type.Integer(),
+  /** When the server's retention will forget it, if backups go on daily as they have (a forecast); absent: kept. */
+  expiresAt: Type.Optional(Type.String()),
 });
 export type RecoveryPoint = Static<typeof RecoveryPoint>;
 

@@ -132,3 +132,25 @@ describe('forget policy', () => {
     assert.equal(policyIsEmpty({ tags: ['x'] }), false);
   });
 });
+
+describe('retention forecast', () => {
+  it('dates each point by the backup after which the rules drop it, with one backup a day', async () => {
+    const { forecastExpiry } = await import('./retention-forecast.js');
+    // Daily backups 1..10 March 2026 at 02:00 UTC; keep-daily 3 and keep-monthly 2.
+    const points = Array.from({ length: 10 }, (_, i) => ({ id: `d${i + 1}`, time: new Date(Date.UTC(2026, 2, i + 1, 2)).toISOString() }));
+    const expiry = forecastExpiry(points, { daily: 3, monthly: 2 });
+    // Already dropped by the rules (retention has not run since): they go at the next backup.
+    assert.equal(expiry.get('d1'), '2026-03-11T02:00:00.000Z');
+    assert.equal(expiry.get('d7'), '2026-03-11T02:00:00.000Z');
+    // The newest fall out of the daily three one a day (each new March day is March's newest too).
+    assert.equal(expiry.get('d8'), '2026-03-11T02:00:00.000Z');
+    assert.equal(expiry.get('d9'), '2026-03-12T02:00:00.000Z');
+    assert.equal(expiry.get('d10'), '2026-03-13T02:00:00.000Z');
+    // February's last point is its month's: it goes when April's first backup makes two newer months.
+    const withFebruary = forecastExpiry([{ id: 'feb', time: '2026-02-27T02:00:00Z' }, ...points], { daily: 3, monthly: 2 });
+    assert.equal(withFebruary.get('feb'), '2026-04-01T02:00:00.000Z');
+    // A tag keeps a point past any horizon: no date.
+    const tagged = forecastExpiry([{ id: 'x', time: '2026-03-01T02:00:00Z', tags: ['legal'] }], { tags: ['legal'], last: 1 });
+    assert.equal(tagged.has('x'), false);
+  });
+});

@@ -5,6 +5,7 @@ import type { BackupJobTable, RecoveryPointTable, ServerTable } from '../db/sche
 import type { Caller } from '../http/auth.js';
 import { DriveseedError } from '../../core/errors.js';
 import { CLOSED_BY_SERVICE } from './job-liveness.js';
+import { forecastExpiry } from '../../core/repo/retention-forecast.js';
 
 /** Vaults are made on first registration, as the seed's users create one in the portal first. */
 export async function ensureVault(db: Db, subscriptionId: string, name: string, now: Date): Promise<Vault> {
@@ -170,7 +171,15 @@ export async function finishJob(db: Db, server: ServerTable, jobId: string, resu
 export async function serverStatus(db: Db, server: ServerTable): Promise<ServerStatus> {
   const jobs = await db.selectFrom('backup_jobs').selectAll().where('server_id', '=', server.id).orderBy('started_at', 'desc').limit(50).execute();
   const points = await db.selectFrom('recovery_points').selectAll().where('server_id', '=', server.id).orderBy('time', 'desc').execute();
-  return { server: toServer(server), jobs: jobs.map(toJob), recoveryPoints: points.map(toPoint) };
+  const expiry = server.retention ? forecastExpiry(points, JSON.parse(server.retention) as Retention) : new Map<string, string>();
+  return {
+    server: toServer(server),
+    jobs: jobs.map(toJob),
+    recoveryPoints: points.map((row) => {
+      const expiresAt = expiry.get(row.id);
+      return { ...toPoint(row), ...(expiresAt ? { expiresAt } : {}) };
+    }),
+  };
 }
 
 function toServer(row: ServerTable): Server {
