@@ -258,6 +258,11 @@ describe('retention in the vault', () => {
       await readFile(join(s.data, 'seeded.bin')),
       'the seeded data stays: the newest point uses it',
     );
+    // Online from here: the next backup forgets the one before it, and says so.
+    await writeFile(join(s.data, 'next.txt'), 'the day after\n');
+    const next = cli(['agent', 'backup-now'], { ...s.env, DRIVESEED_NOW: '2026-05-06T02:00:00Z' });
+    assert.equal(next.code, 0, next.stderr);
+    assert.match(next.stdout, /^online job \w+ Completed: .*; recovery point \w+; retention forgot 1 points, freed \d/m);
   });
 });
 

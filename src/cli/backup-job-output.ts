@@ -10,7 +10,8 @@ export function describeJob(job: BackupJob): string {
   const retention = job.retention?.pointsForgotten
     ? `; retention forgot ${job.retention.pointsForgotten} points, freed ${formatBytes(job.retention.bytesFreed)}`
     : '';
-  const note = job.message ? ` (${job.message})` : '';
+  // A completed job's message is retention's note (skipped beside a running backup, say); a seed job's own says what the line before it said.
+  const note = job.retention && job.message ? ` (${job.message})` : '';
   return `${job.kind} job ${job.id.slice(0, 8)} ${job.state}: ${counts}; sent ${formatBytes(job.bytesSent)}${job.snapshotId ? `; recovery point ${job.snapshotId.slice(0, 8)}` : ''}${retention}${note}`;
 }
 
