@@ -90,7 +90,9 @@ export function planForget(snapshots: readonly StoredSnapshot[], policy: KeepPol
   const groups = new Map<string, StoredSnapshot[]>();
   for (const snap of snapshots) {
     const key = options.groupBy === 'all' ? '' : JSON.stringify([snap.hostname, [...snap.paths].sort()]);
-    groups.set(key, [...(groups.get(key) ?? []), snap]);
+    const group = groups.get(key);
+    if (group) group.push(snap);
+    else groups.set(key, [snap]);
   }
   const plan: ForgetPlan = { keep: [], remove: [], reasons: new Map() };
   for (const group of groups.values()) {

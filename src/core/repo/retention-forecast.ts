@@ -5,6 +5,8 @@ const HOUR_MS = 3600_000;
 const DAY_MS = 24 * HOUR_MS;
 /** Backups a forecast looks ahead (11 years of daily ones): a point kept longer (by a tag, say) shows no date. */
 const MAX_STEPS = 4000;
+/** Points the simulated series may hold: rules that keep more (--keep-last 100000) reach past any useful forecast, and each step costs a plan over them. */
+const MAX_SERIES = 400;
 
 export interface ForecastPoint {
   id: string;
@@ -31,6 +33,7 @@ export function forecastExpiry(points: readonly ForecastPoint[], policy: KeepPol
     const plan = planForget(series, policy, { groupBy: 'all' });
     for (const gone of plan.remove) if (!gone.id.startsWith('future:')) expiry.set(gone.id, new Date(at + (n === 0 ? step : 0)).toISOString());
     series = plan.keep;
+    if (series.length > MAX_SERIES) break;
   }
   return expiry;
 }
