@@ -92,8 +92,29 @@ export type Vault = Static<typeof Vault>;
 export const RegisterServer = Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }), applicationId: Id }, { additionalProperties: false });
 export type RegisterServer = Static<typeof RegisterServer>;
 
+const KeepCount = Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 }));
+/** restic's keep rules, as `agent protect --keep-…` sets them; the agent applies them after each backup. */
+export const Retention = Type.Object(
+  {
+    last: KeepCount,
+    hourly: KeepCount,
+    daily: KeepCount,
+    weekly: KeepCount,
+    monthly: KeepCount,
+    yearly: KeepCount,
+    within: Type.Optional(Type.String({ pattern: '^([0-9]+[ymdh])+$', maxLength: 40 })),
+    tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: 100 })),
+  },
+  { additionalProperties: false },
+);
+export type Retention = Static<typeof Retention>;
+
 export const ProtectionPolicy = Type.Object(
-  { paths: Type.Array(Type.String({ minLength: 1, maxLength: 4096 }), { maxItems: 1000 }), schedule: Type.Optional(Type.String({ maxLength: 100 })) },
+  {
+    paths: Type.Array(Type.String({ minLength: 1, maxLength: 4096 }), { maxItems: 1000 }),
+    schedule: Type.Optional(Type.String({ maxLength: 100 })),
+    retention: Type.Optional(Retention),
+  },
   { additionalProperties: false },
 );
 export type ProtectionPolicy = Static<typeof ProtectionPolicy>;
@@ -105,6 +126,7 @@ export const Server = Type.Object({
   applicationId: Type.String(),
   paths: Type.Array(Type.String()),
   schedule: Type.Optional(Type.String()),
+  retention: Type.Optional(Retention),
   registeredAt: Type.String(),
 });
 export type Server = Static<typeof Server>;
@@ -153,6 +175,13 @@ export const FinishJob = Type.Object(
         files: Type.Integer({ minimum: 0 }),
       }),
     ),
+    /** The retention the agent applied after the backup: the snapshots it forgot (their points go) and what the prune freed. */
+    retention: Type.Optional(
+      Type.Object(
+        { forgotten: Type.Array(Type.String({ pattern: '^[0-9a-f]{64}$' }), { maxItems: 100_000 }), bytesFreed: Type.Integer({ minimum: 0 }) },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -191,6 +220,7 @@ export const BackupJob = Type.Object({
   error: Type.Optional(Type.String()),
   message: Type.Optional(Type.String()),
   snapshotId: Type.Optional(Type.String()),
+  retention: Type.Optional(Type.Object({ pointsForgotten: Type.Integer(), bytesFreed: Type.Integer() })),
   progress: Type.Optional(Type.Object({ files: Type.Integer(), bytes: Type.Integer(), errors: Type.Integer(), sent: Type.Integer(), at: Type.String() })),
 });
 export type BackupJob = Static<typeof BackupJob>;
@@ -215,6 +245,8 @@ export const RecoveryPoint = Type.Object({
   totalBytes: Type.Integer(),
   addedBytes: Type.Integer(),
   files: Type.Integer(),
+  /** When the server's retention will forget it, if backups go on daily as they have (a forecast); absent: kept. */
+  expiresAt: Type.Optional(Type.String()),
 });
 export type RecoveryPoint = Static<typeof RecoveryPoint>;
 

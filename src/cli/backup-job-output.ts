@@ -7,7 +7,12 @@ export function describeJob(job: BackupJob): string {
   const counts = `${job.filesNew} new, ${job.filesChanged} changed, ${job.filesUnchanged} unchanged files`;
   if (job.state === 'Waiting') return `${job.kind} job ${job.id.slice(0, 8)} Waiting: ${job.message ?? ''}`;
   if (job.state === 'Failed') return `${job.kind} job ${job.id.slice(0, 8)} Failed: ${job.error ?? ''}`;
-  return `${job.kind} job ${job.id.slice(0, 8)} ${job.state}: ${counts}; sent ${formatBytes(job.bytesSent)}${job.snapshotId ? `; recovery point ${job.snapshotId.slice(0, 8)}` : ''}`;
+  const retention = job.retention?.pointsForgotten
+    ? `; retention forgot ${job.retention.pointsForgotten} points, freed ${formatBytes(job.retention.bytesFreed)}`
+    : '';
+  // A completed job's message is retention's note (skipped beside a running backup, say); a seed job's own says what the line before it said.
+  const note = job.retention && job.message ? ` (${job.message})` : '';
+  return `${job.kind} job ${job.id.slice(0, 8)} ${job.state}: ${counts}; sent ${formatBytes(job.bytesSent)}${job.snapshotId ? `; recovery point ${job.snapshotId.slice(0, 8)}` : ''}${retention}${note}`;
 }
 
 export function printBackupOutcome(result: BackupNowResult): void {

@@ -20,6 +20,7 @@ export default function agentBackupNowCommand(): Command {
           ...result.job,
           warningsList: result.warnings,
           ...(result.seed ? { seed: { job: result.seed.job, copy: result.seed.copy, healed: result.seed.healed } } : {}),
+          ...(result.retention ? { forgotten: result.retention.forgotten.map((p) => ({ id: p.id, time: p.time })) } : {}),
           traffic: result.traffic,
           ...(result.hooks ? { hooks: result.hooks } : {}),
         });

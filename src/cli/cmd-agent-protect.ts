@@ -1,5 +1,6 @@
 import { assertItemName, dedupWarning } from '../core/backup/command-items.js';
 import { Command } from 'commander';
+import type { RetentionChange } from '../client/agent/policy-merge.js';
 import { protect, type Protecting } from '../client/agent/protect.js';
 import { assertJobName } from '../client/common/staging.js';
 import { DriveseedError } from '../core/errors.js';
@@ -7,9 +8,12 @@ import { parseRate, parseSize } from '../core/util/units.js';
 import { collect } from './common.js';
 import { readExcludeFile } from './exclude-file.js';
 import { excludeOption } from './options.js';
+import { addKeepOptions, keepPolicyOf, type KeepFlags } from './keep-options.js';
 import { printPolicy } from './policy-output.js';
 
-interface ProtectFlags {
+interface ProtectFlags extends Omit<KeepFlags, 'keepTag'> {
+  keepTag?: string[] | false;
+  retention?: false;
   schedule?: string | false;
   exclude?: string[];
   excludeFile?: string[];
@@ -30,7 +34,7 @@ interface ProtectFlags {
 }
 
 export default function agentProtectCommand(): Command {
-  return new Command('protect')
+  const command = new Command('protect')
     .description(
       'set what this server backs up, and when; changes only what it is given. With --offline, the first full backup goes to staging and travels on drives',
     )
@@ -58,7 +62,11 @@ export default function agentProtectCommand(): Command {
     .option('--no-pre-hook', 'remove the pre hook')
     .option('--post-hook <cmd>', 'run CMD (through the shell) after each backup, whether it succeeded or not; if it fails the job completes with warnings')
     .option('--no-post-hook', 'remove the post hook')
-    .option('--force', 'give up a staged or shipped seed for online backups (its data then goes over the network)')
+    .option('--force', 'give up a staged or shipped seed for online backups (its data then goes over the network)');
+  // Retention: applied by the agent after each backup it runs; each rule merges alone.
+  return addKeepOptions(command, 'off')
+    .option('--no-keep-tag', 'remove the --keep-tag rule')
+    .option('--no-retention', 'remove every keep rule: the vault keeps every recovery point')
     .action(async (paths: string[], flags: ProtectFlags) => {
       const { policy, changed, abandonedSeed } = await protect({ ...changeOf(flags), ...(paths.length > 0 ? { paths } : {}), force: flags.force });
       console.log(changed.length > 0 ? `changed: ${changed.join(', ')}` : 'nothing changed');
@@ -90,5 +98,20 @@ function changeOf(flags: ProtectFlags): Protecting {
     ...(flags.item !== undefined ? { item: { name: flags.item, command: flags.command === false ? null : flags.command! } } : {}),
     ...(typeof flags.preHook === 'string' ? { preHook: flags.preHook } : flags.preHook === false ? { preHook: null } : {}),
     ...(typeof flags.postHook === 'string' ? { postHook: flags.postHook } : flags.postHook === false ? { postHook: null } : {}),
+    ...retentionChangeOf(flags),
   };
+}
+
+function retentionChangeOf(flags: ProtectFlags): Pick<Protecting, 'retention'> {
+  const { keepTag, keepWithin, ...counts } = flags;
+  const change: RetentionChange = {
+    ...keepPolicyOf(counts),
+    ...(keepWithin !== undefined ? { within: keepWithin === 'off' ? null : keepWithin } : {}),
+    ...(keepTag === false ? { tags: [] } : keepTag ? { tags: keepTag } : {}),
+  };
+  if (flags.retention === false) {
+    if (Object.keys(change).length > 0) throw new DriveseedError('USAGE', '--no-retention removes every keep rule; it cannot go with --keep-… flags');
+    return { retention: null };
+  }
+  return Object.keys(change).length > 0 ? { retention: change } : {};
 }

@@ -14,7 +14,8 @@ export default function agentRecoveryPointsCommand(): Command {
       return;
     }
     console.log(`server ${server.name} in vault ${vault}: ${recoveryPoints.length} recovery points`);
-    for (const p of recoveryPoints) console.log(`${p.id.slice(0, 8)}  ${p.time}  ${p.files} files  ${formatBytes(p.totalBytes)}`);
+    for (const p of recoveryPoints)
+      console.log(`${p.id.slice(0, 8)}  ${p.time}  ${p.files} files  ${formatBytes(p.totalBytes)}${p.expiresAt ? `  expires about ${p.expiresAt}` : ''}`);
     if (recoveryPoints.length > 0)
       console.log(`restore one with \`driveseed agent restore ID|latest --target DIR\`${flags.server ? ` --server ${server.name}` : ''}`);
   });

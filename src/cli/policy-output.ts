@@ -1,5 +1,6 @@
 import type { Policy } from '../client/agent/agent-config.js';
 import { jobDirectory } from '../client/common/staging.js';
+import type { KeepPolicy } from '../core/repo/forget-policy.js';
 import { formatBytes } from './progress.js';
 
 /** The whole protection policy, one line per part, as `agent protect` and `agent policy` print it. */
@@ -11,6 +12,7 @@ export function printPolicy(policy: Policy): void {
   for (const item of policy.items ?? []) console.log(`item ${item.name}: ${item.command}`);
   if (policy.preHook !== undefined) console.log(`pre hook: ${policy.preHook}`);
   if (policy.postHook !== undefined) console.log(`post hook: ${policy.postHook}`);
+  console.log(`retention: ${policy.retention ? describeRetention(policy.retention) : 'none (the vault keeps every recovery point)'}`);
   const offline = policy.offline;
   if (!offline) {
     console.log('offline seeding: off (backups go over the network)');
@@ -25,4 +27,13 @@ export function printPolicy(policy: Policy): void {
 function decimalRate(bytesPerSecond: number): string {
   const [unit, scale] = bytesPerSecond >= 1e9 ? ['G', 1e9] : bytesPerSecond >= 1e6 ? ['M', 1e6] : bytesPerSecond >= 1e3 ? ['K', 1e3] : ['', 1];
   return `${Number((bytesPerSecond / scale).toFixed(2))}${unit}/s`;
+}
+
+/** The rules as the flags that set them, in restic's order, so a reader can type them again. */
+export function describeRetention(policy: KeepPolicy): string {
+  const parts: string[] = [];
+  for (const rule of ['last', 'hourly', 'daily', 'weekly', 'monthly', 'yearly'] as const) if (policy[rule]) parts.push(`--keep-${rule} ${policy[rule]}`);
+  if (policy.within) parts.push(`--keep-within ${policy.within}`);
+  for (const tag of policy.tags ?? []) parts.push(`--keep-tag ${tag}`);
+  return parts.join(' ');
 }

@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DriveseedError } from '../../core/errors.js';
 import type { CertificateWithKey } from '../../core/certificates/certificates.js';
+import type { KeepPolicy } from '../../core/repo/forget-policy.js';
 
 /**
  * The agent's "registry": a small JSON file in DRIVESEED_HOME (default ~/.driveseed), plus
@@ -42,6 +43,8 @@ export interface Policy {
   postHook?: string;
   /** Commands whose output is backed up beside the paths, one file each (`agent protect --item NAME --command CMD`). */
   items?: CommandItem[];
+  /** Which recovery points the vault keeps (restic's keep rules); none: every point is kept. */
+  retention?: KeepPolicy;
 }
 
 export interface OfflinePolicy {

@@ -18,6 +18,7 @@ import { trimMetadataCache, withMetadataCache } from './metadata-cache-directory
 import { liveProgress, type LiveProgress } from './progress-reporter.js';
 import { listAll, type BlobStore } from '../../core/storage/blob-store.js';
 import { CONFIG_FILE, KEYS_DIR } from '../../core/repo/layout.js';
+import { applyRetention, type RetentionOutcome } from './retention.js';
 
 export interface BackupNowResult {
   job: BackupJob;
@@ -26,6 +27,8 @@ export interface BackupNowResult {
   warnings: { path: string; message: string }[];
   /** Set when this run completed the seed before its incremental. */
   seed?: SeedResult;
+  /** What the policy's retention did after the backup (set when the policy has keep rules and the backup was online). */
+  retention?: RetentionOutcome;
   /** Bytes of payload this run moved to and from the service. */
   traffic: { sent: number; received: number };
   /** How the policy's hooks ran, when it has any. */
@@ -112,8 +115,10 @@ async function onlineBackup(session: VaultSession, policy: Policy, repository: R
   return recordedBackup(session, 'online', session.store, async (live) => {
     const repo = withMetadataCache((await opening).wrappedIn(live.store));
     const result = await lockedBackup(repo, policy, reportingTo(live, onProgress));
+    // Only here, on a repository the vault holds whole: a seed in transit is never pruned.
+    const retention = policy.retention ? await applyRetention(repo, policy.retention, result.snapshotId) : undefined;
     await trimMetadataCache(repo, result.summary.totalBytes);
-    return { result };
+    return { result, retention };
   });
 }
 
@@ -230,12 +235,12 @@ async function recordedBackup(
   session: VaultSession,
   kind: 'online' | 'offline',
   store: BlobStore,
-  run: (live: LiveProgress) => Promise<{ result: HookedBackup; waiting?: string }>,
+  run: (live: LiveProgress) => Promise<{ result: HookedBackup; waiting?: string; retention?: RetentionOutcome }>,
 ) {
   const { job, finish, fail } = await startVaultJob(session, { kind });
   const live = liveProgress(store, (progress) => session.client.request('reportProgress', { params: { ...session.server, jobId: job.id }, body: progress }));
   try {
-    const { result, waiting } = await run(live);
+    const { result, waiting, retention } = await run(live);
     live.stop();
     const s = result.summary;
     const counts = {
@@ -252,8 +257,16 @@ async function recordedBackup(
           ...counts,
           bytesSent: s.bytesAdded,
           recoveryPoint: { snapshotId: result.snapshotId, time: result.snapshot.time, totalBytes: s.totalBytes, files: s.totalFiles },
+          ...(retention ? { retention: { forgotten: retention.forgotten.map((p) => p.id), bytesFreed: retention.bytesFreed } } : {}),
+          ...(retention?.note ? { message: retention.note.slice(0, 2000) } : {}),
         });
-    return { job: done, snapshotId: result.snapshotId, warnings: result.warnings, ...(result.hooks ? { hooks: result.hooks } : {}) };
+    return {
+      job: done,
+      snapshotId: result.snapshotId,
+      warnings: result.warnings,
+      ...(result.hooks ? { hooks: result.hooks } : {}),
+      ...(retention ? { retention } : {}),
+    };
   } catch (e) {
     live.stop();
     await fail(e);

@@ -86,4 +86,21 @@ describe('protection policies merge', () => {
     assert.deepEqual(mergePolicy(full, {}), full);
     assert.deepEqual(changedFields(full, mergePolicy(full, {})), []);
   });
+
+  it('keep rules merge one by one: a rule given replaces that rule, 0 or null turns it off, null retention keeps everything', () => {
+    const kept = mergePolicy(full, { retention: { daily: 7, weekly: 4, monthly: 12, yearly: 3 } });
+    assert.deepEqual(kept, { ...full, retention: { daily: 7, weekly: 4, monthly: 12, yearly: 3 } });
+    assert.deepEqual(changedFields(full, kept), ['retention']);
+    // Another flag later adds to the rules and leaves the rest of the policy as it was.
+    const more = mergePolicy(kept, { retention: { daily: 14, hourly: 24, within: '3d', tags: ['audit'] } });
+    assert.deepEqual(more.retention, { daily: 14, weekly: 4, monthly: 12, yearly: 3, hourly: 24, within: '3d', tags: ['audit'] });
+    assert.deepEqual(more.offline, full.offline);
+    assert.deepEqual(mergePolicy(more, { schedule: '0 5 * * *' }).retention, more.retention, 'a schedule alone keeps the retention');
+    const fewer = mergePolicy(more, { retention: { hourly: 0, within: null, tags: [] } });
+    assert.deepEqual(fewer.retention, { daily: 14, weekly: 4, monthly: 12, yearly: 3 });
+    // Every rule off is no retention at all, not a policy that keeps nothing.
+    assert.equal('retention' in mergePolicy(fewer, { retention: { daily: 0, weekly: 0, monthly: 0, yearly: 0 } }), false);
+    assert.equal('retention' in mergePolicy(more, { retention: null }), false);
+    assert.deepEqual(changedFields(more, mergePolicy(more, { retention: { daily: 14 } })), []);
+  });
 });

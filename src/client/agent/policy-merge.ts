@@ -1,5 +1,6 @@
 import type { CommandItem } from '../../core/backup/command-items.js';
 import { DriveseedError } from '../../core/errors.js';
+import { COUNTING_RULES, policyIsEmpty, type KeepPolicy } from '../../core/repo/forget-policy.js';
 import type { OfflinePolicy, Policy } from './agent-config.js';
 
 /**
@@ -20,7 +21,11 @@ export interface PolicyChange {
   postHook?: string | null;
   /** One command item to add or replace (`command`), or to remove (`null`). */
   item?: { name: string; command: string | null };
+  /** Keep rules to change, each alone: a count of 0 or a `within` of null turns that rule off, tags replace the list. `null`: keep every point. */
+  retention?: RetentionChange | null;
 }
+
+export type RetentionChange = Omit<KeepPolicy, 'within'> & { within?: string | null };
 
 const OFFLINE_FIELDS = ['staging', 'jobName', 'storageAccount', 'container'] as const;
 const FLAG_OF: Record<(typeof OFFLINE_FIELDS)[number], string> = {
@@ -41,6 +46,7 @@ export function mergePolicy(previous: Policy | undefined, change: PolicyChange):
   const offline = mergeOffline(previous?.offline, change);
   const preHook = change.preHook === undefined ? previous?.preHook : (change.preHook ?? undefined);
   const postHook = change.postHook === undefined ? previous?.postHook : (change.postHook ?? undefined);
+  const retention = change.retention === null ? undefined : mergeRetention(previous?.retention, change.retention ?? {});
   return {
     paths,
     excludes: change.excludes ?? previous?.excludes ?? [],
@@ -50,6 +56,7 @@ export function mergePolicy(previous: Policy | undefined, change: PolicyChange):
     ...(preHook !== undefined ? { preHook } : {}),
     ...(postHook !== undefined ? { postHook } : {}),
     ...(items.length > 0 ? { items } : {}),
+    ...(retention ? { retention } : {}),
   };
 }
 
@@ -62,6 +69,24 @@ function mergeItems(previous: CommandItem[] = [], change: PolicyChange['item']):
     return others;
   }
   return [...others, { name: change.name, command: change.command }];
+}
+
+/** Each rule given replaces that rule alone: `--keep-daily 7` on a policy with weekly and monthly keeps both. */
+function mergeRetention(previous: KeepPolicy | undefined, change: RetentionChange): KeepPolicy | undefined {
+  const merged: KeepPolicy = { ...previous };
+  for (const rule of COUNTING_RULES) {
+    const n = change[rule];
+    if (n === undefined) continue;
+    if (n === 0) delete merged[rule];
+    else merged[rule] = n;
+  }
+  if (change.within === null) delete merged.within;
+  else if (change.within !== undefined) merged.within = change.within;
+  if (change.tags !== undefined) {
+    if (change.tags.length === 0) delete merged.tags;
+    else merged.tags = change.tags;
+  }
+  return policyIsEmpty(merged) ? undefined : merged;
 }
 
 function mergeOffline(previous: OfflinePolicy | undefined, change: PolicyChange): OfflinePolicy | undefined {
@@ -102,5 +127,6 @@ export function changedFields(before: Policy | undefined, after: Policy): string
   if (before.preHook !== after.preHook) fields.push('pre hook');
   if (before.postHook !== after.postHook) fields.push('post hook');
   if (differs(before.items ?? [], after.items ?? [])) fields.push('items');
+  if (differs(before.retention, after.retention)) fields.push('retention');
   return fields;
 }

@@ -57,7 +57,7 @@ export async function protect(request: Protecting): Promise<Protected> {
   if (previous?.offline && previous.offline.jobName !== offline?.jobName) await withdrawSeed(session.store, previous.offline);
   await session.client.request('setPolicy', {
     params: session.server,
-    body: { paths: policy.paths, ...(policy.schedule ? { schedule: policy.schedule } : {}) },
+    body: { paths: policy.paths, ...(policy.schedule ? { schedule: policy.schedule } : {}), ...(policy.retention ? { retention: policy.retention } : {}) },
   });
   await updateAgentConfig((c) => {
     c.policy = policy;

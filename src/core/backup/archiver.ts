@@ -15,6 +15,7 @@ import { ChunkPool } from './chunk-pool.js';
 import { currentUsername } from '../util/current-user.js';
 import { fileNode, metaOf, unchanged } from './file-meta.js';
 import { Semaphore } from '../util/semaphore.js';
+import { now } from '../util/clock.js';
 
 export interface BackupProgress {
   files: number;
@@ -105,7 +106,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
     };
     const snapshot: Snapshot = {
       version: SNAPSHOT_VERSION,
-      time: new Date().toISOString(),
+      time: now().toISOString(),
       tree,
       paths: [...paths, ...(options.extraRoot?.paths ?? [])],
       hostname: hostname(),

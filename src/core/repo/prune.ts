@@ -26,6 +26,8 @@ export async function prune(repo: Repository): Promise<PruneReport> {
   const oldIndexFiles: string[] = [];
   for await (const info of repo.store.list(INDEX_DIR)) oldIndexFiles.push(info.name);
   const present = await repo.listPacks();
+  // The repository may have written packs before (the agent prunes right after its backup): only the rewrites count against what is freed.
+  const writtenBefore = repo.writtenPacks.length;
 
   // Packs go by one at a time; only those to rewrite are kept, with their live blobs (the
   // marks are good only until the rewrite adds blobs). The rest is counted, not held.
@@ -52,7 +54,7 @@ export async function prune(repo: Repository): Promise<PruneReport> {
     for (const blob of live) await repo.addSealedBlob(blob.type, blob.id, bytes.subarray(blob.offset, blob.offset + blob.length), blob.rawLength);
   }
   await repo.flush();
-  const written = repo.writtenPacks;
+  const written = repo.writtenPacks.slice(writtenBefore);
 
   // One index file of every pack that stays: those kept and those just written (the flush indexed them).
   const fullIndex = await repo.writeIndexPayload(repo.index.encodeAllPacksBut(gone));

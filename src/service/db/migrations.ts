@@ -225,6 +225,15 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0009_retention': {
+    async up(db: Kysely<any>) {
+      // The keep rules the agent applies after each backup, for the console to show (JSON).
+      await db.schema.alterTable('servers').addColumn('retention', 'text').execute();
+      // What that retention did, on the job that ran it.
+      await db.schema.alterTable('backup_jobs').addColumn('points_forgotten', 'integer').execute();
+      await db.schema.alterTable('backup_jobs').addColumn('bytes_freed', 'bigint').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -59,6 +59,8 @@ export interface ServerTable {
   paths: string;
   schedule: string | null;
   registered_at: string;
+  /** The agent's keep rules as JSON (null: every point is kept); the agent applies them, the console shows them. */
+  retention?: string | null;
 }
 
 export interface BackupJobTable {
@@ -89,6 +91,9 @@ export interface BackupJobTable {
   heartbeat_at?: string | null;
   /** The snapshot a Waiting job made, to become its recovery point when the seed lands. */
   pending_snapshot_id?: string | null;
+  /** What the retention after this backup did: points forgotten and bytes pruned (null: it did not run). */
+  points_forgotten?: number | null;
+  bytes_freed?: number | null;
 }
 
 export interface RecoveryPointTable {

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { BackupJob, FinishJob, JobProgress, ProtectionPolicy, RecoveryPoint, Server, ServerStatus, Vault } from '../../api/schemas.js';
+import type { BackupJob, FinishJob, JobProgress, ProtectionPolicy, RecoveryPoint, Retention, Server, ServerStatus, Vault } from '../../api/schemas.js';
 import type { Db } from '../db/open-database.js';
 import type { BackupJobTable, RecoveryPointTable, ServerTable } from '../db/schema.js';
 import type { Caller } from '../http/auth.js';
 import { DriveseedError } from '../../core/errors.js';
 import { CLOSED_BY_SERVICE } from './job-liveness.js';
+import { forecastExpiry } from '../../core/repo/retention-forecast.js';
 
 /** Vaults are made on first registration, as the seed's users create one in the portal first. */
 export async function ensureVault(db: Db, subscriptionId: string, name: string, now: Date): Promise<Vault> {
@@ -72,7 +73,7 @@ export async function serverFor(db: Db, caller: Caller, vaultName: string, serve
 export async function setPolicy(db: Db, server: ServerTable, policy: ProtectionPolicy): Promise<Server> {
   await db
     .updateTable('servers')
-    .set({ paths: JSON.stringify(policy.paths), schedule: policy.schedule ?? null })
+    .set({ paths: JSON.stringify(policy.paths), schedule: policy.schedule ?? null, retention: policy.retention ? JSON.stringify(policy.retention) : null })
     .where('id', '=', server.id)
     .execute();
   return toServer(await db.selectFrom('servers').selectAll().where('id', '=', server.id).executeTakeFirstOrThrow());
@@ -131,9 +132,20 @@ export async function finishJob(db: Db, server: ServerTable, jobId: string, resu
         message: result.message ?? null,
         snapshot_id: result.recoveryPoint?.snapshotId ?? null,
         pending_snapshot_id: result.pendingSnapshotId ?? null,
+        points_forgotten: result.retention ? result.retention.forgotten.length : null,
+        bytes_freed: result.retention ? result.retention.bytesFreed : null,
       })
       .where('id', '=', jobId)
       .execute();
+    // The agent forgot these snapshots in the repository: their points can no longer be restored.
+    const forgotten = (result.retention?.forgotten ?? []).filter((id) => id !== result.recoveryPoint?.snapshotId);
+    for (let i = 0; i < forgotten.length; i += 500) {
+      await tx
+        .deleteFrom('recovery_points')
+        .where('server_id', '=', server.id)
+        .where('id', 'in', forgotten.slice(i, i + 500))
+        .execute();
+    }
     if (result.recoveryPoint) {
       const point: RecoveryPointTable = {
         id: result.recoveryPoint.snapshotId,
@@ -159,7 +171,15 @@ export async function finishJob(db: Db, server: ServerTable, jobId: string, resu
 export async function serverStatus(db: Db, server: ServerTable): Promise<ServerStatus> {
   const jobs = await db.selectFrom('backup_jobs').selectAll().where('server_id', '=', server.id).orderBy('started_at', 'desc').limit(50).execute();
   const points = await db.selectFrom('recovery_points').selectAll().where('server_id', '=', server.id).orderBy('time', 'desc').execute();
-  return { server: toServer(server), jobs: jobs.map(toJob), recoveryPoints: points.map(toPoint) };
+  const expiry = server.retention ? forecastExpiry(points, JSON.parse(server.retention) as Retention) : new Map<string, string>();
+  return {
+    server: toServer(server),
+    jobs: jobs.map(toJob),
+    recoveryPoints: points.map((row) => {
+      const expiresAt = expiry.get(row.id);
+      return { ...toPoint(row), ...(expiresAt ? { expiresAt } : {}) };
+    }),
+  };
 }
 
 function toServer(row: ServerTable): Server {
@@ -170,6 +190,7 @@ function toServer(row: ServerTable): Server {
     applicationId: row.application_id,
     paths: JSON.parse(row.paths) as string[],
     ...(row.schedule ? { schedule: row.schedule } : {}),
+    ...(row.retention ? { retention: JSON.parse(row.retention) as Retention } : {}),
     registeredAt: row.registered_at,
   };
 }
@@ -217,6 +238,9 @@ export function toJob(row: BackupJobTable): BackupJob {
     ...(row.error ? { error: row.error } : {}),
     ...(row.message ? { message: row.message } : {}),
     ...(row.snapshot_id ? { snapshotId: row.snapshot_id } : {}),
+    ...(row.points_forgotten !== null && row.points_forgotten !== undefined
+      ? { retention: { pointsForgotten: Number(row.points_forgotten), bytesFreed: Number(row.bytes_freed ?? 0) } }
+      : {}),
     ...(row.progress_at
       ? {
           progress: {

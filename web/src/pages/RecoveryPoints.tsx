@@ -1,4 +1,4 @@
-import type { Overview, ServerStatus } from '../../../src/api/schemas.js';
+import type { Overview, Retention, ServerStatus } from '../../../src/api/schemas.js';
 import { bytes, time } from '../format.js';
 import { useResource } from '../live.js';
 import { Link } from '../router.js';
@@ -47,9 +47,14 @@ function ItemPoints({ sub, vaultName, serverId, serverName }: { sub: string; vau
   if (!status.data) return <p className="loading">Loading…</p>;
   const points = [...status.data.recoveryPoints].sort((a, b) => a.time.localeCompare(b.time));
   const jobs = new Map(status.data.jobs.map((j) => [j.id, j]));
+  const retention = status.data.server.retention;
   return (
     <>
       <h2>{serverName}</h2>
+      <p className="retention">
+        Retention: {retention ? describeRetention(retention) : 'none — the vault keeps every recovery point'}
+        {retention && ' (applied by the agent after each backup; expiry dates assume one backup a day from now on)'}
+      </p>
       {points.length === 0 ? (
         <p>No recovery points yet.</p>
       ) : (
@@ -68,6 +73,7 @@ function ItemPoints({ sub, vaultName, serverId, serverName }: { sub: string; vau
                   <th scope="col">Size</th>
                   <th scope="col">Changed since the previous one</th>
                   <th scope="col">Stored by this point</th>
+                  <th scope="col">Expires</th>
                 </tr>
               </thead>
               <tbody>
@@ -85,6 +91,7 @@ function ItemPoints({ sub, vaultName, serverId, serverName }: { sub: string; vau
                         <td>{bytes(p.totalBytes)}</td>
                         <td>{describeChange(p, previous, job)}</td>
                         <td>{bytes(p.addedBytes)}</td>
+                        <td>{p.expiresAt ? time(p.expiresAt) : retention ? 'kept' : 'never'}</td>
                       </tr>
                     );
                   })}
@@ -106,4 +113,13 @@ function describeChange(
   const files = job ? `${job.filesNew} new, ${job.filesChanged} changed files` : `${p.files - previous.files >= 0 ? '+' : ''}${p.files - previous.files} files`;
   const delta = p.totalBytes - previous.totalBytes;
   return `${files}; size ${delta >= 0 ? '+' : '−'}${bytes(Math.abs(delta))}`;
+}
+
+/** The rules as the agent's flags that set them, so the console and `agent policy` read alike. */
+function describeRetention(r: Retention): string {
+  const parts: string[] = [];
+  for (const rule of ['last', 'hourly', 'daily', 'weekly', 'monthly', 'yearly'] as const) if (r[rule]) parts.push(`--keep-${rule} ${r[rule]}`);
+  if (r.within) parts.push(`--keep-within ${r.within}`);
+  for (const tag of r.tags ?? []) parts.push(`--keep-tag ${tag}`);
+  return parts.join(' ');
 }
