@@ -43,7 +43,7 @@ async function prepareSeedDrives(dir: string, jobName: string) {
   // The first drive takes the config and the first data pack (plus the writer's 1 MiB reserve), the second the
   // rest: both carry data. With 6 MiB each the seed fit on one and the second joined the job empty (issue 18).
   const [config, firstPack] = (await listStaged(staging)).filter((f) => f.name === 'config' || f.name.startsWith('data/'));
-  const capacities = [1024 * 1024 + config.size + firstPack.size + 64 * 1024, 64 * 1024 * 1024];
+  const capacities = [1024 * 1024 + config.size + firstPack.size + 4 * 1024, 64 * 1024 * 1024];
   const prepared = await prepareDrives({
     staging,
     jobName,

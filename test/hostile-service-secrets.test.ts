@@ -168,7 +168,7 @@ describe('hostile local users: the service’s secrets at rest', () => {
       await db.updateTable('import_drives').set({ state: driveState }).where('job_id', '=', made.id).execute();
       expected.push({ jobId: made.id, name, kept: ['waiting', 'importing'].includes(name) });
     }
-    await sql`DELETE FROM kysely_migration WHERE name = '0008_forget_settled_drive_keys'`.execute(db);
+    await sql`DELETE FROM kysely_migration WHERE name = '0009_forget_settled_drive_keys'`.execute(db);
     await database.close();
     database = await openDatabase(path);
     t.after(() => database.close());

@@ -214,7 +214,16 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('backup_jobs').addColumn('pending_snapshot_id', 'text').execute();
     },
   },
-  '0008_forget_settled_drive_keys': {
+  '0008_retention': {
+    async up(db: Kysely<any>) {
+      // The keep rules the agent applies after each backup, for the console to show (JSON).
+      await db.schema.alterTable('servers').addColumn('retention', 'text').execute();
+      // What that retention did, on the job that ran it.
+      await db.schema.alterTable('backup_jobs').addColumn('points_forgotten', 'integer').execute();
+      await db.schema.alterTable('backup_jobs').addColumn('bytes_freed', 'bigint').execute();
+    },
+  },
+  '0009_forget_settled_drive_keys': {
     async up(db: Kysely<any>) {
       // Drives imported, and jobs ended, before keys were forgotten then (import-jobs.ts: finishDrive, shipBack, cancel).
       const ended = db.selectFrom('import_jobs').select('id').where('state', 'in', ['Completed', 'Closed', 'Canceled']);
@@ -223,15 +232,6 @@ const migrations: Record<string, Migration> = {
         .set({ drive_key: '' })
         .where((eb) => eb.or([eb('state', 'in', ['Completed', 'CompletedMoreInfo', 'ShippedBack']), eb('job_id', 'in', ended)]))
         .execute();
-    },
-  },
-  '0009_retention': {
-    async up(db: Kysely<any>) {
-      // The keep rules the agent applies after each backup, for the console to show (JSON).
-      await db.schema.alterTable('servers').addColumn('retention', 'text').execute();
-      // What that retention did, on the job that ran it.
-      await db.schema.alterTable('backup_jobs').addColumn('points_forgotten', 'integer').execute();
-      await db.schema.alterTable('backup_jobs').addColumn('bytes_freed', 'bigint').execute();
     },
   },
 };
