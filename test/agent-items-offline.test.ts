@@ -4,11 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cli, json } from './cli-harness.js';
-import { setUpAgent } from './service-harness.js';
+import { setUpAgent, SHIPPING_FLAGS } from './service-harness.js';
 
 const JOB = 'seed-items';
-const SHIPPING = ['--carrier', 'DHL', '--ship-date', '2026-11-25', '--contact-name', 'A. Admin', '--phone', '+31 20 123 4567', '--email', 'admin@example.org'];
-const ADDRESS = ['--return-address', 'Dam 1, Amsterdam', '--country', 'NL', '--postal-code', '1012 JS'];
 
 describe('command items in an offline seed', () => {
   it('the first dump travels on the drives, the next one sends only its change, and the item restores', async (t) => {
@@ -65,8 +63,7 @@ describe('command items in an offline seed', () => {
         JOB,
         '--tracking',
         'TRACK-7001',
-        ...SHIPPING,
-        ...ADDRESS,
+        ...SHIPPING_FLAGS,
         '--yes',
       ],
       s.env,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ServiceClient } from '../src/api/service-client.js';
 import { cli, cliAsync, json } from './cli-harness.js';
-import { setUpAgent } from './service-harness.js';
+import { setUpAgent, SHIPPING_FLAGS } from './service-harness.js';
 
 /** Random files a throttled backup takes many seconds to send. */
 const slowData = async (dir: string) => {
@@ -29,9 +29,6 @@ async function runningBackup(s: Agent) {
   assert.equal(jobs(s)[0]?.state, 'InProgress', 'the backup started');
   return { child, exited, stderr: () => stderr };
 }
-
-const SHIPPING = ['--carrier', 'DHL', '--ship-date', '2026-11-25', '--contact-name', 'A. Admin', '--phone', '+31 20 123 4567'];
-const SHIPPING_REST = ['--email', 'admin@example.org', '--return-address', 'Dam 1, Amsterdam', '--country', 'NL', '--postal-code', '1012 JS'];
 
 describe('backup jobs always end', () => {
   it('Ctrl-C or SIGTERM during backup-now ends its job Failed, at once', async (t) => {
@@ -122,7 +119,7 @@ describe('backup jobs always end', () => {
     const prep = cli(['diskprep', '--staging', staging, '--publish-settings', s.settings, '--job', job, '--drive', drive, '--yes'], s.env);
     assert.equal(prep.code, 0, prep.stderr);
     const shipping = ['diskprep', '--update-shipping', '--staging', staging, '--publish-settings', s.settings, '--job', job, '--tracking', 'TRACK-7001'];
-    assert.equal(cli([...shipping, ...SHIPPING, ...SHIPPING_REST, '--yes'], s.env).code, 0);
+    assert.equal(cli([...shipping, ...SHIPPING_FLAGS, '--yes'], s.env).code, 0);
     assert.equal(cli(['datacenter', 'receive', '--data-dir', s.dataDir, '--job', job, '--drive', drive]).code, 0);
     const landed = json(cli(['agent', 'backup-now', '--json'], s.env));
     assert.equal(landed.seed.job.state, 'Completed');

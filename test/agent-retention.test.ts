@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cli, json, PASSWORD } from './cli-harness.js';
-import { setUpAgent } from './service-harness.js';
+import { setUpAgent, SHIPPING_FLAGS } from './service-harness.js';
 import { backupNow } from '../src/client/agent/backup-now.js';
 
 const policyOf = (env: Record<string, string>) => json(cli(['agent', 'policy', '--json'], env));
@@ -266,21 +266,4 @@ describe('retention in the vault', () => {
   });
 });
 
-const SHIPPING = [
-  '--carrier',
-  'DHL',
-  '--ship-date',
-  '2026-11-25',
-  '--contact-name',
-  'A. Admin',
-  '--phone',
-  '+31 20 123 4567',
-  '--email',
-  'admin@example.org',
-  '--return-address',
-  'Dam 1, Amsterdam',
-  '--country',
-  'NL',
-  '--postal-code',
-  '1012 JS',
-];
+const SHIPPING = SHIPPING_FLAGS;

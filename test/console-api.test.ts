@@ -11,19 +11,10 @@ import { createImportJob, receiveDrive, setShipping } from '../src/service/impor
 import { startService, type RunningService } from '../src/service/start-service.js';
 import { startJob } from '../src/service/vault/vaults.js';
 import { ensureStorageAccount } from '../src/service/accounts/storage-accounts.js';
+import { shippingDetails } from './service-harness.js';
 
 const HOUR = 3_600_000;
-const shipping = {
-  carrier: 'DHL',
-  trackingNumber: 'TRK-CONSOLE-1',
-  shipDate: '2026-11-25',
-  contactName: 'A. Admin',
-  phone: '+31 20 123 4567',
-  email: 'admin@example.org',
-  returnAddress: 'Dam 1, Amsterdam',
-  country: 'NL',
-  postalCode: '1012 JS',
-};
+const shipping = shippingDetails('TRK-CONSOLE-1');
 
 /** A server with a running backup job in the given subscription, straight in the database (no agent needed here). */
 async function runningJob(service: RunningService, subscriptionId: string, now: Date): Promise<{ job: BackupJob; serverPath: string }> {

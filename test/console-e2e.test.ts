@@ -13,21 +13,9 @@ import { FsStore } from '../src/core/storage/fs/fs-store.js';
 import { freePort } from '../src/testing/azurite.js';
 import { launchChromium } from '../src/testing/chromium.js';
 import { cli, cliAsync, cliAwait, json, PASSWORD, tempDir } from './cli-harness.js';
-import { startServiceProcess, stopProcess, tamperDrive } from './service-harness.js';
+import { startServiceProcess, stopProcess, tamperDrive, shippingDetails } from './service-harness.js';
 
 const SCREENSHOTS = new URL('../../test-output/screenshots/', import.meta.url).pathname;
-
-const shipping = (trackingNumber: string) => ({
-  carrier: 'DHL',
-  trackingNumber,
-  shipDate: '2026-11-25',
-  contactName: 'A. Admin',
-  phone: '+31 20 123 4567',
-  email: 'admin@example.org',
-  returnAddress: 'Dam 1, Amsterdam',
-  country: 'NL',
-  postalCode: '1012 JS',
-});
 
 /**
  * The copy-computer's part: a staged first backup written onto drive folders. One function,
@@ -103,7 +91,7 @@ describe('web console in headless Chromium', () => {
         params: subscription,
         body: { name: 'seed-other', storageAccount: 'seedacct', container: 'other', drives: other.drives },
       });
-      await owner.request('setShipping', { params: { ...subscription, jobName: 'seed-other' }, body: shipping('TRK-TAKEN-1') });
+      await owner.request('setShipping', { params: { ...subscription, jobName: 'seed-other' }, body: shippingDetails('TRK-TAKEN-1') });
       const seed = await prepareSeedDrives(dir, 'seed-main');
       await owner.request('createImportJob', {
         params: subscription,
@@ -161,7 +149,7 @@ describe('web console in headless Chromium', () => {
 
       // Shipping details: a bad field and a taken tracking number are marked with the service's message.
       const form = page.getByRole('form', { name: 'Shipping details' });
-      for (const [field, value] of Object.entries({ ...shipping('TRK-TAKEN-1'), email: 'not-an-email' })) {
+      for (const [field, value] of Object.entries({ ...shippingDetails('TRK-TAKEN-1'), email: 'not-an-email' })) {
         await form.locator(`[name="${field}"]`).fill(value);
       }
       await form.getByRole('button', { name: 'Save shipping details' }).click();

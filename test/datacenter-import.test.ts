@@ -11,19 +11,7 @@ import { listStaged, prepareDrives } from '../src/core/envelope/drive-writer.js'
 import { startService } from '../src/service/start-service.js';
 import { FsStore } from '../src/core/storage/fs/fs-store.js';
 import { BIN, cli, json, PASSWORD, tempDir } from './cli-harness.js';
-import { tamperDrive } from './service-harness.js';
-
-const shipping = (trackingNumber: string) => ({
-  carrier: 'DHL',
-  trackingNumber,
-  shipDate: '2026-11-25',
-  contactName: 'A. Admin',
-  phone: '+31 20 123 4567',
-  email: 'admin@example.org',
-  returnAddress: 'Dam 1, Amsterdam',
-  country: 'NL',
-  postalCode: '1012 JS',
-});
+import { tamperDrive, shippingDetails } from './service-harness.js';
 
 /** A service whose subscription has the storage account seedacct; its owner's client, and the data dir the CLI works on. */
 async function serviceWithAccount(t: any) {
@@ -68,7 +56,7 @@ async function shippedJob(t: any, jobName: string, tracking: string) {
     params: { subscriptionId },
     body: { name: jobName, storageAccount: 'seedacct', container: 'seed-data', drives: drivesOfJob },
   });
-  await owner.request('setShipping', { params: { subscriptionId, jobName }, body: shipping(tracking) });
+  await owner.request('setShipping', { params: { subscriptionId, jobName }, body: shippingDetails(tracking) });
   return { dir, dataDir, owner, subscriptionId, importJob, drives, data, container: join(dataDir, 'blobs', 'accounts', 'seedacct', 'containers', 'seed-data') };
 }
 

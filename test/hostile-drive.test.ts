@@ -13,6 +13,7 @@ import { startService } from '../src/service/start-service.js';
 import { FsStore } from '../src/core/storage/fs/fs-store.js';
 import { listAll } from '../src/core/storage/blob-store.js';
 import { cliAsync, PASSWORD, tempDir, type CliResult } from './cli-harness.js';
+import { shippingDetails } from './service-harness.js';
 
 /*
  * A customer knows its drive keys and can craft any drive (issue 15, items 3 to 5): the
@@ -20,18 +21,6 @@ import { cliAsync, PASSWORD, tempDir, type CliResult } from './cli-harness.js';
  * checks every length before it writes, and tells the customer nothing about the host. The
  * service answers /health throughout, and its import worker goes on to the next drive.
  */
-
-const shipping = (trackingNumber: string) => ({
-  carrier: 'DHL',
-  trackingNumber,
-  shipDate: '2026-11-25',
-  contactName: 'A. Admin',
-  phone: '+31 20 123 4567',
-  email: 'admin@example.org',
-  returnAddress: 'Dam 1, Amsterdam',
-  country: 'NL',
-  postalCode: '1012 JS',
-});
 
 /** A service with its own import worker, as a provider runs it, and the customer's owner client. */
 async function provider(t: any) {
@@ -67,7 +56,7 @@ async function provider(t: any) {
       params: { subscriptionId },
       body: { name: jobName, storageAccount: 'seedacct', container: jobName, drives: [{ driveId: drive.driveId, key: drive.key, ...registered }] },
     });
-    await owner.request('setShipping', { params: { subscriptionId, jobName }, body: shipping(`TRK-${jobName}`) });
+    await owner.request('setShipping', { params: { subscriptionId, jobName }, body: shippingDetails(`TRK-${jobName}`) });
     return { path, driveId: drive.driveId };
   };
   const health = async () => {

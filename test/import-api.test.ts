@@ -7,18 +7,9 @@ import { join } from 'node:path';
 import { ServiceClient } from '../src/api/service-client.js';
 import { isDriveseedError } from '../src/core/errors.js';
 import { startService, type RunningService } from '../src/service/start-service.js';
+import { shippingDetails } from './service-harness.js';
 
-const shipping = (trackingNumber: string) => ({
-  carrier: 'PostNL',
-  trackingNumber,
-  shipDate: '2026-11-25',
-  contactName: 'A. Admin',
-  phone: '+31 20 123 4567',
-  email: 'admin@example.org',
-  returnAddress: 'Dam 1, Amsterdam',
-  country: 'NL',
-  postalCode: '1012 JS',
-});
+const shipping = (trackingNumber: string) => shippingDetails(trackingNumber, 'PostNL');
 
 describe('import jobs over HTTP', () => {
   let service: RunningService;

@@ -11,28 +11,11 @@ import { applyDeadlines } from '../src/service/importexport/import-jobs.js';
 import { DAY_MS } from '../src/service/importexport/states.js';
 import { ServiceClient } from '../src/api/service-client.js';
 import { BIN, PASSWORD, cli, cliAsync, json } from './cli-harness.js';
-import { setUpAgent } from './service-harness.js';
+import { setUpAgent, SHIPPING_FLAGS } from './service-harness.js';
 import { openDriveSource } from '../src/core/envelope/drive-medium.js';
 
 const JOB = 'seed-one';
-const SHIPPING = [
-  '--carrier',
-  'DHL',
-  '--ship-date',
-  '2026-11-25',
-  '--contact-name',
-  'A. Admin',
-  '--phone',
-  '+31 20 123 4567',
-  '--email',
-  'admin@example.org',
-  '--return-address',
-  'Dam 1, Amsterdam',
-  '--country',
-  'NL',
-  '--postal-code',
-  '1012 JS',
-];
+const SHIPPING = SHIPPING_FLAGS;
 
 /** Random (incompressible) files plus small text files: several 16 MiB packs, so the seed spans drives. */
 async function writeData(dir: string, megabytes: number): Promise<void> {

@@ -85,3 +85,38 @@ export async function tamperDrive(drivePath: string): Promise<void> {
   bytes[100] ^= 0x10;
   await writeFile(victim, bytes);
 }
+
+/** A customer's shipping details as the import API takes them: one fixture for every test that ships drives. */
+export function shippingDetails(trackingNumber: string, carrier = 'DHL') {
+  return {
+    carrier,
+    trackingNumber,
+    shipDate: '2026-11-25',
+    contactName: 'A. Admin',
+    phone: '+31 20 123 4567',
+    email: 'admin@example.org',
+    returnAddress: 'Dam 1, Amsterdam',
+    country: 'NL',
+    postalCode: '1012 JS',
+  };
+}
+
+/** The same details as diskprep's shipping flags (the tracking number goes with --tracking). */
+export const SHIPPING_FLAGS = [
+  '--carrier',
+  'DHL',
+  '--ship-date',
+  '2026-11-25',
+  '--contact-name',
+  'A. Admin',
+  '--phone',
+  '+31 20 123 4567',
+  '--email',
+  'admin@example.org',
+  '--return-address',
+  'Dam 1, Amsterdam',
+  '--country',
+  'NL',
+  '--postal-code',
+  '1012 JS',
+];

@@ -6,7 +6,7 @@ import type { Id } from './ids.js';
 import { packName } from './layout.js';
 import type { BlobLocation, MasterIndex } from './master-index.js';
 import { blobAad, type BlobType } from './pack.js';
-import { copyKeeperOf } from './metadata-cache.js';
+import { metadataCacheOf } from './metadata-cache.js';
 
 /**
  * Whole tree packs kept in memory (each at most PACK_TARGET_SIZE plus one blob). A walk reads
@@ -60,7 +60,7 @@ export class BlobReader {
       const name = packName(packId);
       // A local metadata cache keeps tree packs (the next backup walks them again), not data packs.
       pack = this.store.get(name).then(async (bytes) => {
-        await copyKeeperOf(this.store)?.keepCopy(name, bytes);
+        await metadataCacheOf(this.store)?.keepCopy(name, bytes);
         return bytes;
       });
       pack.catch(() => this.treePacks.delete(packId));

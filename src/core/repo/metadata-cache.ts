@@ -187,15 +187,6 @@ export class MetadataCacheStore extends OpaqueForwardingStore {
   }
 }
 
-/** A store that can keep a local copy of what a writer stored through it: the metadata cache. */
-export interface CopyKeeping {
-  keepCopy(name: string, data: BlobData): Promise<void>;
-}
-
-export function copyKeeperOf(store: BlobStore): CopyKeeping | undefined {
-  return metadataCacheOf(store);
-}
-
 /** The metadata cache a repository reads through, if it does. */
 export function metadataCacheOf(store: BlobStore): MetadataCacheStore | undefined {
   return store instanceof MetadataCacheStore ? store : undefined;

@@ -1,6 +1,6 @@
 import type { BlobData, BlobStore } from '../storage/blob-store.js';
 import { packName } from './layout.js';
-import { copyKeeperOf } from './metadata-cache.js';
+import { metadataCacheOf } from './metadata-cache.js';
 import type { PackEntry } from './master-index.js';
 
 /** Uploads in flight before writers wait: bounds memory at about (2 + this) packs. */
@@ -48,7 +48,7 @@ export class PackUploader {
 
   private async put(pack: PackEntry, data: BlobData): Promise<void> {
     await this.store.put(packName(pack.id), data);
-    if (pack.blobs.every((b) => b.type === 'tree')) await copyKeeperOf(this.store)?.keepCopy(packName(pack.id), data);
+    if (pack.blobs.every((b) => b.type === 'tree')) await metadataCacheOf(this.store)?.keepCopy(packName(pack.id), data);
     await this.onStored(pack);
   }
 
