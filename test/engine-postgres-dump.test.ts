@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { debianPostgresBin, startDebianPostgres, type PostgresCluster } from '../src/testing/debian-postgres.js';
+import { ensureDebianPostgres, startDebianPostgres, type PostgresCluster } from '../src/testing/debian-postgres.js';
 import { BIN, cli, json, PASSWORD, tempDir } from './cli-harness.js';
 
 const run = promisify(execFile);
@@ -27,12 +27,10 @@ async function restoreInto(pg: PostgresCluster, repo: string, snapshot: string, 
   assert.equal(r.status, 0, r.stderr);
 }
 
-const bin = debianPostgresBin();
-
-describe('a real PostgreSQL backed up through pg_dump', { skip: bin ? false : 'no Debian PostgreSQL installed' }, () => {
+describe('a real PostgreSQL backed up through pg_dump', () => {
   let pg: PostgresCluster;
   before(async () => {
-    pg = await startDebianPostgres(bin);
+    pg = await startDebianPostgres(ensureDebianPostgres());
     await pg.createDatabase('sales');
     await run(join(pg.bin, 'pgbench'), ['-i', '-q', '-s', String(SCALE), 'sales'], { env: { ...process.env, ...pg.env } });
     // pgbench pads its accounts with blanks, which compress 80-fold and would let a backup that

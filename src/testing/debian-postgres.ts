@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,6 +31,27 @@ export function debianPostgresBin(): string | undefined {
     .filter((v) => existsSync(join(DEBIAN_ROOT, v, 'bin', 'postgres')) && existsSync(join(DEBIAN_ROOT, v, 'bin', 'pg_dump')))
     .sort((a, b) => Number(a) - Number(b));
   return versions.length > 0 ? join(DEBIAN_ROOT, versions.at(-1)!, 'bin') : undefined;
+}
+
+/**
+ * Debian's PostgreSQL, installed on first use as the browser tests install Chromium: the
+ * dump tests need a server and its own pg_dump, psql and pgbench (tests run as root in CI).
+ */
+export function ensureDebianPostgres(): string {
+  const found = debianPostgresBin();
+  if (found) return found;
+  const install = () =>
+    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql', 'postgresql-contrib'], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+  if (install().status !== 0) {
+    spawnSync('apt-get', ['update'], { stdio: 'inherit' });
+    if (install().status !== 0) throw new Error('could not install postgresql with apt-get (the pg_dump tests need it)');
+  }
+  const bin = debianPostgresBin();
+  if (!bin) throw new Error('apt-get installed postgresql, but no server with pg_dump is under /usr/lib/postgresql');
+  return bin;
 }
 
 /**
