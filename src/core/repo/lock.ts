@@ -3,6 +3,7 @@ import { DriveseedError } from '../errors.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { fileId, shortId } from './ids.js';
 import { idFromName, LOCKS_DIR } from './layout.js';
+import { mapLimited } from '../util/semaphore.js';
 import { decodeSealedJson, encodeSealedJson } from './sealed-file.js';
 
 /*
@@ -14,6 +15,7 @@ import { decodeSealedJson, encodeSealedJson } from './sealed-file.js';
 /** A held lock is written anew this often, so that others see its writer is alive. */
 export const REFRESH_EVERY_MS = 5 * 60 * 1000;
 export const STALE_AFTER_MS = 30 * 60 * 1000;
+const LOCKS_READ_AT_ONCE = 8;
 
 export interface LockInfo {
   time: string;
@@ -63,11 +65,15 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Every lock in the store but `except` (one's own, known already), read at once: over a long link each read is a round trip. */
+/**
+ * Every lock in the store but `except` (one's own, known already), read a few at a time: over
+ * a long link each read is a round trip, and a repository holding thousands of lock files
+ * (stale, or planted) must not start thousands of reads at once.
+ */
 export async function readLocks(store: BlobStore, key: Buffer, except?: string): Promise<StoredLock[]> {
   const names: string[] = [];
   for await (const info of store.list(LOCKS_DIR)) if (info.name !== except) names.push(info.name);
-  const read = await Promise.all(names.map((name) => readLock(store, key, name)));
+  const read = await mapLimited(names, LOCKS_READ_AT_ONCE, (name) => readLock(store, key, name));
   return read.filter((lock): lock is StoredLock => lock !== undefined);
 }
 
