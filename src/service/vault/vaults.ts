@@ -70,13 +70,31 @@ export async function serverFor(db: Db, caller: Caller, vaultName: string, serve
   return row;
 }
 
-export async function setPolicy(db: Db, server: ServerTable, policy: ProtectionPolicy): Promise<Server> {
+export async function setPolicy(db: Db, server: ServerTable, policy: ProtectionPolicy, now: Date): Promise<Server> {
+  if (policy.timeZone !== undefined && !isTimeZone(policy.timeZone))
+    throw new DriveseedError('USAGE', `not a time zone: ${policy.timeZone}`, { field: 'timeZone', hint: 'an IANA name such as Europe/Amsterdam' });
   await db
     .updateTable('servers')
-    .set({ paths: JSON.stringify(policy.paths), schedule: policy.schedule ?? null, retention: policy.retention ? JSON.stringify(policy.retention) : null })
+    .set({
+      paths: JSON.stringify(policy.paths),
+      schedule: policy.schedule ?? null,
+      retention: policy.retention ? JSON.stringify(policy.retention) : null,
+      time_zone: policy.timeZone ?? null,
+      policy_at: now.toISOString(),
+    })
     .where('id', '=', server.id)
     .execute();
   return toServer(await db.selectFrom('servers').selectAll().where('id', '=', server.id).executeTakeFirstOrThrow());
+}
+
+/** Whether the platform knows the zone: the schedule check and the expiry forecast read days in it. */
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export async function startJob(db: Db, server: ServerTable, kind: string, now: Date): Promise<BackupJob> {
@@ -191,6 +209,7 @@ function toServer(row: ServerTable): Server {
     paths: JSON.parse(row.paths) as string[],
     ...(row.schedule ? { schedule: row.schedule } : {}),
     ...(row.retention ? { retention: JSON.parse(row.retention) as Retention } : {}),
+    ...(row.time_zone ? { timeZone: row.time_zone } : {}),
     registeredAt: row.registered_at,
   };
 }
