@@ -109,6 +109,21 @@ export const Retention = Type.Object(
 );
 export type Retention = Static<typeof Retention>;
 
+/**
+ * The agent's whole policy as it stores it in the vault (docs/policy-document.md): the
+ * service keeps it whole and gives it back to a machine that recovers the server; only the
+ * agent reads `policy`, and it refuses a version it does not know.
+ */
+export const PolicyDocument = Type.Object(
+  {
+    version: Type.Integer({ minimum: 1, maximum: 1000 }),
+    policy: Type.Record(Type.String({ maxLength: 64 }), Type.Unknown()),
+    timeZone: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+export type PolicyDocument = Static<typeof PolicyDocument>;
+
 export const ProtectionPolicy = Type.Object(
   {
     paths: Type.Array(Type.String({ minLength: 1, maxLength: 4096 }), { maxItems: 1000 }),
@@ -116,6 +131,8 @@ export const ProtectionPolicy = Type.Object(
     retention: Type.Optional(Retention),
     /** The agent's IANA time zone (Europe/Amsterdam): its schedule and retention days are read in it. */
     timeZone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_+/-]+$' })),
+    /** Everything else the agent's policy holds, for a recovered machine. */
+    document: Type.Optional(PolicyDocument),
   },
   { additionalProperties: false },
 );
@@ -130,6 +147,7 @@ export const Server = Type.Object({
   schedule: Type.Optional(Type.String()),
   retention: Type.Optional(Retention),
   timeZone: Type.Optional(Type.String()),
+  policyDocument: Type.Optional(PolicyDocument),
   registeredAt: Type.String(),
 });
 export type Server = Static<typeof Server>;

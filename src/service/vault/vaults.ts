@@ -1,5 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { BackupJob, FinishJob, JobProgress, ProtectionPolicy, RecoveryPoint, Retention, Server, ServerStatus, Vault } from '../../api/schemas.js';
+import type {
+  BackupJob,
+  FinishJob,
+  JobProgress,
+  PolicyDocument,
+  ProtectionPolicy,
+  RecoveryPoint,
+  Retention,
+  Server,
+  ServerStatus,
+  Vault,
+} from '../../api/schemas.js';
 import type { Db } from '../db/open-database.js';
 import type { BackupJobTable, RecoveryPointTable, ServerTable } from '../db/schema.js';
 import type { Caller } from '../http/auth.js';
@@ -80,6 +91,7 @@ export async function setPolicy(db: Db, server: ServerTable, policy: ProtectionP
       schedule: policy.schedule ?? null,
       retention: policy.retention ? JSON.stringify(policy.retention) : null,
       time_zone: policy.timeZone ?? null,
+      policy_document: policy.document ? JSON.stringify(policy.document) : null,
       policy_at: now.toISOString(),
     })
     .where('id', '=', server.id)
@@ -210,6 +222,7 @@ function toServer(row: ServerTable): Server {
     ...(row.schedule ? { schedule: row.schedule } : {}),
     ...(row.retention ? { retention: JSON.parse(row.retention) as Retention } : {}),
     ...(row.time_zone ? { timeZone: row.time_zone } : {}),
+    ...(row.policy_document ? { policyDocument: JSON.parse(row.policy_document) as PolicyDocument } : {}),
     registeredAt: row.registered_at,
   };
 }
