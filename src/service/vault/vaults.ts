@@ -99,6 +99,11 @@ export async function setPolicy(db: Db, server: ServerTable, policy: ProtectionP
   return toServer(await db.selectFrom('servers').selectAll().where('id', '=', server.id).executeTakeFirstOrThrow());
 }
 
+/** A stored zone the platform still knows (a downgraded tz database may not): else the service's own. */
+function knownZone(zone: string | null | undefined): string | undefined {
+  return zone && isTimeZone(zone) ? zone : undefined;
+}
+
 /** Whether the platform knows the zone: the schedule check and the expiry forecast read days in it. */
 function isTimeZone(zone: string): boolean {
   try {
@@ -201,7 +206,8 @@ export async function finishJob(db: Db, server: ServerTable, jobId: string, resu
 export async function serverStatus(db: Db, server: ServerTable): Promise<ServerStatus> {
   const jobs = await db.selectFrom('backup_jobs').selectAll().where('server_id', '=', server.id).orderBy('started_at', 'desc').limit(50).execute();
   const points = await db.selectFrom('recovery_points').selectAll().where('server_id', '=', server.id).orderBy('time', 'desc').execute();
-  const expiry = server.retention ? forecastExpiry(points, JSON.parse(server.retention) as Retention) : new Map<string, string>();
+  // In the agent's zone: its retention counts its days, not the service's.
+  const expiry = server.retention ? forecastExpiry(points, JSON.parse(server.retention) as Retention, knownZone(server.time_zone)) : new Map<string, string>();
   return {
     server: toServer(server),
     jobs: jobs.map(toJob),
