@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './azurite.js';
+import { aptInstall } from './apt-install.js';
 
 /** Debian's Python: its aiosmtpd package is installed for it, not for another python3 first on PATH. */
 const PYTHON = '/usr/bin/python3';
@@ -20,15 +21,7 @@ function hasAiosmtpd(): boolean {
  */
 export function ensureAiosmtpd(): void {
   if (hasAiosmtpd()) return;
-  const install = () =>
-    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'python3-aiosmtpd'], {
-      stdio: 'inherit',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-  if (install().status !== 0) {
-    spawnSync('apt-get', ['update'], { stdio: 'inherit' });
-    if (install().status !== 0) throw new Error('could not install python3-aiosmtpd with apt-get (the alert tests need an SMTP server)');
-  }
+  aptInstall(['python3-aiosmtpd'], 'the alert tests need an SMTP server');
   if (!hasAiosmtpd()) throw new Error(`apt-get installed python3-aiosmtpd, but ${PYTHON} cannot import aiosmtpd`);
 }
 
