@@ -4,8 +4,7 @@ import { createSecureContext } from 'node:tls';
 import { DriveseedError } from '../core/errors.js';
 import type { FastifyInstance } from 'fastify';
 import { openDatabase, type OpenedDatabase } from './db/open-database.js';
-import { countSubscriptions, createSubscription } from './identity/subscriptions.js';
-import { ensureOperatorKey } from './identity/console-sessions.js';
+import { firstStart } from './identity/first-start.js';
 import { buildServer, DEFAULT_UPLOAD_MEMORY } from './server.js';
 import { parsePublicUrl } from './http/token-audience.js';
 import { UploadBudget } from './http/upload-budget.js';
@@ -124,13 +123,10 @@ export async function startService(options: StartOptions): Promise<RunningServic
   await refuseOpenDataDir(dataDir);
   const database = await openDatabase(options.db ?? join(dataDir, 'driveseed.db'));
   const now = options.now ?? (() => new Date());
-  let bootstrap: RunningService['bootstrap'];
-  if ((await countSubscriptions(database.db)) === 0) {
-    const created = await createSubscription(database.db, 'default', now());
-    bootstrap = { subscriptionId: created.id, ownerKey: created.ownerKey };
-  }
-  // The operator key comes with the first start, or the first start of a data dir made before it existed.
-  const operatorKey = await ensureOperatorKey(database.db, now());
+  // The first subscription, and the operator key (also for a data dir made before it existed).
+  const made = await firstStart(database.db, now());
+  const bootstrap = made.subscription ? { subscriptionId: made.subscription.id, ownerKey: made.subscription.ownerKey } : undefined;
+  const operatorKey = made.operatorKey;
   if (bootstrap || operatorKey) {
     const written = { ...(await readBootstrap(dataDir)), ...bootstrap, ...(operatorKey ? { operatorKey } : {}) };
     await writeFile(join(dataDir, 'bootstrap.json'), JSON.stringify(written, null, 2) + '\n', { mode: 0o600 });
