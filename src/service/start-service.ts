@@ -5,10 +5,11 @@ import { DriveseedError } from '../core/errors.js';
 import type { FastifyInstance } from 'fastify';
 import { openDatabase, type OpenedDatabase } from './db/open-database.js';
 import { firstStart } from './identity/first-start.js';
-import { buildServer, DEFAULT_UPLOAD_MEMORY } from './server.js';
+import { buildServer, DEFAULT_DOWNLOADS_PER_CALLER, DEFAULT_UPLOAD_MEMORY } from './server.js';
+import { DEFAULT_STREAMS_PER_CALLER as DEFAULT_EVENT_STREAMS } from './console/live-events.js';
 import { parsePublicUrl } from './http/token-audience.js';
 import { UploadBudget } from './http/upload-budget.js';
-import type { BodyTimeouts } from './http/body-timeouts.js';
+import { BODY_IDLE_MS, BODY_READ_MS, type BodyTimeouts } from './http/body-timeouts.js';
 import { startImportWorker } from './datacenter/import-queue.js';
 import { DEFAULT_JOB_TIMEOUT_SECONDS, startJobSweeper } from './vault/job-liveness.js';
 import { openStore } from '../core/storage/open-store.js';
@@ -54,7 +55,29 @@ export interface RunningService {
   bootstrap?: { subscriptionId: string; ownerKey: string };
   /** Set when the data centre's operator key was made by this start (also in bootstrap.json). */
   operatorKey?: string;
+  /** What this instance gives each subscription (per instance: several instances give each their own). */
+  limits: ServiceLimits;
   stop(): Promise<void>;
+}
+
+export interface ServiceLimits {
+  uploadMemoryBytes: number;
+  uploadShareBytes: number;
+  uploadsPerSubscription: number;
+  downloadsPerSubscription: number;
+  eventStreamsPerSubscription: number;
+  bodyIdleMs: number;
+  bodyReadMs: number;
+}
+
+/** The limits in one line, as the service prints them when it starts. */
+export function describeLimits(limits: ServiceLimits): string {
+  const mib = (bytes: number) => `${+(bytes / 2 ** 20).toFixed(2)} MiB`;
+  return (
+    `limits per instance: upload memory ${mib(limits.uploadMemoryBytes)}; per subscription ${mib(limits.uploadShareBytes)} of it, ` +
+    `${limits.uploadsPerSubscription} uploads, ${limits.downloadsPerSubscription} downloads, ${limits.eventStreamsPerSubscription} event streams; ` +
+    `bodies idle ${limits.bodyIdleMs / 1000} s, read ${limits.bodyReadMs / 1000} s`
+  );
 }
 
 /** `--blob azure:CONTAINER` → azure://CONTAINER; a path stays a path. */
@@ -115,8 +138,39 @@ async function refuseOpenDataDir(dataDir: string): Promise<void> {
     );
 }
 
+/**
+ * The limits against each other, before anything is created: a share larger than the whole
+ * would never hold a tenant back, and an idle timeout longer than the read timeout would
+ * never fire. (Each alone is checked where it is parsed; a library caller gets the same lines.)
+ */
+function refuseContradictoryLimits(options: StartOptions): void {
+  const memory = options.uploadMemoryBytes ?? DEFAULT_UPLOAD_MEMORY;
+  if (options.uploadShareBytes !== undefined && options.uploadShareBytes > memory)
+    throw new DriveseedError('USAGE', `--upload-share (${options.uploadShareBytes} bytes) is larger than --upload-memory (${memory} bytes)`, {
+      field: 'uploadShare',
+    });
+  const idle = options.bodyTimeouts?.idleMs ?? BODY_IDLE_MS;
+  const read = options.bodyTimeouts?.readMs ?? BODY_READ_MS;
+  if (idle > read)
+    throw new DriveseedError('USAGE', `--body-idle-timeout (${idle / 1000} s) is longer than --body-read-timeout (${read / 1000} s)`, {
+      field: 'bodyIdleTimeout',
+    });
+  for (const [flag, value] of [
+    ['--upload-memory', options.uploadMemoryBytes],
+    ['--upload-share', options.uploadShareBytes],
+    ['--uploads-per-subscription', options.uploadsPerSubscription],
+    ['--downloads-per-subscription', options.downloadsPerSubscription],
+    ['--event-streams-per-subscription', options.eventStreamsPerSubscription],
+    ['--body-idle-timeout', options.bodyTimeouts?.idleMs],
+    ['--body-read-timeout', options.bodyTimeouts?.readMs],
+  ] as const) {
+    if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) throw new DriveseedError('USAGE', `${flag} must be positive, not ${value}`);
+  }
+}
+
 /** Opens the database, makes the first subscription if there is none, and listens. */
 export async function startService(options: StartOptions): Promise<RunningService> {
+  refuseContradictoryLimits(options);
   const publicUrl = options.publicUrl === undefined ? undefined : parsePublicUrl(options.publicUrl);
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
@@ -133,6 +187,20 @@ export async function startService(options: StartOptions): Promise<RunningServic
   }
   // No retry layer here: the Azure SDK retries itself, and the agent retries whole calls.
   const blobs = await openStore(blobLocation(options.blob, dataDir));
+  const uploadBudget = new UploadBudget({
+    capacity: options.uploadMemoryBytes ?? DEFAULT_UPLOAD_MEMORY,
+    perCaller: options.uploadShareBytes,
+    streamsPerCaller: options.uploadsPerSubscription,
+  });
+  const limits: ServiceLimits = {
+    uploadMemoryBytes: uploadBudget.capacity,
+    uploadShareBytes: uploadBudget.perCaller,
+    uploadsPerSubscription: uploadBudget.streamsPerCaller,
+    downloadsPerSubscription: options.downloadsPerSubscription ?? DEFAULT_DOWNLOADS_PER_CALLER,
+    eventStreamsPerSubscription: options.eventStreamsPerSubscription ?? DEFAULT_EVENT_STREAMS,
+    bodyIdleMs: options.bodyTimeouts?.idleMs ?? BODY_IDLE_MS,
+    bodyReadMs: options.bodyTimeouts?.readMs ?? BODY_READ_MS,
+  };
   const app = await buildServer({
     database,
     blobs,
@@ -140,14 +208,10 @@ export async function startService(options: StartOptions): Promise<RunningServic
     logger: options.logger,
     shippingAddress: options.shippingAddress,
     blobGrantSeconds: options.blobGrantSeconds,
-    uploadBudget: new UploadBudget({
-      capacity: options.uploadMemoryBytes ?? DEFAULT_UPLOAD_MEMORY,
-      perCaller: options.uploadShareBytes,
-      streamsPerCaller: options.uploadsPerSubscription,
-    }),
-    bodyTimeouts: options.bodyTimeouts,
-    eventStreamsPerCaller: options.eventStreamsPerSubscription,
-    downloadsPerCaller: options.downloadsPerSubscription,
+    uploadBudget,
+    bodyTimeouts: { idleMs: limits.bodyIdleMs, readMs: limits.bodyReadMs },
+    eventStreamsPerCaller: limits.eventStreamsPerSubscription,
+    downloadsPerCaller: limits.downloadsPerSubscription,
     tls: await readTls(options),
     trustProxy: options.trustProxy,
     publicUrl,
@@ -168,6 +232,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
     database,
     bootstrap,
     ...(operatorKey ? { operatorKey } : {}),
+    limits,
     async stop() {
       sweeper.stop();
       await worker?.stop();
