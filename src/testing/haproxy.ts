@@ -108,7 +108,7 @@ export async function startHaproxy(backends: Backend[], options: { port?: number
     } catch (e) {
       if (tries > 200) {
         child.kill('SIGKILL');
-        throw new Error(`haproxy did not open its stats socket: ${(e as Error).message} ${output}`);
+        throw new Error(`haproxy did not open its stats socket: ${(e as Error).message} ${output}`, { cause: e });
       }
       await sleep(50);
     }
