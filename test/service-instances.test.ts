@@ -8,6 +8,11 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { startService } from '../src/service/start-service.js';
+import { CLIENT_ASSERTION_TYPE } from '../src/api/contract.js';
+import { routePath, routes } from '../src/api/routes.js';
+import { ServiceClient } from '../src/api/service-client.js';
+import { createSelfSignedCertificate } from '../src/core/certificates/certificate-factory.js';
+import { signClientAssertion } from '../src/core/certificates/certificates.js';
 import { compareTrees } from '../src/core/backup/compare-trees.js';
 import { AzureStore } from '../src/core/storage/azure/azure-store.js';
 import { freePort, startAzurite, type Azurite } from '../src/testing/azurite.js';
@@ -149,6 +154,47 @@ describe('several service instances', () => {
     }
     assert.equal(instance!.process.exitCode, null, `the instance exited: ${answers.join(', ')}`);
     assert.equal(answers.at(-1), 201, answers.join(', '));
+  });
+
+  it('a certificate revoked through one instance ends its tokens on the others too (at once where revoked, within seconds elsewhere)', async (t) => {
+    const db = await postgres.createDatabase('revoked');
+    const publicUrl = 'https://backup.example.test';
+    const [first, second] = await startInstances(t, 2, db, 'revoked', ['--public-url', publicUrl]);
+    const bootstrap = await theBootstrap([first!, second!]);
+    const url = (instance: Instance) => `http://127.0.0.1:${instance.port}`;
+    const owner = new ServiceClient(url(first!), { ownerKey: bootstrap.ownerKey });
+    const certificate = await createSelfSignedCertificate('revoked-app', 30);
+    const application = await owner.createApplication(bootstrap.subscriptionId, { name: 'revoked-app', certificate: certificate.certificatePem });
+    // A token from the first instance, for the public address both answer for.
+    const assertion = await signClientAssertion(application.id, `${publicUrl}${routes.token.path}`, certificate);
+    const issued = await fetch(url(first!) + routes.token.path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        grant_type: 'client_credentials',
+        client_id: application.id,
+        client_assertion_type: CLIENT_ASSERTION_TYPE,
+        client_assertion: assertion,
+      }),
+    });
+    assert.equal(issued.status, 200, await issued.clone().text());
+    const { access_token: token } = (await issued.json()) as { access_token: string };
+    const whoami = async (instance: Instance) =>
+      (await fetch(url(instance) + routePath(routes.whoami, { subscriptionId: bootstrap.subscriptionId }), { headers: { authorization: `Bearer ${token}` } }))
+        .status;
+    assert.deepEqual([await whoami(first!), await whoami(second!)], [200, 200], 'a token of one instance is good on every one');
+
+    await owner.request('revokeCertificate', {
+      params: { subscriptionId: bootstrap.subscriptionId, applicationId: application.id, thumbprint: certificate.thumbprint },
+    });
+    assert.equal(await whoami(first!), 401, 'the instance that revoked refuses the token at once');
+    // The other reads revocations from the database every few seconds: bounded, so one that never does fails here.
+    const seen: number[] = [];
+    for (let i = 0; i < 60 && seen.at(-1) !== 401; i++) {
+      await sleep(250);
+      seen.push(await whoami(second!));
+    }
+    assert.equal(seen.at(-1), 401, `the other instance still honours the token: ${seen.join(', ')}`);
   });
 
   it('behind HAProxy: an instance killed mid-upload, the backup completes on the others, check and restore are clean', async (t) => {
