@@ -10,14 +10,22 @@
 // Each run measures every path once, in turn, so a busy machine weighs on all of them alike;
 // the medians over --runs are the figures to quote.
 //
-//   node bench/service-bench.mjs [--data DIR] [--runs 3] [--seconds 10]
+// Then requests per second through Debian's HAProxy to one instance and to two, both on one
+// PostgreSQL (and Azurite): what a second instance adds on this machine.
+//
+//   node bench/service-bench.mjs [--data DIR] [--runs 3] [--seconds 10] [--only balanced]
+//
+// --only balanced runs the HAProxy section alone. Run benches one at a time:
+//   flock /tmp/driveseed-bench.lock npm run bench:service
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { startAzurite, freePort } from '../dist/src/testing/azurite.js';
+import { startHaproxy } from '../dist/src/testing/haproxy.js';
+import { startPostgres } from '../dist/src/testing/postgres.js';
 import { createLoopbackServerCertificate } from '../dist/src/testing/tls-certificate.js';
 import { Settler } from './settle.mjs';
 import { CLIENT_ASSERTION_TYPE } from '../dist/src/api/contract.js';
@@ -30,6 +38,7 @@ const { values: args } = parseArgs({
     data: { type: 'string', default: '/usr/lib/x86_64-linux-gnu' },
     seconds: { type: 'string', default: '10' },
     runs: { type: 'string', default: '3' },
+    only: { type: 'string' },
   },
 });
 const work = mkdtempSync(join(tmpdir(), 'service-bench-'));
@@ -74,7 +83,9 @@ async function startService(name, extra = [], env = {}) {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise((resolve) => child.stdout.on('data', (c) => String(c).includes('listening on') && resolve()));
-  const bootstrap = JSON.parse(readFileSync(join(dataDir, 'bootstrap.json'), 'utf8'));
+  // Of several instances on one database, only the first start writes a bootstrap file.
+  const bootstrapFile = join(dataDir, 'bootstrap.json');
+  const bootstrap = existsSync(bootstrapFile) ? JSON.parse(readFileSync(bootstrapFile, 'utf8')) : undefined;
   return { child, url: `${extra.includes('--tls-cert') ? 'https' : 'http'}://127.0.0.1:${port}`, bootstrap, dataDir };
 }
 
@@ -225,7 +236,78 @@ async function writeLoopbackCertificate() {
   return files;
 }
 
+/**
+ * The same metadata call through HAProxy to one instance, then to two (round robin), on one
+ * PostgreSQL and one Azurite, alternating in each run so a busy machine weighs on both alike.
+ * Both go through the balancer, so the difference is the second instance alone.
+ */
+async function balancedSection() {
+  const [postgres, azurite] = await Promise.all([startPostgres(), startAzurite()]);
+  const db = await postgres.createDatabase('bench');
+  const env = { AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString };
+  const twoPort = await freePort();
+  const publicUrl = `http://127.0.0.1:${twoPort}`;
+  const flags = ['--db', db, '--blob', 'azure:bench', '--public-url', publicUrl, '--trust-proxy', '127.0.0.1', '--no-import-worker'];
+  const first = await startService('balanced-1', flags, env);
+  const second = await startService('balanced-2', flags, env);
+  const backend = (service, name) => ({ name, port: Number(new URL(service.url).port) });
+  const one = await startHaproxy([backend(first, 'instance1')]);
+  const two = await startHaproxy([backend(first, 'instance1'), backend(second, 'instance2')], { port: twoPort });
+  try {
+    const home = join(work, 'balanced-agent');
+    const agentEnv = { DRIVESEED_HOME: home };
+    const settings = join(work, 'balanced-publish.json');
+    const { subscriptionId, ownerKey } = first.bootstrap;
+    run(['service', 'publish-settings', '--service', publicUrl, '--subscription', subscriptionId, '--owner-key', ownerKey, '--out', settings], agentEnv);
+    run(['agent', 'register', '--publish-settings', settings, '--vault', 'bench'], agentEnv);
+    const token = await bearerToken(home, publicUrl);
+    const config = JSON.parse(readFileSync(join(home, 'config.json'), 'utf8')).registration;
+    const path = routePath(routes.serverStatus, { subscriptionId: config.subscriptionId, vaultName: config.vault, serverId: config.serverId });
+    const headers = { authorization: `Bearer ${token}` };
+    const rates = { one: [], two: [] };
+    const cpu = { one: [], two: [] };
+    for (let i = 1; i <= Number(args.runs); i++) {
+      for (const [key, lb] of [
+        ['one', one],
+        ['two', two],
+      ]) {
+        const before = [first, second].map((s) => cpuSeconds(s.child.pid));
+        const r = await autocannon({ url: `${lb.url}${path}`, connections: 50, duration: Number(args.seconds), headers });
+        if (r.non2xx > 0 || r.errors > 0) throw new Error(`${key}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
+        const used = [first, second].map((s, n) => cpuSeconds(s.child.pid) - before[n]);
+        rates[key].push(r.requests.average);
+        cpu[key].push(used);
+        console.log(
+          `run ${i}, ${key === 'one' ? 'one instance ' : 'two instances'} behind HAProxy: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms; instance CPU-s ${used.map((c) => c.toFixed(1)).join(' + ')}`,
+        );
+      }
+    }
+    const oneRate = medianOf(rates.one);
+    const twoRate = medianOf(rates.two);
+    console.log(
+      `\nGET server status (bearer), 50 concurrent clients through HAProxy, medians of ${args.runs} runs of ${args.seconds} s: ` +
+        `one instance ${oneRate.toFixed(0)} req/s, two instances ${twoRate.toFixed(0)} req/s (${(twoRate / oneRate).toFixed(2)}×). ` +
+        `On ${availableCores()} cores shared by the load generator, HAProxy, PostgreSQL and the instances, a second instance can add at most what the cores left idle by one give.`,
+    );
+  } finally {
+    await Promise.all([one.stop(), two.stop()]);
+    first.child.kill();
+    second.child.kill();
+    await Promise.all([postgres.stop(), azurite.stop()]);
+  }
+}
+
+function availableCores() {
+  return spawnSync('nproc', { encoding: 'utf8' }).stdout.trim();
+}
+
 async function main() {
+  if (args.only === 'balanced') {
+    await balancedSection();
+    rmSync(work, { recursive: true, force: true });
+    return;
+  }
+  if (args.only !== undefined) throw new Error(`--only takes "balanced", not "${args.only}"`);
   settler = new Settler(work);
   tls = await writeLoopbackCertificate();
   execWarm();
@@ -264,7 +346,7 @@ async function main() {
   for (const line of cpuRatios) console.log(line);
 
   // A small authenticated metadata call: the server's status (jobs, recovery points) with a bearer token.
-  const token = await bearerToken(fs);
+  const token = await bearerToken(fs.agentEnv.DRIVESEED_HOME, fs.service.url);
   const config = JSON.parse(readFileSync(join(fs.agentEnv.DRIVESEED_HOME, 'config.json'), 'utf8')).registration;
   const path = routePath(routes.serverStatus, { subscriptionId: config.subscriptionId, vaultName: config.vault, serverId: config.serverId });
   const results = [];
@@ -279,19 +361,21 @@ async function main() {
   }
   for (const line of results) console.log(`50 concurrent clients, ${args.seconds} s — ${line}`);
   fs.service.child.kill();
+  console.log('');
+  await balancedSection();
   settler.close();
   rmSync(work, { recursive: true, force: true });
 }
 
 /** The agent's own token, fetched the way the agent does it. */
-async function bearerToken(fs) {
-  process.env.DRIVESEED_HOME = fs.agentEnv.DRIVESEED_HOME;
+async function bearerToken(home, serviceUrl) {
+  process.env.DRIVESEED_HOME = home;
   const { loadAgentConfig, loadCertificate } = await import('../dist/src/client/agent/agent-config.js');
   const { signClientAssertion } = await import('../dist/src/core/certificates/certificates.js');
   const config = await loadAgentConfig();
   const appId = config.registration.applicationId;
   const cert = await loadCertificate(config.applicationCertThumbprints[appId]);
-  const tokenUrl = `${fs.service.url}${routes.token.path}`;
+  const tokenUrl = `${serviceUrl}${routes.token.path}`;
   const assertion = await signClientAssertion(appId, tokenUrl, cert);
   const response = await fetch(tokenUrl, {
     method: routes.token.method,

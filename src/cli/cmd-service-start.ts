@@ -1,9 +1,13 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { DriveseedError } from '../core/errors.js';
 import { parseSize } from '../core/util/units.js';
-import { parseListen, startService } from '../service/start-service.js';
+import { describeLimits, parseListen, startService } from '../service/start-service.js';
 import { DEFAULT_JOB_TIMEOUT_SECONDS } from '../service/vault/job-liveness.js';
 import { parsePublicUrl } from '../service/http/token-audience.js';
+import { DEFAULT_DOWNLOADS_PER_CALLER } from '../service/server.js';
+import { DEFAULT_STREAMS_PER_CALLER } from '../service/http/upload-budget.js';
+import { DEFAULT_STREAMS_PER_CALLER as DEFAULT_EVENT_STREAMS } from '../service/console/live-events.js';
+import { BODY_IDLE_MS, BODY_READ_MS } from '../service/http/body-timeouts.js';
 import { untilInterrupted } from './common.js';
 import { parseSmtpUrl } from '../service/alerts/email-sender.js';
 import { DEFAULT_ALERT_INTERVAL_SECONDS } from '../service/alerts/alert-sweeper.js';
@@ -17,7 +21,13 @@ interface StartFlags {
   log?: boolean;
   importWorker: boolean;
   grantLifetime: number;
-  uploadMemory?: string;
+  uploadMemory?: number;
+  uploadShare?: number;
+  uploadsPerSubscription?: number;
+  downloadsPerSubscription?: number;
+  eventStreamsPerSubscription?: number;
+  bodyIdleTimeout?: number;
+  bodyReadTimeout?: number;
   tlsCert?: string;
   tlsKey?: string;
   trustProxy?: string;
@@ -56,6 +66,29 @@ function parseJobTimeout(value: string): number {
   return seconds;
 }
 
+/** A size (256MiB), checked while parsing: the flag named in the one-line error. */
+const sizeOf = (flag: string) => (value: string) => {
+  try {
+    return parseSize(value);
+  } catch {
+    throw new DriveseedError('USAGE', `${flag} takes a size like 64MiB or 1GiB, not "${value}"`);
+  }
+};
+
+/** A count of streams for one subscription: at least 1 (0 would shut it out), and a sane ceiling. */
+const countOf = (flag: string) => (value: string) => {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 10_000) throw new DriveseedError('USAGE', `${flag} takes a whole number from 1 to 10000, not "${value}"`);
+  return n;
+};
+
+/** Whole seconds, at least 1, at most a day: a body that takes longer is not an upload. */
+const secondsOf = (flag: string) => (value: string) => {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 86_400) throw new DriveseedError('USAGE', `${flag} takes whole seconds from 1 to 86400, not "${value}"`);
+  return n;
+};
+
 /** Checked while parsing, so a bad address is a usage error in one line rather than a failed start. */
 function listenAddress(value: string): string {
   try {
@@ -75,6 +108,11 @@ function publicUrl(value: string): string {
 export default function serviceStartCommand(): Command {
   return new Command('start')
     .description('run the service in the foreground until Ctrl-C')
+    .addHelpText(
+      'after',
+      '\nThe upload, download and event-stream limits are per instance: behind a load balancer with N instances a subscription\n' +
+        'may hold up to N times each. Everything else is shared through the database (docs/service-instances.md).',
+    )
     .option('--data-dir <dir>', 'where the database and blobs live', './driveseed-data')
     .option('--listen <host:port>', 'address to listen on', listenAddress, '127.0.0.1:7070')
     .option('--db <url>', 'postgres://… for PostgreSQL (default: SQLite in the data dir)')
@@ -87,7 +125,41 @@ export default function serviceStartCommand(): Command {
     .option('--tls-key <file>', "the TLS certificate's private key (PEM)")
     .option('--trust-proxy <addresses>', 'believe X-Forwarded-Proto/-Host from these TLS-terminating proxies (IPs or CIDRs, comma-separated)')
     .option('--public-url <url>', 'the address agents reach the service at (https://backup.example.com); tokens are for it alone', publicUrl)
-    .option('--upload-memory <size>', 'upload bodies held in memory at once, over all clients; more uploads wait for room (default 256MiB)')
+    .option(
+      '--upload-memory <size>',
+      'upload bodies this instance holds in memory at once, over all clients; more uploads wait for room (default 256MiB)',
+      sizeOf('--upload-memory'),
+    )
+    .option(
+      '--upload-share <size>',
+      "the part of --upload-memory one subscription may hold; its other uploads wait, others' go on (default a quarter)",
+      sizeOf('--upload-share'),
+    )
+    .option(
+      '--uploads-per-subscription <n>',
+      `blob uploads one subscription may have open on this instance at once (default ${DEFAULT_STREAMS_PER_CALLER})`,
+      countOf('--uploads-per-subscription'),
+    )
+    .option(
+      '--downloads-per-subscription <n>',
+      `blob downloads one subscription may have open on this instance at once (default ${DEFAULT_DOWNLOADS_PER_CALLER})`,
+      countOf('--downloads-per-subscription'),
+    )
+    .option(
+      '--event-streams-per-subscription <n>',
+      `live console event streams one subscription (or the operator) may hold open on this instance (default ${DEFAULT_EVENT_STREAMS})`,
+      countOf('--event-streams-per-subscription'),
+    )
+    .option(
+      '--body-idle-timeout <seconds>',
+      `end a request whose body sends nothing for this long, with 408 (default ${BODY_IDLE_MS / 1000})`,
+      secondsOf('--body-idle-timeout'),
+    )
+    .option(
+      '--body-read-timeout <seconds>',
+      `end an upload whose body takes longer than this to arrive, not counting waits for memory, with 408 (default ${BODY_READ_MS / 1000})`,
+      secondsOf('--body-read-timeout'),
+    )
     .option(
       '--job-timeout <seconds>',
       'close a running backup job as Failed when its agent has shown no sign of life for this long',
@@ -113,7 +185,15 @@ export default function serviceStartCommand(): Command {
         logger: flags.log,
         importWorker: flags.importWorker,
         blobGrantSeconds: flags.grantLifetime,
-        uploadMemoryBytes: flags.uploadMemory ? parseSize(flags.uploadMemory) : undefined,
+        uploadMemoryBytes: flags.uploadMemory,
+        uploadShareBytes: flags.uploadShare,
+        uploadsPerSubscription: flags.uploadsPerSubscription,
+        downloadsPerSubscription: flags.downloadsPerSubscription,
+        eventStreamsPerSubscription: flags.eventStreamsPerSubscription,
+        bodyTimeouts: {
+          ...(flags.bodyIdleTimeout ? { idleMs: flags.bodyIdleTimeout * 1000 } : {}),
+          ...(flags.bodyReadTimeout ? { readMs: flags.bodyReadTimeout * 1000 } : {}),
+        },
         tlsCertFile: flags.tlsCert,
         tlsKeyFile: flags.tlsKey,
         trustProxy: flags.trustProxy,
@@ -146,6 +226,7 @@ export default function serviceStartCommand(): Command {
       if (running.operatorKey)
         say(`operator key (data centre console): ${showKeys ? `${running.operatorKey} (in bootstrap.json too)` : `in ${bootstrapFile}`}`);
       say(`web console: ${running.url}/ (sign in with the owner key)`);
+      say(describeLimits(running.limits));
       say(`driveseed service listening on ${running.url} (database: ${running.database.kind})`);
       // Graceful: stop taking requests, finish the running ones, close the database.
       await untilInterrupted();

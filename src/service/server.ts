@@ -5,7 +5,7 @@ import type { OpenedDatabase } from './db/open-database.js';
 import { addCertificate, createApplication, getApplication, listApplications, revokeCertificate } from './identity/applications.js';
 import { exchangeAssertion } from './identity/tokens.js';
 import { authenticate, requireOwner, requireSubscription, type Caller } from './http/auth.js';
-import { answerErrors } from './http/error-answers.js';
+import { answerErrors, answerFrameworkErrors } from './http/error-answers.js';
 import { serve } from './http/serve.js';
 import { tokenAudiences } from './http/token-audience.js';
 import { registerVaultRoutes } from './vault/vault-routes.js';
@@ -73,6 +73,7 @@ export async function buildServer(options: ServiceOptions): Promise<FastifyInsta
     logger: options.logger ? { level: 'info' } : false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     bodyLimit: 1024 * 1024,
+    frameworkErrors: answerFrameworkErrors,
   });
 
   await app.register(fastifySwagger, {

@@ -4,12 +4,12 @@ import { createSecureContext } from 'node:tls';
 import { DriveseedError } from '../core/errors.js';
 import type { FastifyInstance } from 'fastify';
 import { openDatabase, type OpenedDatabase } from './db/open-database.js';
-import { countSubscriptions, createSubscription } from './identity/subscriptions.js';
-import { ensureOperatorKey } from './identity/console-sessions.js';
-import { buildServer, DEFAULT_UPLOAD_MEMORY } from './server.js';
+import { firstStart } from './identity/first-start.js';
+import { buildServer, DEFAULT_DOWNLOADS_PER_CALLER, DEFAULT_UPLOAD_MEMORY } from './server.js';
+import { DEFAULT_STREAMS_PER_CALLER as DEFAULT_EVENT_STREAMS } from './console/live-events.js';
 import { parsePublicUrl } from './http/token-audience.js';
 import { UploadBudget } from './http/upload-budget.js';
-import type { BodyTimeouts } from './http/body-timeouts.js';
+import { BODY_IDLE_MS, BODY_READ_MS, type BodyTimeouts } from './http/body-timeouts.js';
 import { startImportWorker } from './datacenter/import-queue.js';
 import { DEFAULT_JOB_TIMEOUT_SECONDS, startJobSweeper } from './vault/job-liveness.js';
 import { openStore } from '../core/storage/open-store.js';
@@ -67,7 +67,29 @@ export interface RunningService {
   operatorKey?: string;
   /** The alert rounds: runOnce() raises, resolves and sends now. */
   alerts: AlertSweeper;
+  /** What this instance gives each subscription (per instance: several instances give each their own). */
+  limits: ServiceLimits;
   stop(): Promise<void>;
+}
+
+export interface ServiceLimits {
+  uploadMemoryBytes: number;
+  uploadShareBytes: number;
+  uploadsPerSubscription: number;
+  downloadsPerSubscription: number;
+  eventStreamsPerSubscription: number;
+  bodyIdleMs: number;
+  bodyReadMs: number;
+}
+
+/** The limits in one line, as the service prints them when it starts. */
+export function describeLimits(limits: ServiceLimits): string {
+  const mib = (bytes: number) => `${+(bytes / 2 ** 20).toFixed(2)} MiB`;
+  return (
+    `limits per instance: upload memory ${mib(limits.uploadMemoryBytes)}; per subscription ${mib(limits.uploadShareBytes)} of it, ` +
+    `${limits.uploadsPerSubscription} uploads, ${limits.downloadsPerSubscription} downloads, ${limits.eventStreamsPerSubscription} event streams; ` +
+    `bodies idle ${limits.bodyIdleMs / 1000} s, read ${limits.bodyReadMs / 1000} s`
+  );
 }
 
 /** `--blob azure:CONTAINER` → azure://CONTAINER; a path stays a path. */
@@ -128,27 +150,69 @@ async function refuseOpenDataDir(dataDir: string): Promise<void> {
     );
 }
 
+/**
+ * The limits against each other, before anything is created: a share larger than the whole
+ * would never hold a tenant back, and an idle timeout longer than the read timeout would
+ * never fire. (Each alone is checked where it is parsed; a library caller gets the same lines.)
+ */
+function refuseContradictoryLimits(options: StartOptions): void {
+  const memory = options.uploadMemoryBytes ?? DEFAULT_UPLOAD_MEMORY;
+  if (options.uploadShareBytes !== undefined && options.uploadShareBytes > memory)
+    throw new DriveseedError('USAGE', `--upload-share (${options.uploadShareBytes} bytes) is larger than --upload-memory (${memory} bytes)`, {
+      field: 'uploadShare',
+    });
+  const idle = options.bodyTimeouts?.idleMs ?? BODY_IDLE_MS;
+  const read = options.bodyTimeouts?.readMs ?? BODY_READ_MS;
+  if (idle > read)
+    throw new DriveseedError('USAGE', `--body-idle-timeout (${idle / 1000} s) is longer than --body-read-timeout (${read / 1000} s)`, {
+      field: 'bodyIdleTimeout',
+    });
+  for (const [flag, value] of [
+    ['--upload-memory', options.uploadMemoryBytes],
+    ['--upload-share', options.uploadShareBytes],
+    ['--uploads-per-subscription', options.uploadsPerSubscription],
+    ['--downloads-per-subscription', options.downloadsPerSubscription],
+    ['--event-streams-per-subscription', options.eventStreamsPerSubscription],
+    ['--body-idle-timeout', options.bodyTimeouts?.idleMs],
+    ['--body-read-timeout', options.bodyTimeouts?.readMs],
+  ] as const) {
+    if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) throw new DriveseedError('USAGE', `${flag} must be positive, not ${value}`);
+  }
+}
+
 /** Opens the database, makes the first subscription if there is none, and listens. */
 export async function startService(options: StartOptions): Promise<RunningService> {
+  refuseContradictoryLimits(options);
   const publicUrl = options.publicUrl === undefined ? undefined : parsePublicUrl(options.publicUrl);
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await refuseOpenDataDir(dataDir);
   const database = await openDatabase(options.db ?? join(dataDir, 'driveseed.db'));
   const now = options.now ?? (() => new Date());
-  let bootstrap: RunningService['bootstrap'];
-  if ((await countSubscriptions(database.db)) === 0) {
-    const created = await createSubscription(database.db, 'default', now());
-    bootstrap = { subscriptionId: created.id, ownerKey: created.ownerKey };
-  }
-  // The operator key comes with the first start, or the first start of a data dir made before it existed.
-  const operatorKey = await ensureOperatorKey(database.db, now());
+  // The first subscription, and the operator key (also for a data dir made before it existed).
+  const made = await firstStart(database.db, now());
+  const bootstrap = made.subscription ? { subscriptionId: made.subscription.id, ownerKey: made.subscription.ownerKey } : undefined;
+  const operatorKey = made.operatorKey;
   if (bootstrap || operatorKey) {
     const written = { ...(await readBootstrap(dataDir)), ...bootstrap, ...(operatorKey ? { operatorKey } : {}) };
     await writeFile(join(dataDir, 'bootstrap.json'), JSON.stringify(written, null, 2) + '\n', { mode: 0o600 });
   }
   // No retry layer here: the Azure SDK retries itself, and the agent retries whole calls.
   const blobs = await openStore(blobLocation(options.blob, dataDir));
+  const uploadBudget = new UploadBudget({
+    capacity: options.uploadMemoryBytes ?? DEFAULT_UPLOAD_MEMORY,
+    perCaller: options.uploadShareBytes,
+    streamsPerCaller: options.uploadsPerSubscription,
+  });
+  const limits: ServiceLimits = {
+    uploadMemoryBytes: uploadBudget.capacity,
+    uploadShareBytes: uploadBudget.perCaller,
+    uploadsPerSubscription: uploadBudget.streamsPerCaller,
+    downloadsPerSubscription: options.downloadsPerSubscription ?? DEFAULT_DOWNLOADS_PER_CALLER,
+    eventStreamsPerSubscription: options.eventStreamsPerSubscription ?? DEFAULT_EVENT_STREAMS,
+    bodyIdleMs: options.bodyTimeouts?.idleMs ?? BODY_IDLE_MS,
+    bodyReadMs: options.bodyTimeouts?.readMs ?? BODY_READ_MS,
+  };
   const app = await buildServer({
     database,
     blobs,
@@ -156,14 +220,10 @@ export async function startService(options: StartOptions): Promise<RunningServic
     logger: options.logger,
     shippingAddress: options.shippingAddress,
     blobGrantSeconds: options.blobGrantSeconds,
-    uploadBudget: new UploadBudget({
-      capacity: options.uploadMemoryBytes ?? DEFAULT_UPLOAD_MEMORY,
-      perCaller: options.uploadShareBytes,
-      streamsPerCaller: options.uploadsPerSubscription,
-    }),
-    bodyTimeouts: options.bodyTimeouts,
-    eventStreamsPerCaller: options.eventStreamsPerSubscription,
-    downloadsPerCaller: options.downloadsPerSubscription,
+    uploadBudget,
+    bodyTimeouts: { idleMs: limits.bodyIdleMs, readMs: limits.bodyReadMs },
+    eventStreamsPerCaller: limits.eventStreamsPerSubscription,
+    downloadsPerCaller: limits.downloadsPerSubscription,
     tls: await readTls(options),
     trustProxy: options.trustProxy,
     publicUrl,
@@ -196,6 +256,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
     bootstrap,
     ...(operatorKey ? { operatorKey } : {}),
     alerts,
+    limits,
     async stop() {
       sweeper.stop();
       await alerts.stop();

@@ -1,6 +1,7 @@
 import { closeSync, constants, fchmodSync, fchownSync, futimesSync, openSync, readSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { decodePayloadReusing } from '../repo/compression.js';
+import { MAX_CHUNK } from '../repo/chunker.js';
 import { blobIdFunction, openInto } from '../repo/crypto.js';
 import { blobAad } from '../repo/pack.js';
 import {
@@ -60,7 +61,8 @@ function decodeBlob(id: string, sealed: Buffer): Buffer {
   const what = `data blob ${id}`;
   payloadScratch = scratch(payloadScratch, sealed.length);
   const payload = openInto(encryption, sealed, blobAad('data', id), what, payloadScratch);
-  const plaintext = decodePayloadReusing(payload, what);
+  // Every data blob is one chunk: the chunker's maximum bounds what its payload may decode to.
+  const plaintext = decodePayloadReusing(payload, what, MAX_CHUNK);
   if (init.verifyIds && blobIdOf(plaintext) !== id) throw new Error(`${what}: content does not match its id`);
   return plaintext;
 }

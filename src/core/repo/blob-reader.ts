@@ -39,12 +39,15 @@ export class BlobReader {
       type === 'tree'
         ? (await this.treePack(at.pack)).subarray(at.offset, at.offset + at.length)
         : await this.store.get(packName(at.pack), { offset: at.offset, length: at.length });
-    return this.decode(type, id, sealed, `${type} blob ${id} in pack ${at.pack}`);
+    return this.decode(type, id, sealed, at.rawLength, `${type} blob ${id} in pack ${at.pack}`);
   }
 
-  /** Decrypts, decompresses and re-checks the id of one blob: every read verifies. */
-  decode(type: BlobType, id: Id, sealed: Buffer, what: string): Buffer {
-    const plaintext = decodePayload(open(this.key, sealed, blobAad(type, id), what), what);
+  /**
+   * Decrypts, decompresses and re-checks the id of one blob: every read verifies. `rawLength`
+   * is its plaintext length as the index or pack header gives it, the most it may decode to.
+   */
+  decode(type: BlobType, id: Id, sealed: Buffer, rawLength: number, what: string): Buffer {
+    const plaintext = decodePayload(open(this.key, sealed, blobAad(type, id), what), what, rawLength);
     if (this.idOf(plaintext) !== id) throw new DriveseedError('CORRUPT', `${what}: content does not match its id`);
     return plaintext;
   }

@@ -115,7 +115,7 @@ async function checkPackData(repo: Repository, indexed: PackEntry, problems: Che
   }
   for (const blob of indexed.blobs) {
     try {
-      repo.decodeBlob(blob.type, blob.id, bytes.subarray(blob.offset, blob.offset + blob.length), `${blob.type} blob ${blob.id}`);
+      repo.decodeBlob(blob.type, blob.id, bytes.subarray(blob.offset, blob.offset + blob.length), blob.rawLength, `${blob.type} blob ${blob.id}`);
     } catch (e) {
       problems.push({ file, blob: blob.id, message: messageOf(e) });
     }

@@ -75,8 +75,15 @@ function context(level: number): ZstdBinding.CCtx {
   return cctx;
 }
 
-export function decodePayload(payload: Buffer, what: string): Buffer {
-  return decode(payload, what, (size) => Buffer.allocUnsafe(size));
+/**
+ * The plaintext of `payload`, at most `maxSize` bytes: the caller's known bound (a blob's
+ * plaintext length from the index, a chunk's maximum, a sealed file kind's limit). A valid
+ * frame may expand 32 KiB a byte (MAX_ZSTD_RATIO), so without the caller's bound a 64 KB
+ * frame of RLE blocks is 2 GiB of output, allocated and written; with it, a frame whose
+ * header claims more is refused before anything is allocated.
+ */
+export function decodePayload(payload: Buffer, what: string, maxSize: number): Buffer {
+  return decode(payload, what, maxSize, (size) => Buffer.allocUnsafe(size));
 }
 
 let decodeScratch: Buffer = Buffer.alloc(0);
@@ -86,21 +93,22 @@ let decodeScratch: Buffer = Buffer.alloc(0);
  * is returned as the view of its input it is). For the restore workers, which write each
  * blob out before decoding the next: no allocation per blob.
  */
-export function decodePayloadReusing(payload: Buffer, what: string): Buffer {
-  return decode(payload, what, (size) => {
+export function decodePayloadReusing(payload: Buffer, what: string, maxSize: number): Buffer {
+  return decode(payload, what, maxSize, (size) => {
     if (decodeScratch.length < size) decodeScratch = Buffer.allocUnsafe(Math.max(size, 1024 * 1024));
     return decodeScratch.subarray(0, size);
   });
 }
 
-function decode(payload: Buffer, what: string, output: (size: number) => Buffer): Buffer {
+function decode(payload: Buffer, what: string, maxSize: number, output: (size: number) => Buffer): Buffer {
   if (payload.length === 0) throw new DriveseedError('CORRUPT', `${what}: empty payload`);
   const body = payload.subarray(1);
   switch (payload[0]) {
     case CODEC_RAW:
+      if (body.length > maxSize) throw new DriveseedError('CORRUPT', `${what}: ${body.length} bytes, more than the ${maxSize} it may hold`);
       return body;
     case CODEC_ZSTD:
-      return decompress(body, what, output);
+      return decompress(body, what, maxSize, output);
     default:
       throw new DriveseedError('CORRUPT', `${what}: unknown codec ${payload[0]}`);
   }
@@ -113,9 +121,16 @@ function decode(payload: Buffer, what: string, output: (size: number) => Buffer)
  */
 export const MAX_ZSTD_RATIO = 32 * 1024;
 
-function decompress(frame: Buffer, what: string, output: (size: number) => Buffer): Buffer {
+function decompress(frame: Buffer, what: string, maxSize: number, output: (size: number) => Buffer): Buffer {
+  let size: number | null;
   try {
-    const size = zstd.getFrameContentSize(frame);
+    size = zstd.getFrameContentSize(frame);
+  } catch (cause) {
+    throw new DriveseedError('CORRUPT', `${what}: zstd data does not decode`, { cause });
+  }
+  // Its own message: a frame that decodes, only to more than the reader allows, is a planted one.
+  if (size !== null && size > maxSize) throw new DriveseedError('CORRUPT', `${what}: zstd frame claims ${size} bytes, more than the ${maxSize} it may hold`);
+  try {
     if (size === null || size > 0x7fffffff) throw new Error('frame without a usable content size');
     // Checked before the output is allocated: a damaged header's size was 2 GiB allocated for
     // a 16-byte payload (found by compression.fuzz.test.ts).

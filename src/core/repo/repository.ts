@@ -167,8 +167,8 @@ export class Repository {
   }
 
   /** Decrypts, decompresses and re-checks the id of one blob. */
-  decodeBlob(type: BlobType, id: Id, sealed: Buffer, what: string): Buffer {
-    return this.blobs.decode(type, id, sealed, what);
+  decodeBlob(type: BlobType, id: Id, sealed: Buffer, rawLength: number, what: string): Buffer {
+    return this.blobs.decode(type, id, sealed, rawLength, what);
   }
 
   // ---- writing -------------------------------------------------------------------------

@@ -18,8 +18,27 @@ export function encodeSealed(key: Buffer, kind: SealedKind, payload: Uint8Array)
   return seal(key, encodePayload(payload), aad(kind));
 }
 
+/**
+ * The most a sealed file's plaintext may be, from its kind and its size: what decompression
+ * is bounded by. A lock is a line of JSON. A snapshot lists its paths, tags and totals; 16 MiB
+ * is far past any real one. An index (version 2) is at least two-thirds random blob ids, which
+ * do not compress, and a version 1 index spells them in hex JSON: eight times the file's size
+ * covers both, so a large index is never refused for its size, and a 64 KB one cannot decode
+ * to gigabytes.
+ */
+export function maxSealedPlaintext(kind: SealedKind, sealedLength: number): number {
+  switch (kind) {
+    case 'lock':
+      return 64 * 1024;
+    case 'snapshot':
+      return 16 * 1024 * 1024;
+    case 'index':
+      return 1024 * 1024 + 8 * sealedLength;
+  }
+}
+
 export function decodeSealed(key: Buffer, kind: SealedKind, bytes: Buffer, what: string): Buffer {
-  return decodePayload(open(key, bytes, aad(kind), what), what);
+  return decodePayload(open(key, bytes, aad(kind), what), what, maxSealedPlaintext(kind, bytes.length));
 }
 
 export function encodeSealedJson(key: Buffer, kind: SealedKind, value: unknown): Buffer {

@@ -2,7 +2,8 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { isDriveseedError } from '../errors.js';
-import { listAll, readStreamsOf, type BlobStore, type ByteRange } from './blob-store.js';
+import { Readable } from 'node:stream';
+import { listAll, readStreamsOf, writeStreamsOf, type BlobStore, type ByteRange } from './blob-store.js';
 
 export interface StoreFixture {
   store: BlobStore;
@@ -116,6 +117,27 @@ export function runBlobStoreSuite(name: string, makeStore: () => Promise<StoreFi
       await assert.rejects(
         streams.openRead('s/file', { offset: data.length - 10, length: 11 }),
         (e) => isDriveseedError(e, 'BAD_RANGE') && /past the end/.test((e as Error).message),
+      );
+    });
+
+    it('writes from a stream when it can, as put does; a source that fails leaves no file and rejects with its error', async (t) => {
+      const writes = writeStreamsOf(store);
+      if (!writes) return t.skip('this store writes whole files only');
+      // Parts of odd sizes, more than one of a backend's blocks: the file is their concatenation.
+      const parts = [randomBytes(3 * 1024 * 1024 + 7), randomBytes(5 * 1024 * 1024 - 3), randomBytes(1)];
+      await writes.putStream('w/streamed', Readable.from(parts));
+      assert.deepEqual(await store.get('w/streamed'), Buffer.concat(parts));
+      const failing = Readable.from(
+        (async function* () {
+          yield randomBytes(5 * 1024 * 1024);
+          throw new Error('the source refused its bytes');
+        })(),
+      );
+      await assert.rejects(writes.putStream('w/failed', failing), /the source refused its bytes/);
+      assert.equal(await store.exists('w/failed'), false);
+      assert.deepEqual(
+        (await listAll(store, 'w/')).map((b) => b.name),
+        ['w/streamed'],
       );
     });
 

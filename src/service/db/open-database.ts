@@ -62,6 +62,11 @@ function ownerOnly(path: string): void {
 async function openPostgres(url: string): Promise<OpenedDatabase> {
   const { default: pg } = await import('pg');
   const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // An idle connection the server drops (a restart, a failover, an administrator's
+  // pg_terminate_backend) is an 'error' on the pool; unheard, it ends the process, and with it
+  // every request of every tenant. The pool discards that connection and the next query opens
+  // a new one, so there is nothing to do but not die.
+  pool.on('error', () => undefined);
   try {
     const client = await pool.connect();
     client.release();

@@ -14,7 +14,9 @@ import {
   type ReadStreaming,
   type SignedBlobUrls,
   type StreamingReads,
+  type StreamingWrites,
   type UrlSigning,
+  type WriteStreaming,
 } from '../blob-store.js';
 
 /** SAS permissions for each kind of access: `create` writes a new blob only (no overwrite, no delete). */
@@ -23,13 +25,22 @@ const SAS_PERMISSIONS: Record<BlobAccess, string> = { read: 'r', create: 'c' };
 /** Packs above this go up as parallel blocks; below it, one Put Blob request. */
 const BLOCK_SIZE = 8 * 1024 * 1024;
 const UPLOAD_CONCURRENCY = 4;
+/**
+ * A streamed write holds at most this many blocks of this size (the SDK's uploadStream fills
+ * one buffer per block in flight): 8 MiB a file, however large. Each block is staged (Put
+ * Block); the list is committed only once the source has ended well, so a source that fails
+ * (a hash check that refuses it at the end) leaves no blob, only uncommitted blocks that
+ * blob storage drops by itself.
+ */
+const STREAM_BLOCK_SIZE = 4 * 1024 * 1024;
+const STREAM_CONCURRENCY = 2;
 
 /**
  * A BlobStore in one Azure Blob Storage container (block blobs), through the official SDK.
  * Put Blob and Put Block List commit atomically, which gives the interface's atomic put;
  * the SDK's own retry policy handles throttling and transient errors.
  */
-export class AzureStore implements BlobStore, UrlSigning, ReadStreaming {
+export class AzureStore implements BlobStore, UrlSigning, ReadStreaming, WriteStreaming {
   readonly location: string;
   private ready?: Promise<void>;
 
@@ -101,6 +112,21 @@ export class AzureStore implements BlobStore, UrlSigning, ReadStreaming {
       }
       return { length, stream };
     } catch (e) {
+      throw mapError(e, name, this.location);
+    }
+  }
+
+  writeStreams(): StreamingWrites {
+    return { putStream: (name, source) => this.putStream(name, source) };
+  }
+
+  private async putStream(name: string, source: Readable): Promise<void> {
+    assertValidBlobName(name);
+    await this.ensureContainer();
+    try {
+      await this.container.getBlockBlobClient(name).uploadStream(source, STREAM_BLOCK_SIZE, STREAM_CONCURRENCY);
+    } catch (e) {
+      source.destroy();
       throw mapError(e, name, this.location);
     }
   }

@@ -73,7 +73,10 @@ export class FsStore implements BlobStore, ReadStreaming, WriteStreaming, LocalP
     let handle: FileHandle | undefined;
     try {
       handle = await open(path, 'r');
-      const size = (await handle.stat()).size;
+      const info = await handle.stat();
+      // A folder opens for reading too; it is no blob (reading it would fail mid-answer).
+      if (!info.isFile()) throw Object.assign(new Error('not a file'), { code: 'ENOENT' });
+      const size = info.size;
       const offset = range?.offset ?? 0;
       const length = range ? range.length : size;
       if (offset + length > size) throw new DriveseedError('BAD_RANGE', `${name}: range ${offset}+${length} is past the end of the file`);
@@ -111,7 +114,7 @@ export class FsStore implements BlobStore, ReadStreaming, WriteStreaming, LocalP
     } catch (e) {
       source.destroy();
       await unlink(temp).catch(() => undefined);
-      throw mapError(e, name, this.location);
+      throw mapError(e, name, this.location, 'write');
     }
   }
 
@@ -130,7 +133,7 @@ export class FsStore implements BlobStore, ReadStreaming, WriteStreaming, LocalP
       await rename(temp, path);
     } catch (e) {
       await unlink(temp).catch(() => undefined);
-      throw mapError(e, name, this.location);
+      throw mapError(e, name, this.location, 'write');
     }
   }
 
@@ -180,6 +183,8 @@ export class FsStore implements BlobStore, ReadStreaming, WriteStreaming, LocalP
     try {
       await rm(this.path(name), { force: true });
     } catch (e) {
+      // A folder (the path of other names) is no blob of this name: nothing to delete, and it stays.
+      if (NOT_A_FILE.has((e as NodeJS.ErrnoException).code ?? '')) return;
       throw mapError(e, name, this.location);
     }
   }
@@ -216,13 +221,17 @@ async function makeDirs(dir: string): Promise<void> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') return;
+    // A blob where a folder of the path would go: the caller's name collides (mapError says so).
+    if (code === 'ENOTDIR') throw e;
     if (code !== 'ENOENT' || dirname(dir) === dir) throw cannotCreate(dir, e);
   }
   await makeDirs(dirname(dir));
   try {
     await mkdir(dir);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw cannotCreate(dir, e);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') throw e;
+    if (code !== 'EEXIST') throw cannotCreate(dir, e);
   }
 }
 
@@ -237,10 +246,25 @@ function cannotCreate(dir: string, e: unknown): DriveseedError {
   return new DriveseedError('IO', `cannot create directory ${dir}: ${why}`, { cause: e });
 }
 
-function mapError(e: unknown, name: string, location: string): Error {
+/**
+ * Names are paths here, so `data` is a folder once `data/ab/…` exists, and `keys/k/x` cannot
+ * be made beneath a blob `keys/k`: the disk's answers for those (a directory where a file was
+ * asked for, a file in the middle of a path) mean "no such blob" to a reader and "the name
+ * collides" to a writer, never an I/O fault (which the service answers with 500).
+ */
+const NOT_A_FILE = new Set(['EISDIR', 'ENOTDIR', 'ERR_FS_EISDIR']);
+const TAKEN = new Set([...NOT_A_FILE, 'ENOTEMPTY', 'EEXIST']);
+
+function mapError(e: unknown, name: string, location: string, op: 'read' | 'write' = 'read'): Error {
   if (e instanceof DriveseedError) return e;
   const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return new DriveseedError('NOT_FOUND', `${name} not found in ${location}`, { cause: e });
+  if (code === 'ENOENT' || (op === 'read' && NOT_A_FILE.has(code ?? '')))
+    return new DriveseedError('NOT_FOUND', `${name} not found in ${location}`, { cause: e });
+  if (op === 'write' && TAKEN.has(code ?? ''))
+    return new DriveseedError('CONFLICT', `${name} cannot be stored: it is a folder of other blobs, or passes through a blob (names are paths in this store)`, {
+      field: 'name',
+      cause: e,
+    });
   if (code === 'ENOSPC')
     return new DriveseedError('IO', `disk full at ${location} while writing ${name}`, { hint: 'free space or use a larger disk', cause: e });
   if (code === 'EACCES' || code === 'EPERM') return new DriveseedError('IO', `permission denied for ${name} in ${location}`, { cause: e });
