@@ -30,8 +30,15 @@ const DRIVE_MOVES: Record<DriveState, DriveState[]> = {
   ShippedBack: [],
 };
 
-export function assertJobMove(from: JobState, to: JobState): void {
-  if (!JOB_MOVES[from].includes(to)) throw new DriveseedError('CONFLICT', `an import job in state ${from} cannot become ${to}`, { field: 'state' });
+/**
+ * Import jobs carry drives into the data centre, export jobs (restore by drive) carry a
+ * recovery point out on the customer's blank drives: the same states and moves, as in Azure's
+ * Import/Export service; only the words differ.
+ */
+export type JobKind = 'import' | 'export';
+
+export function assertJobMove(from: JobState, to: JobState, kind: JobKind = 'import'): void {
+  if (!JOB_MOVES[from].includes(to)) throw new DriveseedError('CONFLICT', `an ${kind} job in state ${from} cannot become ${to}`, { field: 'state' });
 }
 
 export function assertDriveMove(from: DriveState, to: DriveState): void {
