@@ -53,7 +53,7 @@ const GROUPS: Record<string, { description: string; subcommands: string[] }> = {
   },
   datacenter: {
     description: "the data centre's side of the import service: incoming jobs, receiving and importing drives, deadlines",
-    subcommands: ['jobs', 'receive', 'ship-back', 'tick'],
+    subcommands: ['jobs', 'receive', 'export', 'ship-back', 'tick'],
   },
 };
 
