@@ -61,6 +61,7 @@ export async function createExportJob(
 ): Promise<ExportJobView> {
   if (!IMPORT_JOB_NAME.test(input.name))
     throw new DriveseedError('USAGE', 'job names are lower-case letters, digits, - and _, starting with a letter', { field: 'name' });
+  assertPackNames(input.packs);
   const point = await db.selectFrom('recovery_points').select('id').where('server_id', '=', server.id).where('id', '=', input.snapshotId).executeTakeFirst();
   if (!point) throw new DriveseedError('NOT_FOUND', `server ${server.name} has no recovery point ${input.snapshotId}`, { field: 'snapshotId' });
   const taken = await db
@@ -127,10 +128,8 @@ export async function addExportPacks(db: Db, repository: BlobStore, server: Serv
 async function sizedPacks(repository: BlobStore, server: ServerTable, names: string[]): Promise<{ name: string; size: number }[]> {
   if (names.length > MAX_EXPORT_PACKS_PER_REQUEST)
     throw new DriveseedError('TOO_LARGE', `at most ${MAX_EXPORT_PACKS_PER_REQUEST} packs a request; send the rest with more requests`, { field: 'packs' });
-  const unique = [...new Set(names)];
-  const bad = unique.find((n) => !PACK_NAME.test(n));
-  if (bad !== undefined) throw new DriveseedError('USAGE', `${JSON.stringify(bad.slice(0, 100))} is not a pack name (data/XX/<64 hex>)`, { field: 'packs' });
-  return mapLimited(unique, 16, async (name) => {
+  assertPackNames(names);
+  return mapLimited([...new Set(names)], 16, async (name) => {
     try {
       return { name, size: (await repository.stat(name)).size };
     } catch (e) {
@@ -139,6 +138,12 @@ async function sizedPacks(repository: BlobStore, server: ServerTable, names: str
       throw e;
     }
   });
+}
+
+/** A name that is not a pack's (`../config`, another folder) is refused before any store is asked. */
+function assertPackNames(names: string[]): void {
+  const bad = names.find((n) => !PACK_NAME.test(n));
+  if (bad !== undefined) throw new DriveseedError('USAGE', `${JSON.stringify(bad.slice(0, 100))} is not a pack name (data/XX/<64 hex>)`, { field: 'packs' });
 }
 
 /** What opens the repository on the drives: its config, every key, every index file and the point's snapshot. */
