@@ -12,8 +12,11 @@ import { setUpAgent, SHIPPING_FLAGS, tamperDrive } from './service-harness.js';
 
 const JOB = 'restore-by-drive';
 
-/** Some 29 MB that does not compress: at least two packs that do not fit on one 24 MB drive together. */
-async function exportableTree(dir: string): Promise<void> {
+/**
+ * Some 34 MB of packs that do not compress, the largest about 17 MB: more than one 30 MB drive holds,
+ * and however the packs fall in name order (each drive takes them in turn until the next does not fit), two drives hold them.
+ */
+export async function exportableTree(dir: string): Promise<void> {
   await writeSampleTree(dir, 3, 20);
   await mkdir(join(dir, 'big'), { recursive: true });
   for (let i = 0; i < 7; i++) await writeFile(join(dir, 'big', `blob-${i}.bin`), randomBytes(4 * 1024 * 1024));
@@ -57,7 +60,7 @@ export function exportRestoreSuite(backends: ServiceBackends): void {
       const drives = [join(s.dir, 'blank-1'), join(s.dir, 'blank-2')];
       for (const d of drives) await mkdir(d);
       const dc = (args: string[]) => cli(['datacenter', ...args, '--data-dir', s.dataDir, ...setting.datacenter], s.env);
-      const written = json(dc(['export', '--job', JOB, '--drive', ...drives, '--capacity', '24MB', '--json']));
+      const written = json(dc(['export', '--job', JOB, '--drive', ...drives, '--capacity', '30MB', '--json']));
       assert.equal(written.remainingFiles, 0);
       assert.equal(written.drives.length, 2, 'the export spans both drives');
       assert.equal(written.job.state, 'Packaging');

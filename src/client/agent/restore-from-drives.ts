@@ -99,9 +99,8 @@ export async function readExportDrives(options: FromDrivesOptions): Promise<Driv
       problem(path, e.message);
     }
   }
-  job.drives.forEach((d, i) => {
-    if (!given.has(d.driveId)) problem(d.driveId, `drive ${i + 1} of ${job.drives.length} of export job ${job.name} (${d.driveId}) was not given`);
-  });
+  for (const d of job.drives)
+    if (!given.has(d.driveId)) problem(d.driveId, `drive of export job ${job.name} (${d.driveId}, one of ${job.drives.length}) was not given`);
 
   const { files } = await session.client.request('exportFiles', { params: { ...session.server, jobName: job.name } });
   const lacking = [];
