@@ -9,6 +9,7 @@ import { BackupJobsPage } from './pages/BackupJobs.js';
 import { BackupJobPage } from './pages/BackupJob.js';
 import { ImportJobsPage } from './pages/ImportJobs.js';
 import { ImportJobPage } from './pages/ImportJob.js';
+import { ExportJobsPage } from './pages/ExportJobs.js';
 import { DatacenterPage } from './pages/Datacenter.js';
 
 // The chart library is only needed on this page: it stays out of the first page's bundle.
@@ -62,6 +63,7 @@ function Page({ session, path }: { session: Session; path: string }) {
   }
   if (path === '/import-jobs') return <ImportJobsPage sub={sub} />;
   if ((params = match('/import-jobs/:name', path))) return <ImportJobPage sub={sub} name={params.name} />;
+  if (path === '/export-jobs') return <ExportJobsPage sub={sub} />;
   return <NotFound what={`No page at ${path}.`} />;
 }
 
@@ -82,6 +84,7 @@ const OWNER_NAV = [
   { href: '/jobs', label: 'Backup jobs' },
   { href: '/recovery-points', label: 'Recovery points' },
   { href: '/import-jobs', label: 'Import jobs' },
+  { href: '/export-jobs', label: 'Export jobs' },
 ];
 
 function Shell({ session, path, onSignedOut, children }: { session: Session; path: string; onSignedOut: () => void; children: ReactNode }) {
