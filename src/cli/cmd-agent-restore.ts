@@ -92,6 +92,7 @@ async function restoreFromDrives(ref: string, flags: AgentRestoreFlags): Promise
       fromDrives: { files: read.filesFromDrives, bytes: read.bytesFromDrives },
       overNetwork: { files: read.healedFiles.length, bytes: read.healedBytes, names: read.healedFiles },
       problems: read.problems,
+      traffic: read.traffic,
     });
   console.log(
     `${flags.dryRun ? 'would restore' : 'restored'} ${counted(result.files, 'file')} (${formatBytes(result.bytes)}) from recovery point ${snapshot.id.slice(0, 8)} on the drives of export job ${read.job.name}`,

@@ -34,6 +34,8 @@ export interface DrivesRead {
   healedFiles: string[];
   healedBytes: number;
   problems: DriveProblem[];
+  /** Everything this read moved over the network: the job, its file list and the healed files. */
+  traffic: { sent: number; received: number };
 }
 
 export interface FromDrivesOptions {
@@ -127,6 +129,7 @@ export async function readExportDrives(options: FromDrivesOptions): Promise<Driv
     healedFiles: lacking.map((f) => f.name),
     healedBytes: healed,
     problems,
+    traffic: { ...session.client.traffic },
   };
 }
 
