@@ -13,9 +13,9 @@ import { createSelfSignedCertificate } from '../../core/certificates/certificate
 import { DriveseedError } from '../../core/errors.js';
 import { MemoryStore } from '../../core/storage/memory/memory-store.js';
 import { httpStatusOf } from '../../api/wire-errors.js';
-import type { ShippingDetails } from '../../api/schemas.js';
 import { ensureStorageAccount } from '../accounts/storage-accounts.js';
 import { createImportJob, setShipping } from './import-jobs.js';
+import { shipping } from './import-jobs.case.js';
 import {
   addExportPacks,
   applyExportDeadlines,
@@ -31,17 +31,6 @@ import {
 } from './export-jobs.js';
 import { DAY_MS } from './states.js';
 
-const shipping = (tracking: string): ShippingDetails => ({
-  carrier: 'DHL',
-  trackingNumber: tracking,
-  shipDate: '2026-11-24',
-  contactName: 'A. Admin',
-  phone: '+31 20 123 4567',
-  email: 'admin@example.org',
-  returnAddress: 'Dam 1, Amsterdam',
-  country: 'NL',
-  postalCode: '1012 JS',
-});
 const rejectsWith = (status: number, message?: RegExp) => (e: unknown) =>
   e instanceof DriveseedError && httpStatusOf(e.code) === status && (message === undefined || message.test(e.message));
 const hex = () => randomBytes(32).toString('hex');

@@ -8,7 +8,7 @@ import { DriveseedError, isDriveseedError } from '../../core/errors.js';
 import { CONFIG_FILE, INDEX_DIR, KEYS_DIR, SNAPSHOTS_DIR } from '../../core/repo/layout.js';
 import type { BlobStore } from '../../core/storage/blob-store.js';
 import { mapLimited } from '../../core/util/semaphore.js';
-import { ARRIVAL_WINDOW_MS, assertDriveMove, assertJobMove, CREATING_TTL_MS, FINISHED_TTL_MS, type DriveState, type JobState } from './states.js';
+import { assertDriveMove, assertJobMove, CREATING_TTL_MS, FINISHED_TTL_MS, jobDeadline, type DriveState, type JobState } from './states.js';
 
 const PACK_NAME = new RegExp(PACK_NAME_PATTERN);
 
@@ -378,11 +378,7 @@ async function view(db: Db, job: ExportJobTable, withKeys: boolean): Promise<Exp
     .where('job_id', '=', job.id)
     .executeTakeFirstOrThrow();
   const historyOf = (driveId: string | null) => events.filter((e) => e.drive_id === driveId).map((e) => ({ state: e.state, at: e.at }));
-  let deadline: ExportJobView['deadline'];
-  if (job.state === 'Creating')
-    deadline = { what: 'shipping details must be entered by', at: new Date(Date.parse(job.created_at) + CREATING_TTL_MS).toISOString() };
-  if (job.state === 'Shipping' && job.shipped_at)
-    deadline = { what: 'blank drives must arrive by', at: new Date(Date.parse(job.shipped_at) + ARRIVAL_WINDOW_MS).toISOString() };
+  const deadline = jobDeadline(job, 'blank drives');
   return {
     id: job.id,
     name: job.name,

@@ -6,7 +6,7 @@ import { ensureContainer } from '../accounts/storage-accounts.js';
 import type { ShippingDetails } from '../../api/schemas.js';
 import { IMPORT_JOB_NAME } from '../../api/contract.js';
 import { DriveseedError } from '../../core/errors.js';
-import { ARRIVAL_WINDOW_MS, assertDriveMove, assertJobMove, CREATING_TTL_MS, FINISHED_TTL_MS, type DriveState, type JobState } from './states.js';
+import { ARRIVAL_WINDOW_MS, assertDriveMove, assertJobMove, CREATING_TTL_MS, FINISHED_TTL_MS, jobDeadline, type DriveState, type JobState } from './states.js';
 
 export const MAX_DRIVES_PER_JOB = 10;
 
@@ -329,11 +329,7 @@ async function view(db: Db, job: ImportJobTable): Promise<ImportJobView> {
   const drives = await db.selectFrom('import_drives').selectAll().where('job_id', '=', job.id).orderBy('id').execute();
   const events = await db.selectFrom('import_events').selectAll().where('job_id', '=', job.id).orderBy('at').execute();
   const historyOf = (driveId: string | null) => events.filter((e) => e.drive_id === driveId).map((e) => ({ state: e.state, at: e.at }));
-  let deadline: ImportJobView['deadline'];
-  if (job.state === 'Creating')
-    deadline = { what: 'shipping details must be entered by', at: new Date(Date.parse(job.created_at) + CREATING_TTL_MS).toISOString() };
-  if (job.state === 'Shipping' && job.shipped_at)
-    deadline = { what: 'drives must arrive by', at: new Date(Date.parse(job.shipped_at) + ARRIVAL_WINDOW_MS).toISOString() };
+  const deadline = jobDeadline(job);
   return {
     id: job.id,
     name: job.name,
