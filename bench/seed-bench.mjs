@@ -20,7 +20,6 @@ const { values: args } = parseArgs({
 });
 const BIN = new URL('../bin/driveseed.js', import.meta.url).pathname;
 const work = args.work;
-for (const r of restores) console.log(`${r.what.padEnd(50)} over the network ${mb(r.bytes)}${r.healed !== undefined ? ` (healed packs ${mb(r.healed)})` : ''}`);
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 const data = join(work, 'data');
