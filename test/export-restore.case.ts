@@ -68,6 +68,14 @@ export function exportRestoreSuite(backends: ServiceBackends): void {
       const shipped = dc(['ship-back', '--job', JOB, '--tracking', 'RET-0001']);
       assert.equal(shipped.code, 0, shipped.stderr);
       assert.match(shipped.stdout, /the job is Completed/);
+      const listed = dc(['jobs']);
+      assert.equal(listed.code, 0, listed.stderr);
+      assert.match(
+        listed.stdout,
+        new RegExp(`^${JOB}  Completed  export of ${s.registered.name} ${asked.snapshotId.slice(0, 8)}: ${asked.files} files, .*DHL EXP-0001$`, 'm'),
+      );
+      assert.match(listed.stdout, /^ {2}drive [0-9a-f-]{36} {2}ShippedBack {2}\d+ files, /m);
+      assert.match(listed.stdout, /^1 export job$/m);
 
       // On the way back a byte flips on the second drive; then the server is lost.
       await tamperDrive(drives[1]);

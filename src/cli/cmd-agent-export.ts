@@ -17,7 +17,7 @@ export default function agentExportCommand(): Command {
     .argument('[recovery-point]', 'recovery point id (or a unique prefix), or "latest"', 'latest')
     .option('--password-file <file>', 'repository password file (env DRIVESEED_PASSWORD)')
     .option('--json', 'print the job as JSON');
-  for (const field of SHIPPING_FIELDS) cmd.option(`${field.flag} <value>`, `shipping of the blank drives: ${field.label.toLowerCase()}`);
+  for (const field of SHIPPING_FIELDS) cmd.option(`${field.flag} <value>`, `shipping of the blank drives: ${field.rule}`);
   return cmd.action(async (ref: string, flags: Record<string, string | undefined> & { job: string; passwordFile?: string; json?: boolean }) => {
     const shipping = shippingFrom(flags);
     const { job, packs, packBytes, resumed } = await requestExport({

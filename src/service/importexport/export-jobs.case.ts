@@ -161,6 +161,18 @@ export function exportJobSuite(name: string, databaseUrl: (dir: string) => Promi
       await create('exp-d');
       await setExportShipping(database.db, server, 'exp-d', shipping('EXP-D'), t0);
       await assert.rejects(setExportShipping(database.db, server, 'exp-c', shipping('EXP-D'), t0), rejectsWith(409, /belongs to another job/));
+      await createImportJob(
+        database.db,
+        sub,
+        {
+          name: 'seed-2',
+          storageAccount: 'acct',
+          container: 'c',
+          drives: [{ driveId: crypto.randomUUID(), key: 'a2V5', manifestSha256: 'f'.repeat(64), files: 1, bytes: 1 }],
+        },
+        t0,
+      );
+      await assert.rejects(setShipping(database.db, sub, 'seed-2', shipping('EXP-D'), t0), rejectsWith(409, /belongs to another export job/));
       // Shipped blank drives cannot be canceled away, as in Azure: a Creating job can.
       await assert.rejects(cancelExportJob(database.db, server, 'exp-d', t0), rejectsWith(409, /Shipping cannot become Canceled/));
       assert.equal((await cancelExportJob(database.db, server, 'exp-c', t0)).state, 'Canceled');

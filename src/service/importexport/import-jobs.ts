@@ -128,7 +128,9 @@ export async function setShipping(db: Db, subscriptionId: string, name: string, 
     .where('tracking_number', '=', details.trackingNumber)
     .where('id', '!=', job.id)
     .executeTakeFirst();
-  if (taken) throw trackingNumberTaken(details.trackingNumber, "; one package holds one job's drives");
+  // Export jobs' packages (blank drives on their way) are packages too.
+  const exportTaken = await db.selectFrom('export_jobs').select('name').where('tracking_number', '=', details.trackingNumber).executeTakeFirst();
+  if (taken || exportTaken) throw trackingNumberTaken(details.trackingNumber, "; one package holds one job's drives", taken ? 'import' : 'export');
   const at = now.toISOString();
   try {
     await db
@@ -284,8 +286,8 @@ async function jobAndDrive(db: Db, jobId: string, driveId: string): Promise<{ jo
   return { job, drive };
 }
 
-function trackingNumberTaken(trackingNumber: string, why = ''): DriveseedError {
-  return new DriveseedError('CONFLICT', `tracking number ${trackingNumber} belongs to another import job${why}`, { field: 'trackingNumber' });
+function trackingNumberTaken(trackingNumber: string, why = '', kind = 'import'): DriveseedError {
+  return new DriveseedError('CONFLICT', `tracking number ${trackingNumber} belongs to another ${kind} job${why}`, { field: 'trackingNumber' });
 }
 
 /** Moves only from the state read: a concurrent move by another instance makes this one fail, not overwrite. */
