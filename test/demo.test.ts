@@ -16,6 +16,10 @@ it('driveseed demo runs the whole seed workflow and ends with a verified restore
     'took over server',
     'revoked 1 certificate of the lost machine',
     "the new machine's restore matches the source byte for byte",
+    'export job demo-export created',
+    'read back and verified',
+    'came from the drives, 1 file',
+    'the restore from the drives matches the source byte for byte',
   ]) {
     assert.ok(r.stdout.includes(step), `demo output lacks "${step}"`);
   }

@@ -12,6 +12,9 @@ export const PACK_NAME_PATTERN = '^data/[0-9a-f]{2}/[0-9a-f]{64}$';
 /** Grants asked for at once: a restore asks for the packs it is about to read. */
 export const MAX_GRANTS_PER_REQUEST = 64;
 
+/** Pack names an export-job request carries: a large recovery point's list goes in several (the service's body limit is 1 MiB). */
+export const MAX_EXPORT_PACKS_PER_REQUEST = 5_000;
+
 /** Job names: lower-case letters, digits, - and _, starting with a letter (the agent checks them before any drive is written). */
 export const IMPORT_JOB_NAME = /^[a-z][a-z0-9_-]{1,63}$/;
 /** Drives the data centre is done with, or gave up on: once every drive is one of these, nothing more will land in the container. */

@@ -26,6 +26,12 @@ import {
   ContainerParams,
   CreateApplication,
   CreateImportJob,
+  AddExportPacks,
+  CreateExportJob,
+  ExportFileList,
+  ExportJob,
+  ExportJobList,
+  ExportJobParams,
   DatacenterView,
   DriveLogs,
   FinishJob,
@@ -98,6 +104,8 @@ const ACCOUNT = `${SUBSCRIPTION}/storage-accounts/:account`;
 const CONTAINER = `${ACCOUNT}/containers/:container`;
 const IMPORT_JOBS = `${SUBSCRIPTION}/import-jobs`;
 const IMPORT_JOB = `${IMPORT_JOBS}/:jobName`;
+const EXPORT_JOBS = `${SERVER}/export-jobs`;
+const EXPORT_JOB = `${EXPORT_JOBS}/:jobName`;
 
 /** Every route of the API, in the order the service registers (and /openapi.json lists) them. */
 export const routes = {
@@ -187,6 +195,42 @@ export const routes = {
   setShipping: { method: 'PUT', path: `${IMPORT_JOB}/shipping`, params: ImportJobParams, body: ShippingDetailsBody, status: 200, response: ImportJob },
   cancelImportJob: { method: 'POST', path: `${IMPORT_JOB}/cancel`, params: ImportJobParams, status: 200, response: ImportJob },
   driveLogs: { method: 'GET', path: `${IMPORT_JOB}/drives/:driveId/logs`, params: ImportDriveParams, status: 200, response: DriveLogs },
+  createExportJob: {
+    method: 'POST',
+    path: EXPORT_JOBS,
+    params: ServerParams,
+    body: CreateExportJob,
+    status: 201,
+    response: ExportJob,
+    description: "restore by drive: an export of one recovery point; the agent names its packs, the service checks each is in the server's repository",
+  },
+  addExportPacks: { method: 'POST', path: `${EXPORT_JOB}/packs`, params: ExportJobParams, body: AddExportPacks, status: 200, response: ExportJob },
+  getExportJob: {
+    method: 'GET',
+    path: EXPORT_JOB,
+    params: ExportJobParams,
+    status: 200,
+    response: ExportJob,
+    description: "the job with each written drive's key, which the agent needs to read the drive",
+  },
+  exportFiles: { method: 'GET', path: `${EXPORT_JOB}/files`, params: ExportJobParams, status: 200, response: ExportFileList },
+  setExportShipping: {
+    method: 'PUT',
+    path: `${EXPORT_JOB}/shipping`,
+    params: ExportJobParams,
+    body: ShippingDetailsBody,
+    status: 200,
+    response: ExportJob,
+  },
+  cancelExportJob: { method: 'POST', path: `${EXPORT_JOB}/cancel`, params: ExportJobParams, status: 200, response: ExportJob },
+  listExportJobs: {
+    method: 'GET',
+    path: `${SUBSCRIPTION}/export-jobs`,
+    params: SubscriptionParams,
+    status: 200,
+    response: ExportJobList,
+    description: "the subscription's export jobs, without drive keys (the console's list)",
+  },
 
   // the web console
   signIn: { method: 'POST', path: '/v1/session', body: SignIn, status: 201, response: Session },

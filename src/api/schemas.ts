@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { CLIENT_ASSERTION_TYPE, MAX_GRANTS_PER_REQUEST, PACK_NAME_PATTERN } from './contract.js';
+import { CLIENT_ASSERTION_TYPE, MAX_EXPORT_PACKS_PER_REQUEST, MAX_GRANTS_PER_REQUEST, PACK_NAME_PATTERN } from './contract.js';
 
 /*
  * The HTTP API's request and response shapes, declared once: the server validates requests
@@ -404,6 +404,60 @@ export type ImportJob = Static<typeof ImportJob>;
 
 export const ImportJobList = Type.Object({ jobs: Type.Array(ImportJob) });
 export const DriveLogs = Type.Object({ errorLog: Type.String(), verboseLog: Type.String() });
+
+/** Export jobs (restore by drive) belong to the server whose recovery point they carry. */
+export const ExportJobParams = Type.Object({
+  subscriptionId: Id,
+  vaultName: VaultParams.properties.vaultName,
+  serverId: Id,
+  jobName: Type.String({ maxLength: 64 }),
+});
+/** Pack names as the agent sends them; the service checks each against PACK_NAME_PATTERN and its repository (a clear line for `../`). */
+const ExportPacks = Type.Array(Type.String({ maxLength: 100 }), { maxItems: MAX_EXPORT_PACKS_PER_REQUEST });
+export const CreateExportJob = Type.Object(
+  {
+    name: Type.String({ minLength: 2, maxLength: 64 }),
+    snapshotId: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+    packs: ExportPacks,
+  },
+  { additionalProperties: false },
+);
+export const AddExportPacks = Type.Object({ packs: ExportPacks }, { additionalProperties: false });
+export const ExportJob = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  serverId: Type.String(),
+  serverName: Type.String(),
+  vaultName: Type.String(),
+  snapshotId: Type.String(),
+  state: Type.String(),
+  createdAt: Type.String(),
+  stateChangedAt: Type.String(),
+  shippedAt: Type.Optional(Type.String()),
+  shipping: Type.Optional(ShippingDetailsBody),
+  returnTrackingNumber: Type.Optional(Type.String()),
+  deadline: Type.Optional(Type.Object({ what: Type.String(), at: Type.String() })),
+  files: Type.Integer(),
+  bytes: Type.Integer(),
+  drives: Type.Array(
+    Type.Object({
+      driveId: Type.String(),
+      state: Type.String(),
+      files: Type.Integer(),
+      bytes: Type.Integer(),
+      stateChangedAt: Type.String(),
+      history: Type.Optional(StateHistory),
+      key: Type.Optional(Type.String()),
+      manifestSha256: Type.Optional(Type.String()),
+    }),
+  ),
+  history: Type.Optional(StateHistory),
+  shippingAddress: Type.Optional(Type.String()),
+});
+export type ExportJob = Static<typeof ExportJob>;
+export const ExportJobList = Type.Object({ jobs: Type.Array(ExportJob) });
+export const ExportFileList = Type.Object({ files: Type.Array(Type.Object({ name: Type.String(), size: Type.Integer() })) });
+export type ExportFileList = Static<typeof ExportFileList>;
 
 // ---- console -------------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,7 @@ import { formatBytes } from './progress.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/driveseed.js', import.meta.url));
 const JOB = 'demo-seed';
-const STEPS = 13;
+const STEPS = 14;
 
 /**
  * The whole seed workflow on the embedded defaults, each step as the real command a user
@@ -88,35 +88,7 @@ export async function runDemo(work: string, givenData: string | undefined): Prom
     ]);
 
     step('shipping details, and the scheduled backup while the drives travel');
-    await run([
-      'diskprep',
-      '--update-shipping',
-      '--staging',
-      staging,
-      '--publish-settings',
-      settings,
-      '--job',
-      JOB,
-      '--carrier',
-      'DHL',
-      '--tracking',
-      `DEMO-${randomBytes(4).toString('hex').toUpperCase()}`,
-      '--ship-date',
-      new Date().toISOString().slice(0, 10),
-      '--contact-name',
-      'Demo Admin',
-      '--phone',
-      '+31 20 123 4567',
-      '--email',
-      'admin@example.org',
-      '--return-address',
-      'Dam 1, Amsterdam',
-      '--country',
-      'NL',
-      '--postal-code',
-      '1012 JS',
-      '--yes',
-    ]);
+    await run(['diskprep', '--update-shipping', '--staging', staging, '--publish-settings', settings, '--job', JOB, ...demoShipping(), '--yes']);
     await run(['agent', 'backup-now']);
 
     step('the data centre receives the drives, verifies every block and imports them into the container');
@@ -151,7 +123,8 @@ export async function runDemo(work: string, givenData: string | undefined): Prom
     step(`the restore matches the source byte for byte (${tree.files} files, ${formatBytes(tree.bytes)})`);
 
     await recoverOnNewMachine(work, settings, password, data, step);
-    console.log('\ndemo finished: offline seed, import, seed completion, incremental, restore and disaster recovery all verified');
+    await restoreByDrive(work, serviceDir, password, data, step);
+    console.log('\ndemo finished: offline seed, import, seed completion, incremental, restore, disaster recovery and restore by drive all verified');
   } finally {
     await service.stop();
   }
@@ -172,6 +145,73 @@ async function recoverOnNewMachine(work: string, settings: string, password: str
   const diffs = await compareTrees(data, join(target, data));
   if (diffs.length > 0) throw new DriveseedError('CORRUPT', `the new machine's restore differs from the source: ${diffs.slice(0, 5).join('; ')}`);
   console.log("  the new machine's restore matches the source byte for byte");
+}
+
+/**
+ * The other direction: the new machine asks for an export of the latest recovery point, the
+ * data centre writes it onto two blank drives and ships them back, a byte flips on the way, and
+ * the restore from the drives fetches only the damaged pack over the network.
+ */
+async function restoreByDrive(work: string, serviceDir: string, password: string, data: string, step: (text: string) => void): Promise<void> {
+  step('restore by drive: an export job of the latest recovery point, written by the data centre onto two blank drives, one byte flipped on the way back');
+  const run = (args: string[]) => runCli(args, { DRIVESEED_HOME: join(work, 'new-machine'), DRIVESEED_PASSWORD: '' });
+  const job = 'demo-export';
+  await run(['agent', 'export', '--job', job, 'latest', '--password-file', password, ...demoShipping()]);
+  const drives = [join(work, 'export-drive1'), join(work, 'export-drive2.img')];
+  await rm(drives[0], { recursive: true, force: true });
+  await rm(drives[1], { force: true });
+  await mkdir(drives[0]);
+  const vault = join(serviceDir, 'blobs', 'vaults');
+  const capacity = await capacityForTwoDrives(vault);
+  await run(['datacenter', 'export', '--data-dir', serviceDir, '--job', job, '--drive', ...drives, '--capacity', String(capacity)]);
+  await run(['datacenter', 'ship-back', '--data-dir', serviceDir, '--job', job, '--tracking', `RET-${randomBytes(4).toString('hex').toUpperCase()}`]);
+  await flipOneByte(drives[0]);
+  const target = join(work, 'restore-from-drives');
+  await rm(target, { recursive: true, force: true });
+  await run(['agent', 'restore', 'latest', '--from-drive', ...drives, '--target', target, '--password-file', password]);
+  const diffs = await compareTrees(data, join(target, data));
+  if (diffs.length > 0) throw new DriveseedError('CORRUPT', `the restore from the drives differs from the source: ${diffs.slice(0, 5).join('; ')}`);
+  console.log('  the restore from the drives matches the source byte for byte');
+}
+
+/** A byte of the drive's largest payload file flips, as a drive can damage one in transit. */
+async function flipOneByte(drive: string): Promise<void> {
+  const payload = join(drive, 'payload');
+  const files = await Promise.all((await readdir(payload)).map(async (name) => ({ name, size: (await stat(join(payload, name))).size })));
+  const largest = files.sort((a, b) => b.size - a.size)[0];
+  const handle = await open(join(payload, largest.name), 'r+');
+  try {
+    const byte = Buffer.alloc(1);
+    await handle.read(byte, 0, 1, 100);
+    byte[0] ^= 0x10;
+    await handle.write(byte, 0, 1, 100);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The shipping flags of the demo's packages (a fresh tracking number each). */
+function demoShipping(): string[] {
+  return [
+    '--carrier',
+    'DHL',
+    '--tracking',
+    `DEMO-${randomBytes(4).toString('hex').toUpperCase()}`,
+    '--ship-date',
+    new Date().toISOString().slice(0, 10),
+    '--contact-name',
+    'Demo Admin',
+    '--phone',
+    '+31 20 123 4567',
+    '--email',
+    'admin@example.org',
+    '--return-address',
+    'Dam 1, Amsterdam',
+    '--country',
+    'NL',
+    '--postal-code',
+    '1012 JS',
+  ];
 }
 
 /** Runs the real CLI and shows what it prints, indented; a failing step stops the demo with its message. */

@@ -46,7 +46,7 @@ const GROUPS: Record<string, { description: string; subcommands: string[] }> = {
   },
   agent: {
     description: 'the protected server: register with a vault, protect paths, back up, restore',
-    subcommands: ['register', 'protect', 'policy', 'backup-now', 'status', 'recovery-points', 'estimate', 'restore', 'run'],
+    subcommands: ['register', 'protect', 'policy', 'backup-now', 'status', 'recovery-points', 'estimate', 'restore', 'export', 'run'],
   },
   key: {
     description: "the repository's passwords: each is a key file wrapping the one master key",
@@ -58,7 +58,7 @@ const GROUPS: Record<string, { description: string; subcommands: string[] }> = {
   },
   datacenter: {
     description: "the data centre's side of the import service: incoming jobs, receiving and importing drives, deadlines",
-    subcommands: ['jobs', 'receive', 'ship-back', 'tick'],
+    subcommands: ['jobs', 'receive', 'export', 'ship-back', 'tick'],
   },
 };
 

@@ -10,6 +10,7 @@ import { serve } from './http/serve.js';
 import { tokenAudiences } from './http/token-audience.js';
 import { registerVaultRoutes } from './vault/vault-routes.js';
 import { registerImportRoutes } from './importexport/import-routes.js';
+import { registerExportRoutes } from './importexport/export-routes.js';
 import { registerAccountRoutes } from './accounts/account-routes.js';
 import type { BlobStore } from '../core/storage/blob-store.js';
 import { registerConsoleRoutes } from './console/console-routes.js';
@@ -142,6 +143,7 @@ export async function buildServer(options: ServiceOptions): Promise<FastifyInsta
   });
   registerAccountRoutes(app, { db, blobs: options.blobs, now, caller });
   registerImportRoutes(app, { db, now, caller, shippingAddress: options.shippingAddress ?? DEFAULT_SHIPPING_ADDRESS });
+  registerExportRoutes(app, { db, blobs: options.blobs, now, caller, shippingAddress: options.shippingAddress ?? DEFAULT_SHIPPING_ADDRESS });
   registerConsoleRoutes(app, {
     db,
     now,

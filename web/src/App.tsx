@@ -9,6 +9,7 @@ import { BackupJobsPage } from './pages/BackupJobs.js';
 import { BackupJobPage } from './pages/BackupJob.js';
 import { ImportJobsPage } from './pages/ImportJobs.js';
 import { ImportJobPage } from './pages/ImportJob.js';
+import { ExportJobsPage } from './pages/ExportJobs.js';
 import { DatacenterPage } from './pages/Datacenter.js';
 import { AlertsPage } from './pages/Alerts.js';
 
@@ -64,6 +65,7 @@ function Page({ session, path }: { session: Session; path: string }) {
   if (path === '/import-jobs') return <ImportJobsPage sub={sub} />;
   if (path === '/alerts') return <AlertsPage sub={sub} />;
   if ((params = match('/import-jobs/:name', path))) return <ImportJobPage sub={sub} name={params.name} />;
+  if (path === '/export-jobs') return <ExportJobsPage sub={sub} />;
   return <NotFound what={`No page at ${path}.`} />;
 }
 
@@ -85,6 +87,7 @@ const OWNER_NAV = [
   { href: '/recovery-points', label: 'Recovery points' },
   { href: '/import-jobs', label: 'Import jobs' },
   { href: '/alerts', label: 'Alerts' },
+  { href: '/export-jobs', label: 'Export jobs' },
 ];
 
 function Shell({ session, path, onSignedOut, children }: { session: Session; path: string; onSignedOut: () => void; children: ReactNode }) {

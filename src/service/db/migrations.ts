@@ -234,6 +234,55 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0010_export_jobs': {
+    async up(db: Kysely<any>) {
+      // Restore by drive: one recovery point of one server, written by the data centre onto the customer's blank drives.
+      await db.schema
+        .createTable('export_jobs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('subscription_id', 'text', (c) => c.notNull().references('subscriptions.id').onDelete('cascade'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('server_id', 'text', (c) => c.notNull().references('servers.id').onDelete('cascade'))
+        .addColumn('snapshot_id', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('state_changed_at', 'text', (c) => c.notNull())
+        .addColumn('shipped_at', 'text')
+        .addColumn('shipping', 'text')
+        .addColumn('tracking_number', 'text')
+        .addColumn('return_tracking_number', 'text')
+        .addUniqueConstraint('export_jobs_name_unique', ['subscription_id', 'name'])
+        .addUniqueConstraint('export_jobs_tracking_unique', ['tracking_number'])
+        .execute();
+      // The repository files the job carries, each checked to be in the server's repository when named.
+      await db.schema
+        .createTable('export_files')
+        .addColumn('job_id', 'text', (c) => c.notNull().references('export_jobs.id').onDelete('cascade'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('size', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('export_files_pk', ['job_id', 'name'])
+        .execute();
+      await db.schema
+        .createTable('export_drives')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('job_id', 'text', (c) => c.notNull().references('export_jobs.id').onDelete('cascade'))
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('drive_key', 'text', (c) => c.notNull())
+        .addColumn('manifest_sha256', 'text', (c) => c.notNull())
+        .addColumn('files', 'integer', (c) => c.notNull())
+        .addColumn('bytes', 'bigint', (c) => c.notNull())
+        .addColumn('state_changed_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('export_events')
+        .addColumn('job_id', 'text', (c) => c.notNull().references('export_jobs.id').onDelete('cascade'))
+        .addColumn('drive_id', 'text')
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('export_events_job').on('export_events').columns(['job_id', 'at']).execute();
+    },
+  },
   '0012_alerts': {
     async up(db: Kysely<any>) {
       // The agent's whole policy (docs/policy-document.md) and its time zone, so a recovered

@@ -231,6 +231,43 @@ export interface AlertDeliveryTable {
   delivered_at: string | null;
 }
 
+/** An export job: one recovery point of one server, for the data centre to write onto drives (restore by drive). */
+export interface ExportJobTable {
+  id: string;
+  subscription_id: string;
+  name: string;
+  server_id: string;
+  snapshot_id: string;
+  state: string;
+  created_at: string;
+  state_changed_at: string;
+  shipped_at: string | null;
+  /** JSON of the shipping details of the blank drives (carrier, tracking, contact, return address). */
+  shipping: string | null;
+  tracking_number: string | null;
+  /** The data centre's tracking number for the drives on their way back. */
+  return_tracking_number: string | null;
+}
+
+/** One repository file an export job carries, with its size in the vault. */
+export interface ExportFileTable {
+  job_id: string;
+  name: string;
+  size: number;
+}
+
+export interface ExportDriveTable {
+  id: string;
+  job_id: string;
+  state: string;
+  /** The drive key (base64): kept for the customer, who needs it to read the drive; never written to it. */
+  drive_key: string;
+  manifest_sha256: string;
+  files: number;
+  bytes: number;
+  state_changed_at: string;
+}
+
 export interface Database {
   subscriptions: SubscriptionTable;
   applications: ApplicationTable;
@@ -251,4 +288,8 @@ export interface Database {
   alert_targets: AlertTargetTable;
   alerts: AlertTable;
   alert_deliveries: AlertDeliveryTable;
+  export_jobs: ExportJobTable;
+  export_files: ExportFileTable;
+  export_drives: ExportDriveTable;
+  export_events: ImportEventTable;
 }

@@ -28,7 +28,8 @@ import { DAY_MS } from './states.js';
 import { CLAIM_STALE_MS, claimNext, enqueueDrive, pendingDrives } from '../datacenter/import-queue.js';
 
 const drive = (): NewDrive => ({ driveId: randomUUID(), key: 'a2V5', manifestSha256: 'f'.repeat(64), files: 3, bytes: 1000 });
-const shipping = (tracking: string): ShippingDetails => ({
+/** Shipping details as the import API takes them (the export suite uses them too). */
+export const shipping = (tracking: string): ShippingDetails => ({
   carrier: 'DHL',
   trackingNumber: tracking,
   shipDate: '2026-11-24',

@@ -6,7 +6,7 @@ import { ensureContainer } from '../accounts/storage-accounts.js';
 import type { ShippingDetails } from '../../api/schemas.js';
 import { IMPORT_JOB_NAME } from '../../api/contract.js';
 import { DriveseedError } from '../../core/errors.js';
-import { ARRIVAL_WINDOW_MS, assertDriveMove, assertJobMove, CREATING_TTL_MS, FINISHED_TTL_MS, type DriveState, type JobState } from './states.js';
+import { ARRIVAL_WINDOW_MS, assertDriveMove, assertJobMove, CREATING_TTL_MS, FINISHED_TTL_MS, jobDeadline, type DriveState, type JobState } from './states.js';
 
 export const MAX_DRIVES_PER_JOB = 10;
 
@@ -128,7 +128,9 @@ export async function setShipping(db: Db, subscriptionId: string, name: string, 
     .where('tracking_number', '=', details.trackingNumber)
     .where('id', '!=', job.id)
     .executeTakeFirst();
-  if (taken) throw trackingNumberTaken(details.trackingNumber, "; one package holds one job's drives");
+  // Export jobs' packages (blank drives on their way) are packages too.
+  const exportTaken = await db.selectFrom('export_jobs').select('name').where('tracking_number', '=', details.trackingNumber).executeTakeFirst();
+  if (taken || exportTaken) throw trackingNumberTaken(details.trackingNumber, "; one package holds one job's drives", taken ? 'import' : 'export');
   const at = now.toISOString();
   try {
     await db
@@ -284,8 +286,8 @@ async function jobAndDrive(db: Db, jobId: string, driveId: string): Promise<{ jo
   return { job, drive };
 }
 
-function trackingNumberTaken(trackingNumber: string, why = ''): DriveseedError {
-  return new DriveseedError('CONFLICT', `tracking number ${trackingNumber} belongs to another import job${why}`, { field: 'trackingNumber' });
+function trackingNumberTaken(trackingNumber: string, why = '', kind = 'import'): DriveseedError {
+  return new DriveseedError('CONFLICT', `tracking number ${trackingNumber} belongs to another ${kind} job${why}`, { field: 'trackingNumber' });
 }
 
 /** Moves only from the state read: a concurrent move by another instance makes this one fail, not overwrite. */
@@ -329,11 +331,7 @@ async function view(db: Db, job: ImportJobTable): Promise<ImportJobView> {
   const drives = await db.selectFrom('import_drives').selectAll().where('job_id', '=', job.id).orderBy('id').execute();
   const events = await db.selectFrom('import_events').selectAll().where('job_id', '=', job.id).orderBy('at').execute();
   const historyOf = (driveId: string | null) => events.filter((e) => e.drive_id === driveId).map((e) => ({ state: e.state, at: e.at }));
-  let deadline: ImportJobView['deadline'];
-  if (job.state === 'Creating')
-    deadline = { what: 'shipping details must be entered by', at: new Date(Date.parse(job.created_at) + CREATING_TTL_MS).toISOString() };
-  if (job.state === 'Shipping' && job.shipped_at)
-    deadline = { what: 'drives must arrive by', at: new Date(Date.parse(job.shipped_at) + ARRIVAL_WINDOW_MS).toISOString() };
+  const deadline = jobDeadline(job);
   return {
     id: job.id,
     name: job.name,

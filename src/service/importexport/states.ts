@@ -30,8 +30,15 @@ const DRIVE_MOVES: Record<DriveState, DriveState[]> = {
   ShippedBack: [],
 };
 
-export function assertJobMove(from: JobState, to: JobState): void {
-  if (!JOB_MOVES[from].includes(to)) throw new DriveseedError('CONFLICT', `an import job in state ${from} cannot become ${to}`, { field: 'state' });
+/**
+ * Import jobs carry drives into the data centre, export jobs (restore by drive) carry a
+ * recovery point out on the customer's blank drives: the same states and moves, as in Azure's
+ * Import/Export service; only the words differ.
+ */
+export type JobKind = 'import' | 'export';
+
+export function assertJobMove(from: JobState, to: JobState, kind: JobKind = 'import'): void {
+  if (!JOB_MOVES[from].includes(to)) throw new DriveseedError('CONFLICT', `an ${kind} job in state ${from} cannot become ${to}`, { field: 'state' });
 }
 
 export function assertDriveMove(from: DriveState, to: DriveState): void {
@@ -45,3 +52,15 @@ export const CREATING_TTL_MS = 14 * DAY_MS;
 export const ARRIVAL_WINDOW_MS = 14 * DAY_MS;
 /** Completed and Closed jobs are deleted after 90 days. */
 export const FINISHED_TTL_MS = 90 * DAY_MS;
+
+/** The deadline still ahead of a job: its shipping details (Creating), or its drives' arrival (Shipping); `drives` says which drives. */
+export function jobDeadline(
+  job: { state: string; created_at: string; shipped_at: string | null },
+  drives = 'drives',
+): { what: string; at: string } | undefined {
+  if (job.state === 'Creating')
+    return { what: 'shipping details must be entered by', at: new Date(Date.parse(job.created_at) + CREATING_TTL_MS).toISOString() };
+  if (job.state === 'Shipping' && job.shipped_at)
+    return { what: `${drives} must arrive by`, at: new Date(Date.parse(job.shipped_at) + ARRIVAL_WINDOW_MS).toISOString() };
+  return undefined;
+}

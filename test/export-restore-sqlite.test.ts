@@ -1,0 +1,3 @@
+import { exportRestoreSuite } from './export-restore.case.js';
+
+exportRestoreSuite({ name: 'SQLite and the file blob store', start: async () => ({ extra: [], env: {}, datacenter: [] }) });
