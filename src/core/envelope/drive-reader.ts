@@ -202,5 +202,6 @@ async function readVerified(
     problems.push({ file: file.name, ...reply.problem });
     return undefined;
   }
+  if (!('data' in reply)) throw new Error('the import asked for data and got a read-back');
   return Buffer.from(reply.data);
 }
