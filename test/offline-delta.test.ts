@@ -54,6 +54,22 @@ describe('offline deltas: a large change after the seed goes on drives too', () 
   it('stages only what the vault lacks as a second import job; backups wait for it, then it completes as a seed and restores byte for byte', async (t) => {
     const s = await seeded(t);
     await writeRandom(join(s.data, 'new-share'), 32, 'big');
+
+    // Ship or upload the change? At 1 kbit/s drives win even a day door to door; at 1 Gbit/s the link does.
+    const slow = json(cli(['agent', 'estimate', '--pending', '--bandwidth', '1kbit', '--shipping-days', '1', '--json'], s.env));
+    assert.equal(slow.advice, 'offline-delta');
+    assert.equal(slow.files, 4);
+    assert.ok(slow.bytes >= 32 * MB && slow.bytes < 33 * MB, `the change is the new share: ${slow.bytes} bytes`);
+    assert.equal(json(cli(['agent', 'estimate', '--pending', '--bandwidth', '1Gbit', '--json'], s.env)).advice, 'upload');
+    const said = cli(['agent', 'estimate', '--pending', '--bandwidth', '1kbit'], s.env);
+    assert.match(said.stdout, /assuming 3 days door to door and the change stored uncompressed\n {2}advice: ship it: agent backup-now --offline-delta/);
+    // agent status advises at the policy's upload limit, and only when it has one.
+    assert.equal(json(cli(['agent', 'status', '--json'], s.env)).deltaAdvice, undefined);
+    s.ok(cli(['agent', 'protect', '--limit-upload', '100B'], s.env));
+    assert.equal(json(cli(['agent', 'status', '--json'], s.env)).deltaAdvice.advice, 'offline-delta');
+    assert.match(cli(['agent', 'status'], s.env).stdout, /pending change since the last backup .*: 4 files.*\n.*\n.*as an offline delta.*\n {2}advice: ship it/);
+    s.ok(cli(['agent', 'protect', '--limit-upload', 'off'], s.env));
+
     const staged = json(s.delta('delta-one'));
     assert.equal(staged.state, 'Waiting');
     assert.equal(staged.kind, 'offline');
@@ -70,6 +86,8 @@ describe('offline deltas: a large change after the seed goes on drives too', () 
 
     // One delta at a time, and a backup-now meanwhile waits for it, sending only its own small change.
     assert.match(s.delta('delta-two').stderr, /offline delta delta-one is on its way; one delta at a time/);
+    s.ok(cli(['agent', 'protect', '--schedule', '0 2 * * *'], s.env));
+    assert.match(cli(['agent', 'status'], s.env).stdout, /offline delta: import job delta-one into seedacct\/seeds, staged in .*; backups wait for it/);
     await appendFile(join(s.data, 'new-share', 'notes.txt'), 'written while the delta travels\n');
     const inTransit = json(cli(['agent', 'backup-now', '--json'], s.env));
     assert.equal(inTransit.state, 'Waiting');
