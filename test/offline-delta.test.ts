@@ -67,7 +67,10 @@ describe('offline deltas: a large change after the seed goes on drives too', () 
     assert.equal(json(cli(['agent', 'status', '--json'], s.env)).deltaAdvice, undefined);
     s.ok(cli(['agent', 'protect', '--limit-upload', '100B'], s.env));
     assert.equal(json(cli(['agent', 'status', '--json'], s.env)).deltaAdvice.advice, 'offline-delta');
-    assert.match(cli(['agent', 'status'], s.env).stdout, /pending change since the last backup .*: 4 files.*\n.*\n.*as an offline delta.*\n {2}advice: ship it/);
+    assert.match(
+      cli(['agent', 'status'], s.env).stdout,
+      /pending change since the last backup .*: 4 files.*\n.*\n.*as an offline delta.*\n {2}advice: ship it/,
+    );
     s.ok(cli(['agent', 'protect', '--limit-upload', 'off'], s.env));
 
     const staged = json(s.delta('delta-one'));
@@ -96,6 +99,11 @@ describe('offline deltas: a large change after the seed goes on drives too', () 
 
     const drive = await s.ship('delta-one', 'TRACK-2002');
     assert.equal(drive.state, 'Completed');
+    // The service knows the delta's job for what it is (the console labels it); the seed's has no kind.
+    const jobOf = (job: string) =>
+      json(cli(['diskprep', '--status', '--staging', s.staging, '--publish-settings', s.settings, '--job', job, '--json'], s.env)).job;
+    assert.equal(jobOf('delta-one').kind, 'delta');
+    assert.equal(jobOf('seed-one').kind, undefined);
     const after = json(cli(['agent', 'backup-now', '--json'], s.env));
     assert.equal(after.seed.job.state, 'Completed');
     assert.match(after.seed.job.message, /^offline delta of import job delta-one: \d+ files copied in the service, 0 healed over the network/);

@@ -153,6 +153,7 @@ async function verifyAndRegister(
     storageAccount: record.storageAccount,
     container: record.container,
     drives: drives.map(({ driveId, key, manifestSha256, files, bytes }) => ({ driveId, key, manifestSha256, files, bytes })),
+    ...(record.kind === 'delta' ? { kind: 'delta' as const } : {}),
   });
   return { job, verified, drives };
 }

@@ -3,11 +3,9 @@ import { join } from 'node:path';
 import { DriveseedError } from '../errors.js';
 import { mapLimited } from '../util/semaphore.js';
 import { WorkerPool } from '../util/worker-pool.js';
-import { SEAL_OVERHEAD } from '../repo/crypto.js';
-import { openDriveSource } from './drive-medium.js';
-import { readDriveHeader } from './drive-reader.js';
-import type { OpenReply, OpenRequest } from './open-worker.js';
-import { blockCheckOf, MANIFEST_FILE, MAX_MANIFEST_BYTES, openManifest, sealedLength, sha256, type ManifestFile } from './envelope-format.js';
+import { openDriveSource, type DriveSource } from './drive-medium.js';
+import { checkOnDrive, readDriveHeader, type OpenPool } from './drive-reader.js';
+import { blockCheckOf, MANIFEST_FILE, MAX_MANIFEST_BYTES, openManifest, sha256, type BlockCheck, type ManifestFile } from './envelope-format.js';
 
 /*
  * diskprep's read-back of a drive it wrote (docs/drive-envelope.md, "Read-back"): every
@@ -47,7 +45,6 @@ export interface DriveVerifyReport {
 
 /** Files checked at once: two cores decrypting while a third file waits on the drive. */
 const PARALLEL_FILES = 3;
-const HASHED_NAME = /(?:^|\/)([0-9a-f]{64})$/;
 
 export async function verifyDrive(
   drive: DriveToVerify,
@@ -72,7 +69,7 @@ export async function verifyDrive(
   const done = await readVerified(options.stateDir, drive.driveId);
   const bytesTotal = manifest.files.reduce((n, f) => n + f.length, 0);
   let bytesDone = 0;
-  const pool: WorkerPool<OpenRequest, OpenReply> = new WorkerPool(new URL('./open-worker.js', import.meta.url));
+  const pool: OpenPool = new WorkerPool(new URL('./open-worker.js', import.meta.url));
   await mapLimited(manifest.files, PARALLEL_FILES, async (file) => {
     if (done.has(verifiedLine(file))) report.resumed++;
     else {
@@ -91,30 +88,14 @@ export async function verifyDrive(
 
 /** Undefined or 'cached' when the file verified (read from the device, or through the page cache); else what is wrong. */
 async function readBack(
-  pool: WorkerPool<OpenRequest, OpenReply>,
-  source: Awaited<ReturnType<typeof openDriveSource>>,
+  pool: OpenPool,
+  source: DriveSource,
   driveId: string,
   key: Buffer,
-  check: ReturnType<typeof blockCheckOf>,
+  check: BlockCheck,
   file: ManifestFile,
 ): Promise<VerifyProblem | 'cached' | undefined> {
-  const where = await source.locate(file.storedAs);
-  if (!where) return { file: file.name, storedAs: file.storedAs, reason: `missing from the drive (${file.storedAs})` };
-  if (where.available < sealedLength(file.length, SEAL_OVERHEAD))
-    return { file: file.name, storedAs: file.storedAs, reason: `truncated: shorter than the manifest says (${file.storedAs})` };
-  const reply = await pool.run({
-    path: where.file,
-    offset: where.offset,
-    available: where.available,
-    check,
-    driveId,
-    storedAs: file.storedAs,
-    key,
-    length: file.length,
-    blocks: file.blocks,
-    expectedId: HASHED_NAME.exec(file.name)?.[1],
-    readBack: true,
-  });
+  const reply = await checkOnDrive(pool, source, { driveId, key, check, file, readBack: true });
   if ('problem' in reply) return { file: file.name, storedAs: file.storedAs, ...reply.problem };
   return 'verified' in reply && !reply.fromDevice ? 'cached' : undefined;
 }

@@ -234,6 +234,12 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0011_offline_delta': {
+    async up(db: Kysely<any>) {
+      // 'delta' for an offline delta's import job (agent backup-now --offline-delta); null for a seed, as every older job.
+      await db.schema.alterTable('import_jobs').addColumn('kind', 'text').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -74,7 +74,10 @@ async function openPostgres(url: string): Promise<OpenedDatabase> {
 }
 
 async function migrate(db: Db): Promise<void> {
-  const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+  // Migrations are written on parallel branches and each stands alone (a table or column of
+  // its own): one merged later but named earlier (0010 after 0011 ran) still runs, rather than
+  // the service refusing to start on a "corrupted" history.
+  const { error, results } = await new Migrator({ db, provider: migrationProvider, allowUnorderedMigrations: true }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new DriveseedError('STORAGE', `database migration ${failed} failed: ${(error as Error).message}`, { cause: error });
