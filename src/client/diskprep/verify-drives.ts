@@ -5,6 +5,7 @@ import { readDriveHeader } from '../../core/envelope/drive-reader.js';
 import { forgetReadBack, verifyDrive, type DriveVerifyReport, type VerifyProblem } from '../../core/envelope/drive-verify.js';
 import { dropDrive, rewriteFiles, updateDrive, writtenDrives, type WrittenDrive } from '../../core/envelope/drive-writer.js';
 import type { BlobStore } from '../../core/storage/blob-store.js';
+import { CONTENT_MISMATCH } from '../../core/envelope/envelope-format.js';
 
 export interface VerifyProgress {
   driveId: string;
@@ -90,6 +91,17 @@ async function verifyOne(drive: WrittenDrive, options: VerifyOptions): Promise<V
     }
     for (const p of report.problems) options.say(problemLine(report, p));
     if (options.registered) throw registeredDriveBad(report);
+    // Every block opened, but the file is not what its name promises: the staged copy was
+    // sealed faithfully and is itself damaged. Writing it again, or onto another drive, cannot help.
+    const damagedStaging = report.problems.find((p) => p.reason === CONTENT_MISMATCH);
+    if (damagedStaging)
+      throw new DriveseedError(
+        'CORRUPT',
+        `the staged copy of ${damagedStaging.file} does not match its name: the staged repository is damaged, not drive ${drive.path}`,
+        {
+          hint: 'run `driveseed check --repo STAGING/JOB/repository --read-data`, and back up again into a fresh staging job',
+        },
+      );
     const again = report.problems.find((p) => failedBefore.has(p.storedAs ?? p.file));
     if (again) {
       await dropDrive(options.stateDir, options.jobName, drive.driveId);

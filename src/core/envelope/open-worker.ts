@@ -3,7 +3,7 @@ import { closeSync, fstatSync, openSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { cipherInto, NONCE_LENGTH, SEAL_OVERHEAD, TAG_LENGTH } from '../repo/crypto.js';
 import { contentCheck, contentMatchesId } from '../repo/ids.js';
-import { BLOCK_SIZE, blockAad, DRIVE_OPEN_FLAGS, type BlockCheck } from './envelope-format.js';
+import { BLOCK_SIZE, blockAad, CONTENT_MISMATCH, DRIVE_OPEN_FLAGS, type BlockCheck } from './envelope-format.js';
 import { cachedReader, openReadBack, type ReadBack } from './read-back.js';
 
 /*
@@ -83,7 +83,7 @@ function openFile(request: OpenRequest): OpenReply {
       content?.update(block);
     }
     if (request.expectedId && !(content ? content.matches(request.expectedId) : contentMatchesId(out, request.expectedId))) {
-      return { problem: { reason: 'content does not match its name' } };
+      return { problem: { reason: CONTENT_MISMATCH } };
     }
     return buffer ? { data: buffer } : { verified: true, fromDevice: reader.fromDevice };
   } finally {
