@@ -80,6 +80,65 @@ describe('disaster recovery: a lost server restored on a new machine', () => {
     assert.equal(next.filesUnchanged, 82, "the new machine's first backup builds on the lost one's");
   });
 
+  it("a recovered machine gets the whole policy from the vault: excludes (an exclude file's too), upload limit, retention, items, hooks, offline seeding, time zone", async (t) => {
+    const s = await setUpAgent(t);
+    const name = s.registered.name as string;
+    const excludeFile = join(s.dir, 'excludes.txt');
+    await writeFile(excludeFile, '# build output\n*.o\ncache/\n');
+    const amsterdam = { ...s.env, TZ: 'Europe/Amsterdam' };
+    const protect = (args: string[]) => {
+      const r = cli(['agent', 'protect', ...args], amsterdam);
+      assert.equal(r.code, 0, r.stderr);
+    };
+    protect([s.data, '--exclude', '*.tmp', '--exclude-file', excludeFile, '--limit-upload', '2M', '--schedule', '0 2 * * *']);
+    protect(['--keep-daily', '7', '--keep-weekly', '4', '--keep-within', '30d']);
+    protect(['--item', 'pgdump', '--command', 'echo "-- dump"', '--pre-hook', 'sync', '--post-hook', 'logger driveseed done']);
+    const offline = ['--offline', '--staging', join(s.dir, 'staging'), '--job', 'seed-dr', '--storage-account', 'seedacct', '--container', 'seeds'];
+    protect([...offline, '--heal-limit', '5MB']);
+    const before = json(cli(['agent', 'policy', '--json'], s.env));
+    assert.deepEqual(before.excludes, ['*.tmp', '*.o', 'cache/']);
+    assert.equal(json(cli(['agent', 'status', '--json'], s.env)).server.timeZone, 'Europe/Amsterdam');
+
+    // The server and its exclude file are gone; the new machine has the publish settings and the password.
+    await rm(s.env.DRIVESEED_HOME, { recursive: true, force: true });
+    await rm(excludeFile);
+    const fresh = { DRIVESEED_HOME: join(s.dir, 'new-machine') };
+    const recovered = cli(['agent', 'register', '--publish-settings', s.settings, '--vault', 'main', '--recover', name], fresh);
+    assert.equal(recovered.code, 0, recovered.stderr);
+    // The commands it will run came from the vault: it says so before the first backup.
+    assert.match(recovered.stdout, /runs with each backup, pre hook: sync$/m);
+    assert.match(recovered.stdout, /runs with each backup, post hook: logger driveseed done$/m);
+    assert.match(recovered.stdout, /runs with each backup, item pgdump: echo "-- dump"$/m);
+    assert.deepEqual(json(cli(['agent', 'policy', '--json'], fresh)), before);
+    // And it merges from there: one change keeps the rest.
+    assert.equal(cli(['agent', 'protect', '--schedule', '30 3 * * *'], fresh).code, 0);
+    assert.deepEqual(json(cli(['agent', 'policy', '--json'], fresh)), { ...before, schedule: '30 3 * * *' });
+  });
+
+  it('a policy document of a version this agent does not know stops the recovery with nothing taken over', async (t) => {
+    const s = await setUpAgent(t);
+    const name = s.registered.name as string;
+    assert.equal(cli(['agent', 'protect', s.data], s.env).code, 0);
+    const owner = new ServiceClient(s.url, { ownerKey: s.bootstrap.ownerKey });
+    const params = { subscriptionId: s.bootstrap.subscriptionId, vaultName: 'main', serverId: s.registered.id };
+    await owner.request('setPolicy', { params, body: { paths: [s.data], document: { version: 2, policy: { paths: [s.data], future: true } } } });
+    const fresh = { DRIVESEED_HOME: join(s.dir, 'new-machine') };
+    const refused = cli(['agent', 'register', '--publish-settings', s.settings, '--vault', 'main', '--recover', name], fresh);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      /^driveseed: the vault's policy document is version 2; this agent reads version 1 \(install the driveseed version that wrote it, or newer\)\n$/,
+    );
+    assert.equal(cli(['agent', 'status'], s.env).code, 0, 'the old machine still signs in');
+    assert.match(cli(['agent', 'status'], fresh).stderr, /not registered/);
+    // A document that lies about its fields is refused the same way, field named.
+    await owner.request('setPolicy', { params, body: { paths: [s.data], document: { version: 1, policy: { paths: ['relative/path'] } } } });
+    const bad = cli(['agent', 'register', '--publish-settings', s.settings, '--vault', 'main', '--recover', name], fresh);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /policy document: paths holds a path that is not absolute/);
+    assert.equal(cli(['agent', 'status'], s.env).code, 0);
+  });
+
   it("a new server in a vault hears it has no backups yet; the owner reads another server's points read-only", async (t) => {
     const s = await setUpAgent(t);
     cli(['agent', 'protect', s.data], s.env);

@@ -1,5 +1,11 @@
 import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import {
+  AlertList,
+  AlertQuery,
+  AlertTarget,
+  AlertTargetList,
+  AlertTargetParams,
+  CreateAlertTarget,
   Application,
   ApplicationList,
   ApplicationParams,
@@ -204,6 +210,27 @@ export const routes = {
     raw: true,
     description: 'server-sent events: backup-job and import-job, each with the changed object',
   },
+  // alerts
+  listAlerts: {
+    method: 'GET',
+    path: `${SUBSCRIPTION}/alerts`,
+    params: SubscriptionParams,
+    querystring: AlertQuery,
+    status: 200,
+    response: AlertList,
+    description: 'alerts raised for the subscription, newest first: the open ones, or all with state=all',
+  },
+  createAlertTarget: {
+    method: 'POST',
+    path: `${SUBSCRIPTION}/alert-targets`,
+    params: SubscriptionParams,
+    body: CreateAlertTarget,
+    status: 201,
+    response: AlertTarget,
+    description: "where alerts go: an e-mail address or a webhook URL; a webhook's signing secret is in this answer only",
+  },
+  listAlertTargets: { method: 'GET', path: `${SUBSCRIPTION}/alert-targets`, params: SubscriptionParams, status: 200, response: AlertTargetList },
+  deleteAlertTarget: { method: 'DELETE', path: `${SUBSCRIPTION}/alert-targets/:targetId`, params: AlertTargetParams, status: 204 },
   datacenterView: { method: 'GET', path: '/v1/datacenter', status: 200, response: DatacenterView },
   datacenterEvents: {
     method: 'GET',

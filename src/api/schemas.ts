@@ -109,11 +109,30 @@ export const Retention = Type.Object(
 );
 export type Retention = Static<typeof Retention>;
 
+/**
+ * The agent's whole policy as it stores it in the vault (docs/policy-document.md): the
+ * service keeps it whole and gives it back to a machine that recovers the server; only the
+ * agent reads `policy`, and it refuses a version it does not know.
+ */
+export const PolicyDocument = Type.Object(
+  {
+    version: Type.Integer({ minimum: 1, maximum: 1000 }),
+    policy: Type.Record(Type.String({ maxLength: 64 }), Type.Unknown()),
+    timeZone: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+export type PolicyDocument = Static<typeof PolicyDocument>;
+
 export const ProtectionPolicy = Type.Object(
   {
     paths: Type.Array(Type.String({ minLength: 1, maxLength: 4096 }), { maxItems: 1000 }),
     schedule: Type.Optional(Type.String({ maxLength: 100 })),
     retention: Type.Optional(Retention),
+    /** The agent's IANA time zone (Europe/Amsterdam): its schedule and retention days are read in it. */
+    timeZone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_+/-]+$' })),
+    /** Everything else the agent's policy holds, for a recovered machine. */
+    document: Type.Optional(PolicyDocument),
   },
   { additionalProperties: false },
 );
@@ -127,6 +146,8 @@ export const Server = Type.Object({
   paths: Type.Array(Type.String()),
   schedule: Type.Optional(Type.String()),
   retention: Type.Optional(Retention),
+  timeZone: Type.Optional(Type.String()),
+  policyDocument: Type.Optional(PolicyDocument),
   registeredAt: Type.String(),
 });
 export type Server = Static<typeof Server>;
@@ -434,6 +455,8 @@ export const Attention = Type.Object({
     Type.Literal('deadline-near'),
     Type.Literal('drive-needs-info'),
     Type.Literal('drive-never-received'),
+    Type.Literal('job-stalled'),
+    Type.Literal('backup-missed'),
   ]),
   message: Type.String(),
   /** The console path that shows the detail. */
@@ -449,6 +472,55 @@ export const Overview = Type.Object({
   attention: Type.Array(Attention),
 });
 export type Overview = Static<typeof Overview>;
+
+// ---- alerts --------------------------------------------------------------------------------
+
+/** A condition the service raised once, resolved when it cleared (docs/alerts.md). */
+export const Alert = Type.Object({
+  id: Type.String(),
+  kind: Attention.properties.kind,
+  /** With kind, what makes the alert one: the server, drive or import job it is about. */
+  subject: Type.String(),
+  vaultName: Type.Optional(Type.String()),
+  message: Type.String(),
+  link: Type.String(),
+  raisedAt: Type.String(),
+  resolvedAt: Type.Optional(Type.String()),
+});
+export type Alert = Static<typeof Alert>;
+export const AlertList = Type.Object({ alerts: Type.Array(Alert) });
+export type AlertList = Static<typeof AlertList>;
+export const AlertQuery = Type.Object({
+  state: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('all')], { description: 'open (default) or all' })),
+});
+
+export const AlertTargetKind = Type.Union([Type.Literal('email'), Type.Literal('webhook')]);
+export const CreateAlertTarget = Type.Object(
+  {
+    kind: AlertTargetKind,
+    /** An e-mail address, or the webhook's http(s) URL. */
+    address: Type.String({ minLength: 3, maxLength: 2000 }),
+    /** Only this vault's alerts (none: all of the subscription's). */
+    vaultName: Type.Optional(VaultParams.properties.vaultName),
+  },
+  { additionalProperties: false },
+);
+export type CreateAlertTarget = Static<typeof CreateAlertTarget>;
+export const AlertTarget = Type.Object({
+  id: Type.String(),
+  kind: AlertTargetKind,
+  address: Type.String(),
+  vaultName: Type.Optional(Type.String()),
+  createdAt: Type.String(),
+  /** The webhook's signing secret: in the answer that creates the target only. */
+  secret: Type.Optional(Type.String()),
+  /** The last delivery's outcome, if any. */
+  lastDelivery: Type.Optional(Type.Object({ state: Type.String(), attempts: Type.Integer(), error: Type.Optional(Type.String()), at: Type.String() })),
+});
+export type AlertTarget = Static<typeof AlertTarget>;
+export const AlertTargetList = Type.Object({ targets: Type.Array(AlertTarget) });
+export type AlertTargetList = Static<typeof AlertTargetList>;
+export const AlertTargetParams = Type.Object({ subscriptionId: Id, targetId: Id });
 
 export const OperatorImportJob = Type.Object({ ...ImportJob.properties, subscriptionId: Type.String() });
 export type OperatorImportJob = Static<typeof OperatorImportJob>;

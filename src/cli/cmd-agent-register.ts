@@ -58,5 +58,15 @@ async function recover(flags: RegisterFlags, serverName: string): Promise<void> 
     `revoked ${revoked.length} certificate${revoked.length === 1 ? ' of the lost machine: it gets' : 's of the lost machine: they get'} no token any more`,
   );
   if (!recovered.passwordChecked) console.log('the server has no backups in the vault yet, so the password could not be checked');
+  if (recovered.policy) {
+    console.log(`took over its policy from the vault: ${recovered.policy.paths.length} paths (\`driveseed agent policy\` prints all of it)`);
+    // Commands this machine will run on every backup came from the vault: the user sees them before the first one.
+    const commands = [
+      ...(recovered.policy.preHook ? [`pre hook: ${recovered.policy.preHook}`] : []),
+      ...(recovered.policy.postHook ? [`post hook: ${recovered.policy.postHook}`] : []),
+      ...(recovered.policy.items ?? []).map((i) => `item ${i.name}: ${i.command}`),
+    ];
+    for (const c of commands) console.log(`  runs with each backup, ${c}`);
+  }
   console.log('next: `driveseed agent recovery-points`, then `driveseed agent restore latest --target DIR`');
 }

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { backup } from '../core/backup/archiver.js';
+import { backup, findParent } from '../core/backup/archiver.js';
 import { commandSource } from '../core/backup/command-source.js';
 import { describeHook, hookFailed, withHooks, type HookResult } from '../core/backup/hooks.js';
 import { backupStream, type StreamSource } from '../core/backup/stream-archiver.js';
@@ -51,9 +51,15 @@ export default function backupCommand(): Command {
       const progress = new ProgressLine();
       const hooked = await withHooks(
         { pre: flags.preHook, post: flags.postHook, onOutput: (chunk) => process.stderr.write(chunk) },
-        () =>
-          withLock(repo, false, 'backup', async () => {
-            for (const problem of await repo.loadIndex()) warnDamagedFile(problem);
+        () => {
+          // Index and parent are read while the lock is taken, not after: on a remote
+          // repository each is a round trip (the agent does the same). A failure to lock is
+          // the error to report, so this one is only awaited under the lock.
+          const ready = Promise.all([repo.loadIndex(), stream || flags.force ? null : findParent(repo, paths, warnDamagedFile)]);
+          ready.catch(() => undefined);
+          return withLock(repo, false, 'backup', async () => {
+            const [problems, parent] = await ready;
+            for (const problem of problems) warnDamagedFile(problem);
             if (stream) {
               return backupStream(repo, stream(), {
                 filename: flags.stdinFilename,
@@ -67,7 +73,7 @@ export default function backupCommand(): Command {
               oneFileSystem: flags.oneFileSystem,
               excludeCaches: flags.excludeCaches,
               tags: flags.tag,
-              parent: flags.force ? null : undefined,
+              parent,
               threads: flags.threads,
               onDamagedFile: warnDamagedFile,
               onProgress: (p) => progress.update((t) => renderTransfer(t, p.files, p.bytes) + (p.errors ? `  ${p.errors} errors` : '')),
@@ -75,7 +81,8 @@ export default function backupCommand(): Command {
                 if (!flags.json) process.stderr.write(`warning: ${path}: ${message}\n`);
               },
             });
-          }),
+          });
+        },
         (pre) => new DriveseedError('IO', `${describeHook('pre', pre)}; no backup was made`),
       );
       progress.done();

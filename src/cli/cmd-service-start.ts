@@ -5,6 +5,8 @@ import { parseListen, startService } from '../service/start-service.js';
 import { DEFAULT_JOB_TIMEOUT_SECONDS } from '../service/vault/job-liveness.js';
 import { parsePublicUrl } from '../service/http/token-audience.js';
 import { untilInterrupted } from './common.js';
+import { parseSmtpUrl } from '../service/alerts/email-sender.js';
+import { DEFAULT_ALERT_INTERVAL_SECONDS } from '../service/alerts/alert-sweeper.js';
 
 interface StartFlags {
   dataDir: string;
@@ -21,6 +23,23 @@ interface StartFlags {
   trustProxy?: string;
   jobTimeout: number;
   publicUrl?: string;
+  smtp?: string;
+  smtpFrom?: string;
+  allowPrivateWebhooks?: boolean;
+  alertInterval: number;
+  missedBackupGrace: number;
+}
+
+/** Whole seconds or minutes, 0 or more. */
+function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('give a whole number, 0 or more');
+  return n;
+}
+
+function smtpUrl(value: string): string {
+  parseSmtpUrl(value);
+  return value;
 }
 
 /** Minutes, not hours: a leaked URL should soon be worthless; long enough for a pack on a slow link. */
@@ -75,6 +94,15 @@ export default function serviceStartCommand(): Command {
       parseJobTimeout,
       DEFAULT_JOB_TIMEOUT_SECONDS,
     )
+    .option(
+      '--smtp <url>',
+      'mail alerts through this SMTP server: smtp://HOST:PORT or smtps://HOST:PORT (login from env DRIVESEED_SMTP_USER, DRIVESEED_SMTP_PASSWORD)',
+      smtpUrl,
+    )
+    .option('--smtp-from <address>', 'the From address of alert mail (default driveseed@HOSTNAME)')
+    .option('--allow-private-webhooks', "let tenants' webhooks reach loopback, private and link-local addresses (in-house receivers)")
+    .option('--alert-interval <seconds>', 'how often alerts are looked for and sent (0: never)', wholeNumber, DEFAULT_ALERT_INTERVAL_SECONDS)
+    .option('--missed-backup-grace <minutes>', 'how late a scheduled backup may start before it is alerted as missed', wholeNumber, 60)
     .action(async (flags: StartFlags) => {
       const running = await startService({
         dataDir: flags.dataDir,
@@ -91,6 +119,19 @@ export default function serviceStartCommand(): Command {
         trustProxy: flags.trustProxy,
         jobTimeoutSeconds: flags.jobTimeout,
         publicUrl: flags.publicUrl,
+        ...(flags.smtp
+          ? {
+              smtp: {
+                url: flags.smtp,
+                from: flags.smtpFrom,
+                user: process.env.DRIVESEED_SMTP_USER || undefined,
+                password: process.env.DRIVESEED_SMTP_PASSWORD || undefined,
+              },
+            }
+          : {}),
+        allowPrivateWebhooks: flags.allowPrivateWebhooks,
+        alertIntervalSeconds: flags.alertInterval,
+        missedBackupGraceMs: flags.missedBackupGrace * 60_000,
       });
       // With --log, stdout is the JSON log stream, which gets collected and shipped: no key goes
       // into it. The people starting the service read stderr; keys show there only on a terminal.

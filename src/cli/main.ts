@@ -26,6 +26,7 @@ const COMMANDS = [
   'agent',
   'diskprep',
   'datacenter',
+  'alerts',
   'demo',
 ];
 
@@ -50,6 +51,10 @@ const GROUPS: Record<string, { description: string; subcommands: string[] }> = {
   key: {
     description: "the repository's passwords: each is a key file wrapping the one master key",
     subcommands: ['list', 'add', 'remove', 'passwd'],
+  },
+  alerts: {
+    description: 'alerts by e-mail and signed webhooks: failed, missed or stalled backups, drives, deadlines (docs/alerts.md)',
+    subcommands: ['add', 'targets', 'remove', 'list'],
   },
   datacenter: {
     description: "the data centre's side of the import service: incoming jobs, receiving and importing drives, deadlines",

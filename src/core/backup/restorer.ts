@@ -27,7 +27,7 @@ import { RemoteFiles } from './remote-files.js';
 import { CREATE_FILE_FLAGS, type FileMetaJob, type LocalBlob } from './restore-protocol.js';
 import { packName } from '../repo/layout.js';
 import { DEFAULT_OVERWRITE, shouldOverwrite, type OverwritePolicy } from './overwrite.js';
-import { matchesAny, mayMatchBelow } from './path-match.js';
+import { PathMatcher } from './path-match.js';
 
 export interface RestoreProgress {
   files: number;
@@ -110,6 +110,8 @@ export async function restore(repo: Repository, snapshot: StoredSnapshot, option
 class Restorer {
   readonly result: RestoreResult = { files: 0, dirs: 0, symlinks: 0, bytes: 0, skipped: 0, warnings: [] };
   private readonly overwrite: OverwritePolicy;
+  private readonly includes: PathMatcher;
+  private readonly excludes: PathMatcher;
   private readonly dryRun: boolean;
   private readonly slots: Semaphore;
   private readonly isRoot = process.getuid?.() === 0;
@@ -128,6 +130,8 @@ class Restorer {
     this.slots = new Semaphore(this.localPacks ? PARALLEL_LOCAL_FILES : PARALLEL_REMOTE_FILES);
     this.remoteFiles = new RemoteFiles(repo, pool);
     this.overwrite = options.overwrite ?? DEFAULT_OVERWRITE;
+    this.includes = new PathMatcher(options.includes ?? []);
+    this.excludes = new PathMatcher(options.excludes ?? []);
     this.dryRun = options.dryRun ?? false;
   }
 
@@ -145,7 +149,7 @@ class Restorer {
     const work: Promise<void>[] = [];
     for (const node of tree.nodes) {
       const path = join(snapshotPath, node.name);
-      if (matchesAny(path, this.options.excludes ?? [])) continue;
+      if (this.excludes.matches(path)) continue;
       const selected = wholeSubtree || this.included(path);
       if (node.type === 'dir') {
         if (!selected && !this.leadsToInclude(path)) continue;
@@ -318,13 +322,12 @@ class Restorer {
   }
 
   private included(path: string): boolean {
-    const includes = this.options.includes ?? [];
-    return includes.length === 0 || matchesAny(path, includes);
+    return this.includes.empty || this.includes.matches(path);
   }
 
   /** Could something below this directory match an include? Then it must be walked. */
   private leadsToInclude(path: string): boolean {
-    return (this.options.includes ?? []).some((pattern) => mayMatchBelow(path, pattern));
+    return this.includes.mayMatchBelow(path);
   }
 
   private warn(path: string, e: unknown): void {

@@ -28,7 +28,10 @@ const BLOCK_RECORDS = 1 << 16;
  */
 const OVERFLOW_SHARE = 32;
 
-/** Records sorted by id, in columns sized exactly. */
+/**
+ * Records sorted by id, in columns that may have room for more (`capacity`): the overflow is
+ * merged into that room in place, so a first backup's table is not copied whole at every batch.
+ */
 class SortedRecords {
   readonly shift: number;
 
@@ -40,12 +43,18 @@ class SortedRecords {
     /** Id words 1 … 7, seven a record. */
     readonly rest: Uint32Array,
     readonly locations: Uint32Array,
+    readonly count = low.length,
   ) {
     this.shift = 32 - bits;
   }
 
-  get count(): number {
+  get capacity(): number {
     return this.low.length;
+  }
+
+  /** The full first id word of record i, which is in `bucket`. */
+  word0(i: number, bucket: number): number {
+    return (((bucket >>> (this.bits - MIN_BUCKET_BITS)) << 16) | this.low[i]) >>> 0;
   }
 
   /** The first record with the id `key`, or −1. */
@@ -77,7 +86,7 @@ class SortedRecords {
 
   /** Writes record i's id words into `to` (record i is in `bucket`). */
   idWords(i: number, bucket: number, to: Uint32Array): void {
-    to[0] = (((bucket >>> (this.bits - MIN_BUCKET_BITS)) << 16) | this.low[i]) >>> 0;
+    to[0] = this.word0(i, bucket);
     for (let w = 1; w < ID_WORDS; w++) to[w] = this.rest[i * 7 + w - 1];
   }
 
@@ -198,7 +207,7 @@ export class BlobTable {
     this.runs = [];
     this.runRecords = 0;
     if (this.overflow.count === 0) return;
-    this.sorted = sortRecords(this.sorted, this.overflow);
+    this.sorted = absorb(this.sorted, this.overflow);
     this.overflow = new RecordBlocks();
     this.overflowIds = new Map();
   }
@@ -385,39 +394,104 @@ function copyRecord(from: Columns, i: number, to: Columns, j: number): void {
 }
 
 /**
- * One sorted table of both, by a radix sort on the bucket bits (ids are uniform hashes, so
- * buckets fill evenly): records go to 256 partitions on their leading 8 bits, then each
- * partition — small enough for the processor's cache — to its buckets, and each bucket is
- * insertion sorted. Straight to the buckets was slower by far: every record a cache miss.
- * Stable, so of two records of one id (a blob stored twice) the older stays first, and
- * lookups keep finding it.
+ * Room a sorted table is given beyond its records when it has to be made anew: four batches
+ * like the one that outgrew it. A first backup then copies its table once every four batches,
+ * not at each (a table the size of the whole index each time: some 380 MB of arrays to collect
+ * over a million-blob run), and a loaded index that takes a few new blobs grows by little.
  */
-function sortRecords(old: SortedRecords, added: RecordBlocks): SortedRecords {
+function capacityFor(total: number, added: number): number {
+  return total + Math.max(4 * added, 2 * BLOCK_RECORDS);
+}
+
+/**
+ * The sorted table with the overflow in it: the overflow is sorted alone, then merged from
+ * the back into the table's own room, or into new columns with room to spare when there is
+ * too little.
+ */
+function absorb(old: SortedRecords, added: RecordBlocks): SortedRecords {
   const total = old.count + added.count;
+  if (old.count === 0) return sortRecords(added, capacityFor(total, added.count));
+  const sorted = sortRecords(added, added.count);
+  const into = old.capacity >= total ? old : columns(capacityFor(total, added.count));
+  return mergeBackward(old, sorted, into, bucketBitsFor(total));
+}
+
+/**
+ * Both tables' records in order into `into` (which may be `a`'s own columns), from the last
+ * record to the first: a record of `a` is read before its place or any after it is written,
+ * so merging in place is safe. Of equal ids `a`'s comes first, as the older record must.
+ */
+function mergeBackward(a: SortedRecords, b: SortedRecords, into: Columns, bits: number): SortedRecords {
+  const shift = 32 - bits;
+  const directory = new Uint32Array((1 << bits) + 1);
+  let i = a.count - 1;
+  let j = b.count - 1;
+  let bucketA = a.directory.length - 2;
+  let bucketB = b.directory.length - 2;
+  for (let k = a.count + b.count - 1; k >= 0; k--) {
+    if (i >= 0) while (a.directory[bucketA] > i) bucketA--;
+    if (j >= 0) while (b.directory[bucketB] > j) bucketB--;
+    // From the back, `a`'s record goes first only when it is strictly larger: of equal ids `b`'s takes the later place.
+    const takeA = j < 0 || (i >= 0 && idBefore(b, j, b.word0(j, bucketB), a, i, a.word0(i, bucketA)));
+    const word0 = takeA ? a.word0(i, bucketA) : b.word0(j, bucketB);
+    directory[(word0 >>> shift) + 1]++;
+    if (takeA) {
+      if (into !== a || k !== i) copyRecord(a, i, into, k);
+      i--;
+    } else {
+      copyRecord(b, j, into, k);
+      j--;
+    }
+  }
+  for (let d = 1; d < directory.length; d++) directory[d] += directory[d - 1];
+  return new SortedRecords(bits, directory, into.low, into.rest, into.locations, a.count + b.count);
+}
+
+/** Whether record i of `a` (first id word `x`) sorts strictly before record j of `b` (first word `y`). */
+function idBefore(a: SortedRecords, i: number, x: number, b: SortedRecords, j: number, y: number): boolean {
+  if (x !== y) return x < y;
+  for (let w = 0; w < 7; w++) {
+    const u = a.rest[i * 7 + w];
+    const v = b.rest[j * 7 + w];
+    if (u !== v) return u < v;
+  }
+  return false;
+}
+
+/**
+ * The overflow sorted, in columns of `capacity` records, by a radix sort on the bucket bits
+ * (ids are uniform hashes, so buckets fill evenly): records go to 256 partitions on their
+ * leading 8 bits, then each partition — small enough for the processor's cache — to its
+ * buckets, and each bucket is insertion sorted. Straight to the buckets was slower by far:
+ * every record a cache miss. Stable, so of two records of one id (a blob stored twice) the
+ * older stays first, and lookups keep finding it.
+ */
+function sortRecords(added: RecordBlocks, capacity: number): SortedRecords {
+  const total = added.count;
   const bits = bucketBitsFor(total);
-  const directory = bucketDirectory(old, added, bits);
-  const sorted = new SortedRecords(bits, directory, new Uint16Array(total), new Uint32Array(total * 7), new Uint32Array(total * LOCATION_WORDS));
+  const directory = bucketDirectory(added, bits);
+  const sorted = new SortedRecords(
+    bits,
+    directory,
+    new Uint16Array(capacity),
+    new Uint32Array(capacity * 7),
+    new Uint32Array(capacity * LOCATION_WORDS),
+    total,
+  );
   const perPartition = 1 << (bits - PARTITION_BITS);
   // Each record's bucket inside its partition, from the first pass to the second.
   const buckets = new Uint16Array(total);
   const next = new Uint32Array(1 << PARTITION_BITS);
   for (let p = 0; p < next.length; p++) next[p] = directory[p * perPartition];
-  const place = (word0: number): number => {
-    const to = next[word0 >>> (32 - PARTITION_BITS)]++;
-    sorted.low[to] = word0 & 0xffff;
-    buckets[to] = (word0 >>> (32 - bits)) & (perPartition - 1);
-    return to;
-  };
-  for (let b = 0; b + 1 < old.directory.length; b++) {
-    const high = (b >>> (old.bits - MIN_BUCKET_BITS)) << 16;
-    for (let i = old.directory[b]; i < old.directory[b + 1]; i++) copyRecord(old, i, sorted, place((high | old.low[i]) >>> 0));
-  }
   for (let block = 0; block < added.ids.length; block++) {
     const ids = added.ids[block];
     const locations = added.locations[block];
     const end = Math.min(BLOCK_RECORDS, added.count - block * BLOCK_RECORDS);
     for (let slot = 0; slot < end; slot++) {
-      const to = place(ids[slot * ID_WORDS]);
+      const word0 = ids[slot * ID_WORDS];
+      const to = next[word0 >>> (32 - PARTITION_BITS)]++;
+      sorted.low[to] = word0 & 0xffff;
+      buckets[to] = (word0 >>> (32 - bits)) & (perPartition - 1);
       for (let w = 0; w < 7; w++) sorted.rest[to * 7 + w] = ids[slot * ID_WORDS + w + 1];
       for (let w = 0; w < LOCATION_WORDS; w++) sorted.locations[to * LOCATION_WORDS + w] = locations[slot * LOCATION_WORDS + w];
     }
@@ -441,14 +515,10 @@ function sortRecords(old: SortedRecords, added: RecordBlocks): SortedRecords {
   return sorted;
 }
 
-/** Where each bucket of the sorted table of both starts. */
-function bucketDirectory(old: SortedRecords, added: RecordBlocks, bits: number): Uint32Array {
+/** Where each bucket of the overflow's sorted table starts. */
+function bucketDirectory(added: RecordBlocks, bits: number): Uint32Array {
   const shift = 32 - bits;
   const directory = new Uint32Array((1 << bits) + 1);
-  for (let b = 0; b + 1 < old.directory.length; b++) {
-    const high = (b >>> (old.bits - MIN_BUCKET_BITS)) << 16;
-    for (let i = old.directory[b]; i < old.directory[b + 1]; i++) directory[((high | old.low[i]) >>> shift) + 1]++;
-  }
   for (let block = 0; block < added.ids.length; block++) {
     const ids = added.ids[block];
     const end = Math.min(BLOCK_RECORDS, added.count - block * BLOCK_RECORDS);

@@ -32,6 +32,39 @@ describe('master index', () => {
     assert.equal(index.hasPack(randomId()), false);
   });
 
+  it('grows a loaded index by batches, merged in place and into new room, and keeps the first location of a blob stored again', () => {
+    const loaded = Array.from({ length: 400 }, () => randomPack(250));
+    const index = new MasterIndex();
+    index.addIndexFile({ name: 'index/a', size: 1 }, encodeIndexFile(loaded));
+    index.settle();
+    // Batches of new blobs (each 1 in 10 a blob the index has already), sorted in as the table
+    // fills: the first outgrows the loaded table's exact columns, later ones fit its new room.
+    const added: PackEntry[] = [];
+    for (let p = 0; p < 1200; p++) {
+      const pack = randomPack(250);
+      pack.blobs[p % 250] = { ...loaded[p % 400].blobs[p % 250], offset: pack.blobs[p % 250].offset };
+      added.push(pack);
+      index.addPack(pack);
+    }
+    index.settle();
+    assert.equal(index.blobCount, 400 * 250 + 1200 * 250);
+    for (const pack of loaded) for (const blob of pack.blobs) assert.deepEqual(index.lookup(blob.id), { ...blob, pack: pack.id });
+    for (const [p, pack] of added.entries()) {
+      for (const [b, blob] of pack.blobs.entries()) {
+        const first = b === p % 250 ? loaded[p % 400] : pack;
+        assert.equal(index.lookup(blob.id)?.pack, first.id, 'a blob stored again is found where it was first');
+      }
+    }
+    for (let i = 0; i < 1000; i++) assert.equal(index.has(randomId()), false);
+    const listed = [...index.allPacks()];
+    assert.equal(listed.length, 1600);
+    assert.equal(
+      listed.reduce((n, p) => n + p.blobs.length, 0),
+      400 * 250 + 1200 * 250,
+      'every record kept, the duplicates too',
+    );
+  });
+
   it('keeps the first location of a blob stored twice, and a pack named twice once', () => {
     const index = new MasterIndex();
     const first = randomPack(3);

@@ -18,9 +18,10 @@ export interface ForecastPoint {
  * When each point would be forgotten if backups go on as they have: one a day at the newest
  * point's time of day (one an hour when the policy has an hourly rule), retention applied
  * after each. Rules such as --keep-last depend on backups that have not happened, so this is
- * a forecast, not a promise; a point missing from the answer is kept past the horizon.
+ * a forecast, not a promise; a point missing from the answer is kept past the horizon. The
+ * days are the agent's (`timeZone`, as it reported it with its policy), else the process's.
  */
-export function forecastExpiry(points: readonly ForecastPoint[], policy: KeepPolicy): Map<string, string> {
+export function forecastExpiry(points: readonly ForecastPoint[], policy: KeepPolicy, timeZone?: string): Map<string, string> {
   const expiry = new Map<string, string>();
   if (points.length === 0) return expiry;
   const step = policy.hourly ? HOUR_MS : DAY_MS;
@@ -30,7 +31,7 @@ export function forecastExpiry(points: readonly ForecastPoint[], policy: KeepPol
   for (let n = 0; n <= MAX_STEPS && series.some((s) => !s.id.startsWith('future:')); n++) {
     const at = newest + n * step;
     if (n > 0) series = [...series, asSnapshot({ id: `future:${n}`, time: new Date(at).toISOString(), tags: ['agent'] })];
-    const plan = planForget(series, policy, { groupBy: 'all' });
+    const plan = planForget(series, policy, { groupBy: 'all', ...(timeZone ? { timeZone } : {}) });
     for (const gone of plan.remove) if (!gone.id.startsWith('future:')) expiry.set(gone.id, new Date(at + (n === 0 ? step : 0)).toISOString());
     series = plan.keep;
     if (series.length > MAX_SERIES) break;

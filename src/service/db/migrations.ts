@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
 
 /** Migrations live in code, in order; kysely's Migrator records which ran. Never edit one that shipped. */
@@ -238,6 +238,64 @@ const migrations: Record<string, Migration> = {
     async up(db: Kysely<any>) {
       // 'delta' for an offline delta's import job (agent backup-now --offline-delta); null for a seed, as every older job.
       await db.schema.alterTable('import_jobs').addColumn('kind', 'text').execute();
+    },
+  },
+  '0012_alerts': {
+    async up(db: Kysely<any>) {
+      // The agent's whole policy (docs/policy-document.md) and its time zone, so a recovered
+      // machine gets all of it back and the service reads schedules in the agent's zone.
+      await db.schema.alterTable('servers').addColumn('policy_document', 'text').execute();
+      await db.schema.alterTable('servers').addColumn('time_zone', 'text').execute();
+      await db.schema.alterTable('servers').addColumn('policy_at', 'text').execute();
+      // Where a subscription's alerts go: an e-mail address or a webhook URL (with its signing secret).
+      await db.schema
+        .createTable('alert_targets')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('subscription_id', 'text', (c) => c.notNull().references('subscriptions.id').onDelete('cascade'))
+        .addColumn('vault_name', 'text')
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('address', 'text', (c) => c.notNull())
+        .addColumn('secret', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('alert_targets_subscription').on('alert_targets').column('subscription_id').execute();
+      // One row a condition, from when it was raised until it cleared.
+      await db.schema
+        .createTable('alerts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('subscription_id', 'text', (c) => c.notNull().references('subscriptions.id').onDelete('cascade'))
+        .addColumn('vault_name', 'text')
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('message', 'text', (c) => c.notNull())
+        .addColumn('link', 'text', (c) => c.notNull())
+        .addColumn('raised_at', 'text', (c) => c.notNull())
+        .addColumn('resolved_at', 'text')
+        .execute();
+      // An open alert is raised once: two instances (or two ticks) racing insert one row.
+      await db.schema
+        .createIndex('alerts_open_unique')
+        .on('alerts')
+        .columns(['subscription_id', 'kind', 'subject'])
+        .unique()
+        .where(sql.ref('resolved_at'), 'is', null)
+        .execute();
+      await db.schema.createIndex('alerts_subscription_time').on('alerts').columns(['subscription_id', 'raised_at']).execute();
+      // Each message an alert's raising or clearing owes a target, until it is delivered or given up.
+      await db.schema
+        .createTable('alert_deliveries')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('alert_id', 'text', (c) => c.notNull().references('alerts.id').onDelete('cascade'))
+        .addColumn('target_id', 'text', (c) => c.notNull().references('alert_targets.id').onDelete('cascade'))
+        .addColumn('event', 'text', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('next_attempt_at', 'text', (c) => c.notNull())
+        .addColumn('last_error', 'text')
+        .addColumn('delivered_at', 'text')
+        .execute();
+      await db.schema.createIndex('alert_deliveries_due').on('alert_deliveries').columns(['state', 'next_attempt_at']).execute();
     },
   },
 };

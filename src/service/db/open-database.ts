@@ -74,9 +74,8 @@ async function openPostgres(url: string): Promise<OpenedDatabase> {
 }
 
 async function migrate(db: Db): Promise<void> {
-  // Migrations are written on parallel branches and each stands alone (a table or column of
-  // its own): one merged later but named earlier (0010 after 0011 ran) still runs, rather than
-  // the service refusing to start on a "corrupted" history.
+  // Unordered: migrations land from parallel branches, so one may sort before another a
+  // database has run already; each is still run once (and the upgrade test replays one).
   const { error, results } = await new Migrator({ db, provider: migrationProvider, allowUnorderedMigrations: true }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';

@@ -61,6 +61,12 @@ export interface ServerTable {
   registered_at: string;
   /** The agent's keep rules as JSON (null: every point is kept); the agent applies them, the console shows them. */
   retention?: string | null;
+  /** The agent's whole policy, a versioned JSON document (docs/policy-document.md): what a recovered machine gets back. */
+  policy_document?: string | null;
+  /** The agent's IANA time zone: its schedule and retention days are in it. */
+  time_zone?: string | null;
+  /** When the policy was last set: a schedule is owed runs from then on. */
+  policy_at?: string | null;
 }
 
 export interface BackupJobTable {
@@ -184,6 +190,49 @@ export interface ImportEventTable {
   at: string;
 }
 
+/** Where a subscription's alerts go: e-mail (address) or a signed webhook (URL and secret). */
+export interface AlertTargetTable {
+  id: string;
+  subscription_id: string;
+  /** Only this vault's alerts; null: every vault's and the import jobs'. */
+  vault_name: string | null;
+  kind: 'email' | 'webhook';
+  address: string;
+  /** The webhook's HMAC-SHA256 key (null for e-mail). */
+  secret: string | null;
+  created_at: string;
+}
+
+/** One condition that needs a person, raised once (kind + subject) and resolved when it clears. */
+export interface AlertTable {
+  id: string;
+  subscription_id: string;
+  vault_name: string | null;
+  kind: string;
+  /** What the condition is about (a server, a drive, an import job's deadline): with kind, what makes it one alert. */
+  subject: string;
+  message: string;
+  link: string;
+  raised_at: string;
+  resolved_at: string | null;
+}
+
+/** A message owed to one target for an alert's raising or resolving, retried with backoff. */
+export interface AlertDeliveryTable {
+  /** Also the webhook's delivery id: the same on every retry, so a receiver can drop repeats. */
+  id: string;
+  alert_id: string;
+  target_id: string;
+  event: 'raised' | 'resolved';
+  /** The exact JSON body sent (and signed), fixed when the delivery is made. */
+  body: string;
+  state: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  next_attempt_at: string;
+  last_error: string | null;
+  delivered_at: string | null;
+}
+
 export interface Database {
   subscriptions: SubscriptionTable;
   applications: ApplicationTable;
@@ -201,4 +250,7 @@ export interface Database {
   import_queue: ImportQueueTable;
   import_events: ImportEventTable;
   console_sessions: ConsoleSessionTable;
+  alert_targets: AlertTargetTable;
+  alerts: AlertTable;
+  alert_deliveries: AlertDeliveryTable;
 }

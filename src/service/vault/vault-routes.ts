@@ -73,7 +73,7 @@ export function registerVaultRoutes(app: FastifyInstance, ctx: VaultContext): vo
     return { servers: await listServers(ctx.db, request.params.subscriptionId, request.params.vaultName, request.query.name) };
   });
 
-  serve(app, routes.setPolicy, async (request) => setPolicy(ctx.db, await server(request, request.params), request.body));
+  serve(app, routes.setPolicy, async (request) => setPolicy(ctx.db, await server(request, request.params), request.body, ctx.now()));
 
   serve(app, routes.serverStatus, async (request) => serverStatus(ctx.db, await server(request, request.params)));
 

@@ -1,5 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { BackupJob, FinishJob, JobProgress, ProtectionPolicy, RecoveryPoint, Retention, Server, ServerStatus, Vault } from '../../api/schemas.js';
+import type {
+  BackupJob,
+  FinishJob,
+  JobProgress,
+  PolicyDocument,
+  ProtectionPolicy,
+  RecoveryPoint,
+  Retention,
+  Server,
+  ServerStatus,
+  Vault,
+} from '../../api/schemas.js';
 import type { Db } from '../db/open-database.js';
 import type { BackupJobTable, RecoveryPointTable, ServerTable } from '../db/schema.js';
 import type { Caller } from '../http/auth.js';
@@ -70,13 +81,37 @@ export async function serverFor(db: Db, caller: Caller, vaultName: string, serve
   return row;
 }
 
-export async function setPolicy(db: Db, server: ServerTable, policy: ProtectionPolicy): Promise<Server> {
+export async function setPolicy(db: Db, server: ServerTable, policy: ProtectionPolicy, now: Date): Promise<Server> {
+  if (policy.timeZone !== undefined && !isTimeZone(policy.timeZone))
+    throw new DriveseedError('USAGE', `not a time zone: ${policy.timeZone}`, { field: 'timeZone', hint: 'an IANA name such as Europe/Amsterdam' });
   await db
     .updateTable('servers')
-    .set({ paths: JSON.stringify(policy.paths), schedule: policy.schedule ?? null, retention: policy.retention ? JSON.stringify(policy.retention) : null })
+    .set({
+      paths: JSON.stringify(policy.paths),
+      schedule: policy.schedule ?? null,
+      retention: policy.retention ? JSON.stringify(policy.retention) : null,
+      time_zone: policy.timeZone ?? null,
+      policy_document: policy.document ? JSON.stringify(policy.document) : null,
+      policy_at: now.toISOString(),
+    })
     .where('id', '=', server.id)
     .execute();
   return toServer(await db.selectFrom('servers').selectAll().where('id', '=', server.id).executeTakeFirstOrThrow());
+}
+
+/** A stored zone the platform still knows (a downgraded tz database may not): else the service's own. */
+function knownZone(zone: string | null | undefined): string | undefined {
+  return zone && isTimeZone(zone) ? zone : undefined;
+}
+
+/** Whether the platform knows the zone: the schedule check and the expiry forecast read days in it. */
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export async function startJob(db: Db, server: ServerTable, kind: string, now: Date): Promise<BackupJob> {
@@ -171,7 +206,8 @@ export async function finishJob(db: Db, server: ServerTable, jobId: string, resu
 export async function serverStatus(db: Db, server: ServerTable): Promise<ServerStatus> {
   const jobs = await db.selectFrom('backup_jobs').selectAll().where('server_id', '=', server.id).orderBy('started_at', 'desc').limit(50).execute();
   const points = await db.selectFrom('recovery_points').selectAll().where('server_id', '=', server.id).orderBy('time', 'desc').execute();
-  const expiry = server.retention ? forecastExpiry(points, JSON.parse(server.retention) as Retention) : new Map<string, string>();
+  // In the agent's zone: its retention counts its days, not the service's.
+  const expiry = server.retention ? forecastExpiry(points, JSON.parse(server.retention) as Retention, knownZone(server.time_zone)) : new Map<string, string>();
   return {
     server: toServer(server),
     jobs: jobs.map(toJob),
@@ -191,6 +227,8 @@ function toServer(row: ServerTable): Server {
     paths: JSON.parse(row.paths) as string[],
     ...(row.schedule ? { schedule: row.schedule } : {}),
     ...(row.retention ? { retention: JSON.parse(row.retention) as Retention } : {}),
+    ...(row.time_zone ? { timeZone: row.time_zone } : {}),
+    ...(row.policy_document ? { policyDocument: JSON.parse(row.policy_document) as PolicyDocument } : {}),
     registeredAt: row.registered_at,
   };
 }
