@@ -4,14 +4,17 @@
 //
 //   node bench/diskprep-bench.mjs --staging DIR [--target DIR] [--repeat 3]
 //
-// diskprep writes a mounted-directory drive and an image file; the import is measured into
-// the fs store (from both) and into Azurite (started here from npm).
+// diskprep writes a mounted-directory drive and an image file; its read-back of each (every
+// block read again with O_DIRECT where the file system allows, decrypted and checked) is
+// timed on its own and reported against the write; the import is measured into the fs store
+// (from both) and into Azurite (started here from npm).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { prepareDrives } from '../dist/src/core/envelope/drive-writer.js';
 import { importDrive } from '../dist/src/core/envelope/drive-reader.js';
+import { verifyDrive } from '../dist/src/core/envelope/drive-verify.js';
 import { FsStore } from '../dist/src/core/storage/fs/fs-store.js';
 import { openStore } from '../dist/src/core/storage/open-store.js';
 import { startAzurite } from '../dist/src/testing/azurite.js';
@@ -27,7 +30,13 @@ const seconds = async (fn) => {
   await fn();
   return Number(process.hrtime.bigint() - t) / 1e9;
 };
-const runs = { cp: [], diskprep: [], 'diskprep image': [], import: [], 'import image': [], 'import azurite': [] };
+const runs = { cp: [], diskprep: [], 'read-back': [], 'diskprep image': [], 'read-back image': [], import: [], 'import image': [], 'import azurite': [] };
+let fromDevice = true;
+const readBack = async (drive, jobName) => {
+  const report = await verifyDrive(drive, { jobName, stateDir: join(args.target, 'state') });
+  if (report.problems.length > 0) throw new Error(`the read-back found ${JSON.stringify(report.problems[0])}`);
+  fromDevice &&= report.fromDevice;
+};
 // Each output is deleted as soon as it has been measured, so every timed run writes into page
 // cache the run before it freed: on a VM whose memory the host backs on first touch, writing
 // into never-touched memory is several times slower, and whoever ran second would pay for it.
@@ -54,6 +63,7 @@ for (let i = 0; i < Number(args.repeat); i++) {
       execFileSync('sync');
     }),
   );
+  runs['read-back'].push(await seconds(() => readBack(prepared.drives[0], `bench-${i}`)));
   runs.import.push(
     await seconds(async () => {
       await importDrive(prepared.drives[0].path, prepared.drives[0], new FsStore(join(args.target, 'container')));
@@ -74,6 +84,7 @@ for (let i = 0; i < Number(args.repeat); i++) {
       execFileSync('sync');
     }),
   );
+  runs['read-back image'].push(await seconds(() => readBack(image.drives[0], `bench-image-${i}`)));
   runs['import image'].push(
     await seconds(async () => {
       await importDrive(image.drives[0].path, image.drives[0], new FsStore(join(args.target, 'container')));
@@ -99,4 +110,8 @@ console.log(`staging ${(bytes / 1e6).toFixed(0)} MB; medians of ${args.repeat}`)
 console.log(`cp -r:           ${cp.toFixed(2)} s (${mbps(cp)} MB/s)`);
 for (const k of Object.keys(runs).filter((k) => k !== 'cp'))
   console.log(`${k.padEnd(16)} ${median(runs[k]).toFixed(2)} s (${mbps(median(runs[k]))} MB/s) = ${(cp / median(runs[k])).toFixed(2)}× cp's throughput`);
+const cost = (k, w) => `${k}: ${((100 * median(runs[k])) / median(runs[w])).toFixed(0)} % of ${w}'s time`;
+console.log(
+  `read-back ${fromDevice ? 'from the device (O_DIRECT)' : 'through the page cache (the file system refused O_DIRECT)'}; ${cost('read-back', 'diskprep')}, ${cost('read-back image', 'diskprep image')}`,
+);
 rmSync(args.target, { recursive: true, force: true });

@@ -102,6 +102,11 @@ describe('web console in headless Chromium', () => {
         params: subscription,
         body: { name: 'seed-unwanted', storageAccount: 'seedacct', container: 'unwanted', drives: [unused] },
       });
+      // An offline delta's job, listed beside the seeds with its label.
+      await owner.request('createImportJob', {
+        params: subscription,
+        body: { name: 'delta-later', storageAccount: 'seedacct', container: 'seed-data', drives: [{ ...unused, driveId: randomUUID() }], kind: 'delta' },
+      });
 
       const chromium = await launchChromium();
       t.after(() => chromium.close());
@@ -140,6 +145,10 @@ describe('web console in headless Chromium', () => {
 
       // The import job, followed in the page.
       await nav('Import jobs').click();
+      const row = (name: string) => page.getByRole('row').filter({ has: page.getByRole('link', { name, exact: true }) });
+      await row('delta-later').locator('.kind').waitFor();
+      assert.equal(await row('delta-later').locator('.kind').textContent(), 'delta');
+      assert.equal(await row('seed-main').locator('.kind').count(), 0, 'a seed has no label');
       await page.getByRole('link', { name: 'seed-main' }).click();
       await page.getByRole('heading', { name: /Import job seed-main/ }).waitFor();
       const currentStep = page.locator('.timeline [aria-current="step"] .step');

@@ -350,6 +350,8 @@ export const CreateImportJob = Type.Object(
       }),
       { minItems: 1 },
     ),
+    /** An offline delta (`agent backup-now --offline-delta`): a later import into a repository a seed began. */
+    kind: Type.Optional(Type.Literal('delta')),
   },
   { additionalProperties: false },
 );
@@ -391,6 +393,8 @@ export const ImportJob = Type.Object({
   storageAccount: Type.String(),
   container: Type.String(),
   state: Type.String(),
+  /** 'delta' for an offline delta's import job; absent for a seed. */
+  kind: Type.Optional(Type.Literal('delta')),
   createdAt: Type.String(),
   stateChangedAt: Type.String(),
   shippedAt: Type.Optional(Type.String()),

@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { backupNow } from '../client/agent/backup-now.js';
+import { stageOfflineDelta } from '../client/agent/offline-delta.js';
+import { DriveseedError } from '../core/errors.js';
 import { agentPassword } from './agent-password.js';
 import { printBackupOutcome } from './backup-job-output.js';
 import { printJson } from './common.js';
@@ -10,10 +12,19 @@ export default function agentBackupNowCommand(): Command {
   return new Command('backup-now')
     .description('back up the protected paths into the vault now')
     .option('--password-file <file>', 'repository password file (env DRIVESEED_PASSWORD)')
+    .option('--offline-delta', 'a large change goes on drives: stage only what the vault lacks, as another import job into the same repository')
+    .option('--job <name>', 'with --offline-delta: the import job of the delta')
+    .option('-s, --staging <dir>', 'with --offline-delta: the staging location diskprep reads')
+    .option('--storage-account <name>', "with --offline-delta: where the import lands (default: the seed's)")
+    .option('--container <name>', "with --offline-delta: container in that account (default: the seed's)")
     .option('--json', 'print the job as JSON')
-    .action(async (flags: { passwordFile?: string; json?: boolean }) => {
+    .action(async (flags: BackupNowFlags) => {
+      if (!flags.offlineDelta && (flags.job || flags.staging || flags.storageAccount || flags.container))
+        throw new DriveseedError('USAGE', '--job, --staging, --storage-account and --container go with --offline-delta');
       const progress = new ProgressLine();
-      const result = await backupNow(await agentPassword(flags), (p) => progress.update((t) => renderTransfer(t, p.files, p.bytes)));
+      const onProgress = (p: { files: number; bytes: number }) => progress.update((t) => renderTransfer(t, p.files, p.bytes));
+      const password = await agentPassword(flags);
+      const result = flags.offlineDelta ? await stageOfflineDelta(password, deltaOptions(flags), onProgress) : await backupNow(password, onProgress);
       progress.done();
       if (flags.json)
         printJson({
@@ -31,4 +42,19 @@ export default function agentBackupNowCommand(): Command {
       }
       if (result.warnings.length > 0) process.exitCode = EXIT_PARTIAL;
     });
+}
+
+interface BackupNowFlags {
+  passwordFile?: string;
+  json?: boolean;
+  offlineDelta?: boolean;
+  job?: string;
+  staging?: string;
+  storageAccount?: string;
+  container?: string;
+}
+
+function deltaOptions(flags: BackupNowFlags) {
+  if (!flags.job || !flags.staging) throw new DriveseedError('USAGE', '--offline-delta needs --job NAME and --staging DIR');
+  return { jobName: flags.job, staging: flags.staging, storageAccount: flags.storageAccount, container: flags.container };
 }

@@ -6,6 +6,8 @@ import { parseLinkSpeed, parseRate, parseSize } from '../core/util/units.js';
 import { printJson } from './common.js';
 import { excludeOption } from './options.js';
 import { formatBytes } from './progress.js';
+import { duration, printDeltaAdvice } from './delta-advice-output.js';
+import { estimatePendingChange } from '../client/agent/estimate.js';
 
 export default function agentEstimateCommand(): Command {
   return new Command('estimate')
@@ -13,17 +15,31 @@ export default function agentEstimateCommand(): Command {
     .argument('[path...]', 'what would be protected (default: the protected paths)')
     .requiredOption('--bandwidth <speed>', "the link's upload speed, e.g. 20Mbit, 1Gbit or 2.5MB/s")
     .addOption(excludeOption())
-    .option('--shipping-days <days>', 'door to door: courier, receipt and import at the data centre', '7')
+    .option('--pending', 'the change since the last backup instead of a first backup: upload it, or ship it as an offline delta?')
+    .option('--shipping-days <days>', 'door to door: courier, receipt and import at the data centre (default: 7 for a first backup, 3 for --pending)')
     .option('--drive-rate <rate>', 'how fast a drive is written and read', '150MB/s')
     .option('--sample <size>', 'how much of the data to read for the sample', '512MiB')
     .option('--json', 'print as JSON')
     .action(
-      async (paths: string[], flags: { bandwidth: string; exclude?: string[]; shippingDays: string; driveRate: string; sample: string; json?: boolean }) => {
+      async (
+        paths: string[],
+        flags: { bandwidth: string; exclude?: string[]; shippingDays?: string; driveRate: string; sample: string; pending?: boolean; json?: boolean },
+      ) => {
+        if (flags.pending) {
+          if (paths.length > 0 || flags.exclude) throw new DriveseedError('USAGE', '--pending estimates the protected paths: name no paths or excludes');
+          const advice = await estimatePendingChange({
+            bandwidth: parseLinkSpeed(flags.bandwidth),
+            shippingDays: flags.shippingDays === undefined ? undefined : days(flags.shippingDays),
+            driveRate: parseRate(flags.driveRate),
+          });
+          if (flags.json) return printJson(advice);
+          return printDeltaAdvice(advice, flags.bandwidth);
+        }
         const estimate = await estimateFirstBackup({
           paths,
           excludes: flags.exclude,
           bandwidth: parseLinkSpeed(flags.bandwidth),
-          shippingDays: days(flags.shippingDays),
+          shippingDays: days(flags.shippingDays ?? '7'),
           driveRate: parseRate(flags.driveRate),
           sampleBytes: parseSize(flags.sample),
         });
@@ -41,12 +57,6 @@ function days(value: string): number {
 }
 
 function printEstimate(e: SeedEstimate, bandwidth: string): void {
-  const duration = (seconds: number) =>
-    seconds < 3600
-      ? `${Math.max(1, Math.round(seconds / 60))} minutes`
-      : seconds < 86_400
-        ? `${(seconds / 3600).toFixed(1)} hours`
-        : `${(seconds / 86_400).toFixed(1)} days`;
   console.log(`data: ${e.files} files, ${formatBytes(e.bytes)}`);
   console.log(`sample: ${formatBytes(e.sample.bytes)} from ${e.sample.files} places, stored as ${(e.ratio * 100).toFixed(0)}% (compressed and deduplicated)`);
   console.log(`first backup: about ${formatBytes(e.firstBackupBytes)}`);

@@ -1,15 +1,16 @@
 import { Command } from 'commander';
 import { agentStatus } from '../client/agent/status.js';
 import { printJson } from './common.js';
+import { printDeltaAdvice } from './delta-advice-output.js';
 
 export default function agentStatusCommand(): Command {
   return new Command('status')
     .description('registration, protection policy, recent jobs and recovery points')
     .option('--json', 'print as JSON')
     .action(async (flags: { json?: boolean }) => {
-      const { status, registration, offline } = await agentStatus();
+      const { status, registration, offline, delta, deltaAdvice } = await agentStatus();
       if (flags.json) {
-        printJson(status);
+        printJson({ ...status, ...(delta ? { delta } : {}), ...(deltaAdvice ? { deltaAdvice } : {}) });
         return;
       }
       console.log(`server ${status.server.name} in vault ${registration.vault} at ${registration.serviceUrl}`);
@@ -18,6 +19,11 @@ export default function agentStatusCommand(): Command {
         console.log(
           `offline seeding: import job ${offline.jobName} into ${offline.storageAccount}/${offline.container}, ${offline.seeded ? 'seed completed' : `staging ${offline.staging}`}`,
         );
+      if (delta)
+        console.log(
+          `offline delta: import job ${delta.jobName} into ${delta.storageAccount}/${delta.container}, staged in ${delta.staging}; backups wait for it`,
+        );
+      if (deltaAdvice) printDeltaAdvice(deltaAdvice, 'the upload limit');
       for (const job of status.jobs.slice(0, 10))
         console.log(
           `job ${job.id.slice(0, 8)} ${job.kind} ${job.state} ${job.startedAt}${job.error ? ` — ${job.error}` : ''}${job.message ? ` — ${job.message}` : ''}`,

@@ -2,7 +2,8 @@ import { Command } from 'commander';
 import type { ImportJob } from '../api/schemas.js';
 import type { Prompter } from '../client/diskprep/diskprep.js';
 import { SHIPPING_FIELDS, type ShippingDetails } from '../client/diskprep/shipping.js';
-import { enterShipping, stagedJobStatus, writeDrives } from '../client/diskprep/staged-job.js';
+import { enterShipping, stagedJobStatus, verifyDrives, writeDrives } from '../client/diskprep/staged-job.js';
+import type { VerifiedDrive } from '../client/diskprep/verify-drives.js';
 import { DriveseedError } from '../core/errors.js';
 import { parseSize } from '../core/util/units.js';
 import { printJson } from './common.js';
@@ -20,6 +21,8 @@ interface DiskprepFlags {
   repair?: boolean;
   updateShipping?: boolean;
   status?: boolean;
+  verify?: boolean;
+  writeOnly?: boolean;
   json?: boolean;
   carrier?: string;
   tracking?: string;
@@ -47,6 +50,11 @@ export default function diskprepCommand(): Command {
     )
     .option('-u, --update-shipping', 'enter or correct the shipping details of the job')
     .option('--status', "show the import job's state and each drive's")
+    .option(
+      '--verify',
+      'read every block of the drives back and check it against their manifests (drives found wherever they are mounted now); registers the import job once all verify, if it is not yet',
+    )
+    .option('--write-only', 'write the drives and stop: read them back and register the import job later with --verify')
     .option('--carrier <name>', 'shipping: carrier')
     .option('--tracking <number>', 'shipping: tracking number (unique over all import jobs)')
     .option('--ship-date <date>', 'shipping: date the package goes, YYYY-MM-DD')
@@ -58,10 +66,12 @@ export default function diskprepCommand(): Command {
     .option('--postal-code <code>', 'shipping: postal code')
     .option('--json', 'print the outcome as JSON')
     .action(async (flags: DiskprepFlags) => {
-      if (flags.updateShipping && flags.status) throw new DriveseedError('USAGE', '--update-shipping and --status go one at a time');
+      if ([flags.updateShipping, flags.status, flags.verify, flags.writeOnly].filter(Boolean).length > 1)
+        throw new DriveseedError('USAGE', '--update-shipping, --status, --verify and --write-only go one at a time');
       const prompter = terminalPrompter();
       try {
         if (flags.status) await showStatus(flags, prompter);
+        else if (flags.verify) await verify(flags, prompter);
         else if (flags.updateShipping) await shipping(flags, prompter);
         else await prepare(flags, prompter);
       } finally {
@@ -78,7 +88,9 @@ async function prepare(flags: DiskprepFlags, prompter: Prompter): Promise<void> 
       drives: flags.drive ?? [],
       capacity: flags.capacity ? parseSize(flags.capacity) : undefined,
       yes: !!flags.yes,
+      writeOnly: !!flags.writeOnly,
       onProgress: (p) => progress.update((t) => `${renderTransfer(t, p.filesDone, p.bytesDone, p.bytesTotal)}  ${p.file}`),
+      onVerifyProgress: (p) => progress.update((t) => `reading back ${renderTransfer(t, 0, p.bytesDone, p.bytesTotal)}  drive ${p.path}`),
     },
     prompter,
   );
@@ -89,7 +101,15 @@ async function prepare(flags: DiskprepFlags, prompter: Prompter): Promise<void> 
       alreadyRegistered: result.alreadyRegistered,
       repair: result.repair,
       drives: result.drives.map(({ driveId, path, files, bytes }) => ({ driveId, path, files, bytes })),
+      verified: result.verified,
     });
+  if (!result.job) {
+    for (const d of result.drives) console.log(`drive ${d.driveId} at ${d.path}: ${counted(d.files, 'file')}, ${formatBytes(d.bytes)}`);
+    console.log(`drives written, not read back yet; the import job is created once they verify:`);
+    console.log(`  driveseed diskprep --verify --staging ${staging} --job ${result.record.jobName}${flags.repair ? ' --repair' : ''} --drive PATH...`);
+    return;
+  }
+  printVerified(result.verified ?? []);
   if (result.alreadyRegistered) console.log(`import job ${result.job.name} is registered already (${result.job.state}); nothing to do`);
   else {
     if (result.repair)
@@ -103,6 +123,30 @@ async function prepare(flags: DiskprepFlags, prompter: Prompter): Promise<void> 
   console.log(
     `then enter the shipping details: driveseed diskprep --update-shipping --staging ${staging} --job ${result.record.jobName}${result.repair || flags.repair ? ' --repair' : ''}`,
   );
+}
+
+async function verify(flags: DiskprepFlags, prompter: Prompter): Promise<void> {
+  const progress = new ProgressLine();
+  const result = await verifyDrives(flags, flags.drive ?? [], prompter, (p) =>
+    progress.update((t) => `reading back ${renderTransfer(t, 0, p.bytesDone, p.bytesTotal)}  drive ${p.path}`),
+  );
+  progress.done();
+  if (flags.json) return printJson({ job: result.job, registeredNow: result.registeredNow, verified: result.verified });
+  printVerified(result.verified);
+  if (result.registeredNow) console.log(`import job ${result.job.name} created with ${counted(result.job.drives.length, 'drive')} (${result.job.state})`);
+  else console.log(`import job ${result.job.name} is registered already (${result.job.state}); its drives verify as registered`);
+}
+
+function printVerified(verified: VerifiedDrive[]): void {
+  for (const d of verified) {
+    const how = d.already
+      ? 'verified before'
+      : d.fromDevice
+        ? 'read back from the drive'
+        : 'read back through the page cache (the file system refused direct reads)';
+    const rewritten = d.rewritten.length > 0 ? `; ${counted(d.rewritten.length, 'file')} written again` : '';
+    console.log(`drive ${d.driveId} at ${d.path}: every block verified, ${how}${rewritten}`);
+  }
 }
 
 async function shipping(flags: DiskprepFlags, prompter: Prompter): Promise<void> {

@@ -38,6 +38,8 @@ export interface Policy {
   limitUpload?: number;
   /** Offline seeding: the first full backup goes to staging and travels on drives. */
   offline?: OfflinePolicy;
+  /** The offline delta whose import the next backups wait for; cleared once it landed. */
+  delta?: PendingDelta;
   /** Shell commands run before and after each backup (docs/workloads.md, "Hooks"). */
   preHook?: string;
   postHook?: string;
@@ -56,6 +58,15 @@ export interface OfflinePolicy {
   healLimit?: number;
   /** Set once the vault holds the verified seed; from then on backups are online incrementals. */
   seeded?: boolean;
+}
+
+/** An offline delta on its way (`agent backup-now --offline-delta`): backups wait for its import as for a seed's. */
+export interface PendingDelta {
+  staging: string;
+  jobName: string;
+  storageAccount: string;
+  container: string;
+  healLimit?: number;
 }
 
 export interface AgentConfig {

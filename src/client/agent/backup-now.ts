@@ -9,9 +9,9 @@ import { startVaultJob } from './vault-job.js';
 import { findImportJob } from '../common/import-service.js';
 import { FsStore } from '../../core/storage/fs/fs-store.js';
 import { LocalCopyStore } from '../../core/storage/local-copy.js';
-import type { OfflinePolicy, Policy } from './agent-config.js';
+import { updateAgentConfig, type OfflinePolicy, type PendingDelta, type Policy } from './agent-config.js';
 import { readStagingRecord, stagedRepositoryDirectory, writeStagingRecord, type StagingRecord } from '../common/staging.js';
-import { completeSeed, shareSeedMetadata, withdrawSeed, type SeedResult } from './seed-completion.js';
+import { completeSeed, shareSeedMetadata, withdrawSeed, type SeedResult, type StagedImport } from './seed-completion.js';
 import { openVaultSession, type VaultSession } from './vault-session.js';
 import { RepositoryOpener } from './repository-opener.js';
 import { trimMetadataCache, withMetadataCache } from './metadata-cache-directory.js';
@@ -58,6 +58,7 @@ export async function backupNow(password: string, onProgress?: (p: BackupProgres
   const policy = session.config.policy;
   if (!policy || (policy.paths.length === 0 && !policy.items?.length))
     throw new DriveseedError('USAGE', 'nothing to back up: no protected paths', { hint: 'run `driveseed agent protect PATH…`' });
+  if (policy.delta) return deltaOnItsWay(session, policy, policy.delta, repository, onProgress);
   const offline = policy.offline;
   if (!offline || offline.seeded) return { ...(await onlineBackup(session, policy, repository, onProgress)), traffic: session.client.traffic };
 
@@ -97,6 +98,49 @@ export async function backupNow(password: string, onProgress?: (p: BackupProgres
 }
 
 /**
+ * An offline delta on its way is waited for as a seed is: backups meanwhile go online
+ * against the delta's snapshot (its index and snapshot shared with the vault, its packs read
+ * from staging), and the first run after its import completes it exactly as a seed (the
+ * service copies the container, the agent heals what the drives lacked or damaged) before
+ * its incremental. A canceled delta is taken back out of the vault, and the next backup
+ * sends its changes over the network.
+ */
+async function deltaOnItsWay(
+  session: VaultSession,
+  policy: Policy,
+  delta: PendingDelta,
+  repository: RepositoryOpener,
+  onProgress?: (p: BackupProgress) => void,
+): Promise<BackupNowResult> {
+  const importJob = await findImportJob(session.client, session.registration.subscriptionId, delta.jobName);
+  if (importJob?.state === 'Canceled') {
+    await withdrawSeed(session.store, { ...delta, seeded: false });
+    await updateAgentConfig((c) => {
+      delete c.policy?.delta;
+    });
+    throw new DriveseedError('CONFLICT', `import job ${delta.jobName} of the offline delta was canceled; its drives will not be imported`, {
+      hint: 'the next `agent backup-now` sends the changes over the network, or stage a new delta with --offline-delta and another --job',
+    });
+  }
+  const record = await readStagingRecord(delta.staging, delta.jobName);
+  if (!record) throw new DriveseedError('NOT_FOUND', `the staging directory of offline delta ${delta.jobName} is gone from ${delta.staging}`);
+  const wait =
+    !importJob || !importSettled(importJob)
+      ? `import job ${delta.jobName} is ${importJob ? importJob.state : 'not created yet: run `driveseed diskprep`'}`
+      : await waitingForRepair(session, record);
+  if (wait)
+    return {
+      ...(await backupInTransit(session, policy, delta, repository, `${WAITING_FOR_IMPORT} (offline delta: ${wait})`, onProgress)),
+      traffic: session.client.traffic,
+    };
+  const seed = await completeSeed(session, delta, repository, (c) => {
+    delete c.policy?.delta;
+  });
+  const online = await onlineBackup(session, policy, repository, onProgress);
+  return { ...online, seed, traffic: session.client.traffic };
+}
+
+/**
  * Replacement drives (diskprep --repair) carry what the first import did not deliver: the
  * seed waits for their import too, rather than sending the same files over the network.
  * A canceled repair job is not waited for; the network heals instead.
@@ -122,7 +166,7 @@ async function onlineBackup(session: VaultSession, policy: Policy, repository: R
   });
 }
 
-function reportingTo(live: LiveProgress, onProgress?: (p: BackupProgress) => void): (p: BackupProgress) => void {
+export function reportingTo(live: LiveProgress, onProgress?: (p: BackupProgress) => void): (p: BackupProgress) => void {
   return (p) => {
     live.update(p);
     onProgress?.(p);
@@ -139,7 +183,7 @@ function reportingTo(live: LiveProgress, onProgress?: (p: BackupProgress) => voi
 async function backupInTransit(
   session: VaultSession,
   policy: Policy,
-  offline: OfflinePolicy,
+  offline: StagedImport,
   repository: RepositoryOpener,
   waiting: string,
   onProgress?: (p: BackupProgress) => void,
@@ -162,7 +206,7 @@ async function backupInTransit(
  * travelled) keeps it: the new staging repository starts from the vault's config and keys,
  * so the seed lands in the same repository instead of being refused as another one.
  */
-async function adoptVaultIdentity(vault: BlobStore, staging: BlobStore): Promise<void> {
+export async function adoptVaultIdentity(vault: BlobStore, staging: BlobStore): Promise<void> {
   if ((await staging.exists(CONFIG_FILE)) || !(await vault.exists(CONFIG_FILE))) return;
   for (const key of await listAll(vault, KEYS_DIR)) await staging.put(key.name, await vault.get(key.name));
   await staging.put(CONFIG_FILE, await vault.get(CONFIG_FILE));
@@ -197,7 +241,7 @@ async function stagedBackup(
  * and none needs another: they are asked for at once. Loading the index before the lock is
  * held is safe, as a pruner's exclusive lock, written before or after, makes one of the two fail.
  */
-async function lockedBackup(repo: Repository, policy: Policy, onProgress?: (p: BackupProgress) => void): Promise<HookedBackup> {
+export async function lockedBackup(repo: Repository, policy: Policy, onProgress?: (p: BackupProgress) => void): Promise<HookedBackup> {
   if (policy.preHook === undefined && policy.postHook === undefined) return archive(repo, policy, onProgress);
   // Around the lock too: a pre hook that takes an LVM snapshot may run long, and holds no lock meanwhile.
   const { result, pre, post } = await withHooks(
@@ -231,7 +275,7 @@ async function archive(repo: Repository, policy: Policy, onProgress?: (p: Backup
  * console never shows a job running forever; a recovery point is only named once every blob
  * it needs is stored — and an offline one not before the vault holds it.
  */
-async function recordedBackup(
+export async function recordedBackup(
   session: VaultSession,
   kind: 'online' | 'offline',
   store: BlobStore,

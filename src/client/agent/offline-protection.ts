@@ -9,7 +9,7 @@ import { findImportJob } from '../common/import-service.js';
  * and container exist (made if absent), the job name is free in the service, and the staging
  * folder is this server's (or new).
  */
-export async function prepareOfflineSeeding(session: VaultSession, offline: OfflinePolicy): Promise<void> {
+export async function prepareOfflineSeeding(session: VaultSession, offline: OfflinePolicy, kind?: 'delta'): Promise<void> {
   const { subscriptionId } = session.registration;
   await session.client.request('ensureStorageAccount', { params: { subscriptionId, account: offline.storageAccount } });
   await session.client.request('ensureContainer', { params: { subscriptionId, account: offline.storageAccount, container: offline.container } });
@@ -35,5 +35,6 @@ export async function prepareOfflineSeeding(session: VaultSession, offline: Offl
     serverName: r.serverName,
     createdAt: new Date().toISOString(),
     state: 'staging',
+    ...(kind ? { kind } : {}),
   });
 }

@@ -53,6 +53,8 @@ export function mergePolicy(previous: Policy | undefined, change: PolicyChange):
     ...(schedule !== undefined ? { schedule } : {}),
     ...(limitUpload !== undefined ? { limitUpload } : {}),
     ...(offline ? { offline } : {}),
+    // An offline delta on its way is not the policy's to change: protect keeps it.
+    ...(previous?.delta ? { delta: previous.delta } : {}),
     ...(preHook !== undefined ? { preHook } : {}),
     ...(postHook !== undefined ? { postHook } : {}),
     ...(items.length > 0 ? { items } : {}),

@@ -6,7 +6,7 @@ import type { BackupJob, SeedCopy } from '../../api/schemas.js';
 import { startVaultJob } from './vault-job.js';
 import { listAll, type BlobInfo, type BlobStore } from '../../core/storage/blob-store.js';
 import { FsStore } from '../../core/storage/fs/fs-store.js';
-import { updateAgentConfig, type OfflinePolicy } from './agent-config.js';
+import { updateAgentConfig, type AgentConfig, type OfflinePolicy } from './agent-config.js';
 import { readStagingRecord, stagedRepositoryDirectory, writeStagingRecord } from '../common/staging.js';
 import type { VaultSession } from './vault-session.js';
 import type { RepositoryOpener } from './repository-opener.js';
@@ -20,14 +20,29 @@ export interface SeedResult {
   snapshot: StoredSnapshot;
 }
 
+/** What was staged and shipped: a seed (the offline policy) or an offline delta (policy.delta). */
+export type StagedImport = Pick<OfflinePolicy, 'staging' | 'jobName' | 'healLimit'>;
+
+/** After a seed lands, backups are online incrementals. */
+const markSeeded = (c: AgentConfig) => {
+  if (c.policy?.offline) c.policy.offline.seeded = true;
+};
+
 /**
  * Seed completion: the service copies the import job's container into this server's vault
  * repository (server-side, verifying every content-addressed file), then the agent compares
  * the vault with the staged repository, file by file, and sends over the network exactly what
  * the import did not deliver. Only then is the seed's recovery point recorded and the staged
- * copy deleted. Every step is idempotent, so a run killed anywhere is simply run again.
+ * copy deleted. Every step is idempotent, so a run killed anywhere is simply run again. An
+ * offline delta completes the same way (its staged repository holds only what the vault
+ * lacked, and the vault's other files are skipped as present); `landed` records which it was.
  */
-export async function completeSeed(session: VaultSession, offline: OfflinePolicy, repository: RepositoryOpener): Promise<SeedResult> {
+export async function completeSeed(
+  session: VaultSession,
+  offline: StagedImport,
+  repository: RepositoryOpener,
+  landed: (c: AgentConfig) => void = markSeeded,
+): Promise<SeedResult> {
   const { finish, fail } = await startVaultJob(session, { kind: 'seed' });
   try {
     const record = await readStagingRecord(offline.staging, offline.jobName);
@@ -49,13 +64,11 @@ export async function completeSeed(session: VaultSession, offline: OfflinePolicy
       bytesRead: s?.bytesRead ?? 0,
       bytesSent: healed.bytes,
       warnings: 0,
-      message: `seed of import job ${offline.jobName}: ${copy.copied} files copied in the service, ${healed.files} healed over the network`,
+      message: `${record.kind === 'delta' ? 'offline delta' : 'seed'} of import job ${offline.jobName}: ${copy.copied} files copied in the service, ${healed.files} healed over the network`,
       recoveryPoint: { snapshotId: snapshot.id, time: snapshot.time, totalBytes: s?.totalBytes ?? 0, files: s?.totalFiles ?? 0 },
     });
     await settleWaitingJobs(session, vault, offline.jobName, [record.snapshotId, ...(record.inTransitSnapshots ?? [])]);
-    await updateAgentConfig((c) => {
-      if (c.policy?.offline) c.policy.offline.seeded = true;
-    });
+    await updateAgentConfig(landed);
     await writeStagingRecord(offline.staging, { ...record, state: 'seeded' });
     // The staged copy goes only now that the vault holds every file of it.
     await rm(stagedRepositoryDirectory(offline.staging, offline.jobName), { recursive: true, force: true });

@@ -61,12 +61,15 @@ export async function estimateSeed(options: EstimateOptions): Promise<SeedEstima
   return { files: files.length, bytes, sample, ratio, firstBackupBytes, upload, ship, advice: ship.seconds < upload.seconds ? 'ship' : 'upload' };
 }
 
-interface TreeFile {
+export interface TreeFile {
   path: string;
   size: number;
+  /** Last modification, ms since the epoch. */
+  mtimeMs: number;
 }
 
-async function listTree(roots: string[], excludes: string[]): Promise<TreeFile[]> {
+/** Every regular file below `roots` that no exclude pattern matches (links are not followed). */
+export async function listTree(roots: string[], excludes: string[]): Promise<TreeFile[]> {
   const files: TreeFile[] = [];
   const excluded = (path: string) =>
     excludes.some((glob) => minimatch(path, glob, { dot: true }) || minimatch(path.slice(path.lastIndexOf('/') + 1), glob, { dot: true }));
@@ -74,7 +77,7 @@ async function listTree(roots: string[], excludes: string[]): Promise<TreeFile[]
     if (excluded(path)) return;
     const info = await lstat(path).catch(() => undefined);
     if (!info) return;
-    if (info.isFile()) files.push({ path, size: info.size });
+    if (info.isFile()) files.push({ path, size: info.size, mtimeMs: info.mtimeMs });
     else if (info.isDirectory()) {
       const entries = await readdir(path).catch(() => [] as string[]);
       for (const entry of entries) await visit(join(path, entry));

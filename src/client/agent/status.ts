@@ -1,6 +1,7 @@
 import type { ServerStatus } from '../../api/schemas.js';
-import type { OfflinePolicy, Registration } from './agent-config.js';
+import type { OfflinePolicy, PendingDelta, Registration } from './agent-config.js';
 import { openVaultSession } from './vault-session.js';
+import { adviseDelta, lastBackupStart, type DeltaAdvice } from './delta-advice.js';
 
 export interface AgentStatus {
   /** The vault's view: the server, its protection, recent jobs and recovery points. */
@@ -8,11 +9,20 @@ export interface AgentStatus {
   registration: Registration;
   /** Offline seeding as this agent's policy has it (only the agent knows the staging location). */
   offline?: OfflinePolicy;
+  /** Ship or upload the change since the last backup, at the policy's upload limit (set only when the policy has one). */
+  deltaAdvice?: DeltaAdvice;
+  /** The offline delta on its way, if any. */
+  delta?: PendingDelta;
 }
 
 /** `agent status`. */
 export async function agentStatus(): Promise<AgentStatus> {
   const session = await openVaultSession();
   const status = await session.client.request('serverStatus', { params: session.server });
-  return { status, registration: session.registration, offline: session.config.policy?.offline };
+  const policy = session.config.policy;
+  const since = lastBackupStart(status);
+  // Only between backups of a seeded vault: a seed or delta on its way is what the next backup waits for.
+  const settled = policy && !policy.delta && (!policy.offline || policy.offline.seeded);
+  const deltaAdvice = settled && policy.limitUpload && since ? await adviseDelta({ policy, since, bandwidth: policy.limitUpload }) : undefined;
+  return { status, registration: session.registration, offline: policy?.offline, delta: policy?.delta, ...(deltaAdvice ? { deltaAdvice } : {}) };
 }

@@ -15,9 +15,9 @@ import { IMPORT_JOB_NAME } from '../../api/contract.js';
  * Nothing here is secret but the drive keys: the repository is encrypted with the agent's key.
  */
 export const STAGING_RECORD_FORMAT = 'driveseed-staging';
-export const STAGING_RECORD_VERSION = 2;
-/** Version 2 added `repairJob`; a version 1 record reads as one without it. */
-const READABLE_RECORD_VERSIONS = [1, 2];
+export const STAGING_RECORD_VERSION = 3;
+/** Version 2 added `repairJob`, version 3 `kind`; an older record reads as one without them (a seed). */
+const READABLE_RECORD_VERSIONS = [1, 2, 3];
 
 /** staging: the offline backup is being written; staged: it is complete; seeded: the vault holds it. */
 export type StagingState = 'staging' | 'staged' | 'seeded';
@@ -47,6 +47,11 @@ export interface StagingRecord {
    * the seed's packs; if the seed is withdrawn (its job canceled) they go with it.
    */
   inTransitSnapshots?: string[];
+  /**
+   * Version 3: `delta` for an offline delta (`agent backup-now --offline-delta`), a later
+   * import job into the same repository carrying only what the vault lacked; absent for a seed.
+   */
+  kind?: 'delta';
 }
 
 export const jobDirectory = (staging: string, jobName: string) => join(resolve(staging), jobName);
@@ -98,6 +103,7 @@ export function parseStagingRecord(text: string, where: string): StagingRecord {
   if (!IMPORT_JOB_NAME.test(value.jobName as string)) throw damaged('jobName');
   if (!STAGING_STATES.has(value.state)) throw damaged('state');
   for (const field of ['snapshotId', 'repairJob'] as const) if (value[field] !== undefined && typeof value[field] !== 'string') throw damaged(field);
+  if (value.kind !== undefined && value.kind !== 'delta') throw damaged('kind');
   const inTransit = value.inTransitSnapshots;
   if (inTransit !== undefined && !(Array.isArray(inTransit) && inTransit.every((id) => typeof id === 'string'))) throw damaged('inTransitSnapshots');
   return value as StagingRecord;

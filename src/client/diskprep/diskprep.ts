@@ -10,9 +10,11 @@ import {
   MAX_DRIVE_BYTES,
   MAX_DRIVES_PER_JOB,
   prepareDrives,
+  writtenDrives,
   type PreparedDrive,
   type PrepareProgress,
 } from '../../core/envelope/drive-writer.js';
+import { locateJobDrives, verifyJobDrives, type VerifiedDrive, type VerifyProgress } from './verify-drives.js';
 import { diskprepStateDirectory, listStagedJobs, stagedRepositoryDirectory, writeStagingRecord, type StagingRecord } from '../common/staging.js';
 
 /** Asks the user; `interactive` is false when answers cannot come (no terminal, or all given as flags). */
@@ -43,11 +45,17 @@ export interface DiskprepOptions {
   prompter: Prompter;
   api: ImportJobsApi;
   onProgress?: (p: PrepareProgress) => void;
+  /** Write the drives and stop: their read-back and the job's registration wait for `diskprep --verify`. */
+  writeOnly?: boolean;
+  onVerifyProgress?: (p: VerifyProgress) => void;
 }
 
 export interface DiskprepResult {
   record: StagingRecord;
-  job: ImportJob;
+  /** Absent after --write-only: the job is registered once its drives verify. */
+  job?: ImportJob;
+  /** Each drive's read-back. */
+  verified?: VerifiedDrive[];
   /** Replacement drives: the staged files they carry, of how many staged. */
   repair?: { files: number; bytes: number };
   drives: PreparedDrive[];
@@ -111,15 +119,12 @@ export async function runDiskprep(options: DiskprepOptions): Promise<DiskprepRes
       onProgress: options.onProgress,
     });
     if (result.remainingFiles === 0) {
-      const drives = result.drives;
-      for (const path of paths) if (!drives.some((d) => d.path === path)) options.prompter.say(`drive ${path} was not needed; nothing was written on it`);
-      const job = await options.api.create({
-        name: jobName,
-        storageAccount: record.storageAccount,
-        container: record.container,
-        drives: drives.map(({ driveId, key, manifestSha256, files, bytes }) => ({ driveId, key, manifestSha256, files, bytes })),
-      });
-      return { record, job, drives, alreadyRegistered: false, repair: repair && { files: repair.files.size, bytes: repair.bytes } };
+      for (const path of paths)
+        if (!result.drives.some((d) => d.path === path)) options.prompter.say(`drive ${path} was not needed; nothing was written on it`);
+      const repaired = repair && { files: repair.files.size, bytes: repair.bytes };
+      if (options.writeOnly) return { record, drives: result.drives, alreadyRegistered: false, repair: repaired };
+      const { job, verified, drives } = await verifyAndRegister(record, jobName, staging, stateDir, options);
+      return { record, job, verified, drives, alreadyRegistered: false, repair: repaired };
     }
     const left = `${result.remainingFiles} files (${result.remainingBytes} bytes) still to copy`;
     if (!options.prompter.interactive) {
@@ -128,6 +133,81 @@ export async function runDiskprep(options: DiskprepOptions): Promise<DiskprepRes
     options.prompter.say(`The drive is full; ${left}.`);
     paths.push(await askForDrive(options.prompter, 'Next drive (a mounted directory, or an image file NAME.img)'));
   }
+}
+
+/**
+ * The read-back of every drive, then the import job: registration waits until each drive
+ * verified under the manifest that is registered (verify-drives.ts rewrites what fails).
+ */
+async function verifyAndRegister(
+  record: StagingRecord,
+  jobName: string,
+  staging: FsStore,
+  stateDir: string,
+  options: Pick<DiskprepOptions, 'api' | 'prompter' | 'onVerifyProgress'>,
+): Promise<{ job: ImportJob; verified: VerifiedDrive[]; drives: PreparedDrive[] }> {
+  const verified = await verifyJobDrives({ staging, jobName, stateDir, say: (line) => options.prompter.say(line), onProgress: options.onVerifyProgress });
+  const drives = await writtenDrives(stateDir, jobName);
+  const job = await options.api.create({
+    name: jobName,
+    storageAccount: record.storageAccount,
+    container: record.container,
+    drives: drives.map(({ driveId, key, manifestSha256, files, bytes }) => ({ driveId, key, manifestSha256, files, bytes })),
+    ...(record.kind === 'delta' ? { kind: 'delta' as const } : {}),
+  });
+  return { job, verified, drives };
+}
+
+export interface VerifyCommandOptions {
+  staging: string;
+  jobName?: string;
+  drives: string[];
+  /** The job's replacement drives rather than the job's own. */
+  repair?: boolean;
+  prompter: Prompter;
+  api: ImportJobsApi;
+  onProgress?: (p: VerifyProgress) => void;
+}
+
+/**
+ * `diskprep --verify`: the read-back on its own (the morning after a --write-only night, or
+ * again before the drives go). Drives are found by their headers wherever they are mounted
+ * now. A job not registered yet is registered once every drive verified; a registered one
+ * is only checked.
+ */
+export async function runVerify(
+  options: VerifyCommandOptions,
+): Promise<{ record: StagingRecord; job: ImportJob; verified: VerifiedDrive[]; registeredNow: boolean }> {
+  const record = await chooseStagedJob(options.staging, options.jobName, options.prompter);
+  const jobName = options.repair ? record.repairJob : record.jobName;
+  if (!jobName)
+    throw new DriveseedError('USAGE', `job ${record.jobName} has no replacement drives`, { hint: 'write them first: diskprep --repair --drive PATH' });
+  const stateDir = diskprepStateDirectory(options.staging, record.jobName);
+  const unfinished = (await drivesStarted(stateDir, jobName)).find((d) => !d.done);
+  if (unfinished)
+    throw new DriveseedError('USAGE', `drive ${unfinished.path} was being written when diskprep stopped`, {
+      hint: `finish it first: diskprep --drive ${unfinished.path}`,
+    });
+  await locateJobDrives(
+    stateDir,
+    jobName,
+    options.drives.map((p) => resolve(p)),
+  );
+  const registered = await options.api.get(jobName);
+  const staging = new FsStore(stagedRepositoryDirectory(options.staging, record.jobName));
+  if (registered) {
+    const verified = await verifyJobDrives({
+      staging,
+      jobName,
+      stateDir,
+      registered,
+      say: (line) => options.prompter.say(line),
+      onProgress: options.onProgress,
+    });
+    return { record, job: registered, verified, registeredNow: false };
+  }
+  const { job, verified } = await verifyAndRegister(record, jobName, staging, stateDir, { ...options, onVerifyProgress: options.onProgress });
+  return { record, job, verified, registeredNow: true };
 }
 
 /**

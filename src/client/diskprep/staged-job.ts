@@ -4,7 +4,8 @@ import { DriveseedError } from '../../core/errors.js';
 import { loadAgentConfig } from '../agent/agent-config.js';
 import { openImportService, type ImportService } from '../common/import-service.js';
 import type { StagingRecord } from '../common/staging.js';
-import { chooseStagedJob, runDiskprep, type DiskprepOptions, type DiskprepResult, type Prompter } from './diskprep.js';
+import { chooseStagedJob, runDiskprep, runVerify, type DiskprepOptions, type DiskprepResult, type Prompter } from './diskprep.js';
+import type { VerifyProgress } from './verify-drives.js';
 import { updateShipping, type ShippingDetails } from './shipping.js';
 
 /** Which staged job diskprep works on, as its flags name it. */
@@ -28,12 +29,18 @@ interface StagedJob {
 /** The seed's DiskPrep: the staged backup onto drives, then the import job. */
 export async function writeDrives(
   choice: StagedJobChoice,
-  options: Pick<DiskprepOptions, 'drives' | 'capacity' | 'yes' | 'onProgress'>,
+  options: Pick<DiskprepOptions, 'drives' | 'capacity' | 'yes' | 'onProgress' | 'writeOnly' | 'onVerifyProgress'>,
   prompter: Prompter,
 ): Promise<{ staging: string; result: DiskprepResult }> {
   const { staging, record, api } = await openStagedJob(choice, prompter);
   const result = await runDiskprep({ ...options, staging, jobName: record.jobName, repair: !!choice.repair, prompter, api });
   return { staging, result };
+}
+
+/** `diskprep --verify`: the read-back of the job's drives on its own, and the job's registration once they pass. */
+export async function verifyDrives(choice: StagedJobChoice, drives: string[], prompter: Prompter, onProgress?: (p: VerifyProgress) => void) {
+  const { staging, record, api } = await openStagedJob(choice, prompter);
+  return { staging, ...(await runVerify({ staging, jobName: record.jobName, drives, repair: !!choice.repair, prompter, api, onProgress })) };
 }
 
 /** The seed's "DiskPrep u:": the shipping details of the job, asked for where `given` lacks them. */

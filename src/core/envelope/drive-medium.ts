@@ -92,6 +92,8 @@ export interface DriveSink {
   /** Goes on after the payload files a journal lists (none for a new drive), clearing what a killed run left past them. */
   resume(journaled: JournaledPayload[]): Promise<void>;
   place(storedAs: string, sealedLength: number): Promise<PayloadPlace>;
+  /** Where a journaled payload file already is (after `resume`): a file that failed its read-back is sealed again there. */
+  placeOf(storedAs: string): PayloadPlace;
   finish(sealedManifest: Buffer): Promise<void>;
 }
 
@@ -122,6 +124,10 @@ class DirectorySink implements DriveSink {
     return { file: join(this.path, storedAs) };
   }
 
+  placeOf(storedAs: string): PayloadPlace {
+    return { file: join(this.path, storedAs) };
+  }
+
   async finish(sealedManifest: Buffer): Promise<void> {
     const temp = join(this.path, `${MANIFEST_FILE}.tmp`);
     await writeFile(temp, sealedManifest);
@@ -137,6 +143,7 @@ class DirectorySink implements DriveSink {
  */
 class ImageSink implements DriveSink {
   private end = 0;
+  private readonly journaled = new Map<string, number>();
 
   constructor(private readonly path: string) {}
 
@@ -162,7 +169,17 @@ class ImageSink implements DriveSink {
     const header = decodeHeader(await readRange(this.path, 0, TAR_BLOCK));
     if (!header || header === 'end' || header.name !== HEADER_FILE)
       throw new DriveseedError('CORRUPT', `image ${this.path} no longer starts with its drive header`);
-    this.end = journaled.reduce((at, p) => at + entryFootprint(p.sealedLength), entryFootprint(header.size));
+    this.end = entryFootprint(header.size);
+    for (const p of journaled) {
+      this.journaled.set(p.storedAs, this.end + TAR_BLOCK);
+      this.end += entryFootprint(p.sealedLength);
+    }
+  }
+
+  placeOf(storedAs: string): PayloadPlace {
+    const offset = this.journaled.get(storedAs);
+    if (offset === undefined) throw new DriveseedError('CORRUPT', `image ${this.path} has no journaled ${storedAs}`);
+    return { file: this.path, offset };
   }
 
   async place(storedAs: string, sealedLength: number): Promise<PayloadPlace> {

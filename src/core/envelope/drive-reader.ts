@@ -134,7 +134,7 @@ const PARALLEL_FILES = 4;
  */
 const LARGE_FILE_BYTES = 64 * 1024 * 1024;
 
-type OpenPool = WorkerPool<OpenRequest, OpenReply>;
+export type OpenPool = WorkerPool<OpenRequest, OpenReply>;
 
 /** The drive's id, from the only clear-text entry on it; `label` names the drive in messages. */
 export async function readDriveHeader(drive: DriveSource, label = drive.path) {
@@ -168,39 +168,49 @@ async function readVerified(
   file: ManifestFile,
   problems: ImportProblem[],
 ): Promise<Buffer | undefined> {
-  let where: EntryLocation | undefined;
-  try {
-    where = await drive.locate(file.storedAs);
-  } catch (e) {
-    problems.push({ file: file.name, reason: e instanceof DriveseedError ? e.message : `${file.storedAs} cannot be read on the drive` });
-    return undefined;
-  }
-  if (!where) {
-    problems.push({ file: file.name, reason: `missing from the drive (${file.storedAs})` });
-    return undefined;
-  }
-  // Checked before a byte is read or a buffer made: a manifest's length is only a claim.
-  const sealed = sealedLength(file.length, SEAL_OVERHEAD);
-  if (where.available !== sealed) {
-    const reason = where.available < sealed ? 'truncated: the file is shorter than the manifest says' : 'the file is longer than the manifest says';
-    problems.push({ file: file.name, reason: `${reason} (${file.storedAs})` });
-    return undefined;
-  }
-  const reply = await pool.run({
-    path: where.file,
-    offset: where.offset,
-    available: where.available,
-    check,
-    driveId,
-    storedAs: file.storedAs,
-    key,
-    length: file.length,
-    blocks: file.blocks,
-    expectedId: HASHED_NAME.exec(file.name)?.[1],
-  });
+  const reply = await checkOnDrive(pool, drive, { driveId, key, check, file });
   if ('problem' in reply) {
     problems.push({ file: file.name, ...reply.problem });
     return undefined;
   }
+  if (!('data' in reply)) throw new Error('the import asked for data and got a read-back');
   return Buffer.from(reply.data);
+}
+
+/**
+ * One file of a drive, found, measured and read in a worker with every block checked: the
+ * import's read (the plaintext comes back) and diskprep's read-back (only the outcome does).
+ */
+export async function checkOnDrive(
+  pool: OpenPool,
+  drive: DriveSource,
+  request: { driveId: string; key: Buffer; check: BlockCheck; file: ManifestFile; readBack?: boolean },
+): Promise<OpenReply> {
+  const { file } = request;
+  let where: EntryLocation | undefined;
+  try {
+    where = await drive.locate(file.storedAs);
+  } catch (e) {
+    return { problem: { reason: e instanceof DriveseedError ? e.message : `${file.storedAs} cannot be read on the drive` } };
+  }
+  if (!where) return { problem: { reason: `missing from the drive (${file.storedAs})` } };
+  // Checked before a byte is read or a buffer made: a manifest's length is only a claim.
+  const sealed = sealedLength(file.length, SEAL_OVERHEAD);
+  if (where.available !== sealed) {
+    const reason = where.available < sealed ? 'truncated: the file is shorter than the manifest says' : 'the file is longer than the manifest says';
+    return { problem: { reason: `${reason} (${file.storedAs})` } };
+  }
+  return pool.run({
+    path: where.file,
+    offset: where.offset,
+    available: where.available,
+    check: request.check,
+    driveId: request.driveId,
+    storedAs: file.storedAs,
+    key: request.key,
+    length: file.length,
+    blocks: file.blocks,
+    expectedId: HASHED_NAME.exec(file.name)?.[1],
+    ...(request.readBack ? { readBack: true } : {}),
+  });
 }

@@ -1,11 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { appendFile, mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DriveseedError } from '../errors.js';
 import { importAeadKey, SEAL_OVERHEAD, sealOffThread, TAG_LENGTH } from '../repo/crypto.js';
 import { localPathsOf, type BlobStore } from '../storage/blob-store.js';
 import { isLockFile } from '../repo/layout.js';
 import { WorkerPool } from '../util/worker-pool.js';
+import { forgetReadBack } from './drive-verify.js';
 import { driveSink, inspectDrive, type DriveSink, type PayloadPlace } from './drive-medium.js';
 import type { SealReply, SealRequest } from './seal-worker.js';
 import {
@@ -70,6 +71,8 @@ interface DriveState {
   /** The capacity it was begun with: a resumed drive keeps it unless --capacity says otherwise. */
   capacity?: number;
   manifestSha256?: string;
+  /** The manifest hash the drive's read-back last passed under: the drive is verified while it equals manifestSha256. */
+  verifiedManifest?: string;
 }
 
 interface JobState {
@@ -185,18 +188,7 @@ export async function prepareDrives(options: {
   } finally {
     await pool?.close();
   }
-  const drives: PreparedDrive[] = [];
-  for (const d of state.drives.filter((d) => d.done)) {
-    const journal = await readJournal(options.stateDir, d.driveId);
-    drives.push({
-      driveId: d.driveId,
-      path: d.path,
-      key: d.key,
-      manifestSha256: d.manifestSha256!,
-      files: journal.length,
-      bytes: journal.reduce((n, f) => n + f.length, 0),
-    });
-  }
+  const drives = await writtenDrives(options.stateDir, options.jobName);
   return { drives, remainingFiles: pending.length, remainingBytes: pending.reduce((n, f) => n + f.size, 0) };
 }
 
@@ -487,4 +479,99 @@ async function appendJournal(dir: string, driveId: string, entries: ManifestFile
 export async function drivesStarted(stateDir: string, jobName: string): Promise<{ path: string; driveId: string; done: boolean; capacity?: number }[]> {
   const state = await loadState(stateDir, jobName);
   return state.drives.map((d) => ({ path: d.path, driveId: d.driveId, done: d.done, capacity: d.capacity }));
+}
+
+/** A finished drive as its read-back and the job's registration need it. */
+export interface WrittenDrive extends PreparedDrive {
+  verified: boolean;
+}
+
+/** The job's finished drives, with keys, manifest hashes and whether each passed its read-back. */
+export async function writtenDrives(stateDir: string, jobName: string): Promise<WrittenDrive[]> {
+  const drives: WrittenDrive[] = [];
+  for (const d of (await loadState(stateDir, jobName)).drives.filter((d) => d.done)) {
+    const journal = await readJournal(stateDir, d.driveId);
+    drives.push({
+      driveId: d.driveId,
+      path: d.path,
+      key: d.key,
+      manifestSha256: d.manifestSha256!,
+      files: journal.length,
+      bytes: journal.reduce((n, f) => n + f.length, 0),
+      verified: d.verifiedManifest !== undefined && d.verifiedManifest === d.manifestSha256,
+    });
+  }
+  return drives;
+}
+
+/** Notes a changed drive record: its read-back passed (`verifiedManifest`), or it is mounted elsewhere now (`path`). */
+export async function updateDrive(stateDir: string, jobName: string, driveId: string, change: { verifiedManifest?: string; path?: string }): Promise<void> {
+  const state = await loadState(stateDir, jobName);
+  const drive = state.drives.find((d) => d.driveId === driveId);
+  if (!drive) throw new DriveseedError('NOT_FOUND', `drive ${driveId} is not a drive of job ${jobName}`);
+  Object.assign(drive, change);
+  await saveState(stateDir, state);
+}
+
+/**
+ * Seals the named files of a finished drive again, each in its own place, then writes the
+ * manifest anew (the blocks' tags change with their nonces): diskprep's answer to a file that
+ * failed its read-back. A kill leaves the old journal and manifest, under which the file
+ * fails again and is rewritten again. Returns the new manifest's hash.
+ */
+export async function rewriteFiles(options: {
+  staging: BlobStore;
+  jobName: string;
+  stateDir: string;
+  driveId: string;
+  /** Payload places to seal again; none rewrites only the manifest. */
+  storedAs: ReadonlySet<string>;
+}): Promise<string> {
+  const state = await loadState(options.stateDir, options.jobName);
+  const drive = state.drives.find((d) => d.driveId === options.driveId && d.done);
+  if (!drive) throw new DriveseedError('NOT_FOUND', `drive ${options.driveId} is not a finished drive of job ${options.jobName}`);
+  const journal = await readJournal(options.stateDir, drive.driveId);
+  const sink = driveSink(drive.path, (await inspectDrive(drive.path)).kind);
+  await sink.resume(journal.map((f) => ({ storedAs: f.storedAs, sealedLength: sealedLength(f.length, SEAL_OVERHEAD) })));
+  const staged = new Map((await listStaged(options.staging)).map((f) => [f.name, f.size]));
+  const pool = localPathsOf(options.staging) ? sealPool() : undefined;
+  try {
+    const copy = await copierFor(options.staging, pool, drive.path, drive);
+    for (const [i, entry] of journal.entries()) {
+      if (!options.storedAs.has(entry.storedAs)) continue;
+      if (staged.get(entry.name) !== entry.length)
+        throw new DriveseedError('CORRUPT', `the staged copy of ${entry.name} is gone or changed: it cannot be written onto drive ${drive.path} again`);
+      const place = sink.placeOf(entry.storedAs);
+      journal[i] = await copy({ name: entry.name, size: entry.length }, entry.storedAs, place);
+      await syncFile(place.file, drive.path);
+    }
+  } finally {
+    await pool?.close();
+  }
+  await replaceJournal(options.stateDir, drive.driveId, journal);
+  drive.manifestSha256 = await writeManifest(sink, drive.key, { version: ENVELOPE_VERSION, driveId: drive.driveId, jobName: options.jobName, files: journal });
+  drive.verifiedManifest = undefined;
+  await saveState(options.stateDir, state);
+  return drive.manifestSha256;
+}
+
+/**
+ * Takes a failing drive out of the job: its files are pending again, for the next drive
+ * diskprep is given. Its journals go; the drive itself is left as it is (the user discards it).
+ */
+export async function dropDrive(stateDir: string, jobName: string, driveId: string): Promise<void> {
+  const state = await loadState(stateDir, jobName);
+  state.drives = state.drives.filter((d) => d.driveId !== driveId);
+  await saveState(stateDir, state);
+  await rm(journalPath(stateDir, driveId), { force: true });
+  await forgetReadBack(stateDir, driveId);
+}
+
+async function replaceJournal(dir: string, driveId: string, entries: ManifestFile[]): Promise<void> {
+  const path = journalPath(dir, driveId);
+  await writeFile(`${path}.tmp`, entries.map((e) => JSON.stringify(e) + '\n').join(''), { mode: 0o600 });
+  const handle = await open(`${path}.tmp`, 'r+');
+  await handle.sync();
+  await handle.close();
+  await rename(`${path}.tmp`, path);
 }

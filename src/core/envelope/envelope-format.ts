@@ -43,6 +43,9 @@ export const MAX_FILE_BYTES = 2 * 1024 * 1024 * 1024;
  */
 export const DRIVE_OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW;
 
+/** A file whose every block opened and matched, yet which is not what its name promises: damaged before it was sealed. */
+export const CONTENT_MISMATCH = 'content does not match its name';
+
 /** Where diskprep puts a file's blocks: `payload/` and its number. */
 const STORED_AS = /^payload\/[0-9]{6,9}$/;
 /** The names a repository's files have (format.md, "Layout"); locks never travel. */

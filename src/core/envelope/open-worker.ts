@@ -1,9 +1,10 @@
 import { createDecipheriv, createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { cipherInto, NONCE_LENGTH, SEAL_OVERHEAD, TAG_LENGTH } from '../repo/crypto.js';
-import { contentMatchesId } from '../repo/ids.js';
-import { BLOCK_SIZE, blockAad, DRIVE_OPEN_FLAGS, type BlockCheck } from './envelope-format.js';
+import { contentCheck, contentMatchesId } from '../repo/ids.js';
+import { BLOCK_SIZE, blockAad, CONTENT_MISMATCH, DRIVE_OPEN_FLAGS, type BlockCheck } from './envelope-format.js';
+import { cachedReader, openReadBack, type ReadBack } from './read-back.js';
 
 /*
  * The data centre's read of one file from a drive, in a worker thread: every block is
@@ -26,42 +27,50 @@ export interface OpenRequest {
   blocks: string[];
   /** The hash the file's name promises, if it has one (repo/ids.ts, contentMatchesId). */
   expectedId?: string;
+  /**
+   * diskprep's read-back (drive-verify.ts): the same checks, read past the page cache where
+   * the file system allows it (read-back.ts), and nothing sent back but the outcome.
+   */
+  readBack?: boolean;
 }
 
-export type OpenReply = { data: ArrayBuffer } | { problem: { block?: number; reason: string } };
+export type OpenReply =
+  | { data: ArrayBuffer }
+  /** A read-back's outcome: `fromDevice` is false where the file system refused O_DIRECT. */
+  | { verified: true; fromDevice: boolean }
+  | { problem: { block?: number; reason: string } };
 
 const sealed = Buffer.allocUnsafe(BLOCK_SIZE + SEAL_OVERHEAD);
+/** A read-back keeps no plaintext: each block is decrypted here, checked, and dropped. */
+let scratch: Buffer | undefined;
 
 function openFile(request: OpenRequest): OpenReply {
   const key = Buffer.from(request.key);
-  let fd: number;
+  let reader: ReadBack;
   try {
-    fd = openSync(request.path, DRIVE_OPEN_FLAGS);
+    reader = request.readBack ? openReadBack(request.path, DRIVE_OPEN_FLAGS) : cachedReader(openSync(request.path, DRIVE_OPEN_FLAGS));
   } catch {
     return { problem: { reason: `missing from the drive (${request.storedAs})` } };
   }
   try {
-    if (!fstatSync(fd).isFile()) return { problem: { reason: `not a regular file on the drive (${request.storedAs})` } };
-    const buffer = new ArrayBuffer(request.length);
-    const out = Buffer.from(buffer);
+    if (!fstatSync(reader.fd).isFile()) return { problem: { reason: `not a regular file on the drive (${request.storedAs})` } };
+    const buffer = request.readBack ? undefined : new ArrayBuffer(request.length);
+    const out = buffer ? Buffer.from(buffer) : (scratch ??= Buffer.allocUnsafe(BLOCK_SIZE));
+    // The import holds the file whole and hashes it once; a read-back hashes block by block.
+    const content = request.expectedId && !buffer ? contentCheck() : undefined;
     const end = request.offset + request.available;
     let position = request.offset;
     for (let i = 0; i < request.blocks.length; i++) {
       const plainLength = Math.min(BLOCK_SIZE, request.length - i * BLOCK_SIZE);
       const want = plainLength + SEAL_OVERHEAD;
-      let got = 0;
-      while (got < want && position + got < end) {
-        const n = readSync(fd, sealed, got, Math.min(want - got, end - position - got), position + got);
-        if (n === 0) break;
-        got += n;
-      }
+      const got = reader.read(sealed, Math.min(want, Math.max(0, end - position)), position);
       position += want;
       if (got < want) return { problem: { block: i, reason: 'truncated: the block is shorter than the manifest says' } };
       const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, NONCE_LENGTH));
       decipher.setAAD(blockAad(request.driveId, request.storedAs, i));
       decipher.setAuthTag(sealed.subarray(want - TAG_LENGTH, want));
       // Decrypted straight into the file's buffer; a block that fails its tag is never returned.
-      const block = out.subarray(i * BLOCK_SIZE, i * BLOCK_SIZE + plainLength);
+      const block = buffer ? out.subarray(i * BLOCK_SIZE, i * BLOCK_SIZE + plainLength) : out.subarray(0, plainLength);
       try {
         cipherInto(decipher, sealed.subarray(NONCE_LENGTH, want - TAG_LENGTH), block, 0);
         decipher.final();
@@ -71,13 +80,14 @@ function openFile(request: OpenRequest): OpenReply {
       if (checkValue(request.check, block, sealed.subarray(want - TAG_LENGTH, want)) !== request.blocks[i]) {
         return { problem: { block: i, reason: 'block differs from the one the manifest lists' } };
       }
+      content?.update(block);
     }
-    if (request.expectedId && !contentMatchesId(out, request.expectedId)) {
-      return { problem: { reason: 'content does not match its name' } };
+    if (request.expectedId && !(content ? content.matches(request.expectedId) : contentMatchesId(out, request.expectedId))) {
+      return { problem: { reason: CONTENT_MISMATCH } };
     }
-    return { data: buffer };
+    return buffer ? { data: buffer } : { verified: true, fromDevice: reader.fromDevice };
   } finally {
-    closeSync(fd);
+    closeSync(reader.fd);
   }
 }
 

@@ -283,6 +283,12 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('export_events_job').on('export_events').columns(['job_id', 'at']).execute();
     },
   },
+  '0011_offline_delta': {
+    async up(db: Kysely<any>) {
+      // 'delta' for an offline delta's import job (agent backup-now --offline-delta); null for a seed, as every older job.
+      await db.schema.alterTable('import_jobs').addColumn('kind', 'text').execute();
+    },
+  },
   '0012_alerts': {
     async up(db: Kysely<any>) {
       // The agent's whole policy (docs/policy-document.md) and its time zone, so a recovered

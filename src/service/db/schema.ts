@@ -127,6 +127,8 @@ export interface ImportJobTable {
   /** JSON of the shipping details (carrier, ship date, contact, return address). */
   shipping: string | null;
   tracking_number: string | null;
+  /** 'delta' for an offline delta; null for a seed (migration 0011). */
+  kind: string | null;
 }
 
 export interface ImportDriveTable {

@@ -24,6 +24,8 @@ export interface ImportJobView {
   storageAccount: string;
   container: string;
   state: JobState;
+  /** An offline delta's job; absent for a seed. */
+  kind?: 'delta';
   createdAt: string;
   stateChangedAt: string;
   shippedAt?: string;
@@ -42,7 +44,7 @@ export interface StateEvent {
 export async function createImportJob(
   db: Db,
   subscriptionId: string,
-  input: { name: string; storageAccount: string; container: string; drives: NewDrive[] },
+  input: { name: string; storageAccount: string; container: string; drives: NewDrive[]; kind?: 'delta' },
   now: Date,
 ): Promise<ImportJobView> {
   if (!IMPORT_JOB_NAME.test(input.name))
@@ -76,6 +78,7 @@ export async function createImportJob(
         shipped_at: null,
         shipping: null,
         tracking_number: null,
+        kind: input.kind ?? null,
       })
       .execute();
     await tx.insertInto('import_events').values({ job_id: id, drive_id: null, state: 'Creating', at }).execute();
@@ -338,6 +341,7 @@ async function view(db: Db, job: ImportJobTable): Promise<ImportJobView> {
     storageAccount: job.storage_account,
     container: job.container,
     state: job.state as JobState,
+    ...(job.kind === 'delta' ? { kind: 'delta' as const } : {}),
     createdAt: job.created_at,
     stateChangedAt: job.state_changed_at,
     ...(job.shipped_at ? { shippedAt: job.shipped_at } : {}),

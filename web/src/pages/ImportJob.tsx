@@ -5,7 +5,7 @@ import { api, ApiError } from '../api.js';
 import { bytes, time } from '../format.js';
 import { useLiveEvent, useResource } from '../live.js';
 import { Link } from '../router.js';
-import { Problem, StateBadge } from './common.js';
+import { KindLabel, Problem, StateBadge } from './common.js';
 import { ShippingForm } from './ShippingForm.js';
 
 const JOB_PATH = ['Creating', 'Shipping', 'Received', 'Transferring', 'Packaging'];
@@ -24,7 +24,7 @@ export function ImportJobPage({ sub, name }: { sub: string; name: string }) {
         <Link href="/import-jobs">Import jobs</Link> ›
       </p>
       <h1 id="import-title">
-        Import job {j.name} <StateBadge state={j.state} />
+        Import job {j.name} <KindLabel kind={j.kind} /> <StateBadge state={j.state} />
       </h1>
       {j.deadline && (
         <p className="deadline" role="note">

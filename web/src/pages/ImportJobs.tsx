@@ -2,7 +2,7 @@ import type { ImportJob } from '../../../src/api/schemas.js';
 import { count, time } from '../format.js';
 import { useLiveEvent, useResource } from '../live.js';
 import { Link } from '../router.js';
-import { Problem, StateBadge } from './common.js';
+import { KindLabel, Problem, StateBadge } from './common.js';
 
 export function ImportJobsPage({ sub }: { sub: string }) {
   const list = useResource<{ jobs: ImportJob[] }>(`${sub}/import-jobs`);
@@ -14,7 +14,7 @@ export function ImportJobsPage({ sub }: { sub: string }) {
       <h1 id="imports-title">Import jobs</h1>
       {list.data.jobs.length === 0 ? (
         <p>
-          No import jobs. <code>driveseed diskprep</code> prepares the drives of an offline seed and creates one.
+          No import jobs. <code>driveseed diskprep</code> prepares the drives of an offline seed (or of an offline delta) and creates one.
         </p>
       ) : (
         <div className="table-wrap">
@@ -32,7 +32,7 @@ export function ImportJobsPage({ sub }: { sub: string }) {
               {list.data.jobs.map((job) => (
                 <tr key={job.id}>
                   <th scope="row">
-                    <Link href={`/import-jobs/${encodeURIComponent(job.name)}`}>{job.name}</Link>
+                    <Link href={`/import-jobs/${encodeURIComponent(job.name)}`}>{job.name}</Link> <KindLabel kind={job.kind} />
                   </th>
                   <td>
                     <StateBadge state={job.state} />

@@ -25,6 +25,15 @@ export function StateBadge({ state }: { state: string }) {
   return <span className={`state state-${state}`}>{state}</span>;
 }
 
+/** Marks an offline delta's import job beside the seeds: a later import into the same repository. */
+export function KindLabel({ kind }: { kind?: string }) {
+  return kind === 'delta' ? (
+    <span className="kind" title="offline delta: a large change after the seed, shipped on drives into the same repository">
+      delta
+    </span>
+  ) : null;
+}
+
 export function NotFoundText({ what }: { what: string }) {
   return <p role="alert">{what}</p>;
 }
