@@ -1,8 +1,10 @@
+import { lstatSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type { Repository } from '../repo/repository.js';
 import { PACK_BUFFER_SIZE } from '../repo/pack.js';
-import type { FileResult, FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
+import type { FileResult, FileStat, FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
+import { changeWhileRead, fileStatOf } from './changed-while-read.js';
 import { DEFAULT_LEVEL } from '../repo/compression.js';
 import { taskPlaces, WorkerThreads } from '../util/worker-pool.js';
 import { takeBatch } from './batches.js';
@@ -41,6 +43,7 @@ export const SPLIT_FILE_SIZE = 64 * 1024 * 1024;
 
 /** A large file being cut by one worker and sealed in ranges by all. */
 interface SplitFile {
+  path: string;
   resolve: (result: FileResult) => void;
   scanner: Worker;
   /** Each range's result, in file order. */
@@ -59,6 +62,14 @@ interface QueuedRange {
 }
 
 type RunningTask = { files: QueuedFile[] } | { scan: SplitFile; path: string } | { range: QueuedRange };
+
+/** Ranges are read after the scan's own before-and-after check: a change after it shows once all are read. */
+function changedSinceScan(path: string, scanned: FileStat | undefined): string | undefined {
+  if (!scanned) return undefined;
+  const now = lstatSync(path, { bigint: true, throwIfNoEntry: false });
+  if (!now) return 'it was removed';
+  return changeWhileRead(scanned, fileStatOf(now));
+}
 
 /** What the pool needs of a repository: its keys and id schemes, claims, and pack uploads. */
 type PoolRepository = Pick<Repository, 'key' | 'blobIdScheme' | 'fileIdScheme' | 'claim' | 'storePack'>;
@@ -168,7 +179,7 @@ export class ChunkPool {
     if (this.queue.length === 0) return undefined;
     if (this.queue[0].size >= this.splitFileSize && this.workers.length > 1 && !this.scanning) {
       const file = this.queue.shift()!;
-      this.scanning = { resolve: file.resolve, scanner: worker, ranges: [], rangesPending: 0, nextOffset: 0 };
+      this.scanning = { path: file.path, resolve: file.resolve, scanner: worker, ranges: [], rangesPending: 0, nextOffset: 0 };
       this.splits.files++;
       this.running.set(task, { scan: this.scanning, path: file.path });
       return { kind: 'scan', task, path: file.path };
@@ -218,7 +229,9 @@ export class ChunkPool {
     const parts = split.ranges as FileResult[];
     const failed = [split.scan, ...parts].find((r) => r.error !== undefined);
     if (failed) return split.resolve({ content: [], size: 0, error: failed.error });
-    split.resolve({ content: parts.flatMap((r) => r.content), size: parts.reduce((n, r) => n + r.size, 0), stat: split.scan.stat });
+    const changed = [split.scan, ...parts].find((r) => r.changed !== undefined)?.changed ?? changedSinceScan(split.path, split.scan.stat);
+    const content = parts.flatMap((r) => r.content);
+    split.resolve({ content, size: parts.reduce((n, r) => n + r.size, 0), stat: split.scan.stat, ...(changed ? { changed } : {}) });
   }
 
   private onMessage(worker: Worker, msg: FromWorker): void {

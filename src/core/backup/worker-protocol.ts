@@ -42,6 +42,9 @@ export interface FileStat {
   gid: number;
   inode: number;
   dev: number;
+  /** Not kept in the tree: with ctimeNs, what tells a change while the file was read. */
+  size: number;
+  ctimeNs: string;
 }
 
 export interface FileResult {
@@ -49,6 +52,8 @@ export interface FileResult {
   size: number;
   /** The file's metadata, taken from the descriptor that was read. */
   stat?: FileStat;
+  /** The file changed while it was read (changed-while-read.ts): why. */
+  changed?: string;
   error?: string;
 }
 
