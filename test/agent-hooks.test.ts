@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareTrees } from '../src/core/backup/compare-trees.js';
-import { cli, json } from './cli-harness.js';
+import { cli, cliAsync, json } from './cli-harness.js';
 import { setUpAgent } from './service-harness.js';
 
 describe('hooks on agent protect', () => {
@@ -63,5 +63,56 @@ describe('hooks on agent protect', () => {
     assert.equal(json(cli(['agent', 'backup-now', '--json'], s.env)).state, 'Completed');
     assert.equal(await readFile(log, 'utf8'), '');
     assert.ok(existsSync(made));
+  });
+
+  it('runs the post hook owed by an agent killed with kill -9 between its hooks: as agent run starts, and first in the next backup-now', async (t) => {
+    const s = await setUpAgent(t);
+    const log = join(s.dir, 'hooks.log');
+    const lines = async () => (await readFile(log, 'utf8')).trim().split('\n');
+    // The pre hook freezes, then SIGKILLs the agent that runs it ($PPID): killed between its
+    // pre and post hook, every time, with no timing involved.
+    const freezeAndKill = (n: number) => ['--pre-hook', `echo freeze${n} >> ${log}; kill -9 $PPID`, '--post-hook', `echo thaw${n} >> ${log}`];
+    assert.equal(cli(['agent', 'protect', s.data, ...freezeAndKill(1), '--schedule', '0 0 1 1 *'], s.env).code, 0);
+    const killed = cli(['agent', 'backup-now'], s.env);
+    assert.equal(killed.code, -1, 'killed by a signal');
+    assert.deepEqual(await lines(), ['freeze1']);
+
+    // agent run thaws at its start, before any scheduled backup.
+    const run = cliAsync(['agent', 'run'], s.env);
+    t.after(() => run.kill());
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      run.stdout!.on('data', (c) => {
+        out += c;
+        if (out.includes('scheduler running')) resolve();
+      });
+      run.once('close', () => reject(new Error(`agent run ended: ${out}`)));
+    });
+    run.kill();
+    assert.match(out, /^ran the post hook owed by a run interrupted at \S+: "echo thaw1 >> .*" exited 0$/m);
+    assert.deepEqual(await lines(), ['freeze1', 'thaw1']);
+
+    // Killed again; then the policy changes: the next backup-now first runs the post hook that
+    // was owed (the one recorded, which undoes the pre hook that ran), then its own hooks.
+    assert.equal(cli(['agent', 'protect', ...freezeAndKill(2)], s.env).code, 0);
+    assert.equal(cli(['agent', 'backup-now'], s.env).code, -1);
+    assert.equal(cli(['agent', 'protect', '--pre-hook', `echo freeze3 >> ${log}`, '--post-hook', `echo thaw3 >> ${log}`], s.env).code, 0);
+    const next = json(cli(['agent', 'backup-now', '--json'], s.env));
+    assert.equal(next.state, 'Completed');
+    assert.equal(next.hooks.owed.length, 1);
+    assert.equal(next.hooks.owed[0].command, `echo thaw2 >> ${log}`);
+    assert.equal(next.hooks.owed[0].exitCode, 0);
+    assert.deepEqual(await lines(), ['freeze1', 'thaw1', 'freeze2', 'thaw2', 'freeze3', 'thaw3']);
+    const jobs = json(cli(['agent', 'status', '--json'], s.env)).jobs as { state: string; error?: string }[];
+    assert.deepEqual(
+      jobs.map((j) => j.state),
+      ['Completed', 'Failed', 'Failed'],
+      'the killed runs were closed Failed',
+    );
+
+    // Nothing is owed any more: a run runs its own hooks alone.
+    const after = json(cli(['agent', 'backup-now', '--json'], s.env));
+    assert.equal(after.hooks.owed, undefined);
+    assert.deepEqual((await lines()).slice(-2), ['freeze3', 'thaw3']);
   });
 });

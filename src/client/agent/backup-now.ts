@@ -19,6 +19,7 @@ import { liveProgress, type LiveProgress } from './progress-reporter.js';
 import { listAll, type BlobStore } from '../../core/storage/blob-store.js';
 import { CONFIG_FILE, KEYS_DIR } from '../../core/repo/layout.js';
 import { applyRetention, type RetentionOutcome } from './retention.js';
+import { owePostHook, runOwedPostHooks, type OwedPostHook } from './owed-post-hooks.js';
 
 export interface BackupNowResult {
   job: BackupJob;
@@ -38,6 +39,8 @@ export interface BackupNowResult {
 export interface BackupHooks {
   pre?: HookResult;
   post?: HookResult;
+  /** Post hooks an earlier run owed (it was killed between its pre and post hook), run first. */
+  owed?: OwedPostHook[];
 }
 
 /** A backup with how its hooks ran. */
@@ -198,16 +201,25 @@ async function stagedBackup(
  * held is safe, as a pruner's exclusive lock, written before or after, makes one of the two fail.
  */
 async function lockedBackup(repo: Repository, policy: Policy, onProgress?: (p: BackupProgress) => void): Promise<HookedBackup> {
-  if (policy.preHook === undefined && policy.postHook === undefined) return archive(repo, policy, onProgress);
+  // Before this run's own pre hook: what an earlier run froze is thawed first.
+  const owed = await runOwedPostHooks();
+  if (policy.preHook === undefined && policy.postHook === undefined) return withOwed(await archive(repo, policy, onProgress), owed);
   // Around the lock too: a pre hook that takes an LVM snapshot may run long, and holds no lock meanwhile.
   const { result, pre, post } = await withHooks(
-    { pre: policy.preHook, post: policy.postHook },
+    { pre: policy.preHook, post: policy.postHook, owe: owePostHook },
     () => archive(repo, policy, onProgress),
     (failed) => new DriveseedError('IO', `${describeHook('pre', failed)}; no backup was made`),
   );
   // A failed post hook keeps the backup: as a warning, the job is CompletedWithWarnings.
   if (post && hookFailed(post)) result.warnings.push({ path: '(post hook)', message: describeHook('post', post) });
-  return { ...result, hooks: { ...(pre ? { pre } : {}), ...(post ? { post } : {}) } };
+  return withOwed({ ...result, hooks: { ...(pre ? { pre } : {}), ...(post ? { post } : {}) } }, owed);
+}
+
+/** The owed post hooks in the run's report; one that failed is a warning of this run. */
+function withOwed(result: HookedBackup, owed: OwedPostHook[]): HookedBackup {
+  if (owed.length === 0) return result;
+  for (const hook of owed.filter(hookFailed)) result.warnings.push({ path: '(post hook of an interrupted run)', message: describeHook('post', hook) });
+  return { ...result, hooks: { ...result.hooks, owed } };
 }
 
 async function archive(repo: Repository, policy: Policy, onProgress?: (p: BackupProgress) => void): Promise<BackupResult> {

@@ -18,6 +18,12 @@ export interface Hooks {
   post?: string;
   /** A hook's output as it comes (the CLI passes it to stderr, where it does not mix with --json). */
   onOutput?: (chunk: Buffer) => void;
+  /**
+   * Records the post hook as owed, durably, before the pre hook runs; what it resolves to
+   * clears the record once the post hook ran. A process killed in between leaves the record
+   * for the next run (the agent's owed-post-hooks.ts).
+   */
+  owe?: (post: string) => Promise<() => Promise<void>>;
 }
 
 export interface HookedRun<T> {
@@ -63,8 +69,14 @@ export function runHook(command: string, onOutput: (chunk: Buffer) => void = () 
  * backup's own error wins over a hook's; `onPreFailed` makes the error for a pre hook that failed.
  */
 export async function withHooks<T>(hooks: Hooks, run: () => Promise<T>, onPreFailed: (pre: HookResult, post?: HookResult) => Error): Promise<HookedRun<T>> {
+  const settle = hooks.post !== undefined && hooks.owe ? await hooks.owe(hooks.post) : undefined;
+  const post = async (): Promise<HookResult | undefined> => {
+    if (hooks.post === undefined) return undefined;
+    const ran = await runHook(hooks.post, hooks.onOutput);
+    await settle?.();
+    return ran;
+  };
   const pre = hooks.pre !== undefined ? await runHook(hooks.pre, hooks.onOutput) : undefined;
-  const post = (): Promise<HookResult | undefined> => (hooks.post !== undefined ? runHook(hooks.post, hooks.onOutput) : Promise.resolve(undefined));
   if (pre && hookFailed(pre)) throw onPreFailed(pre, await post());
   let result: T;
   try {
