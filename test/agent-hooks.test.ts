@@ -7,6 +7,20 @@ import { compareTrees } from '../src/core/backup/compare-trees.js';
 import { cli, cliAsync, json } from './cli-harness.js';
 import { setUpAgent } from './service-harness.js';
 
+/** A job as the console's job detail reads it: signed in with the subscription's owner key. */
+async function consoleJob(s: { url: string; bootstrap: { subscriptionId: string; ownerKey: string } }, jobId: string) {
+  const session = await fetch(`${s.url}/v1/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ key: s.bootstrap.ownerKey }),
+  });
+  assert.equal(session.status, 201);
+  const cookie = session.headers.get('set-cookie')!.split(';')[0];
+  const response = await fetch(`${s.url}/v1/subscriptions/${s.bootstrap.subscriptionId}/backup-jobs/${jobId}`, { headers: { cookie } });
+  assert.equal(response.status, 200);
+  return (await response.json()) as any;
+}
+
 describe('hooks on agent protect', () => {
   it('run around each backup-now; a failing post hook completes with warnings, a failing pre hook fails the job and still runs the post hook', async (t) => {
     const s = await setUpAgent(t);
@@ -39,6 +53,16 @@ describe('hooks on agent protect', () => {
     assert.equal(job.hooks.post.exitCode, 5);
     assert.match(job.hooks.post.output, /cannot thaw/);
     assert.equal(json(cli(['agent', 'status', '--json'], s.env)).recoveryPoints.length, 2, 'the backup is kept');
+    // The vault's job record has both hooks, as the console's job detail reads it.
+    const record = await consoleJob(s, job.id);
+    assert.equal(record.state, 'CompletedWithWarnings');
+    assert.deepEqual(
+      { pre: record.hooks.pre.exitCode, post: record.hooks.post.exitCode, postSignal: record.hooks.post.signal },
+      { pre: 0, post: 5, postSignal: null },
+    );
+    assert.equal(record.hooks.post.command, 'echo cannot thaw >&2; exit 5');
+    assert.equal(record.hooks.post.output, 'cannot thaw\n');
+    assert.ok(Number.isInteger(record.hooks.post.durationMs));
 
     await rm(log, { force: true });
     assert.equal(cli(['agent', 'protect', '--pre-hook', 'echo database busy >&2; exit 9', '--post-hook', `echo post >> ${log}`], s.env).code, 0);
@@ -53,6 +77,11 @@ describe('hooks on agent protect', () => {
     assert.equal(status.recoveryPoints.length, 2, 'no recovery point from the failed run');
     assert.equal(status.jobs[0].state, 'Failed');
     assert.match(status.jobs[0].error, /pre hook .* exited with status 9/);
+    // A failed job's record has its hooks too: the pre hook's error and the post hook that still ran.
+    const failedRecord = await consoleJob(s, status.jobs[0].id);
+    assert.equal(failedRecord.hooks.pre.exitCode, 9);
+    assert.equal(failedRecord.hooks.pre.output, 'database busy\n');
+    assert.equal(failedRecord.hooks.post.exitCode, 0);
 
     // --no-pre-hook and --no-post-hook remove them.
     assert.equal(cli(['agent', 'protect', '--no-pre-hook', '--no-post-hook'], s.env).code, 0);
@@ -103,6 +132,15 @@ describe('hooks on agent protect', () => {
     assert.equal(next.hooks.owed[0].command, `echo thaw2 >> ${log}`);
     assert.equal(next.hooks.owed[0].exitCode, 0);
     assert.deepEqual(await lines(), ['freeze1', 'thaw1', 'freeze2', 'thaw2', 'freeze3', 'thaw3']);
+    const record = await consoleJob(s, next.id);
+    assert.deepEqual(
+      [...record.hooks.owed, record.hooks.pre, record.hooks.post].map((h: { command: string; exitCode: number }) => [h.command, h.exitCode]),
+      [
+        [`echo thaw2 >> ${log}`, 0],
+        [`echo freeze3 >> ${log}`, 0],
+        [`echo thaw3 >> ${log}`, 0],
+      ],
+    );
     const jobs = json(cli(['agent', 'status', '--json'], s.env)).jobs as { state: string; error?: string }[];
     assert.deepEqual(
       jobs.map((j) => j.state),

@@ -77,10 +77,12 @@ describe('web console in headless Chromium', () => {
       json(cli(['agent', 'register', '--publish-settings', settings, '--vault', 'main', '--name', 'web-01', '--json'], env));
       const data = join(dir, 'data');
       await writeSampleTree(data, 5, 40);
-      assert.equal(cli(['agent', 'protect', data], env).code, 0);
+      // A post hook with output: the job detail shows it.
+      assert.equal(cli(['agent', 'protect', data, '--post-hook', 'echo "snapshot <b>dropped</b>"; echo lvremove done'], env).code, 0);
       assert.equal(json(cli(['agent', 'backup-now', '--json'], env)).state, 'Completed');
       await writeFile(join(data, 'added-later.bin'), randomBytes(300_000));
-      assert.equal(json(cli(['agent', 'backup-now', '--json'], env)).state, 'Completed');
+      const second = json(cli(['agent', 'backup-now', '--json'], env));
+      assert.equal(second.state, 'Completed');
 
       // Two import jobs: one already shipped (its tracking number is taken), one to follow in the browser.
       const owner = new ServiceClient(url, { ownerKey: bootstrap.ownerKey });
@@ -137,6 +139,19 @@ describe('web console in headless Chromium', () => {
       // Another subscription's (or no) job id in the URL: not found.
       await page.goto(`${url}/jobs/00000000-0000-4000-8000-000000000000`);
       await page.getByRole('heading', { name: 'Not found' }).waitFor();
+
+      // A job's hooks: the command, how it ended and its output, as text (markup in it is not markup).
+      await page.goto(`${url}/jobs/${second.id}`);
+      const hooks = page.getByRole('region', { name: 'Hooks' });
+      await hooks.waitFor();
+      assert.match((await hooks.getByRole('heading', { level: 3 }).textContent()) ?? '', /^Post hook: echo "snapshot <b>dropped<\/b>"/);
+      assert.equal(
+        await hooks.locator('[data-field="hook-outcome"]').textContent(),
+        `exited with status 0 in ${(second.hooks.post.durationMs / 1000).toFixed(1)} s`,
+      );
+      assert.equal(await hooks.locator('[data-field="hook-output"]').textContent(), 'snapshot <b>dropped</b>\nlvremove done\n');
+      assert.equal(await hooks.locator('b').count(), 0);
+      await shot(page, '04b-job-hooks');
 
       // The import job, followed in the page.
       await nav('Import jobs').click();

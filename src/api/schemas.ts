@@ -154,6 +154,30 @@ export const StartJob = Type.Object(
 );
 export type StartJob = Static<typeof StartJob>;
 
+/** The end of a hook's output the job keeps: its last lines, where the error is. */
+export const HOOK_OUTPUT_TAIL = 4096;
+
+/** How one hook ran. Its output is the tenant's data: it is shown only to the job's own subscription. */
+export const HookRun = Type.Object(
+  {
+    command: Type.String({ maxLength: 2000 }),
+    /** null: killed, or it could not start. */
+    exitCode: Type.Union([Type.Integer(), Type.Null()]),
+    signal: Type.Union([Type.String({ maxLength: 32 }), Type.Null()]),
+    output: Type.String({ maxLength: HOOK_OUTPUT_TAIL }),
+    durationMs: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+export type HookRun = Static<typeof HookRun>;
+
+/** A backup's hooks: its own pre and post hook, and post hooks a killed run owed, run first. */
+export const JobHooks = Type.Object(
+  { pre: Type.Optional(HookRun), post: Type.Optional(HookRun), owed: Type.Optional(Type.Array(HookRun, { maxItems: 8 })) },
+  { additionalProperties: false },
+);
+export type JobHooks = Static<typeof JobHooks>;
+
 export const FinishJob = Type.Object(
   {
     state: Type.Union([Type.Literal('Completed'), Type.Literal('CompletedWithWarnings'), Type.Literal('Failed'), Type.Literal('Waiting')]),
@@ -182,6 +206,7 @@ export const FinishJob = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    hooks: Type.Optional(JobHooks),
   },
   { additionalProperties: false },
 );
@@ -222,6 +247,7 @@ export const BackupJob = Type.Object({
   snapshotId: Type.Optional(Type.String()),
   retention: Type.Optional(Type.Object({ pointsForgotten: Type.Integer(), bytesFreed: Type.Integer() })),
   progress: Type.Optional(Type.Object({ files: Type.Integer(), bytes: Type.Integer(), errors: Type.Integer(), sent: Type.Integer(), at: Type.String() })),
+  hooks: Type.Optional(JobHooks),
 });
 export type BackupJob = Static<typeof BackupJob>;
 

@@ -1,10 +1,10 @@
 import { itemPath, storeItems } from '../../core/backup/command-items.js';
 import { backup, findParent, type BackupProgress, type BackupResult } from '../../core/backup/archiver.js';
 import { DriveseedError } from '../../core/errors.js';
-import { describeHook, hookFailed, withHooks, type HookResult } from '../../core/backup/hooks.js';
+import { describeHook, hookFailed, hooksOfFailure, withHooks, type HookResult } from '../../core/backup/hooks.js';
 import type { Repository } from '../../core/repo/repository.js';
 import { importSettled } from '../../api/contract.js';
-import type { BackupJob } from '../../api/schemas.js';
+import { HOOK_OUTPUT_TAIL, type BackupJob, type HookRun, type JobHooks } from '../../api/schemas.js';
 import { startVaultJob } from './vault-job.js';
 import { findImportJob } from '../common/import-service.js';
 import { FsStore } from '../../core/storage/fs/fs-store.js';
@@ -209,10 +209,39 @@ async function lockedBackup(repo: Repository, policy: Policy, onProgress?: (p: B
     { pre: policy.preHook, post: policy.postHook, owe: owePostHook },
     () => archive(repo, policy, onProgress),
     (failed) => new DriveseedError('IO', `${describeHook('pre', failed)}; no backup was made`),
-  );
+  ).catch((e: unknown) => {
+    if (owed.length > 0) owedOfFailures.set(e as object, owed);
+    throw e;
+  });
   // A failed post hook keeps the backup: as a warning, the job is CompletedWithWarnings.
   if (post && hookFailed(post)) result.warnings.push({ path: '(post hook)', message: describeHook('post', post) });
   return withOwed({ ...result, hooks: { ...(pre ? { pre } : {}), ...(post ? { post } : {}) } }, owed);
+}
+
+/** Owed post hooks that ran before a run failed: the failed job's record has them too. */
+const owedOfFailures = new WeakMap<object, OwedPostHook[]>();
+
+/** What the vault's job record keeps of the hooks: each bounded as FinishJob allows (api/schemas.ts). */
+export function jobHooksRecord(hooks: BackupHooks | undefined): JobHooks | undefined {
+  if (!hooks || (!hooks.pre && !hooks.post && !hooks.owed?.length)) return undefined;
+  const run = (h: HookResult): HookRun => ({
+    command: h.command.slice(0, 2000),
+    exitCode: h.exitCode,
+    signal: h.signal?.slice(0, 32) ?? null,
+    output: h.output.slice(-HOOK_OUTPUT_TAIL),
+    durationMs: Math.max(0, Math.round(h.durationMs)),
+  });
+  return {
+    ...(hooks.pre ? { pre: run(hooks.pre) } : {}),
+    ...(hooks.post ? { post: run(hooks.post) } : {}),
+    ...(hooks.owed?.length ? { owed: hooks.owed.slice(-8).map(run) } : {}),
+  };
+}
+
+function hooksOfFailedRun(error: unknown): BackupHooks | undefined {
+  const hooks = hooksOfFailure(error);
+  const owed = typeof error === 'object' && error !== null ? owedOfFailures.get(error) : undefined;
+  return hooks || owed ? { ...hooks, ...(owed ? { owed } : {}) } : undefined;
 }
 
 /** The owed post hooks in the run's report; one that failed is a warning of this run. */
@@ -255,12 +284,14 @@ async function recordedBackup(
     const { result, waiting, retention } = await run(live);
     live.stop();
     const s = result.summary;
+    const hooks = jobHooksRecord(result.hooks);
     const counts = {
       filesNew: s.filesNew,
       filesChanged: s.filesChanged,
       filesUnchanged: s.filesUnchanged,
       bytesRead: s.bytesRead,
       warnings: result.warnings.length,
+      ...(hooks ? { hooks } : {}),
     };
     const done = waiting
       ? await finish({ state: 'Waiting', ...counts, bytesSent: kind === 'offline' ? 0 : s.bytesAdded, message: waiting, pendingSnapshotId: result.snapshotId })
@@ -281,7 +312,7 @@ async function recordedBackup(
     };
   } catch (e) {
     live.stop();
-    await fail(e);
+    await fail(e, jobHooksRecord(hooksOfFailedRun(e)));
     throw e;
   }
 }

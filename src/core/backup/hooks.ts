@@ -32,6 +32,20 @@ export interface HookedRun<T> {
   post?: HookResult;
 }
 
+/** The hooks that ran before a run failed, kept with its error for the job's record. */
+const hooksOfFailures = new WeakMap<object, { pre?: HookResult; post?: HookResult }>();
+
+/** How the hooks ran around a run that failed with `error` (thrown by withHooks), if it had any. */
+export function hooksOfFailure(error: unknown): { pre?: HookResult; post?: HookResult } | undefined {
+  return typeof error === 'object' && error !== null ? hooksOfFailures.get(error) : undefined;
+}
+
+function withHooksOfFailure(error: unknown, hooks: { pre?: HookResult; post?: HookResult }): unknown {
+  if (typeof error === 'object' && error !== null)
+    hooksOfFailures.set(error, { ...(hooks.pre ? { pre: hooks.pre } : {}), ...(hooks.post ? { post: hooks.post } : {}) });
+  return error;
+}
+
 export function hookFailed(hook: HookResult | undefined): boolean {
   return hook !== undefined && hook.exitCode !== 0;
 }
@@ -77,14 +91,17 @@ export async function withHooks<T>(hooks: Hooks, run: () => Promise<T>, onPreFai
     return ran;
   };
   const pre = hooks.pre !== undefined ? await runHook(hooks.pre, hooks.onOutput) : undefined;
-  if (pre && hookFailed(pre)) throw onPreFailed(pre, await post());
+  if (pre && hookFailed(pre)) {
+    const ran = await post();
+    throw withHooksOfFailure(onPreFailed(pre, ran), { pre, post: ran });
+  }
   let result: T;
   try {
     result = await run();
   } catch (e) {
     const ran = await post();
     if (ran && hookFailed(ran)) hooks.onOutput?.(Buffer.from(`warning: ${describeHook('post', ran)}\n`));
-    throw e;
+    throw withHooksOfFailure(e, { pre, post: ran });
   }
   return { result, pre, post: await post() };
 }

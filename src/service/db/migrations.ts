@@ -234,6 +234,12 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0013_hook_output': {
+    async up(db: Kysely<any>) {
+      // How the job's hooks ran (exit code, signal, output tail, duration), as the agent reported them: JSON, bounded by FinishJob.
+      await db.schema.alterTable('backup_jobs').addColumn('hooks', 'text').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -74,7 +74,9 @@ async function openPostgres(url: string): Promise<OpenedDatabase> {
 }
 
 async function migrate(db: Db): Promise<void> {
-  const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+  // Unordered: migrations are written on parallel branches under reserved names (0010…0013), so
+  // a database may have run a later one before an earlier one lands; each stands alone.
+  const { error, results } = await new Migrator({ db, provider: migrationProvider, allowUnorderedMigrations: true }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new DriveseedError('STORAGE', `database migration ${failed} failed: ${(error as Error).message}`, { cause: error });

@@ -1,5 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { BackupJob, FinishJob, JobProgress, ProtectionPolicy, RecoveryPoint, Retention, Server, ServerStatus, Vault } from '../../api/schemas.js';
+import type {
+  BackupJob,
+  FinishJob,
+  JobHooks,
+  JobProgress,
+  ProtectionPolicy,
+  RecoveryPoint,
+  Retention,
+  Server,
+  ServerStatus,
+  Vault,
+} from '../../api/schemas.js';
 import type { Db } from '../db/open-database.js';
 import type { BackupJobTable, RecoveryPointTable, ServerTable } from '../db/schema.js';
 import type { Caller } from '../http/auth.js';
@@ -134,6 +145,7 @@ export async function finishJob(db: Db, server: ServerTable, jobId: string, resu
         pending_snapshot_id: result.pendingSnapshotId ?? null,
         points_forgotten: result.retention ? result.retention.forgotten.length : null,
         bytes_freed: result.retention ? result.retention.bytesFreed : null,
+        hooks: result.hooks ? JSON.stringify(result.hooks) : null,
       })
       .where('id', '=', jobId)
       .execute();
@@ -241,6 +253,7 @@ export function toJob(row: BackupJobTable): BackupJob {
     ...(row.points_forgotten !== null && row.points_forgotten !== undefined
       ? { retention: { pointsForgotten: Number(row.points_forgotten), bytesFreed: Number(row.bytes_freed ?? 0) } }
       : {}),
+    ...hooksOf(row),
     ...(row.progress_at
       ? {
           progress: {
@@ -253,6 +266,16 @@ export function toJob(row: BackupJobTable): BackupJob {
         }
       : {}),
   };
+}
+
+/** Written by finishJob from a validated FinishJob; a value that does not parse shows as no hooks, not as an error. */
+function hooksOf(row: BackupJobTable): { hooks?: JobHooks } {
+  if (!row.hooks) return {};
+  try {
+    return { hooks: JSON.parse(row.hooks) as JobHooks };
+  } catch {
+    return {};
+  }
 }
 
 export function toPoint(row: RecoveryPointTable): RecoveryPoint {
