@@ -5,21 +5,10 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareTrees } from '../src/core/backup/compare-trees.js';
 import { cli, cliAsync, json } from './cli-harness.js';
-import { setUpAgent } from './service-harness.js';
+import { ownerConsoleGet, setUpAgent } from './service-harness.js';
 
-/** A job as the console's job detail reads it: signed in with the subscription's owner key. */
-async function consoleJob(s: { url: string; bootstrap: { subscriptionId: string; ownerKey: string } }, jobId: string) {
-  const session = await fetch(`${s.url}/v1/session`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ key: s.bootstrap.ownerKey }),
-  });
-  assert.equal(session.status, 201);
-  const cookie = session.headers.get('set-cookie')!.split(';')[0];
-  const response = await fetch(`${s.url}/v1/subscriptions/${s.bootstrap.subscriptionId}/backup-jobs/${jobId}`, { headers: { cookie } });
-  assert.equal(response.status, 200);
-  return (await response.json()) as any;
-}
+/** A job as the console's job detail reads it. */
+const consoleJob = (s: Parameters<typeof ownerConsoleGet>[0], jobId: string) => ownerConsoleGet(s, `backup-jobs/${jobId}`);
 
 describe('hooks on agent protect', () => {
   it('run around each backup-now; a failing post hook completes with warnings, a failing pre hook fails the job and still runs the post hook', async (t) => {

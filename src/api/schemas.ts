@@ -178,6 +178,13 @@ export const JobHooks = Type.Object(
 );
 export type JobHooks = Static<typeof JobHooks>;
 
+/** A command item the job stored (`agent protect --item NAME --command CMD`): its name and the bytes its command wrote. */
+export const StoredItem = Type.Object(
+  { name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' }), bytes: Type.Integer({ minimum: 0 }) },
+  { additionalProperties: false },
+);
+export type StoredItem = Static<typeof StoredItem>;
+
 export const FinishJob = Type.Object(
   {
     state: Type.Union([Type.Literal('Completed'), Type.Literal('CompletedWithWarnings'), Type.Literal('Failed'), Type.Literal('Waiting')]),
@@ -207,6 +214,8 @@ export const FinishJob = Type.Object(
       ),
     ),
     hooks: Type.Optional(JobHooks),
+    /** The command items the job stored, when the policy has any. */
+    items: Type.Optional(Type.Array(StoredItem, { maxItems: 100 })),
   },
   { additionalProperties: false },
 );
@@ -248,6 +257,7 @@ export const BackupJob = Type.Object({
   retention: Type.Optional(Type.Object({ pointsForgotten: Type.Integer(), bytesFreed: Type.Integer() })),
   progress: Type.Optional(Type.Object({ files: Type.Integer(), bytes: Type.Integer(), errors: Type.Integer(), sent: Type.Integer(), at: Type.String() })),
   hooks: Type.Optional(JobHooks),
+  items: Type.Optional(Type.Array(StoredItem)),
 });
 export type BackupJob = Static<typeof BackupJob>;
 
@@ -444,6 +454,11 @@ export const ProtectedItem = Type.Object({
   vaultName: Type.String(),
   paths: Type.Array(Type.String()),
   lastJob: Type.Optional(ConsoleBackupJob),
+  /**
+   * The server's command items as its latest job that stored any had them: each one's size
+   * then, and that job. The last job's state is `lastJob`'s: a dump that fails fails the job.
+   */
+  commandItems: Type.Array(Type.Object({ name: Type.String(), bytes: Type.Integer(), jobId: Type.String(), storedAt: Type.String() })),
   recoveryPoints: Type.Integer(),
   storedBytes: Type.Integer({ description: 'bytes the vault stores for the item (sum of what each recovery point added)' }),
 });

@@ -4,7 +4,7 @@ import { DriveseedError } from '../../core/errors.js';
 import { describeHook, hookFailed, hooksOfFailure, withHooks, type HookResult } from '../../core/backup/hooks.js';
 import type { Repository } from '../../core/repo/repository.js';
 import { importSettled } from '../../api/contract.js';
-import { HOOK_OUTPUT_TAIL, type BackupJob, type HookRun, type JobHooks } from '../../api/schemas.js';
+import { HOOK_OUTPUT_TAIL, type BackupJob, type HookRun, type JobHooks, type StoredItem } from '../../api/schemas.js';
 import { startVaultJob } from './vault-job.js';
 import { findImportJob } from '../common/import-service.js';
 import { FsStore } from '../../core/storage/fs/fs-store.js';
@@ -43,8 +43,8 @@ export interface BackupHooks {
   owed?: OwedPostHook[];
 }
 
-/** A backup with how its hooks ran. */
-type HookedBackup = BackupResult & { hooks?: BackupHooks };
+/** A backup with how its hooks ran and the command items it stored. */
+type HookedBackup = BackupResult & { hooks?: BackupHooks; items?: StoredItem[] };
 
 export const WAITING_FOR_IMPORT = 'Waiting for import job to complete';
 
@@ -251,7 +251,7 @@ function withOwed(result: HookedBackup, owed: OwedPostHook[]): HookedBackup {
   return { ...result, hooks: { ...result.hooks, owed } };
 }
 
-async function archive(repo: Repository, policy: Policy, onProgress?: (p: BackupProgress) => void): Promise<BackupResult> {
+async function archive(repo: Repository, policy: Policy, onProgress?: (p: BackupProgress) => void): Promise<HookedBackup> {
   const items = policy.items ?? [];
   const ready = Promise.all([repo.loadIndex(), findParent(repo, [...policy.paths, ...items.map((i) => itemPath(i.name))])]);
   const locked = repo.lock(false, 'agent backup-now');
@@ -261,7 +261,8 @@ async function archive(repo: Repository, policy: Policy, onProgress?: (p: Backup
     if (loaded.status === 'rejected') throw loaded.reason;
     // Items first, under the lock: a dump that fails fails the run before any file is read.
     const extraRoot = await storeItems(repo, items);
-    return await backup(repo, { paths: policy.paths, excludes: policy.excludes, tags: ['agent'], parent: loaded.value[1], onProgress, extraRoot });
+    const result = await backup(repo, { paths: policy.paths, excludes: policy.excludes, tags: ['agent'], parent: loaded.value[1], onProgress, extraRoot });
+    return extraRoot.items?.length ? { ...result, items: extraRoot.items } : result;
   } finally {
     await lock.value.release();
   }
@@ -292,6 +293,7 @@ async function recordedBackup(
       bytesRead: s.bytesRead,
       warnings: result.warnings.length,
       ...(hooks ? { hooks } : {}),
+      ...(result.items ? { items: result.items } : {}),
     };
     const done = waiting
       ? await finish({ state: 'Waiting', ...counts, bytesSent: kind === 'offline' ? 0 : s.bytesAdded, message: waiting, pendingSnapshotId: result.snapshotId })

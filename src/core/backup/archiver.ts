@@ -51,6 +51,8 @@ export interface ExtraRoot {
   paths: string[];
   files: number;
   bytes: number;
+  /** Each command item's name and the bytes its command wrote, in policy order. */
+  items?: { name: string; bytes: number }[];
 }
 
 export interface BackupResult {

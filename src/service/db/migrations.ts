@@ -238,6 +238,8 @@ const migrations: Record<string, Migration> = {
     async up(db: Kysely<any>) {
       // How the job's hooks ran (exit code, signal, output tail, duration), as the agent reported them: JSON, bounded by FinishJob.
       await db.schema.alterTable('backup_jobs').addColumn('hooks', 'text').execute();
+      // The command items it stored, each with its size (JSON): the console's items and their last size.
+      await db.schema.alterTable('backup_jobs').addColumn('items', 'text').execute();
     },
   },
 };

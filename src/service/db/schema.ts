@@ -96,6 +96,8 @@ export interface BackupJobTable {
   bytes_freed?: number | null;
   /** How the job's hooks ran (JobHooks as JSON); null: the job had none. */
   hooks?: string | null;
+  /** The command items it stored (StoredItem[] as JSON); null: none. */
+  items?: string | null;
 }
 
 export interface RecoveryPointTable {

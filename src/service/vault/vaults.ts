@@ -9,6 +9,7 @@ import type {
   Retention,
   Server,
   ServerStatus,
+  StoredItem,
   Vault,
 } from '../../api/schemas.js';
 import type { Db } from '../db/open-database.js';
@@ -146,6 +147,7 @@ export async function finishJob(db: Db, server: ServerTable, jobId: string, resu
         points_forgotten: result.retention ? result.retention.forgotten.length : null,
         bytes_freed: result.retention ? result.retention.bytesFreed : null,
         hooks: result.hooks ? JSON.stringify(result.hooks) : null,
+        items: result.items?.length ? JSON.stringify(result.items) : null,
       })
       .where('id', '=', jobId)
       .execute();
@@ -254,6 +256,7 @@ export function toJob(row: BackupJobTable): BackupJob {
       ? { retention: { pointsForgotten: Number(row.points_forgotten), bytesFreed: Number(row.bytes_freed ?? 0) } }
       : {}),
     ...hooksOf(row),
+    ...itemsOf(row),
     ...(row.progress_at
       ? {
           progress: {
@@ -273,6 +276,15 @@ function hooksOf(row: BackupJobTable): { hooks?: JobHooks } {
   if (!row.hooks) return {};
   try {
     return { hooks: JSON.parse(row.hooks) as JobHooks };
+  } catch {
+    return {};
+  }
+}
+
+function itemsOf(row: BackupJobTable): { items?: StoredItem[] } {
+  if (!row.items) return {};
+  try {
+    return { items: JSON.parse(row.items) as StoredItem[] };
   } catch {
     return {};
   }
