@@ -248,6 +248,15 @@ describe('web console in headless Chromium', () => {
       await page.getByText('40 new, 0 changed, 0 unchanged').waitFor();
       await shot(page, '11-backup-completed');
 
+      // A command item: the overview shows it beside the paths, with the size it last stored.
+      assert.equal(cli(['agent', 'protect', '--item', 'sales-db', '--command', 'printf 12345'], env).code, 0);
+      assert.equal(json(cli(['agent', 'backup-now', '--json'], env)).state, 'Completed');
+      await nav('Overview').click();
+      const itemsCell = page.getByRole('row', { name: /web-01/ }).locator('[data-field="command-items"]');
+      await itemsCell.filter({ hasText: 'sales-db' }).waitFor();
+      assert.equal(await itemsCell.textContent(), 'sales-db 5 B');
+      await shot(page, '11b-overview-command-items');
+
       // What needs attention, on a phone-sized screen without sideways scrolling.
       await page.setViewportSize({ width: 390, height: 844 });
       await nav('Overview').click();
