@@ -64,6 +64,12 @@ port.on('message', (msg: ToWorker) => {
     case 'rangeDone':
       handedOut--;
       return;
+    case 'chunks':
+      afterQueued(async () => {
+        const result = await sealChunks(Buffer.from(msg.buffer), msg.lengths);
+        send({ kind: 'done', task: msg.task, results: [result], buffer: msg.buffer }, [msg.buffer]);
+      });
+      return;
     case 'flush':
       afterQueued(async () => {
         await group.flush();
@@ -241,6 +247,22 @@ async function cutFile(path: string, onCut: (length: number) => void): Promise<F
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Chunks a stream's reader cut on main. Sealed before the task is answered: the group's chunks
+ * are views of this message's buffer, and a stream's batches held until the final flush would
+ * keep the whole stream in memory.
+ */
+async function sealChunks(data: Buffer, lengths: number[]): Promise<FileResult> {
+  const content: string[] = [];
+  let at = 0;
+  for (const length of lengths) {
+    content.push(group.add(data.subarray(at, at + length)));
+    at += length;
+  }
+  await group.flush();
+  return { content, size: at };
 }
 
 /** A scanned file goes out in ranges of chunks of about this many bytes. */
