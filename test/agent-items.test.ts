@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareTrees } from '../src/core/backup/compare-trees.js';
 import { cli, json } from './cli-harness.js';
-import { setUpAgent } from './service-harness.js';
+import { ownerConsoleGet, setUpAgent } from './service-harness.js';
 
 /** Text like a plain SQL dump's COPY section: a row a line, none repeating. */
 function dumpLike(lines: number, seed = 1): Buffer {
@@ -78,5 +78,44 @@ describe('agent items that are commands', () => {
     const usage = cli(['agent', 'protect', '--item', 'x'], s.env);
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /--item and --command/);
+  });
+
+  it("the console lists a server's command items with the size each last stored; a failed dump keeps it and fails the job", async (t) => {
+    const s = await setUpAgent(t);
+    const db = join(s.dir, 'db.txt');
+    await writeFile(db, dumpLike(1000));
+    const size = (await readFile(db)).length;
+    assert.equal(cli(['agent', 'protect', s.data, '--item', 'sales-db', '--command', `cat ${db}`], s.env).code, 0);
+    assert.equal(cli(['agent', 'protect', '--item', 'users', '--command', 'printf abc'], s.env).code, 0);
+    const first = json(cli(['agent', 'backup-now', '--json'], s.env));
+    assert.equal(first.state, 'Completed');
+    const job = await ownerConsoleGet(s, `backup-jobs/${first.id}`);
+    assert.deepEqual(job.items, [
+      { name: 'sales-db', bytes: size },
+      { name: 'users', bytes: 3 },
+    ]);
+    const overview = await ownerConsoleGet(s, 'overview');
+    assert.deepEqual(
+      overview.items[0].commandItems.map((c: { name: string; bytes: number; jobId: string }) => [c.name, c.bytes, c.jobId]),
+      [
+        ['sales-db', size, first.id],
+        ['users', 3, first.id],
+      ],
+    );
+    assert.equal(overview.items[0].lastJob.state, 'Completed');
+
+    // The dump fails: the job is Failed, and the items keep the size of the last dump stored.
+    assert.equal(cli(['agent', 'protect', '--item', 'users', '--command', 'echo "no such table" >&2; exit 3'], s.env).code, 0);
+    assert.equal(cli(['agent', 'backup-now'], s.env).code, 1);
+    const after = await ownerConsoleGet(s, 'overview');
+    assert.equal(after.items[0].lastJob.state, 'Failed');
+    assert.match(after.items[0].lastJob.error, /item users .* exited with status 3: no such table/);
+    assert.deepEqual(
+      after.items[0].commandItems.map((c: { name: string; bytes: number; jobId: string }) => [c.name, c.bytes, c.jobId]),
+      [
+        ['sales-db', size, first.id],
+        ['users', 3, first.id],
+      ],
+    );
   });
 });

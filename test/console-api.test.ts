@@ -4,12 +4,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BackupJob, DatacenterView, Overview, Session } from '../src/api/schemas.js';
+import { FinishJob, HOOK_OUTPUT_TAIL, type BackupJob, type DatacenterView, type Overview, type Session } from '../src/api/schemas.js';
 import { hashSecret } from '../src/service/identity/secrets.js';
 import { createSubscription } from '../src/service/identity/subscriptions.js';
 import { createImportJob, receiveDrive, setShipping } from '../src/service/importexport/import-jobs.js';
 import { startService, type RunningService } from '../src/service/start-service.js';
-import { startJob } from '../src/service/vault/vaults.js';
+import { finishJob, startJob } from '../src/service/vault/vaults.js';
 import { ensureStorageAccount } from '../src/service/accounts/storage-accounts.js';
 import { shippingDetails } from './service-harness.js';
 
@@ -150,6 +150,43 @@ function consoleApiCases(label: string, openDatabase: () => Promise<TestDatabase
       const list = (await (await request(`/v1/subscriptions/${subscriptionId}/backup-jobs?state=InProgress`, { cookie })).json()) as { jobs: BackupJob[] };
       assert.ok(list.jobs.every((j) => j.id !== theirs.job.id));
       assert.equal((await request(`/v1/subscriptions/${subscriptionId}/backup-jobs?limit=lots`, { cookie })).status, 400);
+    });
+
+    it("a job's hook output is its own subscription's: its owner reads it, another owner sees it nowhere; the output kept is bounded", async () => {
+      const other = await createSubscription(service.database.db, 'other-hooks', new Date(clock));
+      const mine = await runningJob(service, subscriptionId, new Date(clock));
+      const server = await service.database.db.selectFrom('servers').selectAll().where('id', '=', mine.job.serverId).executeTakeFirstOrThrow();
+      const secret = 'pg_ctl: password hunter2 was rejected';
+      const hooks = { pre: { command: 'pg_ctl freeze', exitCode: 3, signal: null, output: `${secret}\n`, durationMs: 12 } };
+      const outcome = {
+        state: 'Failed' as const,
+        filesNew: 0,
+        filesChanged: 0,
+        filesUnchanged: 0,
+        bytesRead: 0,
+        bytesSent: 0,
+        warnings: 0,
+        error: 'pre hook failed',
+      };
+      await finishJob(service.database.db, server, mine.job.id, { ...outcome, hooks }, new Date(clock));
+      const { cookie } = await signIn(ownerKey);
+      const detail = (await (await request(`/v1/subscriptions/${subscriptionId}/backup-jobs/${mine.job.id}`, { cookie })).json()) as BackupJob;
+      assert.deepEqual(detail.hooks, hooks);
+
+      const theirs = await signIn(other.ownerKey);
+      assert.equal((await request(`/v1/subscriptions/${subscriptionId}/backup-jobs/${mine.job.id}`, { cookie: theirs.cookie })).status, 403);
+      assert.equal((await request(`/v1/subscriptions/${other.id}/backup-jobs/${mine.job.id}`, { cookie: theirs.cookie })).status, 404);
+      const theirList = await (await request(`/v1/subscriptions/${other.id}/backup-jobs`, { cookie: theirs.cookie })).text();
+      assert.ok(!theirList.includes('hunter2'), "another subscription's job list holds no hook output of this one");
+
+      // The agent sends at most the tail: a longer output, a longer command or more owed hooks are refused by the schema the service validates with.
+      const { TypeCompiler } = await import('@sinclair/typebox/compiler');
+      const check = TypeCompiler.Compile(FinishJob);
+      assert.equal(check.Check({ ...outcome, hooks }), true);
+      assert.equal(check.Check({ ...outcome, hooks: { pre: { ...hooks.pre, output: 'x'.repeat(HOOK_OUTPUT_TAIL + 1) } } }), false);
+      assert.equal(check.Check({ ...outcome, hooks: { post: { ...hooks.pre, command: 'x'.repeat(2001) } } }), false);
+      assert.equal(check.Check({ ...outcome, hooks: { owed: Array(9).fill(hooks.pre) } }), false);
+      assert.equal(check.Check({ ...outcome, hooks: { pre: { ...hooks.pre, stdout: 'extra' } } }), false);
     });
 
     it('progress reports reach the job and its live event stream; a finished job takes none', async () => {

@@ -77,10 +77,12 @@ describe('web console in headless Chromium', () => {
       json(cli(['agent', 'register', '--publish-settings', settings, '--vault', 'main', '--name', 'web-01', '--json'], env));
       const data = join(dir, 'data');
       await writeSampleTree(data, 5, 40);
-      assert.equal(cli(['agent', 'protect', data], env).code, 0);
+      // A post hook with output: the job detail shows it.
+      assert.equal(cli(['agent', 'protect', data, '--post-hook', 'echo "snapshot <b>dropped</b>"; echo lvremove done'], env).code, 0);
       assert.equal(json(cli(['agent', 'backup-now', '--json'], env)).state, 'Completed');
       await writeFile(join(data, 'added-later.bin'), randomBytes(300_000));
-      assert.equal(json(cli(['agent', 'backup-now', '--json'], env)).state, 'Completed');
+      const second = json(cli(['agent', 'backup-now', '--json'], env));
+      assert.equal(second.state, 'Completed');
 
       // Two import jobs: one already shipped (its tracking number is taken), one to follow in the browser.
       const owner = new ServiceClient(url, { ownerKey: bootstrap.ownerKey });
@@ -142,6 +144,19 @@ describe('web console in headless Chromium', () => {
       // Another subscription's (or no) job id in the URL: not found.
       await page.goto(`${url}/jobs/00000000-0000-4000-8000-000000000000`);
       await page.getByRole('heading', { name: 'Not found' }).waitFor();
+
+      // A job's hooks: the command, how it ended and its output, as text (markup in it is not markup).
+      await page.goto(`${url}/jobs/${second.id}`);
+      const hooks = page.getByRole('region', { name: 'Hooks' });
+      await hooks.waitFor();
+      assert.match((await hooks.getByRole('heading', { level: 3 }).textContent()) ?? '', /^Post hook: echo "snapshot <b>dropped<\/b>"/);
+      assert.equal(
+        await hooks.locator('[data-field="hook-outcome"]').textContent(),
+        `exited with status 0 in ${(second.hooks.post.durationMs / 1000).toFixed(1)} s`,
+      );
+      assert.equal(await hooks.locator('[data-field="hook-output"]').textContent(), 'snapshot <b>dropped</b>\nlvremove done\n');
+      assert.equal(await hooks.locator('b').count(), 0);
+      await shot(page, '04b-job-hooks');
 
       // The import job, followed in the page.
       await nav('Import jobs').click();
@@ -241,6 +256,15 @@ describe('web console in headless Chromium', () => {
         .waitFor();
       await page.getByText('40 new, 0 changed, 0 unchanged').waitFor();
       await shot(page, '11-backup-completed');
+
+      // A command item: the overview shows it beside the paths, with the size it last stored.
+      assert.equal(cli(['agent', 'protect', '--item', 'sales-db', '--command', 'printf 12345'], env).code, 0);
+      assert.equal(json(cli(['agent', 'backup-now', '--json'], env)).state, 'Completed');
+      await nav('Overview').click();
+      const itemsCell = page.getByRole('row', { name: /web-01/ }).locator('[data-field="command-items"]');
+      await itemsCell.filter({ hasText: 'sales-db' }).waitFor();
+      assert.equal(await itemsCell.textContent(), 'sales-db 5 B');
+      await shot(page, '11b-overview-command-items');
 
       // What needs attention, on a phone-sized screen without sideways scrolling.
       await page.setViewportSize({ width: 390, height: 844 });

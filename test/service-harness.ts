@@ -120,3 +120,17 @@ export const SHIPPING_FLAGS = [
   '--postal-code',
   '1012 JS',
 ];
+
+/** GET of a console API path under the subscription, signed in with its owner key (as the console is). */
+export async function ownerConsoleGet(s: { url: string; bootstrap: { subscriptionId: string; ownerKey: string } }, path: string): Promise<any> {
+  const session = await fetch(`${s.url}/v1/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ key: s.bootstrap.ownerKey }),
+  });
+  assert.equal(session.status, 201);
+  const cookie = session.headers.get('set-cookie')!.split(';')[0];
+  const response = await fetch(`${s.url}/v1/subscriptions/${s.bootstrap.subscriptionId}/${path}`, { headers: { cookie } });
+  assert.equal(response.status, 200);
+  return response.json();
+}

@@ -175,6 +175,37 @@ export const StartJob = Type.Object(
 );
 export type StartJob = Static<typeof StartJob>;
 
+/** The end of a hook's output the job keeps: its last lines, where the error is. */
+export const HOOK_OUTPUT_TAIL = 4096;
+
+/** How one hook ran. Its output is the tenant's data: it is shown only to the job's own subscription. */
+export const HookRun = Type.Object(
+  {
+    command: Type.String({ maxLength: 2000 }),
+    /** null: killed, or it could not start. */
+    exitCode: Type.Union([Type.Integer(), Type.Null()]),
+    signal: Type.Union([Type.String({ maxLength: 32 }), Type.Null()]),
+    output: Type.String({ maxLength: HOOK_OUTPUT_TAIL }),
+    durationMs: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+export type HookRun = Static<typeof HookRun>;
+
+/** A backup's hooks: its own pre and post hook, and post hooks a killed run owed, run first. */
+export const JobHooks = Type.Object(
+  { pre: Type.Optional(HookRun), post: Type.Optional(HookRun), owed: Type.Optional(Type.Array(HookRun, { maxItems: 8 })) },
+  { additionalProperties: false },
+);
+export type JobHooks = Static<typeof JobHooks>;
+
+/** A command item the job stored (`agent protect --item NAME --command CMD`): its name and the bytes its command wrote. */
+export const StoredItem = Type.Object(
+  { name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' }), bytes: Type.Integer({ minimum: 0 }) },
+  { additionalProperties: false },
+);
+export type StoredItem = Static<typeof StoredItem>;
+
 export const FinishJob = Type.Object(
   {
     state: Type.Union([Type.Literal('Completed'), Type.Literal('CompletedWithWarnings'), Type.Literal('Failed'), Type.Literal('Waiting')]),
@@ -203,6 +234,9 @@ export const FinishJob = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    hooks: Type.Optional(JobHooks),
+    /** The command items the job stored, when the policy has any. */
+    items: Type.Optional(Type.Array(StoredItem, { maxItems: 100 })),
   },
   { additionalProperties: false },
 );
@@ -243,6 +277,8 @@ export const BackupJob = Type.Object({
   snapshotId: Type.Optional(Type.String()),
   retention: Type.Optional(Type.Object({ pointsForgotten: Type.Integer(), bytesFreed: Type.Integer() })),
   progress: Type.Optional(Type.Object({ files: Type.Integer(), bytes: Type.Integer(), errors: Type.Integer(), sent: Type.Integer(), at: Type.String() })),
+  hooks: Type.Optional(JobHooks),
+  items: Type.Optional(Type.Array(StoredItem)),
 });
 export type BackupJob = Static<typeof BackupJob>;
 
@@ -497,6 +533,11 @@ export const ProtectedItem = Type.Object({
   vaultName: Type.String(),
   paths: Type.Array(Type.String()),
   lastJob: Type.Optional(ConsoleBackupJob),
+  /**
+   * The server's command items as its latest job that stored any had them: each one's size
+   * then, and that job. The last job's state is `lastJob`'s: a dump that fails fails the job.
+   */
+  commandItems: Type.Array(Type.Object({ name: Type.String(), bytes: Type.Integer(), jobId: Type.String(), storedAt: Type.String() })),
   recoveryPoints: Type.Integer(),
   storedBytes: Type.Integer({ description: 'bytes the vault stores for the item (sum of what each recovery point added)' }),
 });

@@ -7,6 +7,11 @@ import { printBackupOutcome } from './backup-job-output.js';
 import { printJson } from './common.js';
 import { EXIT_PARTIAL } from './exit-codes.js';
 import { ProgressLine, renderTransfer } from './progress.js';
+import type { HookResult } from '../core/backup/hooks.js';
+
+function describeHookRun(hook: HookResult): string {
+  return `${JSON.stringify(hook.command)}: exit ${hook.exitCode ?? hook.signal} in ${(hook.durationMs / 1000).toFixed(1)} s`;
+}
 
 export default function agentBackupNowCommand(): Command {
   return new Command('backup-now')
@@ -37,8 +42,9 @@ export default function agentBackupNowCommand(): Command {
         });
       else {
         printBackupOutcome(result);
-        for (const [kind, hook] of Object.entries(result.hooks ?? {}))
-          console.log(`${kind} hook ${JSON.stringify(hook.command)}: exit ${hook.exitCode ?? hook.signal} in ${(hook.durationMs / 1000).toFixed(1)} s`);
+        const { owed = [], ...hooks } = result.hooks ?? {};
+        for (const hook of owed) console.log(`owed post hook of a run interrupted at ${hook.owedSince}: ${describeHookRun(hook)}`);
+        for (const [kind, hook] of Object.entries(hooks)) console.log(`${kind} hook ${describeHookRun(hook)}`);
       }
       if (result.warnings.length > 0) process.exitCode = EXIT_PARTIAL;
     });

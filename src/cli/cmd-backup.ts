@@ -99,7 +99,8 @@ export default function backupCommand(): Command {
         console.log(`files: ${s.filesNew} new, ${s.filesChanged} changed, ${s.filesUnchanged} unchanged; ${s.dirs} directories`);
         console.log(`read ${formatBytes(s.bytesRead)} of ${formatBytes(s.totalBytes)}, added ${formatBytes(s.bytesAdded)} to the repository`);
         console.log(`snapshot ${shortId(result.snapshotId)} saved in ${(s.durationMs / 1000).toFixed(1)} s`);
-        if (result.warnings.length > 0) console.log(`${result.warnings.length} files could not be read (listed above); the rest is saved`);
+        if (result.warnings.length > 0)
+          console.log(`${result.warnings.length} files could not be read or changed while read (listed above); what was read is saved`);
       }
       if (hookFailed(hooked.post)) process.stderr.write(`warning: ${describeHook('post', hooked.post!)}; the snapshot is saved\n`);
       if (result.warnings.length > 0 || hookFailed(hooked.post)) process.exitCode = EXIT_PARTIAL;

@@ -16,7 +16,15 @@ export default function lsCommand(): Command {
       for await (const { path: p, node } of entries) {
         if (!flags.json) console.log(node.type === 'dir' ? `${p}/` : p);
         else {
-          const entry = { path: p, type: node.type, size: node.size, mode: node.mode, mtimeNs: node.mtimeNs, linkTarget: node.linkTarget };
+          const entry = {
+            path: p,
+            type: node.type,
+            size: node.size,
+            mode: node.mode,
+            mtimeNs: node.mtimeNs,
+            linkTarget: node.linkTarget,
+            ...(node.changedWhileRead ? { changedWhileRead: true } : {}),
+          };
           process.stdout.write(`${printed > 0 ? ',' : ''}\n  ${JSON.stringify(entry)}`);
         }
         printed++;

@@ -1,10 +1,10 @@
 import { itemPath, storeItems } from '../../core/backup/command-items.js';
 import { backup, findParent, type BackupProgress, type BackupResult } from '../../core/backup/archiver.js';
 import { DriveseedError } from '../../core/errors.js';
-import { describeHook, hookFailed, withHooks, type HookResult } from '../../core/backup/hooks.js';
+import { describeHook, hookFailed, hooksOfFailure, withHooks, type HookResult } from '../../core/backup/hooks.js';
 import type { Repository } from '../../core/repo/repository.js';
 import { importSettled } from '../../api/contract.js';
-import type { BackupJob } from '../../api/schemas.js';
+import { HOOK_OUTPUT_TAIL, type BackupJob, type HookRun, type JobHooks, type StoredItem } from '../../api/schemas.js';
 import { startVaultJob } from './vault-job.js';
 import { findImportJob } from '../common/import-service.js';
 import { FsStore } from '../../core/storage/fs/fs-store.js';
@@ -19,6 +19,7 @@ import { liveProgress, type LiveProgress } from './progress-reporter.js';
 import { listAll, type BlobStore } from '../../core/storage/blob-store.js';
 import { CONFIG_FILE, KEYS_DIR } from '../../core/repo/layout.js';
 import { applyRetention, type RetentionOutcome } from './retention.js';
+import { owePostHook, runOwedPostHooks, type OwedPostHook } from './owed-post-hooks.js';
 
 export interface BackupNowResult {
   job: BackupJob;
@@ -38,10 +39,12 @@ export interface BackupNowResult {
 export interface BackupHooks {
   pre?: HookResult;
   post?: HookResult;
+  /** Post hooks an earlier run owed (it was killed between its pre and post hook), run first. */
+  owed?: OwedPostHook[];
 }
 
-/** A backup with how its hooks ran. */
-type HookedBackup = BackupResult & { hooks?: BackupHooks };
+/** A backup with how its hooks ran and the command items it stored. */
+type HookedBackup = BackupResult & { hooks?: BackupHooks; items?: StoredItem[] };
 
 export const WAITING_FOR_IMPORT = 'Waiting for import job to complete';
 
@@ -242,19 +245,57 @@ async function stagedBackup(
  * held is safe, as a pruner's exclusive lock, written before or after, makes one of the two fail.
  */
 export async function lockedBackup(repo: Repository, policy: Policy, onProgress?: (p: BackupProgress) => void): Promise<HookedBackup> {
-  if (policy.preHook === undefined && policy.postHook === undefined) return archive(repo, policy, onProgress);
+  // Before this run's own pre hook: what an earlier run froze is thawed first.
+  const owed = await runOwedPostHooks();
+  if (policy.preHook === undefined && policy.postHook === undefined) return withOwed(await archive(repo, policy, onProgress), owed);
   // Around the lock too: a pre hook that takes an LVM snapshot may run long, and holds no lock meanwhile.
   const { result, pre, post } = await withHooks(
-    { pre: policy.preHook, post: policy.postHook },
+    { pre: policy.preHook, post: policy.postHook, owe: owePostHook },
     () => archive(repo, policy, onProgress),
     (failed) => new DriveseedError('IO', `${describeHook('pre', failed)}; no backup was made`),
-  );
+  ).catch((e: unknown) => {
+    if (owed.length > 0) owedOfFailures.set(e as object, owed);
+    throw e;
+  });
   // A failed post hook keeps the backup: as a warning, the job is CompletedWithWarnings.
   if (post && hookFailed(post)) result.warnings.push({ path: '(post hook)', message: describeHook('post', post) });
-  return { ...result, hooks: { ...(pre ? { pre } : {}), ...(post ? { post } : {}) } };
+  return withOwed({ ...result, hooks: { ...(pre ? { pre } : {}), ...(post ? { post } : {}) } }, owed);
 }
 
-async function archive(repo: Repository, policy: Policy, onProgress?: (p: BackupProgress) => void): Promise<BackupResult> {
+/** Owed post hooks that ran before a run failed: the failed job's record has them too. */
+const owedOfFailures = new WeakMap<object, OwedPostHook[]>();
+
+/** What the vault's job record keeps of the hooks: each bounded as FinishJob allows (api/schemas.ts). */
+export function jobHooksRecord(hooks: BackupHooks | undefined): JobHooks | undefined {
+  if (!hooks || (!hooks.pre && !hooks.post && !hooks.owed?.length)) return undefined;
+  const run = (h: HookResult): HookRun => ({
+    command: h.command.slice(0, 2000),
+    exitCode: h.exitCode,
+    signal: h.signal?.slice(0, 32) ?? null,
+    output: h.output.slice(-HOOK_OUTPUT_TAIL),
+    durationMs: Math.max(0, Math.round(h.durationMs)),
+  });
+  return {
+    ...(hooks.pre ? { pre: run(hooks.pre) } : {}),
+    ...(hooks.post ? { post: run(hooks.post) } : {}),
+    ...(hooks.owed?.length ? { owed: hooks.owed.slice(-8).map(run) } : {}),
+  };
+}
+
+function hooksOfFailedRun(error: unknown): BackupHooks | undefined {
+  const hooks = hooksOfFailure(error);
+  const owed = typeof error === 'object' && error !== null ? owedOfFailures.get(error) : undefined;
+  return hooks || owed ? { ...hooks, ...(owed ? { owed } : {}) } : undefined;
+}
+
+/** The owed post hooks in the run's report; one that failed is a warning of this run. */
+function withOwed(result: HookedBackup, owed: OwedPostHook[]): HookedBackup {
+  if (owed.length === 0) return result;
+  for (const hook of owed.filter(hookFailed)) result.warnings.push({ path: '(post hook of an interrupted run)', message: describeHook('post', hook) });
+  return { ...result, hooks: { ...result.hooks, owed } };
+}
+
+async function archive(repo: Repository, policy: Policy, onProgress?: (p: BackupProgress) => void): Promise<HookedBackup> {
   const items = policy.items ?? [];
   const ready = Promise.all([repo.loadIndex(), findParent(repo, [...policy.paths, ...items.map((i) => itemPath(i.name))])]);
   const locked = repo.lock(false, 'agent backup-now');
@@ -264,7 +305,8 @@ async function archive(repo: Repository, policy: Policy, onProgress?: (p: Backup
     if (loaded.status === 'rejected') throw loaded.reason;
     // Items first, under the lock: a dump that fails fails the run before any file is read.
     const extraRoot = await storeItems(repo, items);
-    return await backup(repo, { paths: policy.paths, excludes: policy.excludes, tags: ['agent'], parent: loaded.value[1], onProgress, extraRoot });
+    const result = await backup(repo, { paths: policy.paths, excludes: policy.excludes, tags: ['agent'], parent: loaded.value[1], onProgress, extraRoot });
+    return extraRoot.items?.length ? { ...result, items: extraRoot.items } : result;
   } finally {
     await lock.value.release();
   }
@@ -287,12 +329,15 @@ export async function recordedBackup(
     const { result, waiting, retention } = await run(live);
     live.stop();
     const s = result.summary;
+    const hooks = jobHooksRecord(result.hooks);
     const counts = {
       filesNew: s.filesNew,
       filesChanged: s.filesChanged,
       filesUnchanged: s.filesUnchanged,
       bytesRead: s.bytesRead,
       warnings: result.warnings.length,
+      ...(hooks ? { hooks } : {}),
+      ...(result.items ? { items: result.items } : {}),
     };
     const done = waiting
       ? await finish({ state: 'Waiting', ...counts, bytesSent: kind === 'offline' ? 0 : s.bytesAdded, message: waiting, pendingSnapshotId: result.snapshotId })
@@ -313,7 +358,7 @@ export async function recordedBackup(
     };
   } catch (e) {
     live.stop();
-    await fail(e);
+    await fail(e, jobHooksRecord(hooksOfFailedRun(e)));
     throw e;
   }
 }

@@ -101,7 +101,7 @@ export async function closeAbandonedJobs(session: VaultSession): Promise<number>
   return closed;
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -1,6 +1,7 @@
 import { DriveseedError } from '../../core/errors.js';
 import { loadAgentConfig } from './agent-config.js';
 import { backupNow, type BackupNowResult } from './backup-now.js';
+import { runOwedPostHooks, type OwedPostHook } from './owed-post-hooks.js';
 
 /** Refuses what croner cannot run, before a policy with it is saved. */
 export async function assertCron(expression: string): Promise<void> {
@@ -15,6 +16,8 @@ export async function assertCron(expression: string): Promise<void> {
 export interface ScheduledBackups {
   schedule: string;
   nextRun: Date | null;
+  /** Post hooks owed by a run that was killed between its hooks, run as the scheduler started. */
+  owed: OwedPostHook[];
   stop(): void;
 }
 
@@ -31,6 +34,9 @@ export async function startScheduledBackups(
   const schedule = (await loadAgentConfig()).policy?.schedule;
   if (!schedule) throw new DriveseedError('USAGE', 'no schedule set', { hint: 'run `driveseed agent protect PATH… --schedule CRON`' });
   const secret = await password();
+  // At the agent's start, not only at its next backup: the database frozen by a killed run
+  // must not wait for the schedule to be thawed.
+  const owed = await runOwedPostHooks();
   const { Cron } = await import('croner');
   // protect: a run that is still going when the next is due is not started twice.
   const job = new Cron(schedule, { protect: true }, async () => {
@@ -41,5 +47,5 @@ export async function startScheduledBackups(
       onRun(started, { error: e as Error });
     }
   });
-  return { schedule, nextRun: job.nextRun(), stop: () => job.stop() };
+  return { schedule, nextRun: job.nextRun(), owed, stop: () => job.stop() };
 }

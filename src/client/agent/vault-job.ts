@@ -6,8 +6,8 @@ import { closeAbandonedJobs, guardJob } from './job-guard.js';
 export interface VaultJob {
   job: BackupJob;
   finish(outcome: FinishJob): Promise<BackupJob>;
-  /** Ends the job Failed with the error that ended the run; a service that cannot be told must not hide that error. */
-  fail(error: unknown): Promise<void>;
+  /** Ends the job Failed with the error that ended the run (and how its hooks ran); a service that cannot be told must not hide that error. */
+  fail(error: unknown, hooks?: FinishJob['hooks']): Promise<void>;
 }
 
 export async function startVaultJob(session: VaultSession, start: StartJob): Promise<VaultJob> {
@@ -20,10 +20,10 @@ export async function startVaultJob(session: VaultSession, start: StartJob): Pro
     await guard.forget();
     return done;
   };
-  const fail = async (error: unknown) => {
+  const fail = async (error: unknown, hooks?: FinishJob['hooks']) => {
     const message = (error as Error).message.slice(0, 2000);
     const nothingDone = { filesNew: 0, filesChanged: 0, filesUnchanged: 0, bytesRead: 0, bytesSent: 0, warnings: 0 };
-    await finish({ state: 'Failed', ...nothingDone, error: message }).then(
+    await finish({ state: 'Failed', ...nothingDone, error: message, ...(hooks ? { hooks } : {}) }).then(
       () => undefined,
       () => undefined,
     );

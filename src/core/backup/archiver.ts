@@ -12,6 +12,8 @@ import { readableSnapshots } from '../repo/snapshot-reader.js';
 import { byTime, SNAPSHOT_VERSION, type Snapshot, type SnapshotSummary, type StoredSnapshot } from '../repo/snapshot.js';
 import { decodeTree, encodeTree, type Tree, type TreeNode } from '../repo/tree.js';
 import { ChunkPool } from './chunk-pool.js';
+import { changedWhileReadMessage } from './changed-while-read.js';
+import type { FileResult } from './worker-protocol.js';
 import { currentUsername } from '../util/current-user.js';
 import { fileNode, metaOf, unchanged } from './file-meta.js';
 import { Semaphore } from '../util/semaphore.js';
@@ -49,6 +51,8 @@ export interface ExtraRoot {
   paths: string[];
   files: number;
   bytes: number;
+  /** Each command item's name and the bytes its command wrote, in policy order. */
+  items?: { name: string; bytes: number }[];
 }
 
 export interface BackupResult {
@@ -368,7 +372,15 @@ class Archiver {
     this.counts.bytesRead += result.size;
     this.counts.totalBytes += result.size;
     this.progress();
-    return fileNode(name, st, result.size, result.content);
+    return this.markChanged(path, fileNode(name, st, result.size, result.content), result);
+  }
+
+  /** A file that changed while read is kept as read, with a warning and the node's mark. */
+  private markChanged(path: string, node: TreeNode, result: FileResult): TreeNode {
+    if (result.changed === undefined) return node;
+    this.warn(path, new Error(changedWhileReadMessage(result.changed)));
+    node.changedWhileRead = true;
+    return node;
   }
 
   /** A regular file (by readdir's type) with no node in the parent: read whole, metadata from the worker's fstat. */
@@ -386,7 +398,7 @@ class Archiver {
     this.counts.totalBytes += result.size;
     this.progress();
     // The same key order as saveFile's nodes: equal directories must encode to equal trees.
-    return {
+    const node: TreeNode = {
       name,
       mode: st.mode,
       mtimeNs: st.mtimeNs,
@@ -398,6 +410,7 @@ class Archiver {
       size: result.size,
       content: result.content,
     };
+    return this.markChanged(path, node, result);
   }
 
   private async loadParentNodes(treeId: Id | undefined): Promise<Map<string, TreeNode>> {

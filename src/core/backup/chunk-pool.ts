@@ -1,8 +1,10 @@
+import { lstatSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type { Repository } from '../repo/repository.js';
 import { PACK_BUFFER_SIZE } from '../repo/pack.js';
-import type { FileResult, FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
+import type { FileResult, FileStat, FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
+import { changeWhileRead, fileStatOf } from './changed-while-read.js';
 import { DEFAULT_LEVEL } from '../repo/compression.js';
 import { taskPlaces, WorkerThreads } from '../util/worker-pool.js';
 import { takeBatch } from './batches.js';
@@ -41,6 +43,7 @@ export const SPLIT_FILE_SIZE = 64 * 1024 * 1024;
 
 /** A large file being cut by one worker and sealed in ranges by all. */
 interface SplitFile {
+  path: string;
   resolve: (result: FileResult) => void;
   scanner: Worker;
   /** Each range's result, in file order. */
@@ -58,7 +61,24 @@ interface QueuedRange {
   lengths: number[];
 }
 
-type RunningTask = { files: QueuedFile[] } | { scan: SplitFile; path: string } | { range: QueuedRange };
+interface QueuedChunks {
+  buffer: ArrayBuffer;
+  lengths: number[];
+  resolve: (result: SealedChunks) => void;
+}
+
+/** Sealed chunks' ids, and their buffer back (not when the pool failed) to be filled again. */
+export type SealedChunks = FileResult & { buffer?: ArrayBuffer };
+
+type RunningTask = { files: QueuedFile[] } | { scan: SplitFile; path: string } | { range: QueuedRange } | { chunks: QueuedChunks };
+
+/** Ranges are read after the scan's own before-and-after check: a change after it shows once all are read. */
+function changedSinceScan(path: string, scanned: FileStat | undefined): string | undefined {
+  if (!scanned) return undefined;
+  const now = lstatSync(path, { bigint: true, throwIfNoEntry: false });
+  if (!now) return 'it was removed';
+  return changeWhileRead(scanned, fileStatOf(now));
+}
 
 /** What the pool needs of a repository: its keys and id schemes, claims, and pack uploads. */
 type PoolRepository = Pick<Repository, 'key' | 'blobIdScheme' | 'fileIdScheme' | 'claim' | 'storePack'>;
@@ -80,6 +100,8 @@ export class ChunkPool {
   /** Workers with room for another task; one entry per free place. */
   private readonly idle: Worker[] = [];
   private readonly queue: QueuedFile[] = [];
+  /** Batches of a stream's chunks, cut on main, to be sealed by any worker. */
+  private readonly chunkBatches: QueuedChunks[] = [];
   /** Ranges of a scanned file: they go before new files, so the file finishes and its memory goes. */
   private readonly ranges: QueuedRange[] = [];
   /** One large file at a time is scanned: the other workers are there to help that one. */
@@ -139,6 +161,20 @@ export class ChunkPool {
     });
   }
 
+  /**
+   * Seals chunks cut elsewhere (a stream's, stream-archiver.ts): `buffer` holds them back to
+   * back and moves to a worker (transferred: the caller must not touch it again). Resolves with
+   * their blob ids in order once they are sealed; like chunk()'s, their packs are stored by drain().
+   */
+  sealChunks(buffer: ArrayBuffer, lengths: number[]): Promise<SealedChunks> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.workers.length === 0) this.startWorkers();
+    return new Promise((resolve) => {
+      this.chunkBatches.push({ buffer, lengths, resolve });
+      this.dispatch();
+    });
+  }
+
   private dispatch(): void {
     for (let i = 0; i < this.idle.length;) {
       const worker = this.idle[i];
@@ -150,7 +186,7 @@ export class ChunkPool {
       }
       this.idle.splice(i, 1);
       this.nextTask++;
-      worker.postMessage(msg);
+      worker.postMessage(msg, msg.kind === 'chunks' ? [msg.buffer] : []);
     }
   }
 
@@ -165,10 +201,15 @@ export class ChunkPool {
       this.running.set(task, { range });
       return { kind: 'range', task, path: range.path, offset: range.offset, lengths: range.lengths };
     }
+    const batch = this.chunkBatches.shift();
+    if (batch) {
+      this.running.set(task, { chunks: batch });
+      return { kind: 'chunks', task, buffer: batch.buffer, lengths: batch.lengths };
+    }
     if (this.queue.length === 0) return undefined;
     if (this.queue[0].size >= this.splitFileSize && this.workers.length > 1 && !this.scanning) {
       const file = this.queue.shift()!;
-      this.scanning = { resolve: file.resolve, scanner: worker, ranges: [], rangesPending: 0, nextOffset: 0 };
+      this.scanning = { path: file.path, resolve: file.resolve, scanner: worker, ranges: [], rangesPending: 0, nextOffset: 0 };
       this.splits.files++;
       this.running.set(task, { scan: this.scanning, path: file.path });
       return { kind: 'scan', task, path: file.path };
@@ -196,9 +237,11 @@ export class ChunkPool {
     this.dispatch();
   }
 
-  private taskDone(task: RunningTask, results: FileResult[]): void {
+  private taskDone(task: RunningTask, results: FileResult[], buffer?: ArrayBuffer): void {
     if ('files' in task) {
       task.files.forEach((f, i) => f.resolve(results[i]));
+    } else if ('chunks' in task) {
+      task.chunks.resolve({ ...results[0], ...(buffer ? { buffer } : {}) });
     } else if ('scan' in task) {
       task.scan.scan = results[0];
       if (this.scanning === task.scan) this.scanning = undefined;
@@ -218,7 +261,9 @@ export class ChunkPool {
     const parts = split.ranges as FileResult[];
     const failed = [split.scan, ...parts].find((r) => r.error !== undefined);
     if (failed) return split.resolve({ content: [], size: 0, error: failed.error });
-    split.resolve({ content: parts.flatMap((r) => r.content), size: parts.reduce((n, r) => n + r.size, 0), stat: split.scan.stat });
+    const changed = [split.scan, ...parts].find((r) => r.changed !== undefined)?.changed ?? changedSinceScan(split.path, split.scan.stat);
+    const content = parts.flatMap((r) => r.content);
+    split.resolve({ content, size: parts.reduce((n, r) => n + r.size, 0), stat: split.scan.stat, ...(changed ? { changed } : {}) });
   }
 
   private onMessage(worker: Worker, msg: FromWorker): void {
@@ -254,7 +299,7 @@ export class ChunkPool {
         this.running.delete(msg.task);
         this.idle.push(worker);
         this.dispatch();
-        this.taskDone(task, msg.results);
+        this.taskDone(task, msg.results, msg.buffer);
         return;
       }
       case 'flushed':
@@ -281,11 +326,13 @@ export class ChunkPool {
     const failed = { content: [], size: 0, error: error.message };
     for (const task of this.running.values()) {
       if ('files' in task) for (const f of task.files) f.resolve(failed);
+      else if ('chunks' in task) task.chunks.resolve(failed);
       else ('scan' in task ? task.scan : task.range.split).resolve(failed);
     }
     this.running.clear();
     this.ranges.length = 0;
     for (const file of this.queue.splice(0)) file.resolve(failed);
+    for (const batch of this.chunkBatches.splice(0)) batch.resolve(failed);
     for (const done of this.flushed.values()) done();
     this.flushed.clear();
   }

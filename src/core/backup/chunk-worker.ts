@@ -5,7 +5,9 @@ import { blobIdFunction, SEAL_OVERHEAD, sealInto } from '../repo/crypto.js';
 import { fileId } from '../repo/ids.js';
 import { encodePayload } from '../repo/compression.js';
 import { blobAad, PACK_TARGET_SIZE, PackBuilder } from '../repo/pack.js';
-import type { FileJob, FileResult, FileStat, FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
+import type { FileJob, FileResult, FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
+import { ZeroChunkIds } from './zero-runs.js';
+import { changeWhileRead, fileStatOf } from './changed-while-read.js';
 
 /*
  * One of the archiver's worker threads: read → chunk → id → (ask main which ids are new) →
@@ -25,6 +27,8 @@ const init = workerData as WorkerInit;
 const encryption = Buffer.from(init.encryption);
 const blobIdOf = blobIdFunction(init.blobIds, Buffer.from(init.mac));
 const port = parentPort!;
+/** A hole's chunks are not hashed: one id per length (zero-runs.ts). */
+const zeroIds = new ZeroChunkIds(blobIdOf);
 
 /** Bytes the read buffer holds: a group of at least 4 MiB of chunks plus one maximal chunk of slack. */
 const BUFFER_SIZE = 8 * 1024 * 1024;
@@ -59,6 +63,12 @@ port.on('message', (msg: ToWorker) => {
       return;
     case 'rangeDone':
       handedOut--;
+      return;
+    case 'chunks':
+      afterQueued(async () => {
+        const result = await sealChunks(Buffer.from(msg.buffer), msg.lengths);
+        send({ kind: 'done', task: msg.task, results: [result], buffer: msg.buffer }, [msg.buffer]);
+      });
       return;
     case 'flush':
       afterQueued(async () => {
@@ -117,7 +127,7 @@ class Group {
   private chunks: PendingChunk[] = [];
 
   add(data: Buffer): string {
-    const id = blobIdOf(data);
+    const id = zeroIds.idIfZero(data) ?? blobIdOf(data);
     this.chunks.push({ id, data });
     return id;
   }
@@ -213,14 +223,7 @@ async function cutFile(path: string, onCut: (length: number) => void): Promise<F
   try {
     const st = fstatSync(fd, { bigint: true });
     if (!st.isFile()) return { content: [], size, error: 'not a regular file any more' };
-    const stat: FileStat = {
-      mode: Number(st.mode & 0o7777n),
-      mtimeNs: st.mtimeNs.toString(),
-      uid: Number(st.uid),
-      gid: Number(st.gid),
-      inode: Number(st.ino),
-      dev: Number(st.dev),
-    };
+    const stat = fileStatOf(st);
     // Cut while the bytes read decide a cut, and read only when they do not: refilling as soon
     // as less than a maximal chunk was left moved ~3.5 MiB to the buffer's front for every
     // ~4.5 MiB of a large file. A cut depends only on the bytes before it, so the cuts are the same.
@@ -237,12 +240,29 @@ async function cutFile(path: string, onCut: (length: number) => void): Promise<F
         size += n;
       }
     }
-    return { content: [], size, stat };
+    const changed = changeWhileRead(stat, fileStatOf(fstatSync(fd, { bigint: true })));
+    return { content: [], size, stat, ...(changed ? { changed } : {}) };
   } catch (e) {
     return { content: [], size, error: (e as Error).message };
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Chunks a stream's reader cut on main. Sealed before the task is answered: the group's chunks
+ * are views of this message's buffer, and a stream's batches held until the final flush would
+ * keep the whole stream in memory.
+ */
+async function sealChunks(data: Buffer, lengths: number[]): Promise<FileResult> {
+  const content: string[] = [];
+  let at = 0;
+  for (const length of lengths) {
+    content.push(group.add(data.subarray(at, at + length)));
+    at += length;
+  }
+  await group.flush();
+  return { content, size: at };
 }
 
 /** A scanned file goes out in ranges of chunks of about this many bytes. */
@@ -308,7 +328,7 @@ async function chunkRange(path: string, offset: number, lengths: number[]): Prom
       reader.end += n;
       reader.start = reader.end;
       size += n;
-      if (n < length) break;
+      if (n < length) return { content, size, changed: `it ended at ${offset + size} bytes, before what its scan read` };
     }
     return { content, size };
   } catch (e) {

@@ -49,6 +49,7 @@ export async function storeItems(repo: Repository, items: CommandItem[], onStder
     paths: items.map((i) => itemPath(i.name)),
     files: items.length,
     bytes: files.reduce((n, f) => n + f.size!, 0),
+    items: files.map((f) => ({ name: f.name, bytes: f.size! })),
   };
 }
 

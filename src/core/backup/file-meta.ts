@@ -22,7 +22,16 @@ export function fileNode(name: string, st: BigIntStats, size: number, content: I
   return Object.assign(metaOf(name, st), { type: 'file' as const, inode: Number(st.ino), dev: Number(st.dev), size, content });
 }
 
-/** restic's rule: a file with the same size, mtime and inode as in the parent is not read again. */
+/**
+ * restic's rule: a file with the same size, mtime and inode as in the parent is not read again.
+ * One that changed while it was read last time is read again whatever its stat says.
+ */
 export function unchanged(previous: TreeNode | undefined, st: BigIntStats): boolean {
-  return previous?.type === 'file' && previous.size === Number(st.size) && previous.mtimeNs === st.mtimeNs.toString() && previous.inode === Number(st.ino);
+  return (
+    previous?.type === 'file' &&
+    previous.changedWhileRead !== true &&
+    previous.size === Number(st.size) &&
+    previous.mtimeNs === st.mtimeNs.toString() &&
+    previous.inode === Number(st.ino)
+  );
 }

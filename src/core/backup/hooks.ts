@@ -18,12 +18,32 @@ export interface Hooks {
   post?: string;
   /** A hook's output as it comes (the CLI passes it to stderr, where it does not mix with --json). */
   onOutput?: (chunk: Buffer) => void;
+  /**
+   * Records the post hook as owed, durably, before the pre hook runs; what it resolves to
+   * clears the record once the post hook ran. A process killed in between leaves the record
+   * for the next run (the agent's owed-post-hooks.ts).
+   */
+  owe?: (post: string) => Promise<() => Promise<void>>;
 }
 
 export interface HookedRun<T> {
   result: T;
   pre?: HookResult;
   post?: HookResult;
+}
+
+/** The hooks that ran before a run failed, kept with its error for the job's record. */
+const hooksOfFailures = new WeakMap<object, { pre?: HookResult; post?: HookResult }>();
+
+/** How the hooks ran around a run that failed with `error` (thrown by withHooks), if it had any. */
+export function hooksOfFailure(error: unknown): { pre?: HookResult; post?: HookResult } | undefined {
+  return typeof error === 'object' && error !== null ? hooksOfFailures.get(error) : undefined;
+}
+
+function withHooksOfFailure(error: unknown, hooks: { pre?: HookResult; post?: HookResult }): unknown {
+  if (typeof error === 'object' && error !== null)
+    hooksOfFailures.set(error, { ...(hooks.pre ? { pre: hooks.pre } : {}), ...(hooks.post ? { post: hooks.post } : {}) });
+  return error;
 }
 
 export function hookFailed(hook: HookResult | undefined): boolean {
@@ -63,16 +83,25 @@ export function runHook(command: string, onOutput: (chunk: Buffer) => void = () 
  * backup's own error wins over a hook's; `onPreFailed` makes the error for a pre hook that failed.
  */
 export async function withHooks<T>(hooks: Hooks, run: () => Promise<T>, onPreFailed: (pre: HookResult, post?: HookResult) => Error): Promise<HookedRun<T>> {
+  const settle = hooks.post !== undefined && hooks.owe ? await hooks.owe(hooks.post) : undefined;
+  const post = async (): Promise<HookResult | undefined> => {
+    if (hooks.post === undefined) return undefined;
+    const ran = await runHook(hooks.post, hooks.onOutput);
+    await settle?.();
+    return ran;
+  };
   const pre = hooks.pre !== undefined ? await runHook(hooks.pre, hooks.onOutput) : undefined;
-  const post = (): Promise<HookResult | undefined> => (hooks.post !== undefined ? runHook(hooks.post, hooks.onOutput) : Promise.resolve(undefined));
-  if (pre && hookFailed(pre)) throw onPreFailed(pre, await post());
+  if (pre && hookFailed(pre)) {
+    const ran = await post();
+    throw withHooksOfFailure(onPreFailed(pre, ran), { pre, post: ran });
+  }
   let result: T;
   try {
     result = await run();
   } catch (e) {
     const ran = await post();
     if (ran && hookFailed(ran)) hooks.onOutput?.(Buffer.from(`warning: ${describeHook('post', ran)}\n`));
-    throw e;
+    throw withHooksOfFailure(e, { pre, post: ran });
   }
   return { result, pre, post: await post() };
 }

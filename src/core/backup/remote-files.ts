@@ -30,6 +30,10 @@ interface BlobPlace {
   id: string;
 }
 
+async function extendTo(handle: FileHandle, end: number): Promise<void> {
+  if ((await handle.stat()).size < end) await handle.truncate(end);
+}
+
 /**
  * Restores files whose packs are in a remote store (the vault, Azure). Files queue up while
  * earlier batches are in flight; a batch opens its files, reads all their blobs grouped by
@@ -113,6 +117,13 @@ export class RemoteFiles {
         }),
       );
     });
+    // A file whose last blobs were holes (not written by the workers) still ends where its data ends.
+    await Promise.all(
+      handles.map(async (h, i) => {
+        if (!h || errors[i] !== undefined) return;
+        await extendTo(h, bytes[i]).catch((e: Error) => (errors[i] = e.message));
+      }),
+    );
     await Promise.all(handles.map((h) => h?.close()));
     files.forEach((f, i) => (errors[i] === undefined ? f.resolve(bytes[i]) : f.reject(new Error(errors[i]))));
   }

@@ -1,4 +1,4 @@
-import { closeSync, constants, fchmodSync, fchownSync, futimesSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, ftruncateSync, futimesSync, openSync, readSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { decodePayloadReusing } from '../repo/compression.js';
 import { MAX_CHUNK } from '../repo/chunker.js';
@@ -13,6 +13,7 @@ import {
   type RestoreWorkerInit,
   type ToRestoreWorker,
 } from './restore-protocol.js';
+import { nonZeroRuns } from './zero-runs.js';
 
 /*
  * A restorer thread: decrypt (authenticated, bound to the blob's id) → decompress → with
@@ -67,9 +68,17 @@ function decodeBlob(id: string, sealed: Buffer): Buffer {
   return plaintext;
 }
 
+/**
+ * Writes `data` at `offset` but for its all-zero blocks, which stay holes: a hole reads back
+ * as the same zeros, and a sparse disk image restores to its data's size, not its own. Every
+ * file is created empty (O_TRUNC) and written front to back, so what a hole skips is never an
+ * old byte; a hole at the end is made by extending the file (extendOver).
+ */
 function writeAll(fd: number, data: Buffer, offset: number): number {
-  let done = 0;
-  while (done < data.length) done += writeSync(fd, data, done, data.length - done, offset + done);
+  for (const [start, end] of nonZeroRuns(data, offset)) {
+    let done = start;
+    while (done < end) done += writeSync(fd, data, done, end - done, offset + done);
+  }
   return data.length;
 }
 
@@ -86,6 +95,7 @@ function restoreFile(job: FileJob): JobResult {
   try {
     let at = job.at;
     for (const blob of job.blobs) at += writeAll(fd, decodeBlob(blob.id, readSealed(blob)), at);
+    extendOver(fd, at);
     if (job.meta) applyMeta(fd, job.meta);
     return { bytes: at - job.at };
   } catch (e) {
@@ -93,6 +103,11 @@ function restoreFile(job: FileJob): JobResult {
   } finally {
     closeSync(fd);
   }
+}
+
+/** A file whose last blobs were holes ends where they end: ftruncate only ever extends it here. */
+function extendOver(fd: number, end: number): void {
+  if (fstatSync(fd).size < end) ftruncateSync(fd, end);
 }
 
 function applyMeta(fd: number, meta: NonNullable<FileJob['meta']>): void {

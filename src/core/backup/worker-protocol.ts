@@ -28,6 +28,8 @@ export type ToWorker =
   | { kind: 'range'; task: number; path: string; offset: number; lengths: number[] }
   /** A range the scanner handed out was sealed by a worker. */
   | { kind: 'rangeDone' }
+  /** Hash, compress and seal chunks cut on main (a stream's): back to back in `buffer` (transferred), of these lengths. */
+  | { kind: 'chunks'; task: number; buffer: ArrayBuffer; lengths: number[] }
   | { kind: 'want'; want: boolean[] }
   /** A pack buffer (transferred) lent to the worker after it handed its full one over. */
   | { kind: 'buffer'; buffer: ArrayBuffer }
@@ -42,6 +44,9 @@ export interface FileStat {
   gid: number;
   inode: number;
   dev: number;
+  /** Not kept in the tree: with ctimeNs, what tells a change while the file was read. */
+  size: number;
+  ctimeNs: string;
 }
 
 export interface FileResult {
@@ -49,6 +54,8 @@ export interface FileResult {
   size: number;
   /** The file's metadata, taken from the descriptor that was read. */
   stat?: FileStat;
+  /** The file changed while it was read (changed-while-read.ts): why. */
+  changed?: string;
   error?: string;
 }
 
@@ -62,5 +69,6 @@ export type FromWorker =
   | { kind: 'cuts'; task: number; lengths: number[]; content?: string[] }
   /** A finished pack: bytes [0, length) of `buffer` (transferred); the worker waits for another buffer. */
   | { kind: 'pack'; buffer: ArrayBuffer; length: number; entry: PackEntry }
-  | { kind: 'done'; task: number; results: FileResult[] }
+  /** `buffer`: a `chunks` task's buffer, transferred back to be filled again (reused, not left to the garbage collector). */
+  | { kind: 'done'; task: number; results: FileResult[]; buffer?: ArrayBuffer }
   | { kind: 'flushed' };

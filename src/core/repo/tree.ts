@@ -24,6 +24,8 @@ export interface TreeNode {
   dev?: number;
   /** file: data blob ids in order */
   content?: Id[];
+  /** file: it changed while it was read, so its content may be no state it ever had (optional, docs/format.md) */
+  changedWhileRead?: true;
   /** dir: tree blob id */
   subtree?: Id;
   /** symlink: target as read */

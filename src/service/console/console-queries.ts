@@ -165,17 +165,29 @@ async function protectedItems(db: Db, subscriptionId: string): Promise<Protected
       .limit(1)
       .executeTakeFirst();
     const stats = points.find((p) => p.server_id === server.id);
+    const withItems = await jobsWithNames(db, subscriptionId)
+      .where('backup_jobs.server_id', '=', server.id)
+      .where('backup_jobs.items', 'is not', null)
+      .orderBy('backup_jobs.started_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
     items.push({
       serverId: server.id,
       serverName: server.name,
       vaultName: server.vault_name,
       paths: JSON.parse(server.paths) as string[],
       ...(last ? { lastJob: toConsoleJob(last) } : {}),
+      commandItems: commandItemsOf(withItems),
       recoveryPoints: Number(stats?.n ?? 0),
       storedBytes: Number(stats?.stored ?? 0),
     });
   }
   return items;
+}
+
+function commandItemsOf(job: JobRow | undefined): ProtectedItem['commandItems'] {
+  const stored = job ? toJob(job).items : undefined;
+  return (stored ?? []).map((item) => ({ ...item, jobId: job!.id, storedAt: job!.ended_at ?? job!.started_at }));
 }
 
 /**
@@ -209,7 +221,7 @@ function backupAttention(items: ProtectedItem[], lastEnded: Map<string, ConsoleB
  */
 function unprotected(items: ProtectedItem[], lastEnded: Map<string, ConsoleBackupJob>): Condition[] {
   return items
-    .filter((item) => item.paths.length > 0 && item.recoveryPoints === 0)
+    .filter((item) => (item.paths.length > 0 || item.commandItems.length > 0) && item.recoveryPoints === 0)
     .flatMap((item) => {
       const job = lastEnded.get(item.serverId);
       if (!job || job.state === 'Waiting') return [];

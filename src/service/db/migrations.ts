@@ -347,6 +347,14 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('alert_deliveries_due').on('alert_deliveries').columns(['state', 'next_attempt_at']).execute();
     },
   },
+  '0013_hook_output': {
+    async up(db: Kysely<any>) {
+      // How the job's hooks ran (exit code, signal, output tail, duration), as the agent reported them: JSON, bounded by FinishJob.
+      await db.schema.alterTable('backup_jobs').addColumn('hooks', 'text').execute();
+      // The command items it stored, each with its size (JSON): the console's items and their last size.
+      await db.schema.alterTable('backup_jobs').addColumn('items', 'text').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

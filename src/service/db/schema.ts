@@ -100,6 +100,10 @@ export interface BackupJobTable {
   /** What the retention after this backup did: points forgotten and bytes pruned (null: it did not run). */
   points_forgotten?: number | null;
   bytes_freed?: number | null;
+  /** How the job's hooks ran (JobHooks as JSON); null: the job had none. */
+  hooks?: string | null;
+  /** The command items it stored (StoredItem[] as JSON); null: none. */
+  items?: string | null;
 }
 
 export interface RecoveryPointTable {

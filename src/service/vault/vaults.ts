@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type {
   BackupJob,
   FinishJob,
+  JobHooks,
   JobProgress,
   PolicyDocument,
   ProtectionPolicy,
@@ -9,6 +10,7 @@ import type {
   Retention,
   Server,
   ServerStatus,
+  StoredItem,
   Vault,
 } from '../../api/schemas.js';
 import type { Db } from '../db/open-database.js';
@@ -169,6 +171,8 @@ export async function finishJob(db: Db, server: ServerTable, jobId: string, resu
         pending_snapshot_id: result.pendingSnapshotId ?? null,
         points_forgotten: result.retention ? result.retention.forgotten.length : null,
         bytes_freed: result.retention ? result.retention.bytesFreed : null,
+        hooks: result.hooks ? JSON.stringify(result.hooks) : null,
+        items: result.items?.length ? JSON.stringify(result.items) : null,
       })
       .where('id', '=', jobId)
       .execute();
@@ -279,6 +283,8 @@ export function toJob(row: BackupJobTable): BackupJob {
     ...(row.points_forgotten !== null && row.points_forgotten !== undefined
       ? { retention: { pointsForgotten: Number(row.points_forgotten), bytesFreed: Number(row.bytes_freed ?? 0) } }
       : {}),
+    ...hooksOf(row),
+    ...itemsOf(row),
     ...(row.progress_at
       ? {
           progress: {
@@ -291,6 +297,25 @@ export function toJob(row: BackupJobTable): BackupJob {
         }
       : {}),
   };
+}
+
+/** Written by finishJob from a validated FinishJob; a value that does not parse shows as no hooks, not as an error. */
+function hooksOf(row: BackupJobTable): { hooks?: JobHooks } {
+  if (!row.hooks) return {};
+  try {
+    return { hooks: JSON.parse(row.hooks) as JobHooks };
+  } catch {
+    return {};
+  }
+}
+
+function itemsOf(row: BackupJobTable): { items?: StoredItem[] } {
+  if (!row.items) return {};
+  try {
+    return { items: JSON.parse(row.items) as StoredItem[] };
+  } catch {
+    return {};
+  }
 }
 
 export function toPoint(row: RecoveryPointTable): RecoveryPoint {

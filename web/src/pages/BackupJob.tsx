@@ -1,4 +1,4 @@
-import type { ConsoleBackupJob } from '../../../src/api/schemas.js';
+import type { ConsoleBackupJob, HookRun, JobHooks } from '../../../src/api/schemas.js';
 import { bytes, duration, time } from '../format.js';
 import { useLiveEvent, useResource } from '../live.js';
 import { Link } from '../router.js';
@@ -100,6 +100,37 @@ export function BackupJobPage({ sub, jobId }: { sub: string; jobId: string }) {
           </>
         )}
       </dl>
+      {j.hooks && <Hooks hooks={j.hooks} />}
     </section>
   );
+}
+
+/** How the job's hooks ran, each with the end of its output (what the agent kept: the last 4 KiB). */
+function Hooks({ hooks }: { hooks: JobHooks }) {
+  const runs: [string, HookRun][] = [
+    ...(hooks.owed ?? []).map((h): [string, HookRun] => ['Owed post hook (of an interrupted run)', h]),
+    ...(hooks.pre ? [['Pre hook', hooks.pre] as [string, HookRun]] : []),
+    ...(hooks.post ? [['Post hook', hooks.post] as [string, HookRun]] : []),
+  ];
+  return (
+    <section className="logs" aria-labelledby="hooks-title">
+      <h2 id="hooks-title">Hooks</h2>
+      {runs.map(([label, run], i) => (
+        <article key={i} data-hook={label}>
+          <h3>
+            {label}: <code>{run.command}</code>
+          </h3>
+          <p className={run.exitCode === 0 ? undefined : 'error'} data-field="hook-outcome">
+            {outcome(run)} in {(run.durationMs / 1000).toFixed(1)} s
+          </p>
+          {run.output.trim() ? <pre data-field="hook-output">{run.output}</pre> : <p>No output.</p>}
+        </article>
+      ))}
+    </section>
+  );
+}
+
+function outcome(run: HookRun): string {
+  if (run.signal) return `killed by ${run.signal}`;
+  return run.exitCode === null ? 'could not start' : `exited with status ${run.exitCode}`;
 }

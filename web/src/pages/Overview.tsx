@@ -26,7 +26,7 @@ export function OverviewPage({ sub }: { sub: string }) {
         </div>
         <div>
           <dt>Protected items</dt>
-          <dd>{data.items.filter((i) => i.paths.length > 0).length}</dd>
+          <dd>{data.items.filter((i) => i.paths.length > 0 || i.commandItems.length > 0).length}</dd>
         </div>
         <div>
           <dt>Storage used</dt>
@@ -64,6 +64,7 @@ export function OverviewPage({ sub }: { sub: string }) {
                 <th scope="col">Server</th>
                 <th scope="col">Vault</th>
                 <th scope="col">Paths</th>
+                <th scope="col">Command items</th>
                 <th scope="col">Last backup</th>
                 <th scope="col">Recovery points</th>
                 <th scope="col">Stored</th>
@@ -75,6 +76,16 @@ export function OverviewPage({ sub }: { sub: string }) {
                   <th scope="row">{item.serverName}</th>
                   <td>{item.vaultName}</td>
                   <td>{item.paths.join(', ') || '—'}</td>
+                  <td data-field="command-items">
+                    {item.commandItems.length === 0
+                      ? '—'
+                      : item.commandItems.map((c, i) => (
+                          <span key={c.name} title={`stored ${time(c.storedAt)}`}>
+                            {i > 0 && ', '}
+                            <code>{c.name}</code> {bytes(c.bytes)}
+                          </span>
+                        ))}
+                  </td>
                   <td>
                     {item.lastJob ? (
                       <Link href={`/jobs/${item.lastJob.id}`}>
