@@ -18,6 +18,8 @@ interface ProtectFlags extends Omit<KeepFlags, 'keepTag'> {
   exclude?: string[];
   excludeFile?: string[];
   excludes?: false;
+  oneFileSystem?: boolean;
+  excludeCaches?: boolean;
   limitUpload?: string;
   offline?: boolean;
   online?: boolean;
@@ -44,6 +46,10 @@ export default function agentProtectCommand(): Command {
     .addOption(excludeOption())
     .option('--exclude-file <file>', "exclude the patterns in FILE, one a line (# comments), with --exclude's (repeatable)", collect)
     .option('--no-excludes', 'remove all exclude patterns')
+    .option('-x, --one-file-system', 'stay on the file systems of the paths (a mount point below is kept, empty)')
+    .option('--no-one-file-system', 'walk into other file systems mounted below the paths again')
+    .option('--exclude-caches', 'leave out the contents of directories tagged with a CACHEDIR.TAG (bford.info/cachedir)')
+    .option('--no-exclude-caches', 'back up tagged cache directories again')
     .option('--limit-upload <rate>', 'upload bandwidth limit, e.g. 2M or 512KiB (bytes per second); "off" removes it')
     .option('--offline', 'offline seeding: stage the first full backup for shipping on drives (flags not given keep their values)')
     .option('--online', 'stop offline seeding; a seed staged or shipped is then given up only with --force')
@@ -91,6 +97,8 @@ function changeOf(flags: ProtectFlags): Protecting {
   const excludes = flags.exclude || flags.excludeFile ? [...(flags.exclude ?? []), ...(flags.excludeFile ?? []).flatMap(readExcludeFile)] : undefined;
   return {
     ...(excludes ? { excludes } : flags.excludes === false ? { excludes: [] } : {}),
+    ...(flags.oneFileSystem !== undefined ? { oneFileSystem: flags.oneFileSystem } : {}),
+    ...(flags.excludeCaches !== undefined ? { excludeCaches: flags.excludeCaches } : {}),
     ...(typeof flags.schedule === 'string' ? { schedule: flags.schedule } : flags.schedule === false ? { schedule: null } : {}),
     ...(flags.limitUpload !== undefined ? { limitUpload: /^(off|none|0)$/i.test(flags.limitUpload) ? null : parseRate(flags.limitUpload) } : {}),
     ...(flags.offline ? { offline: Object.fromEntries(givenOffline) } : flags.online ? { offline: null } : {}),

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { backup } from '../core/backup/archiver.js';
+import { backup, dryRunBackup, type BackupOptions } from '../core/backup/archiver.js';
 import { commandSource } from '../core/backup/command-source.js';
 import { describeHook, hookFailed, withHooks, type HookResult } from '../core/backup/hooks.js';
 import { backupStream, type StreamSource } from '../core/backup/stream-archiver.js';
@@ -25,6 +25,8 @@ interface BackupFlags extends RepoFlags {
   excludeFile?: string[];
   oneFileSystem?: boolean;
   excludeCaches?: boolean;
+  dryRun?: boolean;
+  verbose?: boolean;
 }
 
 export default function backupCommand(): Command {
@@ -42,11 +44,18 @@ export default function backupCommand(): Command {
     .option('--stdin-from-command', 'back up the output of the command after --; it must exit 0 for a snapshot')
     .option('--pre-hook <cmd>', 'run CMD (through the shell) first; if it fails there is no backup')
     .option('--post-hook <cmd>', 'run CMD (through the shell) after the backup, whether it succeeded or not')
+    .option('-n, --dry-run', 'read and chunk everything, store nothing: say what would be new (no pack, index or snapshot is written; hooks do not run)')
+    .option('-v, --verbose', 'with --dry-run: name each file that would be stored, new (+) or changed (M)')
     .option('--json', 'print a JSON summary')
     .action(async (paths: string[], flags: BackupFlags) => {
       const stream = streamOf(paths, flags);
       // Read before the repository is opened: a wrong path is a usage error that costs nothing.
       const excludes = [...(flags.exclude ?? []), ...(flags.excludeFile ?? []).flatMap(readExcludeFile)];
+      if (flags.dryRun) {
+        if (stream) throw new DriveseedError('USAGE', '--dry-run backs up paths, not a stream', { hint: 'leave out --stdin / --stdin-from-command' });
+        return dryRun(paths, excludes, flags);
+      }
+      if (flags.verbose) throw new DriveseedError('USAGE', '--verbose goes with --dry-run');
       const repo = await openRepository(flags);
       const progress = new ProgressLine();
       const hooked = await withHooks(
@@ -61,20 +70,7 @@ export default function backupCommand(): Command {
                 onProgress: (bytes) => progress.update((t) => renderTransfer(t, 1, bytes)),
               });
             }
-            return backup(repo, {
-              paths,
-              excludes,
-              oneFileSystem: flags.oneFileSystem,
-              excludeCaches: flags.excludeCaches,
-              tags: flags.tag,
-              parent: flags.force ? null : undefined,
-              threads: flags.threads,
-              onDamagedFile: warnDamagedFile,
-              onProgress: (p) => progress.update((t) => renderTransfer(t, p.files, p.bytes) + (p.errors ? `  ${p.errors} errors` : '')),
-              onWarning: (path, message) => {
-                if (!flags.json) process.stderr.write(`warning: ${path}: ${message}\n`);
-              },
-            });
+            return backup(repo, walkOptions(paths, excludes, flags, progress));
           }),
         (pre) => new DriveseedError('IO', `${describeHook('pre', pre)}; no backup was made`),
       );
@@ -97,6 +93,54 @@ export default function backupCommand(): Command {
       if (hookFailed(hooked.post)) process.stderr.write(`warning: ${describeHook('post', hooked.post!)}; the snapshot is saved\n`);
       if (result.warnings.length > 0 || hookFailed(hooked.post)) process.exitCode = EXIT_PARTIAL;
     });
+}
+
+/** What a backup of paths walks, and how it reports, alike for a real run and a dry one. */
+function walkOptions(paths: string[], excludes: string[], flags: BackupFlags, progress: ProgressLine): BackupOptions {
+  return {
+    paths,
+    excludes,
+    oneFileSystem: flags.oneFileSystem,
+    excludeCaches: flags.excludeCaches,
+    tags: flags.tag,
+    parent: flags.force ? null : undefined,
+    threads: flags.threads,
+    onDamagedFile: warnDamagedFile,
+    onProgress: (p) => progress.update((t) => renderTransfer(t, p.files, p.bytes) + (p.errors ? `  ${p.errors} errors` : '')),
+    onWarning: (path, message) => {
+      if (!flags.json) process.stderr.write(`warning: ${path}: ${message}\n`);
+    },
+  };
+}
+
+/**
+ * `backup --dry-run`: under a shared lock (a prune must not remove packs the dedup counts on),
+ * released afterwards, so the repository ends as it began. Hooks do not run: they exist to
+ * change the machine (dump a database, take a file system snapshot), which a dry run must not.
+ */
+async function dryRun(paths: string[], excludes: string[], flags: BackupFlags): Promise<void> {
+  const repo = await openRepository(flags);
+  const progress = new ProgressLine();
+  const options = walkOptions(paths, excludes, flags, progress);
+  const onFileRead =
+    flags.verbose && !flags.json
+      ? (path: string, change: 'new' | 'changed', size: number) => {
+          progress.clear();
+          console.log(`${change === 'new' ? '+' : 'M'} ${path} (${formatBytes(size)})`);
+        }
+      : undefined;
+  const result = await withLock(repo, false, 'backup --dry-run', () => dryRunBackup(repo, { ...options, onFileRead }));
+  progress.done();
+  const s = result.summary;
+  if (flags.json) {
+    printJson({ dryRun: true, ...s, ...(result.parent ? { parent: result.parent } : {}), warnings: result.warnings });
+  } else {
+    console.log(`would store: ${s.filesNew} new, ${s.filesChanged} changed files; ${s.filesUnchanged} unchanged; ${s.dirs} directories`);
+    console.log(`would read ${formatBytes(s.bytesRead)} of ${formatBytes(s.totalBytes)} and add ${formatBytes(s.bytesAdded)} to the repository`);
+    console.log('dry run: nothing was stored, no snapshot saved');
+    if (result.warnings.length > 0) console.log(`${result.warnings.length} files could not be read (listed above)`);
+  }
+  if (result.warnings.length > 0) process.exitCode = EXIT_PARTIAL;
 }
 
 /** The stream a --stdin or --stdin-from-command backup reads, made once the lock is held; undefined for a backup of paths. */

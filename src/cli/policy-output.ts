@@ -7,6 +7,8 @@ import { formatBytes } from './progress.js';
 export function printPolicy(policy: Policy): void {
   console.log(`paths: ${policy.paths.join(', ')}`);
   if (policy.excludes.length > 0) console.log(`excludes: ${policy.excludes.join(', ')}`);
+  if (policy.oneFileSystem) console.log('one file system: yes (other file systems mounted below the paths are left out)');
+  if (policy.excludeCaches) console.log('exclude caches: yes (directories tagged with CACHEDIR.TAG are left out)');
   console.log(`schedule: ${policy.schedule ?? 'none (backups run only with `agent backup-now`)'}`);
   console.log(`upload limit: ${policy.limitUpload ? `${decimalRate(policy.limitUpload)} (${policy.limitUpload} bytes/s)` : 'none'}`);
   for (const item of policy.items ?? []) console.log(`item ${item.name}: ${item.command}`);

@@ -24,7 +24,13 @@ export class ProgressLine {
   }
 
   done(): void {
+    this.clear();
+  }
+
+  /** Blanks the line, so that what is printed next starts on a clean line; the next update draws it again. */
+  clear(): void {
     if (this.enabled && this.shown) process.stderr.write('\r' + ' '.repeat((process.stderr.columns ?? 100) - 1) + '\r');
+    this.shown = false;
   }
 }
 

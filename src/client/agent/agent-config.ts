@@ -33,6 +33,10 @@ export interface Registration {
 export interface Policy {
   paths: string[];
   excludes: string[];
+  /** Stay on the file systems of the paths (restic's --one-file-system); a mount point below is kept, empty. */
+  oneFileSystem?: boolean;
+  /** Leave out the contents of directories tagged with a CACHEDIR.TAG. */
+  excludeCaches?: boolean;
   schedule?: string;
   /** Upload limit in bytes per second, for thin links. */
   limitUpload?: number;

@@ -220,7 +220,16 @@ async function archive(repo: Repository, policy: Policy, onProgress?: (p: Backup
     if (loaded.status === 'rejected') throw loaded.reason;
     // Items first, under the lock: a dump that fails fails the run before any file is read.
     const extraRoot = await storeItems(repo, items);
-    return await backup(repo, { paths: policy.paths, excludes: policy.excludes, tags: ['agent'], parent: loaded.value[1], onProgress, extraRoot });
+    return await backup(repo, {
+      paths: policy.paths,
+      excludes: policy.excludes,
+      oneFileSystem: policy.oneFileSystem,
+      excludeCaches: policy.excludeCaches,
+      tags: ['agent'],
+      parent: loaded.value[1],
+      onProgress,
+      extraRoot,
+    });
   } finally {
     await lock.value.release();
   }
