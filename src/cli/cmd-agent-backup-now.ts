@@ -5,15 +5,19 @@ import { printBackupOutcome } from './backup-job-output.js';
 import { printJson } from './common.js';
 import { EXIT_PARTIAL } from './exit-codes.js';
 import { ProgressLine, renderTransfer } from './progress.js';
+import { parseRate } from '../core/util/units.js';
 
 export default function agentBackupNowCommand(): Command {
   return new Command('backup-now')
     .description('back up the protected paths into the vault now')
     .option('--password-file <file>', 'repository password file (env DRIVESEED_PASSWORD)')
+    .option('--limit-upload <rate>', "this run's upload limit instead of the policy's, e.g. 2M (bytes per second)", parseRate)
     .option('--json', 'print the job as JSON')
-    .action(async (flags: { passwordFile?: string; json?: boolean }) => {
+    .action(async (flags: { passwordFile?: string; json?: boolean; limitUpload?: number }) => {
       const progress = new ProgressLine();
-      const result = await backupNow(await agentPassword(flags), (p) => progress.update((t) => renderTransfer(t, p.files, p.bytes)));
+      const result = await backupNow(await agentPassword(flags), (p) => progress.update((t) => renderTransfer(t, p.files, p.bytes)), {
+        limitUpload: flags.limitUpload,
+      });
       progress.done();
       if (flags.json)
         printJson({

@@ -38,8 +38,8 @@ export interface Policy {
   /** Leave out the contents of directories tagged with a CACHEDIR.TAG. */
   excludeCaches?: boolean;
   schedule?: string;
-  /** Upload limit in bytes per second, for thin links. */
-  limitUpload?: number;
+  /** Upload limit for thin links: bytes per second, or a schedule's text ('Mon-Fri 08:00-18:00=2M, *=20M', rate-schedule.ts). */
+  limitUpload?: number | string;
   /** Offline seeding: the first full backup goes to staging and travels on drives. */
   offline?: OfflinePolicy;
   /** Shell commands run before and after each backup (docs/workloads.md, "Hooks"). */

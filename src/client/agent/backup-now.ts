@@ -52,8 +52,8 @@ export const WAITING_FOR_IMPORT = 'Waiting for import job to complete';
  * online incremental, deduplicated against the seed. Each step opens the repository through
  * the run's one opener, so the password becomes the key once per run.
  */
-export async function backupNow(password: string, onProgress?: (p: BackupProgress) => void): Promise<BackupNowResult> {
-  const session = await openVaultSession();
+export async function backupNow(password: string, onProgress?: (p: BackupProgress) => void, run: { limitUpload?: number } = {}): Promise<BackupNowResult> {
+  const session = await openVaultSession({ limitUpload: run.limitUpload });
   const repository = new RepositoryOpener(password);
   const policy = session.config.policy;
   if (!policy || (policy.paths.length === 0 && !policy.items?.length))

@@ -15,7 +15,7 @@ export interface PolicyChange {
   oneFileSystem?: boolean;
   excludeCaches?: boolean;
   schedule?: string | null;
-  limitUpload?: number | null;
+  limitUpload?: number | string | null;
   /** Offline seeding fields to set; missing ones come from the current offline policy. `null`: back to online. */
   offline?: Partial<Omit<OfflinePolicy, 'seeded'>> | null;
   /** The seed's heal limit alone, on an offline policy as it is. */
