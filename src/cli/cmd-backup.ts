@@ -10,6 +10,8 @@ import { EXIT_PARTIAL } from './exit-codes.js';
 import { readExcludeFile } from './exclude-file.js';
 import { trimRepositoryCache } from '../client/common/repository-cache.js';
 import { formatBytes, ProgressLine, renderTransfer } from './progress.js';
+import { BackupStatusReporter, liveBackupStatus, type LiveBackupStatus } from './backup-status.js';
+import { scanTotals } from '../core/backup/scanner.js';
 
 interface BackupFlags extends RepoFlags {
   exclude?: string[];
@@ -58,6 +60,7 @@ export default function backupCommand(): Command {
       if (flags.verbose) throw new DriveseedError('USAGE', '--verbose goes with --dry-run');
       const repo = await openRepository(flags);
       const progress = new ProgressLine();
+      const status = stream ? undefined : startStatus(paths, excludes, flags);
       const hooked = await withHooks(
         { pre: flags.preHook, post: flags.postHook, onOutput: (chunk) => process.stderr.write(chunk) },
         () =>
@@ -70,12 +73,13 @@ export default function backupCommand(): Command {
                 onProgress: (bytes) => progress.update((t) => renderTransfer(t, 1, bytes)),
               });
             }
-            return backup(repo, walkOptions(paths, excludes, flags, progress));
+            return backup(repo, walkOptions(paths, excludes, flags, status!));
           }),
         (pre) => new DriveseedError('IO', `${describeHook('pre', pre)}; no backup was made`),
       );
       progress.done();
       const result = hooked.result;
+      if (!stream) status!.finish({ files: result.summary.totalFiles, bytes: result.summary.totalBytes, errors: result.warnings.length });
       await trimRepositoryCache(repo, result.summary.totalBytes);
       const s = result.summary;
       const hooks = hooksReport(hooked.pre, hooked.post);
@@ -96,7 +100,7 @@ export default function backupCommand(): Command {
 }
 
 /** What a backup of paths walks, and how it reports, alike for a real run and a dry one. */
-function walkOptions(paths: string[], excludes: string[], flags: BackupFlags, progress: ProgressLine): BackupOptions {
+function walkOptions(paths: string[], excludes: string[], flags: BackupFlags, status: LiveBackupStatus): BackupOptions {
   return {
     paths,
     excludes,
@@ -106,11 +110,17 @@ function walkOptions(paths: string[], excludes: string[], flags: BackupFlags, pr
     parent: flags.force ? null : undefined,
     threads: flags.threads,
     onDamagedFile: warnDamagedFile,
-    onProgress: (p) => progress.update((t) => renderTransfer(t, p.files, p.bytes) + (p.errors ? `  ${p.errors} errors` : '')),
+    onProgress: (p) => status.onProgress(p),
     onWarning: (path, message) => {
+      status.clear();
       if (!flags.json) process.stderr.write(`warning: ${path}: ${message}\n`);
     },
   };
+}
+
+/** restic's status: the walk's counts beside a scanner's totals (a second, lighter walk by the same excludes). */
+function startStatus(paths: string[], excludes: string[], flags: BackupFlags): LiveBackupStatus {
+  return liveBackupStatus(new BackupStatusReporter(flags.json === true), (onUpdate) => scanTotals(paths, excludes, onUpdate));
 }
 
 /**
@@ -120,17 +130,17 @@ function walkOptions(paths: string[], excludes: string[], flags: BackupFlags, pr
  */
 async function dryRun(paths: string[], excludes: string[], flags: BackupFlags): Promise<void> {
   const repo = await openRepository(flags);
-  const progress = new ProgressLine();
-  const options = walkOptions(paths, excludes, flags, progress);
+  const status = startStatus(paths, excludes, flags);
+  const options = walkOptions(paths, excludes, flags, status);
   const onFileRead =
     flags.verbose && !flags.json
       ? (path: string, change: 'new' | 'changed', size: number) => {
-          progress.clear();
+          status.clear();
           console.log(`${change === 'new' ? '+' : 'M'} ${path} (${formatBytes(size)})`);
         }
       : undefined;
   const result = await withLock(repo, false, 'backup --dry-run', () => dryRunBackup(repo, { ...options, onFileRead }));
-  progress.done();
+  status.finish({ files: result.summary.totalFiles, bytes: result.summary.totalBytes, errors: result.warnings.length });
   const s = result.summary;
   if (flags.json) {
     printJson({ dryRun: true, ...s, ...(result.parent ? { parent: result.parent } : {}), warnings: result.warnings });

@@ -22,6 +22,8 @@ export interface BackupProgress {
   files: number;
   bytes: number;
   errors: number;
+  /** The file read most recently started: what a progress line names as in work. */
+  current?: string;
 }
 
 export interface BackupOptions {
@@ -234,6 +236,7 @@ function virtualRoot(paths: string[]): VirtualDir {
 
 class Archiver {
   readonly warnings: { path: string; message: string }[] = [];
+  private current: string | undefined;
   readonly counts = { filesNew: 0, filesChanged: 0, filesUnchanged: 0, dirs: 0, bytesRead: 0, totalFiles: 0, totalBytes: 0 };
   private readonly inFlight = new Semaphore(MAX_FILES_IN_FLIGHT);
   private readonly listing = new Semaphore(DIRS_LISTED_AT_ONCE);
@@ -394,6 +397,7 @@ class Archiver {
       this.progress();
       return fileNode(name, st, previous!.size!, previous!.content!);
     }
+    this.current = path;
     const result = await this.pool.chunk(path, Number(st.size));
     if (result.error !== undefined) {
       this.counts.totalFiles--;
@@ -412,6 +416,7 @@ class Archiver {
   /** A regular file (by readdir's type) with no node in the parent: read whole, metadata from the worker's fstat. */
   private async saveNewFile(path: string, name: string): Promise<TreeNode | undefined> {
     this.counts.totalFiles++;
+    this.current = path;
     const result = await this.pool.chunk(path);
     if (result.error !== undefined || !result.stat) {
       this.counts.totalFiles--;
@@ -463,6 +468,13 @@ class Archiver {
   }
 
   private progress(): void {
-    this.options.onProgress?.({ files: this.counts.totalFiles, bytes: this.counts.totalBytes, errors: this.warnings.length });
+    // Files done, not started: a file is counted once its bytes are.
+    const c = this.counts;
+    this.options.onProgress?.({
+      files: c.filesNew + c.filesChanged + c.filesUnchanged,
+      bytes: this.counts.totalBytes,
+      errors: this.warnings.length,
+      current: this.current,
+    });
   }
 }
