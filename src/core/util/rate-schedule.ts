@@ -40,7 +40,7 @@ export class RateSchedule {
 
   static parse(text: string): RateSchedule {
     // A rate alone has neither rules nor days nor hours: 'Mon-Fri 08:00-18:00' is a rule that lacks its rate.
-    if (!text.includes('=') && !/[:,\s*]|^[a-z]{3}/i.test(text.trim())) return RateSchedule.constant(parseRate(text));
+    if (!text.includes('=') && !/[:,\s*]|^(mon|tue|wed|thu|fri|sat|sun)/i.test(text.trim())) return RateSchedule.constant(parseRate(text));
     const rules = text.split(',').map((part) => parseRule(part.trim(), text));
     return new RateSchedule(
       rules,
