@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, json } from './cli-harness.js';
 import { setUpAgent } from './service-harness.js';
@@ -92,5 +93,47 @@ describe('agent protect changes only what it is given', () => {
     const sent = json(cli(['agent', 'backup-now', '--json'], s.env));
     assert.equal(sent.state, 'Completed');
     assert.equal(sent.kind, 'online');
+  });
+});
+
+describe('agent protect --exclude-caches and --one-file-system (issue 18)', () => {
+  it('are kept in the policy, merged like the other flags, and applied by the agent’s backups', async (t) => {
+    const SIGNATURE = 'Signature: 8a477f597d28d172789f06886806bc55';
+    const s = await setUpAgent(t, {
+      data: async (data) => {
+        await mkdir(join(data, 'cache'), { recursive: true });
+        await writeFile(join(data, 'cache', 'CACHEDIR.TAG'), `${SIGNATURE}\n`);
+        await writeFile(join(data, 'cache', 'blob'), 'b');
+        await writeFile(join(data, 'kept.txt'), 'k');
+      },
+    });
+    const separateShm = statSync('/dev').dev !== statSync('/dev/shm').dev;
+    const probe = join('/dev/shm', `driveseed-agent-onefs-${process.pid}`);
+    await writeFile(probe, 'p');
+    t.after(() => rm(probe, { force: true }));
+    const paths = separateShm ? [s.data, '/dev'] : [s.data];
+    const on = cli(['agent', 'protect', ...paths, '--exclude-caches', '--one-file-system'], s.env);
+    assert.equal(on.code, 0, on.stderr);
+    assert.match(on.stdout, /^exclude caches: yes/m);
+    assert.match(on.stdout, /^one file system: yes/m);
+    assert.equal(cli(['agent', 'protect', '--schedule', '0 2 * * *'], s.env).code, 0);
+    assert.deepEqual([policyOf(s.env).excludeCaches, policyOf(s.env).oneFileSystem], [true, true], 'another flag keeps both');
+
+    const backup = cli(['agent', 'backup-now', '--json'], s.env);
+    assert.ok([0, 3].includes(backup.code), backup.stderr);
+    const target = join(s.dir, 'restored');
+    const restore = cli(['agent', 'restore', 'latest', '--target', target, '--include', `${s.data}/**`, '--include', '/dev/shm'], s.env);
+    assert.equal(restore.code, 0, restore.stderr);
+    assert.deepEqual((await readdir(join(target, s.data, 'cache'))).sort(), ['CACHEDIR.TAG'], 'the cache is left out, its tag kept');
+    assert.equal(await readFile(join(target, s.data, 'kept.txt'), 'utf8'), 'k');
+    if (separateShm) assert.deepEqual(await readdir(join(target, '/dev/shm')), [], 'the mount point is kept, empty');
+
+    const off = cli(['agent', 'protect', '--no-exclude-caches', '--no-one-file-system'], s.env);
+    assert.match(off.stdout, /^changed: one file system, exclude caches$/m);
+    assert.equal(cli(['agent', 'protect', s.data], s.env).code, 0);
+    assert.ok([0, 3].includes(cli(['agent', 'backup-now'], s.env).code));
+    const again = join(s.dir, 'again');
+    assert.equal(cli(['agent', 'restore', 'latest', '--target', again], s.env).code, 0);
+    assert.deepEqual((await readdir(join(again, s.data, 'cache'))).sort(), ['CACHEDIR.TAG', 'blob'], 'turned off, the cache is backed up again');
   });
 });

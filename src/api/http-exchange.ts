@@ -1,5 +1,6 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { downloadPacing, meterResponse, uploadPacing, writePaced } from '../core/util/transfer-pacing.js';
 
 /** An answer read to its end. */
 export interface HttpAnswer {
@@ -23,8 +24,12 @@ export function exchange(url: string, method: string, headers: Record<string, st
   const length = parts.reduce((sum, p) => sum + p.length, 0);
   const target = new URL(url);
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  // Under a bandwidth limit (transfer-pacing.ts) the body goes out and the answer comes in as the limit lets them.
+  const upload = uploadPacing();
+  const download = downloadPacing();
   return new Promise((resolve, reject) => {
     const request = send(target, { method, headers: body === undefined ? headers : { ...headers, 'content-length': String(length) } }, (response) => {
+      if (download) meterResponse(response, download);
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () =>
@@ -34,6 +39,13 @@ export function exchange(url: string, method: string, headers: Record<string, st
     });
     request.setTimeout(IDLE_TIMEOUT_MS, () => request.destroy(new Error(`no answer for ${IDLE_TIMEOUT_MS / 1000} s`)));
     request.on('error', reject);
+    if (upload && length > 0) {
+      writePaced(request, parts, upload).then(
+        () => request.end(),
+        (e: Error) => request.destroy(e),
+      );
+      return;
+    }
     request.cork();
     for (const part of parts) request.write(part);
     request.uncork();

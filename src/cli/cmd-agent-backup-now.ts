@@ -8,6 +8,7 @@ import { printJson } from './common.js';
 import { EXIT_PARTIAL } from './exit-codes.js';
 import { ProgressLine, renderTransfer } from './progress.js';
 import type { HookResult } from '../core/backup/hooks.js';
+import { parseRate } from '../core/util/units.js';
 
 function describeHookRun(hook: HookResult): string {
   return `${JSON.stringify(hook.command)}: exit ${hook.exitCode ?? hook.signal} in ${(hook.durationMs / 1000).toFixed(1)} s`;
@@ -22,6 +23,7 @@ export default function agentBackupNowCommand(): Command {
     .option('-s, --staging <dir>', 'with --offline-delta: the staging location diskprep reads')
     .option('--storage-account <name>', "with --offline-delta: where the import lands (default: the seed's)")
     .option('--container <name>', "with --offline-delta: container in that account (default: the seed's)")
+    .option('--limit-upload <rate>', "this run's upload limit instead of the policy's, e.g. 2M (bytes per second)", parseRate)
     .option('--json', 'print the job as JSON')
     .action(async (flags: BackupNowFlags) => {
       if (!flags.offlineDelta && (flags.job || flags.staging || flags.storageAccount || flags.container))
@@ -29,7 +31,9 @@ export default function agentBackupNowCommand(): Command {
       const progress = new ProgressLine();
       const onProgress = (p: { files: number; bytes: number }) => progress.update((t) => renderTransfer(t, p.files, p.bytes));
       const password = await agentPassword(flags);
-      const result = flags.offlineDelta ? await stageOfflineDelta(password, deltaOptions(flags), onProgress) : await backupNow(password, onProgress);
+      const result = flags.offlineDelta
+        ? await stageOfflineDelta(password, deltaOptions(flags), onProgress)
+        : await backupNow(password, onProgress, { limitUpload: flags.limitUpload });
       progress.done();
       if (flags.json)
         printJson({
@@ -58,6 +62,7 @@ interface BackupNowFlags {
   staging?: string;
   storageAccount?: string;
   container?: string;
+  limitUpload?: number;
 }
 
 function deltaOptions(flags: BackupNowFlags) {

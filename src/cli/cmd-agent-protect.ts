@@ -4,7 +4,8 @@ import type { RetentionChange } from '../client/agent/policy-merge.js';
 import { protect, type Protecting } from '../client/agent/protect.js';
 import { assertJobName } from '../client/common/staging.js';
 import { DriveseedError } from '../core/errors.js';
-import { parseRate, parseSize } from '../core/util/units.js';
+import { parseSize } from '../core/util/units.js';
+import { RateSchedule } from '../core/util/rate-schedule.js';
 import { collect } from './common.js';
 import { readExcludeFile } from './exclude-file.js';
 import { excludeOption } from './options.js';
@@ -18,6 +19,8 @@ interface ProtectFlags extends Omit<KeepFlags, 'keepTag'> {
   exclude?: string[];
   excludeFile?: string[];
   excludes?: false;
+  oneFileSystem?: boolean;
+  excludeCaches?: boolean;
   limitUpload?: string;
   offline?: boolean;
   online?: boolean;
@@ -44,7 +47,14 @@ export default function agentProtectCommand(): Command {
     .addOption(excludeOption())
     .option('--exclude-file <file>', "exclude the patterns in FILE, one a line (# comments), with --exclude's (repeatable)", collect)
     .option('--no-excludes', 'remove all exclude patterns')
-    .option('--limit-upload <rate>', 'upload bandwidth limit, e.g. 2M or 512KiB (bytes per second); "off" removes it')
+    .option('-x, --one-file-system', 'stay on the file systems of the paths (a mount point below is kept, empty)')
+    .option('--no-one-file-system', 'walk into other file systems mounted below the paths again')
+    .option('--exclude-caches', 'leave out the contents of directories tagged with a CACHEDIR.TAG (bford.info/cachedir)')
+    .option('--no-exclude-caches', 'back up tagged cache directories again')
+    .option(
+      '--limit-upload <schedule>',
+      `upload bandwidth limit: a rate (2M, 512KiB: bytes per second) or rules by the local time, the first matching wins: 'Mon-Fri 08:00-18:00=2M, *=20M'; "off" removes it`,
+    )
     .option('--offline', 'offline seeding: stage the first full backup for shipping on drives (flags not given keep their values)')
     .option('--online', 'stop offline seeding; a seed staged or shipped is then given up only with --force')
     .option('--staging <dir>', 'staging location for the offline backup (a local disk or a share the copy computer reads)')
@@ -91,8 +101,10 @@ function changeOf(flags: ProtectFlags): Protecting {
   const excludes = flags.exclude || flags.excludeFile ? [...(flags.exclude ?? []), ...(flags.excludeFile ?? []).flatMap(readExcludeFile)] : undefined;
   return {
     ...(excludes ? { excludes } : flags.excludes === false ? { excludes: [] } : {}),
+    ...(flags.oneFileSystem !== undefined ? { oneFileSystem: flags.oneFileSystem } : {}),
+    ...(flags.excludeCaches !== undefined ? { excludeCaches: flags.excludeCaches } : {}),
     ...(typeof flags.schedule === 'string' ? { schedule: flags.schedule } : flags.schedule === false ? { schedule: null } : {}),
-    ...(flags.limitUpload !== undefined ? { limitUpload: /^(off|none|0)$/i.test(flags.limitUpload) ? null : parseRate(flags.limitUpload) } : {}),
+    ...(flags.limitUpload !== undefined ? { limitUpload: uploadLimitOf(flags.limitUpload) } : {}),
     ...(flags.offline ? { offline: Object.fromEntries(givenOffline) } : flags.online ? { offline: null } : {}),
     ...(flags.healLimit ? { healLimit: parseSize(flags.healLimit) } : {}),
     ...(flags.item !== undefined ? { item: { name: flags.item, command: flags.command === false ? null : flags.command! } } : {}),
@@ -100,6 +112,13 @@ function changeOf(flags: ProtectFlags): Protecting {
     ...(typeof flags.postHook === 'string' ? { postHook: flags.postHook } : flags.postHook === false ? { postHook: null } : {}),
     ...retentionChangeOf(flags),
   };
+}
+
+/** A rate is kept as a number (as before schedules), rules as their normalised text; "off" clears. */
+function uploadLimitOf(text: string): number | string | null {
+  if (/^(off|none|0)$/i.test(text.trim())) return null;
+  const schedule = RateSchedule.parse(text);
+  return schedule.constantRate ?? schedule.text;
 }
 
 function retentionChangeOf(flags: ProtectFlags): Pick<Protecting, 'retention'> {

@@ -10,7 +10,7 @@ import { addServerOptions, serverChoiceOf } from './server-options.js';
 import { counted } from './counted.js';
 import { resolve } from 'node:path';
 import { DEFAULT_HEAL_LIMIT, readExportDrives, removeWorkDir } from '../client/agent/restore-from-drives.js';
-import { parseSize } from '../core/util/units.js';
+import { parseRate, parseSize } from '../core/util/units.js';
 import { printJson } from './common.js';
 
 type AgentRestoreFlags = RestoreFlags &
@@ -23,6 +23,7 @@ type AgentRestoreFlags = RestoreFlags &
     job?: string;
     workDir?: string;
     json?: boolean;
+    limitDownload?: number;
   };
 
 export default function agentRestoreCommand(): Command {
@@ -40,14 +41,15 @@ export default function agentRestoreCommand(): Command {
         '--work-dir <dir>',
         "with --from-drive: where the drives' verified files are gathered before the restore (default under the agent's home; needs room for the export)",
       )
-      .option('--json', 'print the outcome as JSON'),
+      .option('--json', 'print the outcome as JSON')
+      .option('--limit-download <rate>', 'download bandwidth limit, e.g. 5M (bytes per second), metered as the bytes arrive', parseRate),
   ).action(async (ref: string, flags: AgentRestoreFlags) => {
     if (flags.fromDrive) return restoreFromDrives(ref, flags);
     if (flags.toCommand !== undefined && flags.item === undefined) throw new DriveseedError('USAGE', '--to-command goes with --item');
     if (flags.item !== undefined && (flags.target === undefined) === (flags.toCommand === undefined))
       throw new DriveseedError('USAGE', '--item needs --target DIR or --to-command CMD (one of them)');
     if (flags.target === undefined && flags.item === undefined) throw new DriveseedError('USAGE', 'give --target DIR to restore into');
-    const repo = await openVaultRepository(await agentPassword(flags), serverChoiceOf(flags));
+    const repo = await openVaultRepository(await agentPassword(flags), serverChoiceOf(flags), { limitDownload: flags.limitDownload });
     if (flags.item !== undefined) {
       const sink = flags.toCommand !== undefined ? { toCommand: flags.toCommand } : { target: flags.target! };
       const { snapshot, bytes } = await restoreItem(repo, ref, flags.item, sink, warnDamagedFile);

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { backup, findParent } from '../core/backup/archiver.js';
+import { backup, dryRunBackup, findParent, type BackupOptions } from '../core/backup/archiver.js';
 import { commandSource } from '../core/backup/command-source.js';
 import { describeHook, hookFailed, withHooks, type HookResult } from '../core/backup/hooks.js';
 import { backupStream, type StreamSource } from '../core/backup/stream-archiver.js';
@@ -10,6 +10,8 @@ import { EXIT_PARTIAL } from './exit-codes.js';
 import { readExcludeFile } from './exclude-file.js';
 import { trimRepositoryCache } from '../client/common/repository-cache.js';
 import { formatBytes, ProgressLine, renderTransfer } from './progress.js';
+import { BackupStatusReporter, liveBackupStatus, type LiveBackupStatus } from './backup-status.js';
+import { scanTotals } from '../core/backup/scanner.js';
 
 interface BackupFlags extends RepoFlags {
   exclude?: string[];
@@ -25,6 +27,8 @@ interface BackupFlags extends RepoFlags {
   excludeFile?: string[];
   oneFileSystem?: boolean;
   excludeCaches?: boolean;
+  dryRun?: boolean;
+  verbose?: boolean;
 }
 
 export default function backupCommand(): Command {
@@ -42,13 +46,21 @@ export default function backupCommand(): Command {
     .option('--stdin-from-command', 'back up the output of the command after --; it must exit 0 for a snapshot')
     .option('--pre-hook <cmd>', 'run CMD (through the shell) first; if it fails there is no backup')
     .option('--post-hook <cmd>', 'run CMD (through the shell) after the backup, whether it succeeded or not')
+    .option('-n, --dry-run', 'read and chunk everything, store nothing: say what would be new (no pack, index or snapshot is written; hooks do not run)')
+    .option('-v, --verbose', 'with --dry-run: name each file that would be stored, new (+) or changed (M)')
     .option('--json', 'print a JSON summary')
     .action(async (paths: string[], flags: BackupFlags) => {
       const stream = streamOf(paths, flags);
       // Read before the repository is opened: a wrong path is a usage error that costs nothing.
       const excludes = [...(flags.exclude ?? []), ...(flags.excludeFile ?? []).flatMap(readExcludeFile)];
+      if (flags.dryRun) {
+        if (stream) throw new DriveseedError('USAGE', '--dry-run backs up paths, not a stream', { hint: 'leave out --stdin / --stdin-from-command' });
+        return dryRun(paths, excludes, flags);
+      }
+      if (flags.verbose) throw new DriveseedError('USAGE', '--verbose goes with --dry-run');
       const repo = await openRepository(flags);
       const progress = new ProgressLine();
+      const status = stream ? undefined : startStatus(paths, excludes, flags);
       const hooked = await withHooks(
         { pre: flags.preHook, post: flags.postHook, onOutput: (chunk) => process.stderr.write(chunk) },
         () => {
@@ -67,26 +79,14 @@ export default function backupCommand(): Command {
                 onProgress: (bytes) => progress.update((t) => renderTransfer(t, 1, bytes)),
               });
             }
-            return backup(repo, {
-              paths,
-              excludes,
-              oneFileSystem: flags.oneFileSystem,
-              excludeCaches: flags.excludeCaches,
-              tags: flags.tag,
-              parent,
-              threads: flags.threads,
-              onDamagedFile: warnDamagedFile,
-              onProgress: (p) => progress.update((t) => renderTransfer(t, p.files, p.bytes) + (p.errors ? `  ${p.errors} errors` : '')),
-              onWarning: (path, message) => {
-                if (!flags.json) process.stderr.write(`warning: ${path}: ${message}\n`);
-              },
-            });
+            return backup(repo, { ...walkOptions(paths, excludes, flags, status!), parent });
           });
         },
         (pre) => new DriveseedError('IO', `${describeHook('pre', pre)}; no backup was made`),
       );
       progress.done();
       const result = hooked.result;
+      if (!stream) status!.finish({ files: result.summary.totalFiles, bytes: result.summary.totalBytes, errors: result.warnings.length });
       await trimRepositoryCache(repo, result.summary.totalBytes);
       const s = result.summary;
       const hooks = hooksReport(hooked.pre, hooked.post);
@@ -105,6 +105,60 @@ export default function backupCommand(): Command {
       if (hookFailed(hooked.post)) process.stderr.write(`warning: ${describeHook('post', hooked.post!)}; the snapshot is saved\n`);
       if (result.warnings.length > 0 || hookFailed(hooked.post)) process.exitCode = EXIT_PARTIAL;
     });
+}
+
+/** What a backup of paths walks, and how it reports, alike for a real run and a dry one. */
+function walkOptions(paths: string[], excludes: string[], flags: BackupFlags, status: LiveBackupStatus): BackupOptions {
+  return {
+    paths,
+    excludes,
+    oneFileSystem: flags.oneFileSystem,
+    excludeCaches: flags.excludeCaches,
+    tags: flags.tag,
+    parent: flags.force ? null : undefined,
+    threads: flags.threads,
+    onDamagedFile: warnDamagedFile,
+    onProgress: (p) => status.onProgress(p),
+    onWarning: (path, message) => {
+      status.clear();
+      if (!flags.json) process.stderr.write(`warning: ${path}: ${message}\n`);
+    },
+  };
+}
+
+/** restic's status: the walk's counts beside a scanner's totals (a second, lighter walk by the same excludes). */
+function startStatus(paths: string[], excludes: string[], flags: BackupFlags): LiveBackupStatus {
+  return liveBackupStatus(new BackupStatusReporter(flags.json === true), (onUpdate) => scanTotals(paths, excludes, onUpdate));
+}
+
+/**
+ * `backup --dry-run`: under a shared lock (a prune must not remove packs the dedup counts on),
+ * released afterwards, so the repository ends as it began. Hooks do not run: they exist to
+ * change the machine (dump a database, take a file system snapshot), which a dry run must not.
+ */
+async function dryRun(paths: string[], excludes: string[], flags: BackupFlags): Promise<void> {
+  const repo = await openRepository(flags);
+  const status = startStatus(paths, excludes, flags);
+  const options = walkOptions(paths, excludes, flags, status);
+  const onFileRead =
+    flags.verbose && !flags.json
+      ? (path: string, change: 'new' | 'changed', size: number) => {
+          status.clear();
+          console.log(`${change === 'new' ? '+' : 'M'} ${path} (${formatBytes(size)})`);
+        }
+      : undefined;
+  const result = await withLock(repo, false, 'backup --dry-run', () => dryRunBackup(repo, { ...options, onFileRead }));
+  status.finish({ files: result.summary.totalFiles, bytes: result.summary.totalBytes, errors: result.warnings.length });
+  const s = result.summary;
+  if (flags.json) {
+    printJson({ dryRun: true, ...s, ...(result.parent ? { parent: result.parent } : {}), warnings: result.warnings });
+  } else {
+    console.log(`would store: ${s.filesNew} new, ${s.filesChanged} changed files; ${s.filesUnchanged} unchanged; ${s.dirs} directories`);
+    console.log(`would read ${formatBytes(s.bytesRead)} of ${formatBytes(s.totalBytes)} and add ${formatBytes(s.bytesAdded)} to the repository`);
+    console.log('dry run: nothing was stored, no snapshot saved');
+    if (result.warnings.length > 0) console.log(`${result.warnings.length} files could not be read (listed above)`);
+  }
+  if (result.warnings.length > 0) process.exitCode = EXIT_PARTIAL;
 }
 
 /** The stream a --stdin or --stdin-from-command backup reads, made once the lock is held; undefined for a backup of paths. */

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { openSnapshot, snapshotFiles } from '../core/repo/snapshot-reader.js';
+import { JsonArrayStream } from './json-stream.js';
 import { addRepoOptions, openRepository, warnDamagedFile, type RepoFlags } from './common.js';
 
 export default function lsCommand(): Command {
@@ -11,24 +12,15 @@ export default function lsCommand(): Command {
       const repo = await openRepository(flags);
       const entries = await snapshotFiles(repo, await openSnapshot(repo, ref, warnDamagedFile), path);
       // Printed as the walk goes, also as JSON (one array, an entry a line): nothing is held.
-      let printed = 0;
-      if (flags.json) process.stdout.write('[');
+      const json = flags.json ? new JsonArrayStream() : undefined;
+      json?.open();
       for await (const { path: p, node } of entries) {
-        if (!flags.json) console.log(node.type === 'dir' ? `${p}/` : p);
+        if (!json) console.log(node.type === 'dir' ? `${p}/` : p);
         else {
-          const entry = {
-            path: p,
-            type: node.type,
-            size: node.size,
-            mode: node.mode,
-            mtimeNs: node.mtimeNs,
-            linkTarget: node.linkTarget,
-            ...(node.changedWhileRead ? { changedWhileRead: true } : {}),
-          };
-          process.stdout.write(`${printed > 0 ? ',' : ''}\n  ${JSON.stringify(entry)}`);
+          const { size, mode, mtimeNs, linkTarget, changedWhileRead } = node;
+          json.push({ path: p, type: node.type, size, mode, mtimeNs, linkTarget, ...(changedWhileRead ? { changedWhileRead: true } : {}) });
         }
-        printed++;
       }
-      if (flags.json) process.stdout.write(printed > 0 ? '\n]\n' : ']\n');
+      json?.close();
     });
 }

@@ -7,8 +7,10 @@ import { formatBytes } from './progress.js';
 export function printPolicy(policy: Policy): void {
   console.log(`paths: ${policy.paths.join(', ')}`);
   if (policy.excludes.length > 0) console.log(`excludes: ${policy.excludes.join(', ')}`);
+  if (policy.oneFileSystem) console.log('one file system: yes (other file systems mounted below the paths are left out)');
+  if (policy.excludeCaches) console.log('exclude caches: yes (directories tagged with CACHEDIR.TAG are left out)');
   console.log(`schedule: ${policy.schedule ?? 'none (backups run only with `agent backup-now`)'}`);
-  console.log(`upload limit: ${policy.limitUpload ? `${decimalRate(policy.limitUpload)} (${policy.limitUpload} bytes/s)` : 'none'}`);
+  console.log(`upload limit: ${describeUploadLimit(policy.limitUpload)}`);
   for (const item of policy.items ?? []) console.log(`item ${item.name}: ${item.command}`);
   if (policy.preHook !== undefined) console.log(`pre hook: ${policy.preHook}`);
   if (policy.postHook !== undefined) console.log(`post hook: ${policy.postHook}`);
@@ -21,6 +23,12 @@ export function printPolicy(policy: Policy): void {
   const state = offline.seeded ? 'seed completed; backups are online incrementals' : `staging in ${jobDirectory(offline.staging, offline.jobName)}`;
   console.log(`offline seeding: import job ${offline.jobName} into ${offline.storageAccount}/${offline.container}, ${state}`);
   if (offline.healLimit !== undefined) console.log(`heal limit: ${formatBytes(offline.healLimit)}`);
+}
+
+function describeUploadLimit(limit: number | string | undefined): string {
+  if (limit === undefined) return 'none';
+  if (typeof limit === 'string') return `${limit} (by the local time; the first matching rule wins)`;
+  return `${decimalRate(limit)} (${limit} bytes/s)`;
 }
 
 /** In the decimal units `--limit-upload` takes (2M is 2,000,000 bytes a second), so what was given reads back the same. */

@@ -18,13 +18,19 @@ export class ProgressLine {
     if (!force && now - this.last < 200) return;
     this.last = now;
     const line = render((now - this.started) / 1000);
-    const width = process.stderr.columns ?? 100;
+    const width = process.stderr.columns || 100;
     process.stderr.write('\r' + line.slice(0, width - 1).padEnd(width - 1));
     this.shown = true;
   }
 
   done(): void {
-    if (this.enabled && this.shown) process.stderr.write('\r' + ' '.repeat((process.stderr.columns ?? 100) - 1) + '\r');
+    this.clear();
+  }
+
+  /** Blanks the line, so that what is printed next starts on a clean line; the next update draws it again. */
+  clear(): void {
+    if (this.enabled && this.shown) process.stderr.write('\r' + ' '.repeat((process.stderr.columns || 100) - 1) + '\r');
+    this.shown = false;
   }
 }
 
@@ -54,7 +60,8 @@ export function renderTransfer(elapsed: number, files: number, bytes: number, to
   if (totalBytes && totalBytes > 0) {
     const pct = Math.min(100, (bytes / totalBytes) * 100);
     parts.unshift(`${pct.toFixed(1)}%`);
-    parts.push(`ETA ${formatDuration(rate > 0 ? (totalBytes - bytes) / rate : Infinity)}`);
+    // A rate from the first seconds is noise (a restore's first ETA once read 266:07:32): none until then.
+    parts.push(`ETA ${formatDuration(rate > 0 && elapsed >= 2 ? (totalBytes - bytes) / rate : Infinity)}`);
   }
   return parts.join('  ');
 }

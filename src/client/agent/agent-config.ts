@@ -33,9 +33,13 @@ export interface Registration {
 export interface Policy {
   paths: string[];
   excludes: string[];
+  /** Stay on the file systems of the paths (restic's --one-file-system); a mount point below is kept, empty. */
+  oneFileSystem?: boolean;
+  /** Leave out the contents of directories tagged with a CACHEDIR.TAG. */
+  excludeCaches?: boolean;
   schedule?: string;
-  /** Upload limit in bytes per second, for thin links. */
-  limitUpload?: number;
+  /** Upload limit for thin links: bytes per second, or a schedule's text ('Mon-Fri 08:00-18:00=2M, *=20M', rate-schedule.ts). */
+  limitUpload?: number | string;
   /** Offline seeding: the first full backup goes to staging and travels on drives. */
   offline?: OfflinePolicy;
   /** The offline delta whose import the next backups wait for; cleared once it landed. */

@@ -55,8 +55,8 @@ export const WAITING_FOR_IMPORT = 'Waiting for import job to complete';
  * online incremental, deduplicated against the seed. Each step opens the repository through
  * the run's one opener, so the password becomes the key once per run.
  */
-export async function backupNow(password: string, onProgress?: (p: BackupProgress) => void): Promise<BackupNowResult> {
-  const session = await openVaultSession();
+export async function backupNow(password: string, onProgress?: (p: BackupProgress) => void, run: { limitUpload?: number } = {}): Promise<BackupNowResult> {
+  const session = await openVaultSession({ limitUpload: run.limitUpload });
   const repository = new RepositoryOpener(password);
   const policy = session.config.policy;
   if (!policy || (policy.paths.length === 0 && !policy.items?.length))
@@ -305,7 +305,16 @@ async function archive(repo: Repository, policy: Policy, onProgress?: (p: Backup
     if (loaded.status === 'rejected') throw loaded.reason;
     // Items first, under the lock: a dump that fails fails the run before any file is read.
     const extraRoot = await storeItems(repo, items);
-    const result = await backup(repo, { paths: policy.paths, excludes: policy.excludes, tags: ['agent'], parent: loaded.value[1], onProgress, extraRoot });
+    const result = await backup(repo, {
+      paths: policy.paths,
+      excludes: policy.excludes,
+      oneFileSystem: policy.oneFileSystem,
+      excludeCaches: policy.excludeCaches,
+      tags: ['agent'],
+      parent: loaded.value[1],
+      onProgress,
+      extraRoot,
+    });
     return extraRoot.items?.length ? { ...result, items: extraRoot.items } : result;
   } finally {
     await lock.value.release();

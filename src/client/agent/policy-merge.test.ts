@@ -45,6 +45,17 @@ describe('protection policies merge', () => {
     assert.deepEqual(mergePolicy(undefined, { item: { name: 'db', command: 'x' } }), { paths: [], excludes: [], items: [{ name: 'db', command: 'x' }] });
   });
 
+  it('--one-file-system and --exclude-caches merge alone: given, they set or clear that flag; not given, they keep it', () => {
+    const both = mergePolicy(full, { oneFileSystem: true, excludeCaches: true });
+    assert.deepEqual(both, { ...full, oneFileSystem: true, excludeCaches: true });
+    assert.deepEqual(changedFields(full, both), ['one file system', 'exclude caches']);
+    assert.deepEqual(mergePolicy(both, { schedule: '0 3 * * *', excludes: [] }), { ...both, schedule: '0 3 * * *', excludes: [] });
+    const off = mergePolicy(both, { oneFileSystem: false });
+    assert.equal('oneFileSystem' in off, false, 'off is stored as absent, as in a policy that never had it');
+    assert.equal(off.excludeCaches, true);
+    assert.deepEqual(changedFields(both, off), ['one file system']);
+  });
+
   it('null clears the schedule and the upload limit, and nothing else', () => {
     const merged = mergePolicy(full, { schedule: null, limitUpload: null });
     assert.equal('schedule' in merged, false);

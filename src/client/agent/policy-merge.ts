@@ -11,8 +11,11 @@ import type { OfflinePolicy, Policy } from './agent-config.js';
 export interface PolicyChange {
   paths?: string[];
   excludes?: string[];
+  /** true or false sets it; undefined keeps it. */
+  oneFileSystem?: boolean;
+  excludeCaches?: boolean;
   schedule?: string | null;
-  limitUpload?: number | null;
+  limitUpload?: number | string | null;
   /** Offline seeding fields to set; missing ones come from the current offline policy. `null`: back to online. */
   offline?: Partial<Omit<OfflinePolicy, 'seeded'>> | null;
   /** The seed's heal limit alone, on an offline policy as it is. */
@@ -47,9 +50,13 @@ export function mergePolicy(previous: Policy | undefined, change: PolicyChange):
   const preHook = change.preHook === undefined ? previous?.preHook : (change.preHook ?? undefined);
   const postHook = change.postHook === undefined ? previous?.postHook : (change.postHook ?? undefined);
   const retention = change.retention === null ? undefined : mergeRetention(previous?.retention, change.retention ?? {});
+  const oneFileSystem = change.oneFileSystem ?? previous?.oneFileSystem;
+  const excludeCaches = change.excludeCaches ?? previous?.excludeCaches;
   return {
     paths,
     excludes: change.excludes ?? previous?.excludes ?? [],
+    ...(oneFileSystem ? { oneFileSystem } : {}),
+    ...(excludeCaches ? { excludeCaches } : {}),
     ...(schedule !== undefined ? { schedule } : {}),
     ...(limitUpload !== undefined ? { limitUpload } : {}),
     ...(offline ? { offline } : {}),
@@ -123,6 +130,8 @@ export function changedFields(before: Policy | undefined, after: Policy): string
   const differs = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify(b);
   if (differs(before.paths, after.paths)) fields.push('paths');
   if (differs(before.excludes, after.excludes)) fields.push('excludes');
+  if (Boolean(before.oneFileSystem) !== Boolean(after.oneFileSystem)) fields.push('one file system');
+  if (Boolean(before.excludeCaches) !== Boolean(after.excludeCaches)) fields.push('exclude caches');
   if (before.schedule !== after.schedule) fields.push('schedule');
   if (before.limitUpload !== after.limitUpload) fields.push('upload limit');
   if (differs(before.offline, after.offline)) fields.push('offline seeding');

@@ -26,12 +26,12 @@ interface ChosenServer {
   store: BlobStore;
 }
 
-async function chooseServer(choice: ServerChoice): Promise<ChosenServer> {
+async function chooseServer(choice: ServerChoice, limitDownload?: number): Promise<ChosenServer> {
   const registration = (await loadAgentConfig()).registration;
   const own =
     registration && (choice.server === undefined || choice.server === registration.serverName) && (choice.vault ?? registration.vault) === registration.vault;
   if (own && !choice.publishSettings) {
-    const session = await openVaultSession({ interactive: true });
+    const session = await openVaultSession({ interactive: true, limitDownload });
     return { client: session.client, params: session.server, name: registration.serverName, store: session.store };
   }
   if (!choice.publishSettings) {
@@ -49,7 +49,7 @@ async function chooseServer(choice: ServerChoice): Promise<ChosenServer> {
   await probeService(client);
   const server = await findServer(client, settings.subscriptionId, vault, name);
   const params = { subscriptionId: settings.subscriptionId, vaultName: vault, serverId: server.id };
-  return { client, params, name, store: vaultRepositoryStore(client, params) };
+  return { client, params, name, store: vaultRepositoryStore(client, params, { limitDownload }) };
 }
 
 /** The vault's server of that name, as the owner sees it; a missing one is named with the ones there are. */
@@ -70,8 +70,8 @@ function notRegistered(): DriveseedError {
 }
 
 /** The repository of the chosen server in its vault, for `agent restore` to read recovery points from. */
-export async function openVaultRepository(password: string, choice: ServerChoice = {}): Promise<Repository> {
-  const chosen = await chooseServer(choice);
+export async function openVaultRepository(password: string, choice: ServerChoice = {}, limits: { limitDownload?: number } = {}): Promise<Repository> {
+  const chosen = await chooseServer(choice, limits.limitDownload);
   try {
     return await withMetadataCache(await Repository.open(chosen.store, password));
   } catch (e) {

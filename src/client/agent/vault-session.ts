@@ -2,7 +2,8 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DriveseedError, isDriveseedError } from '../../core/errors.js';
 import { RetryStore } from '../../core/storage/retry.js';
-import { ThrottleStore } from '../../core/storage/throttle.js';
+import { ThrottleStore, type RateLimit } from '../../core/storage/throttle.js';
+import { RateSchedule } from '../../core/util/rate-schedule.js';
 import type { BlobStore } from '../../core/storage/blob-store.js';
 import { loadAgentConfig, loadCertificate, type AgentConfig, type Registration } from './agent-config.js';
 import { ServiceClient } from '../../api/service-client.js';
@@ -38,7 +39,8 @@ export async function openVaultSession(options: SessionOptions = {}): Promise<Va
   const client = new ServiceClient(registration.serviceUrl, { applicationId: registration.applicationId, certificate: await loadCertificate(thumbprint) });
   const server = { subscriptionId: registration.subscriptionId, vaultName: registration.vault, serverId: registration.serverId };
   if (options.interactive) await probeService(client);
-  const store = vaultRepositoryStore(client, server, { limitUpload: config.policy?.limitUpload });
+  // A run's own limit (backup-now --limit-upload) goes before the policy's.
+  const store = vaultRepositoryStore(client, server, { limitUpload: options.limitUpload ?? config.policy?.limitUpload, limitDownload: options.limitDownload });
   return { config, registration, client, store, server };
 }
 
@@ -49,6 +51,23 @@ export interface SessionOptions {
    * the service answered, the work itself rides out hiccups as a backup does.
    */
   interactive?: boolean;
+  /** This run's upload limit instead of the policy's: bytes per second, or a schedule's text. */
+  limitUpload?: number | string;
+  /** Bytes per second a restore may download. */
+  limitDownload?: number;
+}
+
+/** Transfer limits of a vault store: a policy keeps a rate as a number and a schedule as its text. */
+export interface TransferLimits {
+  limitUpload?: number | string;
+  limitDownload?: number;
+}
+
+/** A policy's limit as a throttle takes it; a schedule is read again from its text, so the local time at each refill decides the rate. */
+export function rateLimitOf(limit: number | string | undefined): RateLimit | undefined {
+  if (limit === undefined || typeof limit === 'number') return limit;
+  const schedule = RateSchedule.parse(limit);
+  return (at) => schedule.rateAt(at);
 }
 
 /** A few tries over some five seconds: a blip is ridden out, a service that is down is reported. */
@@ -73,9 +92,10 @@ export async function probeService(client: ServiceClient): Promise<void> {
 }
 
 /** A server's repository in the vault, through `client`: packs direct where they can go, behind the upload limit and retries. */
-export function vaultRepositoryStore(client: ServiceClient, server: ServerParams, options: { limitUpload?: number } = {}): BlobStore {
+export function vaultRepositoryStore(client: ServiceClient, server: ServerParams, options: TransferLimits = {}): BlobStore {
   const vaultStore = packStore(client, server, new VaultStore(client, server.subscriptionId, server.vaultName, server.serverId));
-  const limited = options.limitUpload ? new ThrottleStore(vaultStore, { uploadBytesPerSecond: options.limitUpload }) : vaultStore;
+  const limits = { uploadBytesPerSecond: rateLimitOf(options.limitUpload), downloadBytesPerSecond: options.limitDownload };
+  const limited = limits.uploadBytesPerSecond || limits.downloadBytesPerSecond ? new ThrottleStore(vaultStore, limits) : vaultStore;
   return new RetryStore(limited, { attempts: Infinity, baseDelayMs: 250, maxDelayMs: 5000, maxElapsedMs: retrySeconds() * 1000 });
 }
 

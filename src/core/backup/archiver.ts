@@ -18,11 +18,14 @@ import { currentUsername } from '../util/current-user.js';
 import { fileNode, metaOf, unchanged } from './file-meta.js';
 import { Semaphore } from '../util/semaphore.js';
 import { now } from '../util/clock.js';
+import { DiscardingStore } from '../storage/discarding.js';
 
 export interface BackupProgress {
   files: number;
   bytes: number;
   errors: number;
+  /** The file read most recently started: what a progress line names as in work. */
+  current?: string;
 }
 
 export interface BackupOptions {
@@ -43,6 +46,8 @@ export interface BackupOptions {
   oneFileSystem?: boolean;
   /** Leave out what is in a directory tagged as a cache (CACHEDIR.TAG, bford.info/cachedir), keeping the tag itself. */
   excludeCaches?: boolean;
+  /** Each file read because it is new or changed, once it is cut (restic's `-vv` lines; what a dry run would store). */
+  onFileRead?: (path: string, change: 'new' | 'changed', size: number) => void;
 }
 
 /** Nodes stored before the walk (command items): they count in the summary as new files, their bytes as read. */
@@ -77,21 +82,68 @@ interface VirtualDir {
 }
 
 export async function backup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
+  await repo.indexUnindexedPacks();
+  const walked = await walkAndStore(repo, options);
+  const tree = await withExtraRoot(repo, walked.tree, options.extraRoot?.nodes);
+  await repo.consolidateIndex();
+  const snapshot: Snapshot = {
+    version: SNAPSHOT_VERSION,
+    time: now().toISOString(),
+    tree,
+    paths: [...walked.paths, ...(options.extraRoot?.paths ?? [])],
+    hostname: hostname(),
+    username: currentUsername(),
+    tags: options.tags ?? [],
+    excludes: options.excludes ?? [],
+    ...(walked.parent ? { parent: walked.parent.id } : {}),
+    summary: walked.summary,
+  };
+  const snapshotId = await repo.saveSnapshot(snapshot);
+  return { snapshotId, snapshot, summary: walked.summary, warnings: walked.warnings };
+}
+
+/** What a dry run found: the summary the backup would have had, and the files it could not read. */
+export interface DryRunResult {
+  summary: SnapshotSummary;
+  warnings: { path: string; message: string }[];
+  /** The parent snapshot compared against, if any. */
+  parent?: Id;
+}
+
+/**
+ * `backup --dry-run` (restic's): the whole backup — walk, read, chunk, dedup against the
+ * index, pack and seal — through a store that drops every write, so the summary says exactly
+ * what a real run would add, and the repository stays byte for byte as it was: no pack, no
+ * index file, no snapshot. The index is loaded here, into the discarding repository, so the
+ * caller cannot hand over one whose writes go anywhere. Command items (agent) are not dry-run:
+ * their stored nodes would have to be read back.
+ */
+export async function dryRunBackup(repo: Repository, options: Omit<BackupOptions, 'extraRoot'>): Promise<DryRunResult> {
+  const dry = repo.wrappedIn(new DiscardingStore(repo.store));
+  for (const problem of await dry.loadIndex()) options.onDamagedFile?.(problem);
+  // Packs a killed run left unindexed are indexed in memory only: their blobs are not new.
+  await dry.indexPacksFromHeaders(false);
+  const walked = await walkAndStore(dry, options);
+  return { summary: walked.summary, warnings: walked.warnings, ...(walked.parent ? { parent: walked.parent.id } : {}) };
+}
+
+/** The walk, every new blob stored and flushed: the root tree's id, and the summary of a snapshot of it. */
+async function walkAndStore(
+  repo: Repository,
+  options: BackupOptions,
+): Promise<{ tree: Id; paths: string[]; parent: StoredSnapshot | null; summary: SnapshotSummary; warnings: BackupResult['warnings'] }> {
   const started = Date.now();
   const paths = [...new Set(options.paths.map((p) => resolve(p)))].sort();
   for (const path of paths) await statOrExplain(path);
   const parent = options.parent === undefined ? await findParent(repo, options.paths, options.onDamagedFile) : options.parent;
-  await repo.indexUnindexedPacks();
   const bytesAddedBefore = repo.bytesAdded;
 
   const pool = new ChunkPool(repo, options.threads);
   const archiver = new Archiver(repo, pool, options);
   try {
-    const walked = await archiver.saveVirtual(virtualRoot(paths), '/', parent?.tree);
+    const tree = await archiver.saveVirtual(virtualRoot(paths), '/', parent?.tree);
     await pool.drain();
     await repo.flush();
-    const tree = await withExtraRoot(repo, walked, options.extraRoot?.nodes);
-    await repo.consolidateIndex();
     const extra = options.extraRoot;
     const counts = archiver.counts;
     const summary: SnapshotSummary = {
@@ -108,20 +160,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
       errors: archiver.warnings.length,
       durationMs: Date.now() - started,
     };
-    const snapshot: Snapshot = {
-      version: SNAPSHOT_VERSION,
-      time: now().toISOString(),
-      tree,
-      paths: [...paths, ...(options.extraRoot?.paths ?? [])],
-      hostname: hostname(),
-      username: currentUsername(),
-      tags: options.tags ?? [],
-      excludes: options.excludes ?? [],
-      ...(parent ? { parent: parent.id } : {}),
-      summary,
-    };
-    const snapshotId = await repo.saveSnapshot(snapshot);
-    return { snapshotId, snapshot, summary, warnings: archiver.warnings };
+    return { tree, paths, parent, summary, warnings: archiver.warnings };
   } finally {
     await pool.close();
   }
@@ -201,6 +240,7 @@ function virtualRoot(paths: string[]): VirtualDir {
 
 class Archiver {
   readonly warnings: { path: string; message: string }[] = [];
+  private current: string | undefined;
   readonly counts = { filesNew: 0, filesChanged: 0, filesUnchanged: 0, dirs: 0, bytesRead: 0, totalFiles: 0, totalBytes: 0 };
   private readonly inFlight = new Semaphore(MAX_FILES_IN_FLIGHT);
   private readonly listing = new Semaphore(DIRS_LISTED_AT_ONCE);
@@ -361,6 +401,7 @@ class Archiver {
       this.progress();
       return fileNode(name, st, previous!.size!, previous!.content!);
     }
+    this.current = path;
     const result = await this.pool.chunk(path, Number(st.size));
     if (result.error !== undefined) {
       this.counts.totalFiles--;
@@ -369,6 +410,7 @@ class Archiver {
     }
     if (previous) this.counts.filesChanged++;
     else this.counts.filesNew++;
+    this.options.onFileRead?.(path, previous ? 'changed' : 'new', result.size);
     this.counts.bytesRead += result.size;
     this.counts.totalBytes += result.size;
     this.progress();
@@ -386,6 +428,7 @@ class Archiver {
   /** A regular file (by readdir's type) with no node in the parent: read whole, metadata from the worker's fstat. */
   private async saveNewFile(path: string, name: string): Promise<TreeNode | undefined> {
     this.counts.totalFiles++;
+    this.current = path;
     const result = await this.pool.chunk(path);
     if (result.error !== undefined || !result.stat) {
       this.counts.totalFiles--;
@@ -394,6 +437,7 @@ class Archiver {
     }
     const st = result.stat;
     this.counts.filesNew++;
+    this.options.onFileRead?.(path, 'new', result.size);
     this.counts.bytesRead += result.size;
     this.counts.totalBytes += result.size;
     this.progress();
@@ -437,6 +481,13 @@ class Archiver {
   }
 
   private progress(): void {
-    this.options.onProgress?.({ files: this.counts.totalFiles, bytes: this.counts.totalBytes, errors: this.warnings.length });
+    // Files done, not started: a file is counted once its bytes are.
+    const c = this.counts;
+    this.options.onProgress?.({
+      files: c.filesNew + c.filesChanged + c.filesUnchanged,
+      bytes: this.counts.totalBytes,
+      errors: this.warnings.length,
+      current: this.current,
+    });
   }
 }

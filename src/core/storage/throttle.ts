@@ -1,41 +1,34 @@
 import { pipeline, Transform, type Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { realClock, TokenBucket, type BucketClock } from '../util/token-bucket.js';
+import { withDownloadPacing, withUploadPacing } from '../util/transfer-pacing.js';
 import { blobDataLength, type BlobData, type BlobStore, type ByteRange, type LocalPaths, type SignedBlobUrls, type StreamingReads } from './blob-store.js';
 import { ForwardingStore } from './forwarding.js';
 
-/** A token bucket: bytes may be sent at `rate` per second, with one second of burst. */
-class TokenBucket {
-  private tokens: number;
-  private last = Date.now();
-  private queue: Promise<void> = Promise.resolve();
+/** A ranged download is asked for in ranges of this many pieces of the bucket (0.05 s each): half a second. */
+const PIECES_PER_RANGE = 10;
+/** Ranges smaller than this cost more in round trips than they meter. */
+const MIN_RANGE_PIECE = 64 * 1024;
 
-  constructor(private readonly rate: number) {
-    this.tokens = rate;
-  }
+/** A limit: bytes per second at all times, or by the time (a RateSchedule's rateAt: undefined is no limit then). */
+export type RateLimit = number | ((at: Date) => number | undefined);
 
-  /** Waits until `bytes` may go; requests are served in order so a big put cannot starve. */
-  take(bytes: number): Promise<void> {
-    const turn = this.queue.then(() => this.wait(bytes));
-    this.queue = turn;
-    return turn;
-  }
+export interface ThrottleLimits {
+  uploadBytesPerSecond?: RateLimit;
+  downloadBytesPerSecond?: RateLimit;
+  clock?: BucketClock;
+}
 
-  private async wait(bytes: number): Promise<void> {
-    this.refill();
-    this.tokens -= bytes;
-    if (this.tokens < 0) await sleep((-this.tokens / this.rate) * 1000);
-  }
-
-  private refill(): void {
-    const now = Date.now();
-    this.tokens = Math.min(this.rate, this.tokens + ((now - this.last) / 1000) * this.rate);
-    this.last = now;
-  }
+function bucketOf(limit: RateLimit | undefined, clock: BucketClock): TokenBucket | undefined {
+  if (limit === undefined || limit === 0) return undefined;
+  return new TokenBucket(typeof limit === 'number' ? () => limit : limit, clock);
 }
 
 /**
  * Limits the bandwidth of puts (and optionally gets): what users of a thin link set with
- * --limit-upload. No capability may carry bytes past the limits: a streamed read is metered
+ * --limit-upload and --limit-download. The bytes are metered as the transport underneath
+ * sends or receives them (transfer-pacing.ts), in steps of a twentieth of a second, so no
+ * second carries more than the limit; what a transport does not meter is metered after its
+ * call, so the average holds for every store. No capability may carry bytes past the limits: a streamed read is metered
  * chunk by chunk against the download limit; a local path is passed on only while downloads
  * are unlimited, since whoever opens the file reads beyond any meter; signed URLs are
  * withheld, since their transfers happen where no bucket sees them.
@@ -44,21 +37,51 @@ export class ThrottleStore extends ForwardingStore {
   private readonly up?: TokenBucket;
   private readonly down?: TokenBucket;
 
-  constructor(inner: BlobStore, limits: { uploadBytesPerSecond?: number; downloadBytesPerSecond?: number }) {
+  constructor(inner: BlobStore, limits: ThrottleLimits) {
     super(inner);
-    if (limits.uploadBytesPerSecond) this.up = new TokenBucket(limits.uploadBytesPerSecond);
-    if (limits.downloadBytesPerSecond) this.down = new TokenBucket(limits.downloadBytesPerSecond);
+    const clock = limits.clock ?? realClock;
+    this.up = bucketOf(limits.uploadBytesPerSecond, clock);
+    this.down = bucketOf(limits.downloadBytesPerSecond, clock);
   }
 
   override async get(name: string, range?: ByteRange): Promise<Buffer> {
-    const data = await this.inner.get(name, range);
-    await this.down?.take(data.length);
-    return data;
+    const down = this.down;
+    if (!down) return this.inner.get(name, range);
+    const piece = Math.max(MIN_RANGE_PIECE, down.pieceSize() * PIECES_PER_RANGE);
+    if (range && range.length > piece) return this.getInPieces(down, name, range, piece);
+    const { value, paced } = await withDownloadPacing(down, () => this.inner.get(name, range));
+    if (value.length > paced) await down.take(value.length - paced);
+    return value;
+  }
+
+  /**
+   * A large range (the restorer reads packs by the megabyte) as ranges of about half a second
+   * each, each asked for only once the bucket lets its bytes come, two in flight. Metering the
+   * answer as it arrives is not enough for downloads: the sender fills the socket buffers on
+   * both ends (megabytes on a fast path) before the reader's pauses hold it back.
+   */
+  private async getInPieces(down: TokenBucket, name: string, range: ByteRange, piece: number): Promise<Buffer> {
+    const parts: Promise<Buffer>[] = [];
+    const inFlight: Promise<Buffer>[] = [];
+    for (let at = 0; at < range.length; at += piece) {
+      const length = Math.min(piece, range.length - at);
+      if (inFlight.length >= 2) await inFlight.shift();
+      await down.take(length);
+      const part = this.inner.get(name, { offset: range.offset + at, length });
+      // Its failure is reported by Promise.all below; meanwhile it must not count as unhandled.
+      part.catch(() => undefined);
+      parts.push(part);
+      inFlight.push(part);
+    }
+    return Buffer.concat(await Promise.all(parts));
   }
 
   override async put(name: string, data: BlobData): Promise<void> {
-    await this.up?.take(blobDataLength(data));
-    await this.inner.put(name, data);
+    const up = this.up;
+    if (!up) return this.inner.put(name, data);
+    const { paced } = await withUploadPacing(up, () => this.inner.put(name, data));
+    const length = blobDataLength(data);
+    if (length > paced) await up.take(length - paced);
   }
 
   override readStreams(): StreamingReads | undefined {

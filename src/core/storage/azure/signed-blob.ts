@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { AnonymousCredential, BlockBlobClient, newPipeline, RestError, type BlockBlobUploadOptions, type Pipeline } from '@azure/storage-blob';
 import { DriveseedError } from '../../errors.js';
+import { pacedReadable, uploadPacing } from '../../util/transfer-pacing.js';
 import { blobDataBuffer, type BlobData, type ByteRange } from '../blob-store.js';
 
 /*
@@ -41,7 +42,9 @@ export async function putWithSignedUrl(url: string, data: BlobData, check: { con
   // The SDK sends transactionalContentMD5 as Content-MD5 on Put Blob, though its upload typings omit it.
   const options: BlockBlobUploadOptions & { transactionalContentMD5?: Uint8Array } = { transactionalContentMD5, conditions: { ifNoneMatch: '*' } };
   try {
-    await new BlockBlobClient(url, pipeline()).upload(body, body.length, options);
+    // Under a bandwidth limit the SDK reads the body as the limit lets it go; a retry asks for the stream again.
+    const upload = uploadPacing();
+    await new BlockBlobClient(url, pipeline()).upload(upload ? () => pacedReadable([body], upload) : body, body.length, options);
   } catch (e) {
     throw signedUrlError(e, url, true);
   }
