@@ -9,6 +9,7 @@ import { CONFIG_FILE, INDEX_DIR, KEYS_DIR, SNAPSHOTS_DIR } from '../../core/repo
 import type { BlobStore } from '../../core/storage/blob-store.js';
 import { mapLimited } from '../../core/util/semaphore.js';
 import { assertDriveMove, assertJobMove, CREATING_TTL_MS, FINISHED_TTL_MS, jobDeadline, type DriveState, type JobState } from './states.js';
+import { jobHoldingTrackingNumber } from './tracking-numbers.js';
 
 const PACK_NAME = new RegExp(PACK_NAME_PATTERN);
 
@@ -175,14 +176,7 @@ export async function setExportShipping(db: Db, server: ServerTable, name: strin
     throw new DriveseedError('CONFLICT', `shipping details cannot change once the export job is ${job.state}`, { field: 'state' });
   const files = await db.selectFrom('export_files').select('name').where('job_id', '=', job.id).where('name', 'like', 'data/%').limit(1).executeTakeFirst();
   if (!files) throw new DriveseedError('USAGE', `export job ${name} names no packs yet`, { field: 'packs' });
-  const importTaken = await db.selectFrom('import_jobs').select('name').where('tracking_number', '=', details.trackingNumber).executeTakeFirst();
-  const exportTaken = await db
-    .selectFrom('export_jobs')
-    .select('name')
-    .where('tracking_number', '=', details.trackingNumber)
-    .where('id', '!=', job.id)
-    .executeTakeFirst();
-  if (importTaken || exportTaken) throw trackingNumberTaken(details.trackingNumber);
+  if (await jobHoldingTrackingNumber(db, details.trackingNumber, { kind: 'export', id: job.id })) throw trackingNumberTaken(details.trackingNumber);
   const at = now.toISOString();
   try {
     await db

@@ -7,6 +7,7 @@ import type { ShippingDetails } from '../../api/schemas.js';
 import { IMPORT_JOB_NAME } from '../../api/contract.js';
 import { DriveseedError } from '../../core/errors.js';
 import { ARRIVAL_WINDOW_MS, assertDriveMove, assertJobMove, CREATING_TTL_MS, FINISHED_TTL_MS, jobDeadline, type DriveState, type JobState } from './states.js';
+import { jobHoldingTrackingNumber } from './tracking-numbers.js';
 
 export const MAX_DRIVES_PER_JOB = 10;
 
@@ -125,15 +126,9 @@ export async function setShipping(db: Db, subscriptionId: string, name: string, 
   if (!job) throw new DriveseedError('NOT_FOUND', `no import job ${name}`);
   if (job.state !== 'Creating' && job.state !== 'Shipping')
     throw new DriveseedError('CONFLICT', `shipping details cannot change once the job is ${job.state}`, { field: 'state' });
-  const taken = await db
-    .selectFrom('import_jobs')
-    .select('name')
-    .where('tracking_number', '=', details.trackingNumber)
-    .where('id', '!=', job.id)
-    .executeTakeFirst();
   // Export jobs' packages (blank drives on their way) are packages too.
-  const exportTaken = await db.selectFrom('export_jobs').select('name').where('tracking_number', '=', details.trackingNumber).executeTakeFirst();
-  if (taken || exportTaken) throw trackingNumberTaken(details.trackingNumber, "; one package holds one job's drives", taken ? 'import' : 'export');
+  const holder = await jobHoldingTrackingNumber(db, details.trackingNumber, { kind: 'import', id: job.id });
+  if (holder) throw trackingNumberTaken(details.trackingNumber, "; one package holds one job's drives", holder);
   const at = now.toISOString();
   try {
     await db
